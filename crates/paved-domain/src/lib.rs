@@ -1,0 +1,13 @@
+//! pavedroad's domain types, shared by the catalog, the store and the server.
+//!
+//! Architecture invariant: this crate does no IO. Its types parse their input
+//! (`EntityRef::parse`) rather than validate it after the fact, so a value of
+//! one of these types is always well formed.
+
+mod entity;
+mod entity_ref;
+mod relation;
+
+pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
+pub use entity_ref::{EntityRef, EntityRefError, DEFAULT_NAMESPACE};
+pub use relation::{Relation, RelationType};
