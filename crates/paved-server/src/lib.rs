@@ -1,1 +1,113 @@
-//! paved-server
+//! pavedroad's HTTP server: the JSON API under `/api/v1/`, `/healthz`,
+//! `/readyz` and the OpenAPI document at `/api/v1/openapi.json`.
+//!
+//! Architecture invariant: only this crate knows HTTP. Handlers call the
+//! [`paved_store::Store`] contract and map its records to the API's own types
+//! (`api::*`), so the storage layout can change without changing the API.
+//!
+//! [`Application::build`] binds the listener first and exposes its port, then
+//! [`Application::run_until_stopped`] serves until the shutdown future
+//! resolves. `paved serve` and the tests share that one path; tests bind
+//! port 0.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use paved_store::DynStore;
+use tokio::net::TcpListener;
+
+pub mod api;
+mod error;
+mod router;
+
+pub use error::ApiError;
+pub use router::router;
+
+/// Shared state of every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store every request reads and writes through.
+    pub store: DynStore,
+}
+
+/// A bound, not yet running, server.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {listen}: {source}; pick another address with --listen (port 0 picks a free port)")]
+    Bind {
+        /// The address asked for.
+        listen: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("the server stopped with an error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Application {
+    /// Binds `listen` (e.g. `127.0.0.1:7700`; port 0 picks a free port).
+    ///
+    /// # Errors
+    /// [`ServeError::Bind`] when the address is taken or invalid.
+    pub async fn build(listen: &str, store: DynStore) -> Result<Self, ServeError> {
+        let bind_error = |source| ServeError::Bind { listen: listen.to_owned(), source };
+        let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
+        let address = listener.local_addr().map_err(bind_error)?;
+        Ok(Self { listener, address, state: AppState { store } })
+    }
+
+    /// The address actually bound (with the port picked when 0 was asked).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Serves requests until `shutdown` resolves, then lets requests in
+    /// flight finish.
+    ///
+    /// # Errors
+    /// When accepting connections fails.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+        let app = router(self.state);
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM, for graceful shutdown.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

@@ -1,0 +1,21 @@
+//! `paved config default`.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+/// `paved config ...`
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Print a commented sample configuration with every key and its default.
+    ///
+    /// Example: paved config default > paved.toml && paved --config paved.toml serve
+    Default,
+}
+
+pub fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Cmd::Default => print!("{}", crate::config::sample()),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,126 @@
+//! The command line: one file per command, each with its `Cmd` (clap derive)
+//! and its `run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, FlagOverrides};
+
+mod catalog;
+mod config_cmd;
+mod migrate;
+mod serve;
+
+/// pavedroad: the paved road for teams that build and run their own services.
+///
+/// A Backstage-compatible catalog of who owns what, the delivery and culture
+/// data behind it, and a JSON API over both. Data is kept in an embedded
+/// SQLite file (`paved.db` in the working directory) unless `--database-url`
+/// names another file or a PostgreSQL server.
+///
+/// Start here:
+///   paved catalog validate examples/acme     check descriptors, every problem at once
+///   paved serve --catalog examples/acme      import them and serve the API on :7700
+///   paved config default > paved.toml        write a commented configuration file
+///
+/// Exit codes: 0 ok, 1 failure, 2 bad usage or bad input.
+#[derive(Debug, Parser)]
+#[command(name = "paved", version, propagate_version = true, max_term_width = 100, verbatim_doc_comment)]
+pub struct Cli {
+    /// Configuration file (TOML; see `paved config default`). Env: PAVED_CONFIG.
+    #[arg(long, global = true, env = "PAVED_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Database: a SQLite file path (default `paved.db`, created on first use)
+    /// or postgres://USER@HOST/DB. Env: PAVED_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+
+    /// Log filter, e.g. `debug` or `paved_server=debug,info` (logs go to
+    /// stderr). Env: PAVED_LOG.
+    #[arg(long, global = true, value_name = "FILTER")]
+    log: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the JSON API (and later the web UI) over the catalog and data.
+    Serve(serve::Cmd),
+    /// Check and import Backstage catalog descriptors.
+    #[command(subcommand)]
+    Catalog(catalog::Cmd),
+    /// Apply pending database migrations (also done on every start).
+    Migrate(migrate::Cmd),
+    /// Print configuration: `paved config default` writes a commented sample.
+    #[command(subcommand)]
+    Config(config_cmd::Cmd),
+}
+
+/// Where logs go by default for a command: servers say what they do, other
+/// commands stay quiet unless something is wrong.
+#[derive(Debug, Clone, Copy)]
+enum LogDefault {
+    Info,
+    Warn,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let flags = FlagOverrides {
+        database_url: cli.database_url,
+        log: cli.log,
+        ..FlagOverrides::default()
+    };
+    match cli.command {
+        Command::Config(cmd) => config_cmd::run(cmd),
+        Command::Serve(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Info);
+            runtime()?.block_on(serve::run(cmd, config))
+        }
+        Command::Catalog(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn);
+            runtime()?.block_on(catalog::run(cmd, config))
+        }
+        Command::Migrate(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn);
+            runtime()?.block_on(migrate::run(cmd, config))
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn init_logging(config: &Config, default: LogDefault) {
+    let filter = match (config.log.as_str(), default) {
+        ("", LogDefault::Info) => "info",
+        ("", LogDefault::Warn) => "warn",
+        (filter, _) => filter,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|error| {
+        eprintln!("warning: ignoring log filter `{filter}`: {error}");
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

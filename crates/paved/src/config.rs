@@ -1,0 +1,177 @@
+//! Configuration in layers: defaults < config file (`--config`, or
+//! `PAVED_CONFIG`) < `PAVED_*` environment variables < command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::exit::BadInput;
+
+/// Where the embedded database lives when nothing else is configured: a file
+/// in the working directory, created on first use.
+pub const DEFAULT_DATABASE: &str = "paved.db";
+/// The address `paved serve` listens on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7700";
+
+/// The whole configuration of `paved`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `postgres://...`, `sqlite://PATH` or a SQLite file path.
+    pub database_url: String,
+    /// Address of `paved serve`; port 0 picks a free port.
+    pub listen: String,
+    /// Log filter (`tracing` env-filter syntax), e.g. `info` or
+    /// `paved_server=debug,info`. Empty: `info` for `serve`, `warn` otherwise.
+    pub log: String,
+    /// Catalog paths `paved serve` imports at start.
+    pub catalog: Vec<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE.to_owned(),
+            listen: DEFAULT_LISTEN.to_owned(),
+            log: String::new(),
+            catalog: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    /// Redacts the database password: configuration is logged.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &paved_store::redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("log", &self.log)
+            .field("catalog", &self.catalog)
+            .finish()
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<Vec<PathBuf>>,
+}
+
+/// The environment variables read, without the `PAVED_` prefix.
+const ENV_KEYS: [&str; 4] = ["database_url", "listen", "log", "catalog"];
+
+impl Config {
+    /// Loads the layers. `file` is the `--config` path (or `PAVED_CONFIG`);
+    /// a named file that does not exist is an error.
+    ///
+    /// # Errors
+    /// [`BadInput`] when the file is missing or malformed, or a value has the
+    /// wrong type.
+    pub fn load(file: Option<&Path>, flags: FlagOverrides) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(BadInput(format!(
+                    "config file {} does not exist; write one with `paved config default > {}`",
+                    file.display(),
+                    file.display()
+                ))
+                .into());
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("PAVED_").only(&ENV_KEYS)).merge(Serialized::globals(flags));
+        figment
+            .extract::<Config>()
+            .map_err(|error| BadInput(format!("invalid configuration: {error}")))
+            .context("loading the configuration")
+    }
+}
+
+/// The commented sample printed by `paved config default`.
+pub fn sample() -> String {
+    format!(
+        r#"# paved configuration (TOML). Pass it with `--config FILE` or PAVED_CONFIG=FILE.
+# Every key is optional. Precedence: defaults < this file < PAVED_* environment
+# variables (e.g. PAVED_DATABASE_URL) < command-line flags (e.g. --database-url).
+
+# The database. A SQLite file path (created on first use, WAL mode, fully
+# synchronous) or a PostgreSQL URL such as postgres://paved@db.internal/paved.
+# Env: PAVED_DATABASE_URL. Flag: --database-url.
+database_url = "{DEFAULT_DATABASE}"
+
+# Where `paved serve` listens. Port 0 picks a free port (the log says which).
+# Env: PAVED_LISTEN. Flag: paved serve --listen.
+listen = "{DEFAULT_LISTEN}"
+
+# Log filter in tracing's env-filter syntax, e.g. "debug" or
+# "paved_server=debug,info". Empty means `info` for `serve`, `warn` otherwise.
+# Env: PAVED_LOG. Flag: --log.
+log = ""
+
+# Catalog paths (files or directories of Backstage descriptors) that
+# `paved serve` imports when it starts. Flag: paved serve --catalog.
+catalog = []
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_parses_to_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("paved.toml");
+        std::fs::write(&file, sample()).unwrap();
+        figment::Jail::expect_with(|_| {
+            assert_eq!(Config::load(Some(&file), FlagOverrides::default()).unwrap(), Config::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("paved.toml", "listen = \"0.0.0.0:1\"\ndatabase_url = \"from-file.db\"\nlog = \"debug\"")?;
+            jail.set_env("PAVED_LISTEN", "127.0.0.1:2");
+            let flags = FlagOverrides { database_url: Some("from-flag.db".into()), ..FlagOverrides::default() };
+            let config = Config::load(Some(Path::new("paved.toml")), flags).unwrap();
+            assert_eq!(config.log, "debug", "file beats default");
+            assert_eq!(config.listen, "127.0.0.1:2", "env beats file");
+            assert_eq!(config.database_url, "from-flag.db", "flag beats file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_bad_input() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("paved.toml", "databse_url = \"typo.db\"")?;
+            let error = Config::load(Some(Path::new("paved.toml")), FlagOverrides::default()).unwrap_err();
+            assert!(error.chain().any(|c| c.is::<BadInput>()));
+            assert!(format!("{error:#}").contains("databse_url"), "{error:#}");
+            let error = Config::load(Some(Path::new("missing.toml")), FlagOverrides::default()).unwrap_err();
+            assert!(format!("{error:#}").contains("paved config default"), "{error:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_redacts_the_database_password() {
+        let config = Config { database_url: "postgres://paved:s3cret@db/paved".into(), ..Config::default() };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}
