@@ -1,0 +1,296 @@
+//! Parsers for the values of the annotations pavedroad reads. Each returns the
+//! normalised value, or what is wrong and how to fix it.
+
+use std::str::FromStr;
+
+/// What is wrong with a value and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    pub message: String,
+    pub hint: String,
+}
+
+fn invalid(message: impl Into<String>, hint: impl Into<String>) -> Invalid {
+    Invalid { message: message.into(), hint: hint.into() }
+}
+
+const REPO_HINT: &str =
+    "write `https://github.com/acme/checkout`, `git@github.com:acme/checkout.git` or `github.com/acme/checkout`";
+
+/// Normalises any git remote to `host/owner/name` (lower-case, without
+/// `.git`): `https://github.com/acme/checkout.git`,
+/// `git@github.com:acme/checkout.git`, `ssh://git@github.com:22/acme/checkout`
+/// and `github.com/acme/checkout` all give `github.com/acme/checkout`.
+/// GitLab subgroups are kept (`gitlab.com/group/sub/name`).
+pub(crate) fn normalize_repo(input: &str) -> Result<String, Invalid> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(invalid("the repository is empty", REPO_HINT));
+    }
+    if input.contains(char::is_whitespace) {
+        return Err(invalid(format!("`{input}` is not a git URL: it contains a space"), REPO_HINT));
+    }
+    let (host, path) = if let Some((scheme, rest)) = input.split_once("://") {
+        if !matches!(scheme.to_ascii_lowercase().as_str(), "https" | "http" | "ssh" | "git" | "git+ssh") {
+            return Err(invalid(format!("`{input}` uses the scheme `{scheme}`, not a git one"), REPO_HINT));
+        }
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = host_port.split_once(':').map_or(host_port, |(h, _)| h);
+        (host, path)
+    } else if let Some((user_host, path)) = input.split_once(':').filter(|(before, _)| !before.contains('/')) {
+        // scp-like syntax: `git@github.com:acme/checkout.git`
+        let host = user_host.rsplit_once('@').map_or(user_host, |(_, h)| h);
+        (host, path)
+    } else {
+        let (host, path) = input.split_once('/').unwrap_or((input, ""));
+        if !host.contains('.') {
+            return Err(invalid(format!("`{input}` does not start with a host such as github.com"), REPO_HINT));
+        }
+        (host, path)
+    };
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')) {
+        return Err(invalid(format!("`{input}` has no valid host"), REPO_HINT));
+    }
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.len() < 2 || segments.iter().any(|s| !is_path_segment(s)) {
+        return Err(invalid(format!("`{input}` does not name a repository as owner/name"), REPO_HINT));
+    }
+    if host == "github.com" && segments.len() != 2 {
+        return Err(invalid(
+            format!("`{input}` is not a GitHub repository: GitHub repositories are exactly owner/name"),
+            "name the repository itself, e.g. `https://github.com/acme/checkout`; use `paved.dev/paths` for a part of a monorepo",
+        ));
+    }
+    Ok(format!("{host}/{}", segments.join("/")).to_ascii_lowercase())
+}
+
+/// `github.com/project-slug: owner/name` → `github.com/owner/name`.
+pub(crate) fn github_slug(input: &str) -> Result<String, Invalid> {
+    let slug = input.trim();
+    let segments: Vec<&str> = slug.split('/').collect();
+    if segments.len() != 2 || segments.iter().any(|s| !is_path_segment(s)) {
+        return Err(invalid(
+            format!("`{slug}` is not a GitHub project slug"),
+            "write the repository as `owner/name`, e.g. `acme/checkout`",
+        ));
+    }
+    Ok(format!("github.com/{slug}").to_ascii_lowercase())
+}
+
+/// `gitlab.com/project-slug: group/name` (subgroups allowed) → `gitlab.com/group/name`.
+pub(crate) fn gitlab_slug(input: &str) -> Result<String, Invalid> {
+    let slug = input.trim().trim_matches('/');
+    let segments: Vec<&str> = slug.split('/').collect();
+    if segments.len() < 2 || segments.iter().any(|s| !is_path_segment(s)) {
+        return Err(invalid(
+            format!("`{slug}` is not a GitLab project slug"),
+            "write the project as `group/name` (or `group/subgroup/name`)",
+        ));
+    }
+    Ok(format!("gitlab.com/{slug}").to_ascii_lowercase())
+}
+
+fn is_path_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Splits a list written as `a, b` or one item per line; empty items dropped.
+pub(crate) fn split_list(input: &str) -> Vec<String> {
+    input.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// Checks that each glob of `paved.dev/paths` compiles.
+pub(crate) fn globs(input: &str) -> Result<Vec<String>, Invalid> {
+    let globs = split_list(input);
+    if globs.is_empty() {
+        return Err(invalid(
+            "paved.dev/paths has no glob",
+            "list the paths of this component, e.g. `services/checkout/**, libs/cart/**`",
+        ));
+    }
+    for glob in &globs {
+        if let Err(e) = globset::Glob::new(glob) {
+            return Err(invalid(
+                format!("paved.dev/paths: `{glob}` is not a valid glob: {}", e.kind()),
+                "write globs like `services/checkout/**` or `libs/*/src/**`, separated by commas",
+            ));
+        }
+    }
+    Ok(globs)
+}
+
+/// An email address, lower-cased: `local@domain.tld`, no spaces.
+pub(crate) fn email(input: &str) -> Result<String, Invalid> {
+    let address = input.trim();
+    let ok = match address.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && !address.contains(char::is_whitespace)
+                && domain.contains('.')
+                && domain
+                    .split('.')
+                    .all(|label| !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-'))
+        }
+        None => false,
+    };
+    if ok {
+        Ok(address.to_lowercase())
+    } else {
+        Err(invalid(
+            format!("`{address}` is not an email address"),
+            "write addresses like `jane.doe@example.com`, separated by commas",
+        ))
+    }
+}
+
+/// A GitHub login: letters, digits and `-`, not starting with `-`, at most 39.
+pub(crate) fn github_login(input: &str) -> Result<String, Invalid> {
+    let login = input.trim();
+    let ok = !login.is_empty()
+        && login.len() <= 39
+        && !login.starts_with('-')
+        && login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(login.to_owned())
+    } else {
+        Err(invalid(
+            format!("`{login}` is not a GitHub login"),
+            "write the login as on github.com, e.g. `jane-doe` (no `@`, no URL)",
+        ))
+    }
+}
+
+/// A GitLab username: letters, digits, `_`, `-` and `.`.
+pub(crate) fn gitlab_login(input: &str) -> Result<String, Invalid> {
+    let login = input.trim();
+    let ok = !login.is_empty()
+        && login.len() <= 255
+        && login.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok {
+        Ok(login.to_owned())
+    } else {
+        Err(invalid(
+            format!("`{login}` is not a GitLab username"),
+            "write the username as on GitLab, e.g. `jane.doe` (no `@`, no URL)",
+        ))
+    }
+}
+
+/// An IANA time zone name known to chrono-tz, e.g. `Europe/Berlin`.
+pub(crate) fn timezone(input: &str) -> Result<String, Invalid> {
+    let name = input.trim();
+    match chrono_tz::Tz::from_str(name) {
+        Ok(tz) => Ok(tz.name().to_owned()),
+        Err(_) => Err(invalid(
+            format!("`{name}` is not an IANA time zone"),
+            "use a name from the tz database, e.g. `Europe/Berlin`, `America/New_York` or `Asia/Kolkata`",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_remotes_normalise_to_host_owner_name() {
+        for input in [
+            "https://github.com/acme/checkout.git",
+            "https://github.com/acme/checkout",
+            "https://github.com/acme/checkout/",
+            "http://www.github.com/Acme/Checkout",
+            "git@github.com:acme/checkout.git",
+            "ssh://git@github.com/acme/checkout",
+            "ssh://git@github.com:22/acme/checkout.git",
+            "git+ssh://git@github.com/acme/checkout.git",
+            "github.com/acme/checkout",
+            " github.com/acme/checkout.git ",
+        ] {
+            assert_eq!(normalize_repo(input).as_deref(), Ok("github.com/acme/checkout"), "{input}");
+        }
+        assert_eq!(
+            normalize_repo("https://gitlab.example.com/platform/tools/deployer.git").as_deref(),
+            Ok("gitlab.example.com/platform/tools/deployer")
+        );
+    }
+
+    #[test]
+    fn bad_remotes_are_rejected_with_a_reason() {
+        for input in [
+            "",
+            "checkout",
+            "acme/checkout",
+            "https://github.com/acme",
+            "https://github.com/acme/checkout/tree/main",
+            "ftp://github.com/acme/checkout",
+            "github.com/acme/check out",
+            "https:///acme/checkout",
+        ] {
+            assert!(normalize_repo(input).is_err(), "{input}");
+        }
+    }
+
+    /// Property: every remote spelling of one repository normalises to the
+    /// same identity, and the identity is a fixed point.
+    #[test]
+    fn normalisation_is_idempotent_over_generated_repositories() {
+        let hosts = ["github.com", "gitlab.com", "git.acme.example"];
+        let names = ["a", "checkout-api", "Web_App", "x.y", "r2d2"];
+        for host in hosts {
+            for owner in names {
+                for name in names {
+                    let expected = format!("{host}/{owner}/{name}").to_ascii_lowercase();
+                    for spelling in [
+                        format!("https://{host}/{owner}/{name}.git"),
+                        format!("git@{host}:{owner}/{name}.git"),
+                        format!("ssh://git@{host}/{owner}/{name}"),
+                        format!("{host}/{owner}/{name}"),
+                    ] {
+                        assert_eq!(normalize_repo(&spelling).as_deref(), Ok(expected.as_str()), "{spelling}");
+                    }
+                    assert_eq!(normalize_repo(&expected).as_deref(), Ok(expected.as_str()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn project_slugs() {
+        assert_eq!(github_slug("acme/checkout").as_deref(), Ok("github.com/acme/checkout"));
+        assert!(github_slug("acme").is_err() && github_slug("acme/a/b").is_err());
+        assert_eq!(gitlab_slug("acme/web/shop").as_deref(), Ok("gitlab.com/acme/web/shop"));
+        assert!(gitlab_slug("acme").is_err());
+    }
+
+    #[test]
+    fn globs_must_compile() {
+        assert_eq!(
+            globs("services/checkout/**,\n libs/cart/**").unwrap(),
+            vec!["services/checkout/**", "libs/cart/**"]
+        );
+        let err = globs("services/{checkout").unwrap_err();
+        assert!(err.message.contains("services/{checkout"), "{err:?}");
+        assert!(globs(" , ").is_err());
+    }
+
+    #[test]
+    fn emails_logins_and_time_zones() {
+        assert_eq!(email(" Jane.Doe@Example.com ").as_deref(), Ok("jane.doe@example.com"));
+        for bad in ["jane", "jane@", "@example.com", "jane@example", "ja ne@example.com", "a@b@c.com"] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+        assert!(github_login("jane-doe").is_ok() && github_login("@jane").is_err());
+        assert!(gitlab_login("jane.doe").is_ok() && gitlab_login("jane doe").is_err());
+        assert_eq!(timezone("Europe/Berlin").as_deref(), Ok("Europe/Berlin"));
+        assert!(timezone("Europe/Berlinn").is_err() && timezone("CEST+2").is_err());
+    }
+}

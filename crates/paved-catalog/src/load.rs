@@ -1,0 +1,685 @@
+//! Finding and reading descriptor files, following Locations, and the checks
+//! that need the whole catalog (duplicates, dangling references).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+
+use paved_domain::CatalogEntity;
+use serde::Serialize;
+
+use crate::problem::{Problem, ProblemCode, Severity};
+use crate::validate::{self, Checked, Dangling};
+use crate::yaml::{self, Pos};
+
+/// How [`load`] reads files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Files larger than this are reported as `file-too-large` and never read.
+    pub max_file_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    /// 10 MiB per file.
+    fn default() -> Self {
+        Self { max_file_bytes: 10 * 1024 * 1024 }
+    }
+}
+
+/// Everything [`load`] found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CatalogLoad {
+    /// Every entity without an error, in the order read.
+    pub entities: Vec<CatalogEntity>,
+    /// Every error and warning, sorted by file, line and column.
+    pub problems: Vec<Problem>,
+    /// The descriptor files read, in the order read.
+    pub files_read: Vec<PathBuf>,
+    /// How many (non-empty) YAML documents those files held.
+    pub documents: usize,
+}
+
+impl CatalogLoad {
+    /// Whether any problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+    }
+
+    /// The errors, in order.
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.severity == Severity::Error)
+    }
+
+    /// The warnings, in order.
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.severity == Severity::Warning)
+    }
+}
+
+const LOOKS_FOR: &str = "pavedroad reads `catalog-info.yaml` and any `*.yaml`/`*.yml` whose apiVersion is `backstage.io/...` or `paved.dev/...` (hidden directories, `node_modules` and `target` are skipped)";
+
+/// Reads the descriptors at `paths` (files, or directories walked
+/// recursively), follows their Location entities, and checks everything.
+///
+/// Never panics and never stops at a bad file: every problem is in
+/// [`CatalogLoad::problems`], and every entity without an error is in
+/// [`CatalogLoad::entities`].
+pub fn load(paths: &[PathBuf], options: &LoadOptions) -> CatalogLoad {
+    let mut loader = Loader::new(options);
+    if paths.is_empty() {
+        loader.problem(
+            ProblemCode::NoDescriptors,
+            "(no path)",
+            "no file or directory was given".to_owned(),
+            &format!("name a catalog file or directory; {LOOKS_FOR}"),
+        );
+    }
+    for path in paths {
+        loader.visit_given(path);
+        loader.follow_locations();
+    }
+    loader.finish()
+}
+
+/// Whether a file found while walking is read for sure, or only if it
+/// turns out to hold Backstage or pavedroad documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Discovery {
+    /// Named on the command line, by a Location, or `catalog-info.yaml`.
+    Named,
+    /// Any other `*.yaml` found in a directory.
+    Walked,
+}
+
+/// What became of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Read (or reported) as a descriptor file.
+    Descriptor,
+    /// Not a descriptor: silently left alone.
+    Skipped,
+}
+
+struct PendingTarget {
+    checked: usize,
+    location_file: String,
+    location_type: Option<String>,
+    target: String,
+    pos: Pos,
+}
+
+struct Loader<'o> {
+    options: &'o LoadOptions,
+    problems: Vec<Problem>,
+    files_read: Vec<PathBuf>,
+    documents: usize,
+    /// Canonical paths of the files read (or reported), so each is read once.
+    seen_files: HashSet<PathBuf>,
+    /// Canonical paths of the directories walked, so symlink loops end.
+    seen_dirs: HashSet<PathBuf>,
+    checked: Vec<Checked>,
+    pending: VecDeque<PendingTarget>,
+}
+
+impl<'o> Loader<'o> {
+    fn new(options: &'o LoadOptions) -> Self {
+        Self {
+            options,
+            problems: Vec::new(),
+            files_read: Vec::new(),
+            documents: 0,
+            seen_files: HashSet::new(),
+            seen_dirs: HashSet::new(),
+            checked: Vec::new(),
+            pending: VecDeque::new(),
+        }
+    }
+
+    fn problem(&mut self, code: ProblemCode, file: &str, message: String, hint: &str) {
+        self.problems.push(Problem {
+            severity: Severity::Error,
+            code,
+            file: file.to_owned(),
+            line: 0,
+            column: 0,
+            entity: None,
+            message,
+            hint: hint.to_owned(),
+        });
+    }
+
+    fn visit_given(&mut self, path: &Path) {
+        let shown = path.display().to_string();
+        match fs::metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => self.problem(
+                ProblemCode::NotFound,
+                &shown,
+                format!("{shown} does not exist"),
+                "check the path; it is read relative to the current directory",
+            ),
+            Err(e) => self.problem(
+                ProblemCode::UnreadableFile,
+                &shown,
+                format!("cannot read {shown}: {e}"),
+                "check the permissions of the path",
+            ),
+            Ok(meta) if meta.is_dir() => {
+                if self.walk_dir(path) == Outcome::Skipped {
+                    self.problem(
+                        ProblemCode::NoDescriptors,
+                        &shown,
+                        format!("no catalog descriptor found in {shown}"),
+                        LOOKS_FOR,
+                    );
+                }
+            }
+            Ok(_) => {
+                self.read_file(path, Discovery::Named);
+            }
+        }
+    }
+
+    /// Walks `dir` in sorted order; `Descriptor` when anything in it was a
+    /// descriptor (or was reported).
+    fn walk_dir(&mut self, dir: &Path) -> Outcome {
+        let canonical = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if !self.seen_dirs.insert(canonical) {
+            return Outcome::Descriptor;
+        }
+        let shown = dir.display().to_string();
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.problem(
+                    ProblemCode::UnreadableFile,
+                    &shown,
+                    format!("cannot list the directory {shown}: {e}"),
+                    "check the permissions of the directory",
+                );
+                return Outcome::Descriptor;
+            }
+        };
+        let mut names: Vec<std::ffi::OsString> = entries.filter_map(Result::ok).map(|e| e.file_name()).collect();
+        names.sort();
+        let mut outcome = Outcome::Skipped;
+        for name in names {
+            let text = name.to_string_lossy();
+            let path = dir.join(&name);
+            // Follows symlinks; a broken link is nothing to read.
+            let Ok(meta) = fs::metadata(&path) else { continue };
+            let found = if meta.is_dir() {
+                if text.starts_with('.') || text == "node_modules" || text == "target" {
+                    continue;
+                }
+                self.walk_dir(&path)
+            } else if text == "catalog-info.yaml" || text == "catalog-info.yml" {
+                self.read_file(&path, Discovery::Named)
+            } else if has_yaml_extension(&text) {
+                self.read_file(&path, Discovery::Walked)
+            } else {
+                continue;
+            };
+            if found == Outcome::Descriptor {
+                outcome = Outcome::Descriptor;
+            }
+        }
+        outcome
+    }
+
+    fn read_file(&mut self, path: &Path, discovery: Discovery) -> Outcome {
+        let shown = path.display().to_string();
+        let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if self.seen_files.contains(&canonical) {
+            return Outcome::Descriptor;
+        }
+        let bytes = match read_bounded(path, self.options.max_file_bytes) {
+            Ok(bytes) => bytes,
+            Err(ReadError::TooLarge(size)) => {
+                self.seen_files.insert(canonical);
+                self.problem(
+                    ProblemCode::FileTooLarge,
+                    &shown,
+                    format!(
+                        "{shown} is {size} bytes, more than the limit of {} bytes; it was not read",
+                        self.options.max_file_bytes
+                    ),
+                    "split the catalog into several files, or raise the file size limit",
+                );
+                return Outcome::Descriptor;
+            }
+            Err(ReadError::Io(e)) => {
+                self.seen_files.insert(canonical);
+                self.problem(
+                    ProblemCode::UnreadableFile,
+                    &shown,
+                    format!("cannot read {shown}: {e}"),
+                    "check that the file is readable by the user running pavedroad",
+                );
+                return Outcome::Descriptor;
+            }
+        };
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                if discovery == Discovery::Walked && !mentions_catalog_api_version(&String::from_utf8_lossy(bytes)) {
+                    return Outcome::Skipped;
+                }
+                self.seen_files.insert(canonical);
+                let pos = position_of_byte(bytes, e.valid_up_to());
+                self.problems.push(Problem {
+                    severity: Severity::Error,
+                    code: ProblemCode::NotUtf8,
+                    file: shown.clone(),
+                    line: pos.line,
+                    column: pos.column,
+                    entity: None,
+                    message: format!("{shown} is not UTF-8 text (invalid byte 0x{:02X})", bytes[e.valid_up_to()]),
+                    hint: "save the file as UTF-8".to_owned(),
+                });
+                return Outcome::Descriptor;
+            }
+        };
+        let parsed = yaml::parse(text);
+        if discovery == Discovery::Walked && !is_catalog_file(&parsed, text) {
+            return Outcome::Skipped;
+        }
+        self.seen_files.insert(canonical);
+        self.files_read.push(path.to_path_buf());
+        if let Some(error) = &parsed.error {
+            self.problems.push(Problem {
+                severity: Severity::Error,
+                code: ProblemCode::YamlSyntax,
+                file: shown.clone(),
+                line: error.pos.line,
+                column: error.pos.column,
+                entity: None,
+                message: format!("invalid YAML: {}", error.message),
+                hint: "check the indentation and quoting here; an unclosed `[`, `{` or quote above also ends here (documents before this one were still read)"
+                    .to_owned(),
+            });
+        }
+        if parsed.documents.is_empty() && parsed.error.is_none() && discovery == Discovery::Named {
+            self.problem(
+                ProblemCode::NoDescriptors,
+                &shown,
+                format!("{shown} holds no YAML document"),
+                "add an entity (apiVersion, kind, metadata, spec), or remove the file",
+            );
+        }
+        self.documents += parsed.documents.len();
+        for doc in &parsed.documents {
+            let checked = validate::check_document(doc, &shown);
+            if let Some(location) = &checked.location {
+                for (target, pos) in &location.targets {
+                    self.pending.push_back(PendingTarget {
+                        checked: self.checked.len(),
+                        location_file: shown.clone(),
+                        location_type: location.location_type.clone(),
+                        target: target.clone(),
+                        pos: *pos,
+                    });
+                }
+            }
+            self.checked.push(checked);
+        }
+        Outcome::Descriptor
+    }
+
+    fn follow_locations(&mut self) {
+        while let Some(pending) = self.pending.pop_front() {
+            self.follow(pending);
+        }
+    }
+
+    fn follow(&mut self, p: PendingTarget) {
+        let target = p.target.trim();
+        let scheme = target
+            .split_once(':')
+            .map(|(s, _)| s)
+            .filter(|s| s.len() > 1 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')));
+        let not_local = match scheme {
+            Some("file") => None,
+            Some(s) => Some(format!("the {s} target `{target}` is not fetched")),
+            None => match p.location_type.as_deref() {
+                None | Some("file" | "url") => None,
+                Some(t) => Some(format!("targets of type `{t}` are not followed (`{target}`)")),
+            },
+        };
+        if let Some(message) = not_local {
+            self.location_problem(
+                &p,
+                Severity::Warning,
+                message,
+                "pavedroad reads local files only; check the catalog out and point at the files, or list them in a local Location",
+            );
+            return;
+        }
+        let relative = target.strip_prefix("file://").or_else(|| target.strip_prefix("file:")).unwrap_or(target);
+        let base = Path::new(&p.location_file).parent().unwrap_or(Path::new(""));
+        let path = if Path::new(relative).is_absolute() {
+            PathBuf::from(relative)
+        } else {
+            base.join(without_cur_dir(Path::new(relative)))
+        };
+        if relative.contains(['*', '?', '[', '{']) {
+            self.follow_glob(&p, base, relative);
+            return;
+        }
+        match fs::metadata(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => self.location_problem(
+                &p,
+                Severity::Error,
+                format!("the target `{target}` does not exist (looked for {})", path.display()),
+                "fix the path; relative targets are resolved from the directory of this Location's file",
+            ),
+            Err(e) => self.location_problem(
+                &p,
+                Severity::Error,
+                format!("the target `{target}` cannot be read: {e}"),
+                "check the permissions of the target",
+            ),
+            Ok(meta) if meta.is_dir() => {
+                if self.walk_dir(&path) == Outcome::Skipped {
+                    self.location_problem(
+                        &p,
+                        Severity::Error,
+                        format!("the target directory `{target}` holds no catalog descriptor"),
+                        LOOKS_FOR,
+                    );
+                }
+            }
+            Ok(_) => {
+                self.read_file(&path, Discovery::Named);
+            }
+        }
+    }
+
+    /// A target such as `./services/*/catalog-info.yaml`.
+    fn follow_glob(&mut self, p: &PendingTarget, base: &Path, pattern: &str) {
+        let pattern_path = without_cur_dir(Path::new(pattern));
+        let matcher = match globset::GlobBuilder::new(&pattern_path.to_string_lossy()).literal_separator(true).build() {
+            Ok(glob) => glob.compile_matcher(),
+            Err(e) => {
+                self.location_problem(
+                    p,
+                    Severity::Error,
+                    format!("the target `{pattern}` is not a valid glob: {}", e.kind()),
+                    "write a glob such as `./services/*/catalog-info.yaml`",
+                );
+                return;
+            }
+        };
+        // Walk from the longest directory prefix without glob characters.
+        let fixed: PathBuf = pattern_path
+            .components()
+            .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{']))
+            .collect();
+        let root = if pattern_path.is_absolute() { fixed.clone() } else { base.join(&fixed) };
+        let mut matches = Vec::new();
+        collect_files(&root, &fixed, &mut matches);
+        matches.retain(|(relative, _)| matcher.is_match(relative));
+        if matches.is_empty() {
+            self.location_problem(
+                p,
+                Severity::Warning,
+                format!("the target `{pattern}` matches no file"),
+                "check the glob; relative targets are resolved from the directory of this Location's file",
+            );
+        }
+        for (_, path) in matches {
+            self.read_file(&path, Discovery::Named);
+        }
+    }
+
+    fn location_problem(&mut self, p: &PendingTarget, severity: Severity, message: String, hint: &str) {
+        let checked = &mut self.checked[p.checked];
+        if severity == Severity::Error {
+            checked.has_error = true;
+        }
+        self.problems.push(Problem {
+            severity,
+            code: ProblemCode::LocationTarget,
+            file: p.location_file.clone(),
+            line: p.pos.line,
+            column: p.pos.column,
+            entity: checked.entity_text.clone(),
+            message,
+            hint: hint.to_owned(),
+        });
+    }
+
+    fn finish(mut self) -> CatalogLoad {
+        self.check_catalog();
+        let mut problems = self.problems;
+        for checked in &mut self.checked {
+            problems.append(&mut checked.problems);
+        }
+        problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        let entities = self.checked.into_iter().filter(|c| !c.has_error).filter_map(|c| c.entity).collect();
+        CatalogLoad { entities, problems, files_read: self.files_read, documents: self.documents }
+    }
+
+    /// Checks that need every entity: duplicates and dangling references.
+    /// References count as resolved by any entity that was read, even one
+    /// with errors of its own, so one mistake is reported once rather than
+    /// again at every reference to it.
+    fn check_catalog(&mut self) {
+        let mut first_seen: HashMap<String, String> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        for checked in &mut self.checked {
+            let Some(entity) = &checked.entity else { continue };
+            let key = entity.entity_ref.key();
+            let here = entity.source.to_string();
+            match first_seen.get(&key) {
+                Some(first) => {
+                    checked.has_error = true;
+                    checked.problems.push(Problem {
+                        severity: Severity::Error,
+                        code: ProblemCode::DuplicateEntity,
+                        file: entity.source.file.clone(),
+                        line: entity.source.line,
+                        column: entity.source.column,
+                        entity: Some(entity.entity_ref.to_string()),
+                        message: format!("{} is defined twice; it was first defined at {first}", entity.entity_ref),
+                        hint: "remove one of the two, or rename one (names are compared case-insensitively)".to_owned(),
+                    });
+                }
+                None => {
+                    first_seen.insert(key, here);
+                    by_name
+                        .entry(entity.entity_ref.name().to_ascii_lowercase())
+                        .or_default()
+                        .push(entity.entity_ref.to_string());
+                }
+            }
+        }
+        for checked in &mut self.checked {
+            let Some(entity) = &checked.entity else { continue };
+            let file = entity.source.file.clone();
+            for r in &checked.refs {
+                if first_seen.contains_key(&r.target.key()) {
+                    continue;
+                }
+                let (severity, code) = match r.dangling {
+                    Dangling::Owner => (Severity::Error, ProblemCode::DanglingOwner),
+                    Dangling::MemberOf => (Severity::Error, ProblemCode::DanglingMemberOf),
+                    Dangling::Other => (Severity::Warning, ProblemCode::DanglingReference),
+                };
+                let similar = by_name.get(&r.target.name().to_ascii_lowercase()).cloned().unwrap_or_else(|| {
+                    // A typo: a name of the same kind and namespace that is one or two edits away.
+                    let name = r.target.name().to_ascii_lowercase();
+                    let prefix = format!("{}:{}/", r.target.kind(), r.target.namespace());
+                    let mut close: Vec<String> = by_name
+                        .iter()
+                        .filter(|(other, _)| name.len() > 3 && edit_distance(&name, other) <= 2)
+                        .flat_map(|(_, refs)| refs.iter().filter(|x| x.starts_with(&prefix)).cloned())
+                        .collect();
+                    close.sort();
+                    close
+                });
+                let hint = match similar.as_slice() {
+                    [_, ..] => format!("did you mean {}? write the full reference", similar.join(" or ")),
+                    [] => format!(
+                        "define {} in the catalog, or fix the reference (a bare name in {} means {}:{}/<name>)",
+                        r.target,
+                        r.field,
+                        r.target.kind(),
+                        r.target.namespace()
+                    ),
+                };
+                if severity == Severity::Error {
+                    checked.has_error = true;
+                }
+                checked.problems.push(Problem {
+                    severity,
+                    code,
+                    file: file.clone(),
+                    line: r.pos.line,
+                    column: r.pos.column,
+                    entity: Some(entity.entity_ref.to_string()),
+                    message: format!("{} refers to {}, which is not in the catalog", r.field, r.target),
+                    hint,
+                });
+            }
+        }
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+enum ReadError {
+    TooLarge(u64),
+    Io(io::Error),
+}
+
+/// Reads a file, checking its size from its metadata first so that a huge
+/// file is never read into memory (and stopping at the limit in case it grows
+/// while being read).
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let file = fs::File::open(path).map_err(ReadError::Io)?;
+    let size = file.metadata().map_err(ReadError::Io)?.len();
+    if size > max {
+        return Err(ReadError::TooLarge(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > max {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+fn has_yaml_extension(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+/// Whether a YAML file found while walking holds Backstage or pavedroad
+/// documents. A file whose YAML is broken counts when its text shows such an
+/// apiVersion, so its syntax error is reported rather than hidden.
+fn is_catalog_file(parsed: &yaml::Parsed, text: &str) -> bool {
+    let documents_say_so = parsed
+        .documents
+        .iter()
+        .any(|d| d.root.get("apiVersion").and_then(yaml::Node::as_str).is_some_and(is_catalog_api_version));
+    documents_say_so || (parsed.error.is_some() && mentions_catalog_api_version(text))
+}
+
+fn is_catalog_api_version(v: &str) -> bool {
+    let v = v.trim();
+    v.starts_with("backstage.io/") || v.starts_with("paved.dev/")
+}
+
+fn mentions_catalog_api_version(text: &str) -> bool {
+    text.lines().any(|line| {
+        line.trim_start()
+            .strip_prefix("apiVersion:")
+            .map(|v| v.trim().trim_matches(['"', '\'']))
+            .is_some_and(is_catalog_api_version)
+    })
+}
+
+/// The 1-based line and column (in characters) of byte `offset`.
+fn position_of_byte(bytes: &[u8], offset: usize) -> Pos {
+    let before = &bytes[..offset];
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Pos { line: u32::try_from(line).unwrap_or(u32::MAX), column: u32::try_from(column).unwrap_or(u32::MAX) }
+}
+
+/// `./a/./b` → `a/b`, so messages show the path a reader expects.
+fn without_cur_dir(path: &Path) -> PathBuf {
+    path.components().filter(|c| *c != Component::CurDir).collect()
+}
+
+/// Every file under `dir` (skipping hidden directories, `node_modules` and
+/// `target`), with its path relative to the Location's directory.
+fn collect_files(dir: &Path, relative: &Path, out: &mut Vec<(PathBuf, PathBuf)>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let mut names: Vec<_> = entries.filter_map(Result::ok).map(|e| e.file_name()).collect();
+    names.sort();
+    for name in names {
+        let path = dir.join(&name);
+        let rel = relative.join(&name);
+        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
+            let text = name.to_string_lossy();
+            if !(text.starts_with('.') || text == "node_modules" || text == "target") {
+                collect_files(&path, &rel, out);
+            }
+        } else {
+            out.push((rel, path));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_offsets_become_lines_and_columns() {
+        let text = "ab\ncdé\nf".as_bytes();
+        assert_eq!(position_of_byte(text, 0), Pos { line: 1, column: 1 });
+        assert_eq!(position_of_byte(text, 3), Pos { line: 2, column: 1 });
+        // After `cdé`: three characters, four bytes.
+        assert_eq!(position_of_byte(text, 7), Pos { line: 2, column: 4 });
+    }
+
+    #[test]
+    fn api_versions_in_broken_yaml_are_still_recognised() {
+        assert!(mentions_catalog_api_version("x: [\n  apiVersion: 'backstage.io/v1alpha1'\n"));
+        assert!(!mentions_catalog_api_version("apiVersion: apps/v1\nkind: Deployment\n"));
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("checkout", "chekout"), 1);
+        assert_eq!(edit_distance("payments", "payment"), 1);
+        assert_eq!(edit_distance("abc", "xyz"), 3);
+        assert_eq!(edit_distance("", "ab"), 2);
+    }
+
+    #[test]
+    fn current_dir_components_are_dropped() {
+        assert_eq!(without_cur_dir(Path::new("./a/./b.yaml")), PathBuf::from("a/b.yaml"));
+        assert_eq!(without_cur_dir(Path::new("../a")), PathBuf::from("../a"));
+    }
+}

@@ -1,0 +1,1236 @@
+//! Checks one descriptor document and turns it into a [`CatalogEntity`].
+//!
+//! Everything here is pure: the document is already parsed, and the only
+//! output is the entity, its problems, the references it makes (checked
+//! against the whole catalog later) and, for a Location, its targets.
+
+use paved_domain::{
+    CatalogEntity, DEFAULT_NAMESPACE, EntityRef, PavedAnnotations, Relation, RelationType, SourcePosition,
+};
+
+use crate::annotations::{self, Invalid};
+use crate::problem::{Problem, ProblemCode, Severity};
+use crate::rules;
+use crate::yaml::{Document, Node, Pos, Value};
+
+/// How a reference that names no entity of the catalog is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dangling {
+    /// `spec.owner`: an error.
+    Owner,
+    /// A User's `spec.memberOf`: an error.
+    MemberOf,
+    /// Any other reference: a warning.
+    Other,
+}
+
+/// A reference written in a descriptor, kept to check it against the catalog.
+#[derive(Debug, Clone)]
+pub(crate) struct RefUse {
+    pub field: String,
+    pub target: EntityRef,
+    pub pos: Pos,
+    pub dangling: Dangling,
+}
+
+/// The targets of a Location entity.
+#[derive(Debug, Clone)]
+pub(crate) struct LocationSpec {
+    pub location_type: Option<String>,
+    pub targets: Vec<(String, Pos)>,
+}
+
+/// One document after checking.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    /// The entity, when at least its kind and name could be read.
+    pub entity: Option<CatalogEntity>,
+    /// `kind:namespace/name` as far as it is known, for messages.
+    pub entity_text: Option<String>,
+    pub has_error: bool,
+    pub refs: Vec<RefUse>,
+    pub location: Option<LocationSpec>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Component,
+    Api,
+    Resource,
+    System,
+    Domain,
+    Group,
+    User,
+    Location,
+    Schedule,
+    EscalationPolicy,
+    Unknown,
+}
+
+const BACKSTAGE_KINDS: [(&str, Kind); 8] = [
+    ("Component", Kind::Component),
+    ("API", Kind::Api),
+    ("Resource", Kind::Resource),
+    ("System", Kind::System),
+    ("Domain", Kind::Domain),
+    ("Group", Kind::Group),
+    ("User", Kind::User),
+    ("Location", Kind::Location),
+];
+const PAVED_KINDS: [(&str, Kind); 2] = [("Schedule", Kind::Schedule), ("EscalationPolicy", Kind::EscalationPolicy)];
+const BACKSTAGE_API_VERSIONS: [&str; 2] = ["backstage.io/v1alpha1", "backstage.io/v1beta1"];
+const PAVED_API_VERSION: &str = "paved.dev/v1alpha1";
+
+/// How a spec field that holds references is read.
+struct RefField {
+    key: &'static str,
+    default_kind: Option<&'static str>,
+    relation: RelationType,
+    many: bool,
+}
+
+const fn one(key: &'static str, default_kind: Option<&'static str>, relation: RelationType) -> RefField {
+    RefField { key, default_kind, relation, many: false }
+}
+
+const fn many(key: &'static str, default_kind: Option<&'static str>, relation: RelationType) -> RefField {
+    RefField { key, default_kind, relation, many: true }
+}
+
+const SYSTEM: RefField = one("system", Some("system"), RelationType::PartOf);
+const DEPENDS_ON: RefField = many("dependsOn", None, RelationType::DependsOn);
+const DEPENDENCY_OF: RefField = many("dependencyOf", None, RelationType::DependencyOf);
+
+/// Checks one document of `file`.
+pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
+    let mut c = Checker { file, entity_text: None, problems: Vec::new(), has_error: false };
+    let root = &doc.root;
+    let start = root.as_map().and_then(|m| m.first()).map_or(root.pos, |e| e.key.pos);
+    let mut checked = Checked {
+        entity: None,
+        entity_text: None,
+        has_error: false,
+        refs: Vec::new(),
+        location: None,
+        problems: Vec::new(),
+    };
+    if root.as_map().is_none() {
+        c.error(
+            ProblemCode::InvalidField,
+            root.pos,
+            format!("the document is {}, not a mapping", root.type_name()),
+            "a descriptor is a mapping with apiVersion, kind, metadata and spec",
+        );
+        return c.finish(checked);
+    }
+
+    // What the entity is called, first: every later problem names it.
+    let kind_text = root.get("kind").and_then(Node::as_str);
+    let metadata = root.get("metadata");
+    let name_text = metadata.and_then(|m| m.get("name")).and_then(Node::as_str);
+    let namespace_text = match metadata.and_then(|m| m.get("namespace")) {
+        None => Some(DEFAULT_NAMESPACE),
+        Some(n) => n.as_str(),
+    };
+    if let (Some(kind), Some(name), Some(namespace)) = (kind_text, name_text, namespace_text) {
+        c.entity_text = Some(format!("{}:{}/{}", kind.to_ascii_lowercase(), namespace.to_ascii_lowercase(), name));
+    }
+
+    for (pos, key) in &doc.duplicate_keys {
+        c.error(
+            ProblemCode::DuplicateKey,
+            *pos,
+            format!("`{key}` is written twice in the same mapping; the last value is used"),
+            "remove one of the two keys",
+        );
+    }
+
+    let api_version = c.required_top_string(root, "apiVersion", start, "add `apiVersion: backstage.io/v1alpha1`");
+    if let Some((v, pos)) = api_version {
+        if !rules::is_valid_api_version(v) {
+            c.error(
+                ProblemCode::InvalidField,
+                pos,
+                format!("apiVersion `{v}` is not valid"),
+                "write it as group/version, e.g. `backstage.io/v1alpha1`",
+            );
+        }
+    }
+    let kind = c.required_top_string(root, "kind", start, "add a kind, e.g. `kind: Component`");
+    let kind_enum = match (kind, api_version) {
+        (Some((k, pos)), Some((v, v_pos))) => c.resolve_kind(k, pos, v, v_pos),
+        (Some((k, pos)), None) => {
+            if !rules::is_valid_kind(k) {
+                c.error(ProblemCode::InvalidField, pos, format!("kind `{k}` is not valid"), KIND_HINT);
+            }
+            Kind::Unknown
+        }
+        _ => Kind::Unknown,
+    };
+
+    let meta = c.check_metadata(root, start);
+
+    let spec_entry = root.entry("spec");
+    let spec = spec_entry.map(|e| &e.value);
+    let spec_pos = spec_entry.map_or(start, |e| e.key.pos);
+    let namespace = meta.namespace.clone().unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+
+    let mut s =
+        SpecReader { c: &mut c, spec, spec_pos, namespace: &namespace, refs: Vec::new(), relations: Vec::new() };
+    let known = kind_enum != Kind::Unknown;
+    if known && !matches!(kind_enum, Kind::Schedule | Kind::EscalationPolicy) {
+        s.require_spec_mapping(start);
+    }
+    let mut owner = None;
+    match kind_enum {
+        Kind::Component => {
+            s.required_string("type", "add `type: service` (or website, library) under spec");
+            s.required_string("lifecycle", LIFECYCLE_HINT);
+            owner = s.owner();
+            s.refs(&[
+                SYSTEM,
+                one("subcomponentOf", Some("component"), RelationType::PartOf),
+                many("providesApis", Some("api"), RelationType::ProvidesApi),
+                many("consumesApis", Some("api"), RelationType::ConsumesApi),
+                DEPENDS_ON,
+                DEPENDENCY_OF,
+            ]);
+        }
+        Kind::Api => {
+            s.required_string("type", "add `type: openapi` (or asyncapi, graphql, grpc) under spec");
+            s.required_string("lifecycle", LIFECYCLE_HINT);
+            owner = s.owner();
+            s.api_definition();
+            s.refs(&[SYSTEM]);
+        }
+        Kind::Resource => {
+            s.required_string("type", "add `type: database` (or s3-bucket, cluster, ...) under spec");
+            owner = s.owner();
+            s.refs(&[SYSTEM, DEPENDS_ON, DEPENDENCY_OF]);
+        }
+        Kind::System => {
+            owner = s.owner();
+            s.optional_string("type");
+            s.refs(&[one("domain", Some("domain"), RelationType::PartOf)]);
+        }
+        Kind::Domain => {
+            owner = s.owner();
+            s.optional_string("type");
+            s.refs(&[one("subdomainOf", Some("domain"), RelationType::PartOf)]);
+        }
+        Kind::Group => {
+            s.required_string("type", "add `type: team` (or organization, department) under spec");
+            if s.map().is_some_and(|sp| sp.get("children").is_none()) {
+                s.c.error(
+                    ProblemCode::MissingField,
+                    spec_pos,
+                    "spec.children is missing".to_owned(),
+                    "add `children: []` under spec (list the child groups, if any)",
+                );
+            }
+            s.refs(&[
+                one("parent", Some("group"), RelationType::ChildOf),
+                many("children", Some("group"), RelationType::ParentOf),
+                many("members", Some("user"), RelationType::HasMember),
+            ]);
+        }
+        Kind::User => {
+            s.refs(&[many("memberOf", Some("group"), RelationType::MemberOf)]);
+        }
+        Kind::Location => {
+            checked.location = s.location();
+        }
+        Kind::Schedule | Kind::EscalationPolicy => {}
+        Kind::Unknown => {
+            // No checks, but an owner written the usual way is still worth
+            // knowing (e.g. Backstage's AiResource).
+            owner = spec
+                .and_then(|sp| sp.get("owner"))
+                .and_then(Node::as_str)
+                .and_then(|o| EntityRef::parse(o, Some("group"), &namespace).ok());
+            if let Some(o) = &owner {
+                s.relations.push(Relation { kind: RelationType::OwnedBy, target: o.clone() });
+            }
+        }
+    }
+    let SpecReader { refs, mut relations, .. } = s;
+    // Dependencies on the same entity from two fields give one relation.
+    let mut seen = std::collections::HashSet::new();
+    relations.retain(|r| seen.insert((r.kind, r.target.key())));
+
+    let paved = c.check_annotations(root, spec, kind_enum, &namespace, &mut checked.refs);
+    checked.refs.extend(refs);
+
+    let spec_str = |key: &str| spec.and_then(|sp| sp.get(key)).and_then(Node::as_str).map(str::to_owned);
+    if let (Some((kind, _)), Some((api_version, _)), Some(name)) = (kind, api_version, meta.name.clone()) {
+        if let Ok(entity_ref) = EntityRef::new(kind, &namespace, &name) {
+            checked.entity = Some(CatalogEntity {
+                entity_ref,
+                kind: kind.to_owned(),
+                api_version: api_version.to_owned(),
+                title: meta.title,
+                description: meta.description,
+                spec_type: spec_str("type"),
+                lifecycle: spec_str("lifecycle"),
+                owner,
+                source: SourcePosition { file: file.to_owned(), line: start.line, column: start.column },
+                document: root.to_json(),
+                relations,
+                paved,
+            });
+        }
+    }
+    c.finish(checked)
+}
+
+/// Parses and normalises an annotation value.
+type ValueParser = fn(&str) -> Result<String, Invalid>;
+
+const KIND_HINT: &str = "write a kind such as Component, API, Resource, System, Domain, Group, User or Location";
+const LIFECYCLE_HINT: &str = "add `lifecycle: production` (or experimental, deprecated) under spec";
+
+struct Checker<'a> {
+    file: &'a str,
+    entity_text: Option<String>,
+    problems: Vec<Problem>,
+    has_error: bool,
+}
+
+#[derive(Default)]
+struct Metadata {
+    name: Option<String>,
+    namespace: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, severity: Severity, code: ProblemCode, pos: Pos, message: String, hint: &str) {
+        if severity == Severity::Error {
+            self.has_error = true;
+        }
+        self.problems.push(Problem {
+            severity,
+            code,
+            file: self.file.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            entity: self.entity_text.clone(),
+            message,
+            hint: hint.to_owned(),
+        });
+    }
+
+    fn error(&mut self, code: ProblemCode, pos: Pos, message: String, hint: &str) {
+        self.push(Severity::Error, code, pos, message, hint);
+    }
+
+    fn warning(&mut self, code: ProblemCode, pos: Pos, message: String, hint: &str) {
+        self.push(Severity::Warning, code, pos, message, hint);
+    }
+
+    fn finish(self, mut checked: Checked) -> Checked {
+        checked.entity_text = self.entity_text;
+        checked.problems = self.problems;
+        checked.has_error = self.has_error;
+        checked
+    }
+
+    /// A required non-empty string directly under the document root.
+    fn required_top_string<'n>(&mut self, root: &'n Node, key: &str, start: Pos, hint: &str) -> Option<(&'n str, Pos)> {
+        self.required_string_in(root, key, key, start, hint)
+    }
+
+    /// A required non-empty string `key` of `parent`; a missing one is
+    /// reported at `missing_pos` (the parent's key, or the document start).
+    fn required_string_in<'n>(
+        &mut self,
+        parent: &'n Node,
+        key: &str,
+        path: &str,
+        missing_pos: Pos,
+        hint: &str,
+    ) -> Option<(&'n str, Pos)> {
+        let Some(entry) = parent.entry(key) else {
+            self.error(ProblemCode::MissingField, missing_pos, format!("{path} is missing"), hint);
+            return None;
+        };
+        let value = &entry.value;
+        match &value.value {
+            Value::Null => {
+                self.error(ProblemCode::MissingField, entry.key.pos, format!("{path} has no value"), hint);
+                None
+            }
+            Value::Str(s) if s.trim().is_empty() => {
+                self.error(ProblemCode::InvalidField, value.pos, format!("{path} is empty"), hint);
+                None
+            }
+            Value::Str(s) => Some((s.as_str(), value.pos)),
+            _ => {
+                self.error(
+                    ProblemCode::InvalidField,
+                    value.pos,
+                    format!("{path} must be a string, found {}", value.type_name()),
+                    hint,
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional string `key` of `parent`: absent is fine, anything but a
+    /// string is an error.
+    fn optional_string_in<'n>(&mut self, parent: &'n Node, key: &str, path: &str) -> Option<(&'n str, Pos)> {
+        let value = parent.get(key)?;
+        match value.as_str() {
+            Some(s) => Some((s, value.pos)),
+            None => {
+                self.error(
+                    ProblemCode::InvalidField,
+                    value.pos,
+                    format!("{path} must be a string, found {}", value.type_name()),
+                    &format!("quote the value, e.g. `{key}: \"...\"`, or remove the field"),
+                );
+                None
+            }
+        }
+    }
+
+    fn resolve_kind(&mut self, kind: &str, pos: Pos, api_version: &str, version_pos: Pos) -> Kind {
+        if !rules::is_valid_kind(kind) {
+            self.error(ProblemCode::InvalidField, pos, format!("kind `{kind}` is not valid"), KIND_HINT);
+            return Kind::Unknown;
+        }
+        let lookup =
+            |table: &[(&'static str, Kind)]| table.iter().find(|(name, _)| name.eq_ignore_ascii_case(kind)).copied();
+        let (name, found, expected_versions): (&str, Kind, &[&str]) = if let Some((n, k)) = lookup(&BACKSTAGE_KINDS) {
+            (n, k, &BACKSTAGE_API_VERSIONS)
+        } else if let Some((n, k)) = lookup(&PAVED_KINDS).filter(|_| api_version.starts_with("paved.dev/")) {
+            (n, k, &[PAVED_API_VERSION])
+        } else {
+            self.warning(
+                ProblemCode::UnknownKind,
+                pos,
+                format!("pavedroad does not know the kind `{kind}` ({api_version}); the entity is kept without kind-specific checks"),
+                "nothing to do if a Backstage plugin defines this kind; otherwise check the spelling of `kind`",
+            );
+            return Kind::Unknown;
+        };
+        if name != kind {
+            self.error(
+                ProblemCode::InvalidField,
+                pos,
+                format!("kind `{kind}` must be written `{name}`"),
+                &format!("write `kind: {name}`; kinds are case-sensitive"),
+            );
+        }
+        if !expected_versions.contains(&api_version) {
+            self.error(
+                ProblemCode::InvalidField,
+                version_pos,
+                format!("apiVersion `{api_version}` does not define the kind {name}"),
+                &format!("write `apiVersion: {}`", expected_versions[0]),
+            );
+        }
+        found
+    }
+
+    fn check_metadata(&mut self, root: &Node, start: Pos) -> Metadata {
+        let mut meta = Metadata::default();
+        let Some(entry) = root.entry("metadata") else {
+            self.error(
+                ProblemCode::MissingField,
+                start,
+                "metadata is missing".to_owned(),
+                "add `metadata:` with at least `name: <entity-name>`",
+            );
+            return meta;
+        };
+        let node = &entry.value;
+        if node.as_map().is_none() {
+            self.error(
+                ProblemCode::InvalidField,
+                node.pos,
+                format!("metadata must be a mapping, found {}", node.type_name()),
+                "write `metadata:` followed by indented fields such as `name: checkout-api`",
+            );
+            return meta;
+        }
+        let name_hint = "use 1–63 characters: letters and digits, separated by `-`, `_` or `.`, e.g. `checkout-api`";
+        if let Some((name, pos)) = self.required_string_in(node, "name", "metadata.name", entry.key.pos, name_hint) {
+            if !rules::is_valid_object_name(name) {
+                self.error(ProblemCode::BadName, pos, format!("metadata.name `{name}` is not a valid name"), name_hint);
+            }
+            meta.name = Some(name.to_owned());
+        }
+        if let Some((namespace, pos)) = self.optional_string_in(node, "namespace", "metadata.namespace") {
+            if rules::is_valid_dns_label(namespace) {
+                meta.namespace = Some(namespace.to_owned());
+            } else {
+                self.error(
+                    ProblemCode::BadNamespace,
+                    pos,
+                    format!("metadata.namespace `{namespace}` is not a valid namespace"),
+                    "use 1–63 lower-case letters and digits separated by `-`, e.g. `default` or `payments`",
+                );
+            }
+        }
+        meta.title = self.optional_string_in(node, "title", "metadata.title").map(|(s, _)| s.to_owned());
+        meta.description =
+            self.optional_string_in(node, "description", "metadata.description").map(|(s, _)| s.to_owned());
+        self.check_labels(node);
+        self.check_tags(node);
+        self.check_links(node);
+        meta
+    }
+
+    fn check_labels(&mut self, metadata: &Node) {
+        let Some(labels) = metadata.get("labels") else { return };
+        let Some(entries) = labels.as_map() else {
+            self.error(
+                ProblemCode::InvalidField,
+                labels.pos,
+                format!("metadata.labels must be a mapping, found {}", labels.type_name()),
+                "write labels as `key: value` pairs under `labels:`",
+            );
+            return;
+        };
+        for e in entries {
+            let key = e.key.key_text();
+            if !rules::is_valid_label_or_annotation_key(&key) {
+                self.error(
+                    ProblemCode::InvalidField,
+                    e.key.pos,
+                    format!("label key `{key}` is not valid"),
+                    "write keys as `[prefix/]name`, e.g. `acme.example/tier`",
+                );
+            }
+            match e.value.as_str() {
+                Some(v) if rules::is_valid_label_value(v) => {}
+                _ => self.error(
+                    ProblemCode::InvalidField,
+                    e.value.pos,
+                    format!("label `{key}` has an invalid value"),
+                    "label values are strings of letters and digits separated by `-`, `_` or `.` (at most 63); quote numbers",
+                ),
+            }
+        }
+    }
+
+    fn check_tags(&mut self, metadata: &Node) {
+        let Some(tags) = metadata.get("tags") else { return };
+        let hint = "tags are lower-case letters, digits, `+`, `#` and `:`, joined by `-`, e.g. `java` or `go-1-15`";
+        let Some(items) = tags.as_seq() else {
+            self.error(
+                ProblemCode::InvalidField,
+                tags.pos,
+                format!("metadata.tags must be a list, found {}", tags.type_name()),
+                hint,
+            );
+            return;
+        };
+        for (i, tag) in items.iter().enumerate() {
+            match tag.as_str() {
+                Some(t) if rules::is_valid_tag(t) => {}
+                Some(t) => self.error(
+                    ProblemCode::InvalidField,
+                    tag.pos,
+                    format!("metadata.tags[{i}] `{t}` is not a valid tag"),
+                    hint,
+                ),
+                None => self.error(
+                    ProblemCode::InvalidField,
+                    tag.pos,
+                    format!("metadata.tags[{i}] must be a string, found {}", tag.type_name()),
+                    hint,
+                ),
+            }
+        }
+    }
+
+    fn check_links(&mut self, metadata: &Node) {
+        let Some(links) = metadata.get("links") else { return };
+        let Some(items) = links.as_seq() else {
+            self.error(
+                ProblemCode::InvalidField,
+                links.pos,
+                format!("metadata.links must be a list, found {}", links.type_name()),
+                "write each link as `- url: https://...` with an optional `title`",
+            );
+            return;
+        };
+        for (i, link) in items.iter().enumerate() {
+            let path = format!("metadata.links[{i}]");
+            if link.as_map().is_none() {
+                self.error(
+                    ProblemCode::InvalidField,
+                    link.pos,
+                    format!("{path} must be a mapping, found {}", link.type_name()),
+                    "write the link as `- url: https://...` with an optional `title`",
+                );
+                continue;
+            }
+            let hint = "write an absolute URL, e.g. `https://wiki.acme.example/runbooks/checkout`";
+            if let Some((url, pos)) = self.required_string_in(link, "url", &format!("{path}.url"), link.pos, hint) {
+                if !rules::is_valid_url(url) {
+                    self.error(ProblemCode::InvalidField, pos, format!("{path}.url `{url}` is not a URL"), hint);
+                }
+            }
+            if let Some((title, pos)) = self.optional_string_in(link, "title", &format!("{path}.title")) {
+                if title.trim().is_empty() {
+                    self.error(
+                        ProblemCode::InvalidField,
+                        pos,
+                        format!("{path}.title is empty"),
+                        "give the link a title or remove `title`",
+                    );
+                }
+            }
+            if let Some((icon, pos)) = self.optional_string_in(link, "icon", &format!("{path}.icon")) {
+                if !rules::is_valid_object_name(icon) {
+                    self.error(
+                        ProblemCode::InvalidField,
+                        pos,
+                        format!("{path}.icon `{icon}` is not a valid icon name"),
+                        "use an icon name such as `dashboard`, `docs` or `github`",
+                    );
+                }
+            }
+            self.optional_string_in(link, "type", &format!("{path}.type"));
+        }
+    }
+
+    /// Backstage's annotation format rules for every annotation, and the
+    /// values of the ones pavedroad reads.
+    fn check_annotations(
+        &mut self,
+        root: &Node,
+        spec: Option<&Node>,
+        kind: Kind,
+        namespace: &str,
+        refs: &mut Vec<RefUse>,
+    ) -> PavedAnnotations {
+        let mut paved = PavedAnnotations::default();
+        let metadata = root.get("metadata");
+        let annotations = metadata.and_then(|m| m.get("annotations"));
+        let mut values: Vec<(String, &str, Pos)> = Vec::new();
+        if let Some(node) = annotations {
+            match node.as_map() {
+                None => self.error(
+                    ProblemCode::BadAnnotation,
+                    node.pos,
+                    format!("metadata.annotations must be a mapping, found {}", node.type_name()),
+                    "write annotations as `key: value` pairs under `annotations:`",
+                ),
+                Some(entries) => {
+                    for e in entries {
+                        let key = e.key.key_text();
+                        if !rules::is_valid_label_or_annotation_key(&key) {
+                            self.error(
+                                ProblemCode::BadAnnotation,
+                                e.key.pos,
+                                format!("annotation key `{key}` is not valid"),
+                                "write keys as `[prefix/]name`, e.g. `paved.dev/repo`",
+                            );
+                        }
+                        match e.value.as_str() {
+                            Some(v) => values.push((key, v, e.value.pos)),
+                            None => self.error(
+                                ProblemCode::BadAnnotation,
+                                e.value.pos,
+                                format!("annotation `{key}` must be a string, found {}", e.value.type_name()),
+                                "quote the value, e.g. `\"8080\"`",
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        let get = |key: &str| values.iter().find(|(k, _, _)| k == key).map(|(_, v, p)| (*v, *p));
+
+        // The repository: paved.dev/repo wins over the project slugs.
+        let repo_sources: [(&str, ValueParser); 3] = [
+            ("paved.dev/repo", annotations::normalize_repo),
+            ("github.com/project-slug", annotations::github_slug),
+            ("gitlab.com/project-slug", annotations::gitlab_slug),
+        ];
+        for (key, parse) in repo_sources {
+            if let Some((v, pos)) = get(key) {
+                match parse(v) {
+                    Ok(repo) => {
+                        paved.repo.get_or_insert(repo);
+                    }
+                    Err(e) => self.bad_annotation(key, pos, e),
+                }
+            }
+        }
+        if let Some((v, pos)) = get("paved.dev/paths") {
+            match annotations::globs(v) {
+                Ok(globs) => paved.paths = globs,
+                Err(e) => self.bad_annotation("paved.dev/paths", pos, e),
+            }
+        }
+        if let Some((v, pos)) = get("paved.dev/production-environments") {
+            paved.production_environments = annotations::split_list(v);
+            if paved.production_environments.is_empty() {
+                self.bad_annotation(
+                    "paved.dev/production-environments",
+                    pos,
+                    Invalid {
+                        message: "paved.dev/production-environments names no environment".to_owned(),
+                        hint: "list the production environments, e.g. `production, production-eu`".to_owned(),
+                    },
+                );
+            }
+        }
+        if let Some((v, pos)) = get("paved.dev/oncall") {
+            match EntityRef::parse(v, Some("schedule"), namespace) {
+                Ok(target) => {
+                    paved.oncall = Some(v.trim().to_owned());
+                    refs.push(RefUse { field: "paved.dev/oncall".to_owned(), target, pos, dangling: Dangling::Other });
+                }
+                Err(e) => self.bad_annotation(
+                    "paved.dev/oncall",
+                    pos,
+                    Invalid {
+                        message: format!("paved.dev/oncall: {e}"),
+                        hint: "name a Schedule, e.g. `checkout-oncall`".to_owned(),
+                    },
+                ),
+            }
+        }
+        let mut emails = Vec::new();
+        if let Some((v, pos)) = get("paved.dev/emails") {
+            for address in annotations::split_list(v) {
+                match annotations::email(&address) {
+                    Ok(a) => emails.push(a),
+                    Err(e) => self.bad_annotation("paved.dev/emails", pos, e),
+                }
+            }
+        }
+        if kind == Kind::User {
+            let profile_email = spec.and_then(|s| s.get("profile")).and_then(|p| p.get("email"));
+            if let Some(node) = profile_email {
+                match node.as_str().map(annotations::email) {
+                    Some(Ok(a)) => emails.insert(0, a),
+                    _ => self.warning(
+                        ProblemCode::InvalidField,
+                        node.pos,
+                        "spec.profile.email is not an email address, so commits cannot be matched with it".to_owned(),
+                        "write an address like `jane.doe@example.com`",
+                    ),
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        emails.retain(|a| seen.insert(a.clone()));
+        paved.emails = emails;
+        if let Some((v, pos)) = get("github.com/user-login") {
+            match annotations::github_login(v) {
+                Ok(l) => paved.github_login = Some(l),
+                Err(e) => self.bad_annotation("github.com/user-login", pos, e),
+            }
+        }
+        if let Some((v, pos)) = get("gitlab.com/user-login") {
+            match annotations::gitlab_login(v) {
+                Ok(l) => paved.gitlab_login = Some(l),
+                Err(e) => self.bad_annotation("gitlab.com/user-login", pos, e),
+            }
+        }
+        if let Some((v, pos)) = get("paved.dev/timezone") {
+            match annotations::timezone(v) {
+                Ok(tz) => paved.timezone = Some(tz),
+                Err(e) => self.bad_annotation("paved.dev/timezone", pos, e),
+            }
+        }
+        if let Some((v, pos)) = get("paved.dev/role") {
+            let role = v.trim();
+            if role.is_empty() {
+                self.bad_annotation(
+                    "paved.dev/role",
+                    pos,
+                    Invalid {
+                        message: "paved.dev/role is empty".to_owned(),
+                        hint: "write e.g. `paved.dev/role: platform`".to_owned(),
+                    },
+                );
+            } else {
+                paved.role = Some(role.to_ascii_lowercase());
+            }
+        }
+        let links = metadata.and_then(|m| m.get("links")).and_then(Node::as_seq).unwrap_or_default();
+        paved.runbooks = links
+            .iter()
+            .filter(|l| l.get("type").and_then(Node::as_str) == Some("runbook"))
+            .filter_map(|l| l.get("url").and_then(Node::as_str))
+            .map(str::to_owned)
+            .collect();
+        paved
+    }
+
+    fn bad_annotation(&mut self, key: &str, pos: Pos, e: Invalid) {
+        let message = if e.message.starts_with(key) { e.message } else { format!("{key}: {}", e.message) };
+        self.error(ProblemCode::BadAnnotation, pos, message, &e.hint);
+    }
+}
+
+/// Reads the fields of `spec`, collecting relations and references.
+struct SpecReader<'c, 'a, 'n> {
+    c: &'c mut Checker<'a>,
+    spec: Option<&'n Node>,
+    spec_pos: Pos,
+    namespace: &'c str,
+    refs: Vec<RefUse>,
+    relations: Vec<Relation>,
+}
+
+impl<'n> SpecReader<'_, '_, 'n> {
+    /// The spec as a mapping, if it is one (problems are reported once, by
+    /// [`SpecReader::require_spec_mapping`]).
+    fn map(&self) -> Option<&'n Node> {
+        self.spec.filter(|s| s.as_map().is_some())
+    }
+
+    fn require_spec_mapping(&mut self, start: Pos) {
+        match self.spec {
+            None => self.c.error(
+                ProblemCode::MissingField,
+                start,
+                "spec is missing".to_owned(),
+                "add `spec:` with the fields this kind requires",
+            ),
+            Some(spec) if spec.as_map().is_none() => self.c.error(
+                ProblemCode::InvalidField,
+                spec.pos,
+                format!("spec must be a mapping, found {}", spec.type_name()),
+                "write `spec:` followed by indented fields",
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn required_string(&mut self, key: &str, hint: &str) -> Option<(&'n str, Pos)> {
+        let spec = self.map()?;
+        self.c.required_string_in(spec, key, &format!("spec.{key}"), self.spec_pos, hint)
+    }
+
+    fn optional_string(&mut self, key: &str) -> Option<(&'n str, Pos)> {
+        let spec = self.map()?;
+        self.c.optional_string_in(spec, key, &format!("spec.{key}"))
+    }
+
+    fn owner(&mut self) -> Option<EntityRef> {
+        let (text, pos) = self.required_string(
+            "owner",
+            "add `owner: <group>` under spec, e.g. `owner: checkout` or `owner: user:jane`",
+        )?;
+        let target = self.reference("spec.owner", text, pos, Some("group"))?;
+        self.relations.push(Relation { kind: RelationType::OwnedBy, target: target.clone() });
+        self.refs.push(RefUse {
+            field: "spec.owner".to_owned(),
+            target: target.clone(),
+            pos,
+            dangling: Dangling::Owner,
+        });
+        Some(target)
+    }
+
+    fn reference(&mut self, path: &str, text: &str, pos: Pos, default_kind: Option<&str>) -> Option<EntityRef> {
+        match EntityRef::parse(text, default_kind, self.namespace) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let hint = match default_kind {
+                    None => format!("write the kind, e.g. `component:{0}` or `resource:{0}`", text.trim()),
+                    Some(kind) => format!("write `[kind:][namespace/]name`, e.g. `{kind}:default/example`"),
+                };
+                self.c.error(ProblemCode::BadReference, pos, format!("{path}: {e}"), &hint);
+                None
+            }
+        }
+    }
+
+    fn refs(&mut self, fields: &[RefField]) {
+        let Some(spec) = self.map() else { return };
+        for field in fields {
+            let Some(node) = spec.get(field.key) else { continue };
+            let path = format!("spec.{}", field.key);
+            let items: Vec<(String, &Node)> = if field.many {
+                match node.as_seq() {
+                    Some(items) => items.iter().enumerate().map(|(i, n)| (format!("{path}[{i}]"), n)).collect(),
+                    None => {
+                        self.c.error(
+                            ProblemCode::InvalidField,
+                            node.pos,
+                            format!("{path} must be a list, found {}", node.type_name()),
+                            &format!("write `{}: [a, b]` or one `- item` per line", field.key),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                vec![(path.clone(), node)]
+            };
+            for (item_path, item) in items {
+                let text = match item.as_str() {
+                    Some(t) if !t.trim().is_empty() => t,
+                    _ => {
+                        self.c.error(
+                            ProblemCode::InvalidField,
+                            item.pos,
+                            format!("{item_path} must be an entity reference, found {}", describe(item)),
+                            "write a reference such as `name`, `kind:name` or `kind:namespace/name`",
+                        );
+                        continue;
+                    }
+                };
+                let Some(target) = self.reference(&item_path, text, item.pos, field.default_kind) else { continue };
+                self.relations.push(Relation { kind: field.relation, target: target.clone() });
+                let dangling =
+                    if field.relation == RelationType::MemberOf { Dangling::MemberOf } else { Dangling::Other };
+                self.refs.push(RefUse { field: path.clone(), target, pos: item.pos, dangling });
+            }
+        }
+    }
+
+    fn api_definition(&mut self) {
+        let Some(spec) = self.map() else { return };
+        if spec.get("type").and_then(Node::as_str) == Some("mcp-server") {
+            // Backstage's mcp-server API type has `remotes` instead of a definition.
+            let hint = "add `remotes:` with `- type: streamable-http` and `url: https://...`";
+            match spec.get("remotes") {
+                None => {
+                    self.c.error(ProblemCode::MissingField, self.spec_pos, "spec.remotes is missing".to_owned(), hint)
+                }
+                Some(r) if r.as_seq().is_none_or(<[Node]>::is_empty) => self.c.error(
+                    ProblemCode::InvalidField,
+                    r.pos,
+                    "spec.remotes must be a non-empty list".to_owned(),
+                    hint,
+                ),
+                Some(_) => {}
+            }
+            return;
+        }
+        let hint = "add `definition: |` followed by the API definition, or `definition: {$text: ./openapi.yaml}`";
+        match spec.entry("definition") {
+            None => {
+                self.c.error(ProblemCode::MissingField, self.spec_pos, "spec.definition is missing".to_owned(), hint)
+            }
+            Some(e) if is_placeholder(&e.value) => {}
+            Some(_) => {
+                self.c.required_string_in(spec, "definition", "spec.definition", self.spec_pos, hint);
+            }
+        }
+    }
+
+    fn location(&mut self) -> Option<LocationSpec> {
+        let spec = self.map()?;
+        let location_type = self.optional_string("type").map(|(t, _)| t.to_owned());
+        let mut targets = Vec::new();
+        if let Some((t, pos)) = self.optional_string("target") {
+            targets.push((t.to_owned(), pos));
+        }
+        if let Some(node) = spec.get("targets") {
+            match node.as_seq() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        match item.as_str() {
+                            Some(t) if !t.trim().is_empty() => targets.push((t.to_owned(), item.pos)),
+                            _ => self.c.error(
+                                ProblemCode::InvalidField,
+                                item.pos,
+                                format!("spec.targets[{i}] must be a path, found {}", describe(item)),
+                                "write a relative path such as `./services/catalog-info.yaml`",
+                            ),
+                        }
+                    }
+                }
+                None => self.c.error(
+                    ProblemCode::InvalidField,
+                    node.pos,
+                    format!("spec.targets must be a list, found {}", node.type_name()),
+                    "write one `- ./path/catalog-info.yaml` per line",
+                ),
+            }
+        }
+        if spec.get("target").is_none() && spec.get("targets").is_none() {
+            self.c.error(
+                ProblemCode::MissingField,
+                self.spec_pos,
+                "spec.target or spec.targets is missing".to_owned(),
+                "add `target: ./path/catalog-info.yaml` or a `targets:` list under spec",
+            );
+        }
+        Some(LocationSpec { location_type, targets })
+    }
+}
+
+fn describe(node: &Node) -> &'static str {
+    match node.as_str() {
+        Some(_) => "an empty string",
+        None => node.type_name(),
+    }
+}
+
+/// `{$text: ...}`, `{$json: ...}` or `{$yaml: ...}`: kept as written.
+fn is_placeholder(node: &Node) -> bool {
+    matches!(node.as_map(), Some([entry]) if matches!(entry.key.as_str(), Some("$text" | "$json" | "$yaml")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    fn check(text: &str) -> Checked {
+        let parsed = yaml::parse(text);
+        assert_eq!(parsed.error, None);
+        check_document(&parsed.documents[0], "t.yaml")
+    }
+
+    fn relations(checked: &Checked) -> Vec<String> {
+        let entity = checked.entity.as_ref().expect("an entity");
+        entity.relations.iter().map(|r| format!("{} {}", r.kind, r.target)).collect()
+    }
+
+    fn codes(checked: &Checked) -> Vec<(ProblemCode, u32, u32)> {
+        checked.problems.iter().map(|p| (p.code, p.line, p.column)).collect()
+    }
+
+    #[test]
+    fn component_relations_use_per_field_default_kinds_and_the_entity_namespace() {
+        let checked = check(
+            "apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout-api
+  namespace: shop
+spec:
+  type: service
+  lifecycle: production
+  owner: checkout
+  system: storefront
+  subcomponentOf: web
+  providesApis: [orders]
+  consumesApis: [api:default/payments]
+  dependsOn: [resource:orders-db, component:pricing]
+  dependencyOf: [component:web]
+",
+        );
+        assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+        assert_eq!(
+            relations(&checked),
+            [
+                "ownedBy group:shop/checkout",
+                "partOf system:shop/storefront",
+                "partOf component:shop/web",
+                "providesApi api:shop/orders",
+                "consumesApi api:default/payments",
+                "dependsOn resource:shop/orders-db",
+                "dependsOn component:shop/pricing",
+                "dependencyOf component:shop/web",
+            ]
+        );
+        let entity = checked.entity.unwrap();
+        assert_eq!(entity.entity_ref.to_string(), "component:shop/checkout-api");
+        assert_eq!(entity.owner.unwrap().to_string(), "group:shop/checkout");
+        assert_eq!(entity.spec_type.as_deref(), Some("service"));
+        assert_eq!(entity.lifecycle.as_deref(), Some("production"));
+        assert_eq!((entity.source.line, entity.source.column), (1, 1));
+    }
+
+    #[test]
+    fn group_user_system_and_domain_relations() {
+        let group = check(
+            "apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: checkout}
+spec: {type: team, parent: commerce, children: [checkout-web], members: [jane, user:ops/joe]}
+",
+        );
+        assert_eq!(
+            relations(&group),
+            [
+                "childOf group:default/commerce",
+                "parentOf group:default/checkout-web",
+                "hasMember user:default/jane",
+                "hasMember user:ops/joe",
+            ]
+        );
+        let user = check(
+            "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: jane}\nspec: {memberOf: [checkout]}\n",
+        );
+        assert_eq!(relations(&user), ["memberOf group:default/checkout"]);
+        assert_eq!(user.refs[0].dangling, Dangling::MemberOf);
+        let system = check(
+            "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: s}\nspec: {owner: user:jane, domain: commerce}\n",
+        );
+        assert_eq!(relations(&system), ["ownedBy user:default/jane", "partOf domain:default/commerce"]);
+        let domain = check(
+            "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: {name: d}\nspec: {owner: a, subdomainOf: commerce}\n",
+        );
+        assert_eq!(relations(&domain), ["ownedBy group:default/a", "partOf domain:default/commerce"]);
+    }
+
+    #[test]
+    fn missing_fields_point_at_their_parent() {
+        let checked = check(
+            "apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: foo
+spec:
+  type: service
+  owner: ''
+",
+        );
+        assert_eq!(codes(&checked), [(ProblemCode::MissingField, 5, 1), (ProblemCode::InvalidField, 7, 10)]);
+        assert_eq!(checked.problems[0].message, "spec.lifecycle is missing");
+        assert_eq!(checked.problems[0].entity.as_deref(), Some("component:default/foo"));
+        assert!(checked.has_error);
+    }
+
+    #[test]
+    fn depends_on_needs_a_kind() {
+        let checked = check(
+            "apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata: {name: db}
+spec: {type: database, owner: data, dependsOn: [storage]}
+",
+        );
+        assert_eq!(codes(&checked), [(ProblemCode::BadReference, 4, 49)]);
+        assert!(checked.problems[0].hint.contains("component:storage"), "{}", checked.problems[0].hint);
+    }
+
+    #[test]
+    fn names_namespaces_kinds_and_api_versions() {
+        let checked = check(
+            "apiVersion: paved.dev/v1alpha1
+kind: component
+metadata:
+  name: -bad
+  namespace: Shop
+spec: {type: service, lifecycle: production, owner: a}
+",
+        );
+        assert_eq!(
+            codes(&checked),
+            [
+                (ProblemCode::InvalidField, 2, 7),
+                (ProblemCode::InvalidField, 1, 13),
+                (ProblemCode::BadName, 4, 9),
+                (ProblemCode::BadNamespace, 5, 14),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_kinds_are_kept_with_a_warning_and_paved_kinds_are_known() {
+        let checked = check(
+            "apiVersion: backstage.io/v1alpha1\nkind: AiResource\nmetadata: {name: x}\nspec: {owner: team-a, whatever: 1}\n",
+        );
+        assert_eq!(codes(&checked), [(ProblemCode::UnknownKind, 2, 7)]);
+        assert_eq!(checked.problems[0].severity, Severity::Warning);
+        assert!(!checked.has_error);
+        assert_eq!(relations(&checked), ["ownedBy group:default/team-a"]);
+        let schedule = check("apiVersion: paved.dev/v1alpha1\nkind: Schedule\nmetadata: {name: checkout-oncall}\n");
+        assert!(schedule.problems.is_empty(), "{:?}", schedule.problems);
+        assert!(schedule.entity.is_some());
+    }
+
+    #[test]
+    fn api_definitions_placeholders_and_mcp_servers() {
+        let placeholder = check(
+            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec: {type: openapi, lifecycle: production, owner: t, definition: {$text: ./openapi.yaml}}\n",
+        );
+        assert!(placeholder.problems.is_empty(), "{:?}", placeholder.problems);
+        let doc = &placeholder.entity.unwrap().document;
+        assert_eq!(doc["spec"]["definition"]["$text"], "./openapi.yaml");
+        let missing = check(
+            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec:\n  type: grpc\n  lifecycle: production\n  owner: t\n",
+        );
+        assert_eq!(codes(&missing), [(ProblemCode::MissingField, 4, 1)]);
+        let mcp = check(
+            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec: {type: mcp-server, lifecycle: production, owner: t, remotes: [{type: sse, url: 'http://x'}]}\n",
+        );
+        assert!(mcp.problems.is_empty(), "{:?}", mcp.problems);
+    }
+
+    #[test]
+    fn paved_annotations_are_parsed() {
+        let checked = check(
+            "apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: jane
+  annotations:
+    paved.dev/emails: Jane@Example.com, jane.doe@acme.example
+    github.com/user-login: jane-doe
+    paved.dev/timezone: Europe/Berlin
+spec:
+  profile: {email: jane@example.com}
+  memberOf: []
+",
+        );
+        assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+        let paved = checked.entity.unwrap().paved;
+        assert_eq!(paved.emails, ["jane@example.com", "jane.doe@acme.example"]);
+        assert_eq!(paved.github_login.as_deref(), Some("jane-doe"));
+        assert_eq!(paved.timezone.as_deref(), Some("Europe/Berlin"));
+
+        let component = check(
+            "apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: web
+  annotations:
+    github.com/project-slug: acme/monorepo
+    paved.dev/paths: web/**, libs/ui/**
+    paved.dev/production-environments: production, production-eu
+    paved.dev/oncall: web-oncall
+  links:
+    - {url: 'https://wiki.acme.example/runbooks/web', title: Runbook, type: runbook}
+    - {url: 'https://grafana.acme.example/d/web', title: Dashboard}
+spec: {type: website, lifecycle: production, owner: web}
+",
+        );
+        assert!(component.problems.is_empty(), "{:?}", component.problems);
+        let paved = component.entity.unwrap().paved;
+        assert_eq!(paved.repo.as_deref(), Some("github.com/acme/monorepo"));
+        assert_eq!(paved.paths, ["web/**", "libs/ui/**"]);
+        assert_eq!(paved.production_environments, ["production", "production-eu"]);
+        assert_eq!(paved.oncall.as_deref(), Some("web-oncall"));
+        assert_eq!(paved.runbooks, ["https://wiki.acme.example/runbooks/web"]);
+        assert_eq!(component.refs[0].target.to_string(), "schedule:default/web-oncall");
+    }
+
+    #[test]
+    fn bad_annotations_are_errors_at_the_annotation() {
+        let checked = check(
+            "apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: jane
+  annotations:
+    paved.dev/timezone: Europe/Berlinn
+    paved.dev/paths: 'src/[a'
+    paved.dev/repo: not a repo
+    paved.dev/emails: jane
+spec: {memberOf: []}
+",
+        );
+        assert_eq!(
+            codes(&checked),
+            [
+                (ProblemCode::BadAnnotation, 8, 21),
+                (ProblemCode::BadAnnotation, 7, 22),
+                (ProblemCode::BadAnnotation, 9, 23),
+                (ProblemCode::BadAnnotation, 6, 25),
+            ]
+        );
+        assert!(checked.problems[3].message.contains("Europe/Berlinn"), "{}", checked.problems[3].message);
+        assert!(checked.problems[1].message.starts_with("paved.dev/paths"), "{}", checked.problems[1].message);
+    }
+}

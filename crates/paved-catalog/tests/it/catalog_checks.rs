@@ -1,0 +1,134 @@
+//! Checks over the whole catalog, and problems inside entities, through
+//! `load` as a user sees them.
+
+use paved_catalog::{ProblemCode, Severity};
+use tempfile::TempDir;
+
+use crate::support::{load_paths, located, render, write_files};
+
+fn entity(kind: &str, name: &str, spec: &str) -> String {
+    format!("apiVersion: backstage.io/v1alpha1\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n{spec}")
+}
+
+#[test]
+fn a_duplicate_entity_is_an_error_on_the_second_naming_the_first() {
+    let dir = TempDir::new().unwrap();
+    let group = entity("Group", "checkout", "  type: team\n  children: []\n");
+    write_files(dir.path(), &[("a.yaml", &group), ("b.yaml", &group.replace("name: checkout", "name: Checkout"))]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let problems: Vec<_> = load.problems.iter().collect();
+    assert_eq!(located(&problems, dir.path()), ["duplicate-entity b.yaml:1:1"], "{}", render(&load));
+    let first = format!("{}/a.yaml:1:1", dir.path().display());
+    assert!(problems[0].message.contains(&first), "{}", problems[0].message);
+    assert_eq!(load.entities.len(), 1);
+    assert!(load.entities[0].source.file.ends_with("a.yaml"));
+}
+
+#[test]
+fn a_user_in_a_missing_group_is_an_error_other_dangling_references_are_warnings() {
+    let dir = TempDir::new().unwrap();
+    let files = [
+        entity("Group", "checkout", "  type: team\n  children: []\n"),
+        entity("User", "jane", "  memberOf: [checkout, chekout]\n"),
+        entity(
+            "Component",
+            "web",
+            "  type: website\n  lifecycle: production\n  owner: checkout\n  system: storefront\n  dependsOn: [component:api]\n",
+        ),
+    ]
+    .join("---\n");
+    write_files(dir.path(), &[("catalog-info.yaml", &files)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let problems: Vec<_> = load.problems.iter().collect();
+    assert_eq!(
+        located(&problems, dir.path()),
+        [
+            "dangling-member-of catalog-info.yaml:14:24",
+            "dangling-reference catalog-info.yaml:24:11",
+            "dangling-reference catalog-info.yaml:25:15",
+        ],
+        "{}",
+        render(&load)
+    );
+    assert_eq!(problems[0].severity, Severity::Error);
+    assert_eq!(problems[0].entity.as_deref(), Some("user:default/jane"));
+    assert!(problems[0].message.contains("group:default/chekout"), "{}", problems[0].message);
+    assert!(problems[0].hint.starts_with("did you mean group:default/checkout?"), "{}", problems[0].hint);
+    assert_eq!(problems[1].severity, Severity::Warning);
+    // The warned entity is loaded; the one with an error is not.
+    let refs: Vec<String> = load.entities.iter().map(|e| e.entity_ref.to_string()).collect();
+    assert_eq!(refs, ["group:default/checkout", "component:default/web"]);
+}
+
+#[test]
+fn a_reference_in_the_wrong_namespace_gets_a_did_you_mean_hint() {
+    let dir = TempDir::new().unwrap();
+    let group = entity("Group", "sre", "  type: team\n  children: []\n")
+        .replace("  name: sre\n", "  name: sre\n  namespace: ops\n");
+    let component = entity("Component", "web", "  type: website\n  lifecycle: production\n  owner: sre\n");
+    write_files(dir.path(), &[("a.yaml", &format!("{group}---\n{component}"))]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let errors: Vec<_> = load.errors().collect();
+    assert_eq!(errors.len(), 1, "{}", render(&load));
+    assert_eq!(errors[0].code, ProblemCode::DanglingOwner);
+    assert!(errors[0].hint.contains("group:ops/sre"), "{}", errors[0].hint);
+}
+
+#[test]
+fn invalid_annotations_are_reported_at_the_annotation_and_the_rest_is_checked_too() {
+    let dir = TempDir::new().unwrap();
+    let text = "\
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: jane
+  annotations:
+    paved.dev/timezone: Mars/Olympus_Mons
+spec:
+  memberOf: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: web
+  annotations:
+    paved.dev/paths: 'apps/web/**, apps/{web'
+    paved.dev/repo: https://github.com/acme/web.git
+spec:
+  type: website
+  owner: jane
+";
+    write_files(dir.path(), &[("catalog-info.yaml", text)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let problems: Vec<_> = load.problems.iter().collect();
+    assert_eq!(
+        located(&problems, dir.path()),
+        [
+            "bad-annotation catalog-info.yaml:6:25",
+            "bad-annotation catalog-info.yaml:15:22",
+            "missing-field catalog-info.yaml:17:1",
+            "dangling-owner catalog-info.yaml:19:10",
+        ],
+        "{}",
+        render(&load)
+    );
+    assert!(problems[0].message.contains("Mars/Olympus_Mons"), "{}", problems[0].message);
+    assert!(problems[0].hint.contains("Europe/Berlin"), "{}", problems[0].hint);
+    assert!(problems[1].message.contains("apps/{web"), "{}", problems[1].message);
+    // `owner: jane` means group:default/jane; the hint points at the User.
+    assert!(problems[3].hint.contains("user:default/jane"), "{}", problems[3].hint);
+}
+
+#[test]
+fn problems_serialise_for_json_output() {
+    let dir = TempDir::new().unwrap();
+    write_files(dir.path(), &[("catalog-info.yaml", &entity("Group", "bad name", "  type: team\n  children: []\n"))]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let json = serde_json::to_value(&load).unwrap();
+    let problem = &json["problems"][0];
+    assert_eq!(problem["severity"], "error");
+    assert_eq!(problem["code"], "bad-name");
+    assert_eq!((problem["line"].as_u64(), problem["column"].as_u64()), (Some(4), Some(9)));
+    assert_eq!(problem["entity"], "group:default/bad name");
+    assert_eq!(json["documents"], 1);
+}
