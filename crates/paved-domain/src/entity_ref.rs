@@ -41,11 +41,7 @@ impl EntityRef {
         if kind.is_empty() || namespace.is_empty() || name.is_empty() {
             return Err(EntityRefError::EmptyPart(format!("{kind}:{namespace}/{name}")));
         }
-        Ok(Self {
-            kind: kind.to_ascii_lowercase(),
-            namespace: namespace.to_ascii_lowercase(),
-            name: name.to_owned(),
-        })
+        Ok(Self { kind: kind.to_ascii_lowercase(), namespace: namespace.to_ascii_lowercase(), name: name.to_owned() })
     }
 
     /// Parses `[kind:][namespace/]name` with Backstage's defaults: the kind
@@ -56,11 +52,7 @@ impl EntityRef {
     /// # Errors
     /// When the input is empty, has an empty part, or has no kind and the field
     /// no default kind.
-    pub fn parse(
-        input: &str,
-        default_kind: Option<&str>,
-        default_namespace: &str,
-    ) -> Result<Self, EntityRefError> {
+    pub fn parse(input: &str, default_kind: Option<&str>, default_namespace: &str) -> Result<Self, EntityRefError> {
         let input = input.trim();
         if input.is_empty() {
             return Err(EntityRefError::Empty);

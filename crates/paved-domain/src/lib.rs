@@ -9,5 +9,5 @@ mod entity_ref;
 mod relation;
 
 pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
-pub use entity_ref::{EntityRef, EntityRefError, DEFAULT_NAMESPACE};
+pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
 pub use relation::{Relation, RelationType};

@@ -81,7 +81,10 @@ impl Application {
     ///
     /// # Errors
     /// When accepting connections fails.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
         let app = router(self.state);
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
         Ok(())

@@ -9,7 +9,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-use crate::{AppState, ApiError, api};
+use crate::{ApiError, AppState, api};
 
 /// Request bodies larger than this are refused with 413.
 const BODY_LIMIT_BYTES: usize = 10 * 1024 * 1024;
@@ -24,11 +24,8 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
-                    let route = request
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or("unmatched", MatchedPath::as_str)
-                        .to_owned();
+                    let route =
+                        request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
                     tracing::info_span!(
                         "request",
                         method = %request.method(),

@@ -1,1 +1,419 @@
-//! paved-store
+//! pavedroad's storage: one [`Store`] contract, implemented on SQLite (the
+//! embedded default) and PostgreSQL (production).
+//!
+//! Architecture invariant: only this crate contains SQL, and every query binds
+//! its parameters. Both backends pass the same contract test suite
+//! (`tests/it/contract.rs`); a store change is done when both do.
+//! Migrations live in `migrations/<backend>/` and are added, never edited.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use paved_domain::{CatalogEntity, EntityRef, Relation};
+use serde::Serialize;
+
+mod common;
+mod error;
+mod postgres;
+mod sqlite;
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::{SqliteDurability, SqliteStore};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The embedded default: one file, WAL, `synchronous=FULL`.
+    Sqlite,
+    /// PostgreSQL, for production and several replicas.
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+/// A catalog import: the entities found under one location (the canonical
+/// path the user named), stored in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogImport<'a> {
+    /// The location the entities were read from (e.g. the canonical absolute
+    /// path of `examples/acme`). Entities stored earlier from this location
+    /// that are missing from `entities` become orphans.
+    pub location: &'a str,
+    /// Every entity now found under `location`.
+    pub entities: &'a [CatalogEntity],
+    /// What to do with orphans of this location.
+    pub orphans: OrphanPolicy,
+}
+
+/// What an import does with entities that disappeared from their location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrphanPolicy {
+    /// Keep them, marked orphaned, and list them.
+    Mark,
+    /// Delete them (`paved catalog import --prune`).
+    Prune,
+}
+
+/// What an import changed. Importing the same entities twice gives an empty
+/// `added`, `updated` and `pruned` the second time; `orphaned` still lists
+/// the entities that are still missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// Entities that were not stored before.
+    pub added: Vec<EntityRef>,
+    /// Entities whose descriptor, source or relations changed, that moved
+    /// here from another location, or that were orphans and are back.
+    pub updated: Vec<EntityRef>,
+    /// How many entities were already stored exactly as read.
+    pub unchanged: usize,
+    /// Entities of this location that are no longer in it, now marked orphaned
+    /// (including ones orphaned by an earlier import and still missing).
+    pub orphaned: Vec<EntityRef>,
+    /// Orphans deleted by [`OrphanPolicy::Prune`].
+    pub pruned: Vec<EntityRef>,
+}
+
+/// An entity as stored, with its relations in both directions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEntity {
+    /// The entity as the catalog read it.
+    #[serde(flatten)]
+    pub entity: CatalogEntity,
+    /// The location it was imported from.
+    pub location: String,
+    /// True when its location no longer contains it.
+    pub orphan: bool,
+    /// When it was first stored.
+    pub created_at: DateTime<Utc>,
+    /// When it was last written: its content or location changed, or it
+    /// became or stopped being an orphan. An import that finds it unchanged
+    /// leaves this alone.
+    pub updated_at: DateTime<Utc>,
+    /// Relations both ways: those derived from its own spec plus the inverse
+    /// of every stored relation that targets it, sorted and without
+    /// duplicates. Relations to entities that are not stored are kept.
+    pub all_relations: Vec<Relation>,
+}
+
+/// Filters for [`Store::list_entities`]; every set field must match.
+/// `EntityFilter::default()` matches every non-orphaned entity, 100 per page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityFilter {
+    /// Kind, case-insensitive (`component`, `Component`).
+    pub kind: Option<String>,
+    /// Owner reference (exact, after defaults).
+    pub owner: Option<EntityRef>,
+    /// Namespace, case-insensitive.
+    pub namespace: Option<String>,
+    /// Text that must appear (case-insensitive) in the name, title or
+    /// description.
+    pub text: Option<String>,
+    /// Include orphans (default: no).
+    pub include_orphans: bool,
+    /// Page size; values outside 1..=500 are clamped into it.
+    pub limit: u32,
+    /// Number of entities to skip, in the order kind, namespace, name.
+    pub offset: u64,
+}
+
+impl Default for EntityFilter {
+    fn default() -> Self {
+        Self { kind: None, owner: None, namespace: None, text: None, include_orphans: false, limit: 100, offset: 0 }
+    }
+}
+
+/// One page of entities and the total that match the filter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntityPage {
+    /// The entities of this page, ordered by kind, namespace, name.
+    pub items: Vec<StoredEntity>,
+    /// How many entities match the filter in all.
+    pub total: u64,
+}
+
+/// A payload to keep exactly as received (§3 "Raw event").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRawEvent {
+    /// Where it came from: `github`, `gitlab`, `alertmanager`, `pagerduty`,
+    /// `git`, `cli`, ...
+    pub source: String,
+    /// The provider's event type, e.g. `push`.
+    pub event_type: String,
+    /// The provider's delivery id; unique per source.
+    pub delivery_id: String,
+    /// When it was received (stored to the microsecond).
+    pub received_at: DateTime<Utc>,
+    /// The body, byte for byte.
+    pub body: Vec<u8>,
+}
+
+/// The outcome of [`Store::insert_raw_event`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawEventInsert {
+    /// Stored now, under this id.
+    Stored(i64),
+    /// The same source and delivery id was stored before, under this id;
+    /// nothing changed.
+    Duplicate(i64),
+}
+
+/// A raw event as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RawEvent {
+    /// Store-assigned id, increasing in insertion order. (On PostgreSQL, ids
+    /// are taken when an insert starts, so concurrent inserts may commit out
+    /// of id order.)
+    pub id: i64,
+    /// See [`NewRawEvent::source`].
+    pub source: String,
+    /// See [`NewRawEvent::event_type`].
+    pub event_type: String,
+    /// See [`NewRawEvent::delivery_id`].
+    pub delivery_id: String,
+    /// See [`NewRawEvent::received_at`].
+    pub received_at: DateTime<Utc>,
+    /// The body, byte for byte.
+    pub body: Vec<u8>,
+}
+
+/// A migration applied by [`Store::migrate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedMigration {
+    /// Its version number.
+    pub version: i64,
+    /// Its description.
+    pub description: String,
+}
+
+/// The storage contract. Both backends implement it with the same behaviour.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Checks that the database answers a query.
+    ///
+    /// # Errors
+    /// When the database cannot be reached.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Applies the migrations not yet applied and returns them (empty when the
+    /// schema is current).
+    ///
+    /// # Errors
+    /// When a migration fails, or the database has migrations this binary
+    /// does not know (it is older than the schema).
+    async fn migrate(&self) -> Result<Vec<AppliedMigration>, StoreError>;
+
+    /// Stores the entities of one location in one transaction: all or nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::DuplicateEntity`] when two entities of the import have
+    /// the same [`EntityRef::key`]; any database error. Nothing is written
+    /// then.
+    async fn import_catalog(&self, import: CatalogImport<'_>) -> Result<ImportSummary, StoreError>;
+
+    /// Lists entities matching `filter`, one page at a time.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn list_entities(&self, filter: &EntityFilter) -> Result<EntityPage, StoreError>;
+
+    /// One entity with its relations both ways (orphans included).
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn entity(&self, entity_ref: &EntityRef) -> Result<Option<StoredEntity>, StoreError>;
+
+    /// The stored entities among `refs` (compared by [`EntityRef::key`]),
+    /// ordered by kind, namespace, name; missing ones are left out.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn entities(&self, refs: &[EntityRef]) -> Result<Vec<StoredEntity>, StoreError>;
+
+    /// Every orphaned entity, ordered by kind, namespace, name.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn orphans(&self) -> Result<Vec<StoredEntity>, StoreError>;
+
+    /// Appends a raw event; a second event with the same source and delivery
+    /// id changes nothing and reports [`RawEventInsert::Duplicate`]. The event
+    /// is durable (committed) when this returns.
+    ///
+    /// # Errors
+    /// On a database error; nothing is written then.
+    async fn insert_raw_event(&self, event: &NewRawEvent) -> Result<RawEventInsert, StoreError>;
+
+    /// Raw events of `source` with id greater than `after_id`, oldest first,
+    /// at most `limit` (and at most 1,000).
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError>;
+}
+
+/// A shared handle on a store.
+pub type DynStore = Arc<dyn Store>;
+
+/// Where the database is: a SQLite file or a PostgreSQL URL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// A SQLite database file, created on first use.
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` or `postgresql://` URL (its password is never printed).
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    /// Reads a `--database-url`: `postgres://...`/`postgresql://...`,
+    /// `sqlite://PATH`/`sqlite:PATH`, or a plain file path.
+    ///
+    /// # Errors
+    /// [`StoreError::BadUrl`] for another scheme (e.g. `mysql://`).
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = path.split('?').next().unwrap_or_default();
+            if path == ":memory:" || path.starts_with(":memory:") {
+                return Err(StoreError::BadUrl(format!(
+                    "`{url}` is an in-memory database, which would lose everything on exit; name a file, e.g. sqlite://paved.db"
+                )));
+            }
+            if path.is_empty() {
+                return Err(StoreError::BadUrl(format!(
+                    "`{url}` names no file; write sqlite://PATH, e.g. sqlite://paved.db"
+                )));
+            }
+            return Ok(Self::Sqlite(path.into()));
+        }
+        if url.contains("://") {
+            return Err(StoreError::BadUrl(format!(
+                "`{}` is neither PostgreSQL nor SQLite; use postgres://USER@HOST/DB, sqlite://PATH or a file path",
+                redact_url(url)
+            )));
+        }
+        Ok(Self::Sqlite(url.into()))
+    }
+}
+
+impl std::fmt::Debug for DatabaseLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_string())
+    }
+}
+
+impl std::fmt::Display for DatabaseLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+/// A URL with its password (in the user info or a `password=` query
+/// parameter) replaced by `***`, fit for logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority_and_path, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    // The last `@` ends the user info: a password may contain an unescaped `@`.
+    let authority_and_path = match authority_and_path.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority_and_path.to_owned(),
+        },
+        None => authority_and_path.to_owned(),
+    };
+    let Some(query) = query else {
+        return format!("{scheme}://{authority_and_path}");
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{scheme}://{authority_and_path}?{}", query.join("&"))
+}
+
+/// Opens the store at `location`, creating a SQLite file (and its parent
+/// directory) on first use, and applies pending migrations.
+///
+/// # Errors
+/// When the database cannot be opened or migrated.
+pub async fn connect(location: &DatabaseLocation) -> Result<DynStore, StoreError> {
+    let store = open(location).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Opens the store at `location` without applying migrations
+/// (`paved migrate` applies them itself to report what it applied).
+///
+/// # Errors
+/// When the database cannot be opened.
+pub async fn open(location: &DatabaseLocation) -> Result<DynStore, StoreError> {
+    Ok(match location {
+        DatabaseLocation::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
+        DatabaseLocation::Postgres(url) => Arc::new(PostgresStore::connect(url).await?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_url_hides_passwords_only() {
+        assert_eq!(redact_url("postgres://paved:s3cret@db:5432/paved"), "postgres://paved:***@db:5432/paved");
+        assert_eq!(redact_url("postgres://paved:p@ss@db/paved"), "postgres://paved:***@db/paved");
+        assert_eq!(redact_url("postgres://paved@db/paved"), "postgres://paved@db/paved");
+        assert_eq!(
+            redact_url("postgres://db/paved?user=paved&password=s3cret&sslmode=require"),
+            "postgres://db/paved?user=paved&password=***&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn database_urls_parse_by_scheme() {
+        assert_eq!(
+            DatabaseLocation::parse("postgres://u:pw@h/db").unwrap(),
+            DatabaseLocation::Postgres("postgres://u:pw@h/db".into())
+        );
+        assert_eq!(
+            DatabaseLocation::parse("sqlite://data/paved.db").unwrap(),
+            DatabaseLocation::Sqlite("data/paved.db".into())
+        );
+        assert_eq!(
+            DatabaseLocation::parse("sqlite:paved.db?mode=rwc").unwrap(),
+            DatabaseLocation::Sqlite("paved.db".into())
+        );
+        assert_eq!(DatabaseLocation::parse("paved.db").unwrap(), DatabaseLocation::Sqlite("paved.db".into()));
+        assert!(matches!(DatabaseLocation::parse("sqlite://"), Err(StoreError::BadUrl(_))));
+        assert!(matches!(DatabaseLocation::parse("sqlite::memory:"), Err(StoreError::BadUrl(_))));
+        let err = DatabaseLocation::parse("mysql://u:pw@h/db").unwrap_err().to_string();
+        assert!(err.contains("mysql://u:***@h/db") && !err.contains("pw"), "{err}");
+        assert_eq!(DatabaseLocation::parse("postgres://u:pw@h/db").unwrap().to_string(), "postgres://u:***@h/db");
+    }
+}

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 #[derive(Debug)]
 pub struct BadInput(pub String);
 
-
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

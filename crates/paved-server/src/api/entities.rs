@@ -8,7 +8,7 @@ use paved_store::{EntityFilter, StoredEntity};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{AppState, ApiError};
+use crate::{ApiError, AppState};
 
 /// Default page size of entity lists.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -197,7 +197,8 @@ pub async fn get_entity(
     State(state): State<AppState>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Json<EntityDetail>, ApiError> {
-    let entity_ref = EntityRef::new(&kind, &namespace, &name).map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let entity_ref =
+        EntityRef::new(&kind, &namespace, &name).map_err(|error| ApiError::bad_request(error.to_string()))?;
     match state.store.entity(&entity_ref).await? {
         Some(stored) => Ok(Json(EntityDetail::from(stored))),
         None => Err(ApiError::not_found(format!(

@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{AppState, ApiError};
+use crate::{ApiError, AppState};
 
 /// Health or readiness of the server.
 #[derive(Debug, Serialize, ToSchema)]

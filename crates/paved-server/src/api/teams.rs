@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::entities::EntitySummary;
-use crate::{AppState, ApiError};
+use crate::{ApiError, AppState};
 
 /// Which namespace to look the team up in.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -53,7 +53,8 @@ pub async fn get_team(
 ) -> Result<Json<Team>, ApiError> {
     let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let namespace = query.namespace.unwrap_or_else(|| paved_domain::DEFAULT_NAMESPACE.to_owned());
-    let group_ref = EntityRef::new("group", &namespace, &name).map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let group_ref =
+        EntityRef::new("group", &namespace, &name).map_err(|error| ApiError::bad_request(error.to_string()))?;
     let Some(group) = state.store.entity(&group_ref).await? else {
         return Err(ApiError::not_found(format!(
             "no team {group_ref} in the catalog; list teams with GET /api/v1/entities?kind=group"
@@ -66,11 +67,8 @@ pub async fn get_team(
     let owned_refs = targets(RelationType::OwnerOf);
     let members = state.store.entities(&member_refs).await?;
     let owned = state.store.entities(&owned_refs).await?;
-    let unknown_members = member_refs
-        .iter()
-        .filter(|r| !members.iter().any(|m| m.entity.entity_ref.key() == r.key()))
-        .cloned()
-        .collect();
+    let unknown_members =
+        member_refs.iter().filter(|r| !members.iter().any(|m| m.entity.entity_ref.key() == r.key())).cloned().collect();
     Ok(Json(Team {
         parent: targets(RelationType::ChildOf).into_iter().next(),
         children: targets(RelationType::ParentOf),

@@ -164,12 +164,27 @@ fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Validates the catalog at `paths` and stores it in one transaction.
-pub async fn import(store: &DynStore, paths: &[PathBuf], orphans: OrphanPolicy) -> anyhow::Result<ImportSummary> {
-    let load = load_valid(paths)?;
+/// Stores a valid catalog read from `paths` in one transaction.
+pub async fn import(
+    store: &DynStore,
+    paths: &[PathBuf],
+    load: &CatalogLoad,
+    orphans: OrphanPolicy,
+) -> anyhow::Result<ImportSummary> {
     let location = location_of(paths);
+    // Stored sources are absolute, so importing the same files from another
+    // working directory changes nothing.
+    let entities: Vec<_> = load
+        .entities
+        .iter()
+        .cloned()
+        .map(|mut entity| {
+            entity.source.file = canonical(Path::new(&entity.source.file)).display().to_string();
+            entity
+        })
+        .collect();
     let summary = store
-        .import_catalog(CatalogImport { location: &location, entities: &load.entities, orphans })
+        .import_catalog(CatalogImport { location: &location, entities: &entities, orphans })
         .await
         .context("storing the catalog (nothing was written)")?;
     tracing::info!(
@@ -186,9 +201,10 @@ pub async fn import(store: &DynStore, paths: &[PathBuf], orphans: OrphanPolicy) 
 
 async fn import_cmd(cmd: ImportCmd, config: Config) -> anyhow::Result<ExitCode> {
     let location = DatabaseLocation::parse(&config.database_url)?;
+    let load = load_valid(&cmd.paths)?;
     let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
     let policy = if cmd.prune { OrphanPolicy::Prune } else { OrphanPolicy::Mark };
-    let summary = import(&store, &cmd.paths, policy).await?;
+    let summary = import(&store, &cmd.paths, &load, policy).await?;
     match cmd.output.format {
         Format::Json => print_json(&summary)?,
         Format::Text => print_summary(&summary, &location),

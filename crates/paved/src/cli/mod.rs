@@ -71,11 +71,7 @@ enum LogDefault {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let flags = FlagOverrides {
-        database_url: cli.database_url,
-        log: cli.log,
-        ..FlagOverrides::default()
-    };
+    let flags = FlagOverrides { database_url: cli.database_url, log: cli.log, ..FlagOverrides::default() };
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd),
         Command::Serve(cmd) => {

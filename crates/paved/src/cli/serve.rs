@@ -45,10 +45,11 @@ impl Cmd {
 
 pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let location = DatabaseLocation::parse(&config.database_url)?;
+    let catalog = if config.catalog.is_empty() { None } else { Some(super::catalog::load_valid(&config.catalog)?) };
     let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
     tracing::info!(database = %location, "database ready");
-    if !config.catalog.is_empty() {
-        let summary = super::catalog::import(&store, &config.catalog, OrphanPolicy::Mark).await?;
+    if let Some(load) = &catalog {
+        let summary = super::catalog::import(&store, &config.catalog, load, OrphanPolicy::Mark).await?;
         for orphan in &summary.orphaned {
             tracing::warn!(entity = %orphan, "orphaned: no longer in its source; `paved catalog import --prune` deletes it");
         }

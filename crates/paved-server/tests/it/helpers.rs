@@ -1,0 +1,89 @@
+//! `TestApp`: the server spawned on port 0, with typed helpers.
+
+use std::path::Path;
+
+use paved_catalog::LoadOptions;
+use paved_server::Application;
+use paved_store::{CatalogImport, DatabaseLocation, OrphanPolicy};
+use paved_test_support::TestDatabase;
+use serde_json::Value;
+
+/// A running server and what it needs to stay alive.
+pub struct TestApp {
+    pub base: String,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    _postgres: Option<TestDatabase>,
+}
+
+/// Which backend a test runs on.
+pub enum On {
+    Sqlite,
+    Postgres(TestDatabase),
+}
+
+impl TestApp {
+    /// Spawns the server over a fresh store holding `examples/acme`.
+    pub async fn spawn(on: On) -> TestApp {
+        let (location, sqlite_dir, postgres) = match on {
+            On::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                (DatabaseLocation::Sqlite(dir.path().join("paved.db")), Some(dir), None)
+            }
+            On::Postgres(db) => (DatabaseLocation::Postgres(db.url().to_owned()), None, Some(db)),
+        };
+        let store = paved_store::connect(&location).await.expect("the store opens");
+        let acme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme");
+        let load = paved_catalog::load(&[acme], &LoadOptions::default());
+        assert!(!load.has_errors(), "examples/acme is valid: {:?}", load.problems);
+        store
+            .import_catalog(CatalogImport {
+                location: "examples/acme",
+                entities: &load.entities,
+                orphans: OrphanPolicy::Mark,
+            })
+            .await
+            .expect("the catalog imports");
+        let app = Application::build("127.0.0.1:0", store).await.expect("port 0 binds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        TestApp { base, _sqlite_dir: sqlite_dir, _postgres: postgres }
+    }
+
+    /// GET `path`, returning the status and the JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = reqwest::get(format!("{}{path}", self.base)).await.expect("the server answers");
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("every answer is JSON");
+        (status, body)
+    }
+}
+
+/// Declares each test twice: `sqlite::<name>` and `postgres::<name>`.
+macro_rules! api_tests {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        pub mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let $app = $crate::helpers::TestApp::spawn($crate::helpers::On::Sqlite).await;
+                    $body
+                }
+            )*
+        }
+        pub mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = paved_test_support::paved_test_database().await else { return };
+                    let $app = $crate::helpers::TestApp::spawn($crate::helpers::On::Postgres(db)).await;
+                    $body
+                }
+            )*
+        }
+    };
+}
+pub(crate) use api_tests;

@@ -1,0 +1,6 @@
+//! HTTP tests of the API: a real server on port 0 over a real store (SQLite
+//! always, PostgreSQL when `PAVED_TEST_DATABASE_URL` is set), loaded with the
+//! example organisation `examples/acme`.
+
+mod api;
+mod helpers;

@@ -1,0 +1,384 @@
+//! PostgreSQL, for production and for several `paved serve` replicas.
+//!
+//! The same schema as SQLite, in PostgreSQL's types (`timestamptz`, `bytea`,
+//! `bigserial`, `json`). Catalog imports from several replicas are
+//! serialised by a transaction-scoped advisory lock, so each one plans from
+//! what the previous one committed.
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use paved_domain::EntityRef;
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection as _, PgConnection, Postgres, QueryBuilder, Transaction};
+
+use crate::common::{
+    self, EntityRow, ExistingEntity, IncomingRelation, PreparedEntity, RawEventRow, entity_page_limit,
+    entity_page_offset,
+};
+use crate::{
+    AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, ImportSummary, NewRawEvent, RawEvent,
+    RawEventInsert, Store, StoreError, StoredEntity, redact_url,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+const MAX_CONNECTIONS: u32 = 10;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The advisory lock key that serialises catalog imports ("paved" in ASCII).
+const IMPORT_LOCK: i64 = i64::from_be_bytes(*b"\0\0\0paved");
+
+const IMPORT: &str = "importing the catalog";
+const ENTITY_COLUMNS: &str = "key, entity::text AS entity, location, orphan, created_at, updated_at";
+
+/// The store on a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the PostgreSQL database at `url`
+    /// (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`). Does not migrate: call
+    /// [`Store::migrate`] (or use [`crate::connect`]).
+    ///
+    /// # Errors
+    /// [`StoreError::BadUrl`] when `url` does not parse,
+    /// [`StoreError::PostgresConnect`] when the server cannot be reached or
+    /// refuses the connection; messages never contain the password.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::BadUrl(format!("`{}` is not a PostgreSQL URL: {e}", redact_url(url))))?;
+        let connect_error = |source| StoreError::PostgresConnect { url: redact_url(url), source };
+        // One direct connection first: the pool would retry until its timeout
+        // and report only that it timed out, hiding why (refused, bad
+        // password, no such database).
+        let probe = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| connect_error(sqlx::Error::PoolTimedOut))?
+            .map_err(connect_error)?;
+        probe.close().await.map_err(connect_error)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(connect_error)?;
+        tracing::debug!(url = %redact_url(url), "connected to PostgreSQL");
+        Ok(Self { pool })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A read-only transaction on one snapshot, so that a page, its total and
+    /// its relations agree.
+    async fn begin_read(&self, action: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(StoreError::database(Backend::Postgres, action))
+    }
+
+    async fn fetch_entities(
+        conn: &mut PgConnection,
+        rows: Vec<EntityRow>,
+        action: &'static str,
+    ) -> Result<Vec<StoredEntity>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = rows.iter().map(|row| row.key.clone()).collect();
+        let incoming: Vec<IncomingRelation> = sqlx::query_as(
+            "SELECT r.target_key, r.type, e.ref AS source_ref
+             FROM relations r JOIN entities e ON e.key = r.source_key
+             WHERE r.target_key = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(conn)
+        .await
+        .map_err(StoreError::database(Backend::Postgres, action))?;
+        common::assemble(rows, incoming)
+    }
+}
+
+fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &EntityFilter) {
+    query.push(" WHERE true");
+    if !filter.include_orphans {
+        query.push(" AND NOT orphan");
+    }
+    if let Some(kind) = &filter.kind {
+        query.push(" AND kind = ").push_bind(kind.to_ascii_lowercase());
+    }
+    if let Some(owner) = &filter.owner {
+        query.push(" AND owner_key = ").push_bind(owner.key());
+    }
+    if let Some(namespace) = &filter.namespace {
+        query.push(" AND namespace = ").push_bind(namespace.to_ascii_lowercase());
+    }
+    if let Some(needle) = common::search_needle(filter) {
+        query.push(" AND strpos(search_text, ").push_bind(needle).push(") > 0");
+    }
+}
+
+async fn upsert_entity(
+    tx: &mut Transaction<'static, Postgres>,
+    entity: &PreparedEntity<'_>,
+    location: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    let e = entity.entity;
+    sqlx::query(
+        "INSERT INTO entities (key, ref, kind, namespace, name, title, description, owner_ref, owner_key,
+             spec_type, lifecycle, location, source_file, source_line, source_column, search_text, entity,
+             content_hash, orphan, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::json, $18, false,
+             $19, $19)
+         ON CONFLICT (key) DO UPDATE SET
+             ref = excluded.ref, kind = excluded.kind, namespace = excluded.namespace, name = excluded.name,
+             title = excluded.title, description = excluded.description, owner_ref = excluded.owner_ref,
+             owner_key = excluded.owner_key, spec_type = excluded.spec_type, lifecycle = excluded.lifecycle,
+             location = excluded.location, source_file = excluded.source_file,
+             source_line = excluded.source_line, source_column = excluded.source_column,
+             search_text = excluded.search_text, entity = excluded.entity,
+             content_hash = excluded.content_hash, orphan = false, updated_at = excluded.updated_at",
+    )
+    .bind(&entity.key)
+    .bind(&entity.entity_ref)
+    .bind(e.entity_ref.kind())
+    .bind(e.entity_ref.namespace())
+    .bind(e.entity_ref.name())
+    .bind(&e.title)
+    .bind(&e.description)
+    .bind(&entity.owner_ref)
+    .bind(&entity.owner_key)
+    .bind(&e.spec_type)
+    .bind(&e.lifecycle)
+    .bind(location)
+    .bind(&e.source.file)
+    .bind(i32::try_from(e.source.line).unwrap_or(i32::MAX))
+    .bind(i32::try_from(e.source.column).unwrap_or(i32::MAX))
+    .bind(&entity.search_text)
+    .bind(&entity.json)
+    .bind(&entity.content_hash)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn import(
+    tx: &mut Transaction<'static, Postgres>,
+    import: &CatalogImport<'_>,
+    prepared: &[PreparedEntity<'_>],
+) -> Result<ImportSummary, StoreError> {
+    let error = || StoreError::database(Backend::Postgres, IMPORT);
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(IMPORT_LOCK).execute(&mut **tx).await.map_err(error())?;
+    let keys: Vec<String> = prepared.iter().map(|e| e.key.clone()).collect();
+    let existing: Vec<ExistingEntity> = sqlx::query_as(
+        "SELECT key, ref, location, content_hash, orphan FROM entities WHERE location = $1 OR key = ANY($2)",
+    )
+    .bind(import.location)
+    .bind(&keys)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(error())?;
+    let plan = common::plan_import(import, prepared, existing)?;
+    let now = common::now();
+
+    for entity in &plan.writes {
+        upsert_entity(tx, entity, import.location, now).await.map_err(error())?;
+    }
+    if !plan.writes.is_empty() {
+        let written: Vec<String> = plan.writes.iter().map(|e| e.key.clone()).collect();
+        sqlx::query("DELETE FROM relations WHERE source_key = ANY($1)")
+            .bind(&written)
+            .execute(&mut **tx)
+            .await
+            .map_err(error())?;
+        let rows = common::relation_rows(&plan.writes);
+        let (mut sources, mut kinds, mut target_refs, mut target_keys) = (vec![], vec![], vec![], vec![]);
+        for row in rows {
+            sources.push(row.source_key);
+            kinds.push(row.kind.to_owned());
+            target_refs.push(row.target_ref);
+            target_keys.push(row.target_key);
+        }
+        sqlx::query(
+            "INSERT INTO relations (source_key, type, target_ref, target_key)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[])",
+        )
+        .bind(&sources)
+        .bind(&kinds)
+        .bind(&target_refs)
+        .bind(&target_keys)
+        .execute(&mut **tx)
+        .await
+        .map_err(error())?;
+    }
+    if !plan.mark_orphan.is_empty() {
+        sqlx::query("UPDATE entities SET orphan = true, updated_at = $1 WHERE key = ANY($2)")
+            .bind(now)
+            .bind(&plan.mark_orphan)
+            .execute(&mut **tx)
+            .await
+            .map_err(error())?;
+    }
+    if !plan.prune.is_empty() {
+        // Their relations go with them (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM entities WHERE key = ANY($1)")
+            .bind(&plan.prune)
+            .execute(&mut **tx)
+            .await
+            .map_err(error())?;
+    }
+    Ok(plan.summary)
+}
+
+/// The migrations the database has applied (creating sqlx's table of them
+/// on first use).
+async fn applied_migrations(pool: &sqlx::Pool<Postgres>) -> Result<Vec<sqlx::migrate::AppliedMigration>, StoreError> {
+    let migrate_error = |source| StoreError::Migrate { backend: Backend::Postgres, source };
+    let mut conn = pool.acquire().await.map_err(StoreError::database(Backend::Postgres, "migrating"))?;
+    conn.ensure_migrations_table().await.map_err(migrate_error)?;
+    conn.list_applied_migrations().await.map_err(migrate_error)
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::database(Backend::Postgres, "answering a ping"))?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<Vec<AppliedMigration>, StoreError> {
+        let before = applied_migrations(&self.pool).await?;
+        common::check_no_newer_migrations(&MIGRATOR, &before)?;
+        MIGRATOR.run(&self.pool).await.map_err(|source| common::migrate_error(Backend::Postgres, &MIGRATOR, source))?;
+        let after = applied_migrations(&self.pool).await?;
+        Ok(common::newly_applied(&MIGRATOR, &before, &after))
+    }
+
+    async fn import_catalog(&self, catalog: CatalogImport<'_>) -> Result<ImportSummary, StoreError> {
+        let prepared = common::prepare(&catalog)?;
+        let mut tx = self.pool.begin().await.map_err(StoreError::database(Backend::Postgres, IMPORT))?;
+        // On an error the transaction is dropped, which rolls it back.
+        let summary = import(&mut tx, &catalog, &prepared).await?;
+        tx.commit().await.map_err(StoreError::database(Backend::Postgres, IMPORT))?;
+        Ok(summary)
+    }
+
+    async fn list_entities(&self, filter: &EntityFilter) -> Result<EntityPage, StoreError> {
+        const ACTION: &str = "listing entities";
+        let error = || StoreError::database(Backend::Postgres, ACTION);
+        let mut tx = self.begin_read(ACTION).await?;
+        let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM entities");
+        push_filter(&mut count, filter);
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await.map_err(error())?;
+
+        let mut page = QueryBuilder::<Postgres>::new(format!("SELECT {ENTITY_COLUMNS} FROM entities"));
+        push_filter(&mut page, filter);
+        page.push(" ORDER BY kind, namespace, name, key LIMIT ")
+            .push_bind(entity_page_limit(filter))
+            .push(" OFFSET ")
+            .push_bind(entity_page_offset(filter));
+        let rows: Vec<EntityRow> = page.build_query_as().fetch_all(&mut *tx).await.map_err(error())?;
+        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
+        tx.commit().await.map_err(error())?;
+        Ok(EntityPage { items, total: u64::try_from(total).unwrap_or_default() })
+    }
+
+    async fn entity(&self, entity_ref: &EntityRef) -> Result<Option<StoredEntity>, StoreError> {
+        let found = self.entities(std::slice::from_ref(entity_ref)).await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn entities(&self, refs: &[EntityRef]) -> Result<Vec<StoredEntity>, StoreError> {
+        const ACTION: &str = "reading entities";
+        let error = || StoreError::database(Backend::Postgres, ACTION);
+        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        let mut tx = self.begin_read(ACTION).await?;
+        let rows: Vec<EntityRow> = sqlx::query_as(&format!(
+            "SELECT {ENTITY_COLUMNS} FROM entities WHERE key = ANY($1) ORDER BY kind, namespace, name, key"
+        ))
+        .bind(&keys)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error())?;
+        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
+        tx.commit().await.map_err(error())?;
+        Ok(items)
+    }
+
+    async fn orphans(&self) -> Result<Vec<StoredEntity>, StoreError> {
+        const ACTION: &str = "listing orphaned entities";
+        let error = || StoreError::database(Backend::Postgres, ACTION);
+        let mut tx = self.begin_read(ACTION).await?;
+        let rows: Vec<EntityRow> = sqlx::query_as(&format!(
+            "SELECT {ENTITY_COLUMNS} FROM entities WHERE orphan ORDER BY kind, namespace, name, key"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error())?;
+        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
+        tx.commit().await.map_err(error())?;
+        Ok(items)
+    }
+
+    async fn insert_raw_event(&self, event: &NewRawEvent) -> Result<RawEventInsert, StoreError> {
+        const ACTION: &str = "storing a raw event";
+        let error = || StoreError::database(Backend::Postgres, ACTION);
+        // Each statement commits on its own. When another session is
+        // inserting the same delivery, ON CONFLICT waits for it to commit;
+        // the SELECT that follows then runs on a new snapshot and sees it.
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO raw_events (source, event_type, delivery_id, received_at, body)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (source, delivery_id) DO NOTHING
+             RETURNING id",
+        )
+        .bind(&event.source)
+        .bind(&event.event_type)
+        .bind(&event.delivery_id)
+        .bind(common::storable_instant(event.received_at))
+        .bind(&event.body)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(error())?;
+        if let Some(id) = inserted {
+            return Ok(RawEventInsert::Stored(id));
+        }
+        let id: i64 = sqlx::query_scalar("SELECT id FROM raw_events WHERE source = $1 AND delivery_id = $2")
+            .bind(&event.source)
+            .bind(&event.delivery_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(error())?;
+        Ok(RawEventInsert::Duplicate(id))
+    }
+
+    async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        let rows: Vec<RawEventRow> = sqlx::query_as(
+            "SELECT id, source, event_type, delivery_id, received_at, body FROM raw_events
+             WHERE source = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(source)
+        .bind(after_id)
+        .bind(i64::from(limit.min(common::MAX_RAW_EVENT_PAGE)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::database(Backend::Postgres, "reading raw events"))?;
+        Ok(rows.into_iter().map(RawEvent::from).collect())
+    }
+}

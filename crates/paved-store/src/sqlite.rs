@@ -1,0 +1,439 @@
+//! The embedded default: one SQLite file in WAL mode with `synchronous=FULL`.
+//!
+//! Reads go through a small pool; writes through a pool of exactly one
+//! connection, each in a transaction that begins `IMMEDIATE` (it takes the
+//! write lock at once, so it never fails half-way on a lock upgrade), with a
+//! busy timeout for other processes that hold the lock.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use paved_domain::EntityRef;
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+
+use crate::common::{
+    self, EntityRow, ExistingEntity, IncomingRelation, PreparedEntity, RawEventRow, entity_page_limit,
+    entity_page_offset, keys_json,
+};
+use crate::{
+    AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, ImportSummary, NewRawEvent, RawEvent,
+    RawEventInsert, Store, StoreError, StoredEntity,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a write waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Read connections; SQLite in WAL mode serves readers while one writer writes.
+const READ_CONNECTIONS: u32 = 4;
+
+const IMPORT: &str = "importing the catalog";
+const ENTITY_COLUMNS: &str = "key, entity, location, orphan, created_at, updated_at";
+
+/// The store on a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    path: PathBuf,
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+/// The durability settings of a SQLite store's write connection, as SQLite
+/// reports them (`PRAGMA journal_mode`, ...). `paved serve` can log them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SqliteDurability {
+    /// `wal`.
+    pub journal_mode: String,
+    /// `FULL`: every commit reaches the disk before it returns.
+    pub synchronous: String,
+    /// Whether foreign keys are enforced.
+    pub foreign_keys: bool,
+    /// How long a write waits for another process's lock, in milliseconds.
+    pub busy_timeout_ms: i64,
+}
+
+impl SqliteStore {
+    /// Opens the SQLite database at `path`, creating the file and its parent
+    /// directory when they do not exist. Does not migrate: call
+    /// [`Store::migrate`] (or use [`crate::connect`]).
+    ///
+    /// # Errors
+    /// [`StoreError::CreateDirectory`] when the directory cannot be created,
+    /// [`StoreError::SqliteOpen`] when the file cannot be opened or is not a
+    /// SQLite database.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_owned();
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|source| StoreError::CreateDirectory { path: parent.to_owned(), source })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let open_error = |source| StoreError::SqliteOpen { path: path.clone(), source };
+        // The write pool opens first: it creates the file and turns WAL on.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await
+            .map_err(open_error)?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .map_err(open_error)?;
+        tracing::debug!(path = %path.display(), "opened the SQLite database");
+        Ok(Self { path, read, write })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the durability settings of the write connection.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn durability(&self) -> Result<SqliteDurability, StoreError> {
+        let error = StoreError::database(Backend::Sqlite, "reading its settings");
+        let mut conn = self.write.acquire().await.map_err(error)?;
+        let error = || StoreError::database(Backend::Sqlite, "reading its settings");
+        let journal_mode: String =
+            sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.map_err(error())?;
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.map_err(error())?;
+        let foreign_keys: bool =
+            sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.map_err(error())?;
+        let busy_timeout_ms: i64 =
+            sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.map_err(error())?;
+        let synchronous = match synchronous {
+            0 => "OFF".to_owned(),
+            1 => "NORMAL".to_owned(),
+            2 => "FULL".to_owned(),
+            3 => "EXTRA".to_owned(),
+            other => other.to_string(),
+        };
+        Ok(SqliteDurability { journal_mode, synchronous, foreign_keys, busy_timeout_ms })
+    }
+
+    /// Closes every connection (checkpointing the WAL into the file).
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn begin_write(&self, action: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.write.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::database(Backend::Sqlite, action))
+    }
+
+    async fn fetch_entities(
+        conn: &mut sqlx::SqliteConnection,
+        rows: Vec<EntityRow>,
+        action: &'static str,
+    ) -> Result<Vec<StoredEntity>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = rows.iter().map(|row| row.key.clone()).collect();
+        let incoming: Vec<IncomingRelation> = sqlx::query_as(
+            "SELECT r.target_key, r.type, e.ref AS source_ref
+             FROM relations r JOIN entities e ON e.key = r.source_key
+             WHERE r.target_key IN (SELECT value FROM json_each(?))",
+        )
+        .bind(keys_json(&keys))
+        .fetch_all(conn)
+        .await
+        .map_err(StoreError::database(Backend::Sqlite, action))?;
+        common::assemble(rows, incoming)
+    }
+}
+
+fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &EntityFilter) {
+    query.push(" WHERE 1 = 1");
+    if !filter.include_orphans {
+        query.push(" AND orphan = 0");
+    }
+    if let Some(kind) = &filter.kind {
+        query.push(" AND kind = ").push_bind(kind.to_ascii_lowercase());
+    }
+    if let Some(owner) = &filter.owner {
+        query.push(" AND owner_key = ").push_bind(owner.key());
+    }
+    if let Some(namespace) = &filter.namespace {
+        query.push(" AND namespace = ").push_bind(namespace.to_ascii_lowercase());
+    }
+    if let Some(needle) = common::search_needle(filter) {
+        query.push(" AND instr(search_text, ").push_bind(needle).push(") > 0");
+    }
+}
+
+async fn upsert_entity(
+    tx: &mut Transaction<'static, Sqlite>,
+    entity: &PreparedEntity<'_>,
+    location: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    let e = entity.entity;
+    sqlx::query(
+        "INSERT INTO entities (key, ref, kind, namespace, name, title, description, owner_ref, owner_key,
+             spec_type, lifecycle, location, source_file, source_line, source_column, search_text, entity,
+             content_hash, orphan, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET
+             ref = excluded.ref, kind = excluded.kind, namespace = excluded.namespace, name = excluded.name,
+             title = excluded.title, description = excluded.description, owner_ref = excluded.owner_ref,
+             owner_key = excluded.owner_key, spec_type = excluded.spec_type, lifecycle = excluded.lifecycle,
+             location = excluded.location, source_file = excluded.source_file,
+             source_line = excluded.source_line, source_column = excluded.source_column,
+             search_text = excluded.search_text, entity = excluded.entity,
+             content_hash = excluded.content_hash, orphan = 0, updated_at = excluded.updated_at",
+    )
+    .bind(&entity.key)
+    .bind(&entity.entity_ref)
+    .bind(e.entity_ref.kind())
+    .bind(e.entity_ref.namespace())
+    .bind(e.entity_ref.name())
+    .bind(&e.title)
+    .bind(&e.description)
+    .bind(&entity.owner_ref)
+    .bind(&entity.owner_key)
+    .bind(&e.spec_type)
+    .bind(&e.lifecycle)
+    .bind(location)
+    .bind(&e.source.file)
+    .bind(entity.source_line())
+    .bind(entity.source_column())
+    .bind(&entity.search_text)
+    .bind(&entity.json)
+    .bind(&entity.content_hash)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn import(
+    tx: &mut Transaction<'static, Sqlite>,
+    import: &CatalogImport<'_>,
+    prepared: &[PreparedEntity<'_>],
+) -> Result<ImportSummary, StoreError> {
+    let error = || StoreError::database(Backend::Sqlite, IMPORT);
+    let keys: Vec<String> = prepared.iter().map(|e| e.key.clone()).collect();
+    let existing: Vec<ExistingEntity> = sqlx::query_as(
+        "SELECT key, ref, location, content_hash, orphan FROM entities
+         WHERE location = ? OR key IN (SELECT value FROM json_each(?))",
+    )
+    .bind(import.location)
+    .bind(keys_json(&keys))
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(error())?;
+    let plan = common::plan_import(import, prepared, existing)?;
+    let now = common::now();
+
+    for entity in &plan.writes {
+        upsert_entity(tx, entity, import.location, now).await.map_err(error())?;
+    }
+    if !plan.writes.is_empty() {
+        let written: Vec<String> = plan.writes.iter().map(|e| e.key.clone()).collect();
+        sqlx::query("DELETE FROM relations WHERE source_key IN (SELECT value FROM json_each(?))")
+            .bind(keys_json(&written))
+            .execute(&mut **tx)
+            .await
+            .map_err(error())?;
+        // One statement for every relation: a JSON array of
+        // [source_key, type, target_ref, target_key] rows, so no limit on
+        // bound variables applies.
+        let rows: Vec<serde_json::Value> = common::relation_rows(&plan.writes)
+            .into_iter()
+            .map(|r| serde_json::json!([r.source_key, r.kind, r.target_ref, r.target_key]))
+            .collect();
+        sqlx::query(
+            "INSERT INTO relations (source_key, type, target_ref, target_key)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
+        )
+        .bind(serde_json::Value::from(rows).to_string())
+        .execute(&mut **tx)
+        .await
+        .map_err(error())?;
+    }
+    if !plan.mark_orphan.is_empty() {
+        sqlx::query("UPDATE entities SET orphan = 1, updated_at = ? WHERE key IN (SELECT value FROM json_each(?))")
+            .bind(now)
+            .bind(keys_json(&plan.mark_orphan))
+            .execute(&mut **tx)
+            .await
+            .map_err(error())?;
+    }
+    if !plan.prune.is_empty() {
+        // Their relations go with them (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM entities WHERE key IN (SELECT value FROM json_each(?))")
+            .bind(keys_json(&plan.prune))
+            .execute(&mut **tx)
+            .await
+            .map_err(error())?;
+    }
+    Ok(plan.summary)
+}
+
+/// The migrations the database has applied (creating sqlx's table of them
+/// on first use).
+async fn applied_migrations(pool: &sqlx::Pool<Sqlite>) -> Result<Vec<sqlx::migrate::AppliedMigration>, StoreError> {
+    let migrate_error = |source| StoreError::Migrate { backend: Backend::Sqlite, source };
+    let mut conn = pool.acquire().await.map_err(StoreError::database(Backend::Sqlite, "migrating"))?;
+    conn.ensure_migrations_table().await.map_err(migrate_error)?;
+    conn.list_applied_migrations().await.map_err(migrate_error)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(StoreError::database(Backend::Sqlite, "answering a ping"))?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<Vec<AppliedMigration>, StoreError> {
+        let before = applied_migrations(&self.write).await?;
+        common::check_no_newer_migrations(&MIGRATOR, &before)?;
+        MIGRATOR.run(&self.write).await.map_err(|source| common::migrate_error(Backend::Sqlite, &MIGRATOR, source))?;
+        let after = applied_migrations(&self.write).await?;
+        Ok(common::newly_applied(&MIGRATOR, &before, &after))
+    }
+
+    async fn import_catalog(&self, catalog: CatalogImport<'_>) -> Result<ImportSummary, StoreError> {
+        let prepared = common::prepare(&catalog)?;
+        let mut tx = self.begin_write(IMPORT).await?;
+        // On an error the transaction is dropped, which rolls it back.
+        let summary = import(&mut tx, &catalog, &prepared).await?;
+        tx.commit().await.map_err(StoreError::database(Backend::Sqlite, IMPORT))?;
+        Ok(summary)
+    }
+
+    async fn list_entities(&self, filter: &EntityFilter) -> Result<EntityPage, StoreError> {
+        const ACTION: &str = "listing entities";
+        let error = || StoreError::database(Backend::Sqlite, ACTION);
+        // One read transaction: the total, the page and its relations come
+        // from the same snapshot.
+        let mut tx = self.read.begin().await.map_err(error())?;
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM entities");
+        push_filter(&mut count, filter);
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await.map_err(error())?;
+
+        let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {ENTITY_COLUMNS} FROM entities"));
+        push_filter(&mut page, filter);
+        page.push(" ORDER BY kind, namespace, name, key LIMIT ")
+            .push_bind(entity_page_limit(filter))
+            .push(" OFFSET ")
+            .push_bind(entity_page_offset(filter));
+        let rows: Vec<EntityRow> = page.build_query_as().fetch_all(&mut *tx).await.map_err(error())?;
+        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
+        tx.commit().await.map_err(error())?;
+        Ok(EntityPage { items, total: u64::try_from(total).unwrap_or_default() })
+    }
+
+    async fn entity(&self, entity_ref: &EntityRef) -> Result<Option<StoredEntity>, StoreError> {
+        let found = self.entities(std::slice::from_ref(entity_ref)).await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn entities(&self, refs: &[EntityRef]) -> Result<Vec<StoredEntity>, StoreError> {
+        const ACTION: &str = "reading entities";
+        let error = || StoreError::database(Backend::Sqlite, ACTION);
+        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        let mut tx = self.read.begin().await.map_err(error())?;
+        let rows: Vec<EntityRow> = sqlx::query_as(&format!(
+            "SELECT {ENTITY_COLUMNS} FROM entities WHERE key IN (SELECT value FROM json_each(?))
+             ORDER BY kind, namespace, name, key"
+        ))
+        .bind(keys_json(&keys))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error())?;
+        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
+        tx.commit().await.map_err(error())?;
+        Ok(items)
+    }
+
+    async fn orphans(&self) -> Result<Vec<StoredEntity>, StoreError> {
+        const ACTION: &str = "listing orphaned entities";
+        let error = || StoreError::database(Backend::Sqlite, ACTION);
+        let mut tx = self.read.begin().await.map_err(error())?;
+        let rows: Vec<EntityRow> = sqlx::query_as(&format!(
+            "SELECT {ENTITY_COLUMNS} FROM entities WHERE orphan = 1 ORDER BY kind, namespace, name, key"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error())?;
+        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
+        tx.commit().await.map_err(error())?;
+        Ok(items)
+    }
+
+    async fn insert_raw_event(&self, event: &NewRawEvent) -> Result<RawEventInsert, StoreError> {
+        const ACTION: &str = "storing a raw event";
+        let error = || StoreError::database(Backend::Sqlite, ACTION);
+        let mut tx = self.begin_write(ACTION).await?;
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO raw_events (source, event_type, delivery_id, received_at, body)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (source, delivery_id) DO NOTHING
+             RETURNING id",
+        )
+        .bind(&event.source)
+        .bind(&event.event_type)
+        .bind(&event.delivery_id)
+        .bind(common::storable_instant(event.received_at))
+        .bind(&event.body)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(error())?;
+        let outcome = match inserted {
+            Some(id) => RawEventInsert::Stored(id),
+            None => {
+                let id: i64 = sqlx::query_scalar("SELECT id FROM raw_events WHERE source = ? AND delivery_id = ?")
+                    .bind(&event.source)
+                    .bind(&event.delivery_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(error())?;
+                RawEventInsert::Duplicate(id)
+            }
+        };
+        // synchronous=FULL: the commit is on disk when it returns.
+        tx.commit().await.map_err(error())?;
+        Ok(outcome)
+    }
+
+    async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        let rows: Vec<RawEventRow> = sqlx::query_as(
+            "SELECT id, source, event_type, delivery_id, received_at, body FROM raw_events
+             WHERE source = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(source)
+        .bind(after_id)
+        .bind(i64::from(limit.min(common::MAX_RAW_EVENT_PAGE)))
+        .fetch_all(&self.read)
+        .await
+        .map_err(StoreError::database(Backend::Sqlite, "reading raw events"))?;
+        Ok(rows.into_iter().map(RawEvent::from).collect())
+    }
+}

@@ -1,0 +1,330 @@
+//! Fresh databases for tests, and catalog entities built by hand.
+//!
+//! Every test gets its own database: a SQLite file in a temporary directory,
+//! or a PostgreSQL database `paved_test_<uuid>` created through the admin URL
+//! in `PAVED_TEST_DATABASE_URL` and dropped (`WITH (FORCE)`) when the test
+//! ends, also when it fails.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use paved_domain::{CatalogEntity, EntityRef, PavedAnnotations, Relation, RelationType, SourcePosition};
+use paved_store::{PostgresStore, SqliteStore, Store};
+use serde_json::json;
+use sqlx::Connection as _;
+
+/// The variable that names a PostgreSQL server to run the contract on.
+pub const POSTGRES_URL_VAR: &str = "PAVED_TEST_DATABASE_URL";
+
+/// A store on its own fresh, not yet migrated, database.
+pub struct TestDb {
+    pub store: Arc<dyn Store>,
+    raw: RawAccess,
+    // Dropped last: the database outlives the store's pool.
+    _cleanup: Cleanup,
+}
+
+enum RawAccess {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+enum Cleanup {
+    TempDir { _dir: tempfile::TempDir },
+    DropDatabase { _guard: DropDatabase },
+}
+
+impl TestDb {
+    /// A SQLite store on a new file.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("paved.db");
+        let store = SqliteStore::open(&path).await.expect("the SQLite store opens");
+        Self { store: Arc::new(store), raw: RawAccess::Sqlite(path), _cleanup: Cleanup::TempDir { _dir: dir } }
+    }
+
+    /// A PostgreSQL store on a new database, or `None` (after saying so on
+    /// the terminal) when `PAVED_TEST_DATABASE_URL` is not set.
+    pub async fn postgres(test: &str) -> Option<Self> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+            // libtest captures print!/eprint!, not a direct write to stderr:
+            // a skipped test must be visible.
+            // One write of the whole line, so that it is not cut up by
+            // libtest's own output.
+            let line = format!("SKIPPED {test}: set {POSTGRES_URL_VAR}=postgres://USER@HOST:PORT/DB to run it\n");
+            let _ = std::io::stderr().write_all(line.as_bytes());
+            return None;
+        };
+        let name = format!("paved_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}: {e}"));
+        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).await.expect("CREATE DATABASE");
+        admin.close().await.expect("closing the admin connection");
+        let cleanup =
+            Cleanup::DropDatabase { _guard: DropDatabase { admin_url: admin_url.clone(), name: name.clone() } };
+
+        let mut url = url::Url::parse(&admin_url).expect("PAVED_TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        let url = url.to_string();
+        let store = PostgresStore::connect(&url).await.expect("the PostgreSQL store connects");
+        Some(Self { store: Arc::new(store), raw: RawAccess::Postgres(url), _cleanup: cleanup })
+    }
+
+    /// The store, migrated.
+    pub async fn migrated(&self) -> &dyn Store {
+        self.store.migrate().await.expect("migrations apply");
+        &*self.store
+    }
+
+    /// Runs SQL on the test's database behind the store's back, on a
+    /// connection of its own: the SQLite or the PostgreSQL text.
+    pub async fn execute_raw(&self, sqlite: &str, postgres: &str) {
+        match &self.raw {
+            RawAccess::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options).await.expect("a raw SQLite connection");
+                sqlx::raw_sql(sqlite).execute(&mut conn).await.expect("raw SQL runs on SQLite");
+                conn.close().await.expect("closing the raw connection");
+            }
+            RawAccess::Postgres(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("a raw PostgreSQL connection");
+                sqlx::raw_sql(postgres).execute(&mut conn).await.expect("raw SQL runs on PostgreSQL");
+                conn.close().await.expect("closing the raw connection");
+            }
+        }
+    }
+
+    /// Like [`Self::execute_raw`], returning the error instead of panicking.
+    pub async fn try_execute_raw(&self, sqlite: &str, postgres: &str) -> Result<(), sqlx::Error> {
+        match &self.raw {
+            RawAccess::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+                sqlx::raw_sql(sqlite).execute(&mut conn).await?;
+                conn.close().await
+            }
+            RawAccess::Postgres(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                sqlx::raw_sql(postgres).execute(&mut conn).await?;
+                conn.close().await
+            }
+        }
+    }
+}
+
+/// Drops a test database when the test ends, passed or failed. Drop cannot
+/// be async and may run while the test's runtime unwinds, so the drop runs
+/// on a thread of its own with its own runtime.
+struct DropDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || -> Result<(), String> {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.map_err(|e| e.to_string())?;
+                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                admin.close().await.map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = writeln!(std::io::stderr(), "could not drop the test database {}: {e}", self.name);
+            }
+            Err(_) => {
+                let _ =
+                    writeln!(std::io::stderr(), "could not drop the test database {}: the thread panicked", self.name);
+            }
+        }
+    }
+}
+
+/// Generates each contract test twice, as `sqlite::<name>` and
+/// `postgres::<name>`; the body gets a fresh [`TestDb`] as `$db`.
+macro_rules! contract_tests {
+    ($(async fn $name:ident($db:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $db = $crate::harness::TestDb::sqlite().await;
+                    $body
+                }
+            )*
+        }
+
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some($db) = $crate::harness::TestDb::postgres(
+                        concat!(module_path!(), "::", stringify!($name)),
+                    )
+                    .await
+                    else {
+                        return;
+                    };
+                    $body
+                }
+            )*
+        }
+    };
+}
+pub(crate) use contract_tests;
+
+/// A catalog entity, built the way the catalog would read it from a
+/// descriptor in `catalog/<name>.yaml`.
+pub struct EntityBuilder {
+    kind: String,
+    namespace: String,
+    name: String,
+    title: Option<String>,
+    description: Option<String>,
+    owner: Option<EntityRef>,
+    relations: Vec<Relation>,
+    spec: serde_json::Map<String, serde_json::Value>,
+    line: u32,
+}
+
+pub fn component(name: &str) -> EntityBuilder {
+    EntityBuilder::new("Component", name).spec("type", "service").spec("lifecycle", "production")
+}
+
+pub fn api(name: &str) -> EntityBuilder {
+    EntityBuilder::new("API", name).spec("type", "openapi").spec("lifecycle", "production")
+}
+
+pub fn group(name: &str) -> EntityBuilder {
+    EntityBuilder::new("Group", name).spec("type", "team")
+}
+
+pub fn user(name: &str) -> EntityBuilder {
+    EntityBuilder::new("User", name)
+}
+
+pub fn entity_ref(text: &str) -> EntityRef {
+    text.parse().expect("a full entity reference")
+}
+
+impl EntityBuilder {
+    fn new(kind: &str, name: &str) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            namespace: "default".to_owned(),
+            name: name.to_owned(),
+            title: None,
+            description: None,
+            owner: None,
+            relations: Vec::new(),
+            spec: serde_json::Map::new(),
+            line: 1,
+        }
+    }
+
+    pub fn namespace(mut self, namespace: &str) -> Self {
+        self.namespace = namespace.to_owned();
+        self
+    }
+
+    pub fn title(mut self, title: &str) -> Self {
+        self.title = Some(title.to_owned());
+        self
+    }
+
+    pub fn description(mut self, description: &str) -> Self {
+        self.description = Some(description.to_owned());
+        self
+    }
+
+    pub fn line(mut self, line: u32) -> Self {
+        self.line = line;
+        self
+    }
+
+    /// `spec.owner: <group>`, giving `ownedBy group:<namespace>/<group>`.
+    pub fn owner(mut self, group: &str) -> Self {
+        let owner = EntityRef::parse(group, Some("group"), &self.namespace).expect("an owner reference");
+        self.relations.push(Relation { kind: RelationType::OwnedBy, target: owner.clone() });
+        self.owner = Some(owner);
+        self.spec("owner", group)
+    }
+
+    /// `spec.memberOf: [<group>]`, giving `memberOf group:<namespace>/<group>`.
+    pub fn member_of(mut self, group: &str) -> Self {
+        let target = EntityRef::parse(group, Some("group"), &self.namespace).expect("a group reference");
+        self.relations.push(Relation { kind: RelationType::MemberOf, target });
+        self.spec_list("memberOf", group)
+    }
+
+    /// `spec.dependsOn: [<target>]`.
+    pub fn depends_on(mut self, target: &str) -> Self {
+        let target_ref = EntityRef::parse(target, None, &self.namespace).expect("a full reference");
+        self.relations.push(Relation { kind: RelationType::DependsOn, target: target_ref });
+        self.spec_list("dependsOn", target)
+    }
+
+    fn spec(mut self, field: &str, value: &str) -> Self {
+        self.spec.insert(field.to_owned(), json!(value));
+        self
+    }
+
+    fn spec_list(mut self, field: &str, value: &str) -> Self {
+        let list = self.spec.entry(field.to_owned()).or_insert_with(|| json!([]));
+        list.as_array_mut().expect("a list field").push(json!(value));
+        self
+    }
+
+    pub fn build(self) -> CatalogEntity {
+        let spec_type = self.spec.get("type").and_then(|v| v.as_str()).map(str::to_owned);
+        let lifecycle = self.spec.get("lifecycle").and_then(|v| v.as_str()).map(str::to_owned);
+        let entity_ref = EntityRef::new(&self.kind, &self.namespace, &self.name).expect("a valid reference");
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("name".into(), json!(self.name));
+        metadata.insert("namespace".into(), json!(self.namespace));
+        if let Some(title) = &self.title {
+            metadata.insert("title".into(), json!(title));
+        }
+        if let Some(description) = &self.description {
+            metadata.insert("description".into(), json!(description));
+        }
+        // Keys in descriptor order, not alphabetical: the store must give them
+        // back in this order.
+        let document = json!({
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": self.kind,
+            "metadata": metadata,
+            "spec": self.spec,
+        });
+        CatalogEntity {
+            entity_ref,
+            kind: self.kind,
+            api_version: "backstage.io/v1alpha1".to_owned(),
+            title: self.title,
+            description: self.description,
+            spec_type,
+            lifecycle,
+            owner: self.owner,
+            source: SourcePosition { file: format!("catalog/{}.yaml", self.name), line: self.line, column: 1 },
+            document,
+            relations: self.relations,
+            paved: PavedAnnotations::default(),
+        }
+    }
+}

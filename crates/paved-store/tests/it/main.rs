@@ -1,0 +1,8 @@
+//! The store's one integration-test binary: the contract every backend must
+//! keep (run on SQLite always, on PostgreSQL when `PAVED_TEST_DATABASE_URL`
+//! is set), plus what only one backend has.
+
+mod contract;
+mod harness;
+mod sqlite;
+mod urls;

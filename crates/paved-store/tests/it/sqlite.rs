@@ -1,0 +1,79 @@
+//! What only the SQLite backend has: a file created on first use, and the
+//! durability settings §8 asks for.
+
+use paved_store::{DatabaseLocation, NewRawEvent, RawEventInsert, SqliteStore, Store, StoreError};
+
+#[tokio::test]
+async fn the_file_and_its_directory_are_created_on_first_use_with_durable_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("nested").join("paved.db");
+    assert!(!path.parent().unwrap().exists());
+
+    let store = SqliteStore::open(&path).await.expect("the database opens");
+    assert!(path.is_file(), "the database file exists after opening");
+    let durability = store.durability().await.unwrap();
+    assert_eq!(durability.journal_mode, "wal");
+    assert_eq!(durability.synchronous, "FULL", "commits reach the disk before they return");
+    assert!(durability.foreign_keys);
+    assert_eq!(durability.busy_timeout_ms, 5000);
+    store.migrate().await.unwrap();
+    assert!(store.ping().await.is_ok());
+}
+
+#[tokio::test]
+async fn connect_by_url_creates_and_migrates_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state").join("paved.db");
+    let location = DatabaseLocation::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let store = paved_store::connect(&location).await.expect("connect opens and migrates");
+    assert!(path.is_file());
+    assert_eq!(store.migrate().await.unwrap(), vec![], "connect already applied every migration");
+    assert_eq!(store.backend(), paved_store::Backend::Sqlite);
+}
+
+#[tokio::test]
+async fn stored_events_survive_closing_and_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paved.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    let event = NewRawEvent {
+        source: "github".into(),
+        event_type: "push".into(),
+        delivery_id: "d-1".into(),
+        received_at: chrono::Utc::now(),
+        body: b"payload".to_vec(),
+    };
+    let RawEventInsert::Stored(id) = store.insert_raw_event(&event).await.unwrap() else { panic!("stored") };
+    store.close().await;
+
+    let reopened = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(reopened.migrate().await.unwrap(), vec![]);
+    assert_eq!(reopened.insert_raw_event(&event).await.unwrap(), RawEventInsert::Duplicate(id));
+    assert_eq!(reopened.raw_events("github", 0, 10).await.unwrap()[0].body, b"payload");
+}
+
+#[tokio::test]
+async fn an_unusable_directory_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "a file where a directory should be").unwrap();
+    let err = SqliteStore::open(blocker.join("paved.db")).await.expect_err("a file blocks the directory");
+    assert!(matches!(err, StoreError::CreateDirectory { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("not-a-directory") && message.contains("writable"), "{message}");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "these are not the pages of a SQLite database, only some text that is long enough").unwrap();
+    let err = match SqliteStore::open(&path).await {
+        Ok(store) => store.migrate().await.expect_err("a text file is not a database"),
+        Err(err) => err,
+    };
+    let message = err.to_string();
+    assert!(message.contains("SQLite"), "{message}");
+    assert!(message.contains("notes.txt") || message.contains("database"), "{message}");
+}

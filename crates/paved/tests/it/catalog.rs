@@ -1,0 +1,222 @@
+//! `paved catalog validate` and `paved catalog import`, run as a user would.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{acme, json, paved, run, stderr, stdout};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn the_example_organisation_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(paved(dir.path()).args(["catalog", "validate"]).arg(acme()));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("0 error(s)"), "{}", stdout(&output));
+}
+
+/// The acceptance scenario: one file with a YAML syntax error, another with a
+/// dangling owner and a missing `spec.lifecycle` beside a valid entity.
+const BROKEN_YAML: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: team-b
+  description: [unclosed
+spec:
+  type: team
+";
+
+const SERVICES_YAML: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: cart
+spec:
+  type: service
+  lifecycle: production
+  owner: team-nobody
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: search
+spec:
+  type: service
+  owner: team-a
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: team-a
+spec:
+  type: team
+  children: []
+";
+
+fn problem<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} problem in {report:#}"))
+}
+
+#[test]
+fn every_problem_is_reported_with_its_position_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "catalog/broken.yaml", BROKEN_YAML);
+    write(dir.path(), "catalog/services.yaml", SERVICES_YAML);
+
+    let output = run(paved(dir.path()).args(["catalog", "validate", "catalog", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(2));
+    let report = json(&output);
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["errors"], 3, "{report:#}");
+
+    let syntax = problem(&report, "yaml-syntax");
+    assert_eq!(syntax["file"], "catalog/broken.yaml");
+    assert_eq!(syntax["line"], 6, "the flow sequence is still open when `spec:` starts: {syntax}");
+
+    let owner = problem(&report, "dangling-owner");
+    assert_eq!((owner["file"].as_str(), owner["line"].as_u64()), (Some("catalog/services.yaml"), Some(8)));
+    assert!([3, 10].contains(&owner["column"].as_u64().unwrap()), "at the owner key or value: {owner}");
+    assert_eq!(owner["entity"], "component:default/cart");
+    assert!(owner["message"].as_str().unwrap().contains("group:default/team-nobody"), "{owner}");
+
+    let lifecycle = problem(&report, "missing-field");
+    assert_eq!(lifecycle["file"], "catalog/services.yaml");
+    assert_eq!(lifecycle["entity"], "component:default/search");
+    assert!(lifecycle["message"].as_str().unwrap().contains("spec.lifecycle"), "{lifecycle}");
+    assert!((10..=16).contains(&lifecycle["line"].as_u64().unwrap()), "inside the search document: {lifecycle}");
+    assert!(!lifecycle["hint"].as_str().unwrap().is_empty());
+
+    let valid: Vec<&str> = report["entities"].as_array().unwrap().iter().map(|e| e["ref"].as_str().unwrap()).collect();
+    assert_eq!(valid, ["group:default/team-a"], "the valid entity of those files is still reported valid");
+
+    // The same in text: compiler-style positions on stderr.
+    let output = run(paved(dir.path()).args(["catalog", "validate", "catalog"]));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("catalog/services.yaml:8:"), "{err}");
+    assert!(err.contains("catalog/broken.yaml:6:"), "{err}");
+    assert!(stdout(&output).contains("valid group:default/team-a"), "{}", stdout(&output));
+}
+
+fn assert_bad_input(dir: &Path, path: &str, expected: &str) {
+    for command in ["validate", "import"] {
+        let output = run(paved(dir).args(["catalog", command, path]));
+        assert_eq!(output.status.code(), Some(2), "catalog {command} {path}: {}", stderr(&output));
+        let err = stderr(&output);
+        assert!(err.contains(expected), "catalog {command} {path}: expected `{expected}` in:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn bad_input_never_crashes_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "malformed/catalog-info.yaml", "apiVersion: backstage.io/v1alpha1\nkind: [Component\n");
+    assert_bad_input(dir.path(), "malformed", "malformed/catalog-info.yaml:");
+
+    let huge = dir.path().join("huge/catalog-info.yaml");
+    std::fs::create_dir_all(huge.parent().unwrap()).unwrap();
+    std::fs::File::create(&huge).unwrap().set_len(50 * 1024 * 1024).unwrap();
+    assert_bad_input(dir.path(), "huge", "huge/catalog-info.yaml");
+
+    write(dir.path(), "empty/README.md", "# nothing to see\n");
+    write(dir.path(), "empty/values.yaml", "replicaCount: 2\n");
+    assert_bad_input(dir.path(), "empty", "empty");
+
+    assert_bad_input(dir.path(), "does-not-exist", "does-not-exist");
+
+    write(dir.path(), "binary/catalog-info.yaml", "");
+    std::fs::write(dir.path().join("binary/catalog-info.yaml"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    assert_bad_input(dir.path(), "binary", "binary/catalog-info.yaml");
+
+    assert!(!dir.path().join("paved.db").exists(), "a failed import does not even create the database");
+}
+
+#[test]
+fn an_unreadable_file_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "locked/catalog-info.yaml", SERVICES_YAML);
+    let file = dir.path().join("locked/catalog-info.yaml");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&file).is_ok() {
+        // Running as root: permissions do not stop reading, so there is
+        // nothing unreadable to test here.
+        return;
+    }
+    assert_bad_input(dir.path(), "locked", "locked/catalog-info.yaml");
+}
+
+fn import(dir: &Path, args: &[&str]) -> Value {
+    let output = run(paved(dir).args(["catalog", "import", "--format", "json"]).args(args));
+    assert!(output.status.success(), "{}", stderr(&output));
+    json(&output)
+}
+
+fn names(summary: &Value, key: &str) -> Vec<String> {
+    summary[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn importing_twice_changes_nothing_and_removed_entities_become_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let services = SERVICES_YAML.replace("owner: team-nobody", "owner: team-a").replace(
+        "  owner: team-a\n---\napiVersion: backstage.io/v1alpha1\nkind: Group",
+        "  lifecycle: beta\n  owner: team-a\n---\napiVersion: backstage.io/v1alpha1\nkind: Group",
+    );
+    write(dir.path(), "catalog/services.yaml", &services);
+
+    let first = import(dir.path(), &["catalog"]);
+    assert_eq!(first["added"].as_array().unwrap().len(), 3, "{first:#}");
+    let second = import(dir.path(), &["catalog"]);
+    assert_eq!(second["added"], Value::Array(vec![]));
+    assert_eq!(second["updated"], Value::Array(vec![]));
+    assert_eq!(second["unchanged"], 3);
+
+    // Importing from another working directory names the same location.
+    let output =
+        run(paved(&dir.path().join("catalog")).args(["--database-url", "../paved.db", "catalog", "import", "."]));
+    assert!(stdout(&output).contains("0 added, 0 updated, 3 unchanged"), "{}", stdout(&output));
+
+    let without_search =
+        services.split("---\n").filter(|doc| !doc.contains("name: search")).collect::<Vec<_>>().join("---\n");
+    write(dir.path(), "catalog/services.yaml", &without_search);
+    let third = import(dir.path(), &["catalog"]);
+    assert_eq!(names(&third, "orphaned"), ["component:default/search"]);
+    let output = run(paved(dir.path()).args(["catalog", "import", "catalog"]));
+    assert!(stdout(&output).contains("orphaned component:default/search"), "{}", stdout(&output));
+
+    let pruned = import(dir.path(), &["catalog", "--prune"]);
+    assert_eq!(names(&pruned, "pruned"), ["component:default/search"]);
+    let after = import(dir.path(), &["catalog"]);
+    assert_eq!(after["orphaned"], Value::Array(vec![]));
+    assert_eq!(after["unchanged"], 2);
+}
+
+#[test]
+fn an_import_with_errors_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "catalog/services.yaml", SERVICES_YAML);
+    let output = run(paved(dir.path()).args(["catalog", "import", "catalog"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("nothing was imported"), "{}", stderr(&output));
+    // team-a is valid, but must not have been stored either.
+    write(
+        dir.path(),
+        "ok/team.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-z\nspec:\n  type: team\n  children: []\n",
+    );
+    let summary = import(dir.path(), &["ok"]);
+    assert_eq!(names(&summary, "added"), ["group:default/team-z"]);
+}
