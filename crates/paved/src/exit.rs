@@ -25,7 +25,10 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
     eprintln!("error: {error:#}");
     let bad_input = error.chain().any(|cause| {
         cause.is::<BadInput>()
-            || matches!(cause.downcast_ref::<paved_store::StoreError>(), Some(paved_store::StoreError::BadUrl(_)))
+            || matches!(
+                cause.downcast_ref::<paved_store::StoreError>(),
+                Some(paved_store::StoreError::BadUrl(_) | paved_store::StoreError::DuplicateEntity(_))
+            )
     });
     ExitCode::from(if bad_input { BAD_INPUT } else { FAILURE })
 }

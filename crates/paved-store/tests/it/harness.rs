@@ -5,7 +5,6 @@
 //! in `PAVED_TEST_DATABASE_URL` and dropped (`WITH (FORCE)`) when the test
 //! ends, also when it fails.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,9 +12,6 @@ use paved_domain::{CatalogEntity, EntityRef, PavedAnnotations, Relation, Relatio
 use paved_store::{PostgresStore, SqliteStore, Store};
 use serde_json::json;
 use sqlx::Connection as _;
-
-/// The variable that names a PostgreSQL server to run the contract on.
-pub const POSTGRES_URL_VAR: &str = "PAVED_TEST_DATABASE_URL";
 
 /// A store on its own fresh, not yet migrated, database.
 pub struct TestDb {
@@ -32,7 +28,7 @@ enum RawAccess {
 
 enum Cleanup {
     TempDir { _dir: tempfile::TempDir },
-    DropDatabase { _guard: DropDatabase },
+    Database(#[allow(dead_code)] paved_test_support::TestDatabase),
 }
 
 impl TestDb {
@@ -46,30 +42,11 @@ impl TestDb {
 
     /// A PostgreSQL store on a new database, or `None` (after saying so on
     /// the terminal) when `PAVED_TEST_DATABASE_URL` is not set.
-    pub async fn postgres(test: &str) -> Option<Self> {
-        let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
-            // libtest captures print!/eprint!, not a direct write to stderr:
-            // a skipped test must be visible.
-            // One write of the whole line, so that it is not cut up by
-            // libtest's own output.
-            let line = format!("SKIPPED {test}: set {POSTGRES_URL_VAR}=postgres://USER@HOST:PORT/DB to run it\n");
-            let _ = std::io::stderr().write_all(line.as_bytes());
-            return None;
-        };
-        let name = format!("paved_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}: {e}"));
-        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).await.expect("CREATE DATABASE");
-        admin.close().await.expect("closing the admin connection");
-        let cleanup =
-            Cleanup::DropDatabase { _guard: DropDatabase { admin_url: admin_url.clone(), name: name.clone() } };
-
-        let mut url = url::Url::parse(&admin_url).expect("PAVED_TEST_DATABASE_URL is a URL");
-        url.set_path(&name);
-        let url = url.to_string();
+    pub async fn postgres() -> Option<Self> {
+        let database = paved_test_support::paved_test_database().await?;
+        let url = database.url().to_owned();
         let store = PostgresStore::connect(&url).await.expect("the PostgreSQL store connects");
-        Some(Self { store: Arc::new(store), raw: RawAccess::Postgres(url), _cleanup: cleanup })
+        Some(Self { store: Arc::new(store), raw: RawAccess::Postgres(url), _cleanup: Cleanup::Database(database) })
     }
 
     /// The store, migrated.
@@ -114,44 +91,6 @@ impl TestDb {
     }
 }
 
-/// Drops a test database when the test ends, passed or failed. Drop cannot
-/// be async and may run while the test's runtime unwinds, so the drop runs
-/// on a thread of its own with its own runtime.
-struct DropDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || -> Result<(), String> {
-            let runtime =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-            runtime.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await.map_err(|e| e.to_string())?;
-                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                admin.close().await.map_err(|e| e.to_string())
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                let _ = writeln!(std::io::stderr(), "could not drop the test database {}: {e}", self.name);
-            }
-            Err(_) => {
-                let _ =
-                    writeln!(std::io::stderr(), "could not drop the test database {}: the thread panicked", self.name);
-            }
-        }
-    }
-}
-
 /// Generates each contract test twice, as `sqlite::<name>` and
 /// `postgres::<name>`; the body gets a fresh [`TestDb`] as `$db`.
 macro_rules! contract_tests {
@@ -174,11 +113,7 @@ macro_rules! contract_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some($db) = $crate::harness::TestDb::postgres(
-                        concat!(module_path!(), "::", stringify!($name)),
-                    )
-                    .await
-                    else {
+                    let Some($db) = $crate::harness::TestDb::postgres().await else {
                         return;
                     };
                     $body
