@@ -31,15 +31,15 @@ pub fn router(state: AppState) -> Router {
                         method = %request.method(),
                         route,
                         path = %request.uri().path(),
-                        status = tracing::field::Empty,
-                        duration_ms = tracing::field::Empty,
                     )
                 })
                 .on_request(())
-                .on_response(|response: &Response<_>, latency: Duration, span: &Span| {
-                    span.record("status", response.status().as_u16());
-                    span.record("duration_ms", latency.as_secs_f64() * 1000.0);
-                    tracing::debug!(status = response.status().as_u16(), "responded");
+                .on_response(|response: &Response<_>, latency: Duration, _span: &Span| {
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        duration_ms = latency.as_secs_f64() * 1000.0,
+                        "responded"
+                    );
                 })
                 .on_failure(()),
         )

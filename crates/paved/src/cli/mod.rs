@@ -1,6 +1,7 @@
 //! The command line: one file per command, each with its `Cmd` (clap derive)
 //! and its `run`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -106,7 +107,11 @@ fn init_logging(config: &Config, default: LogDefault) {
         eprintln!("warning: ignoring log filter `{filter}`: {error}");
         tracing_subscriber::EnvFilter::new("info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }
 
 #[cfg(test)]

@@ -150,12 +150,29 @@ fn an_unreadable_file_is_a_clear_error() {
     write(dir.path(), "locked/catalog-info.yaml", SERVICES_YAML);
     let file = dir.path().join("locked/catalog-info.yaml");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::read(&file).is_ok() {
-        // Running as root: permissions do not stop reading, so there is
-        // nothing unreadable to test here.
+    if std::fs::read(&file).is_err() {
+        assert_bad_input(dir.path(), "locked", "locked/catalog-info.yaml");
         return;
     }
-    assert_bad_input(dir.path(), "locked", "locked/catalog-info.yaml");
+    // Running as root, where permissions do not stop reading: run paved as
+    // `nobody` instead, as a user without the right would.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let as_nobody = || {
+        let mut command = std::process::Command::new("setpriv");
+        command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", env!("CARGO_BIN_EXE_paved")]);
+        command.current_dir(dir.path());
+        command
+    };
+    if !as_nobody().arg("--version").output().is_ok_and(|o| o.status.success()) {
+        use std::io::Write;
+        let _ =
+            writeln!(std::io::stderr(), "SKIPPED an_unreadable_file_is_a_clear_error: running as root without setpriv");
+        return;
+    }
+    let output = run(as_nobody().args(["catalog", "validate", "locked"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("locked/catalog-info.yaml") && err.contains("unreadable-file"), "{err}");
 }
 
 fn import(dir: &Path, args: &[&str]) -> Value {
