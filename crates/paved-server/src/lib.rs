@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 
 pub mod api;
 mod error;
+mod extract;
 mod router;
 
 pub use error::ApiError;
@@ -42,7 +43,7 @@ pub struct Application {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The listen address could not be bound.
-    #[error("cannot listen on {listen}: {source}; pick another address with --listen (port 0 picks a free port)")]
+    #[error("cannot listen on {listen} (pick another address with --listen; port 0 picks a free port)")]
     Bind {
         /// The address asked for.
         listen: String,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use figment::Figment;
-use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::providers::{Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::exit::BadInput;
@@ -54,7 +54,8 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// Values given on the command line; `None` leaves the lower layers' value.
+/// Values given on the command line or in `PAVED_*` variables; `None`
+/// leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
 pub struct FlagOverrides {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,8 +68,21 @@ pub struct FlagOverrides {
     pub catalog: Option<Vec<PathBuf>>,
 }
 
-/// The environment variables read, without the `PAVED_` prefix.
-const ENV_KEYS: [&str; 4] = ["database_url", "listen", "log", "catalog"];
+impl FlagOverrides {
+    /// The `PAVED_*` variables, read as text exactly as written
+    /// (`PAVED_LISTEN=7700` stays the string `7700`); `PAVED_CATALOG` is a
+    /// comma-separated list of paths.
+    fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok();
+        Self {
+            database_url: var("PAVED_DATABASE_URL"),
+            listen: var("PAVED_LISTEN"),
+            log: var("PAVED_LOG"),
+            catalog: var("PAVED_CATALOG")
+                .map(|list| list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(PathBuf::from).collect()),
+        }
+    }
+}
 
 impl Config {
     /// Loads the layers. `file` is the `--config` path (or `PAVED_CONFIG`);
@@ -88,14 +102,28 @@ impl Config {
                 ))
                 .into());
             }
+            check_toml_syntax(file)?;
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment = figment.merge(Env::prefixed("PAVED_").only(&ENV_KEYS)).merge(Serialized::globals(flags));
+        figment = figment.merge(Serialized::globals(FlagOverrides::from_env())).merge(Serialized::globals(flags));
         figment
             .extract::<Config>()
             .map_err(|error| BadInput(format!("invalid configuration: {error}")))
             .context("loading the configuration")
     }
+}
+
+/// Reports a TOML syntax error by line and column only: the offending line
+/// may hold a database password, so it is not quoted.
+fn check_toml_syntax(file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| BadInput(format!("cannot read config file {}: {error}", file.display())))?;
+    let Err(error) = text.parse::<toml::Table>() else { return Ok(()) };
+    let offset = error.span().map_or(0, |span| span.start);
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Err(BadInput(format!("{}:{line}:{column}: invalid TOML: {}", file.display(), error.message().trim())).into())
 }
 
 /// The commented sample printed by `paved config default`.
@@ -120,7 +148,8 @@ listen = "{DEFAULT_LISTEN}"
 log = ""
 
 # Catalog paths (files or directories of Backstage descriptors) that
-# `paved serve` imports when it starts. Flag: paved serve --catalog.
+# `paved serve` imports when it starts.
+# Env: PAVED_CATALOG (comma-separated). Flag: paved serve --catalog.
 catalog = []
 "#
     )
@@ -158,6 +187,20 @@ mod tests {
     }
 
     #[test]
+    fn environment_values_are_text_and_catalog_is_a_comma_list() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PAVED_LISTEN", "7700");
+            jail.set_env("PAVED_DATABASE_URL", "1234");
+            jail.set_env("PAVED_CATALOG", "examples/acme, more/catalog-info.yaml");
+            let config = Config::load(None, FlagOverrides::default()).unwrap();
+            assert_eq!(config.listen, "7700");
+            assert_eq!(config.database_url, "1234");
+            assert_eq!(config.catalog, [PathBuf::from("examples/acme"), PathBuf::from("more/catalog-info.yaml")]);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_and_missing_files_are_bad_input() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("paved.toml", "databse_url = \"typo.db\"")?;
@@ -166,6 +209,21 @@ mod tests {
             assert!(format!("{error:#}").contains("databse_url"), "{error:#}");
             let error = Config::load(Some(Path::new("missing.toml")), FlagOverrides::default()).unwrap_err();
             assert!(format!("{error:#}").contains("paved config default"), "{error:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_syntax_error_is_located_without_quoting_the_line() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "paved.toml",
+                "listen = \"127.0.0.1:1\"\ndatabase_url = \"postgres://u:s3cret@db/paved\n",
+            )?;
+            let error = Config::load(Some(Path::new("paved.toml")), FlagOverrides::default()).unwrap_err();
+            let shown = format!("{error:#}");
+            assert!(shown.contains("paved.toml:2:"), "{shown}");
+            assert!(!shown.contains("s3cret"), "{shown}");
             Ok(())
         });
     }

@@ -1,13 +1,13 @@
 //! `GET /api/v1/entities` and `GET /api/v1/entities/{kind}/{namespace}/{name}`.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use paved_domain::{EntityRef, PavedAnnotations, Relation, SourcePosition};
 use paved_store::{EntityFilter, StoredEntity};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// Default page size of entity lists.
@@ -143,9 +143,8 @@ impl From<StoredEntity> for EntityDetail {
 )]
 pub async fn list_entities(
     State(state): State<AppState>,
-    query: Result<Query<EntityQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<EntityQuery>,
 ) -> Result<Json<EntityList>, ApiError> {
-    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_LIMIT}, not {limit}")));
@@ -195,7 +194,7 @@ pub async fn list_entities(
 )]
 pub async fn get_entity(
     State(state): State<AppState>,
-    Path((kind, namespace, name)): Path<(String, String, String)>,
+    ApiPath((kind, namespace, name)): ApiPath<(String, String, String)>,
 ) -> Result<Json<EntityDetail>, ApiError> {
     let entity_ref =
         EntityRef::new(&kind, &namespace, &name).map_err(|error| ApiError::bad_request(error.to_string()))?;

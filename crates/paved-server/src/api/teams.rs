@@ -1,13 +1,13 @@
 //! `GET /api/v1/teams/{name}`: a team with its members and what it owns.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use paved_domain::{EntityRef, RelationType};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::entities::EntitySummary;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// Which namespace to look the team up in.
@@ -29,9 +29,10 @@ pub struct Team {
     pub children: Vec<EntityRef>,
     /// Users who are members (directly), as stored in the catalog.
     pub members: Vec<EntitySummary>,
-    /// Member references that are not in the catalog.
+    /// Member references that are not in the catalog (or only as orphans).
     pub unknown_members: Vec<EntityRef>,
-    /// Entities the team owns (components, APIs, resources, systems, ...).
+    /// Entities the team owns (components, APIs, resources, systems, ...);
+    /// orphans are left out.
     pub owned: Vec<EntitySummary>,
 }
 
@@ -48,10 +49,9 @@ pub struct Team {
 )]
 pub async fn get_team(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    query: Result<Query<TeamQuery>, QueryRejection>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(query): ApiQuery<TeamQuery>,
 ) -> Result<Json<Team>, ApiError> {
-    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let namespace = query.namespace.unwrap_or_else(|| paved_domain::DEFAULT_NAMESPACE.to_owned());
     let group_ref =
         EntityRef::new("group", &namespace, &name).map_err(|error| ApiError::bad_request(error.to_string()))?;
@@ -65,8 +65,9 @@ pub async fn get_team(
     };
     let member_refs = targets(RelationType::HasMember);
     let owned_refs = targets(RelationType::OwnerOf);
-    let members = state.store.entities(&member_refs).await?;
-    let owned = state.store.entities(&owned_refs).await?;
+    // Orphans no longer exist in any source: a team does not own them any more.
+    let members: Vec<_> = state.store.entities(&member_refs).await?.into_iter().filter(|e| !e.orphan).collect();
+    let owned: Vec<_> = state.store.entities(&owned_refs).await?.into_iter().filter(|e| !e.orphan).collect();
     let unknown_members =
         member_refs.iter().filter(|r| !members.iter().any(|m| m.entity.entity_ref.key() == r.key())).cloned().collect();
     Ok(Json(Team {

@@ -160,4 +160,35 @@ api_tests! {
             assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is documented");
         }
     }
+
+    async fn bad_path_segments_get_a_json_400(app) {
+        for path in [
+            "/api/v1/entities/component/default/%FF",
+            "/api/v1/teams/%FF",
+            "/api/v1/entities/component/default/a%00b",
+            "/api/v1/entities?q=%00",
+            "/api/v1/entities?kind=component%00",
+            "/api/v1/teams/checkout?namespace=%00",
+        ] {
+            let response = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+            assert_eq!(response.status().as_u16(), 400, "{path}");
+            let body: Value = response.json().await.unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));
+            assert_eq!(body["error"]["code"], "bad_request", "{path}");
+        }
+    }
+
+    async fn orphans_are_hidden_unless_asked_for(app) {
+        app.reimport_acme_without("resource:default/orders-db").await;
+        let (_, team) = app.get("/api/v1/teams/checkout").await;
+        let owned = refs(&team["owned"]);
+        assert!(!owned.contains(&"resource:default/orders-db".to_owned()), "{owned:?}");
+        assert!(owned.contains(&"component:default/checkout-api".to_owned()), "{owned:?}");
+        let (_, listed) = app.get("/api/v1/entities?kind=resource").await;
+        assert_eq!(listed["total"], 0);
+        let (_, with_orphans) = app.get("/api/v1/entities?kind=resource&orphans=true").await;
+        assert_eq!(refs(&with_orphans["items"]), ["resource:default/orders-db"]);
+        assert_eq!(with_orphans["items"][0]["orphan"], true);
+        let (status, entity) = app.get("/api/v1/entities/resource/default/orders-db").await;
+        assert_eq!((status, &entity["orphan"]), (200, &Value::Bool(true)), "an orphan can still be looked at");
+    }
 }

@@ -4,13 +4,15 @@ use std::path::Path;
 
 use paved_catalog::LoadOptions;
 use paved_server::Application;
-use paved_store::{CatalogImport, DatabaseLocation, OrphanPolicy};
+use paved_store::{CatalogImport, DatabaseLocation, DynStore, OrphanPolicy};
 use paved_test_support::TestDatabase;
 use serde_json::Value;
 
 /// A running server and what it needs to stay alive.
 pub struct TestApp {
     pub base: String,
+    pub store: DynStore,
+    pub acme: Vec<paved_domain::CatalogEntity>,
     _sqlite_dir: Option<tempfile::TempDir>,
     _postgres: Option<TestDatabase>,
 }
@@ -43,10 +45,27 @@ impl TestApp {
             })
             .await
             .expect("the catalog imports");
-        let app = Application::build("127.0.0.1:0", store).await.expect("port 0 binds");
+        let app = Application::build("127.0.0.1:0", store.clone()).await.expect("port 0 binds");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped(std::future::pending()));
-        TestApp { base, _sqlite_dir: sqlite_dir, _postgres: postgres }
+        TestApp { base, store, acme: load.entities, _sqlite_dir: sqlite_dir, _postgres: postgres }
+    }
+
+    /// Imports `examples/acme` again without `left_out`, which makes it an
+    /// orphan.
+    pub async fn reimport_acme_without(&self, left_out: &str) {
+        let entities: Vec<_> = self.acme.iter().filter(|e| e.entity_ref.to_string() != left_out).cloned().collect();
+        assert_eq!(entities.len() + 1, self.acme.len(), "{left_out} is in acme");
+        let summary = self
+            .store
+            .import_catalog(CatalogImport {
+                location: "examples/acme",
+                entities: &entities,
+                orphans: OrphanPolicy::Mark,
+            })
+            .await
+            .unwrap();
+        assert_eq!(summary.orphaned.iter().map(ToString::to_string).collect::<Vec<_>>(), [left_out]);
     }
 
     /// GET `path`, returning the status and the JSON body.

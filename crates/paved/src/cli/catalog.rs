@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::exit::{BAD_INPUT, BadInput};
 use crate::output::{Format, OutputArgs, print_json};
 
-/// `paved catalog ...`
+/// Check and import Backstage catalog descriptors.
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Check descriptor files and directories; report every problem at once.

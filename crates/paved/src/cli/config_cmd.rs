@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-/// `paved config ...`
+/// Print configuration: `paved config default` writes a commented sample.
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Print a commented sample configuration with every key and its default.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, FlagOverrides};
+use crate::exit::BadInput;
 
 mod catalog;
 mod config_cmd;
@@ -50,14 +51,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the JSON API (and later the web UI) over the catalog and data.
+    // No doc comments on the variants: each command's own doc comment is its
+    // help, and a variant's would replace it.
     Serve(serve::Cmd),
-    /// Check and import Backstage catalog descriptors.
     #[command(subcommand)]
     Catalog(catalog::Cmd),
-    /// Apply pending database migrations (also done on every start).
     Migrate(migrate::Cmd),
-    /// Print configuration: `paved config default` writes a commented sample.
     #[command(subcommand)]
     Config(config_cmd::Cmd),
 }
@@ -77,17 +76,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config_cmd::run(cmd),
         Command::Serve(cmd) => {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
-            init_logging(&config, LogDefault::Info);
+            init_logging(&config, LogDefault::Info)?;
             runtime()?.block_on(serve::run(cmd, config))
         }
         Command::Catalog(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;
-            init_logging(&config, LogDefault::Warn);
+            init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(catalog::run(cmd, config))
         }
         Command::Migrate(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;
-            init_logging(&config, LogDefault::Warn);
+            init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(migrate::run(cmd, config))
         }
     }
@@ -97,21 +96,21 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
-fn init_logging(config: &Config, default: LogDefault) {
+fn init_logging(config: &Config, default: LogDefault) -> anyhow::Result<()> {
     let filter = match (config.log.as_str(), default) {
         ("", LogDefault::Info) => "info",
         ("", LogDefault::Warn) => "warn",
         (filter, _) => filter,
     };
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|error| {
-        eprintln!("warning: ignoring log filter `{filter}`: {error}");
-        tracing_subscriber::EnvFilter::new("info")
-    });
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).map_err(|error| {
+        BadInput(format!("invalid log filter `{filter}` (--log or PAVED_LOG): {error}; write e.g. `info` or `paved_server=debug,info`"))
+    })?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    Ok(())
 }
 
 #[cfg(test)]

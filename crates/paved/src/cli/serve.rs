@@ -9,6 +9,7 @@ use paved_server::Application;
 use paved_store::{DatabaseLocation, OrphanPolicy};
 
 use crate::config::{Config, FlagOverrides};
+use crate::exit::BadInput;
 
 /// Serve the JSON API over the catalog and data.
 ///
@@ -44,6 +45,7 @@ impl Cmd {
 }
 
 pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
+    check_listen(&config.listen)?;
     let location = DatabaseLocation::parse(&config.database_url)?;
     let catalog = if config.catalog.is_empty() { None } else { Some(super::catalog::load_valid(&config.catalog)?) };
     let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
@@ -59,4 +61,20 @@ pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a listen address that does not resolve before anything is opened
+/// or imported (bad input, exit 2); a taken port is found when binding.
+fn check_listen(listen: &str) -> anyhow::Result<()> {
+    use std::net::ToSocketAddrs;
+    match listen.to_socket_addrs() {
+        Ok(mut addresses) => match addresses.next() {
+            Some(_) => Ok(()),
+            None => Err(BadInput(format!("listen address `{listen}` resolves to nothing; write HOST:PORT, e.g. 127.0.0.1:7700")).into()),
+        },
+        Err(error) => Err(BadInput(format!(
+            "listen address `{listen}` is not HOST:PORT ({error}); write e.g. 127.0.0.1:7700, or 127.0.0.1:0 for a free port"
+        ))
+        .into()),
+    }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{acme, json, paved, run, stderr, stdout};
+use crate::support::{acme, json, paved, repo_root, run, stderr, stdout};
 
 fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
@@ -20,44 +20,11 @@ fn the_example_organisation_is_valid() {
     assert!(stdout(&output).contains("0 error(s)"), "{}", stdout(&output));
 }
 
-/// The acceptance scenario: one file with a YAML syntax error, another with a
-/// dangling owner and a missing `spec.lifecycle` beside a valid entity.
-const BROKEN_YAML: &str = "\
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata:
-  name: team-b
-  description: [unclosed
-spec:
-  type: team
-";
-
-const SERVICES_YAML: &str = "\
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: cart
-spec:
-  type: service
-  lifecycle: production
-  owner: team-nobody
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: search
-spec:
-  type: service
-  owner: team-a
----
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata:
-  name: team-a
-spec:
-  type: team
-  children: []
-";
+/// `examples/broken/services.yaml`: a dangling owner, a missing
+/// `spec.lifecycle`, and a valid Group.
+fn services_yaml() -> String {
+    std::fs::read_to_string(repo_root().join("examples/broken/services.yaml")).unwrap()
+}
 
 fn problem<'a>(report: &'a Value, code: &str) -> &'a Value {
     report["problems"]
@@ -68,44 +35,44 @@ fn problem<'a>(report: &'a Value, code: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {code} problem in {report:#}"))
 }
 
+/// The acceptance scenario, on `examples/broken` (which the README shows):
+/// one file with a YAML syntax error, another with a dangling owner and a
+/// missing `spec.lifecycle` beside a valid entity.
 #[test]
 fn every_problem_is_reported_with_its_position_and_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "catalog/broken.yaml", BROKEN_YAML);
-    write(dir.path(), "catalog/services.yaml", SERVICES_YAML);
-
-    let output = run(paved(dir.path()).args(["catalog", "validate", "catalog", "--format", "json"]));
+    let root = repo_root();
+    let output = run(paved(&root).args(["catalog", "validate", "examples/broken", "--format", "json"]));
     assert_eq!(output.status.code(), Some(2));
     let report = json(&output);
     assert_eq!(report["valid"], false);
     assert_eq!(report["errors"], 3, "{report:#}");
 
     let syntax = problem(&report, "yaml-syntax");
-    assert_eq!(syntax["file"], "catalog/broken.yaml");
-    assert_eq!(syntax["line"], 6, "the flow sequence is still open when `spec:` starts: {syntax}");
+    assert_eq!(syntax["file"], "examples/broken/team.yaml");
+    assert_eq!((syntax["line"].as_u64(), syntax["column"].as_u64()), (Some(6), Some(5)), "{syntax}");
 
     let owner = problem(&report, "dangling-owner");
-    assert_eq!((owner["file"].as_str(), owner["line"].as_u64()), (Some("catalog/services.yaml"), Some(8)));
-    assert!([3, 10].contains(&owner["column"].as_u64().unwrap()), "at the owner key or value: {owner}");
+    assert_eq!(owner["file"], "examples/broken/services.yaml");
+    assert_eq!((owner["line"].as_u64(), owner["column"].as_u64()), (Some(8), Some(10)), "at the owner's value");
     assert_eq!(owner["entity"], "component:default/cart");
     assert!(owner["message"].as_str().unwrap().contains("group:default/team-nobody"), "{owner}");
 
     let lifecycle = problem(&report, "missing-field");
-    assert_eq!(lifecycle["file"], "catalog/services.yaml");
+    assert_eq!(lifecycle["file"], "examples/broken/services.yaml");
     assert_eq!(lifecycle["entity"], "component:default/search");
     assert!(lifecycle["message"].as_str().unwrap().contains("spec.lifecycle"), "{lifecycle}");
-    assert!((10..=16).contains(&lifecycle["line"].as_u64().unwrap()), "inside the search document: {lifecycle}");
+    assert_eq!((lifecycle["line"].as_u64(), lifecycle["column"].as_u64()), (Some(14), Some(1)), "at `spec:`");
     assert!(!lifecycle["hint"].as_str().unwrap().is_empty());
 
     let valid: Vec<&str> = report["entities"].as_array().unwrap().iter().map(|e| e["ref"].as_str().unwrap()).collect();
     assert_eq!(valid, ["group:default/team-a"], "the valid entity of those files is still reported valid");
 
     // The same in text: compiler-style positions on stderr.
-    let output = run(paved(dir.path()).args(["catalog", "validate", "catalog"]));
+    let output = run(paved(&root).args(["catalog", "validate", "examples/broken"]));
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
-    assert!(err.contains("catalog/services.yaml:8:"), "{err}");
-    assert!(err.contains("catalog/broken.yaml:6:"), "{err}");
+    assert!(err.contains("examples/broken/services.yaml:8:10: error[dangling-owner]"), "{err}");
+    assert!(err.contains("examples/broken/team.yaml:6:5: error[yaml-syntax]"), "{err}");
     assert!(stdout(&output).contains("valid group:default/team-a"), "{}", stdout(&output));
 }
 
@@ -147,7 +114,7 @@ fn bad_input_never_crashes_and_exits_2() {
 fn an_unreadable_file_is_a_clear_error() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "locked/catalog-info.yaml", SERVICES_YAML);
+    write(dir.path(), "locked/catalog-info.yaml", &services_yaml());
     let file = dir.path().join("locked/catalog-info.yaml");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::read(&file).is_err() {
@@ -188,7 +155,7 @@ fn names(summary: &Value, key: &str) -> Vec<String> {
 #[test]
 fn importing_twice_changes_nothing_and_removed_entities_become_orphans() {
     let dir = tempfile::tempdir().unwrap();
-    let services = SERVICES_YAML.replace("owner: team-nobody", "owner: team-a").replace(
+    let services = services_yaml().replace("owner: team-nobody", "owner: team-a").replace(
         "  owner: team-a\n---\napiVersion: backstage.io/v1alpha1\nkind: Group",
         "  lifecycle: beta\n  owner: team-a\n---\napiVersion: backstage.io/v1alpha1\nkind: Group",
     );
@@ -224,7 +191,7 @@ fn importing_twice_changes_nothing_and_removed_entities_become_orphans() {
 #[test]
 fn an_import_with_errors_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "catalog/services.yaml", SERVICES_YAML);
+    write(dir.path(), "catalog/services.yaml", &services_yaml());
     let output = run(paved(dir.path()).args(["catalog", "import", "catalog"]));
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("nothing was imported"), "{}", stderr(&output));

@@ -1,0 +1,59 @@
+//! Extractors that answer bad input with the API's JSON error shape instead
+//! of axum's plain-text rejections.
+
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// Path parameters; a bad or NUL-carrying segment is a JSON 400.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+/// Query parameters; a bad or NUL-carrying value is a JSON 400.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+/// No stored text can hold a NUL character, so a request asking for one is
+/// refused up front, the same way on every database.
+fn refuse_nul(text: Option<&str>, what: &str) -> Result<(), ApiError> {
+    match text {
+        Some(text) if text.to_ascii_lowercase().contains("%00") => {
+            Err(ApiError::bad_request(format!("the {what} contains a NUL character (%00), which no entity can have")))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        refuse_nul(Some(parts.uri.path()), "path")?;
+        let Path(value) = Path::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        Ok(Self(value))
+    }
+}
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        refuse_nul(parts.uri.query(), "query")?;
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        Ok(Self(value))
+    }
+}
