@@ -107,9 +107,30 @@ pub(crate) fn split_list(input: &str) -> Vec<String> {
     input.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
+/// Splits a list of globs like [`split_list`], but only at commas and line
+/// breaks outside braces: `services/{checkout,cart}/**` is one glob.
+fn split_globs(input: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, ch) in input.char_indices() {
+        match ch {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' | '\n' if depth == 0 => {
+                items.push(&input[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&input[start..]);
+    items.into_iter().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
 /// Checks that each glob of `paved.dev/paths` compiles.
 pub(crate) fn globs(input: &str) -> Result<Vec<String>, Invalid> {
-    let globs = split_list(input);
+    let globs = split_globs(input);
     if globs.is_empty() {
         return Err(invalid(
             "paved.dev/paths has no glob",
@@ -276,6 +297,10 @@ mod tests {
         assert_eq!(
             globs("services/checkout/**,\n libs/cart/**").unwrap(),
             vec!["services/checkout/**", "libs/cart/**"]
+        );
+        assert_eq!(
+            globs("services/{checkout,cart}/**, libs/{a,b}/*.rs\nweb/**").unwrap(),
+            vec!["services/{checkout,cart}/**", "libs/{a,b}/*.rs", "web/**"]
         );
         let err = globs("services/{checkout").unwrap_err();
         assert!(err.message.contains("services/{checkout"), "{err:?}");

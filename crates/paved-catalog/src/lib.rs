@@ -15,6 +15,22 @@
 //! nothing is fetched from the network, and `$text`/`$json`/`$yaml`
 //! placeholders are kept as written.
 //!
+//! Location targets are followed the way Backstage follows them, with no
+//! sandbox: a relative target is resolved from the directory of the
+//! Location's file, and a target may also be an absolute path
+//! (`/etc/catalog.yaml`, `file:///srv/catalog/`) or climb out with `../`.
+//! Whatever local file or directory a Location names is read, wherever it is
+//! on this machine, and its problems are reported with its path. Load only
+//! catalogs whose Locations you would let read those files.
+//!
+//! Limits, so that whatever loads can also be stored and read back: files of
+//! at most [`LoadOptions::max_file_bytes`] (a large YAML file found while
+//! walking a directory is skipped unless its first 64 KiB show a
+//! `backstage.io/` or `paved.dev/` apiVersion), collections nested at most
+//! 64 levels deep (aliases included), aliases expanding a document by at
+//! most 1,000,000 nodes and 64 MiB of text, and no NUL character in any key
+//! or string.
+//!
 //! Architecture invariant: one bad file or entity never hides another.
 //! [`load`] always runs to the end and returns every problem, each with the
 //! file, line and column, the entity, what is wrong and how to fix it.

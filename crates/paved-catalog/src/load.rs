@@ -236,6 +236,12 @@ impl<'o> Loader<'o> {
         let bytes = match read_bounded(path, self.options.max_file_bytes) {
             Ok(bytes) => bytes,
             Err(ReadError::TooLarge(size)) => {
+                // Any large YAML found next to the catalog (a generated
+                // OpenAPI file, Helm output) is no reason to fail: only a
+                // file that starts like a descriptor is reported.
+                if discovery == Discovery::Walked && !prefix_mentions_catalog_api_version(path) {
+                    return Outcome::Skipped;
+                }
                 self.seen_files.insert(canonical);
                 self.problem(
                     ProblemCode::FileTooLarge,
@@ -244,7 +250,7 @@ impl<'o> Loader<'o> {
                         "{shown} is {size} bytes, more than the limit of {} bytes; it was not read",
                         self.options.max_file_bytes
                     ),
-                    "split the catalog into several files, or raise the file size limit",
+                    "split the descriptors into several smaller files (a Location can list them all)",
                 );
                 return Outcome::Descriptor;
             }
@@ -295,8 +301,12 @@ impl<'o> Loader<'o> {
                 line: error.pos.line,
                 column: error.pos.column,
                 entity: None,
-                message: format!("invalid YAML: {}", error.message),
-                hint: "check the indentation and quoting here; an unclosed `[`, `{` or quote above also ends here (documents before this one were still read)"
+                message: if error.hint.is_some() {
+                    format!("YAML beyond pavedroad's limits: {}", error.message)
+                } else {
+                    format!("invalid YAML: {}", error.message)
+                },
+                hint: error.hint.unwrap_or("check the indentation and quoting here; an unclosed `[`, `{` or quote above also ends here (documents before this one were still read)")
                     .to_owned(),
             });
         }
@@ -468,6 +478,7 @@ impl<'o> Loader<'o> {
     fn check_catalog(&mut self) {
         let mut first_seen: HashMap<String, String> = HashMap::new();
         let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        let mut by_scope: HashMap<String, Vec<Candidate>> = HashMap::new();
         for checked in &mut self.checked {
             let Some(entity) = &checked.entity else { continue };
             let key = entity.entity_ref.key();
@@ -488,13 +499,18 @@ impl<'o> Loader<'o> {
                 }
                 None => {
                     first_seen.insert(key, here);
-                    by_name
-                        .entry(entity.entity_ref.name().to_ascii_lowercase())
+                    let name = entity.entity_ref.name().to_ascii_lowercase();
+                    by_scope
+                        .entry(scope_of(&entity.entity_ref))
                         .or_default()
-                        .push(entity.entity_ref.to_string());
+                        .push(Candidate { name: name.chars().collect(), reference: entity.entity_ref.to_string() });
+                    by_name.entry(name).or_default().push(entity.entity_ref.to_string());
                 }
             }
         }
+        // "Did you mean" hints, once per distinct missing entity.
+        let mut suggestions: HashMap<String, Vec<String>> = HashMap::new();
+        let mut budget = MAX_SUGGESTION_CELLS;
         for checked in &mut self.checked {
             let Some(entity) = &checked.entity else { continue };
             let file = entity.source.file.clone();
@@ -507,18 +523,10 @@ impl<'o> Loader<'o> {
                     Dangling::MemberOf => (Severity::Error, ProblemCode::DanglingMemberOf),
                     Dangling::Other => (Severity::Warning, ProblemCode::DanglingReference),
                 };
-                let similar = by_name.get(&r.target.name().to_ascii_lowercase()).cloned().unwrap_or_else(|| {
-                    // A typo: a name of the same kind and namespace that is one or two edits away.
-                    let name = r.target.name().to_ascii_lowercase();
-                    let prefix = format!("{}:{}/", r.target.kind(), r.target.namespace());
-                    let mut close: Vec<String> = by_name
-                        .iter()
-                        .filter(|(other, _)| name.len() > 3 && edit_distance(&name, other) <= 2)
-                        .flat_map(|(_, refs)| refs.iter().filter(|x| x.starts_with(&prefix)).cloned())
-                        .collect();
-                    close.sort();
-                    close
-                });
+                let similar = suggestions
+                    .entry(r.target.key())
+                    .or_insert_with(|| suggest(&r.target, &by_name, &by_scope, &mut budget))
+                    .clone();
                 let hint = match similar.as_slice() {
                     [_, ..] => format!("did you mean {}? write the full reference", similar.join(" or ")),
                     [] => format!(
@@ -547,20 +555,83 @@ impl<'o> Loader<'o> {
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+/// How far apart (in edits) a name may be from a missing one to be suggested.
+const MAX_SUGGESTION_DISTANCE: usize = 2;
+
+/// How many edit-distance cells the "did you mean" hints of one load may
+/// compute in all. A catalog with thousands of dangling references to
+/// thousands of similar names stops suggesting rather than taking minutes.
+const MAX_SUGGESTION_CELLS: usize = 5_000_000;
+
+/// An entity that a missing reference might have meant.
+struct Candidate {
+    /// The name, lower-cased.
+    name: Vec<char>,
+    /// `kind:namespace/name`.
+    reference: String,
+}
+
+/// `kind:namespace`, the scope in which a typo of a name is looked for.
+fn scope_of(r: &paved_domain::EntityRef) -> String {
+    format!("{}:{}", r.kind(), r.namespace())
+}
+
+/// The entities a missing `target` may have meant: those of the same name
+/// in another kind or namespace, or else those of the same kind and
+/// namespace whose name is one or two edits away. Spends at most `budget`
+/// edit-distance cells.
+fn suggest(
+    target: &paved_domain::EntityRef,
+    by_name: &HashMap<String, Vec<String>>,
+    by_scope: &HashMap<String, Vec<Candidate>>,
+    budget: &mut usize,
+) -> Vec<String> {
+    let name: Vec<char> = target.name().to_ascii_lowercase().chars().collect();
+    if let Some(same_name) = by_name.get(&name.iter().collect::<String>()) {
+        return same_name.clone();
+    }
+    if name.len() <= 3 {
+        return Vec::new();
+    }
+    let Some(candidates) = by_scope.get(&scope_of(target)) else { return Vec::new() };
+    let mut row = Vec::new();
+    let mut close = Vec::new();
+    for candidate in candidates {
+        if candidate.name.len().abs_diff(name.len()) > MAX_SUGGESTION_DISTANCE {
+            continue;
+        }
+        let cells = (name.len() + 1) * (candidate.name.len() + 1);
+        if cells > *budget {
+            break;
+        }
+        *budget -= cells;
+        if edit_distance_within(&name, &candidate.name, MAX_SUGGESTION_DISTANCE, &mut row).is_some() {
+            close.push(candidate.reference.clone());
+        }
+    }
+    close.sort();
+    close
+}
+
+/// The Levenshtein distance of `a` and `b` when it is at most `max`, for
+/// "did you mean" hints; stops as soon as it must be larger. `row` is
+/// scratch space.
+fn edit_distance_within(a: &[char], b: &[char], max: usize, row: &mut Vec<usize>) -> Option<usize> {
+    row.clear();
+    row.extend(0..=b.len());
+    for (i, ca) in a.iter().enumerate() {
         let mut diagonal = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
             diagonal = above;
         }
+        if row.iter().all(|&d| d > max) {
+            return None;
+        }
     }
-    row[b.len()]
+    Some(row[b.len()]).filter(|&d| d <= max)
 }
 
 enum ReadError {
@@ -583,6 +654,22 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::TooLarge(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// How much of a walked file over the size limit is read to tell whether
+/// it is a descriptor.
+const SNIFF_BYTES: u64 = 64 * 1024;
+
+/// Whether the first [`SNIFF_BYTES`] of `path` show a Backstage or pavedroad
+/// apiVersion. A file that cannot be read counts, so its problem is reported.
+fn prefix_mentions_catalog_api_version(path: &Path) -> bool {
+    let mut prefix = Vec::new();
+    let read = fs::File::open(path).and_then(|file| file.take(SNIFF_BYTES).read_to_end(&mut prefix));
+    if read.is_err() {
+        return true;
+    }
+    let prefix = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&prefix);
+    mentions_catalog_api_version(&String::from_utf8_lossy(prefix))
 }
 
 fn has_yaml_extension(name: &str) -> bool {
@@ -671,10 +758,16 @@ mod tests {
 
     #[test]
     fn edit_distances() {
-        assert_eq!(edit_distance("checkout", "chekout"), 1);
-        assert_eq!(edit_distance("payments", "payment"), 1);
-        assert_eq!(edit_distance("abc", "xyz"), 3);
-        assert_eq!(edit_distance("", "ab"), 2);
+        let distance = |a: &str, b: &str, max| {
+            let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            edit_distance_within(&a, &b, max, &mut Vec::new())
+        };
+        assert_eq!(distance("checkout", "chekout", 2), Some(1));
+        assert_eq!(distance("payments", "payment", 2), Some(1));
+        assert_eq!(distance("abc", "xyz", 3), Some(3));
+        assert_eq!(distance("abc", "xyz", 2), None);
+        assert_eq!(distance("", "ab", 2), Some(2));
+        assert_eq!(distance("team-0001", "owner-0001", 2), None);
     }
 
     #[test]

@@ -146,6 +146,8 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
         );
     }
 
+    check_nul(&mut c, root, "");
+
     let api_version = c.required_top_string(root, "apiVersion", start, "add `apiVersion: backstage.io/v1alpha1`");
     if let Some((v, pos)) = api_version {
         if !rules::is_valid_api_version(v) {
@@ -963,6 +965,47 @@ impl<'n> SpecReader<'_, '_, 'n> {
             );
         }
         Some(LocationSpec { location_type, targets })
+    }
+}
+
+/// Reports every key and string holding a NUL character: PostgreSQL cannot
+/// store one in text or JSON, so such an entity could never be imported.
+fn check_nul(c: &mut Checker<'_>, node: &Node, path: &str) {
+    const HINT: &str = "remove the `\\0` escape (or the NUL byte) from this text";
+    let shown = |path: &str| if path.is_empty() { "the document".to_owned() } else { format!("`{path}`") };
+    match &node.value {
+        Value::Str(text) if text.contains('\0') => c.error(
+            ProblemCode::InvalidField,
+            node.pos,
+            format!("{} contains a NUL character (\\0), which pavedroad cannot store", shown(path)),
+            HINT,
+        ),
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_nul(c, item, &format!("{path}[{i}]"));
+            }
+        }
+        Value::Map(entries) => {
+            for entry in entries {
+                let key = entry.key.key_text().replace('\0', "\\0");
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                if entry.key.as_str().is_some_and(|k| k.contains('\0')) {
+                    c.error(
+                        ProblemCode::InvalidField,
+                        entry.key.pos,
+                        format!(
+                            "the key `{key}` in {} contains a NUL character (\\0), which pavedroad cannot store",
+                            shown(path)
+                        ),
+                        HINT,
+                    );
+                } else {
+                    check_nul(c, &entry.key, &child);
+                }
+                check_nul(c, &entry.value, &child);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -14,10 +14,18 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 /// laughs" file of a few hundred bytes must not exhaust memory.
 const MAX_EXPANDED_NODES: usize = 1_000_000;
 
-/// Collections may nest at most this deep. The tree is walked recursively
-/// (conversion to JSON, drop), so an unbounded depth (`- - - - ...` on one
-/// long line) would overflow the stack; no descriptor comes close.
-const MAX_DEPTH: usize = 256;
+/// Aliases may expand a document by at most this many bytes of scalar text
+/// (keys and strings): a few aliases of one long string would otherwise copy
+/// gigabytes while staying far under [`MAX_EXPANDED_NODES`].
+const MAX_EXPANDED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Collections may nest at most this deep, aliases included. The tree is
+/// walked recursively (conversion to JSON, drop), so an unbounded depth
+/// (`- - - - ...` on one long line) would overflow the stack; and the stored
+/// `CatalogEntity` JSON, which holds the document two levels down, must stay
+/// well under serde_json's limit of 128 levels when it is read back. No
+/// descriptor comes close.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -135,13 +143,38 @@ impl Node {
         }
     }
 
-    fn size(&self) -> usize {
-        1 + match &self.value {
-            Value::Seq(items) => items.iter().map(Node::size).sum(),
-            Value::Map(entries) => entries.iter().map(|e| e.key.size() + e.value.size()).sum(),
-            _ => 0,
+    /// What copying this node costs: its nodes, the bytes of its strings
+    /// (keys included), and how many collections deep it is (0 for a scalar).
+    fn measure(&self) -> Measure {
+        let mut total = Measure { nodes: 1, bytes: 0, height: 0 };
+        let mut add = |child: Measure| {
+            total.nodes += child.nodes;
+            total.bytes += child.bytes;
+            total.height = total.height.max(child.height + 1);
+        };
+        match &self.value {
+            Value::Str(s) => total.bytes = s.len(),
+            Value::Seq(items) => items.iter().for_each(|item| add(item.measure())),
+            Value::Map(entries) => entries.iter().for_each(|e| {
+                add(e.key.measure());
+                add(e.value.measure());
+            }),
+            _ => {}
         }
+        // An empty collection is still one level.
+        if matches!(self.value, Value::Seq(_) | Value::Map(_)) {
+            total.height = total.height.max(1);
+        }
+        total
     }
+}
+
+/// See [`Node::measure`].
+#[derive(Debug, Clone, Copy)]
+struct Measure {
+    nodes: usize,
+    bytes: usize,
+    height: usize,
 }
 
 /// One YAML document of a file.
@@ -157,7 +190,14 @@ pub(crate) struct Document {
 pub(crate) struct SyntaxError {
     pub pos: Pos,
     pub message: String,
+    /// How to fix it, when the file is valid YAML but over one of our limits.
+    pub hint: Option<&'static str>,
 }
+
+const DEPTH_HINT: &str =
+    "flatten this structure: descriptors may nest collections at most 64 levels deep, aliases included";
+const _: () = assert!(MAX_DEPTH == 64, "DEPTH_HINT names the limit");
+const EXPANSION_HINT: &str = "write the values out, or refer to the anchor from fewer places";
 
 /// Everything a YAML file holds: the documents that parsed completely and
 /// the first syntax error, if any (parsing stops there).
@@ -177,6 +217,7 @@ pub(crate) fn parse(text: &str) -> Parsed {
         Err(_) => Some(SyntaxError {
             pos: Pos { line: 1, column: 1 },
             message: "the YAML parser failed on this file".to_owned(),
+            hint: None,
         }),
     };
     Parsed { documents: builder.documents, error }
@@ -192,19 +233,23 @@ struct Builder {
     documents: Vec<Document>,
     stack: Vec<Frame>,
     root: Option<Node>,
-    /// Anchored nodes with their size in nodes.
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes with their size.
+    anchors: HashMap<usize, (Node, Measure)>,
     duplicate_keys: Vec<(Pos, String)>,
-    expanded: usize,
+    /// Nodes and string bytes copied by aliases so far in this document.
+    expanded_nodes: usize,
+    expanded_bytes: usize,
 }
 
 impl Builder {
     fn run(&mut self, text: &str) -> Result<(), SyntaxError> {
         let mut parser = Parser::new_from_str(text);
         loop {
-            let (event, mark) = parser
-                .next_token()
-                .map_err(|e| SyntaxError { pos: Pos::from_marker(e.marker()), message: e.info().to_owned() })?;
+            let (event, mark) = parser.next_token().map_err(|e| SyntaxError {
+                pos: Pos::from_marker(e.marker()),
+                message: e.info().to_owned(),
+                hint: None,
+            })?;
             let pos = Pos::from_marker(&mark);
             match event {
                 Event::StreamEnd => return Ok(()),
@@ -214,7 +259,8 @@ impl Builder {
                     self.root = None;
                     self.anchors.clear();
                     self.duplicate_keys.clear();
-                    self.expanded = 0;
+                    self.expanded_nodes = 0;
+                    self.expanded_bytes = 0;
                 }
                 Event::DocumentEnd => {
                     let root = self.root.take();
@@ -225,15 +271,36 @@ impl Builder {
                 }
                 Event::Alias(id) => {
                     let node = match self.anchors.get(&id) {
-                        Some((anchored, size)) => {
-                            self.expanded += size;
-                            if self.expanded > MAX_EXPANDED_NODES {
-                                return Err(SyntaxError {
-                                    pos,
-                                    message: format!(
-                                        "aliases expand this document to more than {MAX_EXPANDED_NODES} nodes"
+                        Some((anchored, measure)) => {
+                            self.expanded_nodes = self.expanded_nodes.saturating_add(measure.nodes);
+                            self.expanded_bytes = self.expanded_bytes.saturating_add(measure.bytes);
+                            let error = if self.expanded_nodes > MAX_EXPANDED_NODES {
+                                Some((
+                                    format!("aliases expand this document to more than {MAX_EXPANDED_NODES} nodes"),
+                                    EXPANSION_HINT,
+                                ))
+                            } else if self.expanded_bytes > MAX_EXPANDED_BYTES {
+                                Some((
+                                    format!(
+                                        "aliases expand this document to more than {} MiB of text",
+                                        MAX_EXPANDED_BYTES / (1024 * 1024)
                                     ),
-                                });
+                                    EXPANSION_HINT,
+                                ))
+                            } else if self.stack.len() + measure.height > MAX_DEPTH {
+                                Some((
+                                    format!(
+                                        "collections are nested deeper than {MAX_DEPTH} levels here (counting the \
+                                         {} levels this alias stands for)",
+                                        measure.height
+                                    ),
+                                    DEPTH_HINT,
+                                ))
+                            } else {
+                                None
+                            };
+                            if let Some((message, hint)) = error {
+                                return Err(SyntaxError { pos, message, hint: Some(hint) });
                             }
                             Node { value: anchored.value.clone(), pos }
                         }
@@ -250,7 +317,8 @@ impl Builder {
                 Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
                     return Err(SyntaxError {
                         pos,
-                        message: format!("collections nest deeper than {MAX_DEPTH} levels"),
+                        message: format!("collections are nested deeper than {MAX_DEPTH} levels here"),
+                        hint: Some(DEPTH_HINT),
                     });
                 }
                 Event::SequenceStart(anchor, _) => {
@@ -277,8 +345,8 @@ impl Builder {
     /// document's root.
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            let size = node.size();
-            self.anchors.insert(anchor, (node.clone(), size));
+            let measure = node.measure();
+            self.anchors.insert(anchor, (node.clone(), measure));
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -466,12 +534,52 @@ mod tests {
     }
 
     #[test]
+    fn aliases_of_a_long_string_stop_with_an_error_at_the_alias_that_goes_over_64_mib() {
+        // 1 MiB of text, copied by each alias: the 65th goes over 64 MiB.
+        let mut text = format!("s: &s {}\nl:\n", "x".repeat(1024 * 1024));
+        text.push_str(&"- *s\n".repeat(100));
+        let error = parse(&text).error.unwrap();
+        assert!(error.message.contains("more than 64 MiB of text"), "{}", error.message);
+        assert_eq!(error.pos, pos(67, 3));
+        assert!(error.hint.unwrap().contains("fewer places"));
+        // A few copies are fine.
+        let text = format!("s: &s {}\nl: [*s, *s, *s]\n", "x".repeat(1024 * 1024));
+        assert_eq!(parse(&text).error, None);
+    }
+
+    #[test]
+    fn aliases_cannot_nest_deeper_than_the_depth_limit() {
+        // Each anchored list is 40 deep; the second holds the first 30 levels
+        // down, 71 levels in all (the root mapping counts too).
+        let a0 = format!("a0: &a0 {}x{}\n", "[".repeat(40), "]".repeat(40));
+        let a1 = format!("a1: &a1 {}*a0{}\n", "[".repeat(30), "]".repeat(30));
+        let error = parse(&(a0.clone() + &a1)).error.unwrap();
+        assert!(error.message.contains("nested deeper than 64 levels"), "{}", error.message);
+        assert!(error.message.contains("the 40 levels this alias stands for"), "{}", error.message);
+        assert_eq!(error.pos, pos(2, 39));
+        // Within the limit: 1 + 20 + 40 levels.
+        let a1 = format!("a1: {}*a0{}\n", "[".repeat(20), "]".repeat(20));
+        assert_eq!(parse(&(a0 + &a1)).error, None);
+        // A chain of anchors, each holding the previous one, stops at the
+        // limit instead of overflowing the stack.
+        let mut chain = format!("a0: &a0 {}x{}\n", "[".repeat(50), "]".repeat(50));
+        for i in 1..200 {
+            chain.push_str(&format!("a{i}: &a{i} {}*a{}{}\n", "[".repeat(50), i - 1, "]".repeat(50)));
+        }
+        let error = parse(&chain).error.unwrap();
+        assert_eq!(error.pos, pos(2, 59), "{error:?}");
+    }
+
+    #[test]
     fn deep_nesting_stops_with_an_error_instead_of_overflowing_the_stack() {
         let text = "- ".repeat(100_000) + "x\n";
         let error = parse(&text).error.unwrap();
-        assert!(error.message.contains("nest deeper"), "{error:?}");
-        let flow = "[".repeat(300) + &"]".repeat(300);
-        assert!(parse(&flow).error.is_some());
+        assert!(error.message.contains("nested deeper than 64 levels"), "{error:?}");
+        let flow = "[".repeat(65) + &"]".repeat(65);
+        let error = parse(&flow).error.unwrap();
+        assert_eq!(error.pos, pos(1, 65), "{error:?}");
+        let flow = "[".repeat(64) + &"]".repeat(64);
+        assert_eq!(parse(&flow).error, None);
     }
 
     #[test]

@@ -132,3 +132,44 @@ fn problems_serialise_for_json_output() {
     assert_eq!(problem["entity"], "group:default/bad name");
     assert_eq!(json["documents"], 1);
 }
+
+#[test]
+fn thousands_of_distinct_dangling_owners_are_each_reported() {
+    let dir = TempDir::new().unwrap();
+    // 1,000 groups whose names are as long as the 5,000 missing owners, so
+    // every owner has to be compared with them for a "did you mean" hint.
+    let mut docs: Vec<String> =
+        (0..1000).map(|i| entity("Group", &format!("group-{i:04}"), "  type: team\n  children: []\n")).collect();
+    // The first owner is a typo of an existing group.
+    docs.push(entity("Component", "c0", "  type: service\n  lifecycle: production\n  owner: gruop-0007\n"));
+    for i in 1..5000 {
+        let spec = format!("  type: service\n  lifecycle: production\n  owner: owner-{i:04}\n");
+        docs.push(entity("Component", &format!("c{i}"), &spec));
+    }
+    write_files(dir.path(), &[("catalog-info.yaml", &docs.join("---\n"))]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let errors: Vec<_> = load.errors().collect();
+    assert_eq!(errors.len(), 5000, "{}", render(&load));
+    assert!(errors.iter().all(|e| e.code == ProblemCode::DanglingOwner));
+    let owners: std::collections::HashSet<_> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(owners.len(), 5000);
+    assert!(errors[0].message.contains("group:default/gruop-0007"), "{}", errors[0].message);
+    assert_eq!(errors[0].hint, "did you mean group:default/group-0007? write the full reference");
+    assert_eq!(load.entities.len(), 1000);
+}
+
+#[test]
+fn globs_with_alternatives_in_braces_are_one_path() {
+    let dir = TempDir::new().unwrap();
+    let group = entity("Group", "checkout", "  type: team\n  children: []\n");
+    let component = entity("Component", "web", "  type: website\n  lifecycle: production\n  owner: checkout\n")
+        .replace(
+            "  name: web\n",
+            "  name: web\n  annotations:\n    paved.dev/paths: \"services/{checkout,cart}/**, libs/ui/**\"\n",
+        );
+    write_files(dir.path(), &[("catalog-info.yaml", &format!("{group}---\n{component}"))]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    assert!(load.problems.is_empty(), "{}", render(&load));
+    let web = crate::support::entity(&load, "component:default/web");
+    assert_eq!(web.paved.paths, ["services/{checkout,cart}/**", "libs/ui/**"]);
+}

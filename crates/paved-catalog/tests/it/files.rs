@@ -190,3 +190,34 @@ fn locations_are_followed_relative_to_their_file_once_each_and_safely_in_cycles(
     // The root Location has an error (its missing target), so it is left out.
     assert_eq!(refs, ["location:default/teams", "group:default/a", "group:default/b", "group:default/checkout"]);
 }
+
+#[test]
+fn a_large_walked_yaml_is_skipped_unless_it_starts_like_a_descriptor() {
+    let dir = TempDir::new().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("group.yaml", GROUP),
+            ("api/openapi-generated.yaml", "openapi: 3.0.3\ninfo:\n  title: Checkout\n  version: 1.0.0\n"),
+            ("big-catalog.yaml", GROUP),
+        ],
+    );
+    // Sparse 11 MB files: a real YAML start, then zeros.
+    for name in ["api/openapi-generated.yaml", "big-catalog.yaml"] {
+        let file = fs::OpenOptions::new().write(true).open(dir.path().join(name)).unwrap();
+        file.set_len(11 * 1024 * 1024).unwrap();
+    }
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let problems: Vec<_> = load.problems.iter().collect();
+    // The generated OpenAPI file is not a descriptor: nothing to say about it.
+    assert_eq!(located(&problems, dir.path()), ["file-too-large big-catalog.yaml:0:0"], "{}", render(&load));
+    assert!(problems[0].hint.contains("split"), "{}", problems[0].hint);
+    assert!(!problems[0].hint.contains("raise"), "{}", problems[0].hint);
+    assert_eq!(load.files_read, [dir.path().join("group.yaml")]);
+    assert_eq!(load.entities.len(), 1);
+
+    // Named explicitly, any file over the limit is reported.
+    let named = load_paths(&[dir.path().join("api/openapi-generated.yaml")]);
+    assert_eq!(named.problems.len(), 1, "{}", render(&named));
+    assert_eq!(named.problems[0].code, ProblemCode::FileTooLarge);
+}

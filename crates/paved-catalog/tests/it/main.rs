@@ -6,4 +6,5 @@ mod acme;
 mod backstage_examples;
 mod catalog_checks;
 mod files;
+mod limits;
 mod support;
