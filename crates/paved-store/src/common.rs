@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use sqlx::migrate::{MigrateError, Migrator};
 
 use crate::{
-    AppliedMigration, Backend, CatalogImport, EntityFilter, ImportSummary, OrphanPolicy, RawEvent, StoreError,
-    StoredEntity,
+    AppliedMigration, Backend, CatalogImport, EntityFilter, ImportSummary, MovedEntity, OrphanPolicy, RawEvent,
+    StoreError, StoredEntity,
 };
 
 /// The largest page [`crate::Store::list_entities`] returns.
@@ -54,6 +54,59 @@ pub(crate) fn search_needle(filter: &EntityFilter) -> Option<String> {
     filter.text.as_deref().filter(|text| !text.is_empty()).map(str::to_lowercase)
 }
 
+/// True when `filter` has a NUL character (`\0`) in any of its texts. No
+/// stored text holds one (imports refuse them), and PostgreSQL refuses to
+/// compare one, so such a filter matches nothing, on both backends, without
+/// asking the database.
+pub(crate) fn filter_has_nul(filter: &EntityFilter) -> bool {
+    [filter.kind.as_deref(), filter.namespace.as_deref(), filter.text.as_deref()].into_iter().flatten().any(has_nul)
+        || filter.owner.as_ref().is_some_and(ref_has_nul)
+}
+
+/// The keys of `refs` that can be stored: those without a NUL character.
+pub(crate) fn storable_keys(refs: &[EntityRef]) -> Vec<String> {
+    refs.iter().filter(|r| !ref_has_nul(r)).map(EntityRef::key).collect()
+}
+
+fn has_nul(text: &str) -> bool {
+    text.contains('\0')
+}
+
+fn ref_has_nul(entity_ref: &EntityRef) -> bool {
+    [entity_ref.kind(), entity_ref.namespace(), entity_ref.name()].into_iter().any(has_nul)
+}
+
+/// Where the first NUL character is in `value` (a serialised entity), as a
+/// path like `document.spec.owner` or `relations[0].target`; `None` when
+/// there is none. Object keys count as text too.
+fn nul_path(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => has_nul(text).then(String::new),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_path(item).map(|rest| format!("[{i}]{rest}")))
+        }
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+            if has_nul(key) {
+                return Some(format!(".{key}"));
+            }
+            nul_path(field).map(|rest| format!(".{key}{rest}"))
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses an entity with a NUL character in any of its texts: its fields,
+/// relations, annotations and the whole descriptor document.
+fn check_text(entity: &CatalogEntity, serialised: &serde_json::Value) -> Result<(), StoreError> {
+    match nul_path(serialised) {
+        Some(path) => Err(StoreError::InvalidText {
+            entity: entity.entity_ref.clone(),
+            field: path.trim_start_matches('.').to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// One entity of an import, serialised and hashed, with the columns the
 /// backends write.
 pub(crate) struct PreparedEntity<'a> {
@@ -81,8 +134,13 @@ impl PreparedEntity<'_> {
 /// opens.
 ///
 /// # Errors
-/// [`StoreError::DuplicateEntity`] when two entities have the same key.
+/// [`StoreError::InvalidLocation`] or [`StoreError::InvalidText`] for a NUL
+/// character, [`StoreError::DuplicateEntity`] when two entities have the
+/// same key.
 pub(crate) fn prepare<'a>(import: &CatalogImport<'a>) -> Result<Vec<PreparedEntity<'a>>, StoreError> {
+    if has_nul(import.location) {
+        return Err(StoreError::InvalidLocation(import.location.to_owned()));
+    }
     let mut seen = HashSet::with_capacity(import.entities.len());
     import
         .entities
@@ -93,8 +151,9 @@ pub(crate) fn prepare<'a>(import: &CatalogImport<'a>) -> Result<Vec<PreparedEnti
                 return Err(StoreError::DuplicateEntity(entity.entity_ref.clone()));
             }
             // Serialising a CatalogEntity cannot fail: every map key is a string.
-            let json = serde_json::to_string(entity)
-                .map_err(|e| StoreError::Corrupt(format!("cannot serialise {}: {e}", entity.entity_ref)))?;
+            let cannot_serialise = |e| StoreError::Corrupt(format!("cannot serialise {}: {e}", entity.entity_ref));
+            check_text(entity, &serde_json::to_value(entity).map_err(cannot_serialise)?)?;
+            let json = serde_json::to_string(entity).map_err(cannot_serialise)?;
             let content_hash = hex::encode(Sha256::digest(json.as_bytes()));
             Ok(PreparedEntity {
                 key,
@@ -160,7 +219,12 @@ pub(crate) fn plan_import<'p, 'a>(
             {
                 plan.summary.unchanged += 1;
             }
-            Some(_) => {
+            Some(stored) => {
+                if stored.location != import.location && !stored.orphan {
+                    plan.summary
+                        .moved
+                        .push(MovedEntity { entity: entity.entity.entity_ref.clone(), from: stored.location.clone() });
+                }
                 plan.summary.updated.push(entity.entity.entity_ref.clone());
                 plan.writes.push(entity);
             }
@@ -190,6 +254,7 @@ pub(crate) fn plan_import<'p, 'a>(
     }
     plan.summary.added.sort();
     plan.summary.updated.sort();
+    plan.summary.moved.sort_by(|a, b| a.entity.cmp(&b.entity));
     Ok(plan)
 }
 

@@ -1,7 +1,17 @@
 //! What can go wrong in the store, said so that the person reading it knows
 //! which database failed and what to try.
+//!
+//! Each message shows its cause once. The driver's errors (sqlx, I/O) put
+//! their own cause in their message *and* return it from `source()`, so a
+//! reporter that prints the whole chain (`{:#}` of anyhow, the server's log)
+//! would repeat it two or three times. A [`StoreError`] therefore shows its
+//! cause in its message, with the hint after it, and returns from `source()`
+//! only a deeper cause that the message does not already show.
 
+use std::error::Error;
+use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use paved_domain::EntityRef;
 
@@ -9,17 +19,13 @@ use crate::Backend;
 
 /// An error from the store. Messages name the database (never a password)
 /// and suggest what to do.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The `--database-url` is not one pavedroad understands.
-    #[error("{0}")]
     BadUrl(String),
 
     /// The directory that should hold the SQLite file cannot be created.
-    #[error(
-        "cannot create the directory {path} for the SQLite database: {source}; check that its parent exists and is writable"
-    )]
     CreateDirectory {
         /// The directory.
         path: PathBuf,
@@ -28,9 +34,6 @@ pub enum StoreError {
     },
 
     /// The SQLite file cannot be opened or created.
-    #[error(
-        "cannot open the SQLite database at {path}: {source}; check that the directory is writable and that the file is a SQLite database"
-    )]
     SqliteOpen {
         /// The database file.
         path: PathBuf,
@@ -39,9 +42,6 @@ pub enum StoreError {
     },
 
     /// The PostgreSQL server cannot be reached or refused the connection.
-    #[error(
-        "cannot connect to PostgreSQL at {url}: {source}; is the server running, and are the user, password and database in the URL right?"
-    )]
     PostgresConnect {
         /// The URL with its password redacted.
         url: String,
@@ -49,8 +49,17 @@ pub enum StoreError {
         source: sqlx::Error,
     },
 
+    /// Something accepted the connection but did not answer as PostgreSQL
+    /// within `timeout` (a wrong port, a firewall that drops packets, a
+    /// server that hangs).
+    PostgresTimeout {
+        /// The URL with its password redacted.
+        url: String,
+        /// How long the store waited.
+        timeout: Duration,
+    },
+
     /// A query failed on an open database.
-    #[error("{backend} failed while {action}: {source}{hint}", hint = hint(*backend, source))]
     Database {
         /// Which database.
         backend: Backend,
@@ -61,9 +70,6 @@ pub enum StoreError {
     },
 
     /// A migration could not be applied.
-    #[error(
-        "cannot migrate the {backend} database: {source}; the database was left at the last migration that succeeded"
-    )]
     Migrate {
         /// Which database.
         backend: Backend,
@@ -72,9 +78,6 @@ pub enum StoreError {
     },
 
     /// The database has a migration this binary does not know.
-    #[error(
-        "the database was migrated by a newer paved: it has migration {version}, this paved knows migrations up to {latest}; upgrade paved, or point it at another database"
-    )]
     NewerSchema {
         /// The unknown migration found in the database.
         version: i64,
@@ -83,12 +86,110 @@ pub enum StoreError {
     },
 
     /// An import names the same entity twice.
-    #[error("the import contains {0} more than once (names compare case-insensitively); keep one descriptor for it")]
     DuplicateEntity(EntityRef),
 
+    /// An entity of an import has a NUL character (`\0`) in a text field,
+    /// which PostgreSQL cannot store; both backends refuse the import whole.
+    InvalidText {
+        /// The entity.
+        entity: EntityRef,
+        /// Where the NUL is, as the entity serialises: `title`,
+        /// `document.spec.owner`, `relations[0].target`, ...
+        field: String,
+    },
+
+    /// The location of an import has a NUL character (`\0`).
+    InvalidLocation(String),
+
     /// Stored data does not decode.
-    #[error("stored data does not decode: {0}; was the database edited by hand or by another program?")]
     Corrupt(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadUrl(message) => f.write_str(message),
+            Self::CreateDirectory { path, source } => write!(
+                f,
+                "cannot create the directory {} for the SQLite database: {source}; check that its parent exists and is writable",
+                path.display()
+            ),
+            Self::SqliteOpen { path, source } => write!(
+                f,
+                "cannot open the SQLite database at {}: {source}; check that the directory is writable and that the file is a SQLite database",
+                path.display()
+            ),
+            Self::PostgresConnect { url, source } => write!(
+                f,
+                "cannot connect to PostgreSQL at {url}: {source}; is the server running, and are the user, password and database in the URL right?"
+            ),
+            Self::PostgresTimeout { url, timeout } => write!(
+                f,
+                "PostgreSQL at {url} did not answer within {} s; is it the right host and port?",
+                timeout.as_secs_f64()
+            ),
+            Self::Database { backend, action, source } => {
+                write!(f, "{backend} failed while {action}: {source}{}", hint(*backend, source))
+            }
+            Self::Migrate { backend, source } => write!(
+                f,
+                "cannot migrate the {backend} database: {source}; the database was left at the last migration that succeeded"
+            ),
+            Self::NewerSchema { version, latest } => write!(
+                f,
+                "the database was migrated by a newer paved: it has migration {version}, this paved knows migrations up to {latest}; upgrade paved, or point it at another database"
+            ),
+            Self::DuplicateEntity(entity) => write!(
+                f,
+                "the import contains {entity} more than once (names compare case-insensitively); keep one descriptor for it"
+            ),
+            Self::InvalidText { entity, field } => write!(
+                f,
+                "{} has a NUL character (\\0) in {}, which the database cannot store; remove it from the descriptor (nothing was written)",
+                entity.to_string().escape_debug(),
+                field.escape_debug()
+            ),
+            Self::InvalidLocation(location) => write!(
+                f,
+                "the import location `{}` has a NUL character (\\0), which the database cannot store (nothing was written)",
+                location.escape_debug()
+            ),
+            Self::Corrupt(message) => {
+                write!(
+                    f,
+                    "stored data does not decode: {message}; was the database edited by hand or by another program?"
+                )
+            }
+        }
+    }
+}
+
+impl Error for StoreError {
+    /// The first cause that the message does not already show, if any.
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::CreateDirectory { source, .. } => undisplayed_cause(source),
+            Self::SqliteOpen { source, .. } | Self::PostgresConnect { source, .. } | Self::Database { source, .. } => {
+                undisplayed_cause(source)
+            }
+            Self::Migrate { source, .. } => undisplayed_cause(source),
+            _ => None,
+        }
+    }
+}
+
+/// The first error in the chain below `shown` whose text `shown`'s message
+/// does not contain: the part of the chain a reporter still has to print.
+fn undisplayed_cause<'a>(shown: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error + 'static)> {
+    let text = shown.to_string();
+    let mut next = shown.source();
+    while let Some(cause) = next {
+        if !text.contains(&cause.to_string()) {
+            return Some(cause);
+        }
+        next = cause.source();
+    }
+    None
 }
 
 impl StoreError {
@@ -111,4 +212,48 @@ fn hint(backend: Backend, error: &sqlx::Error) -> &'static str {
 /// SQLITE_BUSY (5) and its extended codes (`5 | n << 8`).
 fn is_sqlite_busy(code: Option<&str>) -> bool {
     code.and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xff == 5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error that, like sqlx's, shows its cause and returns it too.
+    #[derive(Debug)]
+    struct Repeating(std::io::Error);
+
+    impl fmt::Display for Repeating {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "outer: {}", self.0)
+        }
+    }
+
+    impl Error for Repeating {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[derive(Debug)]
+    struct Hidden(std::io::Error);
+
+    impl fmt::Display for Hidden {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("outer")
+        }
+    }
+
+    impl Error for Hidden {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn only_causes_the_message_does_not_show_are_returned() {
+        let refused = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(undisplayed_cause(&Repeating(refused())).is_none(), "a shown cause is not returned again");
+        let hidden = Hidden(refused());
+        assert_eq!(undisplayed_cause(&hidden).map(ToString::to_string).as_deref(), Some("refused"));
+    }
 }

@@ -81,6 +81,22 @@ pub struct ImportSummary {
     pub orphaned: Vec<EntityRef>,
     /// Orphans deleted by [`OrphanPolicy::Prune`].
     pub pruned: Vec<EntityRef>,
+    /// Entities that another location held (and still defined at its last
+    /// import) and that this import took over: either the descriptor moved,
+    /// or both locations define the entity, and the last import wins. They
+    /// are in `updated` too. An orphan taken over is not listed here: its
+    /// old location no longer defined it.
+    pub moved: Vec<MovedEntity>,
+}
+
+/// An entity an import took over from another location; see
+/// [`ImportSummary::moved`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MovedEntity {
+    /// The entity.
+    pub entity: EntityRef,
+    /// The location it was stored from until this import.
+    pub from: String,
 }
 
 /// An entity as stored, with its relations in both directions.
@@ -220,24 +236,30 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ///
     /// # Errors
     /// [`StoreError::DuplicateEntity`] when two entities of the import have
-    /// the same [`EntityRef::key`]; any database error. Nothing is written
+    /// the same [`EntityRef::key`]; [`StoreError::InvalidText`] when an
+    /// entity has a NUL character (`\0`) in any text (PostgreSQL cannot
+    /// store one, so neither backend does), [`StoreError::InvalidLocation`]
+    /// when the location has one; any database error. Nothing is written
     /// then.
     async fn import_catalog(&self, import: CatalogImport<'_>) -> Result<ImportSummary, StoreError>;
 
-    /// Lists entities matching `filter`, one page at a time.
+    /// Lists entities matching `filter`, one page at a time. A filter with a
+    /// NUL character (`\0`) matches nothing: no stored text holds one.
     ///
     /// # Errors
     /// On a database error.
     async fn list_entities(&self, filter: &EntityFilter) -> Result<EntityPage, StoreError>;
 
-    /// One entity with its relations both ways (orphans included).
+    /// One entity with its relations both ways (orphans included); `None`
+    /// for a reference with a NUL character (`\0`).
     ///
     /// # Errors
     /// On a database error.
     async fn entity(&self, entity_ref: &EntityRef) -> Result<Option<StoredEntity>, StoreError>;
 
     /// The stored entities among `refs` (compared by [`EntityRef::key`]),
-    /// ordered by kind, namespace, name; missing ones are left out.
+    /// ordered by kind, namespace, name; missing ones (and references with
+    /// a NUL character) are left out.
     ///
     /// # Errors
     /// On a database error.
@@ -282,8 +304,16 @@ impl DatabaseLocation {
     /// `sqlite://PATH`/`sqlite:PATH`, or a plain file path.
     ///
     /// # Errors
-    /// [`StoreError::BadUrl`] for another scheme (e.g. `mysql://`).
+    /// [`StoreError::BadUrl`] for an empty or blank URL (it would name no
+    /// file, and SQLite would quietly use a temporary database), for
+    /// another scheme (e.g. `mysql://`), and for an in-memory SQLite database.
     pub fn parse(url: &str) -> Result<Self, StoreError> {
+        if url.trim().is_empty() {
+            return Err(StoreError::BadUrl(format!(
+                "the database URL is {}; write --database-url (or PAVED_DATABASE_URL) as postgres://USER@HOST/DB, sqlite://PATH or a file path, e.g. sqlite://paved.db",
+                if url.is_empty() { "empty" } else { "blank" }
+            )));
+        }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_owned()));
         }
@@ -294,7 +324,7 @@ impl DatabaseLocation {
                     "`{url}` is an in-memory database, which would lose everything on exit; name a file, e.g. sqlite://paved.db"
                 )));
             }
-            if path.is_empty() {
+            if path.trim().is_empty() {
                 return Err(StoreError::BadUrl(format!(
                     "`{url}` names no file; write sqlite://PATH, e.g. sqlite://paved.db"
                 )));
@@ -328,24 +358,30 @@ impl std::fmt::Display for DatabaseLocation {
 
 /// A URL with its password (in the user info or a `password=` query
 /// parameter) replaced by `***`, fit for logs.
+///
+/// A password written without percent-encoding may hold any character,
+/// `@`, `/`, `?`, `#` and `:` included, so the user info is found before the
+/// URL is split any further: everything between `scheme://user:` and the
+/// last `@` is hidden. (When a later part of the URL also holds an `@`, more
+/// than the password is hidden, never less.)
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority_and_path, query) = match rest.split_once('?') {
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        // A user name holds none of `/?#`; a password may hold anything.
+        Some((userinfo, host_and_more)) => match userinfo.split_once(':') {
+            Some((user, _password)) if !user.contains(['/', '?', '#']) => (format!("{user}:***@"), host_and_more),
+            _ => (String::new(), rest),
+        },
+        None => (String::new(), rest),
+    };
+    let (host_and_path, query) = match rest.split_once('?') {
         Some((before, query)) => (before, Some(query)),
         None => (rest, None),
     };
-    // The last `@` ends the user info: a password may contain an unescaped `@`.
-    let authority_and_path = match authority_and_path.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            None => authority_and_path.to_owned(),
-        },
-        None => authority_and_path.to_owned(),
-    };
     let Some(query) = query else {
-        return format!("{scheme}://{authority_and_path}");
+        return format!("{scheme}://{userinfo}{host_and_path}");
     };
     let query: Vec<String> = query
         .split('&')
@@ -354,7 +390,7 @@ pub fn redact_url(url: &str) -> String {
             _ => pair.to_owned(),
         })
         .collect();
-    format!("{scheme}://{authority_and_path}?{}", query.join("&"))
+    format!("{scheme}://{userinfo}{host_and_path}?{}", query.join("&"))
 }
 
 /// Opens the store at `location`, creating a SQLite file (and its parent
@@ -393,6 +429,62 @@ mod tests {
             redact_url("postgres://db/paved?user=paved&password=s3cret&sslmode=require"),
             "postgres://db/paved?user=paved&password=***&sslmode=require"
         );
+    }
+
+    /// Every password over characters that split a URL (and some that do
+    /// not), written without percent-encoding, is hidden whole; the rest of
+    /// the URL is kept.
+    #[test]
+    fn redact_url_hides_passwords_holding_url_delimiters() {
+        let alphabet = ['?', '@', '/', '#', ':', '&', '=', 'x'];
+        let mut passwords: Vec<String> = Vec::new();
+        for a in alphabet {
+            passwords.push(format!("{a}"));
+            for b in alphabet {
+                passwords.push(format!("{a}{b}"));
+                for c in alphabet {
+                    passwords.push(format!("{a}{b}{c}"));
+                    passwords.push(format!("pa{a}s{b}s{c}w0rd"));
+                }
+            }
+        }
+        let suffixes = [
+            ("", ""),
+            ("?sslmode=require", "?sslmode=require"),
+            ("?sslmode=require&password=other", "?sslmode=require&password=***"),
+            ("#fragment", "#fragment"),
+        ];
+        for password in &passwords {
+            for (suffix, redacted_suffix) in suffixes {
+                let url = format!("postgres://paved:{password}@127.0.0.1:1/paved{suffix}");
+                assert_eq!(
+                    redact_url(&url),
+                    format!("postgres://paved:***@127.0.0.1:1/paved{redacted_suffix}"),
+                    "password `{password}`"
+                );
+            }
+        }
+        let shown = redact_url("postgres://paved:pa?ss@127.0.0.1:1/paved");
+        assert_eq!(shown, "postgres://paved:***@127.0.0.1:1/paved");
+        assert!(!shown.contains("pa?ss") && !shown.contains("ss@"), "{shown}");
+        // Without a password in the user info, the query's is still hidden.
+        assert_eq!(
+            redact_url("postgres://paved@db/paved?password=p@ss&sslmode=require"),
+            "postgres://paved@db/paved?password=***&sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://db/paved?password=p?ss"), "postgres://db/paved?password=***");
+    }
+
+    #[test]
+    fn empty_or_blank_database_urls_are_refused() {
+        for url in ["", "   ", "\t\n", "sqlite://", "sqlite:// ", "sqlite:  "] {
+            let err = DatabaseLocation::parse(url).expect_err("no database is named");
+            assert!(matches!(err, StoreError::BadUrl(_)), "{url:?}: {err:?}");
+            assert!(err.to_string().contains("sqlite://paved.db"), "says what to write: {err}");
+        }
+        let err = DatabaseLocation::parse("").unwrap_err().to_string();
+        assert!(err.contains("empty") && err.contains("--database-url") && err.contains("postgres://"), "{err}");
+        assert!(DatabaseLocation::parse(" ").unwrap_err().to_string().contains("blank"));
     }
 
     #[test]

@@ -26,6 +26,9 @@ use crate::{
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 const MAX_CONNECTIONS: u32 = 10;
+/// How long [`PostgresStore::connect`] waits for the server to answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a query waits for a free connection of the pool.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The advisory lock key that serialises catalog imports ("paved" in ASCII).
 const IMPORT_LOCK: i64 = i64::from_be_bytes(*b"\0\0\0paved");
@@ -47,25 +50,37 @@ impl PostgresStore {
     /// # Errors
     /// [`StoreError::BadUrl`] when `url` does not parse,
     /// [`StoreError::PostgresConnect`] when the server cannot be reached or
-    /// refuses the connection; messages never contain the password.
+    /// refuses the connection, [`StoreError::PostgresTimeout`] when it does
+    /// not answer within 5 s; messages never contain the password.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_timeout(url, CONNECT_TIMEOUT).await
+    }
+
+    /// [`Self::connect`], waiting at most `timeout` for the server to answer.
+    ///
+    /// # Errors
+    /// As [`Self::connect`]; [`StoreError::PostgresTimeout`] after `timeout`.
+    pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(format!("`{}` is not a PostgreSQL URL: {e}", redact_url(url))))?;
-        let connect_error = |source| StoreError::PostgresConnect { url: redact_url(url), source };
+        let timed_out = || StoreError::PostgresTimeout { url: redact_url(url), timeout };
+        let connect_error = |source| match source {
+            sqlx::Error::PoolTimedOut => timed_out(),
+            source => StoreError::PostgresConnect { url: redact_url(url), source },
+        };
         // One direct connection first: the pool would retry until its timeout
         // and report only that it timed out, hiding why (refused, bad
         // password, no such database).
-        let probe = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options))
+        let probe = tokio::time::timeout(timeout, PgConnection::connect_with(&options))
             .await
-            .map_err(|_| connect_error(sqlx::Error::PoolTimedOut))?
+            .map_err(|_| timed_out())?
             .map_err(connect_error)?;
         probe.close().await.map_err(connect_error)?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(connect_error)?;
+            .connect_with(options);
+        let pool = tokio::time::timeout(timeout, pool).await.map_err(|_| timed_out())?.map_err(connect_error)?;
         tracing::debug!(url = %redact_url(url), "connected to PostgreSQL");
         Ok(Self { pool })
     }
@@ -282,6 +297,9 @@ impl Store for PostgresStore {
     async fn list_entities(&self, filter: &EntityFilter) -> Result<EntityPage, StoreError> {
         const ACTION: &str = "listing entities";
         let error = || StoreError::database(Backend::Postgres, ACTION);
+        if common::filter_has_nul(filter) {
+            return Ok(EntityPage { items: Vec::new(), total: 0 });
+        }
         let mut tx = self.begin_read(ACTION).await?;
         let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM entities");
         push_filter(&mut count, filter);
@@ -307,7 +325,10 @@ impl Store for PostgresStore {
     async fn entities(&self, refs: &[EntityRef]) -> Result<Vec<StoredEntity>, StoreError> {
         const ACTION: &str = "reading entities";
         let error = || StoreError::database(Backend::Postgres, ACTION);
-        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        let keys = common::storable_keys(refs);
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_read(ACTION).await?;
         let rows: Vec<EntityRow> = sqlx::query_as(&format!(
             "SELECT {ENTITY_COLUMNS} FROM entities WHERE key = ANY($1) ORDER BY kind, namespace, name, key"

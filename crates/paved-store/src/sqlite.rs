@@ -61,11 +61,18 @@ impl SqliteStore {
     /// [`Store::migrate`] (or use [`crate::connect`]).
     ///
     /// # Errors
+    /// [`StoreError::BadUrl`] for an empty or blank path (SQLite would use a
+    /// temporary database and keep nothing),
     /// [`StoreError::CreateDirectory`] when the directory cannot be created,
     /// [`StoreError::SqliteOpen`] when the file cannot be opened or is not a
     /// SQLite database.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
+        if path.to_string_lossy().trim().is_empty() {
+            return Err(StoreError::BadUrl(
+                "the SQLite database path is empty; name a file, e.g. sqlite://paved.db".to_owned(),
+            ));
+        }
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(parent)
                 .await
@@ -331,6 +338,9 @@ impl Store for SqliteStore {
     async fn list_entities(&self, filter: &EntityFilter) -> Result<EntityPage, StoreError> {
         const ACTION: &str = "listing entities";
         let error = || StoreError::database(Backend::Sqlite, ACTION);
+        if common::filter_has_nul(filter) {
+            return Ok(EntityPage { items: Vec::new(), total: 0 });
+        }
         // One read transaction: the total, the page and its relations come
         // from the same snapshot.
         let mut tx = self.read.begin().await.map_err(error())?;
@@ -358,7 +368,10 @@ impl Store for SqliteStore {
     async fn entities(&self, refs: &[EntityRef]) -> Result<Vec<StoredEntity>, StoreError> {
         const ACTION: &str = "reading entities";
         let error = || StoreError::database(Backend::Sqlite, ACTION);
-        let keys: Vec<String> = refs.iter().map(EntityRef::key).collect();
+        let keys = common::storable_keys(refs);
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.read.begin().await.map_err(error())?;
         let rows: Vec<EntityRow> = sqlx::query_as(&format!(
             "SELECT {ENTITY_COLUMNS} FROM entities WHERE key IN (SELECT value FROM json_each(?))

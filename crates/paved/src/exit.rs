@@ -27,7 +27,12 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
         cause.is::<BadInput>()
             || matches!(
                 cause.downcast_ref::<paved_store::StoreError>(),
-                Some(paved_store::StoreError::BadUrl(_) | paved_store::StoreError::DuplicateEntity(_))
+                Some(
+                    paved_store::StoreError::BadUrl(_)
+                        | paved_store::StoreError::DuplicateEntity(_)
+                        | paved_store::StoreError::InvalidText { .. }
+                        | paved_store::StoreError::InvalidLocation(_)
+                )
             )
     });
     ExitCode::from(if bad_input { BAD_INPUT } else { FAILURE })

@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use paved_domain::{CatalogEntity, EntityRef, Relation, RelationType};
 use paved_store::{
-    CatalogImport, EntityFilter, ImportSummary, NewRawEvent, OrphanPolicy, RawEventInsert, Store, StoreError,
-    StoredEntity,
+    CatalogImport, EntityFilter, ImportSummary, MovedEntity, NewRawEvent, OrphanPolicy, RawEventInsert, Store,
+    StoreError, StoredEntity,
 };
 
 use crate::harness::{api, component, contract_tests, entity_ref, group, user};
@@ -210,6 +210,91 @@ contract_tests! {
         let emptied = import(store, LOCATION, &[]).await;
         assert_eq!(emptied, ImportSummary::default());
         assert!(!stored(store, "component:default/checkout").await.orphan);
+    }
+
+    async fn an_entity_defined_in_two_locations_is_reported_as_moved(db) {
+        let store = db.migrated().await;
+        import(store, LOCATION, &[component("checkout").build(), component("billing").build()]).await;
+
+        let taken = import(store, OTHER_LOCATION, &[component("checkout").build()]).await;
+        assert_eq!(taken.added, vec![]);
+        assert_eq!(taken.updated, refs(&["component:default/checkout"]), "the last import wins, as before");
+        assert_eq!(taken.moved, vec![MovedEntity { entity: entity_ref("component:default/checkout"), from: LOCATION.into() }]);
+        assert_eq!(
+            serde_json::to_value(&taken).unwrap()["moved"],
+            serde_json::json!([{ "entity": "component:default/checkout", "from": LOCATION }]),
+            "the CLI's JSON says where it was"
+        );
+        assert_eq!(stored(store, "component:default/checkout").await.location, OTHER_LOCATION);
+
+        // Importing the first location again takes it back, and says so again.
+        let back = import(store, LOCATION, &[component("checkout").build(), component("billing").build()]).await;
+        assert_eq!(back.moved, vec![MovedEntity { entity: entity_ref("component:default/checkout"), from: OTHER_LOCATION.into() }]);
+        assert_eq!(back.unchanged, 1);
+        let again = import(store, LOCATION, &[component("checkout").build(), component("billing").build()]).await;
+        assert_eq!(again, ImportSummary { unchanged: 2, ..ImportSummary::default() }, "no move, nothing reported");
+
+        // An orphan that shows up elsewhere moved for good: its old location
+        // no longer defines it, so that is no conflict to report.
+        import(store, LOCATION, &[component("checkout").build()]).await;
+        assert!(stored(store, "component:default/billing").await.orphan);
+        let adopted = import(store, OTHER_LOCATION, &[component("billing").build()]).await;
+        assert_eq!(adopted.updated, refs(&["component:default/billing"]));
+        assert_eq!(adopted.moved, vec![]);
+    }
+
+    async fn filters_and_references_with_a_nul_character_match_nothing(db) {
+        let store = db.migrated().await;
+        import(store, LOCATION, &three_entities()).await;
+        let empty = paved_store::EntityPage { items: vec![], total: 0 };
+        let with_nul = [
+            EntityFilter { kind: Some("component\0".into()), ..filter() },
+            EntityFilter { namespace: Some("def\0ault".into()), ..filter() },
+            EntityFilter { text: Some("\0".into()), ..filter() },
+            EntityFilter { text: Some("check\0out".into()), include_orphans: true, ..filter() },
+            EntityFilter { owner: Some(entity_ref("group:default/team\0-a")), ..filter() },
+        ];
+        for filter in &with_nul {
+            assert_eq!(store.list_entities(filter).await.expect("the store answers"), empty, "{filter:?}");
+        }
+        let nul_ref = entity_ref("component:default/check\0out");
+        assert_eq!(store.entity(&nul_ref).await.expect("the store answers"), None);
+        let found = store.entities(&[nul_ref.clone(), entity_ref("group:default/team-a")]).await.expect("the store answers");
+        assert_eq!(refs_of(&found), ["group:default/team-a"], "the other references are still read");
+        assert_eq!(store.entities(&[nul_ref]).await.expect("the store answers"), vec![]);
+    }
+
+    async fn an_import_with_a_nul_character_is_refused_whole(db) {
+        let store = db.migrated().await;
+        import(store, LOCATION, &three_entities()).await;
+        let before = store.list_entities(&EntityFilter { include_orphans: true, ..filter() }).await.unwrap();
+
+        let cases = [
+            (component("checkout").description("Takes\0payments").build(), "component:default/checkout", "description"),
+            (component("bad\0name").build(), "component:default/bad\\0name", "ref"),
+            (component("billing").depends_on("component:default/x\0y").build(), "component:default/billing", "document.spec.dependsOn[0]"),
+        ];
+        for (entity, shown_ref, field) in cases {
+            let entities = [group("team-a").build(), component("new").build(), entity];
+            let err = store
+                .import_catalog(CatalogImport { location: LOCATION, entities: &entities, orphans: OrphanPolicy::Prune })
+                .await
+                .expect_err("a NUL character is refused");
+            assert!(matches!(&err, StoreError::InvalidText { field: f, .. } if f == field), "{err:?}");
+            let message = err.to_string();
+            assert!(message.contains(shown_ref) && message.contains(field) && message.contains("NUL"), "{message}");
+            assert!(!message.contains('\0'), "the message prints no NUL itself: {message:?}");
+        }
+        let err = store
+            .import_catalog(CatalogImport { location: "/srv/\0", entities: &three_entities(), orphans: OrphanPolicy::Mark })
+            .await
+            .expect_err("a NUL in the location is refused");
+        assert!(matches!(err, StoreError::InvalidLocation(_)), "{err:?}");
+        assert!(err.to_string().contains("NUL"), "{err}");
+
+        let after = store.list_entities(&EntityFilter { include_orphans: true, ..filter() }).await.unwrap();
+        assert_eq!(after, before, "nothing was written, nothing pruned");
+        assert!(store.entity(&entity_ref("component:default/new")).await.unwrap().is_none());
     }
 
     async fn a_failed_import_leaves_the_store_exactly_as_before(db) {

@@ -263,3 +263,30 @@ impl EntityBuilder {
         }
     }
 }
+
+/// `error` and its causes, walked through `source()`: what a reporter such
+/// as anyhow's `{:#}` prints, joined by `: `.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut chain = vec![error.to_string()];
+    let mut next = error.source();
+    while let Some(cause) = next {
+        chain.push(cause.to_string());
+        next = cause.source();
+    }
+    chain
+}
+
+/// Asserts that printing `error` with its whole cause chain shows `cause`
+/// exactly once and that no cause repeats another's text; returns the
+/// printed chain.
+pub fn assert_each_cause_once(error: &(dyn std::error::Error + 'static), cause: &str) -> String {
+    let chain = cause_chain(error);
+    let printed = chain.join(": ");
+    assert_eq!(printed.matches(cause).count(), 1, "`{cause}` is shown once: {printed}");
+    for (i, outer) in chain.iter().enumerate() {
+        for inner in &chain[i + 1..] {
+            assert!(!outer.contains(inner.as_str()), "`{inner}` is repeated: {printed}");
+        }
+    }
+    printed
+}

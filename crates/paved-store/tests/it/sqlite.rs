@@ -3,6 +3,8 @@
 
 use paved_store::{DatabaseLocation, NewRawEvent, RawEventInsert, SqliteStore, Store, StoreError};
 
+use crate::harness::assert_each_cause_once;
+
 #[tokio::test]
 async fn the_file_and_its_directory_are_created_on_first_use_with_durable_settings() {
     let dir = tempfile::tempdir().unwrap();
@@ -73,7 +75,38 @@ async fn a_file_that_is_not_a_database_is_reported() {
         Ok(store) => store.migrate().await.expect_err("a text file is not a database"),
         Err(err) => err,
     };
+    assert!(matches!(err, StoreError::SqliteOpen { .. }), "refused when opened, naming the file: {err:?}");
     let message = err.to_string();
-    assert!(message.contains("SQLite"), "{message}");
-    assert!(message.contains("notes.txt") || message.contains("database"), "{message}");
+    assert!(message.contains(&path.display().to_string()), "the file is named: {message}");
+    assert!(message.contains("file is not a database"), "SQLite's reason is shown: {message}");
+}
+
+#[tokio::test]
+async fn an_unusable_directory_shows_each_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "a file where a directory should be").unwrap();
+    let err = SqliteStore::open(blocker.join("paved.db")).await.expect_err("a file blocks the directory");
+    let cause = std::fs::create_dir_all(&blocker).unwrap_err().to_string();
+    let printed = assert_each_cause_once(&err, &cause);
+    assert!(printed.contains("writable"), "the hint is kept: {printed}");
+
+    // A directory where the database file should be: SQLite cannot open it.
+    let err = SqliteStore::open(dir.path()).await.expect_err("a directory is not a database file");
+    assert!(matches!(err, StoreError::SqliteOpen { .. }), "{err:?}");
+    let printed = assert_each_cause_once(&err, "unable to open database file");
+    assert!(printed.contains("check that the directory is writable"), "the hint is kept: {printed}");
+}
+
+#[tokio::test]
+async fn an_empty_database_url_is_refused_instead_of_using_a_temporary_database() {
+    for url in ["", "  "] {
+        let err = DatabaseLocation::parse(url).expect_err("an empty URL names no database");
+        assert!(matches!(err, StoreError::BadUrl(_)), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("PAVED_DATABASE_URL") && message.contains("sqlite://paved.db"), "{message}");
+    }
+    let err = SqliteStore::open("").await.expect_err("an empty path names no file");
+    assert!(matches!(err, StoreError::BadUrl(_)), "{err:?}");
+    assert!(err.to_string().contains("sqlite://paved.db"), "{err}");
 }

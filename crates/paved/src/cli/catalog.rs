@@ -187,6 +187,14 @@ pub async fn import(
         .import_catalog(CatalogImport { location: &location, entities: &entities, orphans })
         .await
         .context("storing the catalog (nothing was written)")?;
+    for moved in &summary.moved {
+        tracing::warn!(
+            entity = %moved.entity,
+            from = %moved.from,
+            to = %location,
+            "defined in two locations; the last import wins: keep one descriptor for it"
+        );
+    }
     tracing::info!(
         location,
         added = summary.added.len(),
@@ -218,6 +226,9 @@ fn print_summary(summary: &ImportSummary, location: &DatabaseLocation) {
     }
     for entity in &summary.updated {
         println!("updated  {entity}");
+    }
+    for moved in &summary.moved {
+        println!("moved    {}  (was imported from {}; defined in two locations?)", moved.entity, moved.from);
     }
     for entity in &summary.orphaned {
         println!("orphaned {entity}  (no longer in its source; `--prune` deletes it)");
