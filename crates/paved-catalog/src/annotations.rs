@@ -3,6 +3,8 @@
 
 use std::str::FromStr;
 
+use paved_domain::{RepoId, RepoIdError};
+
 /// What is wrong with a value and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Invalid {
@@ -14,92 +16,25 @@ fn invalid(message: impl Into<String>, hint: impl Into<String>) -> Invalid {
     Invalid { message: message.into(), hint: hint.into() }
 }
 
-const REPO_HINT: &str =
-    "write `https://github.com/acme/checkout`, `git@github.com:acme/checkout.git` or `github.com/acme/checkout`";
-
-/// Normalises any git remote to `host/owner/name` (lower-case, without
-/// `.git`): `https://github.com/acme/checkout.git`,
-/// `git@github.com:acme/checkout.git`, `ssh://git@github.com:22/acme/checkout`
-/// and `github.com/acme/checkout` all give `github.com/acme/checkout`.
-/// GitLab subgroups are kept (`gitlab.com/group/sub/name`).
+/// Normalises any git remote to `host/owner/name`; the rules live in
+/// [`RepoId::parse_url`], shared with the git importer so that a component's
+/// `paved.dev/repo` and a work tree's `origin` give the same identity.
 pub(crate) fn normalize_repo(input: &str) -> Result<String, Invalid> {
-    let input = input.trim();
-    if input.is_empty() {
-        return Err(invalid("the repository is empty", REPO_HINT));
-    }
-    if input.contains(char::is_whitespace) {
-        return Err(invalid(format!("`{input}` is not a git URL: it contains a space"), REPO_HINT));
-    }
-    let (host, path) = if let Some((scheme, rest)) = input.split_once("://") {
-        if !matches!(scheme.to_ascii_lowercase().as_str(), "https" | "http" | "ssh" | "git" | "git+ssh") {
-            return Err(invalid(format!("`{input}` uses the scheme `{scheme}`, not a git one"), REPO_HINT));
-        }
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let host = host_port.split_once(':').map_or(host_port, |(h, _)| h);
-        (host, path)
-    } else if let Some((user_host, path)) = input.split_once(':').filter(|(before, _)| !before.contains('/')) {
-        // scp-like syntax: `git@github.com:acme/checkout.git`
-        let host = user_host.rsplit_once('@').map_or(user_host, |(_, h)| h);
-        (host, path)
-    } else {
-        let (host, path) = input.split_once('/').unwrap_or((input, ""));
-        if !host.contains('.') {
-            return Err(invalid(format!("`{input}` does not start with a host such as github.com"), REPO_HINT));
-        }
-        (host, path)
-    };
-    let host = host.to_ascii_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host);
-    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')) {
-        return Err(invalid(format!("`{input}` has no valid host"), REPO_HINT));
-    }
-    let path = path.trim_matches('/');
-    let path = path.strip_suffix(".git").unwrap_or(path);
-    let segments: Vec<&str> = path.split('/').collect();
-    if segments.len() < 2 || segments.iter().any(|s| !is_path_segment(s)) {
-        return Err(invalid(format!("`{input}` does not name a repository as owner/name"), REPO_HINT));
-    }
-    if host == "github.com" && segments.len() != 2 {
-        return Err(invalid(
-            format!("`{input}` is not a GitHub repository: GitHub repositories are exactly owner/name"),
-            "name the repository itself, e.g. `https://github.com/acme/checkout`; use `paved.dev/paths` for a part of a monorepo",
-        ));
-    }
-    Ok(format!("{host}/{}", segments.join("/")).to_ascii_lowercase())
+    RepoId::parse_url(input).map(|id| id.to_string()).map_err(repo_invalid)
 }
 
 /// `github.com/project-slug: owner/name` → `github.com/owner/name`.
 pub(crate) fn github_slug(input: &str) -> Result<String, Invalid> {
-    let slug = input.trim();
-    let segments: Vec<&str> = slug.split('/').collect();
-    if segments.len() != 2 || segments.iter().any(|s| !is_path_segment(s)) {
-        return Err(invalid(
-            format!("`{slug}` is not a GitHub project slug"),
-            "write the repository as `owner/name`, e.g. `acme/checkout`",
-        ));
-    }
-    Ok(format!("github.com/{slug}").to_ascii_lowercase())
+    RepoId::from_github_slug(input).map(|id| id.to_string()).map_err(repo_invalid)
 }
 
 /// `gitlab.com/project-slug: group/name` (subgroups allowed) → `gitlab.com/group/name`.
 pub(crate) fn gitlab_slug(input: &str) -> Result<String, Invalid> {
-    let slug = input.trim().trim_matches('/');
-    let segments: Vec<&str> = slug.split('/').collect();
-    if segments.len() < 2 || segments.iter().any(|s| !is_path_segment(s)) {
-        return Err(invalid(
-            format!("`{slug}` is not a GitLab project slug"),
-            "write the project as `group/name` (or `group/subgroup/name`)",
-        ));
-    }
-    Ok(format!("gitlab.com/{slug}").to_ascii_lowercase())
+    RepoId::from_gitlab_slug(input).map(|id| id.to_string()).map_err(repo_invalid)
 }
 
-fn is_path_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+fn repo_invalid(e: RepoIdError) -> Invalid {
+    invalid(e.to_string(), e.hint())
 }
 
 /// Splits a list written as `a, b` or one item per line; empty items dropped.

@@ -10,6 +10,10 @@ use sha2::{Digest, Sha256};
 
 use sqlx::migrate::{MigrateError, Migrator};
 
+mod commits;
+
+pub(crate) use commits::*;
+
 use crate::{
     AppliedMigration, Backend, CatalogImport, EntityFilter, ImportSummary, MovedEntity, OrphanPolicy, RawEvent,
     StoreError, StoredEntity,

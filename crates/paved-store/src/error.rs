@@ -101,6 +101,22 @@ pub enum StoreError {
     /// The location of an import has a NUL character (`\0`).
     InvalidLocation(String),
 
+    /// A commit of a batch, or a repository's state, holds a value the
+    /// store cannot keep: a NUL character (`\0`, which PostgreSQL cannot
+    /// store), a sha that is not a full lower-case hex object id, a file
+    /// listed twice, or a count too large. Both backends refuse the whole
+    /// call before writing anything.
+    InvalidRecord {
+        /// The record, e.g. `commit github.com/acme/checkout@0123...` or
+        /// `repository github.com/acme/checkout`.
+        record: String,
+        /// The field, as the record serialises: `message`, `parents[1]`,
+        /// `files[2].path`, `tips[0].reference`, ...
+        field: String,
+        /// What is wrong with it, e.g. `has a NUL character (\0)`.
+        problem: &'static str,
+    },
+
     /// Stored data does not decode.
     Corrupt(String),
 }
@@ -154,6 +170,9 @@ impl fmt::Display for StoreError {
                 "the import location `{}` has a NUL character (\\0), which the database cannot store (nothing was written)",
                 location.escape_debug()
             ),
+            Self::InvalidRecord { record, field, problem } => {
+                write!(f, "{}: {} {}; nothing was written", record.escape_debug(), field.escape_debug(), problem)
+            }
             Self::Corrupt(message) => {
                 write!(
                     f,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use paved_domain::{CatalogEntity, EntityRef, Relation};
-use serde::Serialize;
+use paved_domain::{CatalogEntity, Commit, EntityRef, Relation, RepoId};
+use serde::{Deserialize, Serialize};
 
 mod common;
 mod error;
@@ -203,6 +203,32 @@ pub struct RawEvent {
     pub body: Vec<u8>,
 }
 
+/// What the last complete git import of a repository reached, so that the
+/// next import walks only what is new. See [`Store::save_repository`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryState {
+    /// The repository.
+    pub repo: RepoId,
+    /// Where the import read it from (a local path).
+    pub source_path: String,
+    /// The refs the import walked and the commits they pointed to, in the
+    /// order given.
+    pub tips: Vec<RefTip>,
+    /// When the import finished (stored to the microsecond).
+    pub imported_at: DateTime<Utc>,
+    /// How many commits the import counted.
+    pub commits: u64,
+}
+
+/// A ref and the commit it pointed to when it was imported.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RefTip {
+    /// The full ref name, e.g. `refs/heads/main`.
+    pub reference: String,
+    /// The commit's object id in lower-case hex.
+    pub sha: String,
+}
+
 /// A migration applied by [`Store::migrate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AppliedMigration {
@@ -285,6 +311,58 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// # Errors
     /// On a database error.
     async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError>;
+
+    /// Stores a batch of commits with their files in one transaction (all
+    /// or nothing) and returns how many were new.
+    ///
+    /// A commit already stored (same repository and sha) is left exactly as
+    /// it is, files included, so importing a history again writes nothing
+    /// and returns 0. A commit given twice in one batch counts once; its
+    /// first occurrence is kept. Times are kept to the second (git's
+    /// resolution) with their offsets from UTC.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidRecord`] when a commit has a NUL character
+    /// (`\0`) in any text, a sha or parent that is not a full lower-case hex
+    /// object id, a file path listed twice, or a count above 2,147,483,647
+    /// (one file's lines, or the commit's total); any database error.
+    /// Nothing of the batch is written then.
+    async fn insert_commits(&self, commits: &[Commit]) -> Result<u64, StoreError>;
+
+    /// What the last import of `repo` saved, or `None` when it was never
+    /// imported.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when the stored tips
+    /// do not decode.
+    async fn repository(&self, repo: &RepoId) -> Result<Option<RepositoryState>, StoreError>;
+
+    /// Saves (inserts or replaces) what an import of `state.repo` reached.
+    /// An importer calls it only after every batch of commits committed, so
+    /// that an interrupted import leaves the previous tips and simply walks
+    /// again next time.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidRecord`] when the source path or a tip has a
+    /// NUL character (`\0`), a tip's sha is not a full lower-case hex object
+    /// id, or `commits` is above `i64::MAX`; any database error. Nothing is
+    /// written then.
+    async fn save_repository(&self, state: &RepositoryState) -> Result<(), StoreError>;
+
+    /// How many commits of `repo` are stored.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn commit_count(&self, repo: &RepoId) -> Result<u64, StoreError>;
+
+    /// The commits of `repo` ordered by committer time, then sha, skipping
+    /// `offset` and returning at most `limit` (and at most 10,000), each with
+    /// its files in path order.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when a stored commit
+    /// does not decode.
+    async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError>;
 }
 
 /// A shared handle on a store.

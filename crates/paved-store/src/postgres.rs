@@ -5,22 +5,24 @@
 //! serialised by a transaction-scoped advisory lock, so each one plans from
 //! what the previous one committed.
 
+use std::collections::HashSet;
 use std::str::FromStr as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use paved_domain::EntityRef;
+use paved_domain::{Commit, EntityRef, RepoId};
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, Postgres, QueryBuilder, Transaction};
 
 use crate::common::{
-    self, EntityRow, ExistingEntity, IncomingRelation, PreparedEntity, RawEventRow, entity_page_limit,
+    self, COMMIT_COLUMNS, COMMIT_ROW_COLUMNS, CommitFileRow, CommitRow, EntityRow, ExistingEntity, FILE_COLUMNS,
+    IncomingRelation, PreparedCommit, PreparedEntity, PreparedFile, RawEventRow, RepositoryRow, entity_page_limit,
     entity_page_offset,
 };
 use crate::{
     AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, ImportSummary, NewRawEvent, RawEvent,
-    RawEventInsert, Store, StoreError, StoredEntity, redact_url,
+    RawEventInsert, RepositoryState, Store, StoreError, StoredEntity, redact_url,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -33,7 +35,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The advisory lock key that serialises catalog imports ("paved" in ASCII).
 const IMPORT_LOCK: i64 = i64::from_be_bytes(*b"\0\0\0paved");
 
+/// Commits per `UNNEST` insert: arrays have no limit on bound values, this
+/// only bounds the size of one message.
+const COMMITS_PER_STATEMENT: usize = 5_000;
+/// Files per `UNNEST` insert.
+const FILES_PER_STATEMENT: usize = 20_000;
+
 const IMPORT: &str = "importing the catalog";
+const INSERT_COMMITS: &str = "storing commits";
 const ENTITY_COLUMNS: &str = "key, entity::text AS entity, location, orphan, created_at, updated_at";
 
 /// The store on a PostgreSQL database.
@@ -254,6 +263,87 @@ async fn import(
     Ok(plan.summary)
 }
 
+/// Inserts the commits that are not stored yet and then their files.
+/// Returns how many commits were new.
+///
+/// Each column goes to PostgreSQL as one array that `UNNEST` turns back into
+/// rows: one short statement per chunk, however many rows, and no limit on
+/// bound values. (Measured with examples/bench_commits.rs, 20,000 commits
+/// and 86,000 files: 15 to 40% faster than multi-row `VALUES` built with
+/// `QueryBuilder::push_values` in chunks under the 65,535-value limit, in
+/// batches of 1,000 and of 20,000 commits alike.)
+async fn insert_commits(
+    tx: &mut Transaction<'static, Postgres>,
+    commits: &[PreparedCommit<'_>],
+) -> Result<u64, sqlx::Error> {
+    let mut new: HashSet<(String, String)> = HashSet::new();
+    for chunk in commits.chunks(COMMITS_PER_STATEMENT) {
+        new.extend(insert_commit_arrays(tx, chunk).await?);
+    }
+    // A commit that was already stored keeps the files it had.
+    let files = common::files_of_new(commits, |repo, sha| new.contains(&(repo.to_owned(), sha.to_owned())));
+    for chunk in files.chunks(FILES_PER_STATEMENT) {
+        insert_file_arrays(tx, chunk).await?;
+    }
+    Ok(new.len() as u64)
+}
+
+/// One statement per chunk, each column bound as one array.
+async fn insert_commit_arrays(
+    tx: &mut Transaction<'static, Postgres>,
+    chunk: &[PreparedCommit<'_>],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    fn column<'p, 'a: 'p>(
+        chunk: &'p [PreparedCommit<'a>],
+        text: fn(&'p PreparedCommit<'a>) -> &'p str,
+    ) -> Vec<&'p str> {
+        chunk.iter().map(text).collect()
+    }
+    sqlx::query_as(&format!(
+        "INSERT INTO commits ({COMMIT_COLUMNS})
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::int4[],
+             $8::text[], $9::text[], $10::int8[], $11::int4[], $12::text[], $13::int4[], $14::int4[], $15::int4[])
+         ON CONFLICT (repo, sha) DO NOTHING RETURNING repo, sha"
+    ))
+    .bind(column(chunk, |c| c.repo))
+    .bind(column(chunk, |c| c.sha))
+    .bind(column(chunk, |c| &c.parents))
+    .bind(column(chunk, |c| &c.author.name))
+    .bind(column(chunk, |c| &c.author.email))
+    .bind(chunk.iter().map(|c| c.author_time).collect::<Vec<i64>>())
+    .bind(chunk.iter().map(|c| c.author_offset).collect::<Vec<i32>>())
+    .bind(column(chunk, |c| &c.committer.name))
+    .bind(column(chunk, |c| &c.committer.email))
+    .bind(chunk.iter().map(|c| c.committer_time).collect::<Vec<i64>>())
+    .bind(chunk.iter().map(|c| c.committer_offset).collect::<Vec<i32>>())
+    .bind(column(chunk, |c| c.message))
+    .bind(chunk.iter().map(|c| c.files_changed).collect::<Vec<i32>>())
+    .bind(chunk.iter().map(|c| c.lines_added).collect::<Vec<i32>>())
+    .bind(chunk.iter().map(|c| c.lines_removed).collect::<Vec<i32>>())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+async fn insert_file_arrays(
+    tx: &mut Transaction<'static, Postgres>,
+    chunk: &[(&PreparedCommit<'_>, &PreparedFile<'_>)],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO commit_files ({FILE_COLUMNS})
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int4[], $5::int4[], $6::bool[])
+         ON CONFLICT (repo, sha, path) DO NOTHING"
+    ))
+    .bind(chunk.iter().map(|(c, _)| c.repo).collect::<Vec<&str>>())
+    .bind(chunk.iter().map(|(c, _)| c.sha).collect::<Vec<&str>>())
+    .bind(chunk.iter().map(|(_, f)| f.path).collect::<Vec<&str>>())
+    .bind(chunk.iter().map(|(_, f)| f.added).collect::<Vec<i32>>())
+    .bind(chunk.iter().map(|(_, f)| f.removed).collect::<Vec<i32>>())
+    .bind(chunk.iter().map(|(_, f)| f.binary).collect::<Vec<bool>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The migrations the database has applied (creating sqlx's table of them
 /// on first use).
 async fn applied_migrations(pool: &sqlx::Pool<Postgres>) -> Result<Vec<sqlx::migrate::AppliedMigration>, StoreError> {
@@ -401,5 +491,89 @@ impl Store for PostgresStore {
         .await
         .map_err(StoreError::database(Backend::Postgres, "reading raw events"))?;
         Ok(rows.into_iter().map(RawEvent::from).collect())
+    }
+
+    async fn insert_commits(&self, commits: &[Commit]) -> Result<u64, StoreError> {
+        let prepared = common::prepare_commits(commits)?;
+        if prepared.is_empty() {
+            return Ok(0);
+        }
+        let error = || StoreError::database(Backend::Postgres, INSERT_COMMITS);
+        let mut tx = self.pool.begin().await.map_err(error())?;
+        // On an error the transaction is dropped, which rolls it back.
+        let new = insert_commits(&mut tx, &prepared).await.map_err(error())?;
+        tx.commit().await.map_err(error())?;
+        Ok(new)
+    }
+
+    async fn repository(&self, repo: &RepoId) -> Result<Option<RepositoryState>, StoreError> {
+        let row: Option<RepositoryRow> = sqlx::query_as(
+            "SELECT source_path, tips::text AS tips, imported_at, commits FROM repositories WHERE repo = $1",
+        )
+        .bind(repo.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::database(Backend::Postgres, "reading a repository"))?;
+        row.map(|row| common::repository_state(repo, row)).transpose()
+    }
+
+    async fn save_repository(&self, state: &RepositoryState) -> Result<(), StoreError> {
+        let row = common::prepare_repository(state)?;
+        sqlx::query(
+            "INSERT INTO repositories (repo, source_path, tips, imported_at, commits)
+             VALUES ($1, $2, $3::json, $4, $5)
+             ON CONFLICT (repo) DO UPDATE SET source_path = excluded.source_path, tips = excluded.tips,
+                 imported_at = excluded.imported_at, commits = excluded.commits",
+        )
+        .bind(row.repo)
+        .bind(row.source_path)
+        .bind(&row.tips)
+        .bind(row.imported_at)
+        .bind(row.commits)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::database(Backend::Postgres, "saving a repository"))?;
+        Ok(())
+    }
+
+    async fn commit_count(&self, repo: &RepoId) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM commits WHERE repo = $1")
+            .bind(repo.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::database(Backend::Postgres, "counting commits"))?;
+        Ok(common::stored_count(count))
+    }
+
+    async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError> {
+        const ACTION: &str = "reading commits";
+        let error = || StoreError::database(Backend::Postgres, ACTION);
+        let mut tx = self.begin_read(ACTION).await?;
+        let rows: Vec<CommitRow> = sqlx::query_as(&format!(
+            "SELECT {COMMIT_ROW_COLUMNS} FROM commits WHERE repo = $1
+             ORDER BY committer_time, sha LIMIT $2 OFFSET $3"
+        ))
+        .bind(repo.as_str())
+        .bind(common::commit_page_limit(limit))
+        .bind(common::commit_page_offset(offset))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error())?;
+        let files: Vec<CommitFileRow> = if rows.is_empty() {
+            Vec::new()
+        } else {
+            let shas: Vec<&str> = rows.iter().map(|row| row.sha.as_str()).collect();
+            sqlx::query_as(
+                "SELECT sha, path, added, removed, is_binary FROM commit_files
+                 WHERE repo = $1 AND sha = ANY($2) ORDER BY sha, path",
+            )
+            .bind(repo.as_str())
+            .bind(&shas)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(error())?
+        };
+        tx.commit().await.map_err(error())?;
+        common::assemble_commits(repo, rows, files)
     }
 }

@@ -5,22 +5,24 @@
 //! write lock at once, so it never fails half-way on a lock upgrade), with a
 //! busy timeout for other processes that hold the lock.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use paved_domain::EntityRef;
+use paved_domain::{Commit, EntityRef, RepoId};
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::common::{
-    self, EntityRow, ExistingEntity, IncomingRelation, PreparedEntity, RawEventRow, entity_page_limit,
-    entity_page_offset, keys_json,
+    self, COMMIT_BINDS, COMMIT_COLUMNS, COMMIT_ROW_COLUMNS, CommitFileRow, CommitRow, EntityRow, ExistingEntity,
+    FILE_BINDS, FILE_COLUMNS, IncomingRelation, PreparedCommit, PreparedEntity, RawEventRow, RepositoryRow,
+    entity_page_limit, entity_page_offset, keys_json,
 };
 use crate::{
     AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, ImportSummary, NewRawEvent, RawEvent,
-    RawEventInsert, Store, StoreError, StoredEntity,
+    RawEventInsert, RepositoryState, Store, StoreError, StoredEntity,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -30,7 +32,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Read connections; SQLite in WAL mode serves readers while one writer writes.
 const READ_CONNECTIONS: u32 = 4;
 
+/// The most variables one SQLite statement may bind
+/// (`SQLITE_MAX_VARIABLE_NUMBER` since SQLite 3.32).
+const MAX_VARIABLES: usize = 32_766;
+/// Commits per multi-row `INSERT` (2,184).
+const COMMITS_PER_STATEMENT: usize = MAX_VARIABLES / COMMIT_BINDS;
+/// Files per multi-row `INSERT` (5,461).
+const FILES_PER_STATEMENT: usize = MAX_VARIABLES / FILE_BINDS;
+
 const IMPORT: &str = "importing the catalog";
+const INSERT_COMMITS: &str = "storing commits";
 const ENTITY_COLUMNS: &str = "key, entity, location, orphan, created_at, updated_at";
 
 /// The store on a SQLite file.
@@ -295,6 +306,56 @@ async fn import(
     Ok(plan.summary)
 }
 
+/// Inserts the commits that are not stored yet and then their files, in
+/// multi-row statements that stay under SQLite's limit on variables.
+/// Returns how many commits were new.
+async fn insert_commits(
+    tx: &mut Transaction<'static, Sqlite>,
+    commits: &[PreparedCommit<'_>],
+) -> Result<u64, sqlx::Error> {
+    let mut new: HashSet<(String, String)> = HashSet::new();
+    for chunk in commits.chunks(COMMITS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO commits ({COMMIT_COLUMNS}) "));
+        insert.push_values(chunk, |mut row, commit| {
+            row.push_bind(commit.repo)
+                .push_bind(commit.sha)
+                .push_bind(&commit.parents)
+                .push_bind(&commit.author.name)
+                .push_bind(&commit.author.email)
+                .push_bind(commit.author_time)
+                .push_bind(commit.author_offset)
+                .push_bind(&commit.committer.name)
+                .push_bind(&commit.committer.email)
+                .push_bind(commit.committer_time)
+                .push_bind(commit.committer_offset)
+                .push_bind(commit.message)
+                .push_bind(commit.files_changed)
+                .push_bind(commit.lines_added)
+                .push_bind(commit.lines_removed);
+        });
+        // Only the commits this statement inserted come back.
+        insert.push(" ON CONFLICT (repo, sha) DO NOTHING RETURNING repo, sha");
+        let inserted: Vec<(String, String)> = insert.build_query_as().fetch_all(&mut **tx).await?;
+        new.extend(inserted);
+    }
+    // A commit that was already stored keeps the files it had.
+    let files = common::files_of_new(commits, |repo, sha| new.contains(&(repo.to_owned(), sha.to_owned())));
+    for chunk in files.chunks(FILES_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO commit_files ({FILE_COLUMNS}) "));
+        insert.push_values(chunk, |mut row, (commit, file)| {
+            row.push_bind(commit.repo)
+                .push_bind(commit.sha)
+                .push_bind(file.path)
+                .push_bind(file.added)
+                .push_bind(file.removed)
+                .push_bind(file.binary);
+        });
+        insert.push(" ON CONFLICT (repo, sha, path) DO NOTHING");
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(new.len() as u64)
+}
+
 /// The migrations the database has applied (creating sqlx's table of them
 /// on first use).
 async fn applied_migrations(pool: &sqlx::Pool<Sqlite>) -> Result<Vec<sqlx::migrate::AppliedMigration>, StoreError> {
@@ -448,5 +509,91 @@ impl Store for SqliteStore {
         .await
         .map_err(StoreError::database(Backend::Sqlite, "reading raw events"))?;
         Ok(rows.into_iter().map(RawEvent::from).collect())
+    }
+
+    async fn insert_commits(&self, commits: &[Commit]) -> Result<u64, StoreError> {
+        let prepared = common::prepare_commits(commits)?;
+        if prepared.is_empty() {
+            return Ok(0);
+        }
+        let error = || StoreError::database(Backend::Sqlite, INSERT_COMMITS);
+        let mut tx = self.begin_write(INSERT_COMMITS).await?;
+        // On an error the transaction is dropped, which rolls it back.
+        let new = insert_commits(&mut tx, &prepared).await.map_err(error())?;
+        tx.commit().await.map_err(error())?;
+        Ok(new)
+    }
+
+    async fn repository(&self, repo: &RepoId) -> Result<Option<RepositoryState>, StoreError> {
+        let row: Option<RepositoryRow> =
+            sqlx::query_as("SELECT source_path, tips, imported_at, commits FROM repositories WHERE repo = ?")
+                .bind(repo.as_str())
+                .fetch_optional(&self.read)
+                .await
+                .map_err(StoreError::database(Backend::Sqlite, "reading a repository"))?;
+        row.map(|row| common::repository_state(repo, row)).transpose()
+    }
+
+    async fn save_repository(&self, state: &RepositoryState) -> Result<(), StoreError> {
+        const ACTION: &str = "saving a repository";
+        let error = || StoreError::database(Backend::Sqlite, ACTION);
+        let row = common::prepare_repository(state)?;
+        let mut tx = self.begin_write(ACTION).await?;
+        sqlx::query(
+            "INSERT INTO repositories (repo, source_path, tips, imported_at, commits) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (repo) DO UPDATE SET source_path = excluded.source_path, tips = excluded.tips,
+                 imported_at = excluded.imported_at, commits = excluded.commits",
+        )
+        .bind(row.repo)
+        .bind(row.source_path)
+        .bind(&row.tips)
+        .bind(row.imported_at)
+        .bind(row.commits)
+        .execute(&mut *tx)
+        .await
+        .map_err(error())?;
+        tx.commit().await.map_err(error())?;
+        Ok(())
+    }
+
+    async fn commit_count(&self, repo: &RepoId) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM commits WHERE repo = ?")
+            .bind(repo.as_str())
+            .fetch_one(&self.read)
+            .await
+            .map_err(StoreError::database(Backend::Sqlite, "counting commits"))?;
+        Ok(common::stored_count(count))
+    }
+
+    async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError> {
+        const ACTION: &str = "reading commits";
+        let error = || StoreError::database(Backend::Sqlite, ACTION);
+        // One read transaction: the page and its files come from one snapshot.
+        let mut tx = self.read.begin().await.map_err(error())?;
+        let rows: Vec<CommitRow> = sqlx::query_as(&format!(
+            "SELECT {COMMIT_ROW_COLUMNS} FROM commits WHERE repo = ?
+             ORDER BY committer_time, sha LIMIT ? OFFSET ?"
+        ))
+        .bind(repo.as_str())
+        .bind(common::commit_page_limit(limit))
+        .bind(common::commit_page_offset(offset))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error())?;
+        let files: Vec<CommitFileRow> = if rows.is_empty() {
+            Vec::new()
+        } else {
+            sqlx::query_as(
+                "SELECT sha, path, added, removed, is_binary FROM commit_files
+                 WHERE repo = ? AND sha IN (SELECT value FROM json_each(?)) ORDER BY sha, path",
+            )
+            .bind(repo.as_str())
+            .bind(common::shas_json(&rows))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(error())?
+        };
+        tx.commit().await.map_err(error())?;
+        common::assemble_commits(repo, rows, files)
     }
 }

@@ -32,6 +32,7 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
                         | paved_store::StoreError::DuplicateEntity(_)
                         | paved_store::StoreError::InvalidText { .. }
                         | paved_store::StoreError::InvalidLocation(_)
+                        | paved_store::StoreError::InvalidRecord { .. }
                 )
             )
     });

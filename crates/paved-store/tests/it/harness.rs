@@ -8,7 +8,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use paved_domain::{CatalogEntity, EntityRef, PavedAnnotations, Relation, RelationType, SourcePosition};
+use paved_domain::{
+    CatalogEntity, Commit, CommitSignature, EntityRef, FileStat, PavedAnnotations, Relation, RelationType, RepoId,
+    SourcePosition,
+};
 use paved_store::{PostgresStore, SqliteStore, Store};
 use serde_json::json;
 use sqlx::Connection as _;
@@ -289,4 +292,92 @@ pub fn assert_each_cause_once(error: &(dyn std::error::Error + 'static), cause: 
         }
     }
     printed
+}
+
+/// A repository identity from `host/owner/name`.
+pub fn repo(text: &str) -> RepoId {
+    RepoId::parse_url(text).expect("a repository")
+}
+
+/// A full object id for `n`: 40 hex digits that look random (so that a
+/// batch is not already in primary-key order) and differ for every `n`.
+pub fn sha(n: u64) -> String {
+    fn mix(mut z: u64) -> u64 {
+        // splitmix64
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    format!("{:016x}{:016x}{:08x}", mix(n), mix(n ^ 0x5555), n as u32)
+}
+
+/// A commit built by hand: commit `n` of `repo` by Ada Lovelace, committed
+/// `n` minutes after 2025-01-01T00:00:00Z in UTC, with commit `n - 1` as its
+/// parent (none for commit 0), message `Commit <n>` and no files.
+pub struct CommitBuilder {
+    commit: Commit,
+}
+
+pub fn commit(repo_text: &str, n: u64) -> CommitBuilder {
+    let time = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap()
+        + chrono::Duration::minutes(i64::try_from(n).unwrap());
+    let signature = CommitSignature { name: "Ada Lovelace".to_owned(), email: "ada@example.com".to_owned(), time };
+    CommitBuilder {
+        commit: Commit {
+            repo: repo(repo_text),
+            sha: sha(n),
+            parents: if n == 0 { Vec::new() } else { vec![sha(n - 1)] },
+            author: signature.clone(),
+            committer: signature,
+            message: format!("Commit {n}"),
+            files: Vec::new(),
+        },
+    }
+}
+
+fn signature(name: &str, email: &str, time: &str) -> CommitSignature {
+    CommitSignature {
+        name: name.to_owned(),
+        email: email.to_owned(),
+        time: chrono::DateTime::parse_from_rfc3339(time).expect("an RFC 3339 time"),
+    }
+}
+
+impl CommitBuilder {
+    pub fn parents(mut self, parents: &[String]) -> Self {
+        self.commit.parents = parents.to_vec();
+        self
+    }
+
+    /// The author, with a time in RFC 3339 (`2025-03-14T09:26:53+05:30`).
+    pub fn author(mut self, name: &str, email: &str, time: &str) -> Self {
+        self.commit.author = signature(name, email, time);
+        self
+    }
+
+    pub fn committer(mut self, name: &str, email: &str, time: &str) -> Self {
+        self.commit.committer = signature(name, email, time);
+        self
+    }
+
+    pub fn message(mut self, message: &str) -> Self {
+        self.commit.message = message.to_owned();
+        self
+    }
+
+    pub fn file(mut self, path: &str, added: u32, removed: u32) -> Self {
+        self.commit.files.push(FileStat { path: path.to_owned(), added, removed, binary: false });
+        self
+    }
+
+    /// A file git printed as `-\t-`.
+    pub fn binary_file(mut self, path: &str) -> Self {
+        self.commit.files.push(FileStat { path: path.to_owned(), added: 0, removed: 0, binary: true });
+        self
+    }
+
+    pub fn build(self) -> Commit {
+        self.commit
+    }
 }

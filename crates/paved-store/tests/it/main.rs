@@ -2,6 +2,7 @@
 //! keep (run on SQLite always, on PostgreSQL when `PAVED_TEST_DATABASE_URL`
 //! is set), plus what only one backend has.
 
+mod commits;
 mod contract;
 mod harness;
 mod sqlite;
