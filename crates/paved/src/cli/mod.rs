@@ -12,6 +12,7 @@ use crate::exit::BadInput;
 
 mod catalog;
 mod config_cmd;
+mod import;
 mod migrate;
 mod serve;
 
@@ -25,6 +26,7 @@ mod serve;
 /// Start here:
 ///   paved catalog validate examples/acme     check descriptors, every problem at once
 ///   paved serve --catalog examples/acme      import them and serve the API on :7700
+///   paved import git ~/src/checkout          import a repository's commit history
 ///   paved config default > paved.toml        write a commented configuration file
 ///
 /// Exit codes: 0 ok, 1 failure, 2 bad usage or bad input.
@@ -56,6 +58,8 @@ enum Command {
     Serve(serve::Cmd),
     #[command(subcommand)]
     Catalog(catalog::Cmd),
+    #[command(subcommand)]
+    Import(import::Cmd),
     Migrate(migrate::Cmd),
     #[command(subcommand)]
     Config(config_cmd::Cmd),
@@ -83,6 +87,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), flags)?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(catalog::run(cmd, config))
+        }
+        Command::Import(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(import::run(cmd, config))
         }
         Command::Migrate(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

@@ -3,5 +3,6 @@
 
 mod catalog;
 mod cli;
+mod import;
 mod serve;
 mod support;
