@@ -8,11 +8,11 @@
 #
 # Synthetic repositories to run it on: crates/paved-ingest/scripts/gen-history.py.
 #
-# By default the import is the paved-ingest `walk` example (reads every
-# commit with per-file line counts, stores nothing). Set PAVED_IMPORT_CMD to
-# time another command instead; `{repo}` in it is replaced by the path, e.g.
-#   PAVED_IMPORT_CMD='target/release/paved import git {repo} --format json' \
-#     scripts/bench-git-import.sh ../bench-repos/synth20k
+# It times `paved import git` (release build) into a fresh SQLite database
+# each run (so every run imports the whole history; synchronous=FULL as in
+# production), and also the paved-ingest `walk` example, which reads every
+# commit with its line counts but stores nothing, to show reading apart from
+# storing.
 set -euo pipefail
 
 repo=${1:?usage: scripts/bench-git-import.sh <repo> [runs]}
@@ -21,15 +21,17 @@ repo=$(cd "$repo" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
 git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || { echo "$repo is not a git repository" >&2; exit 2; }
 
-if [[ -n "${PAVED_IMPORT_CMD:-}" ]]; then
-    import_cmd=${PAVED_IMPORT_CMD//\{repo\}/$repo}
-    import_name=$import_cmd
-else
-    target=${CARGO_TARGET_DIR:-$root/target}
-    (cd "$root" && cargo build --quiet --release -p paved-ingest --example walk)
-    import_cmd="$target/release/examples/walk $repo"
-    import_name="paved-ingest walk example (release)"
-fi
+target=${CARGO_TARGET_DIR:-$root/target}
+(cd "$root" && cargo build --quiet --release -p paved -p paved-ingest --example walk)
+paved="$target/release/paved"
+walk="$target/release/examples/walk"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+paved_import() { # a whole import into a fresh database
+    rm -f "$scratch"/paved.db*
+    "$paved" --database-url "$scratch/paved.db" import git --format json "$repo"
+}
+walk_only() { "$walk" "$repo"; }
 
 seconds() { # runs "$@" with output discarded, prints its wall time in seconds
     local start end
@@ -46,14 +48,17 @@ echo "repository: $repo ($commits commits, packs $size, $(nproc) CPUs)"
 
 # Warm the page cache once for both.
 git -C "$repo" log --all --numstat --no-renames >/dev/null 2>&1
-git_times=() import_times=()
+git_times=() import_times=() walk_times=()
 for ((i = 0; i < runs; i++)); do
     git_times+=("$(seconds git -C "$repo" log --all --numstat --no-renames)")
-    # shellcheck disable=SC2086 # the command is split into words on purpose
-    import_times+=("$(seconds $import_cmd)")
+    import_times+=("$(seconds paved_import)")
+    walk_times+=("$(seconds walk_only)")
 done
 git_best=$(best "${git_times[@]}")
 import_best=$(best "${import_times[@]}")
+walk_best=$(best "${walk_times[@]}")
 printf 'git log --all --numstat --no-renames: %.2f s (runs: %s)\n' "$git_best" "$(printf '%.2f ' "${git_times[@]}")"
-printf '%s: %.2f s (runs: %s)\n' "$import_name" "$import_best" "$(printf '%.2f ' "${import_times[@]}")"
-printf 'ratio (import / git): %.2f\n' "$(echo "$import_best / $git_best" | bc -l)"
+printf 'paved import git (fresh SQLite database): %.2f s (runs: %s)\n' "$import_best" "$(printf '%.2f ' "${import_times[@]}")"
+printf 'reading only (paved-ingest walk example): %.2f s (runs: %s)\n' "$walk_best" "$(printf '%.2f ' "${walk_times[@]}")"
+printf 'ratio (paved import git / git log): %.2f\n' "$(echo "$import_best / $git_best" | bc -l)"
+printf 'ratio (reading only / git log): %.2f\n' "$(echo "$walk_best / $git_best" | bc -l)"
