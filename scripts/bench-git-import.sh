@@ -22,16 +22,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || { echo "$repo is not a git repository" >&2; exit 2; }
 
 target=${CARGO_TARGET_DIR:-$root/target}
-(cd "$root" && cargo build --quiet --release -p paved -p paved-ingest --example walk)
+(cd "$root" && cargo build --quiet --release -p paved && cargo build --quiet --release -p paved-ingest --example walk)
 paved="$target/release/paved"
 walk="$target/release/examples/walk"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 paved_import() { # a whole import into a fresh database
     rm -f "$scratch"/paved.db*
-    "$paved" --database-url "$scratch/paved.db" import git --format json "$repo"
+    "$paved" --database-url "$scratch/paved.db" import git --format json --repo "$repo_id" "$repo"
 }
 walk_only() { "$walk" "$repo"; }
+# The repository's identity: its origin when it has one, else a made-up one
+# (synthetic repositories have no remote).
+repo_id=$(git -C "$repo" remote get-url origin 2>/dev/null || echo "bench.example/bench/$(basename "$repo" .git)")
+case "$repo_id" in *://*|*@*:*) repo_id="bench.example/bench/$(basename "$repo" .git)" ;; esac
 
 seconds() { # runs "$@" with output discarded, prints its wall time in seconds
     local start end
@@ -46,8 +50,10 @@ commits=$(git -C "$repo" rev-list --all --count)
 size=$(git -C "$repo" count-objects -vH | awk -F': ' '/size-pack/ {print $2}')
 echo "repository: $repo ($commits commits, packs $size, $(nproc) CPUs)"
 
-# Warm the page cache once for both.
+# Warm the page cache once for both, and check the import really imports.
 git -C "$repo" log --all --numstat --no-renames >/dev/null 2>&1
+imported=$(paved_import) || { echo "paved import git failed:" >&2; paved_import >&2 || true; exit 1; }
+echo "paved import git stored: $imported"
 git_times=() import_times=() walk_times=()
 for ((i = 0; i < runs; i++)); do
     git_times+=("$(seconds git -C "$repo" log --all --numstat --no-renames)")
