@@ -74,7 +74,7 @@ impl<'repo> CommitReader<'repo> {
             // A signature gitoxide cannot parse does not stop the import.
             let author = commit.author().map_or_else(|_| lenient_signature(commit.author), signature);
             let committer = commit.committer().map_or_else(|_| lenient_signature(commit.committer), signature);
-            (commit.tree(), parents, author, committer, commit.message.to_str_lossy().into_owned())
+            (commit.tree(), parents, author, committer, without_nul(commit.message.to_str_lossy().into_owned()))
         };
 
         let files = match parents.as_slice() {
@@ -156,7 +156,7 @@ impl<'repo> CommitReader<'repo> {
         old: Option<(ObjectId, EntryMode)>,
         new: Option<(ObjectId, EntryMode)>,
     ) -> Result<FileChange, GitError> {
-        let path = file.to_str_lossy().into_owned();
+        let path = lossless_path(file);
         // A submodule is shown by git as the single line
         // `Subproject commit <sha>`.
         let is_gitlink = |side: Option<(ObjectId, EntryMode)>| side.is_some_and(|(_, mode)| mode.is_commit());
@@ -301,13 +301,39 @@ fn is_binary(data: &[u8]) -> bool {
     data[..data.len().min(8000)].contains(&0)
 }
 
+/// A path as text without losing anything: valid UTF-8 as it is, each byte
+/// that is not as `\xNN` (lower-case hex), so that distinct paths stay
+/// distinct (`\xff.txt` and `\xfe.txt` would both be `\u{FFFD}.txt` if
+/// made lossy).
+fn lossless_path(path: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(path.len());
+    for chunk in path.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
+
+/// Names, e-mails and messages as text: lossy UTF-8, and never a NUL (the
+/// store refuses them): each becomes U+FFFD.
+fn without_nul(text: String) -> String {
+    if text.contains('\0') { text.replace('\0', "\u{FFFD}") } else { text }
+}
+
+fn text(bytes: &[u8]) -> String {
+    without_nul(bytes.to_str_lossy().into_owned())
+}
+
 fn signature(sig: gix::actor::SignatureRef<'_>) -> Signature {
     let sig = sig.trim();
     let time = sig.time().map_or(GitTime { seconds: sig.seconds(), offset_seconds: 0 }, |t| GitTime {
         seconds: t.seconds,
         offset_seconds: t.offset,
     });
-    Signature { name: sig.name.to_str_lossy().into_owned(), email: sig.email.to_str_lossy().into_owned(), time }
+    Signature { name: text(sig.name), email: text(sig.email), time }
 }
 
 /// A signature gitoxide could not parse (hand-made or ancient commits), read
@@ -320,11 +346,7 @@ fn lenient_signature(raw: &BStr) -> Signature {
     let mut fields = time.fields();
     let seconds = fields.next().and_then(|s| s.to_str().ok()?.parse().ok()).unwrap_or(0);
     let offset_seconds = fields.next().and_then(parse_offset).unwrap_or(0);
-    Signature {
-        name: name.trim().to_str_lossy().into_owned(),
-        email: email.trim().to_str_lossy().into_owned(),
-        time: GitTime { seconds, offset_seconds },
-    }
+    Signature { name: text(name.trim()), email: text(email.trim()), time: GitTime { seconds, offset_seconds } }
 }
 
 /// `+0530` → 19,800; `-0800` → -28,800.
@@ -341,6 +363,16 @@ fn parse_offset(field: &[u8]) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_made_text_losslessly_and_nuls_replaced() {
+        assert_eq!(lossless_path(b"\xff.txt"), "\\xff.txt");
+        assert_eq!(lossless_path(b"\xfe.txt"), "\\xfe.txt");
+        assert_eq!(lossless_path(b"caf\xc3\xa9/a\xc3.rs"), "caf\u{e9}/a\\xc3.rs");
+        assert_eq!(lossless_path(b"plain/path.rs"), "plain/path.rs");
+        assert_eq!(text(b"a\0b"), "a\u{FFFD}b");
+        assert_eq!(without_nul("x\0".to_owned()), "x\u{FFFD}");
+    }
 
     #[test]
     fn malformed_signatures_are_read_leniently() {

@@ -44,6 +44,14 @@ pub enum GitError {
         /// The path as given.
         path: PathBuf,
     },
+    /// The path is a sub-directory of a work tree, not its top level.
+    #[error("{} is inside the git work tree {}; pass {} instead", path.display(), top.display(), top.display())]
+    InsideWorkTree {
+        /// The path as given.
+        path: PathBuf,
+        /// The top-level directory of the work tree that contains it.
+        top: PathBuf,
+    },
     /// The path exists but holds no repository.
     #[error(
         "{} is not a git repository (no .git directory or bare repository found); pass the top-level directory of a work tree, its .git directory or a bare repository",
@@ -136,22 +144,34 @@ impl std::fmt::Debug for GitRepo {
 
 /// Opens the repository at `path`: the top-level directory of a work tree,
 /// its `.git` directory, or a bare repository. A sub-directory of a work tree
-/// is not searched upwards, so the path imported is the path named.
+/// is not searched upwards, so the path imported is the path named; the
+/// error then names the work tree's top-level directory.
 ///
 /// # Errors
 /// [`GitError::NotFound`] if the path does not exist,
-/// [`GitError::NotARepository`] if it holds no repository, and
+/// [`GitError::InsideWorkTree`] if it is a sub-directory (or a file) of a
+/// work tree, [`GitError::NotARepository`] if it holds no repository, and
 /// [`GitError::Open`] if it does but cannot be opened.
 pub fn open(path: &Path) -> Result<GitRepo, GitError> {
     if !path.exists() {
         return Err(GitError::NotFound { path: path.to_owned() });
     }
     if !looks_like_repository(path) {
+        if let Some(top) = enclosing_work_tree(path) {
+            return Err(GitError::InsideWorkTree { path: path.to_owned(), top });
+        }
         return Err(GitError::NotARepository { path: path.to_owned() });
     }
     let repo =
         gix::ThreadSafeRepository::open(path).map_err(|source| GitError::Open { path: path.to_owned(), source })?;
     Ok(GitRepo { repo, path: path.to_owned() })
+}
+
+/// The nearest parent directory of `path` that is the top of a work tree
+/// (has a `.git`), if any.
+fn enclosing_work_tree(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    absolute.parent()?.ancestors().find(|dir| dir.join(".git").exists()).map(Path::to_path_buf)
 }
 
 /// A work tree (`.git` directory or file, for linked work trees and
@@ -170,6 +190,19 @@ impl GitRepo {
     /// `true` for a bare repository (no work tree).
     pub fn is_bare(&self) -> bool {
         self.repo.to_thread_local().is_bare()
+    }
+
+    /// `true` for a shallow clone (`git clone --depth`, a `shallow` file in
+    /// the git directory). Its boundary commits are read without their
+    /// parents, so their diffs are against the empty tree (every file added),
+    /// and a later `git fetch --unshallow` does not repair what was stored
+    /// from them: callers that store history should refuse shallow clones.
+    pub fn is_shallow(&self) -> bool {
+        let repo = self.repo.to_thread_local();
+        // gitoxide fails only when a configured shallow-file path is not a
+        // native path; then git's default place decides.
+        repo.is_shallow()
+            .unwrap_or_else(|_| repo.git_dir().join("shallow").metadata().is_ok_and(|m| m.is_file() && m.len() > 0))
     }
 
     /// The repository's identity (DESIGN §5): `repo_override` (the CLI's
@@ -196,14 +229,24 @@ impl GitRepo {
     }
 
     /// The commits the refs matching `patterns` point to (tags peeled),
-    /// sorted by reference name; with no patterns, every reference and `HEAD`
-    /// (what `git rev-list --all` starts from). References to objects that
-    /// are not commits, and broken ones, are skipped, as git does.
+    /// sorted by reference name. With no patterns, every reference and `HEAD`
+    /// (what `git rev-list --all` starts from) except `refs/stash`,
+    /// `refs/notes/*`, `refs/original/*` and `refs/replace/*`: stash, notes,
+    /// `filter-branch` backup and replacement commits are not the project's
+    /// history (what `git rev-list --exclude=refs/stash
+    /// --exclude='refs/notes/*' --exclude='refs/original/*'
+    /// --exclude='refs/replace/*' --all` starts from). Patterns naming them
+    /// still select them. References to objects that are not commits, and
+    /// broken ones, are skipped, as git does.
     ///
-    /// A pattern with `*`, `?` or `[` is a glob over the full reference name
-    /// (`refs/heads/*`, `*` also matching `/`, like `git log --glob`); one
-    /// without is a reference name or a prefix of names: `refs/heads` and
-    /// `refs/heads/` select every branch, `HEAD` selects `HEAD`.
+    /// A pattern starting with `refs/` is matched against the full reference
+    /// name: with `*`, `?` or `[` as a glob (`refs/heads/*`, `*` also
+    /// matching `/`, like `git log --glob`), without as a reference name or a
+    /// prefix of names (`refs/heads` and `refs/heads/` select every branch).
+    /// Any other pattern is a short name, as git resolves them: `main` or
+    /// `v1.0` selects `refs/heads/<p>`, `refs/tags/<p>`, `refs/remotes/<p>`
+    /// or a reference named exactly `<p>` (`HEAD` selects `HEAD`); a short
+    /// glob such as `release/*` is matched the same ways.
     ///
     /// # Errors
     /// [`GitError::Read`] when the references cannot be listed.

@@ -46,12 +46,42 @@ fn peel_to_commit(repo: &gix::Repository, id: Option<gix::ObjectId>) -> Option<S
     (header.kind() == gix::object::Kind::Commit).then(|| id.to_string())
 }
 
-/// No patterns select everything (`--all`); otherwise any matching pattern.
+/// References that no patterns leave out although `git rev-list --all` walks
+/// them: stashes (WIP and index commits), notes, `filter-branch` backups and
+/// replacements are not the project's history.
+const NOT_HISTORY: [&str; 4] = ["refs/stash", "refs/notes/*", "refs/original/*", "refs/replace/*"];
+
+/// No patterns select every reference but [`NOT_HISTORY`] (`--all` less
+/// those); otherwise any matching pattern.
 fn selected(patterns: &[String], name: &str) -> bool {
-    patterns.is_empty() || patterns.iter().any(|pattern| matches(pattern, name))
+    if patterns.is_empty() {
+        return !NOT_HISTORY.iter().any(|pattern| matches(pattern, name));
+    }
+    patterns.iter().any(|pattern| matches(pattern, name))
 }
 
+/// A pattern starting with `refs/` is matched against the full name (glob
+/// or prefix); any other is a short name as git resolves it, exactly (or as
+/// a glob): `<p>`, `refs/heads/<p>`, `refs/tags/<p>` or `refs/remotes/<p>`.
 fn matches(pattern: &str, name: &str) -> bool {
+    if pattern.starts_with("refs/") || pattern == "refs" {
+        return matches_full(pattern, name);
+    }
+    let is_glob = pattern.contains(['*', '?', '[']);
+    let short = |candidate: &str| {
+        if is_glob {
+            gix::glob::wildmatch(pattern.into(), candidate.into(), gix::glob::wildmatch::Mode::empty())
+        } else {
+            candidate == pattern
+        }
+    };
+    short(name)
+        || ["refs/heads/", "refs/tags/", "refs/remotes/"]
+            .iter()
+            .any(|namespace| name.strip_prefix(namespace).is_some_and(short))
+}
+
+fn matches_full(pattern: &str, name: &str) -> bool {
     if pattern.contains(['*', '?', '[']) {
         return gix::glob::wildmatch(pattern.into(), name.into(), gix::glob::wildmatch::Mode::empty());
     }
@@ -75,6 +105,27 @@ mod tests {
         assert!(!matches("refs/heads/main", "refs/heads/main2"));
         assert!(matches("HEAD", "HEAD"));
         assert!(selected(&[], "refs/anything"));
+        assert!(selected(&[], "refs/heads/main"));
+        assert!(selected(&[], "HEAD"));
+        for not_history in ["refs/stash", "refs/notes/commits", "refs/original/refs/heads/main", "refs/replace/abc"] {
+            assert!(!selected(&[], not_history), "{not_history}");
+            assert!(selected(&[not_history.to_owned()], not_history), "{not_history}");
+        }
+        assert!(selected(&["refs/notes/*".to_owned()], "refs/notes/commits"));
         assert!(!selected(&["refs/heads/*".to_owned()], "HEAD"));
+    }
+
+    #[test]
+    fn short_names_match_like_git() {
+        assert!(matches("main", "refs/heads/main"));
+        assert!(matches("v1.0", "refs/tags/v1.0"));
+        assert!(matches("origin/main", "refs/remotes/origin/main"));
+        assert!(!matches("origin", "refs/remotes/origin/main"));
+        assert!(matches("HEAD", "HEAD"));
+        assert!(!matches("main", "refs/heads/main2"));
+        assert!(!matches("main", "refs/notes/main"));
+        assert!(!matches("HEAD", "refs/heads/HEAD2"));
+        assert!(matches("feature/*", "refs/heads/feature/x"));
+        assert!(!matches("refs/heads/main", "refs/remotes/refs/heads/main"));
     }
 }

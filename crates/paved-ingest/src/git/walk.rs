@@ -46,7 +46,10 @@ impl CommitSink for Vec<GitCommit> {
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
     /// Reference patterns to start from (see [`GitRepo::tips`]); empty means
-    /// every reference and `HEAD`, exactly what `git rev-list --all` walks.
+    /// every reference and `HEAD`, what `git rev-list --all` walks, except
+    /// `refs/stash`, `refs/notes/*`, `refs/original/*` and `refs/replace/*`
+    /// (stash, notes, backup and replacement commits). Patterns can still
+    /// select those explicitly.
     pub refs: Vec<String>,
     /// Commits already imported — the shas of the previous walk's
     /// [`WalkOutcome::tips`]. Neither they nor anything reachable from them

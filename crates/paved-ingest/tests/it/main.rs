@@ -5,5 +5,6 @@ mod support;
 
 mod errors;
 mod incremental;
+mod review_fixes;
 mod small_repository;
 mod this_repository;

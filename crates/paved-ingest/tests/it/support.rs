@@ -74,12 +74,26 @@ pub fn write(dir: &Path, path: &str, contents: impl AsRef<[u8]>) {
     std::fs::write(path, contents).expect("write");
 }
 
-/// `git log --all --numstat --no-renames --format=%H`, parsed: per commit,
+/// `git log --all --numstat --no-renames --format=%H` (less the references
+/// the default walk leaves out: stash, notes, backups, replacements), parsed: per commit,
 /// `(added, removed, path)` with `None` counts for binary files.
 pub type Numstat = HashMap<String, Vec<(Option<u32>, Option<u32>, String)>>;
 
 pub fn git_numstat(dir: &Path) -> Numstat {
-    let text = git(dir, &["log", "--all", "--numstat", "--no-renames", "--format=%H"]);
+    let text = git(
+        dir,
+        &[
+            "log",
+            "--exclude=refs/stash",
+            "--exclude=refs/notes/*",
+            "--exclude=refs/original/*",
+            "--exclude=refs/replace/*",
+            "--all",
+            "--numstat",
+            "--no-renames",
+            "--format=%H",
+        ],
+    );
     let mut out: Numstat = HashMap::new();
     let mut current = None;
     for line in text.lines().filter(|line| !line.is_empty()) {

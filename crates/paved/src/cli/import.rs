@@ -25,18 +25,22 @@ use crate::output::{Format, OutputArgs};
 pub enum Cmd {
     /// Import the commit history of local git repositories.
     ///
-    /// Reads every commit reachable from the repository's references (all of
-    /// them by default, like `git rev-list --all`; narrow with --ref) with
+    /// Reads every commit reachable from the repository's references (by
+    /// default HEAD, branches, remote branches and tags; not stashes, notes or
+    /// replaced history; narrow with --ref) with
     /// its author, committer, message and per-file lines added and removed
     /// (what `git log --numstat --no-renames` prints), and stores them under
     /// the repository's identity: its `origin` remote normalised to
     /// host/owner/name, or --repo. Components claim commits through
     /// `github.com/project-slug`, `gitlab.com/project-slug` or
-    /// `paved.dev/repo`, and in a monorepo through `paved.dev/paths`.
+    /// `paved.dev/repo` (and, in a monorepo, `paved.dev/paths`) naming this
+    /// identity.
     ///
     /// A second run reads only the commits added since; on an unchanged
     /// repository it returns at once. Works on work trees and bare
-    /// repositories; nothing is fetched and `git` is not run.
+    /// repositories; nothing is fetched and `git` is not run. Shallow clones
+    /// are refused: their history is cut, so their oldest commits would be
+    /// recorded with wrong changes (`git fetch --unshallow` first).
     ///
     /// With --format json it prints one JSON object per repository, one per
     /// line: {"repository", "commits_total", "commits_imported", "seconds"}.
@@ -55,13 +59,17 @@ pub struct GitCmd {
     /// or not the name the catalog uses (only with one PATH).
     #[arg(long, value_name = "HOST/OWNER/NAME")]
     repo: Option<String>,
-    /// Reference to import from (repeatable; globs like `refs/heads/*`).
-    /// Default: every reference, like `git rev-list --all`.
+    /// Reference to import from (repeatable): a full name, a short one like
+    /// `main` or `v1.2`, or a glob like `refs/heads/*`. Default: HEAD,
+    /// branches, remote branches and tags.
     #[arg(long = "ref", value_name = "PATTERN")]
     refs: Vec<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
+
+/// Exit code after Ctrl-C, as shells expect (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
 
 /// What one repository's import did.
 #[derive(Debug, Serialize)]
@@ -86,6 +94,24 @@ async fn import_git(cmd: GitCmd, config: Config) -> anyhow::Result<ExitCode> {
     let mut repositories = Vec::new();
     for path in &cmd.paths {
         let repository = git::open(path).map_err(git_input_error)?;
+        if repository.is_shallow() {
+            return Err(BadInput(format!(
+                "{} is a shallow clone: its oldest commits have no parents here, so their changes would be \
+                 recorded wrongly; run `git -C {} fetch --unshallow` first",
+                path.display(),
+                path.display()
+            ))
+            .into());
+        }
+        if !cmd.refs.is_empty() && repository.tips(&cmd.refs).map_err(git_input_error)?.is_empty() {
+            return Err(BadInput(format!(
+                "no reference of {} matches --ref {}; list them with `git -C {} for-each-ref`",
+                path.display(),
+                cmd.refs.join(" --ref "),
+                path.display()
+            ))
+            .into());
+        }
         let identity = repository.identity(cmd.repo.as_deref()).map_err(git_input_error)?;
         repositories.push((repository, identity));
     }
@@ -99,7 +125,10 @@ async fn import_git(cmd: GitCmd, config: Config) -> anyhow::Result<ExitCode> {
         }
     });
     for (repository, identity) in repositories {
-        let summary = import_one(&store, repository, identity, &cmd, interrupt.clone()).await?;
+        let Some(summary) = import_one(&store, repository, identity, &cmd, interrupt.clone()).await? else {
+            eprintln!("interrupted: the commits stored so far are kept; the next run continues from there");
+            return Ok(ExitCode::from(INTERRUPTED));
+        };
         match cmd.output.format {
             Format::Json => println!("{}", serde_json::to_string(&summary)?),
             Format::Text => println!(
@@ -116,6 +145,7 @@ fn git_input_error(error: GitError) -> anyhow::Error {
     match error {
         GitError::NotFound { .. }
         | GitError::NotARepository { .. }
+        | GitError::InsideWorkTree { .. }
         | GitError::NoOrigin { .. }
         | GitError::OriginNotHosted { .. }
         | GitError::BadRepoOverride { .. } => BadInput(error.to_string()).into(),
@@ -147,7 +177,7 @@ async fn import_one(
     identity: RepoId,
     cmd: &GitCmd,
     interrupt: Arc<AtomicBool>,
-) -> anyhow::Result<Summary> {
+) -> anyhow::Result<Option<Summary>> {
     let started = Instant::now();
     let previous = store.repository(&identity).await?;
     let options = WalkOptions {
@@ -163,7 +193,10 @@ async fn import_one(
         runtime: tokio::runtime::Handle::current(),
         imported: 0,
     };
-    let source_path = repository.path().display().to_string();
+    let source_path = std::fs::canonicalize(repository.path())
+        .unwrap_or_else(|_| repository.path().to_path_buf())
+        .display()
+        .to_string();
     let walk_bar = bar.clone();
     let (outcome, sink) = tokio::task::spawn_blocking(move || {
         let outcome = repository.walk(&options, &mut sink, &mut |progress| {
@@ -177,18 +210,24 @@ async fn import_one(
     .await
     .context("the git walk stopped unexpectedly")?;
     bar.finish_and_clear();
-    let outcome = outcome.map_err(|error| match error {
-        WalkError::Git(GitError::Interrupted { .. }) => {
-            anyhow::anyhow!("interrupted; the commits stored so far are kept and the next run continues")
-        }
-        WalkError::Git(error) => anyhow::Error::new(error).context(format!("reading {identity}")),
-        WalkError::Sink(error) => anyhow::Error::new(error).context(format!("storing the commits of {identity}")),
-    })?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(WalkError::Git(GitError::Interrupted { .. })) => return Ok(None),
+        Err(error) => return Err(walk_error(error, &identity)),
+    };
     // The tips are saved only now that every batch is stored, so an
     // interrupted import walks the same commits again next time.
     let commits_total = store.commit_count(&identity).await?;
-    let tips =
-        outcome.tips.iter().map(|tip| RefTip { reference: tip.reference.clone(), sha: tip.sha.clone() }).collect();
+    // Tips of references this run did not walk (another --ref) stay hidden
+    // next time; the walked ones take their new commits.
+    let mut tips: Vec<RefTip> = previous
+        .map(|state| state.tips)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|old| !outcome.tips.iter().any(|new| new.reference == old.reference))
+        .collect();
+    tips.extend(outcome.tips.iter().map(|tip| RefTip { reference: tip.reference.clone(), sha: tip.sha.clone() }));
+    tips.sort_by(|a, b| a.reference.cmp(&b.reference));
     store
         .save_repository(&RepositoryState {
             repo: identity.clone(),
@@ -199,12 +238,19 @@ async fn import_one(
         })
         .await?;
     tracing::info!(repository = %identity, commits_total, commits_imported = sink.imported, "git history imported");
-    Ok(Summary {
+    Ok(Some(Summary {
         repository: identity.to_string(),
         commits_total,
         commits_imported: sink.imported,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }))
+}
+
+fn walk_error(error: WalkError<paved_store::StoreError>, identity: &RepoId) -> anyhow::Error {
+    match error {
+        WalkError::Git(error) => anyhow::Error::new(error).context(format!("reading {identity}")),
+        WalkError::Sink(error) => anyhow::Error::new(error).context(format!("storing the commits of {identity}")),
+    }
 }
 
 /// A bar on a terminal (commits/s and ETA); nothing under --format json or
@@ -215,8 +261,11 @@ fn progress_bar(format: Format, identity: &RepoId) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} commits  {per_sec}  ETA {eta}")
+        ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} {rate} ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} commits/s", state.per_sec());
+            })
             .progress_chars("=> "),
     );
     bar.set_prefix(identity.to_string());

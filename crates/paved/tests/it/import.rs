@@ -67,7 +67,22 @@ fn this_projects_history_is_imported_whole() {
         );
         return;
     }
-    let expected: u64 = git(&root, &["rev-list", "--all", "--count"]).parse().unwrap();
+    // What `paved import git` walks by default: every reference but stashes,
+    // notes and replaced history.
+    let expected: u64 = git(
+        &root,
+        &[
+            "rev-list",
+            "--exclude=refs/stash",
+            "--exclude=refs/notes/*",
+            "--exclude=refs/original/*",
+            "--exclude=refs/replace/*",
+            "--all",
+            "--count",
+        ],
+    )
+    .parse()
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("paved.db");
     let output = run(paved(dir.path())
@@ -105,4 +120,45 @@ fn a_path_that_is_not_a_repository_is_bad_input() {
     let output = run(paved(dir.path()).args(["import", "git", "no-origin"]));
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--repo"), "tells how to name it: {}", stderr(&output));
+}
+
+fn repo_with_commits(dir: &Path, name: &str, commits: usize) -> std::path::PathBuf {
+    let repo = dir.join(name);
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    for i in 0..commits {
+        std::fs::write(repo.join("notes.txt"), format!("line {i}\n").repeat(i + 1)).unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", &format!("change {i}")]);
+    }
+    repo
+}
+
+#[test]
+fn a_ref_that_matches_nothing_is_bad_input_and_other_refs_stay_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    repo_with_commits(dir.path(), "app", 2);
+    let output =
+        run(paved(dir.path()).args(["import", "git", "app", "--repo", "github.com/acme/app", "--ref", "mian"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no reference") && stderr(&output).contains("mian"), "{}", stderr(&output));
+
+    let all = import_json(dir.path(), &["app", "--repo", "github.com/acme/app"]);
+    assert_eq!(all[0]["commits_imported"], 2);
+    // Importing one branch keeps the other tips: the next full run reads nothing again.
+    let main_only = import_json(dir.path(), &["app", "--repo", "github.com/acme/app", "--ref", "refs/heads/main"]);
+    assert_eq!(main_only[0]["commits_imported"], 0);
+    let again = import_json(dir.path(), &["app", "--repo", "github.com/acme/app"]);
+    assert_eq!((again[0]["commits_imported"].as_u64(), again[0]["commits_total"].as_u64()), (Some(0), Some(2)));
+}
+
+#[test]
+fn a_shallow_clone_is_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = repo_with_commits(dir.path(), "origin", 3);
+    git(dir.path(), &["clone", "-q", "--depth", "1", &format!("file://{}", origin.display()), "shallow"]);
+    let output = run(paved(dir.path()).args(["import", "git", "shallow", "--repo", "github.com/acme/app"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("fetch --unshallow"), "{}", stderr(&output));
+    assert!(!dir.path().join("paved.db").exists());
 }
