@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use paved_domain::{RepoId, RepoIdError};
 
 pub use record::{FileChange, GitCommit, GitTime, Signature};
-pub use refs::Tip;
+pub use refs::{NOT_HISTORY, Tip};
 pub use walk::{CommitSink, Progress, WalkError, WalkOptions, WalkOutcome};
 
 /// Why a repository could not be opened, named or read.

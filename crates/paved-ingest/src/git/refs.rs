@@ -49,7 +49,7 @@ fn peel_to_commit(repo: &gix::Repository, id: Option<gix::ObjectId>) -> Option<S
 /// References that no patterns leave out although `git rev-list --all` walks
 /// them: stashes (WIP and index commits), notes, `filter-branch` backups and
 /// replacements are not the project's history.
-const NOT_HISTORY: [&str; 4] = ["refs/stash", "refs/notes/*", "refs/original/*", "refs/replace/*"];
+pub const NOT_HISTORY: [&str; 4] = ["refs/stash", "refs/notes/*", "refs/original/*", "refs/replace/*"];
 
 /// No patterns select every reference but [`NOT_HISTORY`] (`--all` less
 /// those); otherwise any matching pattern.

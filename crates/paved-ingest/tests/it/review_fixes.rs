@@ -5,7 +5,7 @@ use std::process::Command;
 
 use paved_ingest::git::{self, GitError, WalkOptions};
 
-use crate::support::{git, head, new_repo, walk_all, write};
+use crate::support::{default_rev_list_count, git, head, new_repo, walk_all, write};
 
 fn commit_all(dir: &std::path::Path, message: &str) -> String {
     git(dir, &["add", "-A"]);
@@ -97,18 +97,7 @@ fn the_default_walk_leaves_out_stashes_and_notes() {
     let mut expected = vec![first, second];
     expected.sort();
     assert_eq!(ours, expected);
-    let excluded = git(
-        &dir,
-        &[
-            "rev-list",
-            "--exclude=refs/stash",
-            "--exclude=refs/notes/*",
-            "--exclude=refs/original/*",
-            "--exclude=refs/replace/*",
-            "--all",
-            "--count",
-        ],
-    );
+    let excluded = default_rev_list_count(&dir);
     assert_eq!(excluded.trim(), "2");
     for sha in &not_history {
         assert!(!ours.contains(sha), "{sha}");

@@ -79,21 +79,24 @@ pub fn write(dir: &Path, path: &str, contents: impl AsRef<[u8]>) {
 /// `(added, removed, path)` with `None` counts for binary files.
 pub type Numstat = HashMap<String, Vec<(Option<u32>, Option<u32>, String)>>;
 
+/// Runs git `command` over what the default walk reads: `--all` less the
+/// references that are not history ([`git::NOT_HISTORY`]).
+fn git_over_default_refs(dir: &Path, command: &str, options: &[&str]) -> String {
+    let excludes: Vec<String> = git::NOT_HISTORY.iter().map(|r| format!("--exclude={r}")).collect();
+    let mut args = vec![command];
+    args.extend(excludes.iter().map(String::as_str));
+    args.push("--all");
+    args.extend(options);
+    git(dir, &args)
+}
+
+/// `git rev-list --count` over what the default walk reads.
+pub fn default_rev_list_count(dir: &Path) -> String {
+    git_over_default_refs(dir, "rev-list", &["--count"])
+}
+
 pub fn git_numstat(dir: &Path) -> Numstat {
-    let text = git(
-        dir,
-        &[
-            "log",
-            "--exclude=refs/stash",
-            "--exclude=refs/notes/*",
-            "--exclude=refs/original/*",
-            "--exclude=refs/replace/*",
-            "--all",
-            "--numstat",
-            "--no-renames",
-            "--format=%H",
-        ],
-    );
+    let text = git_over_default_refs(dir, "log", &["--numstat", "--no-renames", "--format=%H"]);
     let mut out: Numstat = HashMap::new();
     let mut current = None;
     for line in text.lines().filter(|line| !line.is_empty()) {

@@ -6,24 +6,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::support::{Numstat, git, git_numstat, our_numstat, walk_all};
+use crate::support::{Numstat, default_rev_list_count, git_numstat, our_numstat, walk_all};
 
 fn this_repository() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let root = root.canonicalize().ok()?;
     root.join(".git").exists().then_some(root)
 }
-
-/// What the default walk reads: `--all` less the references it leaves out.
-const REV_LIST: [&str; 7] = [
-    "rev-list",
-    "--exclude=refs/stash",
-    "--exclude=refs/notes/*",
-    "--exclude=refs/original/*",
-    "--exclude=refs/replace/*",
-    "--all",
-    "--count",
-];
 
 fn totals(numstat: &Numstat) -> HashMap<String, (u64, u64, usize)> {
     numstat
@@ -46,10 +35,10 @@ fn this_repository_matches_git_rev_list_and_git_log_numstat() {
     // git's answers from just before and just after our walk, and retry if
     // the history moved in between.
     for attempt in 1..=3 {
-        let count_before = git(&root, &REV_LIST);
+        let count_before = default_rev_list_count(&root);
         let numstat_before = git_numstat(&root);
         let ours = walk_all(&root);
-        let count_after = git(&root, &REV_LIST);
+        let count_after = default_rev_list_count(&root);
         if count_before != count_after || numstat_before != git_numstat(&root) {
             eprintln!("the history of {} moved during attempt {attempt}; retrying", root.display());
             continue;

@@ -69,20 +69,11 @@ fn this_projects_history_is_imported_whole() {
     }
     // What `paved import git` walks by default: every reference but stashes,
     // notes and replaced history.
-    let expected: u64 = git(
-        &root,
-        &[
-            "rev-list",
-            "--exclude=refs/stash",
-            "--exclude=refs/notes/*",
-            "--exclude=refs/original/*",
-            "--exclude=refs/replace/*",
-            "--all",
-            "--count",
-        ],
-    )
-    .parse()
-    .unwrap();
+    let excludes: Vec<String> = paved_ingest::git::NOT_HISTORY.iter().map(|r| format!("--exclude={r}")).collect();
+    let mut args = vec!["rev-list"];
+    args.extend(excludes.iter().map(String::as_str));
+    args.extend(["--all", "--count"]);
+    let expected: u64 = git(&root, &args).parse().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("paved.db");
     let output = run(paved(dir.path())
