@@ -7,17 +7,7 @@ use std::path::PathBuf;
 use paved_catalog::{LoadOptions, ProblemCode, Severity};
 use tempfile::TempDir;
 
-use crate::support::{load_paths, located, render, write_files};
-
-const GROUP: &str = "\
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata:
-  name: checkout
-spec:
-  type: team
-  children: []
-";
+use crate::support::{GROUP, load_paths, located, render, write_files};
 
 #[test]
 fn a_file_over_the_limit_is_reported_from_its_size_alone() {

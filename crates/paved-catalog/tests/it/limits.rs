@@ -4,17 +4,7 @@
 use paved_catalog::ProblemCode;
 use tempfile::TempDir;
 
-use crate::support::{entity, load_paths, located, render, write_files};
-
-const GROUP: &str = "\
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata:
-  name: checkout
-spec:
-  type: team
-  children: []
-";
+use crate::support::{GROUP, entity, load_paths, located, render, write_files};
 
 /// A Group whose document nests `depth` collections: the root mapping,
 /// `spec`, and `depth - 2` lists in `spec.deep` (line 8, first `[` at column 9).

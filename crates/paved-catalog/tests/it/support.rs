@@ -55,3 +55,14 @@ pub fn entity<'a>(load: &'a CatalogLoad, reference: &str) -> &'a paved_domain::C
 pub fn relations(load: &CatalogLoad, reference: &str) -> Vec<String> {
     entity(load, reference).relations.iter().map(|r| format!("{} {}", r.kind, r.target)).collect()
 }
+
+/// A valid Group descriptor, `group:default/checkout`.
+pub const GROUP: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: checkout
+spec:
+  type: team
+  children: []
+";
