@@ -4,14 +4,28 @@
 //! (`EntityRef::parse`) rather than validate it after the fact, so a value of
 //! one of these types is always well formed.
 
+mod catalog_index;
 mod commit;
+mod derivation;
 mod entity;
 mod entity_ref;
+mod identity;
+mod records;
 mod relation;
 mod repo;
 
+pub use catalog_index::{
+    CatalogIndex, DEFAULT_PRODUCTION_ENVIRONMENTS, GroupInfo, PAGERDUTY_USER_ANNOTATION, PersonInfo, ServiceInfo,
+    ServiceMatch,
+};
 pub use commit::{Commit, CommitSignature, FileStat};
+pub use derivation::{Derivation, EventStatus, IdentitySighting};
 pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
 pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
+pub use identity::{Identity, IdentityError, IdentityKind};
+pub use records::{
+    CiRun, Deployment, DeploymentStatus, DeploymentTrigger, Incident, IncidentStatus, Page, PageReason, PullRequest,
+    PullRequestState, Push, PushedCommit, Record, RecordIndex, RecordKind, Review, root_cause_in,
+};
 pub use relation::{Relation, RelationType};
 pub use repo::{RepoId, RepoIdError};

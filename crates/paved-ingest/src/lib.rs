@@ -1,12 +1,29 @@
 //! pavedroad's importers: they read delivery data from where it lives and hand
-//! it, normalised, to a loader the caller provides.
+//! it, normalised, to whoever stores it.
 //!
-//! Today: [`git`], the history of a local repository (commits with per-file
-//! line statistics), read with gitoxide — no `git` process is started.
+//! - [`git`]: the history of a local repository (commits with per-file line
+//!   statistics), read with gitoxide — no `git` process is started.
+//! - One module per webhook source ([`github`], [`gitlab`], [`alertmanager`],
+//!   [`pagerduty`], [`events_v2`]) and one for pavedroad's own API payloads
+//!   ([`api`]): each verifies a delivery's signature on the raw bytes, then
+//!   normalises its body into records ([`normalize`]).
 //!
-//! Architecture invariant: this crate knows sources, not storage. Importers
-//! stream records into a sink trait ([`git::CommitSink`]); the binary wires a
-//! sink that writes to the store, tests collect a `Vec`. Nothing here prints:
-//! progress is reported through callbacks.
+//! Architecture invariant: this crate knows sources, not storage or HTTP.
+//! Importers stream records into a sink trait ([`git::CommitSink`]);
+//! normalisers are pure functions from a raw event to records
+//! ([`normalize::derive`]). Only this crate knows a provider's JSON. Nothing
+//! here prints: progress is reported through callbacks.
 
+pub mod alertmanager;
+pub mod api;
+pub mod events_v2;
 pub mod git;
+pub mod github;
+pub mod gitlab;
+pub mod normalize;
+pub mod pagerduty;
+pub mod signature;
+
+pub use normalize::{
+    IngestSettings, NormalizeError, Normalized, Observation, PersonHint, RawInput, ServiceHint, derive, source,
+};

@@ -1,0 +1,499 @@
+//! The catalog, indexed for the questions ingestion and metrics ask of it:
+//! which service is this repository or name, who is this login or e-mail,
+//! who owns this service, is this environment production.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::{CatalogEntity, EntityRef, Identity, IdentityKind, RelationType, RepoId};
+
+/// The environment names that are production when a service does not list
+/// its own (`paved.dev/production-environments`) and the source does not
+/// say (DESIGN §5 "Production deployment").
+pub const DEFAULT_PRODUCTION_ENVIRONMENTS: [&str; 4] = ["production", "prod", "prd", "live"];
+
+/// The annotation that names a User's PagerDuty user id.
+pub const PAGERDUTY_USER_ANNOTATION: &str = "pagerduty.com/user-id";
+
+/// How a service was found for a name or a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceMatch {
+    /// Exactly one Component.
+    One(EntityRef),
+    /// No Component has this name or repository.
+    None,
+    /// Several Components share the repository (a monorepo); the source must
+    /// name the service.
+    Several(Vec<EntityRef>),
+}
+
+/// A component as the index keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceInfo {
+    /// The Component.
+    pub entity_ref: EntityRef,
+    /// Its owner (a Group or a User), as written in `spec.owner`.
+    pub owner: Option<EntityRef>,
+    /// Its repository.
+    pub repo: Option<RepoId>,
+    /// Its `paved.dev/paths` globs inside a monorepo.
+    pub paths: Vec<String>,
+    /// Its own production environment names, lower-cased (empty: defaults).
+    pub production_environments: Vec<String>,
+    /// `spec.lifecycle`.
+    pub lifecycle: Option<String>,
+    /// `spec.system`, as a reference.
+    pub system: Option<EntityRef>,
+    /// Its runbook links.
+    pub runbooks: Vec<String>,
+    /// Its on-call Schedule (`paved.dev/oncall`).
+    pub oncall: Option<String>,
+    /// Its annotations with text values, as written.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A User as the index keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonInfo {
+    /// The User.
+    pub entity_ref: EntityRef,
+    /// `spec.profile.displayName`, or the name.
+    pub display_name: String,
+    /// Its IANA time zone.
+    pub timezone: Option<String>,
+    /// The Groups it is a member of (either side of the relation).
+    pub groups: BTreeSet<EntityRef>,
+}
+
+/// A Group as the index keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupInfo {
+    /// Its parent Group.
+    pub parent: Option<EntityRef>,
+    /// Its child Groups.
+    pub children: BTreeSet<EntityRef>,
+    /// Its direct members (Users).
+    pub members: BTreeSet<EntityRef>,
+    /// `paved.dev/role`.
+    pub role: Option<String>,
+}
+
+/// The catalog, indexed. Built from every stored entity; cheap to query.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogIndex {
+    services: HashMap<String, ServiceInfo>,
+    services_by_name: HashMap<String, Vec<EntityRef>>,
+    services_by_repo: HashMap<RepoId, Vec<EntityRef>>,
+    people: HashMap<String, PersonInfo>,
+    people_by: HashMap<(IdentityKind, String), EntityRef>,
+    people_by_name: HashMap<String, EntityRef>,
+    groups: HashMap<String, (EntityRef, GroupInfo)>,
+}
+
+fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
+    entity.document.get("metadata")?.get("annotations")?.get(name)?.as_str()
+}
+
+fn spec_str<'a>(entity: &'a CatalogEntity, field: &str) -> Option<&'a str> {
+    entity.document.get("spec")?.get(field)?.as_str()
+}
+
+impl CatalogIndex {
+    /// Indexes `entities` (orphans should be left out by the caller).
+    pub fn new<'a>(entities: impl IntoIterator<Item = &'a CatalogEntity>) -> Self {
+        let mut index = Self::default();
+        let mut memberships: Vec<(EntityRef, EntityRef)> = Vec::new();
+        let mut parents: Vec<(EntityRef, EntityRef)> = Vec::new();
+        for entity in entities {
+            let entity_ref = entity.entity_ref.clone();
+            match entity_ref.kind() {
+                "component" => index.add_service(entity),
+                "user" => index.add_person(entity),
+                "group" => {
+                    let info = GroupInfo { role: entity.paved.role.clone(), ..GroupInfo::default() };
+                    index.groups.insert(entity_ref.key(), (entity_ref.clone(), info));
+                }
+                _ => {}
+            }
+            for relation in &entity.relations {
+                match relation.kind {
+                    RelationType::MemberOf => memberships.push((entity_ref.clone(), relation.target.clone())),
+                    RelationType::HasMember => memberships.push((relation.target.clone(), entity_ref.clone())),
+                    RelationType::ChildOf => parents.push((entity_ref.clone(), relation.target.clone())),
+                    RelationType::ParentOf => parents.push((relation.target.clone(), entity_ref.clone())),
+                    _ => {}
+                }
+            }
+        }
+        for (member, group) in memberships {
+            if member.kind() != "user" {
+                continue;
+            }
+            if let Some((_, info)) = index.groups.get_mut(&group.key()) {
+                info.members.insert(member.clone());
+            }
+            if let Some(person) = index.people.get_mut(&member.key()) {
+                person.groups.insert(group);
+            }
+        }
+        for (child, parent) in parents {
+            if let Some((_, info)) = index.groups.get_mut(&child.key()) {
+                info.parent = Some(parent.clone());
+            }
+            if let Some((_, info)) = index.groups.get_mut(&parent.key()) {
+                info.children.insert(child);
+            }
+        }
+        for refs in index.services_by_name.values_mut().chain(index.services_by_repo.values_mut()) {
+            refs.sort();
+            refs.dedup();
+        }
+        index
+    }
+
+    fn add_service(&mut self, entity: &CatalogEntity) {
+        let entity_ref = entity.entity_ref.clone();
+        let repo = entity.paved.repo.as_deref().and_then(|repo| RepoId::parse_url(repo).ok());
+        if let Some(repo) = &repo {
+            self.services_by_repo.entry(repo.clone()).or_default().push(entity_ref.clone());
+        }
+        self.services_by_name.entry(entity_ref.name().to_lowercase()).or_default().push(entity_ref.clone());
+        let system =
+            spec_str(entity, "system").and_then(|s| EntityRef::parse(s, Some("system"), entity_ref.namespace()).ok());
+        self.services.insert(
+            entity_ref.key(),
+            ServiceInfo {
+                owner: entity.owner.clone(),
+                repo,
+                paths: entity.paved.paths.clone(),
+                production_environments: entity
+                    .paved
+                    .production_environments
+                    .iter()
+                    .map(|name| name.to_lowercase())
+                    .collect(),
+                lifecycle: entity.lifecycle.clone(),
+                system,
+                runbooks: entity.paved.runbooks.clone(),
+                oncall: entity.paved.oncall.clone(),
+                annotations: entity
+                    .document
+                    .get("metadata")
+                    .and_then(|metadata| metadata.get("annotations"))
+                    .and_then(|annotations| annotations.as_object())
+                    .map(|annotations| {
+                        annotations
+                            .iter()
+                            .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                entity_ref,
+            },
+        );
+    }
+
+    fn add_person(&mut self, entity: &CatalogEntity) {
+        let entity_ref = entity.entity_ref.clone();
+        let display_name = entity
+            .document
+            .get("spec")
+            .and_then(|spec| spec.get("profile"))
+            .and_then(|profile| profile.get("displayName"))
+            .and_then(|name| name.as_str())
+            .unwrap_or(entity_ref.name())
+            .to_owned();
+        let mut add = |kind: IdentityKind, value: &str| {
+            if let Ok(identity) = Identity::new(kind, value) {
+                self.people_by.entry((kind, identity.value().to_owned())).or_insert_with(|| entity_ref.clone());
+            }
+        };
+        for email in &entity.paved.emails {
+            add(IdentityKind::Email, email);
+        }
+        if let Some(login) = &entity.paved.github_login {
+            add(IdentityKind::GitHub, login);
+        }
+        if let Some(login) = &entity.paved.gitlab_login {
+            add(IdentityKind::GitLab, login);
+        }
+        if let Some(id) = annotation(entity, PAGERDUTY_USER_ANNOTATION) {
+            add(IdentityKind::PagerDuty, id);
+        }
+        add(IdentityKind::User, &format!("{}/{}", entity_ref.namespace(), entity_ref.name()));
+        self.people_by_name.entry(display_name.to_lowercase()).or_insert_with(|| entity_ref.clone());
+        self.people.insert(
+            entity_ref.key(),
+            PersonInfo {
+                entity_ref: entity_ref.clone(),
+                display_name,
+                timezone: entity.paved.timezone.clone(),
+                groups: BTreeSet::new(),
+            },
+        );
+    }
+
+    /// The catalog User behind `identity`, or `None`.
+    ///
+    /// E-mails match `paved.dev/emails` and `spec.profile.email`; GitHub and
+    /// GitLab logins match `github.com/user-login`/`gitlab.com/user-login`,
+    /// else a User named like the login (Backstage's GitHub and GitLab
+    /// org imports name Users by login); PagerDuty ids match
+    /// `pagerduty.com/user-id`, else `display_name` (the name PagerDuty
+    /// shows) against `spec.profile.displayName`; a bare login matches any
+    /// provider's login or a User's name; `user:` names the User.
+    pub fn resolve_person(&self, identity: &Identity, display_name: Option<&str>) -> Option<&EntityRef> {
+        let value = identity.value().to_owned();
+        let by = |kind: IdentityKind| self.people_by.get(&(kind, value.clone()));
+        let by_user_name = || by(IdentityKind::User).or_else(|| by_default_namespace(self, &value));
+        let found = match identity.kind() {
+            IdentityKind::Email | IdentityKind::User => by(identity.kind()),
+            IdentityKind::GitHub => by(IdentityKind::GitHub).or_else(by_user_name),
+            IdentityKind::GitLab => by(IdentityKind::GitLab).or_else(by_user_name),
+            IdentityKind::PagerDuty => by(IdentityKind::PagerDuty),
+            IdentityKind::Login => by(IdentityKind::GitHub).or_else(|| by(IdentityKind::GitLab)).or_else(by_user_name),
+        };
+        found.or_else(|| match (identity.kind(), display_name) {
+            (IdentityKind::PagerDuty, Some(name)) => self.people_by_name.get(&name.trim().to_lowercase()),
+            _ => None,
+        })
+    }
+
+    /// The Component named `name` (`checkout`, `component:checkout`,
+    /// `component:default/checkout`; case-insensitive).
+    pub fn service_named(&self, name: &str) -> ServiceMatch {
+        let name = name.trim();
+        if let Ok(entity_ref) = EntityRef::parse(name, Some("component"), crate::DEFAULT_NAMESPACE)
+            && entity_ref.kind() == "component"
+            && let Some(info) = self.services.get(&entity_ref.key())
+        {
+            return ServiceMatch::One(info.entity_ref.clone());
+        }
+        match self.services_by_name.get(&name.to_lowercase()).map(Vec::as_slice) {
+            Some([one]) => ServiceMatch::One(one.clone()),
+            Some([]) | None => ServiceMatch::None,
+            Some(several) => ServiceMatch::Several(several.to_vec()),
+        }
+    }
+
+    /// The Components that claim `repo`.
+    pub fn services_of_repo(&self, repo: &RepoId) -> ServiceMatch {
+        match self.services_by_repo.get(repo).map(Vec::as_slice) {
+            Some([one]) => ServiceMatch::One(one.clone()),
+            Some([]) | None => ServiceMatch::None,
+            Some(several) => ServiceMatch::Several(several.to_vec()),
+        }
+    }
+
+    /// The one Component whose annotation `name` has the value `value`
+    /// (e.g. Backstage's `pagerduty.com/service-id`); `None` when none or
+    /// several do.
+    pub fn service_with_annotation(&self, name: &str, value: &str) -> Option<EntityRef> {
+        let mut matches =
+            self.services.values().filter(|info| info.annotations.get(name).is_some_and(|v| v.trim() == value.trim()));
+        let first = matches.next()?;
+        matches.next().is_none().then(|| first.entity_ref.clone())
+    }
+
+    /// What the index knows of a Component.
+    pub fn service(&self, service: &EntityRef) -> Option<&ServiceInfo> {
+        self.services.get(&service.key())
+    }
+
+    /// Every Component, in reference order.
+    pub fn services(&self) -> Vec<&ServiceInfo> {
+        let mut all: Vec<&ServiceInfo> = self.services.values().collect();
+        all.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+        all
+    }
+
+    /// What the index knows of a User.
+    pub fn person(&self, person: &EntityRef) -> Option<&PersonInfo> {
+        self.people.get(&person.key())
+    }
+
+    /// What the index knows of a Group.
+    pub fn group(&self, group: &EntityRef) -> Option<&GroupInfo> {
+        self.groups.get(&group.key()).map(|(_, info)| info)
+    }
+
+    /// Every Group, in reference order.
+    pub fn groups(&self) -> Vec<(&EntityRef, &GroupInfo)> {
+        let mut all: Vec<(&EntityRef, &GroupInfo)> = self.groups.values().map(|(r, info)| (r, info)).collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+
+    /// `group` and its descendants (children, their children, ...), each
+    /// once, cycles tolerated.
+    pub fn group_and_descendants(&self, group: &EntityRef) -> BTreeSet<EntityRef> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![group.clone()];
+        while let Some(next) = stack.pop() {
+            if !seen.insert(next.clone()) {
+                continue;
+            }
+            if let Some(info) = self.group(&next) {
+                stack.extend(info.children.iter().cloned());
+            }
+        }
+        seen
+    }
+
+    /// The owners of a service (DESIGN §6): the members of its owning Group
+    /// and of that Group's descendants, or the owning User. Empty when the
+    /// service has no owner or the owner is not in the catalog.
+    pub fn owners_of(&self, service: &EntityRef) -> BTreeSet<EntityRef> {
+        let Some(owner) = self.service(service).and_then(|info| info.owner.as_ref()) else {
+            return BTreeSet::new();
+        };
+        if owner.kind() == "user" {
+            return self.person(owner).map(|p| p.entity_ref.clone()).into_iter().collect();
+        }
+        self.group_and_descendants(owner)
+            .iter()
+            .filter_map(|group| self.group(group))
+            .flat_map(|info| info.members.iter().cloned())
+            .collect()
+    }
+
+    /// True when `team` (a Group) owns `service`, directly or through one of
+    /// its descendants.
+    pub fn team_owns(&self, team: &EntityRef, service: &EntityRef) -> bool {
+        let Some(owner) = self.service(service).and_then(|info| info.owner.as_ref()) else {
+            return false;
+        };
+        self.group_and_descendants(team).iter().any(|group| group.key() == owner.key())
+    }
+
+    /// Whether a deployment to `environment` is a production deployment of
+    /// `service` (DESIGN §5): the service's `paved.dev/production-environments`
+    /// decide when it lists any; otherwise what the source says
+    /// (`by_source`), otherwise `defaults` (case-insensitive).
+    pub fn is_production(
+        &self,
+        service: Option<&EntityRef>,
+        environment: &str,
+        by_source: Option<bool>,
+        defaults: &[String],
+    ) -> bool {
+        let environment = environment.trim().to_lowercase();
+        if let Some(own) = service.and_then(|s| self.service(s)).map(|info| &info.production_environments)
+            && !own.is_empty()
+        {
+            return own.contains(&environment);
+        }
+        by_source.unwrap_or_else(|| defaults.iter().any(|name| name.eq_ignore_ascii_case(&environment)))
+    }
+}
+
+fn by_default_namespace<'a>(index: &'a CatalogIndex, name: &str) -> Option<&'a EntityRef> {
+    index.people_by.get(&(IdentityKind::User, format!("{}/{name}", crate::DEFAULT_NAMESPACE)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PavedAnnotations, Relation, SourcePosition};
+
+    fn entity(kind: &str, name: &str, document: serde_json::Value) -> CatalogEntity {
+        let entity_ref = EntityRef::new(kind, "default", name).unwrap();
+        CatalogEntity {
+            entity_ref,
+            kind: kind.to_owned(),
+            api_version: "backstage.io/v1alpha1".to_owned(),
+            title: None,
+            description: None,
+            spec_type: None,
+            lifecycle: None,
+            owner: None,
+            source: SourcePosition { file: "catalog-info.yaml".to_owned(), line: 1, column: 1 },
+            document,
+            relations: Vec::new(),
+            paved: PavedAnnotations::default(),
+        }
+    }
+
+    fn index() -> CatalogIndex {
+        let mut checkout = entity("component", "checkout", serde_json::json!({}));
+        checkout.owner = Some("group:default/shop".parse().unwrap());
+        checkout.paved.repo = Some("github.com/acme/checkout".to_owned());
+        checkout.paved.production_environments = vec!["eu-live".to_owned()];
+        let mut cart = entity("component", "cart", serde_json::json!({}));
+        cart.owner = Some("group:default/shop".parse().unwrap());
+        cart.paved.repo = Some("github.com/acme/mono".to_owned());
+        let mut search = entity("component", "search", serde_json::json!({}));
+        search.paved.repo = Some("github.com/acme/mono".to_owned());
+        let mut shop = entity("group", "shop", serde_json::json!({}));
+        shop.relations
+            .push(Relation { kind: RelationType::ParentOf, target: "group:default/shop-web".parse().unwrap() });
+        let web = entity("group", "shop-web", serde_json::json!({}));
+        let mut dana = entity(
+            "user",
+            "dana",
+            serde_json::json!({"metadata": {"annotations": {"pagerduty.com/user-id": "PDANA"}},
+                               "spec": {"profile": {"displayName": "Dana Scully"}}}),
+        );
+        dana.paved.emails = vec!["dana@acme.example".to_owned()];
+        dana.paved.github_login = Some("DanaS".to_owned());
+        dana.relations
+            .push(Relation { kind: RelationType::MemberOf, target: "group:default/shop-web".parse().unwrap() });
+        let lee = entity("user", "lee", serde_json::json!({}));
+        let entities = [checkout, cart, search, shop, web, dana, lee];
+        CatalogIndex::new(&entities)
+    }
+
+    #[test]
+    fn people_resolve_by_every_handle() {
+        let index = index();
+        let dana: EntityRef = "user:default/dana".parse().unwrap();
+        let resolve = |text: &str| index.resolve_person(&text.parse().unwrap(), None).cloned();
+        assert_eq!(resolve("email:DANA@acme.example"), Some(dana.clone()));
+        assert_eq!(resolve("github:danas"), Some(dana.clone()));
+        assert_eq!(resolve("login:danas"), Some(dana.clone()));
+        assert_eq!(resolve("gitlab:dana"), Some(dana.clone()), "a GitLab login equal to a User name");
+        assert_eq!(resolve("pagerduty:PDANA"), Some(dana.clone()));
+        assert_eq!(resolve("user:default/dana"), Some(dana.clone()));
+        assert_eq!(resolve("github:nobody"), None);
+        assert_eq!(resolve("pagerduty:PDANA2"), None);
+        let by_name = index.resolve_person(&Identity::pagerduty("POTHER").unwrap(), Some("dana scully"));
+        assert_eq!(by_name, Some(&dana));
+    }
+
+    #[test]
+    fn services_resolve_by_name_and_repository() {
+        let index = index();
+        let checkout: EntityRef = "component:default/checkout".parse().unwrap();
+        assert_eq!(index.service_named("Checkout"), ServiceMatch::One(checkout.clone()));
+        assert_eq!(index.service_named("component:default/checkout"), ServiceMatch::One(checkout.clone()));
+        assert_eq!(index.service_named("nope"), ServiceMatch::None);
+        let repo = RepoId::parse_url("https://github.com/acme/checkout.git").unwrap();
+        assert_eq!(index.services_of_repo(&repo), ServiceMatch::One(checkout));
+        let mono = RepoId::parse_url("github.com/acme/mono").unwrap();
+        assert!(matches!(index.services_of_repo(&mono), ServiceMatch::Several(s) if s.len() == 2));
+    }
+
+    #[test]
+    fn owners_include_members_of_child_groups() {
+        let index = index();
+        let checkout: EntityRef = "component:default/checkout".parse().unwrap();
+        let owners = index.owners_of(&checkout);
+        assert_eq!(owners.into_iter().map(|o| o.to_string()).collect::<Vec<_>>(), ["user:default/dana"]);
+        assert!(index.team_owns(&"group:default/shop".parse().unwrap(), &checkout));
+        assert!(!index.team_owns(&"group:default/shop-web".parse().unwrap(), &checkout));
+        assert!(index.owners_of(&"component:default/search".parse().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn production_follows_the_service_then_the_source_then_the_defaults() {
+        let index = index();
+        let defaults: Vec<String> = DEFAULT_PRODUCTION_ENVIRONMENTS.iter().map(|s| (*s).to_owned()).collect();
+        let checkout: EntityRef = "component:default/checkout".parse().unwrap();
+        let cart: EntityRef = "component:default/cart".parse().unwrap();
+        assert!(index.is_production(Some(&checkout), "EU-Live", None, &defaults));
+        assert!(!index.is_production(Some(&checkout), "production", Some(true), &defaults), "its own list decides");
+        assert!(index.is_production(Some(&cart), "Prod", None, &defaults));
+        assert!(!index.is_production(Some(&cart), "staging", None, &defaults));
+        assert!(index.is_production(Some(&cart), "github-pages", Some(true), &defaults));
+        assert!(!index.is_production(None, "production", Some(false), &defaults));
+    }
+}

@@ -1,0 +1,1 @@
+//! Tests of the alertmanager normaliser (not written yet).

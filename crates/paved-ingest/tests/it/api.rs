@@ -1,0 +1,1 @@
+//! Tests of the api normaliser (not written yet).

@@ -1,0 +1,1 @@
+//! Tests of the events_v2 normaliser (not written yet).

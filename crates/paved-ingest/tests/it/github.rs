@@ -1,0 +1,1 @@
+//! Tests of the github normaliser (not written yet).

@@ -1,0 +1,1 @@
+//! Tests of the gitlab normaliser (not written yet).

@@ -1,0 +1,1 @@
+//! Tests of the pagerduty normaliser (not written yet).
