@@ -11,8 +11,10 @@ use sha2::{Digest, Sha256};
 use sqlx::migrate::{MigrateError, Migrator};
 
 mod commits;
+mod ingest;
 
 pub(crate) use commits::*;
+pub(crate) use ingest::*;
 
 use crate::{
     AppliedMigration, Backend, CatalogImport, EntityFilter, ImportSummary, MovedEntity, OrphanPolicy, RawEvent,
@@ -196,6 +198,13 @@ pub(crate) struct ImportPlan<'p, 'a> {
     pub summary: ImportSummary,
 }
 
+impl ImportPlan<'_, '_> {
+    /// True when the import writes anything: the catalog's generation grows.
+    pub fn changes_catalog(&self) -> bool {
+        !self.writes.is_empty() || !self.mark_orphan.is_empty() || !self.prune.is_empty()
+    }
+}
+
 /// Decides what `import` changes, given the stored entities that are either
 /// at its location or among its keys.
 pub(crate) fn plan_import<'p, 'a>(
@@ -366,18 +375,25 @@ pub(crate) struct RawEventRow {
     pub delivery_id: String,
     pub received_at: DateTime<Utc>,
     pub body: Vec<u8>,
+    pub context: String,
 }
 
-impl From<RawEventRow> for RawEvent {
-    fn from(row: RawEventRow) -> Self {
-        Self {
-            id: row.id,
-            source: row.source,
-            event_type: row.event_type,
-            delivery_id: row.delivery_id,
-            received_at: row.received_at,
-            body: row.body,
-        }
+/// The columns [`RawEventRow`] reads.
+pub(crate) const RAW_EVENT_COLUMNS: &str = "id, source, event_type, delivery_id, received_at, body, context";
+
+impl RawEventRow {
+    pub fn decode(self) -> Result<RawEvent, StoreError> {
+        let context = serde_json::from_str(&self.context)
+            .map_err(|e| StoreError::Corrupt(format!("raw event {}: its context does not decode: {e}", self.id)))?;
+        Ok(RawEvent {
+            id: self.id,
+            source: self.source,
+            event_type: self.event_type,
+            delivery_id: self.delivery_id,
+            received_at: self.received_at,
+            body: self.body,
+            context,
+        })
     }
 }
 

@@ -212,7 +212,7 @@ fn undisplayed_cause<'a>(shown: &'a (dyn Error + 'static)) -> Option<&'a (dyn Er
 }
 
 impl StoreError {
-    pub(crate) fn database(backend: Backend, action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+    pub(crate) fn database(backend: Backend, action: &'static str) -> impl Fn(sqlx::Error) -> Self + Copy {
         move |source| Self::Database { backend, action, source }
     }
 }

@@ -10,15 +10,20 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use paved_domain::{CatalogEntity, Commit, EntityRef, Relation, RepoId};
+use paved_domain::{CatalogEntity, Commit, Derivation, EntityRef, Record, RecordKind, Relation, RepoId};
 use serde::{Deserialize, Serialize};
 
 mod common;
 mod error;
+mod ingest;
 mod postgres;
 mod sqlite;
 
 pub use error::StoreError;
+pub use ingest::{
+    AuditEntry, CommitEmail, EventCount, EventFilter, EventSummary, IdentityRecord, IngestEvent, Ingested, NewAudit,
+    NewToken, RebuildSummary, RecordFilter, TokenInfo, TokenScope,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::{SqliteDurability, SqliteStore};
 
@@ -171,6 +176,10 @@ pub struct NewRawEvent {
     pub received_at: DateTime<Utc>,
     /// The body, byte for byte.
     pub body: Vec<u8>,
+    /// What the request carried outside the body that deriving the event
+    /// needs (a path parameter, a generated dedup key), as a JSON object;
+    /// `{}` when nothing.
+    pub context: serde_json::Value,
 }
 
 /// The outcome of [`Store::insert_raw_event`].
@@ -201,6 +210,8 @@ pub struct RawEvent {
     pub received_at: DateTime<Utc>,
     /// The body, byte for byte.
     pub body: Vec<u8>,
+    /// See [`NewRawEvent::context`].
+    pub context: serde_json::Value,
 }
 
 /// What the last complete git import of a repository reached, so that the
@@ -240,7 +251,7 @@ pub struct AppliedMigration {
 
 /// The storage contract. Both backends implement it with the same behaviour.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: IngestStore + Send + Sync + std::fmt::Debug + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
@@ -363,6 +374,125 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// On a database error, or [`StoreError::Corrupt`] when a stored commit
     /// does not decode.
     async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError>;
+}
+
+/// The ingestion half of the storage contract: raw events with what they
+/// yield, records, identities, tokens and the audit log. Part of [`Store`].
+#[async_trait]
+pub trait IngestStore: Send + Sync {
+    /// Stores each event with what was derived from it, all in one
+    /// transaction (a batch of concurrent deliveries shares one commit):
+    /// the raw event, its outcome, its records merged into the stored ones
+    /// ([`Record::merge`]), the identities it names and its audit entry. An
+    /// event whose source and delivery id were stored before changes
+    /// nothing and reports [`RawEventInsert::Duplicate`]. Everything is
+    /// durable when this returns.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidRecord`] when a raw event's source, type or
+    /// delivery id, or a record's key or indexed text, has a NUL character;
+    /// [`StoreError::Corrupt`] when a stored record does not decode; any
+    /// database error. Nothing of the batch is written then.
+    async fn ingest(&self, events: &[IngestEvent]) -> Result<Vec<Ingested>, StoreError>;
+
+    /// Deletes every record, identity and outcome and derives them again
+    /// from the raw events, oldest first, with `derive`, in one transaction:
+    /// readers see the old records until the new ones are complete.
+    ///
+    /// # Errors
+    /// As [`IngestStore::ingest`]; nothing changes then.
+    async fn rebuild(
+        &self,
+        derive: &(dyn for<'e> Fn(&'e RawEvent) -> Derivation + Send + Sync),
+    ) -> Result<RebuildSummary, StoreError>;
+
+    /// One record by kind and key.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when it does not decode.
+    async fn record(&self, kind: RecordKind, key: &str) -> Result<Option<Record>, StoreError>;
+
+    /// Records matching `filter`, newest first (records without an instant
+    /// last), then by key.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
+    async fn records(&self, filter: &RecordFilter) -> Result<Vec<Record>, StoreError>;
+
+    /// Raw events matching `filter`, newest first, without their bodies.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn events(&self, filter: &EventFilter) -> Result<Vec<EventSummary>, StoreError>;
+
+    /// How many raw events each source has, per outcome.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn event_counts(&self) -> Result<Vec<EventCount>, StoreError>;
+
+    /// One raw event with its body.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn raw_event(&self, id: i64) -> Result<Option<RawEvent>, StoreError>;
+
+    /// Every identity events named, most often named first.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
+    async fn identities(&self) -> Result<Vec<IdentityRecord>, StoreError>;
+
+    /// Every e-mail address commits were authored with, most commits first.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn commit_emails(&self) -> Result<Vec<CommitEmail>, StoreError>;
+
+    /// A number that grows whenever a catalog import changes something, so
+    /// that a server knows when to read the catalog again.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn catalog_generation(&self) -> Result<i64, StoreError>;
+
+    /// Every stored entity that is not an orphan.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
+    async fn catalog_entities(&self) -> Result<Vec<CatalogEntity>, StoreError>;
+
+    /// Stores a token's hash and audits its creation by `actor`.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidRecord`] for a NUL character in its name; any
+    /// database error (a hash stored before is one).
+    async fn create_token(&self, token: &NewToken, actor: &str) -> Result<TokenInfo, StoreError>;
+
+    /// The token with this hash, revoked or not.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError>;
+
+    /// Every token, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError>;
+
+    /// Revokes a token (once; revoking again changes nothing) and audits it;
+    /// `None` when there is no such token.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn revoke_token(&self, id: i64, actor: &str) -> Result<Option<TokenInfo>, StoreError>;
+
+    /// The latest entries of the audit log, newest first (at most 1,000).
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 }
 
 /// A shared handle on a store.

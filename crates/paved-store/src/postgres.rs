@@ -17,13 +17,15 @@ use sqlx::{Connection as _, PgConnection, Postgres, QueryBuilder, Transaction};
 
 use crate::common::{
     self, COMMIT_COLUMNS, COMMIT_ROW_COLUMNS, CommitFileRow, CommitRow, EntityRow, ExistingEntity, FILE_COLUMNS,
-    IncomingRelation, PreparedCommit, PreparedEntity, PreparedFile, RawEventRow, RepositoryRow, entity_page_limit,
-    entity_page_offset,
+    IncomingRelation, PreparedCommit, PreparedEntity, PreparedFile, RAW_EVENT_COLUMNS, RawEventRow, RepositoryRow,
+    entity_page_limit, entity_page_offset,
 };
 use crate::{
     AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, ImportSummary, NewRawEvent, RawEvent,
     RawEventInsert, RepositoryState, Store, StoreError, StoredEntity, redact_url,
 };
+
+mod ingest;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -97,6 +99,11 @@ impl PostgresStore {
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// A read-write transaction (READ COMMITTED).
+    pub(crate) async fn begin_write(&self, action: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(StoreError::database(Backend::Postgres, action))
     }
 
     /// A read-only transaction on one snapshot, so that a page, its total and
@@ -256,6 +263,12 @@ async fn import(
         // Their relations go with them (ON DELETE CASCADE).
         sqlx::query("DELETE FROM entities WHERE key = ANY($1)")
             .bind(&plan.prune)
+            .execute(&mut **tx)
+            .await
+            .map_err(error())?;
+    }
+    if plan.changes_catalog() {
+        sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'catalog_generation'")
             .execute(&mut **tx)
             .await
             .map_err(error())?;
@@ -449,48 +462,30 @@ impl Store for PostgresStore {
 
     async fn insert_raw_event(&self, event: &NewRawEvent) -> Result<RawEventInsert, StoreError> {
         const ACTION: &str = "storing a raw event";
-        let error = || StoreError::database(Backend::Postgres, ACTION);
-        // Each statement commits on its own. When another session is
-        // inserting the same delivery, ON CONFLICT waits for it to commit;
-        // the SELECT that follows then runs on a new snapshot and sees it.
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO raw_events (source, event_type, delivery_id, received_at, body)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (source, delivery_id) DO NOTHING
-             RETURNING id",
-        )
-        .bind(&event.source)
-        .bind(&event.event_type)
-        .bind(&event.delivery_id)
-        .bind(common::storable_instant(event.received_at))
-        .bind(&event.body)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(error())?;
-        if let Some(id) = inserted {
-            return Ok(RawEventInsert::Stored(id));
-        }
-        let id: i64 = sqlx::query_scalar("SELECT id FROM raw_events WHERE source = $1 AND delivery_id = $2")
-            .bind(&event.source)
-            .bind(&event.delivery_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(error())?;
-        Ok(RawEventInsert::Duplicate(id))
+        common::check_raw_event(event)?;
+        let mut raw = event.clone();
+        raw.received_at = common::storable_instant(event.received_at);
+        // When another session is inserting the same delivery, ON CONFLICT
+        // waits for it to commit; the SELECT that follows then runs on a new
+        // snapshot (READ COMMITTED) and sees it.
+        let mut tx = self.begin_write(ACTION).await?;
+        let outcome =
+            ingest::insert_raw(&mut tx, &raw).await.map_err(StoreError::database(Backend::Postgres, ACTION))?;
+        tx.commit().await.map_err(StoreError::database(Backend::Postgres, ACTION))?;
+        Ok(outcome)
     }
 
     async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
-        let rows: Vec<RawEventRow> = sqlx::query_as(
-            "SELECT id, source, event_type, delivery_id, received_at, body FROM raw_events
-             WHERE source = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
+        let rows: Vec<RawEventRow> = sqlx::query_as(&format!(
+            "SELECT {RAW_EVENT_COLUMNS} FROM raw_events WHERE source = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
         .bind(source)
         .bind(after_id)
         .bind(i64::from(limit.min(common::MAX_RAW_EVENT_PAGE)))
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::database(Backend::Postgres, "reading raw events"))?;
-        Ok(rows.into_iter().map(RawEvent::from).collect())
+        rows.into_iter().map(RawEventRow::decode).collect()
     }
 
     async fn insert_commits(&self, commits: &[Commit]) -> Result<u64, StoreError> {

@@ -17,13 +17,15 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::common::{
     self, COMMIT_BINDS, COMMIT_COLUMNS, COMMIT_ROW_COLUMNS, CommitFileRow, CommitRow, EntityRow, ExistingEntity,
-    FILE_BINDS, FILE_COLUMNS, IncomingRelation, PreparedCommit, PreparedEntity, RawEventRow, RepositoryRow,
-    entity_page_limit, entity_page_offset, keys_json,
+    FILE_BINDS, FILE_COLUMNS, IncomingRelation, PreparedCommit, PreparedEntity, RAW_EVENT_COLUMNS, RawEventRow,
+    RepositoryRow, entity_page_limit, entity_page_offset, keys_json,
 };
 use crate::{
     AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, ImportSummary, NewRawEvent, RawEvent,
     RawEventInsert, RepositoryState, Store, StoreError, StoredEntity,
 };
+
+mod ingest;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -151,7 +153,7 @@ impl SqliteStore {
         self.write.close().await;
     }
 
-    async fn begin_write(&self, action: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    pub(crate) async fn begin_write(&self, action: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.write.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::database(Backend::Sqlite, action))
     }
 
@@ -299,6 +301,12 @@ async fn import(
         // Their relations go with them (ON DELETE CASCADE).
         sqlx::query("DELETE FROM entities WHERE key IN (SELECT value FROM json_each(?))")
             .bind(keys_json(&plan.prune))
+            .execute(&mut **tx)
+            .await
+            .map_err(error())?;
+    }
+    if plan.changes_catalog() {
+        sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'catalog_generation'")
             .execute(&mut **tx)
             .await
             .map_err(error())?;
@@ -464,51 +472,28 @@ impl Store for SqliteStore {
 
     async fn insert_raw_event(&self, event: &NewRawEvent) -> Result<RawEventInsert, StoreError> {
         const ACTION: &str = "storing a raw event";
-        let error = || StoreError::database(Backend::Sqlite, ACTION);
+        let error = StoreError::database(Backend::Sqlite, ACTION);
+        common::check_raw_event(event)?;
         let mut tx = self.begin_write(ACTION).await?;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO raw_events (source, event_type, delivery_id, received_at, body)
-             VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (source, delivery_id) DO NOTHING
-             RETURNING id",
-        )
-        .bind(&event.source)
-        .bind(&event.event_type)
-        .bind(&event.delivery_id)
-        .bind(common::storable_instant(event.received_at))
-        .bind(&event.body)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(error())?;
-        let outcome = match inserted {
-            Some(id) => RawEventInsert::Stored(id),
-            None => {
-                let id: i64 = sqlx::query_scalar("SELECT id FROM raw_events WHERE source = ? AND delivery_id = ?")
-                    .bind(&event.source)
-                    .bind(&event.delivery_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(error())?;
-                RawEventInsert::Duplicate(id)
-            }
-        };
+        let mut raw = event.clone();
+        raw.received_at = common::storable_instant(event.received_at);
+        let outcome = ingest::insert_raw(&mut tx, &raw).await.map_err(error)?;
         // synchronous=FULL: the commit is on disk when it returns.
-        tx.commit().await.map_err(error())?;
+        tx.commit().await.map_err(error)?;
         Ok(outcome)
     }
 
     async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
-        let rows: Vec<RawEventRow> = sqlx::query_as(
-            "SELECT id, source, event_type, delivery_id, received_at, body FROM raw_events
-             WHERE source = ? AND id > ? ORDER BY id LIMIT ?",
-        )
+        let rows: Vec<RawEventRow> = sqlx::query_as(&format!(
+            "SELECT {RAW_EVENT_COLUMNS} FROM raw_events WHERE source = ? AND id > ? ORDER BY id LIMIT ?"
+        ))
         .bind(source)
         .bind(after_id)
         .bind(i64::from(limit.min(common::MAX_RAW_EVENT_PAGE)))
         .fetch_all(&self.read)
         .await
         .map_err(StoreError::database(Backend::Sqlite, "reading raw events"))?;
-        Ok(rows.into_iter().map(RawEvent::from).collect())
+        rows.into_iter().map(RawEventRow::decode).collect()
     }
 
     async fn insert_commits(&self, commits: &[Commit]) -> Result<u64, StoreError> {

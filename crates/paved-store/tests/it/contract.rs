@@ -58,6 +58,7 @@ fn raw_event(source: &str, delivery_id: &str, body: &[u8]) -> NewRawEvent {
         delivery_id: delivery_id.to_owned(),
         received_at: Utc.with_ymd_and_hms(2025, 3, 14, 9, 26, 53).unwrap() + chrono::Duration::microseconds(589_793),
         body: body.to_vec(),
+        context: serde_json::json!({}),
     }
 }
 

@@ -5,5 +5,6 @@
 mod commits;
 mod contract;
 mod harness;
+mod ingest;
 mod sqlite;
 mod urls;

@@ -45,6 +45,7 @@ async fn stored_events_survive_closing_and_reopening() {
         delivery_id: "d-1".into(),
         received_at: chrono::Utc::now(),
         body: b"payload".to_vec(),
+        context: serde_json::json!({"via": "test"}),
     };
     let RawEventInsert::Stored(id) = store.insert_raw_event(&event).await.unwrap() else { panic!("stored") };
     store.close().await;

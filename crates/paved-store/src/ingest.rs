@@ -1,0 +1,259 @@
+//! The types of the ingestion half of the [`crate::Store`] contract: raw
+//! events stored with what they yield, the records, the identities they
+//! name, API tokens and the audit log.
+
+use chrono::{DateTime, Utc};
+use paved_domain::{Derivation, EntityRef, EventStatus, Identity, Record, RecordKind, RepoId};
+use serde::Serialize;
+
+use crate::{NewRawEvent, RawEventInsert};
+
+/// A raw event and what was derived from it, stored in one transaction
+/// ([`crate::Store::ingest`]).
+#[derive(Debug, Clone)]
+pub struct IngestEvent {
+    /// The payload, exactly as received.
+    pub event: NewRawEvent,
+    /// What it yields.
+    pub derivation: Derivation,
+    /// The action to audit with it, when a token or the CLI took one.
+    pub audit: Option<NewAudit>,
+}
+
+/// What [`crate::Store::ingest`] did with one [`IngestEvent`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    /// Stored now, or a duplicate of an earlier delivery (then nothing was
+    /// derived or written again).
+    pub raw: RawEventInsert,
+    /// The records the event added to, as stored after merging; empty for a
+    /// duplicate.
+    pub records: Vec<Record>,
+}
+
+/// Which records [`crate::Store::records`] lists; every set field must
+/// match. Records come newest first (by their main instant), 100 a page by
+/// default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordFilter {
+    /// The kind.
+    pub kind: RecordKind,
+    /// Records of any of these services (empty: any service or none).
+    pub services: Vec<EntityRef>,
+    /// The repository.
+    pub repo: Option<RepoId>,
+    /// The commit (as stored: full or abbreviated, lower-case).
+    pub sha: Option<String>,
+    /// The status as text (`success`, `open`, ...).
+    pub status: Option<String>,
+    /// Deployments to this environment (case-insensitive).
+    pub environment: Option<String>,
+    /// Production deployments only.
+    pub production_only: bool,
+    /// Records whose main instant is at or after this.
+    pub since: Option<DateTime<Utc>>,
+    /// Records whose main instant is before this.
+    pub until: Option<DateTime<Utc>>,
+    /// Page size; values outside 1..=10,000 are clamped into it.
+    pub limit: u32,
+    /// Records to skip.
+    pub offset: u64,
+}
+
+impl RecordFilter {
+    /// Every record of `kind`, first page.
+    pub fn new(kind: RecordKind) -> Self {
+        Self {
+            kind,
+            services: Vec::new(),
+            repo: None,
+            sha: None,
+            status: None,
+            environment: None,
+            production_only: false,
+            since: None,
+            until: None,
+            limit: 100,
+            offset: 0,
+        }
+    }
+}
+
+/// Which raw events [`crate::Store::events`] lists, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Events of this source.
+    pub source: Option<String>,
+    /// Events with this outcome.
+    pub status: Option<EventStatus>,
+    /// Page size; values outside 1..=1,000 are clamped into it.
+    pub limit: u32,
+    /// Only events with a smaller id (for paging back in time).
+    pub before_id: Option<i64>,
+}
+
+impl Default for EventFilter {
+    fn default() -> Self {
+        Self { source: None, status: None, limit: 100, before_id: None }
+    }
+}
+
+/// A raw event without its body, with its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventSummary {
+    /// The raw event's id.
+    pub id: i64,
+    /// Its source.
+    pub source: String,
+    /// Its type.
+    pub event_type: String,
+    /// Its delivery id.
+    pub delivery_id: String,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// The body's size in bytes.
+    pub size_bytes: u64,
+    /// Whether it was normalised (`None` only for events stored before
+    /// outcomes were kept, until `paved events rebuild`).
+    pub status: Option<EventStatus>,
+    /// Why it was ignored or failed, or notes on what did not resolve.
+    pub reason: Option<String>,
+    /// How many records it added to.
+    pub records: u64,
+}
+
+/// How many raw events of a source have an outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventCount {
+    /// The source.
+    pub source: String,
+    /// The outcome (`None`: not derived).
+    pub status: Option<EventStatus>,
+    /// How many.
+    pub count: u64,
+}
+
+/// What [`crate::Store::rebuild`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RebuildSummary {
+    /// Raw events read.
+    pub events: u64,
+    /// Of which normalised.
+    pub normalized: u64,
+    /// Of which ignored.
+    pub ignored: u64,
+    /// Of which failed.
+    pub failed: u64,
+    /// Records stored after the rebuild.
+    pub records: u64,
+    /// Identities named.
+    pub identities: u64,
+}
+
+/// An identity as stored: who it resolved to when last derived, and how
+/// often events named it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentityRecord {
+    /// The identity.
+    pub identity: Identity,
+    /// The name the sources show, last seen.
+    pub display_name: Option<String>,
+    /// The catalog User, or `None` when unresolved.
+    pub person: Option<EntityRef>,
+    /// True for automation.
+    pub automation: bool,
+    /// How many events named it.
+    pub sightings: u64,
+    /// When an event first named it.
+    pub first_seen: DateTime<Utc>,
+    /// When an event last named it.
+    pub last_seen: DateTime<Utc>,
+}
+
+/// An e-mail address commits were authored with, for identity resolution
+/// of git history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitEmail {
+    /// The address, lower-cased.
+    pub email: String,
+    /// An author name written with it.
+    pub name: String,
+    /// How many commits (over every repository).
+    pub commits: u64,
+    /// The latest author time among them.
+    pub last_commit_at: DateTime<Utc>,
+}
+
+/// What a token may do (DESIGN §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "scope", content = "team", rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Anything.
+    Admin,
+    /// Record deployments and incidents of the services this Group (or one
+    /// of its descendants) owns.
+    Team(EntityRef),
+}
+
+/// A token to store: its hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    /// A name people recognise, e.g. `ci-checkout`.
+    pub name: String,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    /// The token's first characters, shown in lists.
+    pub prefix: String,
+}
+
+/// A stored token (without its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// What it may do.
+    #[serde(flatten)]
+    pub scope: TokenScope,
+    /// Its first characters.
+    pub prefix: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked; a revoked token authenticates nothing.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// An action to write to the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAudit {
+    /// Who: `token 3 (ci-checkout)`, `cli`.
+    pub actor: String,
+    /// What: `deployment.record`, `incident.acknowledge`, `token.create`, ...
+    pub action: String,
+    /// On what: a record key, a token id.
+    pub target: String,
+    /// Anything else worth keeping.
+    pub detail: Option<String>,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Its id, increasing.
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// The raw event it stored, if any.
+    pub raw_event_id: Option<i64>,
+    /// Anything else.
+    pub detail: Option<String>,
+}

@@ -1,0 +1,317 @@
+//! The ingestion half of the contract: raw events stored with what they
+//! yield, records merged across deliveries, rebuilds, identities, tokens and
+//! the audit log — on every backend.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use paved_domain::{
+    Deployment, DeploymentStatus, Derivation, EventStatus, Identity, IdentitySighting, Incident, Record, RecordKind,
+};
+use paved_store::{
+    CatalogImport, EventFilter, IngestEvent, NewAudit, NewRawEvent, NewToken, OrphanPolicy, RawEvent, RawEventInsert,
+    RecordFilter, Store, StoreError, TokenScope,
+};
+
+use crate::harness::{commit, component, contract_tests, entity_ref, group};
+
+fn at(minute: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::minutes(minute)
+}
+
+fn raw(source: &str, delivery: &str, minute: i64) -> NewRawEvent {
+    NewRawEvent {
+        source: source.to_owned(),
+        event_type: "deployment_status".to_owned(),
+        delivery_id: delivery.to_owned(),
+        received_at: at(minute) + Duration::nanoseconds(123_456_789),
+        body: format!("{{\"delivery\": \"{delivery}\"}}").into_bytes(),
+        context: serde_json::json!({"delivery": delivery}),
+    }
+}
+
+fn deployment(id: &str, service: &str, status: DeploymentStatus, minute: i64) -> Deployment {
+    let mut d = Deployment::new(format!("github:{id}"), "github", "production");
+    d.service = Some(entity_ref(&format!("component:default/{service}")));
+    d.production = true;
+    d.sha = Some("0123456789abcdef0123456789abcdef01234567".to_owned());
+    d.status = status;
+    d.status_at = Some(at(minute));
+    if status.is_final() {
+        d.finished_at = Some(at(minute));
+    }
+    d
+}
+
+fn sighting(identity: &str, person: Option<&str>, minute: i64) -> IdentitySighting {
+    IdentitySighting {
+        identity: identity.parse().unwrap(),
+        display_name: Some(format!("name of {identity}")),
+        person: person.map(entity_ref),
+        automation: identity.ends_with("[bot]"),
+        seen_at: at(minute),
+    }
+}
+
+fn normalized(records: Vec<Record>, identities: Vec<IdentitySighting>) -> Derivation {
+    Derivation { status: EventStatus::Normalized, reason: None, records, identities }
+}
+
+fn event(raw: NewRawEvent, derivation: Derivation) -> IngestEvent {
+    IngestEvent { event: raw, derivation, audit: None }
+}
+
+fn deployment_of(record: &Record) -> &Deployment {
+    match record {
+        Record::Deployment(d) => d,
+        other => panic!("not a deployment: {other:?}"),
+    }
+}
+
+async fn deployments(store: &dyn Store) -> Vec<Deployment> {
+    store
+        .records(&RecordFilter::new(RecordKind::Deployment))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| deployment_of(&r).clone())
+        .collect()
+}
+
+contract_tests! {
+    async fn an_event_is_stored_with_its_records_and_a_redelivery_changes_nothing(db) {
+        let store = db.migrated().await;
+        let pending = event(
+            raw("github", "d-1", 0),
+            normalized(vec![Record::Deployment(deployment("7", "checkout", DeploymentStatus::Pending, 0))],
+                vec![sighting("github:dana", Some("user:default/dana"), 0)]),
+        );
+        let results = store.ingest(std::slice::from_ref(&pending)).await.unwrap();
+        let RawEventInsert::Stored(id) = results[0].raw else { panic!("stored: {results:?}") };
+        assert_eq!(deployment_of(&results[0].records[0]).status, DeploymentStatus::Pending);
+
+        let again = store.ingest(&[pending]).await.unwrap();
+        assert_eq!(again[0].raw, RawEventInsert::Duplicate(id));
+        assert!(again[0].records.is_empty(), "a duplicate derives nothing");
+        let identities = store.identities().await.unwrap();
+        assert_eq!(identities.len(), 1);
+        assert_eq!(identities[0].sightings, 1, "a redelivery is not a second sighting");
+
+        let stored = store.raw_event(id).await.unwrap().expect("the raw event is kept");
+        assert_eq!(stored.body, b"{\"delivery\": \"d-1\"}");
+        assert_eq!(stored.context, serde_json::json!({"delivery": "d-1"}));
+        assert_eq!(stored.received_at, at(0) + Duration::microseconds(123_456), "kept to the microsecond");
+    }
+
+    async fn news_about_one_record_is_merged_whatever_the_order(db) {
+        let store = db.migrated().await;
+        let success = event(raw("github", "d-2", 5),
+            normalized(vec![Record::Deployment(deployment("7", "checkout", DeploymentStatus::Success, 5))], vec![]));
+        let running = event(raw("github", "d-1", 1),
+            normalized(vec![Record::Deployment(deployment("7", "checkout", DeploymentStatus::InProgress, 1))], vec![]));
+        // The success arrives first, in one batch with the late news.
+        let results = store.ingest(&[success, running]).await.unwrap();
+        assert_eq!(results.len(), 2);
+        let all = deployments(store).await;
+        assert_eq!(all.len(), 1, "one deployment, whatever the number of deliveries");
+        assert_eq!(all[0].status, DeploymentStatus::Success, "late news of an earlier stage does not undo a success");
+        assert_eq!(all[0].finished_at, Some(at(5)));
+        let record = store.record(RecordKind::Deployment, "github:7").await.unwrap().expect("found by key");
+        assert_eq!(deployment_of(&record), &all[0]);
+        assert_eq!(store.record(RecordKind::Incident, "github:7").await.unwrap(), None, "kinds do not mix");
+    }
+
+    async fn a_batch_is_all_or_nothing(db) {
+        let store = db.migrated().await;
+        let good = event(raw("github", "ok", 0),
+            normalized(vec![Record::Deployment(deployment("1", "checkout", DeploymentStatus::Success, 0))], vec![]));
+        let bad = event(raw("github", "bad\0id", 1), Derivation::ignored("nothing"));
+        let error = store.ingest(&[good.clone(), bad]).await.expect_err("a NUL in a delivery id is refused");
+        assert!(matches!(error, StoreError::InvalidRecord { ref field, .. } if field == "delivery_id"), "{error:?}");
+        assert!(store.events(&EventFilter::default()).await.unwrap().is_empty(), "nothing of the batch is stored");
+        assert!(deployments(store).await.is_empty());
+        store.ingest(&[good]).await.expect("the good event alone is stored");
+        assert_eq!(deployments(store).await.len(), 1);
+    }
+
+    async fn events_are_listed_with_their_outcome(db) {
+        let store = db.migrated().await;
+        store.ingest(&[
+            event(raw("github", "a", 0), Derivation::ignored("ping: GitHub's test delivery")),
+            event(raw("gitlab", "b", 1), Derivation::failed("deployment.sha is missing")),
+            event(raw("github", "c", 2),
+                normalized(vec![Record::Deployment(deployment("1", "checkout", DeploymentStatus::Success, 2))], vec![])),
+        ]).await.unwrap();
+        let all = store.events(&EventFilter::default()).await.unwrap();
+        assert_eq!(all.iter().map(|e| e.delivery_id.as_str()).collect::<Vec<_>>(), ["c", "b", "a"], "newest first");
+        let failed = store.events(&EventFilter { status: Some(EventStatus::Failed), ..EventFilter::default() }).await.unwrap();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].reason.as_deref(), Some("deployment.sha is missing"));
+        assert_eq!((failed[0].source.as_str(), failed[0].records), ("gitlab", 0));
+        let github = store.events(&EventFilter { source: Some("github".into()), ..EventFilter::default() }).await.unwrap();
+        assert_eq!(github.len(), 2);
+        assert_eq!(github[0].records, 1);
+        assert_eq!(github[0].size_bytes, u64::try_from(b"{\"delivery\": \"c\"}".len()).unwrap());
+        let older = store.events(&EventFilter { before_id: Some(github[0].id), ..EventFilter::default() }).await.unwrap();
+        assert_eq!(older.len(), 2, "paging back skips the newest");
+        let counts = store.event_counts().await.unwrap();
+        let github_normalized = counts.iter().find(|c| c.source == "github" && c.status == Some(EventStatus::Normalized));
+        assert_eq!(github_normalized.map(|c| c.count), Some(1));
+    }
+
+    async fn records_filter_by_service_environment_time_and_status(db) {
+        let store = db.migrated().await;
+        let mut staging = deployment("3", "checkout", DeploymentStatus::Success, 30);
+        staging.environment = "Staging".into();
+        staging.production = false;
+        let batch = [
+            deployment("1", "checkout", DeploymentStatus::Success, 10),
+            deployment("2", "cart", DeploymentStatus::Failure, 20),
+            staging,
+            deployment("4", "checkout", DeploymentStatus::Success, 40),
+        ];
+        let events: Vec<IngestEvent> = batch.iter().enumerate()
+            .map(|(i, d)| event(raw("github", &format!("d{i}"), 0), normalized(vec![Record::Deployment(d.clone())], vec![])))
+            .collect();
+        store.ingest(&events).await.unwrap();
+        let keys = |records: Vec<Record>| records.iter().map(|r| r.key().to_owned()).collect::<Vec<_>>();
+        let mut filter = RecordFilter::new(RecordKind::Deployment);
+        assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:4", "github:3", "github:2", "github:1"]);
+        filter.services = vec![entity_ref("component:default/Checkout")];
+        assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:4", "github:3", "github:1"]);
+        filter.production_only = true;
+        assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:4", "github:1"]);
+        filter.since = Some(at(10));
+        filter.until = Some(at(40));
+        assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:1"], "since is inclusive, until is not");
+        let mut filter = RecordFilter::new(RecordKind::Deployment);
+        filter.environment = Some("staging".into());
+        assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:3"], "environments compare without case");
+        filter.environment = None;
+        filter.status = Some("failure".into());
+        assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:2"]);
+        let mut page = RecordFilter::new(RecordKind::Deployment);
+        page.limit = 2;
+        page.offset = 1;
+        assert_eq!(keys(store.records(&page).await.unwrap()), ["github:3", "github:2"]);
+        page.sha = Some("nul\0".into());
+        assert!(store.records(&page).await.unwrap().is_empty(), "a NUL matches nothing");
+    }
+
+    async fn identities_count_sightings_and_keep_their_resolution(db) {
+        let store = db.migrated().await;
+        let incident = |key: &str| {
+            let mut i = Incident::new(key, "pagerduty");
+            i.opened_at = Some(at(0));
+            Record::Incident(i)
+        };
+        store.ingest(&[
+            event(raw("pagerduty", "1", 0), normalized(vec![incident("pagerduty:A")],
+                vec![sighting("pagerduty:PX", None, 3), sighting("github:renovate[bot]", None, 3)])),
+            event(raw("pagerduty", "2", 0), normalized(vec![incident("pagerduty:B")],
+                vec![sighting("pagerduty:PX", Some("user:default/lee"), 1)])),
+        ]).await.unwrap();
+        let identities = store.identities().await.unwrap();
+        assert_eq!(identities[0].identity, "pagerduty:PX".parse::<Identity>().unwrap(), "most sightings first");
+        assert_eq!(identities[0].sightings, 2);
+        assert_eq!(identities[0].person, Some(entity_ref("user:default/lee")), "the last derivation's resolution");
+        assert_eq!((identities[0].first_seen, identities[0].last_seen), (at(1), at(3)));
+        assert!(identities[1].automation);
+    }
+
+    async fn a_rebuild_derives_every_record_again_from_the_raw_events(db) {
+        let store = db.migrated().await;
+        let mut unresolved = deployment("9", "checkout", DeploymentStatus::Success, 0);
+        unresolved.service = None;
+        store.ingest(&[
+            event(raw("github", "x", 0), normalized(vec![Record::Deployment(unresolved)],
+                vec![sighting("github:dana", None, 0)])),
+            event(raw("github", "y", 1), Derivation::failed("a parser bug")),
+        ]).await.unwrap();
+        let derive = |raw: &RawEvent| -> Derivation {
+            // The fixed parser and catalog: both events now resolve.
+            let delivery = raw.context["delivery"].as_str().unwrap_or_default().to_owned();
+            let minute = if delivery == "x" { 0 } else { 1 };
+            normalized(
+                vec![Record::Deployment(deployment(&format!("{delivery}-fixed"), "checkout", DeploymentStatus::Success, minute))],
+                vec![sighting("github:dana", Some("user:default/dana"), minute)],
+            )
+        };
+        let summary = store.rebuild(&derive).await.unwrap();
+        assert_eq!((summary.events, summary.normalized, summary.failed, summary.records, summary.identities), (2, 2, 0, 2, 1));
+        let keys: Vec<String> = deployments(store).await.into_iter().map(|d| d.key).collect();
+        assert_eq!(keys, ["github:y-fixed", "github:x-fixed"], "the old records are gone, the new ones derived");
+        let identities = store.identities().await.unwrap();
+        assert_eq!(identities[0].person, Some(entity_ref("user:default/dana")));
+        assert_eq!(identities[0].sightings, 2, "counted again from scratch");
+        assert!(store.events(&EventFilter { status: Some(EventStatus::Failed), ..EventFilter::default() }).await.unwrap().is_empty());
+        assert_eq!(store.events(&EventFilter::default()).await.unwrap().len(), 2, "raw events are kept as they were");
+    }
+
+    async fn tokens_are_stored_hashed_revoked_once_and_audited(db) {
+        let store = db.migrated().await;
+        let team = NewToken {
+            name: "ci-checkout".into(),
+            scope: TokenScope::Team(entity_ref("group:default/checkout")),
+            hash: "a".repeat(64),
+            prefix: "paved_abc".into(),
+        };
+        let created = store.create_token(&team, "cli").await.unwrap();
+        assert_eq!(created.scope, team.scope);
+        assert!(created.revoked_at.is_none());
+        let admin = store.create_token(&NewToken { name: "admin".into(), scope: TokenScope::Admin, hash: "b".repeat(64), prefix: "paved_def".into() }, "cli").await.unwrap();
+        assert!(store.create_token(&team, "cli").await.is_err(), "a hash is stored once");
+        assert_eq!(store.token_by_hash(&"a".repeat(64)).await.unwrap(), Some(created.clone()));
+        assert_eq!(store.token_by_hash("nope").await.unwrap(), None);
+        let revoked = store.revoke_token(created.id, "cli").await.unwrap().expect("the token exists");
+        assert!(revoked.revoked_at.is_some());
+        let again = store.revoke_token(created.id, "cli").await.unwrap().expect("still exists");
+        assert_eq!(again.revoked_at, revoked.revoked_at, "revoking twice keeps the first time");
+        assert_eq!(store.revoke_token(999, "cli").await.unwrap(), None);
+        assert_eq!(store.tokens().await.unwrap().iter().map(|t| t.id).collect::<Vec<_>>(), [created.id, admin.id]);
+        let audit = store.audit_log(10).await.unwrap();
+        let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(actions, ["token.revoke", "token.create", "token.create"], "newest first; the second revoke changed nothing");
+        assert_eq!(audit[0].target, format!("token {}", created.id));
+    }
+
+    async fn an_audited_event_names_its_raw_event(db) {
+        let store = db.migrated().await;
+        let mut audited = event(raw("api", "deploy-1", 0),
+            normalized(vec![Record::Deployment(deployment("1", "checkout", DeploymentStatus::Success, 0))], vec![]));
+        audited.audit = Some(NewAudit { actor: "token 1 (ci)".into(), action: "deployment.record".into(), target: "api:1".into(), detail: None });
+        let results = store.ingest(&[audited]).await.unwrap();
+        let RawEventInsert::Stored(id) = results[0].raw else { panic!() };
+        let audit = store.audit_log(5).await.unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!((audit[0].raw_event_id, audit[0].action.as_str()), (Some(id), "deployment.record"));
+    }
+
+    async fn the_catalog_generation_grows_only_when_an_import_changes_something(db) {
+        let store = db.migrated().await;
+        let start = store.catalog_generation().await.unwrap();
+        let entities = vec![group("shop").build(), component("checkout").owner("shop").build()];
+        let import = |entities: Vec<_>| async move {
+            store.import_catalog(CatalogImport { location: "/catalog", entities: &entities, orphans: OrphanPolicy::Mark }).await.unwrap();
+            store.catalog_generation().await.unwrap()
+        };
+        let first = import(entities.clone()).await;
+        assert!(first > start);
+        assert_eq!(import(entities.clone()).await, first, "an unchanged import changes nothing");
+        let third = import(vec![group("shop").build()]).await;
+        assert!(third > first, "an orphaned entity is a change");
+        let names: Vec<String> = store.catalog_entities().await.unwrap().iter().map(|e| e.entity_ref.to_string()).collect();
+        assert_eq!(names, ["group:default/shop"], "orphans are left out");
+    }
+
+    async fn commit_emails_are_counted_case_insensitively(db) {
+        let store = db.migrated().await;
+        store.insert_commits(&[
+            commit("github.com/acme/a", 0).author("Dana", "Dana@acme.example", "2026-01-01T10:00:00Z").build(),
+            commit("github.com/acme/a", 1).author("Dana S", "dana@acme.example", "2026-01-02T10:00:00Z").build(),
+            commit("github.com/acme/b", 0).author("Lee", "lee@acme.example", "2026-01-03T10:00:00Z").build(),
+        ]).await.unwrap();
+        let emails = store.commit_emails().await.unwrap();
+        assert_eq!(emails.len(), 2);
+        assert_eq!((emails[0].email.as_str(), emails[0].commits), ("dana@acme.example", 2));
+        assert_eq!(emails[0].last_commit_at, Utc.with_ymd_and_hms(2026, 1, 2, 10, 0, 0).unwrap());
+    }
+}
