@@ -1,7 +1,7 @@
 //! The contract between raw events and records: each source's normaliser
 //! turns a raw event into [`Observation`]s (partial records plus hints about
 //! the service they belong to) and the people it names, or says why it
-//! carries nothing pavedroad uses. [`derive`] then resolves the hints
+//! carries nothing pavedroad uses. [`derive()`] then resolves the hints
 //! against the catalog and produces the [`Derivation`] the store writes next
 //! to the raw event.
 //!
@@ -71,7 +71,7 @@ pub struct ServiceHint {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     /// The record; its `service` and `production` are filled in by
-    /// [`derive`].
+    /// [`derive()`].
     pub record: Record,
     /// Where to look for its service.
     pub service: ServiceHint,
@@ -267,6 +267,9 @@ fn resolve_record(
                 &settings.production_environments,
             );
         }
+        // News about an incident opened elsewhere (an acknowledgement, a
+        // resolution) need not name its service: the stored record has it.
+        Record::Incident(incident) if incident.opened_at.is_none() && hint == ServiceHint::default() => {}
         Record::Incident(incident) => {
             incident.service = resolve_service(&hint, catalog, notes);
             if incident.service_name.is_none() {
