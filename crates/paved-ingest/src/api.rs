@@ -263,7 +263,7 @@ fn incident_open(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
         (None, None) => None,
     };
     incident.title = request.title;
-    incident.caused_by_deployment = request.caused_by.as_deref().map(|id| record_key(id));
+    incident.caused_by_deployment = request.caused_by.as_deref().map(record_key);
     incident.url = request.url;
     let service = required("service", &request.service)?.to_owned();
     incident.service_name = Some(service.clone());
