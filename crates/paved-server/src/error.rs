@@ -44,6 +44,25 @@ impl ApiError {
         Self { status: StatusCode::BAD_REQUEST, code: "bad_request", message: message.into() }
     }
 
+    /// 401: the request does not say who sends it, or says it wrongly.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: message.into() }
+    }
+
+    /// 403: the caller is known and may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::FORBIDDEN, code: "forbidden", message: message.into() }
+    }
+
+    /// 413: the body is larger than the route takes.
+    pub fn too_large(limit_bytes: usize) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too_large",
+            message: format!("the body is larger than {} MiB, the most this route takes", limit_bytes / (1024 * 1024)),
+        }
+    }
+
     /// 405 for a method the route does not take.
     pub fn method_not_allowed() -> Self {
         Self {
@@ -75,6 +94,11 @@ impl ApiError {
         }
     }
 
+    /// The message shown to the client.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -82,8 +106,22 @@ impl ApiError {
 }
 
 impl From<paved_store::StoreError> for ApiError {
+    /// A record the store cannot keep (a NUL character) is the client's
+    /// mistake; anything else is ours.
     fn from(error: paved_store::StoreError) -> Self {
-        Self::internal(&error)
+        match error {
+            paved_store::StoreError::InvalidRecord { .. } => Self::bad_request(error.to_string()),
+            error => Self::internal(&error),
+        }
+    }
+}
+
+impl From<crate::ingestor::IngestError> for ApiError {
+    fn from(error: crate::ingestor::IngestError) -> Self {
+        match error {
+            crate::ingestor::IngestError::Store(error) => error.into(),
+            crate::ingestor::IngestError::Stopped => Self::unavailable(error.to_string()),
+        }
     }
 }
 

@@ -1,7 +1,10 @@
 //! Extractors that answer bad input with the API's JSON error shape instead
 //! of axum's plain-text rejections.
 
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -57,3 +60,29 @@ where
         Ok(Self(value))
     }
 }
+
+/// A request body as raw bytes, under the route's size limit
+/// (`DefaultBodyLimit`); too large is a JSON 413, unreadable a JSON 400.
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = request.extensions().get::<BodyLimit>().map_or(usize::MAX, |limit| limit.0);
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection @ BytesRejection::FailedToBufferBody(_))
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::too_large(limit))
+            }
+            Err(rejection) => Err(ApiError::bad_request(format!("the body cannot be read: {}", rejection.body_text()))),
+        }
+    }
+}
+
+/// The body limit of a group of routes, for the 413's message.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);

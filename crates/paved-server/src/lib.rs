@@ -1,5 +1,6 @@
-//! pavedroad's HTTP server: the JSON API under `/api/v1/`, `/healthz`,
-//! `/readyz` and the OpenAPI document at `/api/v1/openapi.json`.
+//! pavedroad's HTTP server: the JSON API under `/api/v1/`, the webhooks
+//! under `/hooks/` and `/v2/enqueue`, `/healthz`, `/readyz` and the OpenAPI
+//! document at `/api/v1/openapi.json`.
 //!
 //! Architecture invariant: only this crate knows HTTP. Handlers call the
 //! [`paved_store::Store`] contract and map its records to the API's own types
@@ -17,18 +18,49 @@ use paved_store::DynStore;
 use tokio::net::TcpListener;
 
 pub mod api;
+pub mod auth;
+mod catalog_cache;
 mod error;
 mod extract;
+pub mod hooks;
+pub mod identities;
+mod ingestor;
+pub mod record;
 mod router;
+mod settings;
 
+use std::sync::Arc;
+
+pub use catalog_cache::CatalogCache;
 pub use error::ApiError;
+pub use ingestor::{IngestError, Ingestor};
 pub use router::router;
+pub use settings::{HookAuth, HookSource, Secret, ServerSettings};
 
 /// Shared state of every handler.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The store every request reads and writes through.
     pub store: DynStore,
+    /// The catalog, indexed, read again when an import changes it.
+    pub catalog: CatalogCache,
+    /// The writer that stores raw events in batches (group commit).
+    pub ingestor: Ingestor,
+    /// How records are derived and webhooks verified.
+    pub settings: Arc<ServerSettings>,
+}
+
+impl AppState {
+    /// State over `store`; starts the ingestion writer on the current Tokio
+    /// runtime.
+    pub fn new(store: DynStore, settings: ServerSettings) -> Self {
+        Self {
+            catalog: CatalogCache::new(store.clone()),
+            ingestor: Ingestor::start(store.clone()),
+            settings: Arc::new(settings),
+            store,
+        }
+    }
 }
 
 /// A bound, not yet running, server.
@@ -60,11 +92,11 @@ impl Application {
     ///
     /// # Errors
     /// [`ServeError::Bind`] when the address is taken or invalid.
-    pub async fn build(listen: &str, store: DynStore) -> Result<Self, ServeError> {
+    pub async fn build(listen: &str, store: DynStore, settings: ServerSettings) -> Result<Self, ServeError> {
         let bind_error = |source| ServeError::Bind { listen: listen.to_owned(), source };
         let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
         let address = listener.local_addr().map_err(bind_error)?;
-        Ok(Self { listener, address, state: AppState { store } })
+        Ok(Self { listener, address, state: AppState::new(store, settings) })
     }
 
     /// The address actually bound (with the port picked when 0 was asked).

@@ -5,22 +5,18 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Response;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::{ApiError, AppState, api};
 
-/// Request bodies larger than this are refused with 413.
-const BODY_LIMIT_BYTES: usize = 10 * 1024 * 1024;
-
 /// Builds the whole router over `state`.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(api::hook_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {

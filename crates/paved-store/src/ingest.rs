@@ -44,8 +44,9 @@ pub struct RecordFilter {
     pub repo: Option<RepoId>,
     /// The commit (as stored: full or abbreviated, lower-case).
     pub sha: Option<String>,
-    /// The status as text (`success`, `open`, ...).
-    pub status: Option<String>,
+    /// Records with any of these statuses as text (`success`, `open`,
+    /// ...); empty: any status.
+    pub statuses: Vec<String>,
     /// Deployments to this environment (case-insensitive).
     pub environment: Option<String>,
     /// Production deployments only.
@@ -68,7 +69,7 @@ impl RecordFilter {
             services: Vec::new(),
             repo: None,
             sha: None,
-            status: None,
+            statuses: Vec::new(),
             environment: None,
             production_only: false,
             since: None,

@@ -29,17 +29,56 @@ pub struct Config {
     pub log: String,
     /// Catalog paths `paved serve` imports at start.
     pub catalog: Vec<PathBuf>,
+    /// The secret GitHub signs webhooks with (empty: GitHub webhooks are
+    /// refused unless opened).
+    pub github_webhook_secret: String,
+    /// The token GitLab sends with webhooks.
+    pub gitlab_webhook_token: String,
+    /// The secret PagerDuty signs v3 webhooks with.
+    pub pagerduty_webhook_secret: String,
+    /// Webhook sources accepted without verification (`github`, `gitlab`,
+    /// `pagerduty`).
+    pub open_hooks: Vec<String>,
+    /// The label that makes a GitHub issue an incident.
+    pub incident_label: String,
+    /// The Alertmanager label that names the service.
+    pub alert_service_label: String,
+    /// Logins and names of automation besides `*[bot]`.
+    pub automation: Vec<String>,
+    /// Environment names that are production when a service lists none.
+    pub production_environments: Vec<String>,
+    /// The pavedroad server the CLI records to (`--server`); empty: the
+    /// local database.
+    pub server: String,
+    /// The API token the CLI sends to `server` (`--token`).
+    pub token: String,
 }
 
 impl Default for Config {
     fn default() -> Self {
+        let ingest = paved_ingest::IngestSettings::default();
         Self {
             database_url: DEFAULT_DATABASE.to_owned(),
             listen: DEFAULT_LISTEN.to_owned(),
             log: String::new(),
             catalog: Vec::new(),
+            github_webhook_secret: String::new(),
+            gitlab_webhook_token: String::new(),
+            pagerduty_webhook_secret: String::new(),
+            open_hooks: Vec::new(),
+            incident_label: ingest.incident_label,
+            alert_service_label: ingest.alert_service_label,
+            automation: ingest.automation,
+            production_environments: ingest.production_environments,
+            server: String::new(),
+            token: String::new(),
         }
     }
+}
+
+/// `set` or `unset`, for a secret in a log.
+fn shown(secret: &str) -> &'static str {
+    if secret.is_empty() { "unset" } else { "***" }
 }
 
 impl std::fmt::Debug for Config {
@@ -50,6 +89,16 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("log", &self.log)
             .field("catalog", &self.catalog)
+            .field("github_webhook_secret", &shown(&self.github_webhook_secret))
+            .field("gitlab_webhook_token", &shown(&self.gitlab_webhook_token))
+            .field("pagerduty_webhook_secret", &shown(&self.pagerduty_webhook_secret))
+            .field("open_hooks", &self.open_hooks)
+            .field("incident_label", &self.incident_label)
+            .field("alert_service_label", &self.alert_service_label)
+            .field("automation", &self.automation)
+            .field("production_environments", &self.production_environments)
+            .field("server", &self.server)
+            .field("token", &shown(&self.token))
             .finish()
     }
 }
@@ -66,6 +115,18 @@ pub struct FlagOverrides {
     pub log: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog: Option<Vec<PathBuf>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_webhook_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gitlab_webhook_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagerduty_webhook_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_hooks: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl FlagOverrides {
@@ -74,12 +135,20 @@ impl FlagOverrides {
     /// comma-separated list of paths.
     fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok();
+        let list = |name: &str| {
+            var(name).map(|list| list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect())
+        };
         Self {
             database_url: var("PAVED_DATABASE_URL"),
             listen: var("PAVED_LISTEN"),
             log: var("PAVED_LOG"),
-            catalog: var("PAVED_CATALOG")
-                .map(|list| list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(PathBuf::from).collect()),
+            catalog: list("PAVED_CATALOG").map(|paths: Vec<String>| paths.into_iter().map(PathBuf::from).collect()),
+            github_webhook_secret: var("PAVED_GITHUB_WEBHOOK_SECRET"),
+            gitlab_webhook_token: var("PAVED_GITLAB_WEBHOOK_TOKEN"),
+            pagerduty_webhook_secret: var("PAVED_PAGERDUTY_WEBHOOK_SECRET"),
+            open_hooks: list("PAVED_OPEN_HOOKS"),
+            server: var("PAVED_SERVER"),
+            token: var("PAVED_TOKEN"),
         }
     }
 }
@@ -151,8 +220,83 @@ log = ""
 # `paved serve` imports when it starts.
 # Env: PAVED_CATALOG (comma-separated). Flag: paved serve --catalog.
 catalog = []
+
+# Webhook secrets. A source without one is refused (403) unless opened below.
+# Prefer the environment variables: a secret in a file is easier to leak.
+# Env: PAVED_GITHUB_WEBHOOK_SECRET, PAVED_GITLAB_WEBHOOK_TOKEN,
+# PAVED_PAGERDUTY_WEBHOOK_SECRET.
+github_webhook_secret = ""
+gitlab_webhook_token = ""
+pagerduty_webhook_secret = ""
+
+# Sources accepted WITHOUT verifying who sent them ("github", "gitlab",
+# "pagerduty"): only for trying pavedroad out on a private network.
+# Env: PAVED_OPEN_HOOKS (comma-separated). Flag: paved serve --open-hook.
+open_hooks = []
+
+# The label that makes a GitHub issue an incident.
+incident_label = "incident"
+
+# The Alertmanager label that names the service an alert is about (then
+# app_kubernetes_io_name, app, component, job, namespace are tried).
+alert_service_label = "service"
+
+# Logins and names of automation besides *[bot] (e.g. a Jenkins account):
+# their deployments are resolved to the human behind them.
+automation = []
+
+# Environment names that are production when a service does not list its own
+# (paved.dev/production-environments) and the source does not say.
+production_environments = ["production", "prod", "prd", "live"]
+
+# The pavedroad server `paved deploy record` and `paved incident` send to,
+# and the API token they send (create one with `paved token create`). Empty:
+# they write to the local database.
+# Env: PAVED_SERVER, PAVED_TOKEN. Flags: --server, --token.
+server = ""
+token = ""
 "#
     )
+}
+
+impl Config {
+    /// How the server derives records and verifies webhooks.
+    ///
+    /// # Errors
+    /// [`BadInput`] for an `open_hooks` entry that is not a webhook source.
+    pub fn server_settings(&self) -> anyhow::Result<paved_server::ServerSettings> {
+        use paved_server::{HookAuth, HookSource, Secret};
+        for name in &self.open_hooks {
+            if !["github", "gitlab", "pagerduty"].contains(&name.to_ascii_lowercase().as_str()) {
+                return Err(BadInput(format!(
+                    "--open-hook `{name}` is not a webhook source; write github, gitlab or pagerduty \
+                     (Alertmanager and /v2/enqueue take API tokens)"
+                ))
+                .into());
+            }
+        }
+        let auth = |source: HookSource, secret: &str| match Secret::new(secret) {
+            Some(secret) => HookAuth::Secret(secret),
+            None if self.open_hooks.iter().any(|name| name.eq_ignore_ascii_case(source.name())) => HookAuth::Open,
+            None => HookAuth::Refused,
+        };
+        Ok(paved_server::ServerSettings {
+            ingest: self.ingest_settings(),
+            github: auth(HookSource::GitHub, &self.github_webhook_secret),
+            gitlab: auth(HookSource::GitLab, &self.gitlab_webhook_token),
+            pagerduty: auth(HookSource::PagerDuty, &self.pagerduty_webhook_secret),
+        })
+    }
+
+    /// How raw events become records.
+    pub fn ingest_settings(&self) -> paved_ingest::IngestSettings {
+        paved_ingest::IngestSettings {
+            incident_label: self.incident_label.clone(),
+            alert_service_label: self.alert_service_label.clone(),
+            automation: self.automation.clone(),
+            production_environments: self.production_environments.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -229,9 +373,45 @@ mod tests {
     }
 
     #[test]
-    fn debug_redacts_the_database_password() {
-        let config = Config { database_url: "postgres://paved:s3cret@db/paved".into(), ..Config::default() };
+    fn debug_redacts_the_database_password_and_every_secret() {
+        let config = Config {
+            database_url: "postgres://paved:s3cret@db/paved".into(),
+            github_webhook_secret: "gh-s3cret".into(),
+            gitlab_webhook_token: "gl-s3cret".into(),
+            pagerduty_webhook_secret: "pd-s3cret".into(),
+            token: "paved_s3cret".into(),
+            ..Config::default()
+        };
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn webhook_sources_are_refused_until_a_secret_is_set_or_they_are_opened() {
+        use paved_server::{HookAuth, HookSource};
+        let config = Config {
+            github_webhook_secret: "s".into(),
+            open_hooks: vec!["GitLab".into()],
+            ..Config::default()
+        };
+        let settings = config.server_settings().unwrap();
+        assert!(matches!(settings.hook_auth(HookSource::GitHub), HookAuth::Secret(_)));
+        assert_eq!(settings.hook_auth(HookSource::GitLab), &HookAuth::Open);
+        assert_eq!(settings.hook_auth(HookSource::PagerDuty), &HookAuth::Refused);
+        let typo = Config { open_hooks: vec!["githbu".into()], ..Config::default() };
+        let error = typo.server_settings().unwrap_err();
+        assert!(error.chain().any(|c| c.is::<BadInput>()), "{error:#}");
+    }
+
+    #[test]
+    fn webhook_secrets_come_from_their_environment_variables() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PAVED_GITHUB_WEBHOOK_SECRET", "from-env");
+            jail.set_env("PAVED_OPEN_HOOKS", "pagerduty, gitlab");
+            let config = Config::load(None, FlagOverrides::default()).unwrap();
+            assert_eq!(config.github_webhook_secret, "from-env");
+            assert_eq!(config.open_hooks, ["pagerduty", "gitlab"]);
+            Ok(())
+        });
     }
 }

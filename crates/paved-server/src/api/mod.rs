@@ -1,15 +1,45 @@
 //! The JSON API under `/api/v1/`, and the OpenAPI document generated from
 //! the handlers' annotations.
 
-use axum::Router;
-use axum::routing::get;
-use utoipa::OpenApi;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
-use crate::AppState;
+use crate::extract::BodyLimit;
+use crate::{AppState, hooks};
 
+pub mod deployments;
 pub mod entities;
+pub mod events;
 pub mod health;
+pub mod incidents;
+pub mod records;
 pub mod teams;
+
+/// The largest body the API takes (1 MiB).
+pub const API_BODY_LIMIT: usize = 1024 * 1024;
+/// The largest webhook body taken (25 MiB: GitHub's cap on a delivery).
+pub const HOOK_BODY_LIMIT: usize = 25 * 1024 * 1024;
+
+/// Declares the bearer token scheme write endpoints use.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A pavedroad API token (`paved token create`)"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI document of the API, generated from the code.
 #[derive(OpenApi)]
@@ -24,11 +54,30 @@ pub mod teams;
         entities::list_entities,
         entities::get_entity,
         teams::get_team,
+        deployments::record_deployment,
+        deployments::list_deployments,
+        deployments::get_deployment,
+        incidents::open_incident,
+        incidents::acknowledge_incident,
+        incidents::resolve_incident,
+        incidents::list_incidents,
+        incidents::get_incident,
+        events::list_events,
+        events::list_identities,
+        hooks::github_hook,
+        hooks::gitlab_hook,
+        hooks::alertmanager_hook,
+        hooks::pagerduty_hook,
+        hooks::enqueue,
         openapi_json,
     ),
+    modifiers(&BearerToken),
     tags(
         (name = "catalog", description = "Entities of the Backstage-compatible catalog"),
-        (name = "operations", description = "Health and readiness"),
+        (name = "delivery", description = "Deployments, recorded by any CI or derived from webhooks"),
+        (name = "operations", description = "Incidents, health and readiness"),
+        (name = "data quality", description = "Raw events that could not be normalised; people the catalog does not know"),
+        (name = "webhooks", description = "Deliveries from GitHub, GitLab, Alertmanager, PagerDuty and Events API v2 senders"),
     )
 )]
 pub struct ApiDoc;
@@ -41,7 +90,29 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/entities", get(entities::list_entities))
         .route("/api/v1/entities/{kind}/{namespace}/{name}", get(entities::get_entity))
         .route("/api/v1/teams/{name}", get(teams::get_team))
+        .route("/api/v1/deployments", get(deployments::list_deployments).post(deployments::record_deployment))
+        .route("/api/v1/deployments/{*id}", get(deployments::get_deployment))
+        .route("/api/v1/incidents", get(incidents::list_incidents).post(incidents::open_incident))
+        .route("/api/v1/incidents/{id}/acknowledge", post(incidents::acknowledge_incident))
+        .route("/api/v1/incidents/{id}/resolve", post(incidents::resolve_incident))
+        .route("/api/v1/incidents/{*id}", get(incidents::get_incident))
+        .route("/api/v1/events", get(events::list_events))
+        .route("/api/v1/identities", get(events::list_identities))
         .route("/api/v1/openapi.json", get(openapi_json))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(Extension(BodyLimit(API_BODY_LIMIT)))
+}
+
+/// The webhook routes, which take larger bodies.
+pub fn hook_routes() -> Router<AppState> {
+    Router::new()
+        .route("/hooks/github", post(hooks::github_hook))
+        .route("/hooks/gitlab", post(hooks::gitlab_hook))
+        .route("/hooks/alertmanager", post(hooks::alertmanager_hook))
+        .route("/hooks/pagerduty", post(hooks::pagerduty_hook))
+        .route("/v2/enqueue", post(hooks::enqueue))
+        .layer(DefaultBodyLimit::max(HOOK_BODY_LIMIT))
+        .layer(Extension(BodyLimit(HOOK_BODY_LIMIT)))
 }
 
 /// The OpenAPI 3.1 document of this API.

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use paved_catalog::LoadOptions;
-use paved_server::Application;
+use paved_server::{Application, ServerSettings};
 use paved_store::{CatalogImport, DatabaseLocation, DynStore, OrphanPolicy};
 use paved_test_support::TestDatabase;
 use serde_json::Value;
@@ -24,8 +24,14 @@ pub enum On {
 }
 
 impl TestApp {
-    /// Spawns the server over a fresh store holding `examples/acme`.
+    /// Spawns the server over a fresh store holding `examples/acme`, with
+    /// every webhook source refused.
     pub async fn spawn(on: On) -> TestApp {
+        Self::spawn_with(on, ServerSettings::default()).await
+    }
+
+    /// Spawns the server over a fresh store holding `examples/acme`.
+    pub async fn spawn_with(on: On, settings: ServerSettings) -> TestApp {
         let (location, sqlite_dir, postgres) = match on {
             On::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -45,7 +51,7 @@ impl TestApp {
             })
             .await
             .expect("the catalog imports");
-        let app = Application::build("127.0.0.1:0", store.clone()).await.expect("port 0 binds");
+        let app = Application::build("127.0.0.1:0", store.clone(), settings).await.expect("port 0 binds");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApp { base, store, acme: load.entities, _sqlite_dir: sqlite_dir, _postgres: postgres }

@@ -201,8 +201,8 @@ fn push_record_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &RecordFil
     if let Some(sha) = &filter.sha {
         query.push(" AND sha = ").push_bind(sha.to_ascii_lowercase());
     }
-    if let Some(status) = &filter.status {
-        query.push(" AND status = ").push_bind(status.clone());
+    if !filter.statuses.is_empty() {
+        query.push(" AND status = ANY(").push_bind(filter.statuses.clone()).push(")");
     }
     if let Some(environment) = &filter.environment {
         query.push(" AND lower(environment) = ").push_bind(environment.to_lowercase());

@@ -196,8 +196,8 @@ fn push_record_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilte
     if let Some(sha) = &filter.sha {
         query.push(" AND sha = ").push_bind(sha.to_ascii_lowercase());
     }
-    if let Some(status) = &filter.status {
-        query.push(" AND status = ").push_bind(status.clone());
+    if !filter.statuses.is_empty() {
+        query.push(" AND status IN (SELECT value FROM json_each(").push_bind(common::keys_json(&filter.statuses)).push("))");
     }
     if let Some(environment) = &filter.environment {
         query.push(" AND lower(environment) = ").push_bind(environment.to_lowercase());

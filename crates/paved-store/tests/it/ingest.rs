@@ -186,8 +186,10 @@ contract_tests! {
         filter.environment = Some("staging".into());
         assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:3"], "environments compare without case");
         filter.environment = None;
-        filter.status = Some("failure".into());
+        filter.statuses = vec!["failure".into()];
         assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:2"]);
+        filter.statuses = vec!["failure".into(), "success".into()];
+        assert_eq!(keys(store.records(&filter).await.unwrap()), ["github:4", "github:3", "github:2", "github:1"]);
         let mut page = RecordFilter::new(RecordKind::Deployment);
         page.limit = 2;
         page.offset = 1;

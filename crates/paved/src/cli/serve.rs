@@ -5,21 +5,31 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use paved_server::Application;
+use paved_server::{Application, HookAuth, HookSource};
 use paved_store::{DatabaseLocation, OrphanPolicy};
 
 use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 
-/// Serve the JSON API over the catalog and data.
+/// Serve the JSON API and the webhooks over the catalog and data.
 ///
 /// Opens (or creates) the database, applies migrations, optionally imports a
 /// catalog, then serves until SIGINT or SIGTERM, letting requests in flight
-/// finish. Endpoints: /healthz, /readyz, /api/v1/entities,
-/// /api/v1/entities/{kind}/{namespace}/{name}, /api/v1/teams/{name}, and the
-/// OpenAPI document at /api/v1/openapi.json.
+/// finish. The OpenAPI document at /api/v1/openapi.json lists every endpoint:
+/// the catalog (/api/v1/entities, /api/v1/teams/{name}), deployments and
+/// incidents (/api/v1/deployments, /api/v1/incidents), raw events and
+/// identities, and the webhooks:
 ///
-/// Example: paved serve --catalog examples/acme --listen 127.0.0.1:0
+///   /hooks/github        X-Hub-Signature-256 with PAVED_GITHUB_WEBHOOK_SECRET
+///   /hooks/gitlab        X-Gitlab-Token equal to PAVED_GITLAB_WEBHOOK_TOKEN
+///   /hooks/pagerduty     X-PagerDuty-Signature with PAVED_PAGERDUTY_WEBHOOK_SECRET
+///   /hooks/alertmanager  Authorization: Bearer <pavedroad API token>
+///   /v2/enqueue          PagerDuty Events API v2; routing_key = an API token
+///
+/// A webhook source without its secret is refused (403) unless opened with
+/// --open-hook. Every delivery is stored, durably, before it is answered.
+///
+/// Example: PAVED_GITHUB_WEBHOOK_SECRET=... paved serve --catalog examples/acme
 #[derive(Debug, Args)]
 pub struct Cmd {
     /// Address to listen on; port 0 picks a free port (the log says which).
@@ -31,6 +41,13 @@ pub struct Cmd {
     /// nothing; an error in any descriptor stops the start).
     #[arg(long, value_name = "PATH", num_args = 1..)]
     catalog: Vec<PathBuf>,
+
+    /// Accept deliveries of this webhook source (github, gitlab, pagerduty)
+    /// WITHOUT verifying who sent them, when it has no secret configured.
+    /// Only for trying pavedroad out on a private network. Repeatable.
+    /// Env: PAVED_OPEN_HOOKS (comma-separated).
+    #[arg(long = "open-hook", value_name = "SOURCE")]
+    open_hooks: Vec<String>,
 }
 
 impl Cmd {
@@ -40,12 +57,16 @@ impl Cmd {
         if !self.catalog.is_empty() {
             flags.catalog = Some(self.catalog.clone());
         }
+        if !self.open_hooks.is_empty() {
+            flags.open_hooks = Some(self.open_hooks.clone());
+        }
         flags
     }
 }
 
 pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     check_listen(&config.listen)?;
+    let settings = config.server_settings()?;
     let location = DatabaseLocation::parse(&config.database_url)?;
     let catalog = if config.catalog.is_empty() { None } else { Some(super::catalog::load_valid(&config.catalog)?) };
     let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
@@ -56,7 +77,21 @@ pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             tracing::warn!(entity = %orphan, "orphaned: no longer in its source; `paved catalog import --prune` deletes it");
         }
     }
-    let app = Application::build(&config.listen, store).await?;
+    for source in [HookSource::GitHub, HookSource::GitLab, HookSource::PagerDuty] {
+        match settings.hook_auth(source) {
+            HookAuth::Secret(_) => {}
+            HookAuth::Open => tracing::warn!(
+                source = source.name(),
+                "webhooks of this source are accepted without verification (--open-hook)"
+            ),
+            HookAuth::Refused => tracing::info!(
+                source = source.name(),
+                "webhooks of this source are refused until {} is set",
+                source.secret_variable()
+            ),
+        }
+    }
+    let app = Application::build(&config.listen, store, settings).await?;
     tracing::info!(address = %app.address(), "listening on http://{}", app.address());
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
     tracing::info!("stopped");

@@ -1,0 +1,136 @@
+//! `POST /api/v1/deployments`, `GET /api/v1/deployments` and
+//! `GET /api/v1/deployments/{id}`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use paved_domain::{Deployment, Record, RecordKind};
+use paved_ingest::api::{DeploymentRequest, record_key};
+use paved_store::RecordFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::records::{self, Page};
+use crate::auth::Caller;
+use crate::extract::{ApiPath, ApiQuery, RawBody};
+use crate::record::ApiAction;
+use crate::{ApiError, AppState};
+
+/// Filters and paging of `GET /api/v1/deployments`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeploymentQuery {
+    /// A Component (`checkout` or `component:default/checkout`).
+    pub service: Option<String>,
+    /// A team (Group): the deployments of the services it owns.
+    pub team: Option<String>,
+    /// An environment, case-insensitive.
+    pub environment: Option<String>,
+    /// Only production deployments.
+    pub production: Option<bool>,
+    /// A status: `success`, `failure`, `in_progress`, ...
+    pub status: Option<String>,
+    /// Deployments that finished (else started) at or after this time.
+    pub since: Option<String>,
+    /// ... and before this time.
+    pub until: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Deployments to skip.
+    pub offset: Option<u64>,
+}
+
+/// Records a deployment (idempotent on its `id`: the same id again updates
+/// that deployment).
+#[utoipa::path(
+    post,
+    path = "/api/v1/deployments",
+    tag = "delivery",
+    request_body = DeploymentRequest,
+    responses(
+        (status = 201, body = Deployment, description = "Recorded"),
+        (status = 200, body = Deployment, description = "The same request was recorded before; nothing changed"),
+        (status = 400, body = crate::error::ErrorBody, description = "A field is missing or malformed, or the service is not in the catalog"),
+        (status = 401, body = crate::error::ErrorBody, description = "No valid token"),
+        (status = 403, body = crate::error::ErrorBody, description = "A team token for a service its team does not own"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_deployment(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<Deployment>), ApiError> {
+    let recorded = records::record_request(&state, &caller, ApiAction::RecordDeployment, body.to_vec()).await?;
+    records::respond(recorded, |record| match record {
+        Record::Deployment(deployment) => Some(deployment),
+        _ => None,
+    })
+}
+
+/// Deployments, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/deployments",
+    tag = "delivery",
+    params(DeploymentQuery),
+    responses(
+        (status = 200, body = Page<Deployment>),
+        (status = 400, body = crate::error::ErrorBody, description = "An unknown service or team, or a bad time"),
+    )
+)]
+pub async fn list_deployments(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<DeploymentQuery>,
+) -> Result<Json<Page<Deployment>>, ApiError> {
+    let catalog = state.catalog.current().await?;
+    let mut filter = RecordFilter::new(RecordKind::Deployment);
+    if let Some(services) = records::services_filter(&catalog, query.service.as_deref(), query.team.as_deref())? {
+        if services.is_empty() {
+            return Ok(Json(Page { items: Vec::new(), limit: filter.limit, offset: 0 }));
+        }
+        filter.services = services;
+    }
+    filter.environment = query.environment;
+    filter.production_only = query.production.unwrap_or(false);
+    filter.statuses = query.status.into_iter().collect();
+    filter.since = records::query_time("since", query.since.as_deref())?;
+    filter.until = records::query_time("until", query.until.as_deref())?;
+    records::page(&mut filter, query.limit, query.offset);
+    let items = state
+        .store
+        .records(&filter)
+        .await?
+        .into_iter()
+        .filter_map(|record| match record {
+            Record::Deployment(deployment) => Some(deployment),
+            _ => None,
+        })
+        .collect();
+    Ok(Json(Page { items, limit: filter.limit, offset: filter.offset }))
+}
+
+/// One deployment, by the id it was recorded with or by its key
+/// (`github:github.com/acme/checkout/145988746`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/deployments/{id}",
+    tag = "delivery",
+    params(("id" = String, Path, description = "The deployment's id or key")),
+    responses(
+        (status = 200, body = Deployment),
+        (status = 404, body = crate::error::ErrorBody, description = "No such deployment"),
+    )
+)]
+pub async fn get_deployment(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Deployment>, ApiError> {
+    match state.store.record(RecordKind::Deployment, &record_key(&id)).await? {
+        Some(Record::Deployment(deployment)) => Ok(Json(deployment)),
+        _ => Err(ApiError::not_found(format!(
+            "no deployment `{}`; list them with GET /api/v1/deployments",
+            record_key(&id)
+        ))),
+    }
+}

@@ -1,0 +1,111 @@
+//! What the deployment and incident endpoints share: recording through
+//! [`crate::record`], and the filters of their lists.
+
+use axum::Json;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use paved_domain::{CatalogIndex, EntityRef, Record, ServiceMatch};
+use paved_store::RecordFilter;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::record::{self, ApiAction};
+use crate::{ApiError, AppState};
+
+/// Default page size of record lists.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// Largest page size of record lists.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// One page of records.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The records of this page, newest first.
+    pub items: Vec<T>,
+    /// The page size used.
+    pub limit: u32,
+    /// How many records were skipped.
+    pub offset: u64,
+}
+
+/// Records through the shared path and answers 201 when the request was new,
+/// 200 when it repeated one already recorded.
+pub async fn record_request(
+    state: &AppState,
+    caller: &Caller,
+    action: ApiAction,
+    body: Vec<u8>,
+) -> Result<(StatusCode, Record), ApiError> {
+    let catalog = state.catalog.current().await?;
+    let prepared =
+        record::prepare(&state.store, &catalog, &state.settings.ingest, caller, action, body, Utc::now()).await?;
+    let ingested = state.ingestor.ingest(prepared.event.clone()).await?;
+    let (record, new) = record::outcome(&state.store, &prepared, ingested).await?;
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, record))
+}
+
+/// Answers a record of the expected variant, or a 500 naming the mismatch.
+pub fn respond<T: Serialize>(
+    (status, record): (StatusCode, Record),
+    pick: impl FnOnce(Record) -> Option<T>,
+) -> Result<(StatusCode, Json<T>), ApiError> {
+    let kind = record.kind();
+    pick(record).map(|value| (status, Json(value))).ok_or_else(|| {
+        ApiError::internal(&std::io::Error::other(format!("the request recorded a {}", kind.as_str())))
+    })
+}
+
+/// The Components a list asks for: `service` (a name or reference), or the
+/// services `team` (a Group, with its descendants) owns.
+///
+/// # Errors
+/// 400 naming a service or team the catalog does not have.
+pub fn services_filter(
+    catalog: &CatalogIndex,
+    service: Option<&str>,
+    team: Option<&str>,
+) -> Result<Option<Vec<EntityRef>>, ApiError> {
+    if let Some(name) = service {
+        return match catalog.service_named(name) {
+            ServiceMatch::One(service) => Ok(Some(vec![service])),
+            ServiceMatch::Several(services) => Err(ApiError::bad_request(format!(
+                "`{name}` names several components ({}); write the full reference",
+                services.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ))),
+            ServiceMatch::None => Err(ApiError::bad_request(format!(
+                "no component `{name}` in the catalog; list them with GET /api/v1/entities?kind=component"
+            ))),
+        };
+    }
+    let Some(team) = team else { return Ok(None) };
+    let group = EntityRef::parse(team, Some("group"), paved_domain::DEFAULT_NAMESPACE)
+        .map_err(|error| ApiError::bad_request(format!("team: {error}")))?;
+    if catalog.group(&group).is_none() {
+        return Err(ApiError::bad_request(format!(
+            "no team {group} in the catalog; list them with GET /api/v1/entities?kind=group"
+        )));
+    }
+    let services = catalog.services().into_iter().map(|info| info.entity_ref.clone());
+    Ok(Some(services.filter(|service| catalog.team_owns(&group, service)).collect()))
+}
+
+/// A time of a query, RFC 3339.
+///
+/// # Errors
+/// 400 naming the parameter.
+pub fn query_time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .map(|text| {
+            DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|error| {
+                ApiError::bad_request(format!("{name} `{text}` is not an RFC 3339 time ({error}), e.g. 2026-11-01T00:00:00Z"))
+            })
+        })
+        .transpose()
+}
+
+/// Applies the paging of a list query.
+pub fn page(filter: &mut RecordFilter, limit: Option<u32>, offset: Option<u64>) {
+    filter.limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    filter.offset = offset.unwrap_or(0);
+}

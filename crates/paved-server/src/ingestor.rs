@@ -1,0 +1,82 @@
+//! Group commit: every request that stores a raw event hands it to one
+//! writer task, which stores whatever has queued up meanwhile in one
+//! transaction and then answers each request. A commit is durable when it
+//! returns (SQLite's `synchronous=FULL`, PostgreSQL's default), so each
+//! request is answered only once its event is on disk — and a burst of
+//! deliveries costs one disk flush, not one each (DESIGN §8).
+
+use paved_store::{DynStore, IngestEvent, Ingested, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most events one transaction takes.
+const MAX_BATCH: usize = 256;
+/// How many requests may wait for the writer before senders wait too.
+const QUEUE: usize = 4096;
+
+type Reply = oneshot::Sender<Result<Ingested, StoreError>>;
+
+/// A handle on the writer task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Ingestor {
+    queue: mpsc::Sender<(IngestEvent, Reply)>,
+}
+
+/// Why an event could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The writer task is gone (the server is shutting down).
+    #[error("the server is shutting down; deliver the event again")]
+    Stopped,
+}
+
+impl Ingestor {
+    /// Starts the writer task on the current Tokio runtime.
+    pub fn start(store: DynStore) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(store, receiver));
+        Self { queue }
+    }
+
+    /// Stores `event` (in a batch with whatever else is waiting) and returns
+    /// what the store did once it is durable.
+    ///
+    /// # Errors
+    /// [`IngestError::Store`] when the store refuses this event or fails;
+    /// [`IngestError::Stopped`] when the writer is gone.
+    pub async fn ingest(&self, event: IngestEvent) -> Result<Ingested, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send((event, reply)).await.map_err(|_| IngestError::Stopped)?;
+        Ok(answer.await.map_err(|_| IngestError::Stopped)??)
+    }
+}
+
+async fn write_batches(store: DynStore, mut receiver: mpsc::Receiver<(IngestEvent, Reply)>) {
+    let mut waiting = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+        let (events, replies): (Vec<IngestEvent>, Vec<Reply>) = waiting.drain(..).unzip();
+        match store.ingest(&events).await {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    // A request that gave up waiting still has its event stored.
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            // One event the store refuses (or a failure) must not fail the
+            // others: store each on its own, so each gets its own answer.
+            Err(_) if events.len() > 1 => {
+                for (event, reply) in events.into_iter().zip(replies) {
+                    let result = store.ingest(std::slice::from_ref(&event)).await.map(|mut results| results.remove(0));
+                    let _ = reply.send(result);
+                }
+            }
+            Err(error) => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(error));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Recording deployments and incidents through pavedroad's own API: the one
+//! path `POST /api/v1/deployments`, the incident endpoints and the CLI
+//! (`paved deploy record`, `paved incident ...` on the local database) all
+//! take. A request is checked (fields, service, ownership) before anything
+//! is stored; once stored, it is a raw event like any webhook's, derived
+//! the same way and rebuilt the same way.
+
+use chrono::{DateTime, Utc};
+use paved_domain::{CatalogIndex, EntityRef, Record, RecordKind};
+use paved_ingest::{IngestSettings, RawInput, api, source};
+use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::ApiError;
+use crate::auth::Caller;
+
+/// What a request asks to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiAction {
+    /// Record (or update) a deployment.
+    RecordDeployment,
+    /// Open an incident.
+    OpenIncident,
+    /// Acknowledge the incident with this id.
+    AcknowledgeIncident(String),
+    /// Resolve the incident with this id.
+    ResolveIncident(String),
+}
+
+impl ApiAction {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::RecordDeployment => api::DEPLOYMENT,
+            Self::OpenIncident => api::INCIDENT_OPEN,
+            Self::AcknowledgeIncident(_) => api::INCIDENT_ACKNOWLEDGE,
+            Self::ResolveIncident(_) => api::INCIDENT_RESOLVE,
+        }
+    }
+
+    fn audit_action(&self) -> &'static str {
+        match self {
+            Self::RecordDeployment => "deployment.record",
+            Self::OpenIncident => "incident.open",
+            Self::AcknowledgeIncident(_) => "incident.acknowledge",
+            Self::ResolveIncident(_) => "incident.resolve",
+        }
+    }
+}
+
+/// A checked request, ready to store.
+#[derive(Debug, Clone)]
+pub struct PreparedRecord {
+    /// The raw event with what it yields and its audit entry.
+    pub event: IngestEvent,
+    /// The kind of the record it adds to.
+    pub kind: RecordKind,
+    /// The key of the record it adds to.
+    pub key: String,
+}
+
+/// Checks `body` as a request to `action` by `caller` and prepares what to
+/// store.
+///
+/// # Errors
+/// 400 for a malformed body or a service the catalog does not have; 404 for
+/// an incident to acknowledge or resolve that is not recorded; 403 when a
+/// team token acts on another team's service; 500 when the store fails.
+pub async fn prepare(
+    store: &DynStore,
+    catalog: &CatalogIndex,
+    settings: &IngestSettings,
+    caller: &Caller,
+    action: ApiAction,
+    body: Vec<u8>,
+    received_at: DateTime<Utc>,
+) -> Result<PreparedRecord, ApiError> {
+    let mut context = json!({});
+    match &action {
+        ApiAction::AcknowledgeIncident(id) | ApiAction::ResolveIncident(id) => context["incident"] = json!(id),
+        ApiAction::RecordDeployment | ApiAction::OpenIncident => {
+            // A request without an id gets one, kept with the raw event so
+            // that a rebuild derives the same record.
+            let has_id = serde_json::from_slice::<Value>(&body).ok().is_some_and(|v| v.get("id").is_some());
+            if !has_id {
+                context["id"] = json!(uuid::Uuid::new_v4().to_string());
+            }
+        }
+    }
+    let event_type = action.event_type();
+    let input = RawInput { source: source::API, event_type, body: &body, context: &context, received_at };
+    paved_ingest::normalize::normalize(&input, settings).map_err(|error| ApiError::bad_request(error.0))?;
+    let derivation = paved_ingest::derive(&input, catalog, settings);
+    let Some(record) = derivation.records.first() else {
+        return Err(ApiError::bad_request(derivation.reason.unwrap_or_else(|| "the request records nothing".into())));
+    };
+    let (kind, key) = (record.kind(), record.key().to_owned());
+    let service = match (&action, record) {
+        (ApiAction::RecordDeployment, Record::Deployment(d)) => d.service.clone(),
+        (ApiAction::OpenIncident, Record::Incident(i)) => i.service.clone(),
+        _ => {
+            let Some(Record::Incident(stored)) = store.record(RecordKind::Incident, &key).await? else {
+                return Err(ApiError::not_found(format!(
+                    "no incident `{key}` is recorded; open it first (POST /api/v1/incidents or `paved incident open`)"
+                )));
+            };
+            stored.service
+        }
+    };
+    let Some(service) = service else {
+        return Err(ApiError::bad_request(derivation.reason.unwrap_or_else(|| "the service is not in the catalog".into())));
+    };
+    caller.may_act_on(catalog, &service)?;
+    let digest = hex::encode(Sha256::digest(&body));
+    let event = NewRawEvent {
+        source: source::API.to_owned(),
+        event_type: event_type.to_owned(),
+        // The same request sent again (a retry) is a duplicate; a changed
+        // one (a new status for the same deployment) is news.
+        delivery_id: format!("{event_type}:{key}:{}", &digest[..32]),
+        received_at,
+        body,
+        context,
+    };
+    let audit = NewAudit {
+        actor: caller.audit_name(),
+        action: action.audit_action().to_owned(),
+        target: key.clone(),
+        detail: Some(format!("service {service}")),
+    };
+    Ok(PreparedRecord { event: IngestEvent { event, derivation, audit: Some(audit) }, kind, key })
+}
+
+/// The record as stored after `ingested`, and whether the request was new
+/// (`false` for a repeated request, which changed nothing).
+///
+/// # Errors
+/// 500 when the store fails or the record is missing.
+pub async fn outcome(
+    store: &DynStore,
+    prepared: &PreparedRecord,
+    ingested: Ingested,
+) -> Result<(Record, bool), ApiError> {
+    let new = matches!(ingested.raw, RawEventInsert::Stored(_));
+    if let Some(record) = ingested.records.into_iter().next() {
+        return Ok((record, new));
+    }
+    match store.record(prepared.kind, &prepared.key).await? {
+        Some(record) => Ok((record, new)),
+        None => Err(ApiError::internal(&MissingRecord(prepared.key.clone()))),
+    }
+}
+
+/// A stored request whose record is not stored: a bug, reported as a 500.
+#[derive(Debug, thiserror::Error)]
+#[error("the record {0} of a stored request is missing")]
+struct MissingRecord(String);
+
+/// The service a record belongs to, for responses.
+pub fn service_of(record: &Record) -> Option<&EntityRef> {
+    match record {
+        Record::Deployment(d) => d.service.as_ref(),
+        Record::Incident(i) => i.service.as_ref(),
+        _ => None,
+    }
+}
