@@ -438,8 +438,9 @@ impl Deployment {
             service: latest(self.service, new.service),
             service_name: latest(self.service_name, new.service_name),
             repo: latest(self.repo, new.repo),
+            // Decided anew at each derivation, with the environment it names.
+            production: if new.environment.is_empty() { self.production } else { new.production },
             environment: if new.environment.is_empty() { self.environment } else { new.environment },
-            production: new.production || self.production,
             production_by_source: latest(self.production_by_source, new.production_by_source),
             sha: latest(self.sha, new.sha),
             git_ref: latest(self.git_ref, new.git_ref),

@@ -8,11 +8,14 @@ use paved_domain::CatalogIndex;
 use paved_store::{DynStore, StoreError};
 use tokio::sync::Mutex;
 
+/// An index and the catalog generation it was read at.
+type Generation = (i64, Arc<CatalogIndex>);
+
 /// The current catalog index of a store.
 #[derive(Debug, Clone)]
 pub struct CatalogCache {
     store: DynStore,
-    current: Arc<Mutex<Option<(i64, Arc<CatalogIndex>)>>>,
+    current: Arc<Mutex<Option<Generation>>>,
 }
 
 impl CatalogCache {

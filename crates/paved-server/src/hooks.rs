@@ -171,11 +171,9 @@ pub async fn gitlab_hook(
     let event_type = required_header(&headers, gitlab::EVENT_HEADER, "event")?.to_owned();
     json_body(&body)?;
     // GitLab before 15.x sends neither id: the body itself identifies it.
-    let delivery = gitlab::delivery_id(
-        header(&headers, gitlab::IDEMPOTENCY_HEADER),
-        header(&headers, gitlab::EVENT_UUID_HEADER),
-    )
-    .unwrap_or_else(|| format!("sha256:{}", body_digest(&body)));
+    let delivery =
+        gitlab::delivery_id(header(&headers, gitlab::IDEMPOTENCY_HEADER), header(&headers, gitlab::EVENT_UUID_HEADER))
+            .unwrap_or_else(|| format!("sha256:{}", body_digest(&body)));
     Ok(Json(store_delivery(&state, source::GITLAB, &event_type, delivery, body.to_vec(), json!({})).await?))
 }
 

@@ -6,7 +6,7 @@
 //! the same way and rebuilt the same way.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{CatalogIndex, EntityRef, Record, RecordKind};
+use paved_domain::{CatalogIndex, Record, RecordKind};
 use paved_ingest::{IngestSettings, RawInput, api, source};
 use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert};
 use serde_json::{Value, json};
@@ -108,7 +108,11 @@ pub async fn prepare(
         }
     };
     let Some(service) = service else {
-        return Err(ApiError::bad_request(derivation.reason.unwrap_or_else(|| "the service is not in the catalog".into())));
+        let named = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|body| body.get("service").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_default();
+        return Err(ApiError::bad_request(unknown_service(catalog, &named)));
     };
     caller.may_act_on(catalog, &service)?;
     let digest = hex::encode(Sha256::digest(&body));
@@ -129,6 +133,31 @@ pub async fn prepare(
         detail: Some(format!("service {service}")),
     };
     Ok(PreparedRecord { event: IngestEvent { event, derivation, audit: Some(audit) }, kind, key })
+}
+
+/// Says that `named` is not a Component, suggesting the closest names.
+fn unknown_service(catalog: &CatalogIndex, named: &str) -> String {
+    let wanted = named.to_lowercase();
+    let mut close: Vec<String> = catalog
+        .services()
+        .iter()
+        .map(|info| info.entity_ref.name().to_owned())
+        .filter(|name| {
+            let name = name.to_lowercase();
+            !wanted.is_empty() && (name.contains(&wanted) || wanted.contains(&name) || shares_prefix(&name, &wanted))
+        })
+        .collect();
+    close.truncate(5);
+    let hint = if close.is_empty() {
+        "list the catalog's components with GET /api/v1/entities?kind=component".to_owned()
+    } else {
+        format!("did you mean {}?", close.join(", "))
+    };
+    format!("no component `{named}` in the catalog; {hint} (a service must be in the catalog to record for it)")
+}
+
+fn shares_prefix(a: &str, b: &str) -> bool {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count() >= 4
 }
 
 /// The record as stored after `ingested`, and whether the request was new
@@ -155,12 +184,3 @@ pub async fn outcome(
 #[derive(Debug, thiserror::Error)]
 #[error("the record {0} of a stored request is missing")]
 struct MissingRecord(String);
-
-/// The service a record belongs to, for responses.
-pub fn service_of(record: &Record) -> Option<&EntityRef> {
-    match record {
-        Record::Deployment(d) => d.service.as_ref(),
-        Record::Incident(i) => i.service.as_ref(),
-        _ => None,
-    }
-}

@@ -389,11 +389,8 @@ mod tests {
     #[test]
     fn webhook_sources_are_refused_until_a_secret_is_set_or_they_are_opened() {
         use paved_server::{HookAuth, HookSource};
-        let config = Config {
-            github_webhook_secret: "s".into(),
-            open_hooks: vec!["GitLab".into()],
-            ..Config::default()
-        };
+        let config =
+            Config { github_webhook_secret: "s".into(), open_hooks: vec!["GitLab".into()], ..Config::default() };
         let settings = config.server_settings().unwrap();
         assert!(matches!(settings.hook_auth(HookSource::GitHub), HookAuth::Secret(_)));
         assert_eq!(settings.hook_auth(HookSource::GitLab), &HookAuth::Open);

@@ -70,12 +70,12 @@ pub async fn list_events(
         .status
         .as_deref()
         .map(|text| {
-            EventStatus::from_name(text).ok_or_else(|| {
-                ApiError::bad_request(format!("status `{text}` is not normalized, ignored or failed"))
-            })
+            EventStatus::from_name(text)
+                .ok_or_else(|| ApiError::bad_request(format!("status `{text}` is not normalized, ignored or failed")))
         })
         .transpose()?;
-    let filter = EventFilter { source: query.source, status, limit: query.limit.unwrap_or(100), before_id: query.before };
+    let filter =
+        EventFilter { source: query.source, status, limit: query.limit.unwrap_or(100), before_id: query.before };
     let events = state.store.events(&filter).await?;
     Ok(Json(
         events

@@ -187,6 +187,8 @@ pub async fn get_incident(
 ) -> Result<Json<Incident>, ApiError> {
     match state.store.record(RecordKind::Incident, &record_key(&id)).await?.and_then(incident) {
         Some(incident) => Ok(Json(incident)),
-        None => Err(ApiError::not_found(format!("no incident `{}`; list them with GET /api/v1/incidents", record_key(&id)))),
+        None => {
+            Err(ApiError::not_found(format!("no incident `{}`; list them with GET /api/v1/incidents", record_key(&id))))
+        }
     }
 }

@@ -95,7 +95,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents", get(incidents::list_incidents).post(incidents::open_incident))
         .route("/api/v1/incidents/{id}/acknowledge", post(incidents::acknowledge_incident))
         .route("/api/v1/incidents/{id}/resolve", post(incidents::resolve_incident))
-        .route("/api/v1/incidents/{*id}", get(incidents::get_incident))
+        .route("/api/v1/incidents/{id}", get(incidents::get_incident))
         .route("/api/v1/events", get(events::list_events))
         .route("/api/v1/identities", get(events::list_identities))
         .route("/api/v1/openapi.json", get(openapi_json))

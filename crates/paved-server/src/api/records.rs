@@ -51,9 +51,9 @@ pub fn respond<T: Serialize>(
     pick: impl FnOnce(Record) -> Option<T>,
 ) -> Result<(StatusCode, Json<T>), ApiError> {
     let kind = record.kind();
-    pick(record).map(|value| (status, Json(value))).ok_or_else(|| {
-        ApiError::internal(&std::io::Error::other(format!("the request recorded a {}", kind.as_str())))
-    })
+    pick(record)
+        .map(|value| (status, Json(value)))
+        .ok_or_else(|| ApiError::internal(&std::io::Error::other(format!("the request recorded a {}", kind.as_str()))))
 }
 
 /// The Components a list asks for: `service` (a name or reference), or the
@@ -98,7 +98,9 @@ pub fn query_time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc
     value
         .map(|text| {
             DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|error| {
-                ApiError::bad_request(format!("{name} `{text}` is not an RFC 3339 time ({error}), e.g. 2026-11-01T00:00:00Z"))
+                ApiError::bad_request(format!(
+                    "{name} `{text}` is not an RFC 3339 time ({error}), e.g. 2026-11-01T00:00:00Z"
+                ))
             })
         })
         .transpose()

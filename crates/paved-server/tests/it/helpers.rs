@@ -74,6 +74,33 @@ impl TestApp {
         assert_eq!(summary.orphaned.iter().map(ToString::to_string).collect::<Vec<_>>(), [left_out]);
     }
 
+    /// POST `body` to `path` with `headers`, returning the status and the
+    /// JSON body.
+    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let mut request = reqwest::Client::new().post(format!("{}{path}", self.base)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("every answer is JSON: {status} {text}"));
+        (status, body)
+    }
+
+    /// Creates a token in the store and returns it.
+    pub async fn token(&self, scope: paved_store::TokenScope) -> String {
+        let token = paved_server::auth::generate_token().unwrap();
+        let new = paved_store::NewToken {
+            name: "test".into(),
+            scope,
+            hash: paved_server::auth::token_hash(&token),
+            prefix: paved_server::auth::token_prefix(&token),
+        };
+        self.store.create_token(&new, "test").await.unwrap();
+        token
+    }
+
     /// GET `path`, returning the status and the JSON body.
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let response = reqwest::get(format!("{}{path}", self.base)).await.expect("the server answers");
@@ -82,6 +109,53 @@ impl TestApp {
         (status, body)
     }
 }
+
+/// The secrets the webhook tests configure.
+pub const GITHUB_SECRET: &str = "It's a Secret to Everybody";
+pub const GITLAB_TOKEN: &str = "gitlab-t0ken";
+pub const PAGERDUTY_SECRET: &str = "lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK";
+
+/// Settings with a secret for GitHub, GitLab and PagerDuty.
+pub fn hook_settings() -> ServerSettings {
+    use paved_server::{HookAuth, Secret};
+    ServerSettings {
+        github: HookAuth::Secret(Secret::new(GITHUB_SECRET).unwrap()),
+        gitlab: HookAuth::Secret(Secret::new(GITLAB_TOKEN).unwrap()),
+        pagerduty: HookAuth::Secret(Secret::new(PAGERDUTY_SECRET).unwrap()),
+        ..ServerSettings::default()
+    }
+}
+
+/// Declares each test twice, `sqlite::<name>` and `postgres::<name>`, on a
+/// server with [`hook_settings`].
+macro_rules! hook_tests {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        pub mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let $app = $crate::helpers::TestApp::spawn_with($crate::helpers::On::Sqlite, $crate::helpers::hook_settings()).await;
+                    $body
+                }
+            )*
+        }
+        pub mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = paved_test_support::paved_test_database().await else { return };
+                    let $app = $crate::helpers::TestApp::spawn_with($crate::helpers::On::Postgres(db), $crate::helpers::hook_settings()).await;
+                    $body
+                }
+            )*
+        }
+    };
+}
+pub(crate) use hook_tests;
 
 /// Declares each test twice: `sqlite::<name>` and `postgres::<name>`.
 macro_rules! api_tests {

@@ -4,3 +4,5 @@
 
 mod api;
 mod helpers;
+mod hooks;
+mod records;

@@ -197,7 +197,10 @@ fn push_record_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilte
         query.push(" AND sha = ").push_bind(sha.to_ascii_lowercase());
     }
     if !filter.statuses.is_empty() {
-        query.push(" AND status IN (SELECT value FROM json_each(").push_bind(common::keys_json(&filter.statuses)).push("))");
+        query
+            .push(" AND status IN (SELECT value FROM json_each(")
+            .push_bind(common::keys_json(&filter.statuses))
+            .push("))");
     }
     if let Some(environment) = &filter.environment {
         query.push(" AND lower(environment) = ").push_bind(environment.to_lowercase());

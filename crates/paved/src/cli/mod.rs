@@ -11,10 +11,16 @@ use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 
 mod catalog;
+mod client;
 mod config_cmd;
+mod deploy;
+mod events;
+mod identities;
 mod import;
+mod incident;
 mod migrate;
 mod serve;
+mod token;
 
 /// pavedroad: the paved road for teams that build and run their own services.
 ///
@@ -27,6 +33,10 @@ mod serve;
 ///   paved catalog validate examples/acme     check descriptors, every problem at once
 ///   paved serve --catalog examples/acme      import them and serve the API on :7700
 ///   paved import git ~/src/checkout          import a repository's commit history
+///   paved deploy record --service checkout --environment production --sha abc1234
+///   paved incident open --service checkout --id INC-7
+///   paved token create --team checkout       a token for a team's CI
+///   paved identities --unresolved            people the catalog does not know yet
 ///   paved config default > paved.toml        write a commented configuration file
 ///
 /// Exit codes: 0 ok, 1 failure, 2 bad usage or bad input.
@@ -60,6 +70,15 @@ enum Command {
     Catalog(catalog::Cmd),
     #[command(subcommand)]
     Import(import::Cmd),
+    #[command(subcommand)]
+    Deploy(deploy::Cmd),
+    #[command(subcommand)]
+    Incident(incident::Cmd),
+    #[command(subcommand)]
+    Events(events::Cmd),
+    Identities(identities::Cmd),
+    #[command(subcommand)]
+    Token(token::Cmd),
     Migrate(migrate::Cmd),
     #[command(subcommand)]
     Config(config_cmd::Cmd),
@@ -92,6 +111,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), flags)?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(import::run(cmd, config))
+        }
+        Command::Deploy(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(deploy::run(cmd, config))
+        }
+        Command::Incident(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(incident::run(cmd, config))
+        }
+        Command::Events(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(events::run(cmd, config))
+        }
+        Command::Identities(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(identities::run(cmd, config))
+        }
+        Command::Token(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(token::run(cmd, config))
         }
         Command::Migrate(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

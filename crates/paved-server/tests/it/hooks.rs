@@ -1,0 +1,213 @@
+//! Webhooks over real HTTP: every real payload through its endpoint with a
+//! valid signature; wrong or missing signatures, malformed JSON and bodies
+//! over the limit refused with nothing stored; redeliveries changing nothing.
+
+use std::path::{Path, PathBuf};
+
+use paved_domain::EventStatus;
+use paved_ingest::signature::hmac_sha256_hex;
+use paved_store::{EventFilter, RecordFilter, TokenScope};
+use serde_json::{Value, json};
+
+use crate::helpers::{GITHUB_SECRET, GITLAB_TOKEN, PAGERDUTY_SECRET, TestApp, hook_tests};
+
+fn real_payloads() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/real-payloads")
+}
+
+/// Every file under `real-payloads/<source>/`, with its event directory.
+fn payloads(source: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for event in std::fs::read_dir(real_payloads().join(source)).unwrap() {
+        let event = event.unwrap().path();
+        for file in std::fs::read_dir(&event).unwrap() {
+            let file = file.unwrap().path();
+            files.push((event.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&file).unwrap()));
+        }
+    }
+    files.sort();
+    files
+}
+
+async fn post_github(app: &TestApp, event: &str, delivery: &str, body: &[u8]) -> (u16, Value) {
+    let signature = format!("sha256={}", hmac_sha256_hex(GITHUB_SECRET.as_bytes(), body));
+    let headers =
+        [("X-GitHub-Event", event), ("X-GitHub-Delivery", delivery), ("X-Hub-Signature-256", signature.as_str())];
+    app.post("/hooks/github", &headers, body.to_vec()).await
+}
+
+async fn stored_events(app: &TestApp) -> usize {
+    app.store.events(&EventFilter { limit: 1000, ..EventFilter::default() }).await.unwrap().len()
+}
+
+hook_tests! {
+    async fn every_real_github_payload_is_stored_and_normalised_or_ignored_with_a_reason(app) {
+        let files = payloads("github");
+        assert!(files.len() >= 20, "the shared fixtures are there");
+        for (i, (event, body)) in files.iter().enumerate() {
+            let (status, receipt) = post_github(&app, event, &format!("delivery-{i}"), body).await;
+            assert_eq!(status, 200, "{event}: {receipt}");
+            assert_eq!(receipt["status"], "stored", "{event}: {receipt}");
+            let outcome = receipt["outcome"].as_str().unwrap();
+            assert_ne!(outcome, "failed", "{event}: {receipt}");
+            if outcome == "ignored" {
+                assert!(!receipt["reason"].as_str().unwrap().is_empty(), "an ignored event says why: {receipt}");
+            } else {
+                assert!(!receipt["records"].as_array().unwrap().is_empty(), "{event}: {receipt}");
+            }
+        }
+        assert_eq!(stored_events(&app).await, files.len());
+        let (status, deployments) = app.get("/api/v1/deployments").await;
+        assert_eq!(status, 200);
+        // The samples all describe GitHub's one sample deployment.
+        let items = deployments["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{deployments}");
+        assert_eq!(items[0]["repo"], "github.com/codertocat/hello-world");
+        let (_, pings) = app.get("/api/v1/events?source=github&status=ignored").await;
+        assert!(pings.as_array().unwrap().iter().any(|e| e["event_type"] == "ping"));
+    }
+
+    async fn every_real_gitlab_payload_goes_through_its_endpoint(app) {
+        for (i, (event, body)) in payloads("gitlab").iter().enumerate() {
+            let header = match event.as_str() {
+                "push" => "Push Hook",
+                "tag_push" => "Tag Push Hook",
+                "merge_request" => "Merge Request Hook",
+                "pipeline" => "Pipeline Hook",
+                "deployment" => "Deployment Hook",
+                "job" => "Job Hook",
+                "release" => "Release Hook",
+                "note" => "Note Hook",
+                other => panic!("a new GitLab fixture directory: {other}"),
+            };
+            let uuid = format!("uuid-{i}");
+            let headers = [("X-Gitlab-Event", header), ("X-Gitlab-Token", GITLAB_TOKEN), ("X-Gitlab-Event-UUID", uuid.as_str())];
+            let (status, receipt) = app.post("/hooks/gitlab", &headers, body.clone()).await;
+            assert_eq!(status, 200, "{event}: {receipt}");
+            assert_ne!(receipt["outcome"], "failed", "{event}: {receipt}");
+        }
+        let (_, deployments) = app.get("/api/v1/deployments?environment=staging").await;
+        assert_eq!(deployments["items"].as_array().unwrap().len(), 1, "the GitLab deployment: {deployments}");
+    }
+
+    async fn pagerduty_and_alertmanager_payloads_become_incidents(app) {
+        for (event, body) in payloads("pagerduty") {
+            let signature = format!("v1={}", hmac_sha256_hex(PAGERDUTY_SECRET.as_bytes(), &body));
+            let (status, receipt) = app.post("/hooks/pagerduty", &[("X-PagerDuty-Signature", signature.as_str())], body).await;
+            assert_eq!(status, 200, "{event}: {receipt}");
+            assert_eq!(receipt["outcome"], "normalized", "{event}: {receipt}");
+        }
+        let token = app.token(TokenScope::Admin).await;
+        let bearer = format!("Bearer {token}");
+        for (event, body) in payloads("alertmanager") {
+            let (status, receipt) = app.post("/hooks/alertmanager", &[("Authorization", bearer.as_str())], body).await;
+            assert_eq!(status, 200, "{event}: {receipt}");
+            assert_eq!(receipt["outcome"], "normalized", "{event}: {receipt}");
+        }
+        let incidents = app.store.records(&RecordFilter { limit: 1000, ..RecordFilter::new(paved_domain::RecordKind::Incident) }).await.unwrap();
+        assert!(incidents.len() > 12, "one incident per alert and one per PagerDuty incident: {}", incidents.len());
+        let (status, _) = app.post("/hooks/alertmanager", &[], b"{}".to_vec()).await;
+        assert_eq!(status, 401, "Alertmanager needs a token");
+    }
+
+    async fn a_wrong_or_missing_signature_is_refused_and_stores_nothing(app) {
+        let body = br#"{"zen": "Keep it logically awesome."}"#;
+        let wrong = format!("sha256={}", hmac_sha256_hex(b"another secret", body));
+        let (status, error) = app.post("/hooks/github",
+            &[("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d"), ("X-Hub-Signature-256", wrong.as_str())], body.to_vec()).await;
+        assert_eq!(status, 401);
+        assert!(error["error"]["message"].as_str().unwrap().contains("does not match"), "{error}");
+        let (status, error) = app.post("/hooks/github", &[("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d")], body.to_vec()).await;
+        assert_eq!(status, 401);
+        assert!(error["error"]["message"].as_str().unwrap().contains("X-Hub-Signature-256 header is missing"), "{error}");
+        let (status, _) = app.post("/hooks/gitlab", &[("X-Gitlab-Event", "Push Hook"), ("X-Gitlab-Token", "nope")], body.to_vec()).await;
+        assert_eq!(status, 401);
+        let (status, _) = app.post("/hooks/pagerduty", &[("X-PagerDuty-Signature", "v1=00")], body.to_vec()).await;
+        assert_eq!(status, 401);
+        assert_eq!(stored_events(&app).await, 0, "nothing is stored");
+    }
+
+    async fn malformed_json_gets_the_parse_error_and_an_oversized_body_413(app) {
+        let (status, error) = post_github(&app, "push", "d-1", b"{\"ref\": ").await;
+        assert_eq!(status, 400);
+        assert!(error["error"]["message"].as_str().unwrap().contains("not valid JSON: EOF while parsing"), "{error}");
+        let huge = vec![b' '; 26 * 1024 * 1024];
+        let (status, error) = post_github(&app, "push", "d-2", &huge).await;
+        assert_eq!(status, 413, "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("25 MiB"), "{error}");
+        assert_eq!(stored_events(&app).await, 0);
+    }
+
+    async fn a_redelivered_delivery_id_answers_2xx_and_creates_no_duplicate(app) {
+        let body = std::fs::read(real_payloads().join("github/deployment_status/payload.json")).unwrap();
+        let (status, first) = post_github(&app, "deployment_status", "same-id", &body).await;
+        assert_eq!((status, first["status"].as_str()), (200, Some("stored")));
+        let (status, second) = post_github(&app, "deployment_status", "same-id", &body).await;
+        assert_eq!((status, second["status"].as_str()), (200, Some("duplicate")));
+        assert_eq!(second["event_id"], first["event_id"]);
+        assert_eq!(stored_events(&app).await, 1);
+        let (_, deployments) = app.get("/api/v1/deployments").await;
+        assert_eq!(deployments["items"].as_array().unwrap().len(), 1);
+        assert_eq!(deployments["items"][0]["status"], "success", "{deployments}");
+    }
+
+    async fn the_events_v2_receiver_answers_like_pagerduty(app) {
+        let token = app.token(TokenScope::Admin).await;
+        let trigger = json!({"routing_key": token, "event_action": "trigger",
+            "payload": {"summary": "checkout 500s", "source": "checkout-api", "severity": "critical"}});
+        let (status, answer) = app.post("/v2/enqueue", &[], trigger.to_string()).await;
+        assert_eq!(status, 202, "{answer}");
+        assert_eq!((answer["status"].as_str(), answer["message"].as_str()), (Some("success"), Some("Event processed")));
+        let dedup_key = answer["dedup_key"].as_str().unwrap().to_owned();
+        let resolve = json!({"routing_key": token, "event_action": "resolve", "dedup_key": dedup_key});
+        let (status, _) = app.post("/v2/enqueue", &[], resolve.to_string()).await;
+        assert_eq!(status, 202);
+        let (_, incident) = app.get(&format!("/api/v1/incidents/events:{dedup_key}")).await;
+        assert_eq!(incident["service"], "component:default/checkout-api", "routed by payload.source: {incident}");
+        assert!(incident["resolved_at"].is_string(), "{incident}");
+        for event in app.store.events(&EventFilter::default()).await.unwrap() {
+            let raw = app.store.raw_event(event.id).await.unwrap().unwrap();
+            assert!(!String::from_utf8_lossy(&raw.body).contains(&token), "the token is never stored");
+        }
+        let (status, invalid) = app.post("/v2/enqueue", &[], json!({"routing_key": token, "event_action": "trigger", "payload": {}}).to_string()).await;
+        assert_eq!(status, 400);
+        assert_eq!(invalid["status"], "invalid event");
+        assert!(invalid["errors"].as_array().unwrap().len() >= 3, "{invalid}");
+        let (status, _) = app.post("/v2/enqueue", &[], json!({"routing_key": "paved_wrong", "event_action": "resolve", "dedup_key": "x"}).to_string()).await;
+        assert_eq!(status, 401);
+    }
+
+    async fn failed_events_are_listed_with_their_reason(app) {
+        let body = br#"{"deployment": {"id": 1}, "repository": {"full_name": "acme/x"}}"#;
+        let (status, receipt) = post_github(&app, "deployment_status", "broken", body).await;
+        assert_eq!(status, 200, "stored even though it cannot be normalised: {receipt}");
+        assert_eq!(receipt["outcome"], "failed");
+        let (_, failed) = app.get("/api/v1/events?source=github&status=failed").await;
+        let failed = failed.as_array().unwrap();
+        assert_eq!(failed.len(), 1);
+        assert!(!failed[0]["reason"].as_str().unwrap().is_empty());
+        assert_eq!(app.store.event_counts().await.unwrap().iter().find(|c| c.status == Some(EventStatus::Failed)).map(|c| c.count), Some(1));
+    }
+}
+
+mod refused {
+    use super::*;
+    use crate::helpers::On;
+
+    #[tokio::test]
+    async fn a_source_without_a_secret_is_refused_unless_opened() {
+        let app = TestApp::spawn(On::Sqlite).await;
+        let (status, error) =
+            app.post("/hooks/github", &[("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d")], b"{}".to_vec()).await;
+        assert_eq!(status, 403);
+        assert!(error["error"]["message"].as_str().unwrap().contains("PAVED_GITHUB_WEBHOOK_SECRET"), "{error}");
+        let settings = paved_server::ServerSettings {
+            github: paved_server::HookAuth::Open,
+            ..paved_server::ServerSettings::default()
+        };
+        let open = TestApp::spawn_with(On::Sqlite, settings).await;
+        let (status, _) =
+            open.post("/hooks/github", &[("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d")], b"{}".to_vec()).await;
+        assert_eq!(status, 200, "an opened source takes unsigned deliveries");
+    }
+}

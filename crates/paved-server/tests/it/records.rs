@@ -1,0 +1,112 @@
+//! Deployments and incidents recorded through the API: tokens, ownership,
+//! idempotency, lists.
+
+use paved_store::TokenScope;
+use serde_json::json;
+
+use crate::helpers::{TestApp, api_tests};
+
+async fn post_json(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(bearer) = &bearer {
+        headers.push(("Authorization", bearer.as_str()));
+    }
+    app.post(path, &headers, body.to_string()).await
+}
+
+fn deployment(id: &str, service: &str) -> serde_json::Value {
+    json!({"id": id, "service": service, "environment": "production", "sha": "0123456789abcdef", "actor": "lenafischer"})
+}
+
+api_tests! {
+    async fn writes_need_a_token_and_a_team_token_acts_only_on_its_services(app) {
+        let (status, error) = post_json(&app, "/api/v1/deployments", None, deployment("1", "checkout-api")).await;
+        assert_eq!(status, 401);
+        assert!(error["error"]["message"].as_str().unwrap().contains("paved token create"), "{error}");
+        let (status, _) = post_json(&app, "/api/v1/deployments", Some("paved_nope"), deployment("1", "checkout-api")).await;
+        assert_eq!(status, 401);
+
+        let checkout = app.token(TokenScope::Team("group:default/checkout".parse().unwrap())).await;
+        let (status, recorded) = post_json(&app, "/api/v1/deployments", Some(&checkout), deployment("1", "checkout-api")).await;
+        assert_eq!(status, 201, "{recorded}");
+        assert_eq!(recorded["service"], "component:default/checkout-api");
+        assert_eq!(recorded["production"], true);
+        let (status, error) = post_json(&app, "/api/v1/deployments", Some(&checkout), deployment("2", "payments-service")).await;
+        assert_eq!(status, 403, "{error}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("group:default/checkout") && message.contains("payments-service"), "{message}");
+
+        let audit = app.store.audit_log(10).await.unwrap();
+        assert_eq!(audit[0].action, "deployment.record");
+        assert!(audit[0].actor.contains("team group:default/checkout"), "{:?}", audit[0]);
+    }
+
+    async fn recording_is_idempotent_on_the_id_and_updates_by_id(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let mut started = deployment("run-7", "checkout-api");
+        started["status"] = json!("in_progress");
+        started["started_at"] = json!("2026-11-02T10:00:00Z");
+        let (status, _) = post_json(&app, "/api/v1/deployments", Some(&admin), started.clone()).await;
+        assert_eq!(status, 201);
+        let (status, _) = post_json(&app, "/api/v1/deployments", Some(&admin), started).await;
+        assert_eq!(status, 200, "a retry changes nothing");
+        let mut finished = deployment("run-7", "checkout-api");
+        finished["finished_at"] = json!("2026-11-02T10:05:00Z");
+        let (status, done) = post_json(&app, "/api/v1/deployments", Some(&admin), finished).await;
+        assert_eq!(status, 201);
+        assert_eq!((done["status"].as_str(), done["started_at"].as_str()), (Some("success"), Some("2026-11-02T10:00:00Z")));
+        let (_, list) = app.get("/api/v1/deployments?service=checkout-api").await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "one deployment: {list}");
+        let (status, one) = app.get("/api/v1/deployments/run-7").await;
+        assert_eq!((status, one["key"].as_str()), (200, Some("api:run-7")));
+        let (status, _) = app.get("/api/v1/deployments?service=nope").await;
+        assert_eq!(status, 400);
+        let (_, by_team) = app.get("/api/v1/deployments?team=payments").await;
+        assert!(by_team["items"].as_array().unwrap().is_empty());
+    }
+
+    async fn bad_requests_say_what_is_wrong_and_store_nothing(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let (status, error) = post_json(&app, "/api/v1/deployments", Some(&admin), deployment("1", "checkout")).await;
+        assert_eq!(status, 400);
+        assert!(error["error"]["message"].as_str().unwrap().contains("did you mean checkout-api"), "{error}");
+        let mut bad = deployment("1", "checkout-api");
+        bad["sha"] = json!("not-a-sha");
+        let (status, error) = post_json(&app, "/api/v1/deployments", Some(&admin), bad).await;
+        assert_eq!(status, 400);
+        assert!(error["error"]["message"].as_str().unwrap().contains("not a commit id"), "{error}");
+        let (status, _) = app.post("/api/v1/deployments", &[("Authorization", &format!("Bearer {admin}"))], "{".to_owned()).await;
+        assert_eq!(status, 400);
+        assert!(app.store.events(&paved_store::EventFilter::default()).await.unwrap().is_empty());
+    }
+
+    async fn incidents_open_acknowledge_and_resolve(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let open = json!({"id": "INC-7", "service": "checkout-api", "severity": "SEV-2", "title": "pay fails", "opened_at": "2026-11-02T02:00:00Z"});
+        let (status, incident) = post_json(&app, "/api/v1/incidents", Some(&admin), open).await;
+        assert_eq!(status, 201, "{incident}");
+        let (_, open_list) = app.get("/api/v1/incidents?service=checkout-api&status=open").await;
+        assert_eq!(open_list["items"].as_array().unwrap().len(), 1);
+        let (status, acked) = post_json(&app, "/api/v1/incidents/INC-7/acknowledge", Some(&admin), json!({"by": "mrossi", "at": "2026-11-02T02:04:00Z"})).await;
+        assert_eq!(status, 201, "{acked}");
+        assert_eq!(acked["acknowledged_by"], "login:mrossi");
+        let (_, still_open) = app.get("/api/v1/incidents?status=open").await;
+        assert_eq!(still_open["items"].as_array().unwrap().len(), 1, "acknowledged is still open");
+        let (status, resolved) = post_json(&app, "/api/v1/incidents/INC-7/resolve", Some(&admin), json!({"by": "marco.rossi@acme.example"})).await;
+        assert_eq!(status, 201);
+        assert!(resolved["resolved_at"].is_string());
+        let (_, open_now) = app.get("/api/v1/incidents?status=open").await;
+        assert!(open_now["items"].as_array().unwrap().is_empty());
+        let (status, _) = post_json(&app, "/api/v1/incidents/INC-404/resolve", Some(&admin), json!({"by": "mrossi"})).await;
+        assert_eq!(status, 404);
+        let (_, identities) = app.get("/api/v1/identities").await;
+        let people: Vec<&str> = identities.as_array().unwrap().iter().filter_map(|i| i["person"].as_str()).collect();
+        assert!(people.contains(&"user:default/marco.rossi"), "logins and e-mails resolve to catalog users: {identities}");
+    }
+}

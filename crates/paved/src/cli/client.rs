@@ -1,0 +1,129 @@
+//! Recording deployments and incidents from the CLI: on the local database
+//! (through the same checks and derivation as the API), or on a server with
+//! `--server URL --token T`.
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Args;
+use paved_domain::{CatalogIndex, Record};
+use paved_server::auth::Caller;
+use paved_server::record::{self, ApiAction};
+use paved_store::{DatabaseLocation, DynStore};
+
+use crate::config::{Config, FlagOverrides};
+use crate::exit::BadInput;
+
+/// Where a recording command sends its record.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// Record on this pavedroad server (e.g. https://paved.acme.example)
+    /// instead of the local database. Env: PAVED_SERVER.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// The API token to send to --server (`paved token create`). Env:
+    /// PAVED_TOKEN.
+    #[arg(long, value_name = "TOKEN", requires = "server")]
+    token: Option<String>,
+}
+
+impl Target {
+    /// These flags on top of the global ones.
+    pub fn overrides(&self, mut flags: FlagOverrides) -> FlagOverrides {
+        flags.server.clone_from(&self.server);
+        flags.token.clone_from(&self.token);
+        flags
+    }
+}
+
+/// Opens the local store and reads its catalog.
+pub async fn local_store(config: &Config) -> anyhow::Result<(DynStore, CatalogIndex)> {
+    let location = DatabaseLocation::parse(&config.database_url)?;
+    let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
+    let catalog = CatalogIndex::new(&store.catalog_entities().await?);
+    Ok((store, catalog))
+}
+
+/// What a recording did: the record as stored, and whether it was new.
+pub struct Recorded {
+    pub record: Record,
+    pub new: bool,
+}
+
+/// Records `body` as `action`, locally or on `config.server`.
+///
+/// # Errors
+/// [`BadInput`] (exit 2) for a request the checks refuse (a 4xx); any other
+/// error (exit 1) when the database or the server fails.
+pub async fn record(config: &Config, action: ApiAction, body: serde_json::Value) -> anyhow::Result<Recorded> {
+    let body = serde_json::to_vec(&body)?;
+    if config.server.trim().is_empty() {
+        return record_locally(config, action, body).await;
+    }
+    record_remotely(config, &action, body).await
+}
+
+async fn record_locally(config: &Config, action: ApiAction, body: Vec<u8>) -> anyhow::Result<Recorded> {
+    let (store, catalog) = local_store(config).await?;
+    let settings = config.ingest_settings();
+    let prepared = record::prepare(&store, &catalog, &settings, &Caller::Local, action, body, Utc::now())
+        .await
+        .map_err(api_error)?;
+    let mut ingested = store.ingest(std::slice::from_ref(&prepared.event)).await?;
+    let (record, new) = record::outcome(&store, &prepared, ingested.remove(0)).await.map_err(api_error)?;
+    Ok(Recorded { record, new })
+}
+
+/// A refusal by the checks is the user's input; a 5xx is a failure.
+fn api_error(error: paved_server::ApiError) -> anyhow::Error {
+    if error.status().is_client_error() {
+        BadInput(error.message().to_owned()).into()
+    } else {
+        anyhow::anyhow!("{}", error.message())
+    }
+}
+
+async fn record_remotely(config: &Config, action: &ApiAction, body: Vec<u8>) -> anyhow::Result<Recorded> {
+    let base = config.server.trim_end_matches('/');
+    let path = match action {
+        ApiAction::RecordDeployment => "/api/v1/deployments".to_owned(),
+        ApiAction::OpenIncident => "/api/v1/incidents".to_owned(),
+        ApiAction::AcknowledgeIncident(id) => format!("/api/v1/incidents/{}/acknowledge", encode(id)),
+        ApiAction::ResolveIncident(id) => format!("/api/v1/incidents/{}/resolve", encode(id)),
+    };
+    if config.token.trim().is_empty() {
+        return Err(BadInput(format!(
+            "--server {base} needs a token: give --token (or PAVED_TOKEN); create one with `paved token create`"
+        ))
+        .into());
+    }
+    let response = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(config.token.trim())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .with_context(|| format!("sending to {base}"))?;
+    let status = response.status();
+    let text = response.text().await.with_context(|| format!("reading the answer of {base}"))?;
+    if !status.is_success() {
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|body| body.pointer("/error/message").and_then(|m| m.as_str()).map(str::to_owned))
+            .unwrap_or(text);
+        let message = format!("{base} answered {status}: {message}");
+        return Err(if status.is_client_error() { BadInput(message).into() } else { anyhow::anyhow!(message) });
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{base} answered {status} with something not JSON"))?;
+    let record = match action {
+        ApiAction::RecordDeployment => Record::Deployment(serde_json::from_value(value)?),
+        _ => Record::Incident(serde_json::from_value(value)?),
+    };
+    Ok(Recorded { record, new: status == reqwest::StatusCode::CREATED })
+}
+
+/// Percent-encodes an id for a path segment.
+fn encode(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>().replace('+', "%20")
+}

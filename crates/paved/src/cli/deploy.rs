@@ -1,0 +1,201 @@
+//! `paved deploy record`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use paved_domain::{Deployment, Record};
+use paved_server::record::ApiAction;
+use serde_json::{Map, Value, json};
+
+use super::client::{self, Target};
+use crate::config::Config;
+use crate::output::{Format, OutputArgs, print_json};
+
+/// Deployments.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Record a deployment, from any CI.
+    ///
+    /// Run it as the last step of a deploy job. Recording the same --id again
+    /// updates that deployment (e.g. `--status in_progress` when it starts,
+    /// `--status success` when it ends); a retry of the same command changes
+    /// nothing. In GitHub Actions and GitLab CI the id defaults to the run or
+    /// job (with the service and environment), and the actor to the person
+    /// who triggered it (GITHUB_ACTOR, GITLAB_USER_LOGIN).
+    ///
+    /// Writes to the local database, or with --server to a pavedroad server
+    /// (with a team token, only for services the team owns).
+    ///
+    /// Examples:
+    ///   paved deploy record --service checkout --environment production --sha "$(git rev-parse HEAD)"
+    ///   paved deploy record --service checkout --environment production --sha "$GITHUB_SHA" \
+    ///       --server https://paved.acme.example --token "$PAVED_TOKEN"
+    #[command(verbatim_doc_comment)]
+    Record(RecordCmd),
+}
+
+/// Arguments of `paved deploy record`.
+#[derive(Debug, Args)]
+pub struct RecordCmd {
+    /// The Component deployed (`checkout` or `component:default/checkout`).
+    #[arg(long)]
+    service: String,
+    /// The environment, e.g. `production`.
+    #[arg(long)]
+    environment: String,
+    /// The deployed commit (7 to 64 hex digits).
+    #[arg(long)]
+    sha: String,
+    /// success (default), failure, error, in_progress, queued, pending, cancelled.
+    #[arg(long)]
+    status: Option<String>,
+    /// Who deployed: a login, an e-mail or a catalog User (`user:dana`).
+    #[arg(long)]
+    actor: Option<String>,
+    /// When it started (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    started: Option<String>,
+    /// When it finished (RFC 3339); default now, for a final status.
+    #[arg(long, value_name = "TIME")]
+    finished: Option<String>,
+    /// Your id for it, e.g. the CI run; recording it again updates it.
+    #[arg(long)]
+    id: Option<String>,
+    /// A link to it (the CI run).
+    #[arg(long)]
+    url: Option<String>,
+    /// The repository, e.g. github.com/acme/checkout.
+    #[arg(long)]
+    repo: Option<String>,
+    /// The branch or tag deployed.
+    #[arg(long = "ref", value_name = "REF")]
+    git_ref: Option<String>,
+    /// manual, automatic or rollback.
+    #[arg(long)]
+    trigger: Option<String>,
+    /// Mark it as a hotfix.
+    #[arg(long)]
+    hotfix: bool,
+    /// An incident this deployment fixes (repeatable).
+    #[arg(long = "fixes", value_name = "INCIDENT")]
+    fixes: Vec<String>,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl Cmd {
+    /// These flags on top of the global ones.
+    pub fn overrides(&self, flags: crate::config::FlagOverrides) -> crate::config::FlagOverrides {
+        match self {
+            Self::Record(cmd) => cmd.target.overrides(flags),
+        }
+    }
+}
+
+/// The id a CI run gives a deployment when none is given: the same run,
+/// attempt, service and environment is the same deployment.
+fn ci_id(service: &str, environment: &str, var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    if let Some(run) = var("GITHUB_RUN_ID") {
+        let attempt = var("GITHUB_RUN_ATTEMPT").unwrap_or_else(|| "1".to_owned());
+        return Some(format!("github-run-{run}-{attempt}-{service}-{environment}"));
+    }
+    var("CI_JOB_ID").map(|job| format!("gitlab-job-{job}-{service}-{environment}"))
+}
+
+/// The person who triggered the CI run, when none is given.
+fn ci_actor(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    var("GITHUB_ACTOR")
+        .map(|login| format!("github:{login}"))
+        .or_else(|| var("GITLAB_USER_LOGIN").map(|l| format!("gitlab:{l}")))
+}
+
+fn body(cmd: &RecordCmd, var: impl Fn(&str) -> Option<String>) -> Value {
+    let mut body = Map::new();
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            body.insert(key.to_owned(), Value::String(value));
+        }
+    };
+    put("id", cmd.id.clone().or_else(|| ci_id(&cmd.service, &cmd.environment, &var)));
+    put("service", Some(cmd.service.clone()));
+    put("environment", Some(cmd.environment.clone()));
+    put("sha", Some(cmd.sha.clone()));
+    put("status", cmd.status.clone());
+    put("actor", cmd.actor.clone().or_else(|| ci_actor(&var)));
+    put("started_at", cmd.started.clone());
+    put("finished_at", cmd.finished.clone());
+    put("url", cmd.url.clone());
+    put("repo", cmd.repo.clone());
+    put("ref", cmd.git_ref.clone());
+    put("trigger", cmd.trigger.clone());
+    if cmd.hotfix {
+        body.insert("hotfix".to_owned(), json!(true));
+    }
+    if !cmd.fixes.is_empty() {
+        body.insert("fixes".to_owned(), json!(cmd.fixes));
+    }
+    Value::Object(body)
+}
+
+pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
+    let Cmd::Record(cmd) = cmd;
+    let body = body(&cmd, |name| std::env::var(name).ok().filter(|value| !value.is_empty()));
+    let recorded = client::record(&config, ApiAction::RecordDeployment, body).await?;
+    let Record::Deployment(deployment) = &recorded.record else {
+        anyhow::bail!("the deployment was recorded as a {}", recorded.record.kind().as_str());
+    };
+    match cmd.output.format {
+        Format::Json => print_json(deployment)?,
+        Format::Text => println!("{}", describe(deployment, recorded.new)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(d: &Deployment, new: bool) -> String {
+    let service = d.service.as_ref().map_or_else(|| "?".to_owned(), ToString::to_string);
+    let sha = d.sha.as_deref().map_or("?", |sha| &sha[..sha.len().min(12)]);
+    let production =
+        if d.production && !d.environment.eq_ignore_ascii_case("production") { " (production)" } else { "" };
+    let verb = if new { "recorded" } else { "already recorded, unchanged:" };
+    format!("{verb} deployment {} of {service} to {}{production}: {} at {sha}", d.key, d.environment, d.status.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd() -> RecordCmd {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            cmd: RecordCmd,
+        }
+        Wrapper::parse_from(["x", "--service", "checkout", "--environment", "production", "--sha", "abcdef1"]).cmd
+    }
+
+    #[test]
+    fn ci_runs_name_the_deployment_and_its_actor() {
+        let github = |name: &str| match name {
+            "GITHUB_RUN_ID" => Some("991".to_owned()),
+            "GITHUB_RUN_ATTEMPT" => Some("2".to_owned()),
+            "GITHUB_ACTOR" => Some("dana".to_owned()),
+            _ => None,
+        };
+        let body = body(&cmd(), github);
+        assert_eq!(body["id"], "github-run-991-2-checkout-production");
+        assert_eq!(body["actor"], "github:dana");
+        let gitlab = |name: &str| match name {
+            "CI_JOB_ID" => Some("77".to_owned()),
+            "GITLAB_USER_LOGIN" => Some("lee".to_owned()),
+            _ => None,
+        };
+        let body = super::body(&cmd(), gitlab);
+        assert_eq!(body["id"], "gitlab-job-77-checkout-production");
+        assert_eq!(body["actor"], "gitlab:lee");
+        let nowhere = super::body(&cmd(), |_| None);
+        assert!(nowhere.get("id").is_none() && nowhere.get("actor").is_none(), "{nowhere}");
+    }
+}

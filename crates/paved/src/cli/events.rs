@@ -1,0 +1,176 @@
+//! `paved events list|show|rebuild`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use paved_domain::EventStatus;
+use paved_ingest::RawInput;
+use paved_store::{EventFilter, RawEvent};
+use serde::Serialize;
+
+use super::client::local_store;
+use crate::config::Config;
+use crate::exit::BadInput;
+use crate::output::{Format, OutputArgs, print_json};
+
+/// Raw events: every payload received, kept as it came.
+///
+/// Records (deployments, incidents, pull requests, ...) are derived from raw
+/// events. `list` shows them with whether they could be normalised and why
+/// not; `rebuild` derives every record again, e.g. after the catalog gained
+/// a service or a user, or after an upgrade fixed a parser.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// List raw events, newest first, with their outcome.
+    ///
+    /// Example: paved events list --source github --status failed
+    List(ListCmd),
+    /// Show one raw event with its body.
+    Show(ShowCmd),
+    /// Derive every record again from the raw events (one transaction).
+    ///
+    /// Uses the catalog as it is now: identities and services that did not
+    /// resolve before are attributed. Deliveries arriving meanwhile wait for
+    /// it to finish.
+    Rebuild(RebuildCmd),
+}
+
+/// Arguments of `paved events list`.
+#[derive(Debug, Args)]
+pub struct ListCmd {
+    /// Only this source: github, gitlab, alertmanager, pagerduty, events, api.
+    #[arg(long)]
+    source: Option<String>,
+    /// Only this outcome: normalized, ignored or failed.
+    #[arg(long, value_parser = ["normalized", "ignored", "failed"])]
+    status: Option<String>,
+    /// How many (1 to 1000).
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Arguments of `paved events show`.
+#[derive(Debug, Args)]
+pub struct ShowCmd {
+    /// The event's id (from `paved events list`).
+    id: i64,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Arguments of `paved events rebuild`.
+#[derive(Debug, Args)]
+pub struct RebuildCmd {
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Cmd::List(cmd) => list(cmd, config).await,
+        Cmd::Show(cmd) => show(cmd, config).await,
+        Cmd::Rebuild(cmd) => rebuild(cmd, config).await,
+    }
+}
+
+async fn list(cmd: ListCmd, config: Config) -> anyhow::Result<ExitCode> {
+    let (store, _) = local_store(&config).await?;
+    let status = cmd.status.as_deref().and_then(EventStatus::from_name);
+    let filter = EventFilter { source: cmd.source, status, limit: cmd.limit, before_id: None };
+    let events = store.events(&filter).await?;
+    if cmd.output.format == Format::Json {
+        print_json(&events)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if events.is_empty() {
+        println!("no raw events match");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for event in &events {
+        let status = event.status.map_or("not derived", EventStatus::as_str);
+        println!(
+            "{:>6}  {}  {:<12} {:<28} {:<10} {}",
+            event.id,
+            event.received_at.format("%Y-%m-%d %H:%M:%S"),
+            event.source,
+            truncate(&event.event_type, 28),
+            status,
+            event.reason.as_deref().map(|r| format!("not normalised: {r}")).unwrap_or_default(),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[derive(Serialize)]
+struct Shown<'a> {
+    id: i64,
+    source: &'a str,
+    event_type: &'a str,
+    delivery_id: &'a str,
+    received_at: String,
+    context: &'a serde_json::Value,
+    body: serde_json::Value,
+}
+
+async fn show(cmd: ShowCmd, config: Config) -> anyhow::Result<ExitCode> {
+    let (store, _) = local_store(&config).await?;
+    let Some(event) = store.raw_event(cmd.id).await? else {
+        return Err(BadInput(format!("no raw event {}; list them with `paved events list`", cmd.id)).into());
+    };
+    let body = serde_json::from_slice(&event.body)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&event.body).into_owned()));
+    let shown = Shown {
+        id: event.id,
+        source: &event.source,
+        event_type: &event.event_type,
+        delivery_id: &event.delivery_id,
+        received_at: event.received_at.to_rfc3339(),
+        context: &event.context,
+        body,
+    };
+    match cmd.output.format {
+        Format::Json => print_json(&shown)?,
+        Format::Text => {
+            println!("event {} from {} ({}), delivery {}", shown.id, shown.source, shown.event_type, shown.delivery_id);
+            println!("received {}", shown.received_at);
+            println!("{}", serde_json::to_string_pretty(&shown.body)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rebuild(cmd: RebuildCmd, config: Config) -> anyhow::Result<ExitCode> {
+    let (store, catalog) = local_store(&config).await?;
+    let settings = config.ingest_settings();
+    let derive = move |event: &RawEvent| {
+        let input = RawInput {
+            source: &event.source,
+            event_type: &event.event_type,
+            body: &event.body,
+            context: &event.context,
+            received_at: event.received_at,
+        };
+        paved_ingest::derive(&input, &catalog, &settings)
+    };
+    let summary = store.rebuild(&derive).await.context("rebuilding the records")?;
+    match cmd.output.format {
+        Format::Json => print_json(&summary)?,
+        Format::Text => println!(
+            "rebuilt {} records from {} raw events ({} normalised, {} ignored, {} failed); {} identities",
+            summary.records, summary.events, summary.normalized, summary.ignored, summary.failed, summary.identities
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
