@@ -1,8 +1,11 @@
 //! Integration tests of the `paved` binary: run it as a user would and check
 //! what they see (exit codes, output, the database, HTTP answers).
 
+mod alertmanager;
 mod catalog;
 mod cli;
+mod crash;
 mod import;
+mod records;
 mod serve;
 mod support;

@@ -1,7 +1,11 @@
 //! Running the real binary.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
 
 /// The repository's root directory.
 pub fn repo_root() -> PathBuf {
@@ -44,4 +48,87 @@ pub fn stderr(output: &Output) -> String {
 pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", stdout(output), stderr(output)))
+}
+
+/// A running `paved serve` that is stopped with SIGTERM when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `paved serve --listen 127.0.0.1:0` with `args` in `dir` and
+    /// waits for the log line that says where it listens.
+    pub fn start(dir: &Path, args: &[&str]) -> Server {
+        Self::start_with_env(dir, args, &[])
+    }
+
+    /// [`Server::start`] with environment variables set.
+    pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut child = paved(dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("paved serve starts");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent && let Some(rest) = line.split("listening on http://").nth(1) {
+                    let address = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                    tx.send(Ok(address)).ok();
+                    sent = true;
+                } else if !sent && line.contains("error") {
+                    tx.send(Err(line)).ok();
+                }
+            }
+        });
+        let address = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("paved serve logs its address within a minute")
+            .unwrap_or_else(|line| panic!("paved serve failed to start: {line}"));
+        Server { child, base: format!("http://{address}") }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = reqwest::get(format!("{}{path}", self.base)).await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("the answer is JSON"))
+    }
+
+    /// POSTs `body` with `headers`; the status and the JSON answer.
+    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Value) {
+        let mut request = reqwest::Client::new().post(format!("{}{path}", self.base)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("the answer is JSON"))
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    pub fn stop(mut self) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        status.code()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
 }
