@@ -87,6 +87,8 @@ pub struct CatalogIndex {
     people_by: HashMap<(IdentityKind, String), EntityRef>,
     people_by_name: HashMap<String, EntityRef>,
     groups: HashMap<String, (EntityRef, GroupInfo)>,
+    /// The compiled `paved.dev/paths` of each Component that has them.
+    path_globs: HashMap<String, globset::GlobSet>,
 }
 
 fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
@@ -155,6 +157,19 @@ impl CatalogIndex {
         let repo = entity.paved.repo.as_deref().and_then(|repo| RepoId::parse_url(repo).ok());
         if let Some(repo) = &repo {
             self.services_by_repo.entry(repo.clone()).or_default().push(entity_ref.clone());
+        }
+        if !entity.paved.paths.is_empty() {
+            let mut globs = globset::GlobSetBuilder::new();
+            // The catalog checked every glob; one that does not compile
+            // matches nothing rather than everything.
+            for glob in &entity.paved.paths {
+                if let Ok(glob) = globset::Glob::new(glob) {
+                    globs.add(glob);
+                }
+            }
+            if let Ok(globs) = globs.build() {
+                self.path_globs.insert(entity_ref.key(), globs);
+            }
         }
         self.services_by_name.entry(entity_ref.name().to_lowercase()).or_default().push(entity_ref.clone());
         let system =
@@ -292,6 +307,31 @@ impl CatalogIndex {
             self.services.values().filter(|info| info.annotations.get(name).is_some_and(|v| v.trim() == value.trim()));
         let first = matches.next()?;
         matches.next().is_none().then(|| first.entity_ref.clone())
+    }
+
+    /// The Components a commit of `repo` that changed `paths` belongs to: the
+    /// Components that claim the repository, except that a Component with
+    /// `paved.dev/paths` (a part of a monorepo) gets only commits that
+    /// touch one of its paths. A merge without files of its own belongs to
+    /// the Components without paths.
+    pub fn services_of_commit<'p>(&self, repo: &RepoId, paths: impl IntoIterator<Item = &'p str>) -> Vec<EntityRef> {
+        let Some(claimants) = self.services_by_repo.get(repo) else { return Vec::new() };
+        let paths: Vec<&str> = paths.into_iter().collect();
+        claimants
+            .iter()
+            .filter(|service| match self.path_globs.get(&service.key()) {
+                None => true,
+                Some(globs) => paths.iter().any(|path| globs.is_match(path)),
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// True when `service` lives in part of a monorepo (`paved.dev/paths`)
+    /// and `path` is in that part; true for every path of a Component
+    /// without paths.
+    pub fn service_owns_path(&self, service: &EntityRef, path: &str) -> bool {
+        self.path_globs.get(&service.key()).is_none_or(|globs| globs.is_match(path))
     }
 
     /// What the index knows of a Component.
@@ -470,6 +510,31 @@ mod tests {
         assert_eq!(index.services_of_repo(&repo), ServiceMatch::One(checkout));
         let mono = RepoId::parse_url("github.com/acme/mono").unwrap();
         assert!(matches!(index.services_of_repo(&mono), ServiceMatch::Several(s) if s.len() == 2));
+    }
+
+    #[test]
+    fn monorepo_commits_belong_to_the_components_whose_paths_they_touch() {
+        let mut a = entity("component", "a", serde_json::json!({}));
+        a.paved.repo = Some("github.com/acme/mono".to_owned());
+        a.paved.paths = vec!["services/a/**".to_owned(), "libs/shared/**".to_owned()];
+        let mut b = entity("component", "b", serde_json::json!({}));
+        b.paved.repo = Some("github.com/acme/mono".to_owned());
+        b.paved.paths = vec!["services/b/**".to_owned()];
+        let mut whole = entity("component", "whole", serde_json::json!({}));
+        whole.paved.repo = Some("github.com/acme/mono".to_owned());
+        let index = CatalogIndex::new(&[a, b, whole]);
+        let mono = RepoId::parse_url("github.com/acme/mono").unwrap();
+        let names = |paths: &[&str]| -> Vec<String> {
+            index.services_of_commit(&mono, paths.iter().copied()).iter().map(|s| s.name().to_owned()).collect()
+        };
+        assert_eq!(names(&["services/a/main.rs"]), ["a", "whole"]);
+        assert_eq!(names(&["libs/shared/x.rs", "services/b/y.rs"]), ["a", "b", "whole"]);
+        assert_eq!(names(&["README.md"]), ["whole"]);
+        assert_eq!(names(&[]), ["whole"], "a merge without files of its own");
+        let other = RepoId::parse_url("github.com/acme/other").unwrap();
+        assert!(index.services_of_commit(&other, ["x"]).is_empty());
+        assert!(index.service_owns_path(&"component:default/a".parse().unwrap(), "libs/shared/z"));
+        assert!(!index.service_owns_path(&"component:default/b".parse().unwrap(), "libs/shared/z"));
     }
 
     #[test]

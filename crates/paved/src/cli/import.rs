@@ -11,7 +11,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use paved_domain::RepoId;
+use paved_domain::{CatalogIndex, RepoId, ServiceMatch};
 use paved_ingest::git::{self, CommitSink, GitCommit, GitError, WalkError, WalkOptions};
 use paved_store::{DatabaseLocation, DynStore, RefTip, RepositoryState};
 use serde::Serialize;
@@ -124,20 +124,49 @@ async fn import_git(cmd: GitCmd, config: Config) -> anyhow::Result<ExitCode> {
             on_ctrl_c.store(true, Ordering::Relaxed);
         }
     });
+    let catalog = CatalogIndex::new(&store.catalog_entities().await?);
     for (repository, identity) in repositories {
-        let Some(summary) = import_one(&store, repository, identity, &cmd, interrupt.clone()).await? else {
+        let Some(summary) = import_one(&store, repository, identity.clone(), &cmd, interrupt.clone()).await? else {
             eprintln!("interrupted: the commits stored so far are kept; the next run continues from there");
             return Ok(ExitCode::from(INTERRUPTED));
         };
         match cmd.output.format {
             Format::Json => println!("{}", serde_json::to_string(&summary)?),
             Format::Text => println!(
-                "{}: {} commits imported, {} in all ({:.2} s)",
-                summary.repository, summary.commits_imported, summary.commits_total, summary.seconds
+                "{}: {} commits imported, {} in all ({:.2} s){}",
+                summary.repository,
+                summary.commits_imported,
+                summary.commits_total,
+                summary.seconds,
+                claimed_by(&catalog, &identity)
             ),
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Which Components the repository's commits count for, as the end of the
+/// summary line; a note on stderr when none does.
+fn claimed_by(catalog: &CatalogIndex, repo: &RepoId) -> String {
+    let services = match catalog.services_of_repo(repo) {
+        ServiceMatch::One(service) => vec![service],
+        ServiceMatch::Several(services) => services,
+        ServiceMatch::None => {
+            eprintln!(
+                "note: no component claims {repo}, so its commits count for no service; set \
+                 `paved.dev/repo: {repo}` (or github.com/project-slug, gitlab.com/project-slug) on its Component"
+            );
+            return String::new();
+        }
+    };
+    let names: Vec<String> = services
+        .iter()
+        .map(|service| match catalog.service(service).map(|info| &info.paths) {
+            Some(paths) if !paths.is_empty() => format!("{} ({})", service.name(), paths.join(", ")),
+            _ => service.name().to_owned(),
+        })
+        .collect();
+    format!("; commits count for {}", names.join(", "))
 }
 
 /// A missing path or a directory that is no repository is the user's input.

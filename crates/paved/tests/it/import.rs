@@ -153,3 +153,26 @@ fn a_shallow_clone_is_refused_with_the_fix() {
     assert!(stderr(&output).contains("fetch --unshallow"), "{}", stderr(&output));
     assert!(!dir.path().join("paved.db").exists());
 }
+
+#[test]
+fn the_summary_names_the_components_the_commits_count_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = crate::support::acme().display().to_string();
+    assert!(run(paved(dir.path()).args(["catalog", "import", &acme])).status.success());
+    let repo = dir.path().join("mono");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("README.md"), "mono\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "start"]);
+
+    let claimed = run(paved(dir.path()).args(["import", "git", "mono", "--repo", "github.com/acme/monorepo"]));
+    let line = stdout(&claimed);
+    assert!(
+        line.contains("commits count for") && line.contains("services/"),
+        "monorepo parts with their paths: {line}"
+    );
+    let unclaimed = run(paved(dir.path()).args(["import", "git", "mono", "--repo", "github.com/acme/unknown"]));
+    assert!(unclaimed.status.success());
+    assert!(stderr(&unclaimed).contains("no component claims github.com/acme/unknown"), "{}", stderr(&unclaimed));
+}
