@@ -392,6 +392,22 @@ impl Deployment {
         }
     }
 
+    /// The human who caused the deployment (DESIGN §3): the explicit actor,
+    /// else the creator at the source, else the workflow's triggering actor,
+    /// else `merger` (who merged the pull request of the deployed commit);
+    /// automation (`is_automation`) at any step is passed over for the next.
+    /// `None` when only automation is known.
+    pub fn human_actor<'a>(
+        &'a self,
+        is_automation: impl Fn(&Identity) -> bool,
+        merger: Option<&'a Identity>,
+    ) -> Option<&'a Identity> {
+        [self.actor.as_ref(), self.creator.as_ref(), self.triggering_actor.as_ref(), merger]
+            .into_iter()
+            .flatten()
+            .find(|identity| !is_automation(identity))
+    }
+
     /// True when `new`'s status should replace `self`'s: it was reported
     /// later (or at the same time, and is final where `self`'s is not). A
     /// status without a time is taken as the latest. `inactive` never
@@ -957,6 +973,21 @@ mod tests {
         assert_eq!(merged(backward), forward);
         let shuffled = vec![events[2].clone(), events[0].clone(), events[3].clone(), events[1].clone()];
         assert_eq!(merged(shuffled), forward);
+    }
+
+    #[test]
+    fn the_human_actor_skips_automation_down_to_the_merger() {
+        let bot = |identity: &Identity| identity.looks_automated(&[]);
+        let mut d = Deployment::new("github:x/2", "github", "production");
+        let merger = Identity::github("lee").unwrap();
+        assert_eq!(d.human_actor(bot, Some(&merger)), Some(&merger), "only the merger is known");
+        d.creator = Some(Identity::github("github-actions[bot]").unwrap());
+        d.triggering_actor = Some(Identity::github("dana").unwrap());
+        assert_eq!(d.human_actor(bot, Some(&merger)).map(ToString::to_string).as_deref(), Some("github:dana"));
+        d.actor = Some(Identity::email("ops@acme.example").unwrap());
+        assert_eq!(d.human_actor(bot, None).map(ToString::to_string).as_deref(), Some("email:ops@acme.example"));
+        let all_bots = Deployment { actor: None, triggering_actor: None, ..d };
+        assert_eq!(all_bots.human_actor(bot, None), None);
     }
 
     #[test]

@@ -63,6 +63,8 @@ hook_tests! {
         let items = deployments["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{deployments}");
         assert_eq!(items[0]["repo"], "github.com/codertocat/hello-world");
+        assert_eq!(items[0]["creator"], "github:github-pages[bot]");
+        assert_eq!(items[0]["human_actor"], "github:codertocat", "a bot creator is resolved through the triggering actor");
         let (_, pings) = app.get("/api/v1/events?source=github&status=ignored").await;
         assert!(pings.as_array().unwrap().iter().any(|e| e["event_type"] == "ping"));
     }

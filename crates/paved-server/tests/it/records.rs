@@ -37,6 +37,8 @@ api_tests! {
         assert_eq!(status, 201, "{recorded}");
         assert_eq!(recorded["service"], "component:default/checkout-api");
         assert_eq!(recorded["production"], true);
+        assert_eq!(recorded["human_actor"], "login:lenafischer");
+        assert_eq!(recorded["person"], "user:default/lena.fischer", "the actor's login resolves through the catalog");
         let (status, error) = post_json(&app, "/api/v1/deployments", Some(&checkout), deployment("2", "payments-service")).await;
         assert_eq!(status, 403, "{error}");
         let message = error["error"]["message"].as_str().unwrap();
