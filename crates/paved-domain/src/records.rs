@@ -563,6 +563,12 @@ pub struct Incident {
     pub pages: Vec<Page>,
     /// A link to the incident at its source.
     pub url: Option<String>,
+    /// When it was last reopened after a resolution; a resolution before
+    /// this time no longer counts.
+    pub reopened_at: Option<DateTime<Utc>>,
+    /// When the source said what this record says of its title, severity
+    /// and service (orders news that arrives out of order: the newer wins).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl Incident {
@@ -584,12 +590,22 @@ impl Incident {
             root_cause_sha: None,
             pages: Vec::new(),
             url: None,
+            reopened_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// When it was resolved, unless it was reopened after that.
+    pub fn resolution(&self) -> Option<DateTime<Utc>> {
+        match (self.resolved_at, self.reopened_at) {
+            (Some(resolved), Some(reopened)) if reopened > resolved => None,
+            (resolved, _) => resolved,
         }
     }
 
     /// Where it stands.
     pub fn status(&self) -> IncidentStatus {
-        if self.resolved_at.is_some() {
+        if self.resolution().is_some() {
             IncidentStatus::Resolved
         } else if self.acknowledged_at.is_some() {
             IncidentStatus::Acknowledged
@@ -598,39 +614,45 @@ impl Incident {
         }
     }
 
-    fn merge(self, new: Incident) -> Incident {
+    fn merge(mut self, mut new: Incident) -> Incident {
         // The first acknowledgement (by time) wins, with its person.
         let (acknowledged_at, acknowledged_by) = match (self.acknowledged_at, new.acknowledged_at) {
-            (Some(old), Some(at)) if at < old => (Some(at), new.acknowledged_by.or(self.acknowledged_by)),
-            (Some(old), _) => (Some(old), self.acknowledged_by.or(new.acknowledged_by)),
-            (None, at) => (at, new.acknowledged_by.or(self.acknowledged_by)),
+            (Some(old), Some(at)) if at < old => (Some(at), new.acknowledged_by.take().or(self.acknowledged_by.take())),
+            (Some(old), _) => (Some(old), self.acknowledged_by.take().or(new.acknowledged_by.take())),
+            (None, at) => (at, new.acknowledged_by.take().or(self.acknowledged_by.take())),
         };
         // The last resolution (by time) wins, with its person.
         let (resolved_at, resolved_by) = match (self.resolved_at, new.resolved_at) {
-            (Some(old), Some(at)) if at < old => (Some(old), self.resolved_by.or(new.resolved_by)),
-            (old, None) => (old, self.resolved_by),
-            (_, at) => (at, new.resolved_by.or(self.resolved_by)),
+            (Some(old), Some(at)) if at < old => (Some(old), self.resolved_by.take().or(new.resolved_by.take())),
+            (old, None) => (old, self.resolved_by.take()),
+            (_, at) => (at, new.resolved_by.take().or(self.resolved_by.take())),
         };
-        let mut pages = self.pages;
-        pages.extend(new.pages);
+        let mut pages = std::mem::take(&mut self.pages);
+        pages.append(&mut new.pages);
         pages.sort();
         pages.dedup();
+        // What changes back and forth (title, severity, service) is taken
+        // from the newer news; news without a time is taken as the newest.
+        let older = matches!((self.updated_at, new.updated_at), (Some(old), Some(at)) if at < old);
+        let (recent, other) = if older { (self, new) } else { (new, self) };
         Incident {
-            key: self.key,
-            source: self.source,
-            service: latest(self.service, new.service),
-            service_name: latest(self.service_name, new.service_name),
-            title: latest(self.title, new.title),
-            severity: latest(self.severity, new.severity),
-            opened_at: earliest(self.opened_at, new.opened_at),
+            key: other.key,
+            source: other.source,
+            service: latest(other.service, recent.service),
+            service_name: latest(other.service_name, recent.service_name),
+            title: latest(other.title, recent.title),
+            severity: latest(other.severity, recent.severity),
+            opened_at: earliest(other.opened_at, recent.opened_at),
             acknowledged_at,
             acknowledged_by,
             resolved_at,
             resolved_by,
-            caused_by_deployment: latest(self.caused_by_deployment, new.caused_by_deployment),
-            root_cause_sha: latest(self.root_cause_sha, new.root_cause_sha),
+            caused_by_deployment: latest(other.caused_by_deployment, recent.caused_by_deployment),
+            root_cause_sha: latest(other.root_cause_sha, recent.root_cause_sha),
             pages,
-            url: latest(self.url, new.url),
+            url: latest(other.url, recent.url),
+            reopened_at: last(other.reopened_at, recent.reopened_at),
+            updated_at: last(other.updated_at, recent.updated_at),
         }
     }
 }
@@ -1062,6 +1084,46 @@ mod tests {
         let merged = snapshot("2026-11-01T12:00:00Z", Some("2026-11-01T12:00:00Z"), Some("2026-11-01T12:00:00Z"));
         let late_edit = snapshot("2026-11-01T13:00:00Z", None, None);
         assert_eq!(state(&merged.merge(late_edit)), PullRequestState::Merged);
+    }
+
+    #[test]
+    fn a_reopened_incident_is_open_until_resolved_again() {
+        let mut resolved = Incident::new("pagerduty:Q1", "pagerduty");
+        resolved.opened_at = at("2026-11-01T02:00:00Z");
+        resolved.resolved_at = at("2026-11-01T03:00:00Z");
+        let mut reopened = Incident::new("pagerduty:Q1", "pagerduty");
+        reopened.reopened_at = at("2026-11-02T08:00:00Z");
+        let merged = match Record::Incident(resolved.clone()).merge(Record::Incident(reopened.clone())) {
+            Record::Incident(i) => i,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(merged.status(), IncidentStatus::Open);
+        assert_eq!(merged.resolution(), None);
+        let mut again = Incident::new("pagerduty:Q1", "pagerduty");
+        again.resolved_at = at("2026-11-02T09:00:00Z");
+        let Record::Incident(done) = Record::Incident(merged).merge(Record::Incident(again)) else { panic!() };
+        assert_eq!(done.status(), IncidentStatus::Resolved);
+        assert_eq!(done.resolution(), at("2026-11-02T09:00:00Z"));
+    }
+
+    #[test]
+    fn the_newer_news_decides_the_severity_whatever_the_arrival_order() {
+        let news = |severity: &str, when: &str| {
+            let mut i = Incident::new("pagerduty:Q1", "pagerduty");
+            i.severity = Some(severity.to_owned());
+            i.updated_at = at(when);
+            Record::Incident(i)
+        };
+        let triggered = news("P2", "2026-11-01T21:30:00Z");
+        let raised = news("P1", "2026-11-01T21:45:00Z");
+        let late_ack = news("P2", "2026-11-01T21:38:00Z");
+        let severity = |r: Record| match r {
+            Record::Incident(i) => i.severity,
+            other => panic!("{other:?}"),
+        };
+        let in_order = triggered.clone().merge(raised.clone()).merge(late_ack.clone());
+        assert_eq!(severity(in_order), Some("P1".to_owned()), "a late delivery of older news does not win");
+        assert_eq!(severity(late_ack.merge(raised).merge(triggered)), Some("P1".to_owned()));
     }
 
     #[test]

@@ -216,7 +216,10 @@ fn deployment(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
     {
         return Err(NormalizeError::new(format!("finished_at {finished} is before started_at {started}")));
     }
-    deployment.status_at = deployment.finished_at.or(deployment.started_at).or(Some(input.received_at));
+    // A status without a time of the caller's (in_progress, pending) gets
+    // none rather than the server's clock, so that the final status the
+    // caller reports later wins even when its clock is a little behind.
+    deployment.status_at = deployment.finished_at.or(deployment.started_at);
     deployment.actor = request.actor.as_deref().map(|actor| person("actor", actor)).transpose()?;
     deployment.trigger = request
         .trigger

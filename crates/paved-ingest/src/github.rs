@@ -436,6 +436,7 @@ struct Issue {
     labels: Vec<Label>,
     state: Option<String>,
     created_at: Option<DateTime<Utc>>,
+    updated_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
     html_url: Option<String>,
 }
@@ -786,6 +787,10 @@ fn issue(
     incident.title = non_empty(issue.title.clone());
     incident.severity = labels.iter().find_map(|label| severity_in(label));
     incident.opened_at = issue.created_at;
+    incident.updated_at = issue.updated_at;
+    if event.action.as_deref() == Some("reopened") {
+        incident.reopened_at = issue.updated_at.or(Some(received_at));
+    }
     if event.action.as_deref() == Some("closed") {
         incident.resolved_at = issue.closed_at.or(Some(received_at));
         incident.resolved_by = people.account(event.sender.as_ref());

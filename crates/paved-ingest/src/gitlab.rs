@@ -827,6 +827,10 @@ fn issue(event: IssueEvent, kind: &str) -> Result<Normalized, NormalizeError> {
     incident.root_cause_sha = root_cause_in(&words.into_iter().flatten().collect::<Vec<_>>().join("\n"));
     incident.url = owned(&attributes.url);
     let user = person("user.username", event.user.as_ref())?;
+    incident.updated_at = time("object_attributes.updated_at", &attributes.updated_at)?;
+    if text(&attributes.action) == Some("reopen") {
+        incident.reopened_at = incident.updated_at;
+    }
     if text(&attributes.state) == Some("closed") {
         let closed_at = time("object_attributes.closed_at", &attributes.closed_at)?;
         incident.resolved_at = match closed_at {

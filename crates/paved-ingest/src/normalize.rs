@@ -189,7 +189,7 @@ pub fn derive(input: &RawInput<'_>, catalog: &CatalogIndex, settings: &IngestSet
     let mut notes = Vec::new();
     let records: Vec<Record> = observations
         .into_iter()
-        .map(|observation| resolve_record(observation, catalog, settings, &mut notes))
+        .map(|observation| resolve_record(observation, catalog, settings, input.received_at, &mut notes))
         .collect();
     let identities = sightings(&records, &people, catalog, settings, input.received_at);
     notes.dedup();
@@ -251,6 +251,7 @@ fn resolve_record(
     observation: Observation,
     catalog: &CatalogIndex,
     settings: &IngestSettings,
+    received_at: DateTime<Utc>,
     notes: &mut Vec<String>,
 ) -> Record {
     let Observation { mut record, service: hint } = observation;
@@ -269,12 +270,16 @@ fn resolve_record(
         }
         // News about an incident opened elsewhere (an acknowledgement, a
         // resolution) need not name its service: the stored record has it.
-        Record::Incident(incident) if incident.opened_at.is_none() && hint == ServiceHint::default() => {}
+        Record::Incident(incident) if incident.opened_at.is_none() && hint == ServiceHint::default() => {
+            incident.updated_at = incident.updated_at.or(Some(received_at));
+        }
         Record::Incident(incident) => {
             incident.service = resolve_service(&hint, catalog, notes);
             if incident.service_name.is_none() {
                 incident.service_name = hint.names.first().cloned();
             }
+            // News without a time of its own is as new as its arrival.
+            incident.updated_at = incident.updated_at.or(Some(received_at));
         }
         // Pull requests, CI runs and pushes belong to a repository; the
         // services of a repository are found when they are read.

@@ -142,7 +142,8 @@ struct Data {
 /// - `incident.reassigned` and `incident.delegated` (reassigned to another
 ///   escalation policy, whose on-call users are now assigned): a
 ///   [`PageReason::Reassigned`] page per assignee;
-/// - `incident.reopened`: a [`PageReason::Triggered`] page per assignee
+/// - `incident.reopened`: reopened at the time (a resolution before it no
+///   longer counts), and a [`PageReason::Triggered`] page per assignee
 ///   (they are notified as for a new incident);
 /// - any other (`incident.priority_updated`, `incident.unacknowledged`,
 ///   ...): nothing more.
@@ -205,6 +206,9 @@ pub fn normalize(input: &RawInput<'_>, _settings: &IngestSettings) -> Result<Nor
         }
         None => {
             describe_incident(&data, &mut incident)?;
+            // PagerDuty does not promise to deliver in order: the time of
+            // the news orders title, severity and service.
+            incident.updated_at = Some(occurred_at);
             let assignees = data.assignees.as_deref().unwrap_or_default();
             let agent = event.agent.as_ref();
             match event_type {
@@ -227,6 +231,7 @@ pub fn normalize(input: &RawInput<'_>, _settings: &IngestSettings) -> Result<Nor
                     page(&mut incident, &mut people, assignees, occurred_at, PageReason::Reassigned);
                 }
                 "incident.reopened" => {
+                    incident.reopened_at = Some(occurred_at);
                     page(&mut incident, &mut people, assignees, occurred_at, PageReason::Triggered);
                 }
                 _ => {}

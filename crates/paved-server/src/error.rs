@@ -54,6 +54,11 @@ impl ApiError {
         Self { status: StatusCode::FORBIDDEN, code: "forbidden", message: message.into() }
     }
 
+    /// 409: the request contradicts what is recorded.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::CONFLICT, code: "conflict", message: message.into() }
+    }
+
     /// 413: the body is larger than the route takes.
     pub fn too_large(limit_bytes: usize) -> Self {
         Self {
@@ -111,6 +116,10 @@ impl From<paved_store::StoreError> for ApiError {
     fn from(error: paved_store::StoreError) -> Self {
         match error {
             paved_store::StoreError::InvalidRecord { .. } => Self::bad_request(error.to_string()),
+            error if error.is_transient() || matches!(error, paved_store::StoreError::Unavailable(_)) => {
+                tracing::error!(error = %error, "the database could not answer");
+                Self::unavailable(format!("{error}; try again"))
+            }
             error => Self::internal(&error),
         }
     }

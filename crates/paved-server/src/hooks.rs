@@ -14,17 +14,17 @@ use axum::extract::State;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use paved_domain::EventStatus;
+use chrono::{SubsecRound, Utc};
+use paved_domain::{CatalogIndex, Derivation, EventStatus, Record, RecordKind};
 use paved_ingest::signature::SignatureError;
 use paved_ingest::{RawInput, events_v2, github, gitlab, pagerduty, source};
-use paved_store::{IngestEvent, NewRawEvent, RawEventInsert};
+use paved_store::{IngestEvent, NewAudit, NewRawEvent, RawEventInsert, TokenInfo, TokenScope};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::auth::{caller_from_header, caller_from_token};
+use crate::auth::{Caller, caller_from_header, caller_from_token};
 use crate::extract::RawBody;
 use crate::settings::{HookAuth, HookSource};
 use crate::{ApiError, AppState};
@@ -85,7 +85,51 @@ fn body_digest(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-/// Derives a delivery against the current catalog and stores it.
+/// Who sent a delivery, when a token authenticated it (Alertmanager,
+/// Events API v2), for the ownership check and the audit log.
+struct Sender<'c> {
+    caller: &'c Caller,
+    action: &'static str,
+}
+
+/// Checks that `sender` may act on every record `derivation` yields: a team
+/// token only on the services its team owns (for news about an incident
+/// opened earlier, the service of the stored incident).
+async fn check_ownership(
+    state: &AppState,
+    catalog: &CatalogIndex,
+    sender: &Sender<'_>,
+    derivation: &Derivation,
+) -> Result<(), ApiError> {
+    let Caller::Token(TokenInfo { scope: TokenScope::Team(team), name, .. }) = sender.caller else { return Ok(()) };
+    for record in &derivation.records {
+        let service = match record {
+            Record::Incident(incident) if incident.service.is_some() => incident.service.clone(),
+            Record::Incident(incident) => match state.store.record(RecordKind::Incident, &incident.key).await? {
+                Some(Record::Incident(stored)) => stored.service,
+                _ => None,
+            },
+            Record::Deployment(deployment) => deployment.service.clone(),
+            _ => continue,
+        };
+        match service {
+            Some(service) => sender.caller.may_act_on(catalog, &service)?,
+            None => {
+                return Err(ApiError::forbidden(format!(
+                    "token `{name}` belongs to {team}, and {} `{}` names no service of the catalog; \
+                     route it with a service the team owns, or send it with an admin token",
+                    record.kind().as_str(),
+                    record.key()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Derives a delivery against the current catalog and stores it; with a
+/// `sender`, only after checking that it may act on what the delivery
+/// yields, and with an audit entry.
 async fn store_delivery(
     state: &AppState,
     source: &str,
@@ -93,11 +137,25 @@ async fn store_delivery(
     delivery_id: String,
     body: Vec<u8>,
     context: Value,
+    sender: Option<Sender<'_>>,
 ) -> Result<HookReceipt, ApiError> {
     let catalog = state.catalog.current().await?;
-    let received_at = Utc::now();
+    // Derived now with the instant as stored, so that a rebuild derives the
+    // same times.
+    let received_at = Utc::now().trunc_subsecs(6);
     let input = RawInput { source, event_type, body: &body, context: &context, received_at };
     let derivation = paved_ingest::derive(&input, &catalog, &state.settings.ingest);
+    let mut audit = None;
+    if let Some(sender) = &sender {
+        check_ownership(state, &catalog, sender, &derivation).await?;
+        let targets: Vec<&str> = derivation.records.iter().map(Record::key).collect();
+        audit = Some(NewAudit {
+            actor: sender.caller.audit_name(),
+            action: sender.action.to_owned(),
+            target: if targets.is_empty() { "nothing".to_owned() } else { targets.join(", ") },
+            detail: Some(format!("{source} {event_type}")),
+        });
+    }
     let (outcome, reason) = (derivation.status, derivation.reason.clone());
     let event = NewRawEvent {
         source: source.to_owned(),
@@ -107,7 +165,7 @@ async fn store_delivery(
         body,
         context,
     };
-    let ingested = state.ingestor.ingest(IngestEvent { event, derivation, audit: None }).await?;
+    let ingested = state.ingestor.ingest(IngestEvent { event, derivation, audit }).await?;
     let records = ingested.records.iter().map(|r| format!("{} {}", r.kind().as_str(), r.key())).collect();
     Ok(match ingested.raw {
         RawEventInsert::Stored(event_id) => {
@@ -118,6 +176,15 @@ async fn store_delivery(
             HookReceipt { status: "duplicate", event_id, outcome: None, reason: None, records }
         }
     })
+}
+
+/// The context of a delivery of `source`: `{"verified": false}` when the
+/// source is open (accepted without a secret), so that it can be told apart.
+fn hook_context(state: &AppState, source: HookSource) -> Value {
+    match state.settings.hook_auth(source) {
+        HookAuth::Open => json!({"verified": false}),
+        HookAuth::Secret(_) | HookAuth::Refused => json!({}),
+    }
 }
 
 /// A GitHub webhook delivery.
@@ -145,7 +212,8 @@ pub async fn github_hook(
     let event_type = required_header(&headers, github::EVENT_HEADER, "event")?.to_owned();
     let delivery = required_header(&headers, github::DELIVERY_HEADER, "delivery")?.to_owned();
     json_body(&body)?;
-    Ok(Json(store_delivery(&state, source::GITHUB, &event_type, delivery, body.to_vec(), json!({})).await?))
+    let context = hook_context(&state, HookSource::GitHub);
+    Ok(Json(store_delivery(&state, source::GITHUB, &event_type, delivery, body.to_vec(), context, None).await?))
 }
 
 /// A GitLab webhook delivery.
@@ -174,7 +242,8 @@ pub async fn gitlab_hook(
     let delivery =
         gitlab::delivery_id(header(&headers, gitlab::IDEMPOTENCY_HEADER), header(&headers, gitlab::EVENT_UUID_HEADER))
             .unwrap_or_else(|| format!("sha256:{}", body_digest(&body)));
-    Ok(Json(store_delivery(&state, source::GITLAB, &event_type, delivery, body.to_vec(), json!({})).await?))
+    let context = hook_context(&state, HookSource::GitLab);
+    Ok(Json(store_delivery(&state, source::GITLAB, &event_type, delivery, body.to_vec(), context, None).await?))
 }
 
 /// A PagerDuty v3 webhook delivery.
@@ -202,7 +271,8 @@ pub async fn pagerduty_hook(
     let value = json_body(&body)?;
     let event_type = value.pointer("/event/event_type").and_then(Value::as_str).unwrap_or("unknown").to_owned();
     let delivery = pagerduty::delivery_id(&body).unwrap_or_else(|| format!("sha256:{}", body_digest(&body)));
-    Ok(Json(store_delivery(&state, source::PAGERDUTY, &event_type, delivery, body.to_vec(), json!({})).await?))
+    let context = hook_context(&state, HookSource::PagerDuty);
+    Ok(Json(store_delivery(&state, source::PAGERDUTY, &event_type, delivery, body.to_vec(), context, None).await?))
 }
 
 /// An Alertmanager notification (webhook version 4).
@@ -224,13 +294,17 @@ pub async fn alertmanager_hook(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<HookReceipt>, ApiError> {
-    caller_from_header(&state.store, header(&headers, AUTHORIZATION.as_str())).await?;
+    let caller = caller_from_header(&state.store, header(&headers, AUTHORIZATION.as_str())).await?;
     let value = json_body(&body)?;
     let event_type = value.get("status").and_then(Value::as_str).unwrap_or("alert").to_owned();
-    // Alertmanager sends no delivery id; a notification repeated unchanged
-    // (its repeat_interval) is the same delivery.
+    // Alertmanager sends no delivery id; a notification retried or repeated
+    // unchanged is the same delivery.
     let delivery = format!("sha256:{}", body_digest(&body));
-    Ok(Json(store_delivery(&state, source::ALERTMANAGER, &event_type, delivery, body.to_vec(), json!({})).await?))
+    let sender = Sender { caller: &caller, action: "alerts.deliver" };
+    let receipt =
+        store_delivery(&state, source::ALERTMANAGER, &event_type, delivery, body.to_vec(), json!({}), Some(sender))
+            .await?;
+    Ok(Json(receipt))
 }
 
 /// PagerDuty's answer to an event.
@@ -260,17 +334,28 @@ pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, RawBody(
         Some(_) => caller_from_header(&state.store, authorization).await,
         None => caller_from_token(&state.store, &request.routing_key).await,
     };
-    if let Err(error) = caller {
-        let status = error.status();
-        return events_answer(status, json!({"status": "unauthorized", "message": error.message()}));
-    }
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(error) if error.status().is_client_error() => {
+            let status = error.status();
+            return events_answer(status, json!({"status": "unauthorized", "message": error.message()}));
+        }
+        Err(error) => return error.into_response(),
+    };
     let dedup_key = request.dedup_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let context = json!({"dedup_key": dedup_key});
+    let incident = match events_incident_key(&state, &caller, &dedup_key, request.action).await {
+        Ok(key) => key,
+        Err(error) => return error.into_response(),
+    };
+    let context = json!({"dedup_key": dedup_key, "incident": incident});
     // The routing key is a pavedroad token: it is never stored (DESIGN §8).
-    let body = redact(&body, &request.routing_key);
-    let delivery = format!("sha256:{}", body_digest(&[body.as_slice(), dedup_key.as_bytes()].concat()));
+    let body = redact_routing_key(&body);
+    // The same event for the same incident again (a retry, a repeated
+    // trigger of an open incident) is the same delivery.
+    let delivery = format!("sha256:{}", body_digest(&[body.as_slice(), incident.as_bytes()].concat()));
     let action = request.action.as_str();
-    match store_delivery(&state, source::EVENTS_V2, action, delivery, body, context).await {
+    let sender = Sender { caller: &caller, action: "events.enqueue" };
+    match store_delivery(&state, source::EVENTS_V2, action, delivery, body, context, Some(sender)).await {
         Ok(_) => events_answer(
             StatusCode::ACCEPTED,
             json!({"status": "success", "message": "Event processed", "dedup_key": dedup_key}),
@@ -279,32 +364,135 @@ pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, RawBody(
     }
 }
 
-/// `body` with every occurrence of `secret` replaced by `[redacted]`.
-fn redact(body: &[u8], secret: &str) -> Vec<u8> {
-    let secret = secret.as_bytes();
-    if secret.is_empty() {
-        return body.to_vec();
+/// The incident an Events API v2 event is about. As at PagerDuty, a dedup
+/// key belongs to its sender (here, the token) and names one incident at a
+/// time: a trigger after that incident was resolved opens a new one
+/// (`events:<token>:<dedup_key>`, then `...#2`, `...#3`); acknowledge and
+/// resolve act on the latest.
+async fn events_incident_key(
+    state: &AppState,
+    caller: &Caller,
+    dedup_key: &str,
+    action: events_v2::EventAction,
+) -> Result<String, ApiError> {
+    let scope = match caller {
+        Caller::Token(token) => format!("token{}", token.id),
+        Caller::Local => "local".to_owned(),
+    };
+    let base = format!("{}:{scope}:{dedup_key}", source::EVENTS_V2);
+    let key = |occurrence: u32| if occurrence == 1 { base.clone() } else { format!("{base}#{occurrence}") };
+    let mut occurrence = 1;
+    let mut latest = None;
+    while let Some(Record::Incident(incident)) = state.store.record(RecordKind::Incident, &key(occurrence)).await? {
+        latest = Some((occurrence, incident));
+        occurrence += 1;
     }
+    Ok(match latest {
+        None => key(1),
+        Some((n, incident)) if action == events_v2::EventAction::Trigger && incident.resolution().is_some() => {
+            key(n + 1)
+        }
+        Some((n, _)) => key(n),
+    })
+}
+
+/// `body` with the value of its top-level `routing_key` replaced by
+/// `"[redacted]"`, and every other byte as received. (The key's value is
+/// found as JSON reads it, escapes included, not by searching the bytes.)
+fn redact_routing_key(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(at) = rest.windows(secret.len()).position(|window| window == secret) {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(b"[redacted]");
-        rest = &rest[at + secret.len()..];
+    let mut copied = 0;
+    for span in top_level_string_values(body, "routing_key") {
+        out.extend_from_slice(&body[copied..span.start]);
+        out.extend_from_slice(b"\"[redacted]\"");
+        copied = span.end;
     }
-    out.extend_from_slice(rest);
+    out.extend_from_slice(&body[copied..]);
     out
+}
+
+/// Where the string values of the top-level member `key` of a JSON object
+/// are (each with its quotes), in order.
+fn top_level_string_values(body: &[u8], key: &str) -> Vec<std::ops::Range<usize>> {
+    /// The index after the string literal that starts at `start`.
+    fn string_end(body: &[u8], start: usize) -> Option<usize> {
+        let mut i = start + 1;
+        while i < body.len() {
+            match body[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    }
+    fn skip_space(body: &[u8], mut i: usize) -> usize {
+        while i < body.len() && body[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    }
+    let mut spans = Vec::new();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let Some(end) = string_end(body, i) else { break };
+                let colon = skip_space(body, end);
+                let is_member = depth == 1 && body.get(colon) == Some(&b':');
+                if is_member && serde_json::from_slice::<String>(&body[i..end]).is_ok_and(|name| name == key) {
+                    let value = skip_space(body, colon + 1);
+                    if body.get(value) == Some(&b'"')
+                        && let Some(value_end) = string_end(body, value)
+                    {
+                        spans.push(value..value_end);
+                        i = value_end;
+                        continue;
+                    }
+                }
+                i = end;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    spans
 }
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::redact_routing_key;
+
+    fn redacted(body: &str) -> String {
+        String::from_utf8(redact_routing_key(body.as_bytes())).unwrap()
+    }
 
     #[test]
-    fn secrets_are_redacted_everywhere_in_a_body() {
-        let body = br#"{"routing_key": "paved_abc", "payload": {"summary": "paved_abc leaked"}}"#;
-        let redacted = String::from_utf8(redact(body, "paved_abc")).unwrap();
-        assert_eq!(redacted, r#"{"routing_key": "[redacted]", "payload": {"summary": "[redacted] leaked"}}"#);
-        assert_eq!(redact(b"abc", ""), b"abc");
+    fn only_the_top_level_routing_key_is_redacted_and_every_other_byte_kept() {
+        assert_eq!(
+            redacted(r#"{"routing_key" : "paved_abc",  "payload": {"source": "e", "routing_key": "inner"}}"#),
+            r#"{"routing_key" : "[redacted]",  "payload": {"source": "e", "routing_key": "inner"}}"#
+        );
+        assert_eq!(
+            redacted(r#"{"routing_key":"e","payload":{"severity":"error"}}"#),
+            r#"{"routing_key":"[redacted]","payload":{"severity":"error"}}"#
+        );
+        assert_eq!(
+            redacted(r#"{"routing\u005fkey": "paved_\u0035x", "a": "\"}"}"#),
+            r#"{"routing\u005fkey": "[redacted]", "a": "\"}"}"#
+        );
+        assert_eq!(
+            redacted(r#"{"summary": "routing_key", "routing_key": "t"}"#),
+            r#"{"summary": "routing_key", "routing_key": "[redacted]"}"#
+        );
+        assert_eq!(redacted(r#"{"routing_key": 5}"#), r#"{"routing_key": 5}"#);
+        assert_eq!(redacted("not json"), "not json");
     }
 }

@@ -6,6 +6,8 @@
 //! deliveries costs one disk flush, not one each (DESIGN §8).
 
 use paved_store::{DynStore, IngestEvent, Ingested, StoreError};
+use std::time::{Duration, Instant};
+
 use tokio::sync::{mpsc, oneshot};
 
 /// The most events one transaction takes.
@@ -53,30 +55,62 @@ impl Ingestor {
     }
 }
 
+/// How long a batch is retried while the database is busy (another
+/// process holds SQLite's write lock, e.g. `paved events rebuild`) or
+/// unreachable, before its requests get an error.
+const RETRY_FOR: Duration = Duration::from_secs(30);
+
 async fn write_batches(store: DynStore, mut receiver: mpsc::Receiver<(IngestEvent, Reply)>) {
     let mut waiting = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut waiting, MAX_BATCH).await > 0 {
         let (events, replies): (Vec<IngestEvent>, Vec<Reply>) = waiting.drain(..).unzip();
-        match store.ingest(&events).await {
+        match ingest_retrying(&store, &events).await {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     // A request that gave up waiting still has its event stored.
                     let _ = reply.send(Ok(result));
                 }
             }
-            // One event the store refuses (or a failure) must not fail the
-            // others: store each on its own, so each gets its own answer.
-            Err(_) if events.len() > 1 => {
+            // One event the store refuses must not fail the others: each is
+            // stored on its own, so each gets its own answer.
+            Err(error) if events.len() > 1 && !error.is_transient() => {
+                tracing::warn!(error = %error, events = events.len(), "a batch was refused; storing its events one by one");
                 for (event, reply) in events.into_iter().zip(replies) {
-                    let result = store.ingest(std::slice::from_ref(&event)).await.map(|mut results| results.remove(0));
+                    let result = ingest_retrying(&store, std::slice::from_ref(&event))
+                        .await
+                        .map(|mut results| results.remove(0));
                     let _ = reply.send(result);
                 }
             }
             Err(error) => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(error));
+                tracing::error!(error = %error, events = events.len(), "events could not be stored; their senders get an error");
+                for reply in replies {
+                    let _ = reply.send(Err(clone_error(&error)));
                 }
             }
         }
     }
+}
+
+/// Stores `events`, trying again with growing pauses while the failure is
+/// transient, for up to [`RETRY_FOR`].
+async fn ingest_retrying(store: &DynStore, events: &[IngestEvent]) -> Result<Vec<Ingested>, StoreError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(20);
+    loop {
+        match store.ingest(events).await {
+            Err(error) if error.is_transient() && started.elapsed() + pause < RETRY_FOR => {
+                tracing::debug!(error = %error, pause_ms = pause.as_millis(), "the database is busy; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// A store error for one more request: the same message, without its cause
+/// (which cannot be cloned).
+fn clone_error(error: &StoreError) -> StoreError {
+    StoreError::Unavailable(error.to_string())
 }

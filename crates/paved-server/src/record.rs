@@ -6,9 +6,9 @@
 //! the same way and rebuilt the same way.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{CatalogIndex, Record, RecordKind};
+use paved_domain::{CatalogIndex, Deployment, Incident, Record, RecordKind};
 use paved_ingest::{IngestSettings, RawInput, api, source};
-use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert};
+use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert, TokenScope};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -95,26 +95,100 @@ pub async fn prepare(
         return Err(ApiError::bad_request(derivation.reason.unwrap_or_else(|| "the request records nothing".into())));
     };
     let (kind, key) = (record.kind(), record.key().to_owned());
+    let stored = store.record(kind, &key).await?;
     let service = match (&action, record) {
-        (ApiAction::RecordDeployment, Record::Deployment(d)) => d.service.clone(),
-        (ApiAction::OpenIncident, Record::Incident(i)) => i.service.clone(),
+        (ApiAction::RecordDeployment, Record::Deployment(Deployment { service, .. }))
+        | (ApiAction::OpenIncident, Record::Incident(Incident { service, .. })) => {
+            if !key.starts_with("api:") {
+                return Err(ApiError::bad_request(format!(
+                    "the id `{key}` names a record of another source; record and open through the API with ids of \
+                     your own (acknowledge and resolve take any incident's key)"
+                )));
+            }
+            let Some(service) = service.clone() else {
+                let named = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|body| body.get("service").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_default();
+                return Err(ApiError::bad_request(unknown_service(catalog, &named)));
+            };
+            // An id names one record of one service for good: reusing it for
+            // another service would move another team's record.
+            if let Some(stored_service) = stored.as_ref().and_then(service_of)
+                && stored_service.key() != service.key()
+            {
+                return Err(ApiError::conflict(format!(
+                    "`{key}` is already recorded for {stored_service}; give this {} an id of its own",
+                    kind.as_str().replace('_', " ")
+                )));
+            }
+            service
+        }
         _ => {
-            let Some(Record::Incident(stored)) = store.record(RecordKind::Incident, &key).await? else {
+            let Some(Record::Incident(stored)) = &stored else {
                 return Err(ApiError::not_found(format!(
                     "no incident `{key}` is recorded; open it first (POST /api/v1/incidents or `paved incident open`)"
                 )));
             };
-            stored.service
+            match (&stored.service, caller) {
+                (Some(service), _) => service.clone(),
+                // An incident no service claimed is anyone's to close, but
+                // not a team's: it may be another team's.
+                (None, Caller::Local) => {
+                    return prepared(
+                        caller,
+                        &action,
+                        derivation,
+                        (kind, key),
+                        (body, context),
+                        received_at,
+                        "no service",
+                    );
+                }
+                (None, Caller::Token(token)) if token.scope == TokenScope::Admin => {
+                    return prepared(
+                        caller,
+                        &action,
+                        derivation,
+                        (kind, key),
+                        (body, context),
+                        received_at,
+                        "no service",
+                    );
+                }
+                (None, Caller::Token(_)) => {
+                    return Err(ApiError::forbidden(format!(
+                        "incident `{key}` belongs to no service of the catalog, so only an admin token may update it"
+                    )));
+                }
+            }
         }
     };
-    let Some(service) = service else {
-        let named = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|body| body.get("service").and_then(Value::as_str).map(str::to_owned))
-            .unwrap_or_default();
-        return Err(ApiError::bad_request(unknown_service(catalog, &named)));
-    };
     caller.may_act_on(catalog, &service)?;
+    prepared(caller, &action, derivation, (kind, key), (body, context), received_at, &format!("service {service}"))
+}
+
+/// The service of a stored deployment or incident.
+fn service_of(record: &Record) -> Option<&paved_domain::EntityRef> {
+    match record {
+        Record::Deployment(d) => d.service.as_ref(),
+        Record::Incident(i) => i.service.as_ref(),
+        _ => None,
+    }
+}
+
+/// The raw event (body and context) and audit entry of a checked request
+/// about the record `(kind, key)`.
+fn prepared(
+    caller: &Caller,
+    action: &ApiAction,
+    derivation: paved_domain::Derivation,
+    (kind, key): (RecordKind, String),
+    (body, context): (Vec<u8>, Value),
+    received_at: DateTime<Utc>,
+    about: &str,
+) -> Result<PreparedRecord, ApiError> {
+    let event_type = action.event_type();
     let digest = hex::encode(Sha256::digest(&body));
     let event = NewRawEvent {
         source: source::API.to_owned(),
@@ -130,7 +204,7 @@ pub async fn prepare(
         actor: caller.audit_name(),
         action: action.audit_action().to_owned(),
         target: key.clone(),
-        detail: Some(format!("service {service}")),
+        detail: Some(about.to_owned()),
     };
     Ok(PreparedRecord { event: IngestEvent { event, derivation, audit: Some(audit) }, kind, key })
 }

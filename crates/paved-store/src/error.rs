@@ -119,6 +119,11 @@ pub enum StoreError {
 
     /// Stored data does not decode.
     Corrupt(String),
+
+    /// The database could not do the work, for a reason already said (the
+    /// message of an earlier error, passed on to everyone who waited for
+    /// the same work).
+    Unavailable(String),
 }
 
 impl fmt::Display for StoreError {
@@ -179,6 +184,7 @@ impl fmt::Display for StoreError {
                     "stored data does not decode: {message}; was the database edited by hand or by another program?"
                 )
             }
+            Self::Unavailable(message) => f.write_str(message),
         }
     }
 }
@@ -212,6 +218,29 @@ fn undisplayed_cause<'a>(shown: &'a (dyn Error + 'static)) -> Option<&'a (dyn Er
 }
 
 impl StoreError {
+    /// True for a failure that may pass if the same work is tried again: the
+    /// database busy or locked by another writer, a deadlock or
+    /// serialisation failure, a lost or exhausted connection.
+    pub fn is_transient(&self) -> bool {
+        let Self::Database { backend, source, .. } = self else { return false };
+        match source {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code();
+                match backend {
+                    // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+                    Backend::Sqlite => {
+                        code.and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+                    }
+                    // serialization_failure, deadlock_detected, and class 08
+                    // (connection exceptions).
+                    Backend::Postgres => code.is_some_and(|c| c == "40001" || c == "40P01" || c.starts_with("08")),
+                }
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn database(backend: Backend, action: &'static str) -> impl Fn(sqlx::Error) -> Self + Copy {
         move |source| Self::Database { backend, action, source }
     }

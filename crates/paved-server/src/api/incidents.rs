@@ -95,6 +95,23 @@ pub async fn acknowledge_incident(
     records::respond(recorded, incident)
 }
 
+/// `POST /api/v1/incidents/{id}/acknowledge` and `.../resolve`, where the id
+/// may hold `/` (the route is a wildcard; the suffix says which).
+pub async fn update_incident(
+    state: State<AppState>,
+    caller: Caller,
+    ApiPath(path): ApiPath<String>,
+    body: RawBody,
+) -> Result<(StatusCode, Json<Incident>), ApiError> {
+    if let Some(id) = path.strip_suffix("/acknowledge") {
+        return acknowledge_incident(state, caller, ApiPath(id.to_owned()), body).await;
+    }
+    if let Some(id) = path.strip_suffix("/resolve") {
+        return resolve_incident(state, caller, ApiPath(id.to_owned()), body).await;
+    }
+    Err(ApiError::method_not_allowed())
+}
+
 /// Resolves an incident: who, and when (default now).
 #[utoipa::path(
     post,

@@ -93,9 +93,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/deployments", get(deployments::list_deployments).post(deployments::record_deployment))
         .route("/api/v1/deployments/{*id}", get(deployments::get_deployment))
         .route("/api/v1/incidents", get(incidents::list_incidents).post(incidents::open_incident))
-        .route("/api/v1/incidents/{id}/acknowledge", post(incidents::acknowledge_incident))
-        .route("/api/v1/incidents/{id}/resolve", post(incidents::resolve_incident))
-        .route("/api/v1/incidents/{id}", get(incidents::get_incident))
+        // Incident keys may hold `/` and `#` (a GitHub issue's), so one
+        // wildcard route takes them, and `/acknowledge` or `/resolve` after.
+        .route("/api/v1/incidents/{*path}", get(incidents::get_incident).post(incidents::update_incident))
         .route("/api/v1/events", get(events::list_events))
         .route("/api/v1/identities", get(events::list_identities))
         .route("/api/v1/openapi.json", get(openapi_json))

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use paved_domain::{CatalogIndex, EntityRef, Record, ServiceMatch};
 use paved_store::RecordFilter;
 use serde::Serialize;
@@ -38,8 +38,16 @@ pub async fn record_request(
     body: Vec<u8>,
 ) -> Result<(StatusCode, Record), ApiError> {
     let catalog = state.catalog.current().await?;
-    let prepared =
-        record::prepare(&state.store, &catalog, &state.settings.ingest, caller, action, body, Utc::now()).await?;
+    let prepared = record::prepare(
+        &state.store,
+        &catalog,
+        &state.settings.ingest,
+        caller,
+        action,
+        body,
+        Utc::now().trunc_subsecs(6),
+    )
+    .await?;
     let ingested = state.ingestor.ingest(prepared.event.clone()).await?;
     let (record, new) = record::outcome(&state.store, &prepared, ingested).await?;
     Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, record))

@@ -57,6 +57,11 @@ impl TestApp {
         TestApp { base, store, acme: load.entities, _sqlite_dir: sqlite_dir, _postgres: postgres }
     }
 
+    /// The SQLite database file, when the app runs on SQLite.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self._sqlite_dir.as_ref().map(|dir| dir.path().join("paved.db"))
+    }
+
     /// Imports `examples/acme` again without `left_out`, which makes it an
     /// orphan.
     pub async fn reimport_acme_without(&self, left_out: &str) {

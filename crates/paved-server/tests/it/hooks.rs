@@ -164,8 +164,10 @@ hook_tests! {
         let resolve = json!({"routing_key": token, "event_action": "resolve", "dedup_key": dedup_key});
         let (status, _) = app.post("/v2/enqueue", &[], resolve.to_string()).await;
         assert_eq!(status, 202);
-        let (_, incident) = app.get(&format!("/api/v1/incidents/events:{dedup_key}")).await;
-        assert_eq!(incident["service"], "component:default/checkout-api", "routed by payload.source: {incident}");
+        let (_, page) = app.get("/api/v1/incidents?service=checkout-api").await;
+        let incident = &page["items"][0];
+        assert_eq!(incident["service"], "component:default/checkout-api", "routed by payload.source: {page}");
+        assert!(incident["key"].as_str().unwrap().ends_with(&format!(":{dedup_key}")), "keyed by its sender and dedup key: {incident}");
         assert!(incident["resolved_at"].is_string(), "{incident}");
         for event in app.store.events(&EventFilter::default()).await.unwrap() {
             let raw = app.store.raw_event(event.id).await.unwrap().unwrap();
@@ -211,5 +213,163 @@ mod refused {
         let (status, _) =
             open.post("/hooks/github", &[("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d")], b"{}".to_vec()).await;
         assert_eq!(status, 200, "an opened source takes unsigned deliveries");
+    }
+}
+
+mod review {
+    use super::*;
+    use crate::helpers::On;
+
+    fn alert(service: &str) -> Vec<u8> {
+        json!({"version": "4", "status": "firing", "receiver": "paved", "groupKey": "g",
+            "alerts": [{"status": "firing", "labels": {"alertname": "Down", "service": service},
+                        "annotations": {"summary": "down"}, "startsAt": "2026-11-02T10:00:00Z",
+                        "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "f1"}]})
+        .to_string()
+        .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_team_token_may_only_send_alerts_for_its_own_services() {
+        let app = TestApp::spawn(On::Sqlite).await;
+        let checkout = app.token(TokenScope::Team("group:default/checkout".parse().unwrap())).await;
+        let bearer = format!("Bearer {checkout}");
+        let (status, error) =
+            app.post("/hooks/alertmanager", &[("Authorization", bearer.as_str())], alert("mobile-bff")).await;
+        assert_eq!(status, 403, "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("mobile-bff"), "{error}");
+        let (status, error) =
+            app.post("/hooks/alertmanager", &[("Authorization", bearer.as_str())], alert("db-host-7")).await;
+        assert_eq!(status, 403, "an alert for no service needs an admin token: {error}");
+        assert_eq!(stored_events(&app).await, 0);
+        let (status, _) =
+            app.post("/hooks/alertmanager", &[("Authorization", bearer.as_str())], alert("checkout-api")).await;
+        assert_eq!(status, 200);
+        let audit = app.store.audit_log(5).await.unwrap();
+        assert_eq!(audit[0].action, "alerts.deliver", "alerts sent with a token are audited");
+        let enqueue = json!({"routing_key": checkout, "event_action": "trigger",
+            "payload": {"summary": "x", "source": "s", "severity": "error", "custom_details": {"service": "mobile-bff"}}});
+        let (status, _) = app.post("/v2/enqueue", &[], enqueue.to_string()).await;
+        assert_eq!(status, 403);
+    }
+
+    #[tokio::test]
+    async fn a_trigger_after_a_resolution_opens_a_new_incident() {
+        let app = TestApp::spawn(On::Sqlite).await;
+        let token = app.token(TokenScope::Admin).await;
+        let trigger = json!({"routing_key": token, "event_action": "trigger", "dedup_key": "disk-full",
+            "payload": {"summary": "disk full", "source": "checkout-api", "severity": "critical"}});
+        let resolve = json!({"routing_key": token, "event_action": "resolve", "dedup_key": "disk-full"});
+        for body in [&trigger, &trigger, &resolve, &trigger, &resolve] {
+            let (status, answer) = app.post("/v2/enqueue", &[], body.to_string()).await;
+            assert_eq!(status, 202, "{answer}");
+        }
+        let (_, page) = app.get("/api/v1/incidents?service=checkout-api").await;
+        let incidents = page["items"].as_array().unwrap();
+        assert_eq!(incidents.len(), 2, "two outages, one repeated trigger: {page}");
+        assert!(incidents.iter().all(|i| i["resolved_at"].is_string()), "{page}");
+    }
+
+    #[tokio::test]
+    async fn a_routing_key_sent_with_a_bearer_token_leaves_the_body_intact() {
+        let app = TestApp::spawn(On::Sqlite).await;
+        let token = app.token(TokenScope::Admin).await;
+        let body = json!({"routing_key": "e", "event_action": "trigger",
+            "payload": {"summary": "queue stuck", "source": "checkout-api", "severity": "error"}});
+        let bearer = format!("Bearer {token}");
+        let (status, _) = app.post("/v2/enqueue", &[("Authorization", bearer.as_str())], body.to_string()).await;
+        assert_eq!(status, 202);
+        let events = app.store.events(&EventFilter::default()).await.unwrap();
+        assert_eq!(events[0].status, Some(EventStatus::Normalized), "{:?}", events[0]);
+        let raw = app.store.raw_event(events[0].id).await.unwrap().unwrap();
+        let stored: Value = serde_json::from_slice(&raw.body).unwrap();
+        assert_eq!(stored["payload"]["severity"], "error");
+        assert_eq!(stored["routing_key"], "[redacted]");
+    }
+
+    #[tokio::test]
+    async fn a_team_token_cannot_take_over_another_teams_record_by_its_id() {
+        let app = TestApp::spawn(On::Sqlite).await;
+        let admin = app.token(TokenScope::Admin).await;
+        let checkout = app.token(TokenScope::Team("group:default/checkout".parse().unwrap())).await;
+        let post = |token: &str, path: &str, body: Value| {
+            let bearer = format!("Bearer {token}");
+            let path = path.to_owned();
+            let app = &app;
+            async move { app.post(&path, &[("Authorization", bearer.as_str())], body.to_string()).await }
+        };
+        let (status, _) = post(&admin, "/api/v1/incidents", json!({"id": "INC-mob", "service": "mobile-bff"})).await;
+        assert_eq!(status, 201);
+        let (status, error) = post(
+            &checkout,
+            "/api/v1/incidents",
+            json!({"id": "INC-mob", "service": "checkout-api", "title": "mine now"}),
+        )
+        .await;
+        assert_eq!(status, 409, "{error}");
+        let (status, _) = post(&checkout, "/api/v1/incidents/INC-mob/resolve", json!({"by": "mrossi"})).await;
+        assert_eq!(status, 403);
+        let (status, error) = post(&admin, "/api/v1/deployments", json!({"id": "github:github.com/acme/x/1", "service": "checkout-api", "environment": "production", "sha": "abcdef1"})).await;
+        assert_eq!(status, 400, "ids of other sources are not the API's to record: {error}");
+        let (_, incident) = app.get("/api/v1/incidents/INC-mob").await;
+        assert_eq!(incident["service"], "component:default/mobile-bff");
+        assert!(incident["title"].is_null());
+    }
+
+    #[tokio::test]
+    async fn an_incident_of_no_service_is_closed_by_an_admin_but_not_by_a_team() {
+        let app = TestApp::spawn(On::Sqlite).await;
+        let admin = app.token(TokenScope::Admin).await;
+        let team = app.token(TokenScope::Team("group:default/checkout".parse().unwrap())).await;
+        let trigger = json!({"routing_key": admin, "event_action": "trigger", "dedup_key": "host",
+            "payload": {"summary": "host down", "source": "db-host-7", "severity": "critical"}});
+        let (status, _) = app.post("/v2/enqueue", &[], trigger.to_string()).await;
+        assert_eq!(status, 202);
+        let (_, page) = app.get("/api/v1/incidents").await;
+        let key = page["items"][0]["key"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/incidents/{key}/acknowledge");
+        let by = json!({"by": "mrossi"}).to_string();
+        let (status, _) = app.post(&path, &[("Authorization", &format!("Bearer {team}"))], by.clone()).await;
+        assert_eq!(status, 403);
+        let (status, acked) = app.post(&path, &[("Authorization", &format!("Bearer {admin}"))], by).await;
+        assert_eq!(status, 201, "{acked}");
+        assert_eq!(acked["acknowledged_by"], "login:mrossi");
+    }
+
+    #[tokio::test]
+    async fn a_delivery_waits_while_another_process_holds_the_write_lock() {
+        use sqlx::Connection as _;
+        let app = TestApp::spawn_with(On::Sqlite, crate::helpers::hook_settings()).await;
+        let path = app.sqlite_path().unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
+        let mut other = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+        // Longer than the 5 s busy timeout of one attempt.
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+            sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+            other
+        });
+        let started = std::time::Instant::now();
+        let (status, receipt) = post_github(&app, "ping", "while-locked", br#"{"zen": "wait"}"#).await;
+        assert_eq!(status, 200, "the delivery is stored once the lock is released: {receipt}");
+        assert!(started.elapsed() >= std::time::Duration::from_secs(6), "it waited for the lock");
+        release.await.unwrap();
+        assert_eq!(stored_events(&app).await, 1);
+    }
+
+    #[tokio::test]
+    async fn deliveries_of_an_open_source_are_marked_unverified() {
+        let settings = paved_server::ServerSettings {
+            github: paved_server::HookAuth::Open,
+            ..paved_server::ServerSettings::default()
+        };
+        let app = TestApp::spawn_with(On::Sqlite, settings).await;
+        let (status, _) =
+            app.post("/hooks/github", &[("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d")], b"{}".to_vec()).await;
+        assert_eq!(status, 200);
+        let events = app.store.events(&EventFilter::default()).await.unwrap();
+        let raw = app.store.raw_event(events[0].id).await.unwrap().unwrap();
+        assert_eq!(raw.context["verified"], false);
     }
 }

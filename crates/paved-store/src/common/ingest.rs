@@ -253,8 +253,8 @@ pub(crate) trait IngestTx {
         reason: Option<&str>,
         records: i64,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// The JSON of the record with this kind and key, locked for update
-    /// until the transaction ends.
+    /// The JSON of the record with this kind and key (the caller has locked
+    /// it, or holds a lock that keeps every other writer out).
     fn record_body(
         &mut self,
         kind: &str,
@@ -283,16 +283,13 @@ pub(crate) trait IngestTx {
     fn derived_counts(&mut self) -> impl Future<Output = Result<(u64, u64), sqlx::Error>> + Send;
 }
 
-/// Checks a batch before any transaction opens.
+/// Checks a batch before any transaction opens: what cannot be stored at
+/// all (a NUL in a raw event's source, type or delivery id, or in an audit
+/// entry). A derivation the store cannot keep does not fail the batch: its
+/// event is stored as failed (see [`apply_derivation`]).
 pub(crate) fn check_batch(events: &[IngestEvent]) -> Result<(), StoreError> {
     for event in events {
         check_raw_event(&event.event)?;
-        for record in &event.derivation.records {
-            record_row(record)?;
-        }
-        for sighting in &event.derivation.identities {
-            sighting_row(sighting)?;
-        }
         if let Some(audit) = &event.audit {
             check_audit(audit)?;
         }
@@ -300,32 +297,79 @@ pub(crate) fn check_batch(events: &[IngestEvent]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The keys of every record a batch touches, sorted, each once: PostgreSQL
+/// locks them in this order, so that two replicas never wait on each other
+/// in a cycle.
+pub(crate) fn record_lock_keys(events: &[IngestEvent]) -> Vec<String> {
+    let mut keys: Vec<String> = events
+        .iter()
+        .flat_map(|event| &event.derivation.records)
+        .map(|record| format!("{}:{}", record.kind().as_str(), record.key()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The rows `derivation`'s records become once merged into the stored
+/// ones, and its sightings' rows; or why they cannot be stored (a NUL in an
+/// indexed text, a stored record that no longer decodes).
+async fn merged_rows(
+    tx: &mut impl IngestTx,
+    backend: Backend,
+    derivation: &Derivation,
+) -> Result<Result<(Vec<Record>, Vec<RecordRow>, Vec<SightingRow>), StoreError>, StoreError> {
+    let error = StoreError::database(backend, "reading stored records");
+    let mut records = Vec::with_capacity(derivation.records.len());
+    let mut rows = Vec::with_capacity(derivation.records.len());
+    for record in &derivation.records {
+        let kind = record.kind().as_str();
+        let merged = match tx.record_body(kind, record.key()).await.map_err(error)? {
+            Some(body) => match decode_record(kind, record.key(), &body) {
+                Ok(stored) => stored.merge(record.clone()),
+                Err(corrupt) => return Ok(Err(corrupt)),
+            },
+            None => record.clone(),
+        };
+        match record_row(&merged) {
+            Ok(row) => rows.push(row),
+            Err(invalid) => return Ok(Err(invalid)),
+        }
+        records.push(merged);
+    }
+    let sightings: Result<Vec<SightingRow>, StoreError> = derivation.identities.iter().map(sighting_row).collect();
+    Ok(sightings.map(|sightings| (records, rows, sightings)))
+}
+
 /// Writes what `derivation` yields for the raw event `event_id`: its
 /// outcome, its records merged into the stored ones, its sightings. Returns
-/// the records as stored.
+/// the records as stored. When they cannot be stored, the event's outcome
+/// is `failed` with the reason instead, and nothing else is written: the
+/// raw event is kept for a rebuild once the cause is fixed.
 async fn apply_derivation(
     tx: &mut impl IngestTx,
     backend: Backend,
     event_id: i64,
     derivation: &Derivation,
-) -> Result<Vec<Record>, StoreError> {
+) -> Result<(EventStatus, Vec<Record>), StoreError> {
     let error = StoreError::database(backend, "storing derived records");
-    let records = i64::try_from(derivation.records.len()).unwrap_or(i64::MAX);
-    tx.put_outcome(event_id, derivation.status, derivation.reason.as_deref(), records).await.map_err(error)?;
-    let mut stored = Vec::with_capacity(derivation.records.len());
-    for record in &derivation.records {
-        let kind = record.kind().as_str();
-        let merged = match tx.record_body(kind, record.key()).await.map_err(error)? {
-            Some(body) => decode_record(kind, record.key(), &body)?.merge(record.clone()),
-            None => record.clone(),
-        };
-        tx.put_record(&record_row(&merged)?).await.map_err(error)?;
-        stored.push(merged);
+    let (records, rows, sightings) = match merged_rows(tx, backend, derivation).await? {
+        Ok(merged) => merged,
+        Err(cannot_store) => {
+            let reason = format!("the records cannot be stored: {cannot_store}");
+            tx.put_outcome(event_id, EventStatus::Failed, Some(&reason), 0).await.map_err(error)?;
+            return Ok((EventStatus::Failed, Vec::new()));
+        }
+    };
+    let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    tx.put_outcome(event_id, derivation.status, derivation.reason.as_deref(), count).await.map_err(error)?;
+    for row in &rows {
+        tx.put_record(row).await.map_err(error)?;
     }
-    for sighting in &derivation.identities {
-        tx.add_sighting(&sighting_row(sighting)?).await.map_err(error)?;
+    for sighting in &sightings {
+        tx.add_sighting(sighting).await.map_err(error)?;
     }
-    Ok(stored)
+    Ok((derivation.status, records))
 }
 
 /// [`crate::IngestStore::ingest`] on an open write transaction.
@@ -345,7 +389,7 @@ pub(crate) async fn ingest(
             results.push(Ingested { raw: inserted, records: Vec::new() });
             continue;
         };
-        let records = apply_derivation(tx, backend, id, &event.derivation).await?;
+        let (_, records) = apply_derivation(tx, backend, id, &event.derivation).await?;
         if let Some(audit) = &event.audit {
             tx.add_audit(audit, now, Some(id)).await.map_err(error)?;
         }
@@ -373,24 +417,13 @@ where
         after_id = last.id;
         let page: Vec<RawEvent> = page.into_iter().map(super::RawEventRow::decode).collect::<Result<_, _>>()?;
         for event in &page {
-            let derivation = derive(event);
-            match derivation.status {
+            let (status, _) = apply_derivation(tx, backend, event.id, &derive(event)).await?;
+            match status {
                 EventStatus::Normalized => summary.normalized += 1,
                 EventStatus::Ignored => summary.ignored += 1,
                 EventStatus::Failed => summary.failed += 1,
             }
             summary.events += 1;
-            // A record the parser now yields with a NUL in an indexed text
-            // fails this event, not the whole rebuild.
-            let derivation = match derivation.records.iter().map(record_row).find_map(Result::err) {
-                Some(invalid) => {
-                    summary.normalized -= 1;
-                    summary.failed += 1;
-                    Derivation::failed(invalid.to_string())
-                }
-                None => derivation,
-            };
-            apply_derivation(tx, backend, event.id, &derivation).await?;
         }
     }
     (summary.records, summary.identities) = tx.derived_counts().await.map_err(error)?;

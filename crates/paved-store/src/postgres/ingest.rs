@@ -17,6 +17,30 @@ use crate::{
     TokenInfo,
 };
 
+/// The advisory lock that keeps ingestion and rebuilds apart: every
+/// ingesting transaction holds it shared, a rebuild exclusively ("ingest" in
+/// ASCII).
+const INGEST_LOCK: i64 = i64::from_be_bytes(*b"\0\0ingest");
+
+/// Takes the shared ingestion lock and then, in sorted order, a lock on
+/// every record the batch touches: replicas ingesting news of the same
+/// record at once merge one after the other (even when the row does not
+/// exist yet), and never deadlock.
+pub(super) async fn lock_for_ingest(
+    tx: &mut Transaction<'static, Postgres>,
+    record_keys: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(INGEST_LOCK).execute(&mut **tx).await?;
+    if !record_keys.is_empty() {
+        // UNNEST yields the keys in the array's (sorted) order.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM UNNEST($1::text[]) AS k(key)")
+            .bind(record_keys)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 const TOKEN_COLUMNS: &str = "id, name, scope, team, prefix, created_at, revoked_at";
 
 /// Inserts a raw event unless its source and delivery id are stored.
@@ -97,13 +121,6 @@ impl IngestTx for Tx<'_> {
     }
 
     async fn record_body(&mut self, kind: &str, key: &str) -> Result<Option<String>, sqlx::Error> {
-        // Replicas may ingest news of the same record at once: the lock
-        // (held until the transaction ends) makes the second merge into what
-        // the first stored, even when the row does not exist yet.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(format!("{kind}:{key}"))
-            .execute(&mut **self.0)
-            .await?;
         sqlx::query_scalar("SELECT body FROM records WHERE kind = $1 AND key = $2")
             .bind(kind)
             .bind(key)
@@ -227,6 +244,9 @@ impl IngestStore for PostgresStore {
             return Ok(Vec::new());
         }
         let mut tx = self.begin_write(ACTION).await?;
+        lock_for_ingest(&mut tx, &common::record_lock_keys(events))
+            .await
+            .map_err(StoreError::database(Backend::Postgres, ACTION))?;
         // On an error the transaction is dropped, which rolls it back.
         let results = common::ingest(&mut Tx(&mut tx), Backend::Postgres, events).await?;
         tx.commit().await.map_err(StoreError::database(Backend::Postgres, ACTION))?;
@@ -239,6 +259,13 @@ impl IngestStore for PostgresStore {
     ) -> Result<RebuildSummary, StoreError> {
         const ACTION: &str = "rebuilding records";
         let mut tx = self.begin_write(ACTION).await?;
+        // Exclusive: deliveries wait until the rebuild commits, and no record
+        // needs a lock of its own (thousands would exhaust the lock table).
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(INGEST_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::database(Backend::Postgres, ACTION))?;
         let summary = common::rebuild(&mut Tx(&mut tx), Backend::Postgres, derive).await?;
         tx.commit().await.map_err(StoreError::database(Backend::Postgres, ACTION))?;
         Ok(summary)

@@ -132,6 +132,19 @@ contract_tests! {
         assert_eq!(deployments(store).await.len(), 1);
     }
 
+    async fn a_record_the_store_cannot_keep_fails_its_event_but_keeps_the_raw_payload(db) {
+        let store = db.migrated().await;
+        let mut bad = deployment("1", "checkout", DeploymentStatus::Success, 0);
+        bad.environment = "prod\0uction".into();
+        let results = store.ingest(&[event(raw("github", "nul", 0), normalized(vec![Record::Deployment(bad)], vec![]))]).await.unwrap();
+        assert!(matches!(results[0].raw, RawEventInsert::Stored(_)), "the delivery is kept: {results:?}");
+        assert!(results[0].records.is_empty());
+        let failed = store.events(&EventFilter { status: Some(EventStatus::Failed), ..EventFilter::default() }).await.unwrap();
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0].reason.as_deref().unwrap().contains("NUL"), "{:?}", failed[0].reason);
+        assert!(deployments(store).await.is_empty());
+    }
+
     async fn events_are_listed_with_their_outcome(db) {
         let store = db.migrated().await;
         store.ingest(&[
@@ -246,6 +259,30 @@ contract_tests! {
         assert_eq!(identities[0].sightings, 2, "counted again from scratch");
         assert!(store.events(&EventFilter { status: Some(EventStatus::Failed), ..EventFilter::default() }).await.unwrap().is_empty());
         assert_eq!(store.events(&EventFilter::default()).await.unwrap().len(), 2, "raw events are kept as they were");
+    }
+
+    async fn a_rebuild_of_thousands_of_records_completes(db) {
+        let store = db.migrated().await;
+        let events: Vec<IngestEvent> = (0..7_000)
+            .map(|n| {
+                let mut incident = Incident::new(format!("events:{n}"), "events");
+                incident.opened_at = Some(at(n % 600));
+                event(raw("events", &format!("e{n}"), 0), normalized(vec![Record::Incident(incident)], vec![]))
+            })
+            .collect();
+        for chunk in events.chunks(1_000) {
+            store.ingest(chunk).await.unwrap();
+        }
+        // One lock per record would exhaust PostgreSQL's lock table here.
+        let summary = store
+            .rebuild(&|raw: &RawEvent| {
+                let mut incident = Incident::new(format!("events:{}", raw.delivery_id), "events");
+                incident.opened_at = Some(at(1));
+                normalized(vec![Record::Incident(incident)], vec![])
+            })
+            .await
+            .unwrap();
+        assert_eq!((summary.events, summary.records), (7_000, 7_000));
     }
 
     async fn tokens_are_stored_hashed_revoked_once_and_audited(db) {

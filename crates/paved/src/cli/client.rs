@@ -3,7 +3,7 @@
 //! `--server URL --token T`.
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use clap::Args;
 use paved_domain::{CatalogIndex, Record};
 use paved_server::auth::Caller;
@@ -22,7 +22,7 @@ pub struct Target {
     server: Option<String>,
     /// The API token to send to --server (`paved token create`). Env:
     /// PAVED_TOKEN.
-    #[arg(long, value_name = "TOKEN", requires = "server")]
+    #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
 }
 
@@ -65,9 +65,10 @@ pub async fn record(config: &Config, action: ApiAction, body: serde_json::Value)
 async fn record_locally(config: &Config, action: ApiAction, body: Vec<u8>) -> anyhow::Result<Recorded> {
     let (store, catalog) = local_store(config).await?;
     let settings = config.ingest_settings();
-    let prepared = record::prepare(&store, &catalog, &settings, &Caller::Local, action, body, Utc::now())
-        .await
-        .map_err(api_error)?;
+    let prepared =
+        record::prepare(&store, &catalog, &settings, &Caller::Local, action, body, Utc::now().trunc_subsecs(6))
+            .await
+            .map_err(api_error)?;
     let mut ingested = store.ingest(std::slice::from_ref(&prepared.event)).await?;
     let (record, new) = record::outcome(&store, &prepared, ingested.remove(0)).await.map_err(api_error)?;
     Ok(Recorded { record, new })

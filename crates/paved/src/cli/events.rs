@@ -31,8 +31,10 @@ pub enum Cmd {
     /// Derive every record again from the raw events (one transaction).
     ///
     /// Uses the catalog as it is now: identities and services that did not
-    /// resolve before are attributed. Deliveries arriving meanwhile wait for
-    /// it to finish.
+    /// resolve before are attributed. Deliveries arriving at a running
+    /// `paved serve` meanwhile wait for it (on SQLite for up to 30 s, then
+    /// they get a 503; GitHub does not retry by itself), so run it when
+    /// deliveries are few.
     Rebuild(RebuildCmd),
 }
 
