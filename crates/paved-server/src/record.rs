@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use paved_domain::{CatalogIndex, Deployment, Incident, Record, RecordKind};
 use paved_ingest::{IngestSettings, RawInput, api, source};
-use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert, TokenScope};
+use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert, TokenInfo, TokenScope};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -134,18 +134,7 @@ pub async fn prepare(
                 (Some(service), _) => service.clone(),
                 // An incident no service claimed is anyone's to close, but
                 // not a team's: it may be another team's.
-                (None, Caller::Local) => {
-                    return prepared(
-                        caller,
-                        &action,
-                        derivation,
-                        (kind, key),
-                        (body, context),
-                        received_at,
-                        "no service",
-                    );
-                }
-                (None, Caller::Token(token)) if token.scope == TokenScope::Admin => {
+                (None, Caller::Local | Caller::Token(TokenInfo { scope: TokenScope::Admin, .. })) => {
                     return prepared(
                         caller,
                         &action,
