@@ -25,6 +25,7 @@ mod extract;
 pub mod hooks;
 pub mod identities;
 mod ingestor;
+pub mod metrics;
 pub mod record;
 mod router;
 mod settings;

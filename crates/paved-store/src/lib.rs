@@ -240,6 +240,21 @@ pub struct RefTip {
     pub sha: String,
 }
 
+/// A commit as the metrics read a history: no files, no names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphRow {
+    /// The object id.
+    pub sha: String,
+    /// The parents' ids, first parent first.
+    pub parents: Vec<String>,
+    /// The author's time, Unix seconds.
+    pub author_time: i64,
+    /// The committer's time, Unix seconds.
+    pub committer_time: i64,
+    /// The whole message.
+    pub message: String,
+}
+
 /// A migration applied by [`Store::migrate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AppliedMigration {
@@ -374,6 +389,20 @@ pub trait Store: IngestStore + Send + Sync + std::fmt::Debug + 'static {
     /// On a database error, or [`StoreError::Corrupt`] when a stored commit
     /// does not decode.
     async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError>;
+
+    /// Every commit of `repo`, as the metrics read a history, in one query.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when a row does not
+    /// decode.
+    async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError>;
+
+    /// Every (commit, path) pair of `repo`: what each commit changed, for
+    /// services inside a monorepo.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn commit_paths(&self, repo: &RepoId) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 /// The ingestion half of the storage contract: raw events with what they
@@ -418,6 +447,13 @@ pub trait IngestStore: Send + Sync {
     /// # Errors
     /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
     async fn records(&self, filter: &RecordFilter) -> Result<Vec<Record>, StoreError>;
+
+    /// Every record matching `filter` (its `limit` and `offset` are
+    /// ignored), in one query: what the metrics read.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
+    async fn all_records(&self, filter: &RecordFilter) -> Result<Vec<Record>, StoreError>;
 
     /// Raw events matching `filter`, newest first, without their bodies.
     ///

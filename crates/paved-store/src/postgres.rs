@@ -21,7 +21,7 @@ use crate::common::{
     entity_page_limit, entity_page_offset,
 };
 use crate::{
-    AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, ImportSummary, NewRawEvent, RawEvent,
+    AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, GraphRow, ImportSummary, NewRawEvent, RawEvent,
     RawEventInsert, RepositoryState, Store, StoreError, StoredEntity, redact_url,
 };
 
@@ -538,6 +538,24 @@ impl Store for PostgresStore {
             .await
             .map_err(StoreError::database(Backend::Postgres, "counting commits"))?;
         Ok(common::stored_count(count))
+    }
+
+    async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError> {
+        let rows: Vec<(String, String, i64, i64, String)> =
+            sqlx::query_as("SELECT sha, parents, author_time, committer_time, message FROM commits WHERE repo = $1")
+                .bind(repo.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::database(Backend::Postgres, "reading a commit graph"))?;
+        Ok(rows.into_iter().map(common::graph_row).collect())
+    }
+
+    async fn commit_paths(&self, repo: &RepoId) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query_as("SELECT sha, path FROM commit_files WHERE repo = $1")
+            .bind(repo.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::database(Backend::Postgres, "reading the paths of commits"))
     }
 
     async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError> {

@@ -21,7 +21,7 @@ use crate::common::{
     RepositoryRow, entity_page_limit, entity_page_offset, keys_json,
 };
 use crate::{
-    AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, ImportSummary, NewRawEvent, RawEvent,
+    AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, GraphRow, ImportSummary, NewRawEvent, RawEvent,
     RawEventInsert, RepositoryState, Store, StoreError, StoredEntity,
 };
 
@@ -548,6 +548,24 @@ impl Store for SqliteStore {
             .await
             .map_err(StoreError::database(Backend::Sqlite, "counting commits"))?;
         Ok(common::stored_count(count))
+    }
+
+    async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError> {
+        let rows: Vec<(String, String, i64, i64, String)> =
+            sqlx::query_as("SELECT sha, parents, author_time, committer_time, message FROM commits WHERE repo = ?")
+                .bind(repo.as_str())
+                .fetch_all(&self.read)
+                .await
+                .map_err(StoreError::database(Backend::Sqlite, "reading a commit graph"))?;
+        Ok(rows.into_iter().map(common::graph_row).collect())
+    }
+
+    async fn commit_paths(&self, repo: &RepoId) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query_as("SELECT sha, path FROM commit_files WHERE repo = ?")
+            .bind(repo.as_str())
+            .fetch_all(&self.read)
+            .await
+            .map_err(StoreError::database(Backend::Sqlite, "reading the paths of commits"))
     }
 
     async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError> {

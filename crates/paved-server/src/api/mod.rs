@@ -15,6 +15,7 @@ pub mod entities;
 pub mod events;
 pub mod health;
 pub mod incidents;
+pub mod metrics;
 pub mod records;
 pub mod teams;
 
@@ -64,6 +65,8 @@ impl Modify for BearerToken {
         incidents::get_incident,
         events::list_events,
         events::list_identities,
+        metrics::dora,
+        metrics::prometheus,
         hooks::github_hook,
         hooks::gitlab_hook,
         hooks::alertmanager_hook,
@@ -76,6 +79,7 @@ impl Modify for BearerToken {
         (name = "catalog", description = "Entities of the Backstage-compatible catalog"),
         (name = "delivery", description = "Deployments, recorded by any CI or derived from webhooks"),
         (name = "operations", description = "Incidents, health and readiness"),
+        (name = "metrics", description = "The DORA metrics, as JSON and as Prometheus text exposition"),
         (name = "data quality", description = "Raw events that could not be normalised; people the catalog does not know"),
         (name = "webhooks", description = "Deliveries from GitHub, GitLab, Alertmanager, PagerDuty and Events API v2 senders"),
     )
@@ -98,6 +102,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{*path}", get(incidents::get_incident).post(incidents::update_incident))
         .route("/api/v1/events", get(events::list_events))
         .route("/api/v1/identities", get(events::list_identities))
+        .route("/api/v1/metrics/dora", get(metrics::dora))
+        .route("/metrics", get(metrics::prometheus))
         .route("/api/v1/openapi.json", get(openapi_json))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(Extension(BodyLimit(API_BODY_LIMIT)))

@@ -403,3 +403,17 @@ mod tests {
         assert_eq!((prepared[0].files_changed, prepared[0].lines_added, prepared[0].author_offset), (2, 3, 3600));
     }
 }
+
+/// A `commits` row `(sha, parents, author_time, committer_time, message)`
+/// as a [`crate::GraphRow`].
+pub(crate) fn graph_row(
+    (sha, parents, author_time, committer_time, message): (String, String, i64, i64, String),
+) -> crate::GraphRow {
+    crate::GraphRow {
+        sha,
+        parents: parents.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+        author_time,
+        committer_time,
+        message,
+    }
+}

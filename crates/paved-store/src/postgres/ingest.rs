@@ -304,6 +304,21 @@ impl IngestStore for PostgresStore {
         rows.iter().map(RecordBodyRow::decode).collect()
     }
 
+    async fn all_records(&self, filter: &RecordFilter) -> Result<Vec<Record>, StoreError> {
+        if common::record_filter_has_nul(filter) {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Postgres>::new("SELECT kind, key, body FROM records");
+        push_record_filter(&mut query, filter);
+        query.push(" ORDER BY at_us, key");
+        let rows: Vec<RecordBodyRow> = query
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::database(Backend::Postgres, "reading records"))?;
+        rows.iter().map(RecordBodyRow::decode).collect()
+    }
+
     async fn events(&self, filter: &EventFilter) -> Result<Vec<EventSummary>, StoreError> {
         let mut query = QueryBuilder::<Postgres>::new(
             "SELECT e.id, e.source, e.event_type, e.delivery_id, e.received_at, octet_length(e.body)::int8 AS size_bytes,

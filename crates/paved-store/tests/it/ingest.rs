@@ -341,6 +341,35 @@ contract_tests! {
         assert_eq!(names, ["group:default/shop"], "orphans are left out");
     }
 
+    async fn every_record_and_the_commit_graph_are_read_in_one_call(db) {
+        let store = db.migrated().await;
+        let events: Vec<IngestEvent> = (0..12_000)
+            .map(|n| event(raw("github", &format!("d{n}"), 0),
+                normalized(vec![Record::Deployment(deployment(&n.to_string(), "checkout", DeploymentStatus::Success, n % 500))], vec![])))
+            .collect();
+        store.ingest(&events).await.unwrap();
+        let mut filter = RecordFilter::new(RecordKind::Deployment);
+        filter.services = vec![entity_ref("component:default/checkout")];
+        let all = store.all_records(&filter).await.unwrap();
+        assert_eq!(all.len(), 12_000, "more than a page");
+        assert!(store.records(&filter).await.unwrap().len() <= 100, "pages stay pages");
+
+        store.insert_commits(&[
+            commit("github.com/acme/a", 0).message("Start").file("a.rs", 1, 0).build(),
+            commit("github.com/acme/a", 1).message("Revert \"x\"").file("a.rs", 0, 1).file("b.rs", 2, 0).build(),
+        ]).await.unwrap();
+        let repo: paved_domain::RepoId = "github.com/acme/a".parse().unwrap();
+        let graph = store.commit_graph(&repo).await.unwrap();
+        assert_eq!(graph.len(), 2);
+        let second = graph.iter().find(|row| row.message.starts_with("Revert")).unwrap();
+        assert_eq!(second.parents.len(), 1);
+        assert!(graph.iter().any(|row| row.parents.is_empty()), "the root has no parents");
+        let mut paths = store.commit_paths(&repo).await.unwrap();
+        paths.sort();
+        assert_eq!(paths.len(), 3);
+        assert!(paths.iter().any(|(sha, path)| sha == &second.sha && path == "b.rs"));
+    }
+
     async fn commit_emails_are_counted_case_insensitively(db) {
         let store = db.migrated().await;
         store.insert_commits(&[

@@ -18,6 +18,7 @@ mod events;
 mod identities;
 mod import;
 mod incident;
+mod metrics;
 mod migrate;
 mod serve;
 mod token;
@@ -37,6 +38,7 @@ mod token;
 ///   paved incident open --service checkout --id INC-7
 ///   paved token create --team checkout       a token for a team's CI
 ///   paved identities --unresolved            people the catalog does not know yet
+///   paved metrics --team checkout            DORA metrics of a team's services
 ///   paved config default > paved.toml        write a commented configuration file
 ///
 /// Exit codes: 0 ok, 1 failure, 2 bad usage or bad input.
@@ -77,6 +79,7 @@ enum Command {
     #[command(subcommand)]
     Events(events::Cmd),
     Identities(identities::Cmd),
+    Metrics(metrics::Cmd),
     #[command(subcommand)]
     Token(token::Cmd),
     Migrate(migrate::Cmd),
@@ -131,6 +134,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), flags)?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(identities::run(cmd, config))
+        }
+        Command::Metrics(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(metrics::run(cmd, config))
         }
         Command::Token(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

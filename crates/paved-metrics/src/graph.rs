@@ -1,0 +1,285 @@
+//! A repository's commit graph, compact: commits are numbered, parents are
+//! one flat array, and each commit carries only what the metrics read
+//! (times, whether its message marks rework, the files it touched).
+
+use std::collections::HashMap;
+
+/// A commit as the graph is built from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphCommit {
+    /// The full object id, lower-case hex.
+    pub sha: String,
+    /// The parents' object ids, first parent first.
+    pub parents: Vec<String>,
+    /// The author's time, Unix seconds.
+    pub author_time: i64,
+    /// The committer's time, Unix seconds (what lead time counts from).
+    pub committer_time: i64,
+    /// True when the message marks the commit as rework (see
+    /// [`crate::ReworkPattern`]).
+    pub rework: bool,
+    /// The paths it changed (only needed for services inside a monorepo).
+    pub files: Vec<String>,
+}
+
+/// The commit graph of one repository.
+#[derive(Debug, Clone, Default)]
+pub struct CommitGraph {
+    shas: Vec<String>,
+    index: HashMap<String, u32>,
+    /// Commit numbers ordered by sha, for abbreviated lookups.
+    by_sha: Vec<u32>,
+    parent_start: Vec<u32>,
+    parents: Vec<u32>,
+    author_time: Vec<i64>,
+    committer_time: Vec<i64>,
+    rework: Vec<bool>,
+    /// Longest distance to a root + 1: an ancestor always has a smaller one.
+    generation: Vec<u32>,
+    file_start: Vec<u32>,
+    files: Vec<u32>,
+    paths: Vec<String>,
+}
+
+/// A commit's number in its graph.
+pub type CommitId = u32;
+
+impl CommitGraph {
+    /// Builds the graph. Parents that are not among `commits` (a history cut
+    /// short) are left out; a commit given twice counts once.
+    pub fn new(commits: Vec<GraphCommit>) -> Self {
+        let mut graph = Self::default();
+        let mut path_ids: HashMap<String, u32> = HashMap::new();
+        for commit in &commits {
+            if graph.index.contains_key(&commit.sha) {
+                continue;
+            }
+            let id = graph.shas.len() as u32;
+            graph.index.insert(commit.sha.clone(), id);
+            graph.shas.push(commit.sha.clone());
+        }
+        let mut seen = vec![false; graph.shas.len()];
+        for commit in commits {
+            let id = graph.index[&commit.sha];
+            if std::mem::replace(&mut seen[id as usize], true) {
+                continue;
+            }
+            // Commits are stored in the order they were first named.
+            debug_assert_eq!(graph.author_time.len(), id as usize);
+            graph.parent_start.push(graph.parents.len() as u32);
+            graph.parents.extend(commit.parents.iter().filter_map(|parent| graph.index.get(parent).copied()));
+            graph.author_time.push(commit.author_time);
+            graph.committer_time.push(commit.committer_time);
+            graph.rework.push(commit.rework);
+            graph.file_start.push(graph.files.len() as u32);
+            for path in commit.files {
+                let next = path_ids.len() as u32;
+                let path_id = *path_ids.entry(path.clone()).or_insert_with(|| {
+                    graph.paths.push(path);
+                    next
+                });
+                graph.files.push(path_id);
+            }
+        }
+        graph.parent_start.push(graph.parents.len() as u32);
+        graph.file_start.push(graph.files.len() as u32);
+        graph.by_sha = (0..graph.shas.len() as u32).collect();
+        graph.by_sha.sort_by(|a, b| graph.shas[*a as usize].cmp(&graph.shas[*b as usize]));
+        graph.generation = graph.generations();
+        graph
+    }
+
+    /// How many commits.
+    pub fn len(&self) -> usize {
+        self.shas.len()
+    }
+
+    /// True when there are no commits.
+    pub fn is_empty(&self) -> bool {
+        self.shas.is_empty()
+    }
+
+    /// The commit with this full or abbreviated (7+ hex digits) id; `None`
+    /// when there is none or the abbreviation is ambiguous.
+    pub fn find(&self, sha: &str) -> Option<CommitId> {
+        let sha = sha.trim().to_ascii_lowercase();
+        if let Some(id) = self.index.get(&sha) {
+            return Some(*id);
+        }
+        if sha.len() < 7 {
+            return None;
+        }
+        let start = self.by_sha.partition_point(|id| self.shas[*id as usize].as_str() < sha.as_str());
+        let mut matches = self.by_sha[start..].iter().take_while(|id| self.shas[**id as usize].starts_with(&sha));
+        let first = *matches.next()?;
+        matches.next().is_none().then_some(first)
+    }
+
+    /// The commit's full id.
+    pub fn sha(&self, commit: CommitId) -> &str {
+        &self.shas[commit as usize]
+    }
+
+    /// Its parents.
+    pub fn parents(&self, commit: CommitId) -> &[u32] {
+        let c = commit as usize;
+        &self.parents[self.parent_start[c] as usize..self.parent_start[c + 1] as usize]
+    }
+
+    /// Its committer time, Unix seconds.
+    pub fn committer_time(&self, commit: CommitId) -> i64 {
+        self.committer_time[commit as usize]
+    }
+
+    /// Its author time, Unix seconds.
+    pub fn author_time(&self, commit: CommitId) -> i64 {
+        self.author_time[commit as usize]
+    }
+
+    /// True when its message marks it as rework.
+    pub fn is_rework(&self, commit: CommitId) -> bool {
+        self.rework[commit as usize]
+    }
+
+    /// The paths it changed.
+    pub fn files(&self, commit: CommitId) -> impl Iterator<Item = &str> {
+        let c = commit as usize;
+        self.files[self.file_start[c] as usize..self.file_start[c + 1] as usize]
+            .iter()
+            .map(|path| self.paths[*path as usize].as_str())
+    }
+
+    /// Every commit reachable from `tip` (itself included) that is not in
+    /// `shipped`, each marked shipped as it is found.
+    pub fn take_unshipped(&self, tip: CommitId, shipped: &mut [bool]) -> Vec<CommitId> {
+        let mut found = Vec::new();
+        if shipped[tip as usize] {
+            return found;
+        }
+        shipped[tip as usize] = true;
+        let mut stack = vec![tip];
+        while let Some(commit) = stack.pop() {
+            found.push(commit);
+            for &parent in self.parents(commit) {
+                if !shipped[parent as usize] {
+                    shipped[parent as usize] = true;
+                    stack.push(parent);
+                }
+            }
+        }
+        found
+    }
+
+    /// True when `ancestor` is reachable from `descendant` and is not it.
+    pub fn is_strict_ancestor(&self, ancestor: CommitId, descendant: CommitId) -> bool {
+        if ancestor == descendant {
+            return false;
+        }
+        let floor = self.generation[ancestor as usize];
+        let mut seen = HashMap::new();
+        let mut stack = vec![descendant];
+        while let Some(commit) = stack.pop() {
+            for &parent in self.parents(commit) {
+                if parent == ancestor {
+                    return true;
+                }
+                // Nothing below the ancestor's generation can reach it.
+                if self.generation[parent as usize] > floor && seen.insert(parent, ()).is_none() {
+                    stack.push(parent);
+                }
+            }
+        }
+        false
+    }
+
+    /// Generation numbers, computed without recursion (histories are deep).
+    fn generations(&self) -> Vec<u32> {
+        let n = self.shas.len();
+        let mut generation = vec![0u32; n];
+        for root in 0..n as u32 {
+            if generation[root as usize] != 0 {
+                continue;
+            }
+            // Depth-first: a commit is numbered once all its parents are.
+            let mut stack = vec![(root, false)];
+            while let Some((commit, parents_done)) = stack.pop() {
+                if generation[commit as usize] != 0 {
+                    continue;
+                }
+                if parents_done {
+                    let highest = self.parents(commit).iter().map(|p| generation[*p as usize]).max().unwrap_or(0);
+                    generation[commit as usize] = highest + 1;
+                    continue;
+                }
+                stack.push((commit, true));
+                for &parent in self.parents(commit) {
+                    if generation[parent as usize] == 0 {
+                        stack.push((parent, false));
+                    }
+                }
+            }
+        }
+        generation
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(sha: &str, parents: &[&str], time: i64) -> GraphCommit {
+        GraphCommit {
+            sha: sha.to_owned(),
+            parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+            author_time: time,
+            committer_time: time,
+            rework: false,
+            files: vec![format!("{sha}.rs")],
+        }
+    }
+
+    /// a ← b ← c ← e (merge of c and d), a ← d.
+    fn graph() -> CommitGraph {
+        CommitGraph::new(vec![
+            commit("e000000000", &["c000000000", "d000000000"], 5),
+            commit("c000000000", &["b000000000"], 3),
+            commit("d000000000", &["a000000000"], 4),
+            commit("b000000000", &["a000000000"], 2),
+            commit("a000000000", &[], 1),
+        ])
+    }
+
+    #[test]
+    fn abbreviated_ids_resolve_when_unambiguous() {
+        let g = graph();
+        assert_eq!(g.find("c0000000").map(|c| g.sha(c)), Some("c000000000"));
+        assert_eq!(g.find("c00000"), None, "shorter than 7 digits");
+        let twins = CommitGraph::new(vec![commit("abcdef01aa", &[], 1), commit("abcdef01bb", &[], 2)]);
+        assert_eq!(twins.find("abcdef01"), None, "ambiguous");
+        assert!(twins.find("abcdef01b").is_some());
+    }
+
+    #[test]
+    fn unshipped_commits_are_taken_once() {
+        let g = graph();
+        let mut shipped = vec![false; g.len()];
+        let first = g.take_unshipped(g.find("c000000000").unwrap(), &mut shipped);
+        assert_eq!(first.len(), 3, "c, b, a");
+        let second = g.take_unshipped(g.find("e000000000").unwrap(), &mut shipped);
+        let mut shas: Vec<&str> = second.iter().map(|c| g.sha(*c)).collect();
+        shas.sort_unstable();
+        assert_eq!(shas, ["d000000000", "e000000000"], "only what c did not ship");
+        assert!(g.take_unshipped(g.find("c000000000").unwrap(), &mut shipped).is_empty());
+    }
+
+    #[test]
+    fn ancestry_is_strict_and_follows_every_parent() {
+        let g = graph();
+        let id = |sha: &str| g.find(sha).unwrap();
+        assert!(g.is_strict_ancestor(id("a000000000"), id("e000000000")));
+        assert!(g.is_strict_ancestor(id("d000000000"), id("e000000000")), "through the second parent");
+        assert!(!g.is_strict_ancestor(id("e000000000"), id("e000000000")));
+        assert!(!g.is_strict_ancestor(id("d000000000"), id("c000000000")));
+        assert!(!g.is_strict_ancestor(id("e000000000"), id("a000000000")));
+    }
+}

@@ -1,0 +1,84 @@
+//! The DORA metrics (DESIGN §5) as pure functions over pavedroad's records.
+//!
+//! Architecture invariant: this crate does no IO. The caller loads the
+//! catalog, commit graphs and records, builds a [`Dataset`] with
+//! [`DatasetBuilder`], and asks a [`DoraEngine`] for reports. One bad
+//! record never aborts a computation: what cannot be used is left out and
+//! counted in a data-quality [`Note`].
+//!
+//! How it works: [`DoraEngine::new`] walks each service's history once, in
+//! deployment order — change sets from the commit graph, rollbacks,
+//! failures and their rules, recoveries, rework, pull-request stages — and
+//! keeps the results as facts, each with the instant that places it in a
+//! window. A report then summarises the facts of the scope's services over
+//! a window (and per week or month for a series), so many reports over one
+//! dataset cost one walk.
+
+mod facts;
+mod graph;
+mod input;
+mod report;
+mod stats;
+mod tiers;
+mod window;
+
+use chrono::Duration;
+
+pub use facts::{ChangeSet, FailureRule, ReworkPattern, ServiceFacts};
+pub use graph::{CommitGraph, CommitId, GraphCommit};
+pub use input::{Dataset, DatasetBuilder, DeploymentInput, IncidentInput, PullRequestInput, ServiceInput};
+pub use report::{
+    ChangeFailureRate, DeploymentFrequency, DoraReport, FailedDeployment, Figures, LeadTime, LeadTimeBreakdown, Note,
+    RecoveryTime, ReportRequest, ReworkRate, Scope, ScopeKind, SeriesPoint, StageCounts, TimeToRestore,
+};
+pub use stats::{median, percentile};
+pub use tiers::{BenchmarkTable, FrequencyFigures, Tier};
+pub use window::{Period, Window};
+
+/// What the definitions leave configurable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoraConfig {
+    /// How long after a deployment an unlinked incident is blamed on it
+    /// (change failure rate rule (c)), and how soon after a deployment an
+    /// open incident must be resolved for the deployment to be rework
+    /// (rework rate (ii)). Default 24 hours.
+    pub attribution_window: Duration,
+}
+
+impl Default for DoraConfig {
+    fn default() -> Self {
+        Self { attribution_window: Duration::hours(24) }
+    }
+}
+
+/// The facts of every service of a dataset, ready for reports.
+#[derive(Debug, Clone)]
+pub struct DoraEngine {
+    facts: Vec<ServiceFacts>,
+    without_service: u64,
+}
+
+impl DoraEngine {
+    /// Walks every service's history of `dataset`.
+    pub fn new(dataset: &Dataset, config: &DoraConfig) -> Self {
+        Self {
+            facts: facts::service_facts(dataset, config.attribution_window),
+            without_service: dataset.without_service as u64,
+        }
+    }
+
+    /// The facts of each service, in the dataset's order.
+    pub fn facts(&self) -> &[ServiceFacts] {
+        &self.facts
+    }
+
+    /// Deployments and incidents of no catalog service.
+    pub fn without_service(&self) -> u64 {
+        self.without_service
+    }
+
+    /// The report of `request`.
+    pub fn report(&self, request: &ReportRequest<'_>) -> DoraReport {
+        report::report(&self.facts, request)
+    }
+}

@@ -1,0 +1,122 @@
+//! Windows of time and the periods of a series: ISO weeks (Monday 00:00
+//! UTC) and calendar months, in UTC.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+
+/// A half-open range of time `[since, until)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Window {
+    /// The first instant in the window.
+    pub since: DateTime<Utc>,
+    /// The first instant after the window.
+    pub until: DateTime<Utc>,
+}
+
+impl Window {
+    /// The window `[since, until)`; `None` when `until` is not after `since`.
+    pub fn new(since: DateTime<Utc>, until: DateTime<Utc>) -> Option<Self> {
+        (until > since).then_some(Self { since, until })
+    }
+
+    /// The `days` days before `until`.
+    pub fn last_days(until: DateTime<Utc>, days: i64) -> Self {
+        Self { since: until - Duration::days(days), until }
+    }
+
+    /// True when `at` is in the window.
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        self.since <= at && at < self.until
+    }
+
+    /// Its length in days (fractional).
+    pub fn days(&self) -> f64 {
+        (self.until - self.since).num_milliseconds() as f64 / 86_400_000.0
+    }
+
+    /// The part of the window inside `other`, if any.
+    pub fn intersect(&self, other: &Window) -> Option<Window> {
+        Window::new(self.since.max(other.since), self.until.min(other.until))
+    }
+
+    /// The periods of `period` that overlap the window, each cut to it.
+    pub fn periods(&self, period: Period) -> Vec<(DateTime<Utc>, Window)> {
+        let mut out = Vec::new();
+        let mut start = period.start_of(self.since);
+        while start < self.until {
+            let next = period.next(start);
+            if let Some(inside) = (Window { since: start, until: next }).intersect(self) {
+                out.push((start, inside));
+            }
+            start = next;
+        }
+        out
+    }
+}
+
+/// The period of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// ISO weeks, from Monday 00:00 UTC.
+    Week,
+    /// Calendar months, from the 1st 00:00 UTC.
+    Month,
+}
+
+fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+}
+
+impl Period {
+    /// The start of the period that holds `at`.
+    pub fn start_of(self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let date = at.date_naive();
+        match self {
+            Self::Week => midnight(date - Duration::days(i64::from(date.weekday().num_days_from_monday()))),
+            Self::Month => midnight(date.with_day(1).expect("every month has a 1st")),
+        }
+    }
+
+    /// The start of the period after the one starting at `start`.
+    pub fn next(self, start: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Self::Week => start + Duration::days(7),
+            Self::Month => {
+                let date = start.date_naive();
+                let (year, month) =
+                    if date.month() == 12 { (date.year() + 1, 1) } else { (date.year(), date.month() + 1) };
+                midnight(NaiveDate::from_ymd_opt(year, month, 1).expect("the 1st of a month exists"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        // 2026-11-04 is a Wednesday.
+        assert_eq!(Period::Week.start_of(at("2026-11-04T15:00:00Z")), at("2026-11-02T00:00:00Z"));
+        assert_eq!(Period::Month.start_of(at("2026-11-04T15:00:00Z")), at("2026-11-01T00:00:00Z"));
+        assert_eq!(Period::Month.next(at("2026-12-01T00:00:00Z")), at("2027-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn periods_are_cut_to_the_window() {
+        let window = Window::new(at("2026-11-04T00:00:00Z"), at("2026-11-18T00:00:00Z")).unwrap();
+        let weeks = window.periods(Period::Week);
+        assert_eq!(weeks.len(), 3);
+        assert_eq!(weeks[0].0, at("2026-11-02T00:00:00Z"));
+        assert_eq!(weeks[0].1.since, at("2026-11-04T00:00:00Z"), "cut to the window");
+        assert_eq!(weeks[2].1.until, at("2026-11-18T00:00:00Z"));
+        assert!((window.days() - 14.0).abs() < 1e-9);
+        assert!(Window::new(at("2026-11-04T00:00:00Z"), at("2026-11-04T00:00:00Z")).is_none());
+    }
+}

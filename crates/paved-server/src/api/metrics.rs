@@ -1,0 +1,226 @@
+//! `GET /api/v1/metrics/dora` (the DORA report of a service, team or the
+//! organisation) and `GET /metrics` (Prometheus text exposition).
+
+use std::fmt::Write as _;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use paved_metrics::{BenchmarkTable, DoraReport, Period, ReportRequest, Scope, ScopeKind, Window};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::extract::ApiQuery;
+use crate::metrics::{MetricsError, ScopeRequest, dora_report, load_engine};
+use crate::{ApiError, AppState};
+
+/// The default window: the 90 days before `until`.
+pub const DEFAULT_WINDOW_DAYS: i64 = 90;
+
+/// Parameters of `GET /api/v1/metrics/dora`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DoraQuery {
+    /// A Component (`checkout` or `component:default/checkout`).
+    pub service: Option<String>,
+    /// A team (Group): the services it and the teams below it own.
+    pub team: Option<String>,
+    /// Start of the window (RFC 3339 or YYYY-MM-DD, UTC); default 90 days
+    /// before `until`.
+    pub since: Option<String>,
+    /// End of the window, exclusive; default now.
+    pub until: Option<String>,
+    /// A series per `week` (ISO, Monday) or `month`.
+    pub by: Option<String>,
+    /// The benchmark table: `dora-2023` (default) or `dora-2021`.
+    pub table: Option<String>,
+}
+
+/// Reads a time given as RFC 3339 or as a date (midnight UTC).
+///
+/// # Errors
+/// A message naming `what`.
+pub fn parse_time(what: &str, text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(date) => Ok(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))),
+        Err(_) => Err(format!("{what} `{text}` is not a date (2026-11-01) or an RFC 3339 time (2026-11-01T09:00:00Z)")),
+    }
+}
+
+/// The window of `since`/`until` as given (defaults: now, and 90 days).
+///
+/// # Errors
+/// A message when a time does not parse or the window is empty.
+pub fn window(since: Option<&str>, until: Option<&str>, now: DateTime<Utc>) -> Result<Window, String> {
+    let until = until.map(|text| parse_time("until", text)).transpose()?.unwrap_or(now);
+    let since = since
+        .map(|text| parse_time("since", text))
+        .transpose()?
+        .unwrap_or(until - chrono::Duration::days(DEFAULT_WINDOW_DAYS));
+    Window::new(since, until).ok_or_else(|| format!("the window is empty: since {since} is not before until {until}"))
+}
+
+/// The series period named `by`.
+///
+/// # Errors
+/// A message for anything but `week` and `month`.
+pub fn period(by: Option<&str>) -> Result<Option<Period>, String> {
+    match by.map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(None),
+        Some("week") => Ok(Some(Period::Week)),
+        Some("month") => Ok(Some(Period::Month)),
+        Some(other) => Err(format!("by `{other}` is not week or month")),
+    }
+}
+
+/// The benchmark table named `name`.
+///
+/// # Errors
+/// A message for an unknown table.
+pub fn table(name: Option<&str>) -> Result<BenchmarkTable, String> {
+    match name {
+        None => Ok(BenchmarkTable::default()),
+        Some(name) => {
+            BenchmarkTable::from_name(name).ok_or_else(|| format!("table `{name}` is not one of dora-2023, dora-2021"))
+        }
+    }
+}
+
+impl From<MetricsError> for ApiError {
+    fn from(error: MetricsError) -> Self {
+        match error {
+            MetricsError::UnknownScope(message) => ApiError::bad_request(message),
+            MetricsError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// The DORA report (DESIGN §5) of a service, a team or the whole
+/// organisation, over a window, with an optional weekly or monthly series.
+#[utoipa::path(
+    get,
+    path = "/api/v1/metrics/dora",
+    tag = "metrics",
+    params(DoraQuery),
+    responses(
+        (status = 200, body = DoraReport),
+        (status = 400, body = crate::error::ErrorBody, description = "An unknown service or team, a bad time, period or table"),
+    )
+)]
+pub async fn dora(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<DoraQuery>,
+) -> Result<Json<DoraReport>, ApiError> {
+    let scope = match (query.service, query.team) {
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("give service or team, not both")),
+        (Some(service), None) => ScopeRequest::Service(service),
+        (None, Some(team)) => ScopeRequest::Team(team),
+        (None, None) => ScopeRequest::Org,
+    };
+    let window = window(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
+    let series = period(query.by.as_deref()).map_err(ApiError::bad_request)?;
+    let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
+    let catalog = state.catalog.current().await?;
+    Ok(Json(dora_report(&state.store, &catalog, &state.settings.ingest, &scope, window, series, table).await?))
+}
+
+/// One gauge of the exposition.
+struct Gauge {
+    name: &'static str,
+    help: &'static str,
+    value: fn(&DoraReport) -> Option<f64>,
+}
+
+const GAUGES: [Gauge; 6] = [
+    Gauge {
+        name: "paved_deployments",
+        help: "Successful production deployments in the last 30 days.",
+        value: |r| Some(r.figures.deployment_frequency.deployments as f64),
+    },
+    Gauge {
+        name: "paved_lead_time_median_seconds",
+        help: "Median lead time for changes over the last 30 days, in seconds.",
+        value: |r| r.figures.lead_time_for_changes.median_seconds,
+    },
+    Gauge {
+        name: "paved_lead_time_p90_seconds",
+        help: "90th percentile lead time for changes over the last 30 days, in seconds.",
+        value: |r| r.figures.lead_time_for_changes.p90_seconds,
+    },
+    Gauge {
+        name: "paved_change_failure_rate",
+        help: "Change failure rate over the last 30 days (0 to 1).",
+        value: |r| r.figures.change_failure_rate.rate,
+    },
+    Gauge {
+        name: "paved_recovery_time_median_seconds",
+        help: "Median failed deployment recovery time over the last 30 days, in seconds.",
+        value: |r| r.figures.failed_deployment_recovery_time.median_seconds,
+    },
+    Gauge {
+        name: "paved_rework_rate",
+        help: "Rework rate over the last 30 days (0 to 1).",
+        value: |r| r.figures.rework_rate.rate,
+    },
+];
+
+/// A label value escaped for the text exposition format.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Prometheus text exposition: per service and per team, the DORA figures
+/// of the last 30 days (a metric without data is left out, not 0).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "metrics",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"))
+)]
+pub async fn prometheus(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let catalog = state.catalog.current().await?;
+    let services: Vec<_> = catalog.services().into_iter().map(|info| info.entity_ref.clone()).collect();
+    let (engine, indices) = load_engine(&state.store, &catalog, &state.settings.ingest, &services, false).await?;
+    let window = Window::last_days(Utc::now(), 30);
+    let report = |scope: Scope, services: &[usize]| {
+        engine.report(&ReportRequest {
+            scope,
+            services,
+            window,
+            series: None,
+            table: BenchmarkTable::default(),
+            without_service: 0,
+        })
+    };
+    let mut reports: Vec<(String, DoraReport)> = Vec::new();
+    for (i, service) in services.iter().enumerate() {
+        let scope = Scope { kind: ScopeKind::Service, name: service.to_string() };
+        reports.push((format!("service=\"{}\"", escape(&service.to_string())), report(scope, &indices[i..=i])));
+    }
+    for (group, _) in catalog.groups() {
+        let owned: Vec<usize> =
+            services.iter().enumerate().filter(|(_, s)| catalog.team_owns(group, s)).map(|(i, _)| i).collect();
+        if owned.is_empty() {
+            continue;
+        }
+        let scope = Scope { kind: ScopeKind::Team, name: group.to_string() };
+        reports.push((format!("team=\"{}\"", escape(&group.to_string())), report(scope, &owned)));
+    }
+    let mut text = String::new();
+    for gauge in &GAUGES {
+        let _ = writeln!(text, "# HELP {} {}", gauge.name, gauge.help);
+        let _ = writeln!(text, "# TYPE {} gauge", gauge.name);
+        for (labels, report) in &reports {
+            if let Some(value) = (gauge.value)(report) {
+                let _ = writeln!(text, "{}{{{labels}}} {value}", gauge.name);
+            }
+        }
+    }
+    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}

@@ -1,0 +1,185 @@
+//! Loading what the DORA metrics read from the store, and asking the engine
+//! for reports: the one path `paved metrics`, `GET /api/v1/metrics/dora`
+//! and `/metrics` share.
+
+use std::collections::{BTreeSet, HashMap};
+
+use paved_domain::{CatalogIndex, EntityRef, Record, RecordKind, ServiceMatch};
+use paved_ingest::IngestSettings;
+use paved_metrics::{
+    BenchmarkTable, CommitGraph, DatasetBuilder, DoraConfig, DoraEngine, DoraReport, GraphCommit, Period,
+    ReportRequest, ReworkPattern, Scope, ScopeKind, Window,
+};
+use paved_store::{DynStore, RecordFilter, StoreError};
+
+/// What a report is asked about, as a user names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeRequest {
+    /// One Component (`checkout` or `component:default/checkout`).
+    Service(String),
+    /// A Group and the teams below it (`checkout` or `group:default/checkout`).
+    Team(String),
+    /// Every Component.
+    Org,
+}
+
+/// Why a report cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// The scope names nothing in the catalog.
+    #[error("{0}")]
+    UnknownScope(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The services a scope stands for, and how the report names it.
+///
+/// # Errors
+/// [`MetricsError::UnknownScope`] for a service or team the catalog lacks.
+pub fn resolve_scope(catalog: &CatalogIndex, scope: &ScopeRequest) -> Result<(Scope, Vec<EntityRef>), MetricsError> {
+    match scope {
+        ScopeRequest::Service(name) => match catalog.service_named(name) {
+            ServiceMatch::One(service) => {
+                Ok((Scope { kind: ScopeKind::Service, name: service.to_string() }, vec![service]))
+            }
+            ServiceMatch::Several(services) => Err(MetricsError::UnknownScope(format!(
+                "`{name}` names several components ({}); write the full reference",
+                services.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ))),
+            ServiceMatch::None => Err(MetricsError::UnknownScope(format!(
+                "no component `{name}` in the catalog; list them with GET /api/v1/entities?kind=component"
+            ))),
+        },
+        ScopeRequest::Team(name) => {
+            let group = EntityRef::parse(name, Some("group"), paved_domain::DEFAULT_NAMESPACE)
+                .map_err(|error| MetricsError::UnknownScope(format!("team: {error}")))?;
+            if catalog.group(&group).is_none() {
+                return Err(MetricsError::UnknownScope(format!(
+                    "no team {group} in the catalog; list them with GET /api/v1/entities?kind=group"
+                )));
+            }
+            let services = catalog
+                .services()
+                .into_iter()
+                .map(|info| info.entity_ref.clone())
+                .filter(|service| catalog.team_owns(&group, service))
+                .collect();
+            Ok((Scope { kind: ScopeKind::Team, name: group.to_string() }, services))
+        }
+        ScopeRequest::Org => Ok((
+            Scope { kind: ScopeKind::Org, name: "organisation".to_owned() },
+            catalog.services().into_iter().map(|info| info.entity_ref.clone()).collect(),
+        )),
+    }
+}
+
+/// The DORA facts of `services` (every record of their history), ready for
+/// any number of reports.
+///
+/// # Errors
+/// When the store cannot be read.
+pub async fn load_engine(
+    store: &DynStore,
+    catalog: &CatalogIndex,
+    settings: &IngestSettings,
+    services: &[EntityRef],
+    whole_organisation: bool,
+) -> Result<(DoraEngine, Vec<usize>), StoreError> {
+    let pattern = ReworkPattern::default();
+    let mut builder = DatasetBuilder::new(catalog, &settings.automation);
+    let infos: Vec<_> = services.iter().filter_map(|service| catalog.service(service)).collect();
+    let repos: BTreeSet<_> = infos.iter().filter_map(|info| info.repo.clone()).collect();
+    let mut loaded_repos = Vec::new();
+    for repo in repos {
+        let rows = store.commit_graph(&repo).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        // Paths are read only for a monorepo: a repository some service of
+        // the scope is a part of.
+        let mut files: HashMap<String, Vec<String>> = HashMap::new();
+        if infos.iter().any(|info| info.repo.as_ref() == Some(&repo) && !info.paths.is_empty()) {
+            for (sha, path) in store.commit_paths(&repo).await? {
+                files.entry(sha).or_default().push(path);
+            }
+        }
+        let commits = rows
+            .into_iter()
+            .map(|row| GraphCommit {
+                rework: pattern.matches(&row.message),
+                files: files.remove(&row.sha).unwrap_or_default(),
+                sha: row.sha,
+                parents: row.parents,
+                author_time: row.author_time,
+                committer_time: row.committer_time,
+            })
+            .collect();
+        builder.repository(repo.clone(), CommitGraph::new(commits));
+        loaded_repos.push(repo);
+    }
+    let indices: Vec<usize> = (0..services.len()).collect();
+    for service in services {
+        builder.service(service);
+    }
+    // The whole organisation's report also counts records of no service.
+    let scoped = |kind| {
+        let mut filter = RecordFilter::new(kind);
+        if !whole_organisation {
+            filter.services = services.to_vec();
+        }
+        filter
+    };
+    if services.is_empty() && !whole_organisation {
+        return Ok((DoraEngine::new(&builder.build(), &DoraConfig::default()), indices));
+    }
+    for record in store.all_records(&scoped(RecordKind::Deployment)).await? {
+        if let Record::Deployment(deployment) = record {
+            builder.deployment(&deployment);
+        }
+    }
+    for record in store.all_records(&scoped(RecordKind::Incident)).await? {
+        if let Record::Incident(incident) = record {
+            builder.incident(&incident);
+        }
+    }
+    for repo in &loaded_repos {
+        let mut filter = RecordFilter::new(RecordKind::PullRequest);
+        filter.repo = Some(repo.clone());
+        filter.statuses = vec!["merged".to_owned()];
+        for record in store.all_records(&filter).await? {
+            if let Record::PullRequest(pull_request) = record {
+                builder.pull_request(&pull_request);
+            }
+        }
+    }
+    Ok((DoraEngine::new(&builder.build(), &DoraConfig::default()), indices))
+}
+
+/// A report on `scope` over `window`.
+///
+/// # Errors
+/// [`MetricsError::UnknownScope`] for a scope the catalog lacks; a store
+/// failure.
+pub async fn dora_report(
+    store: &DynStore,
+    catalog: &CatalogIndex,
+    settings: &IngestSettings,
+    scope: &ScopeRequest,
+    window: Window,
+    series: Option<Period>,
+    table: BenchmarkTable,
+) -> Result<DoraReport, MetricsError> {
+    let (scope, services) = resolve_scope(catalog, scope)?;
+    let whole_organisation = scope.kind == ScopeKind::Org;
+    let (engine, indices) = load_engine(store, catalog, settings, &services, whole_organisation).await?;
+    Ok(engine.report(&ReportRequest {
+        scope,
+        services: &indices,
+        window,
+        series,
+        table,
+        without_service: if whole_organisation { engine.without_service() } else { 0 },
+    }))
+}
