@@ -315,6 +315,20 @@ pub(crate) fn repository_state(repo: &RepoId, row: RepositoryRow) -> Result<Repo
     })
 }
 
+/// A `commits` row `(sha, parents, author_time, committer_time, message)`
+/// as a [`crate::GraphRow`].
+pub(crate) fn graph_row(
+    (sha, parents, author_time, committer_time, message): (String, String, i64, i64, String),
+) -> crate::GraphRow {
+    crate::GraphRow {
+        sha,
+        parents: parents.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+        author_time,
+        committer_time,
+        message,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,19 +415,5 @@ mod tests {
         let paths: Vec<&str> = prepared[0].files.iter().map(|f| f.path).collect();
         assert_eq!(paths, ["a.png", "z"]);
         assert_eq!((prepared[0].files_changed, prepared[0].lines_added, prepared[0].author_offset), (2, 3, 3600));
-    }
-}
-
-/// A `commits` row `(sha, parents, author_time, committer_time, message)`
-/// as a [`crate::GraphRow`].
-pub(crate) fn graph_row(
-    (sha, parents, author_time, committer_time, message): (String, String, i64, i64, String),
-) -> crate::GraphRow {
-    crate::GraphRow {
-        sha,
-        parents: parents.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
-        author_time,
-        committer_time,
-        message,
     }
 }
