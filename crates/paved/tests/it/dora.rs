@@ -842,6 +842,31 @@ fn a_rollback_fails_the_rolled_back_deployment_and_is_rework() {
 }
 
 #[test]
+fn deployments_are_ordered_by_their_finish_not_by_when_they_were_recorded() {
+    // The rollback scenario above, recorded in another order (a CI that
+    // reports late, an import of old runs).
+    let org = Org::new();
+    let (repo, _c0) = org.repo_deployed_before_window("checkout", &["checkout"]);
+    let c1 = repo.commit_at("cart.rs", "2026-03-03T08:00:00Z");
+    let c2 = repo.commit_at("cart.rs", "2026-03-04T09:00:00Z");
+    let c3 = repo.commit_at("cart.rs", "2026-03-05T06:00:00Z");
+    org.import(&repo);
+    org.deploy("checkout", &c3, "d4", "2026-03-05T10:00:00Z");
+    org.deploy("checkout", &c1, "d3", "2026-03-04T11:00:00Z");
+    org.deploy("checkout", &c2, "d2", "2026-03-04T10:00:00Z");
+    org.deploy("checkout", &c1, "d1", "2026-03-03T10:00:00Z");
+
+    let metrics = org.service_metrics("checkout");
+    // The same figures: d2 rolled back by d3; d3 is rework; lead times
+    // [3600, 7200, 14400] -> median 7200.
+    assert_eq!(failed_deployments(&metrics), [("api:d2".to_owned(), "rollback".to_owned())]);
+    assert_count(&metrics, "rework_rate.rework", 1);
+    assert_count(&metrics, "lead_time_for_changes.changes", 3);
+    assert_seconds(&metrics, "lead_time_for_changes.median_seconds", 7200.0);
+    assert_seconds(&metrics, "failed_deployment_recovery_time.median_seconds", 3600.0);
+}
+
+#[test]
 fn an_incident_naming_a_root_cause_commit_fails_the_deployment_that_shipped_it() {
     let org = Org::new();
     let (repo, _c0) = org.repo_deployed_before_window("checkout", &["checkout"]);
@@ -1239,12 +1264,6 @@ async fn a_squash_merged_pull_request_is_broken_down_into_its_four_stages() {
     // [3600, 7200] -> median 5400.
     assert_count(&metrics, "lead_time_for_changes.changes", 2);
     assert_seconds(&metrics, "lead_time_for_changes.median_seconds", 5400.0);
-
-    // The API answers the same document.
-    let path = "/api/v1/metrics/dora?service=checkout&since=2026-03-02T00:00:00Z&until=2026-03-30T00:00:00Z";
-    let (status, from_api) = server.get(path).await;
-    assert_eq!(status, 200, "{from_api}");
-    assert_eq!(from_api, metrics, "GET /api/v1/metrics/dora returns what `paved metrics --format json` prints");
 }
 
 #[tokio::test]
@@ -1284,4 +1303,10 @@ async fn a_pull_request_reviewed_only_by_its_author_and_a_bot_has_no_pickup() {
     assert_no_data(&metrics, "lead_time_breakdown.pickup_median_seconds");
     assert_no_data(&metrics, "lead_time_breakdown.review_median_seconds");
     assert_seconds(&metrics, "lead_time_breakdown.deploy_median_seconds", 3600.0);
+
+    // The API answers the same document.
+    let path = "/api/v1/metrics/dora?service=checkout&since=2026-03-02T00:00:00Z&until=2026-03-30T00:00:00Z";
+    let (status, from_api) = server.get(path).await;
+    assert_eq!(status, 200, "{from_api}");
+    assert_eq!(from_api, metrics, "GET /api/v1/metrics/dora returns what `paved metrics --format json` prints");
 }
