@@ -367,8 +367,9 @@ impl ServiceComputation<'_> {
                 let Some(merge) = graph.find(&pr.merge_commit_sha) else { continue };
                 let Some(Some(shipper)) = tracked.get(&merge).copied() else { continue };
                 let shipped = shipped_with_merge.get(&merge).map_or(&[][..], Vec::as_slice);
-                let commits = pull_request_commits(graph, merge, shipped);
-                if !commits.iter().any(|c| self.touches_paths(graph, *c)) {
+                let head = pr.head_sha.as_deref().and_then(|sha| graph.find(sha));
+                let commits = pull_request_commits(graph, merge, head, shipped);
+                if !commits.iter().chain([&merge]).any(|c| self.touches_paths(graph, *c)) {
                     continue;
                 }
                 let first_authored = commits.iter().map(|c| graph.author_time(*c)).min().map(at_seconds);
@@ -407,10 +408,34 @@ impl ServiceComputation<'_> {
     }
 }
 
-/// The commits a pull request brought, among those its deployment shipped:
-/// the merge commit, and for a merge, the commits reachable from its other
-/// parents (a squash or rebase merge is the one commit).
-fn pull_request_commits(graph: &CommitGraph, merge: CommitId, shipped: &[CommitId]) -> Vec<CommitId> {
+/// The most commits one pull request is taken to have (a branch that
+/// reaches back further is not a pull request's own work).
+const MAX_PULL_REQUEST_COMMITS: usize = 10_000;
+
+/// The commits a pull request brought, whose earliest author time starts
+/// its coding stage. When its branch's tip is in the history: the commits
+/// the tip reaches and the merge's first parent (the base it merged into)
+/// does not — also for a squash or rebase merge, whose merge commit is new.
+/// Otherwise, for a merge commit: the commits its other parents reach among
+/// those the deployment shipped; for a squash or rebase merge whose branch
+/// is not in the history: none (its coding stage is unknown, not the time
+/// of the squash).
+fn pull_request_commits(
+    graph: &CommitGraph,
+    merge: CommitId,
+    head: Option<CommitId>,
+    shipped: &[CommitId],
+) -> Vec<CommitId> {
+    let base = graph.parents(merge).first().copied();
+    if let (Some(head), Some(base)) = (head, base) {
+        let branch = graph.branch_commits(head, base, MAX_PULL_REQUEST_COMMITS);
+        if !branch.is_empty() {
+            return branch;
+        }
+    }
+    if graph.parents(merge).len() < 2 {
+        return Vec::new();
+    }
     let shipped: HashSet<CommitId> = shipped.iter().copied().collect();
     let mut commits = vec![merge];
     let mut seen: HashSet<CommitId> = HashSet::from([merge]);

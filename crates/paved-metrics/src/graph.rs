@@ -170,6 +170,22 @@ impl CommitGraph {
         found
     }
 
+    /// The commits of a branch: reachable from `head` and not from `base`
+    /// (what `git log base..head` lists), at most `limit` of them.
+    pub fn branch_commits(&self, head: CommitId, base: CommitId, limit: usize) -> Vec<CommitId> {
+        let mut found = Vec::new();
+        let mut seen = std::collections::HashSet::from([head]);
+        let mut stack = vec![head];
+        while let Some(commit) = stack.pop() {
+            if found.len() >= limit || commit == base || self.is_strict_ancestor(commit, base) {
+                continue;
+            }
+            found.push(commit);
+            stack.extend(self.parents(commit).iter().copied().filter(|parent| seen.insert(*parent)));
+        }
+        found
+    }
+
     /// True when `ancestor` is reachable from `descendant` and is not it.
     pub fn is_strict_ancestor(&self, ancestor: CommitId, descendant: CommitId) -> bool {
         if ancestor == descendant {
@@ -270,6 +286,19 @@ mod tests {
         shas.sort_unstable();
         assert_eq!(shas, ["d000000000", "e000000000"], "only what c did not ship");
         assert!(g.take_unshipped(g.find("c000000000").unwrap(), &mut shipped).is_empty());
+    }
+
+    #[test]
+    fn a_branch_is_what_its_head_reaches_and_its_base_does_not() {
+        let g = graph();
+        let id = |sha: &str| g.find(sha).unwrap();
+        assert_eq!(g.branch_commits(id("d000000000"), id("c000000000"), 100), [id("d000000000")]);
+        let mut merged = g.branch_commits(id("e000000000"), id("b000000000"), 100);
+        merged.sort_unstable();
+        let mut expected = vec![id("e000000000"), id("c000000000"), id("d000000000")];
+        expected.sort_unstable();
+        assert_eq!(merged, expected);
+        assert!(g.branch_commits(id("b000000000"), id("c000000000"), 100).is_empty(), "already in the base");
     }
 
     #[test]

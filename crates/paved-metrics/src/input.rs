@@ -72,6 +72,9 @@ pub struct PullRequestInput {
     pub merged_at: DateTime<Utc>,
     /// The commit the merge made.
     pub merge_commit_sha: String,
+    /// The tip of its branch, last seen (its commits are those the tip
+    /// reaches and the merge's first parent does not).
+    pub head_sha: Option<String>,
 }
 
 /// Everything one computation reads.
@@ -190,11 +193,16 @@ impl<'c> DatasetBuilder<'c> {
         else {
             return self;
         };
+        let author = pull_request.author.as_ref();
+        let author_person = author.and_then(|author| self.catalog.resolve_person(author, None));
+        let by_author = |reviewer: &Identity| {
+            Some(reviewer) == author
+                || author_person.is_some_and(|person| self.catalog.resolve_person(reviewer, None) == Some(person))
+        };
         let first_review_at = pull_request
             .reviews
             .iter()
-            .filter(|review| Some(&review.reviewer) != pull_request.author.as_ref())
-            .filter(|review| !self.is_automation(&review.reviewer))
+            .filter(|review| !by_author(&review.reviewer) && !self.is_automation(&review.reviewer))
             .map(|review| review.at)
             .min();
         self.dataset.pull_requests.push(PullRequestInput {
@@ -204,6 +212,7 @@ impl<'c> DatasetBuilder<'c> {
             first_review_at,
             merged_at,
             merge_commit_sha: sha.clone(),
+            head_sha: pull_request.head_sha.clone(),
         });
         self
     }
