@@ -1,0 +1,57 @@
+//! `GET /api/v1/metrics/dora` and `GET /metrics` over real HTTP.
+
+use paved_store::TokenScope;
+use serde_json::json;
+
+use crate::helpers::api_tests;
+
+api_tests! {
+    async fn prometheus_exposes_per_service_and_team_gauges_of_the_last_30_days(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let bearer = format!("Bearer {admin}");
+        let now = chrono::Utc::now();
+        for (i, hours_ago) in [50, 26, 2].iter().enumerate() {
+            let finished = (now - chrono::Duration::hours(*hours_ago)).to_rfc3339();
+            let body = json!({"id": format!("p{i}"), "service": "checkout-api", "environment": "production",
+                              "sha": "0123abcd", "finished_at": finished});
+            let (status, _) = app.post("/api/v1/deployments", &[("Authorization", bearer.as_str())], body.to_string()).await;
+            assert_eq!(status, 201);
+        }
+        let response = reqwest::get(format!("{}/metrics", app.base)).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains("# TYPE paved_deployments gauge"), "{text}");
+        assert!(text.contains("paved_deployments{service=\"component:default/checkout-api\"} 3"), "{text}");
+        assert!(text.contains("paved_deployments{team=\"group:default/checkout\"} 3"), "the owning team: {text}");
+        assert!(text.contains("paved_change_failure_rate{service=\"component:default/checkout-api\"} 0"), "{text}");
+        assert!(!text.contains("paved_lead_time_median_seconds{service=\"component:default/checkout-api\"}"),
+            "no lead time without an imported history: left out, not 0: {text}");
+    }
+
+    async fn the_dora_endpoint_answers_the_contract_and_refuses_bad_parameters(app) {
+        let (status, report) = app.get("/api/v1/metrics/dora?team=checkout&since=2026-01-01&until=2026-04-01&by=month").await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["scope"], json!({"kind": "team", "name": "group:default/checkout"}));
+        assert_eq!(report["window"]["since"], "2026-01-01T00:00:00Z");
+        assert_eq!(report["table"], "dora-2023");
+        assert_eq!(report["deployment_frequency"]["deployments"], 0);
+        assert!(report["lead_time_for_changes"]["median_seconds"].is_null(), "no data is null, not 0");
+        assert!(report["change_failure_rate"]["rate"].is_null());
+        assert_eq!(report["series"].as_array().unwrap().len(), 3, "January, February, March");
+        for (query, expected) in [
+            ("service=nope", "no component `nope`"),
+            ("team=nobody", "no team group:default/nobody"),
+            ("since=yesterday", "since `yesterday` is not a date"),
+            ("since=2026-02-01&until=2026-01-01", "the window is empty"),
+            ("by=day", "by `day` is not week or month"),
+            ("table=dora-2019", "table `dora-2019`"),
+            ("service=checkout-api&team=checkout", "not both"),
+        ] {
+            let (status, error) = app.get(&format!("/api/v1/metrics/dora?{query}")).await;
+            assert_eq!(status, 400, "{query}: {error}");
+            assert!(error["error"]["message"].as_str().unwrap().contains(expected), "{query}: {error}");
+        }
+    }
+}
