@@ -22,8 +22,23 @@ use crate::{
 /// ASCII).
 const INGEST_LOCK: i64 = i64::from_be_bytes(*b"\0\0ingest");
 
-/// Takes the shared ingestion lock and then, in sorted order, a lock on
-/// every record the batch touches: replicas ingesting news of the same
+/// How many locks the records are spread over: a batch takes at most this
+/// many, however many records it touches (PostgreSQL's lock table is
+/// small: a lock per record exhausts it at a few thousand).
+const RECORD_LOCK_BUCKETS: u64 = 256;
+/// The first of the record buckets' advisory lock keys ("records" in ASCII).
+const RECORD_LOCK_BASE: i64 = i64::from_be_bytes(*b"\0records");
+
+/// The lock bucket of a record key (FNV-1a: stable across processes).
+fn record_bucket(key: &str) -> i64 {
+    let hash = key
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3));
+    RECORD_LOCK_BASE + (hash % RECORD_LOCK_BUCKETS) as i64
+}
+
+/// Takes the shared ingestion lock and then, in sorted order, the locks of
+/// the record buckets the batch touches: replicas ingesting news of the same
 /// record at once merge one after the other (even when the row does not
 /// exist yet), and never deadlock.
 pub(super) async fn lock_for_ingest(
@@ -31,10 +46,13 @@ pub(super) async fn lock_for_ingest(
     record_keys: &[String],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(INGEST_LOCK).execute(&mut **tx).await?;
-    if !record_keys.is_empty() {
-        // UNNEST yields the keys in the array's (sorted) order.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM UNNEST($1::text[]) AS k(key)")
-            .bind(record_keys)
+    let mut buckets: Vec<i64> = record_keys.iter().map(|key| record_bucket(key)).collect();
+    buckets.sort_unstable();
+    buckets.dedup();
+    if !buckets.is_empty() {
+        // UNNEST yields the buckets in the array's (sorted) order.
+        sqlx::query("SELECT pg_advisory_xact_lock(bucket) FROM UNNEST($1::int8[]) AS b(bucket)")
+            .bind(&buckets)
             .execute(&mut **tx)
             .await?;
     }
