@@ -243,7 +243,10 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
         Kind::Location => {
             checked.location = s.location();
         }
-        Kind::Schedule | Kind::EscalationPolicy => {}
+        Kind::Schedule => {
+            owner = s.owner();
+        }
+        Kind::EscalationPolicy => {}
         Kind::Unknown => {
             // No checks, but an owner written the usual way is still worth
             // knowing (e.g. Backstage's AiResource).
@@ -281,6 +284,19 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                 relations,
                 paved,
             });
+        }
+    }
+    if kind_enum == Kind::Schedule
+        && let Some(entity) = &checked.entity
+        && let Err(problems) = paved_domain::Schedule::parse(entity)
+    {
+        for problem in problems {
+            c.error(
+                ProblemCode::InvalidField,
+                spec_pos,
+                problem,
+                "a Schedule has `timezone`, `rotations` (participants, start, shift) and `overrides` (user, start, end) under spec",
+            );
         }
     }
     c.finish(checked)
@@ -1178,9 +1194,18 @@ spec: {type: service, lifecycle: production, owner: a}
         assert_eq!(checked.problems[0].severity, Severity::Warning);
         assert!(!checked.has_error);
         assert_eq!(relations(&checked), ["ownedBy group:default/team-a"]);
-        let schedule = check("apiVersion: paved.dev/v1alpha1\nkind: Schedule\nmetadata: {name: checkout-oncall}\n");
+        let schedule = check(
+            "apiVersion: paved.dev/v1alpha1\nkind: Schedule\nmetadata: {name: checkout-oncall}\nspec:\n  owner: checkout\n  timezone: Europe/Berlin\n  rotations:\n    - {participants: [lena], start: '2026-06-01T09:00', shift: 1w}\n",
+        );
         assert!(schedule.problems.is_empty(), "{:?}", schedule.problems);
-        assert!(schedule.entity.is_some());
+        assert_eq!(relations(&schedule), ["ownedBy group:default/checkout"]);
+        let bad = check(
+            "apiVersion: paved.dev/v1alpha1\nkind: Schedule\nmetadata: {name: s}\nspec: {owner: checkout, timezone: Mars/Base, rotations: []}\n",
+        );
+        let messages: Vec<&str> = bad.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(messages.iter().any(|m| m.contains("spec.timezone `Mars/Base`")), "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("spec.rotations is empty")), "{messages:?}");
+        assert!(bad.has_error);
     }
 
     #[test]

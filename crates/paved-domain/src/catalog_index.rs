@@ -89,6 +89,8 @@ pub struct CatalogIndex {
     groups: HashMap<String, (EntityRef, GroupInfo)>,
     /// The compiled `paved.dev/paths` of each Component that has them.
     path_globs: HashMap<String, globset::GlobSet>,
+    /// The Schedules that parse.
+    schedules: HashMap<String, crate::Schedule>,
 }
 
 fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
@@ -110,6 +112,12 @@ impl CatalogIndex {
             match entity_ref.kind() {
                 "component" => index.add_service(entity),
                 "user" => index.add_person(entity),
+                "schedule" => {
+                    // The catalog refuses a Schedule that does not parse.
+                    if let Ok(schedule) = crate::Schedule::parse(entity) {
+                        index.schedules.insert(entity_ref.key(), schedule);
+                    }
+                }
                 "group" => {
                     let info = GroupInfo { role: entity.paved.role.clone(), ..GroupInfo::default() };
                     index.groups.insert(entity_ref.key(), (entity_ref.clone(), info));
@@ -332,6 +340,32 @@ impl CatalogIndex {
     /// without paths.
     pub fn service_owns_path(&self, service: &EntityRef, path: &str) -> bool {
         self.path_globs.get(&service.key()).is_none_or(|globs| globs.is_match(path))
+    }
+
+    /// A Schedule of the catalog.
+    pub fn schedule(&self, schedule: &EntityRef) -> Option<&crate::Schedule> {
+        self.schedules.get(&schedule.key())
+    }
+
+    /// The on-call Schedule of a Component (`paved.dev/oncall`, a Schedule's
+    /// name or reference).
+    pub fn schedule_of(&self, service: &EntityRef) -> Option<&crate::Schedule> {
+        let name = self.service(service)?.oncall.as_deref()?;
+        let schedule = EntityRef::parse(name, Some("schedule"), service.namespace()).ok()?;
+        self.schedule(&schedule)
+    }
+
+    /// Every Schedule, in reference order.
+    pub fn schedules(&self) -> Vec<&crate::Schedule> {
+        let mut all: Vec<&crate::Schedule> = self.schedules.values().collect();
+        all.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+        all
+    }
+
+    /// True when `team` (or a team below it) owns `schedule`.
+    pub fn team_owns_schedule(&self, team: &EntityRef, schedule: &EntityRef) -> bool {
+        let Some(owner) = self.schedule(schedule).and_then(|s| s.owner.as_ref()) else { return false };
+        self.group_and_descendants(team).iter().any(|group| group.key() == owner.key())
     }
 
     /// What the index knows of a Component.

@@ -10,6 +10,7 @@ mod derivation;
 mod entity;
 mod entity_ref;
 mod identity;
+mod oncall;
 mod records;
 mod relation;
 mod repo;
@@ -23,9 +24,10 @@ pub use derivation::{Derivation, EventStatus, IdentitySighting};
 pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
 pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
 pub use identity::{Identity, IdentityError, IdentityKind};
+pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource};
 pub use records::{
     CiRun, Deployment, DeploymentStatus, DeploymentTrigger, Incident, IncidentStatus, Page, PageReason, PullRequest,
-    PullRequestState, Push, PushedCommit, Record, RecordIndex, RecordKind, Review, root_cause_in,
+    PullRequestState, Push, PushedCommit, Record, RecordIndex, RecordKind, RecordedShift, Review, root_cause_in,
 };
 pub use relation::{Relation, RelationType};
 pub use repo::{RepoId, RepoIdError};

@@ -30,6 +30,8 @@ pub enum RecordKind {
     CiRun,
     /// A [`Push`].
     Push,
+    /// A [`RecordedShift`].
+    Shift,
 }
 
 impl RecordKind {
@@ -41,6 +43,7 @@ impl RecordKind {
             Self::PullRequest => "pull_request",
             Self::CiRun => "ci_run",
             Self::Push => "push",
+            Self::Shift => "shift",
         }
     }
 
@@ -52,6 +55,7 @@ impl RecordKind {
             "pull_request" => Self::PullRequest,
             "ci_run" => Self::CiRun,
             "push" => Self::Push,
+            "shift" => Self::Shift,
             _ => return None,
         })
     }
@@ -71,6 +75,8 @@ pub enum Record {
     CiRun(CiRun),
     /// A push.
     Push(Push),
+    /// An on-call shift recorded from outside the catalog.
+    Shift(RecordedShift),
 }
 
 /// Where a record stands in time and which service it belongs to: the
@@ -100,6 +106,7 @@ impl Record {
             Self::PullRequest(_) => RecordKind::PullRequest,
             Self::CiRun(_) => RecordKind::CiRun,
             Self::Push(_) => RecordKind::Push,
+            Self::Shift(_) => RecordKind::Shift,
         }
     }
 
@@ -111,6 +118,7 @@ impl Record {
             Self::PullRequest(r) => &r.key,
             Self::CiRun(r) => &r.key,
             Self::Push(r) => &r.key,
+            Self::Shift(r) => &r.key,
         }
     }
 
@@ -152,6 +160,9 @@ impl Record {
                 status: if p.deleted { "deleted".to_owned() } else { "pushed".to_owned() },
                 at: p.at,
             },
+            Self::Shift(s) => {
+                RecordIndex { service: None, repo: None, sha: None, status: s.schedule.key(), at: Some(s.start) }
+            }
         }
     }
 
@@ -174,6 +185,7 @@ impl Record {
                 out.extend(p.pusher.iter());
                 out.extend(p.commits.iter().flat_map(|c| c.author.iter()));
             }
+            Self::Shift(s) => out.push(&s.person),
         }
         out.sort();
         out.dedup();
@@ -193,6 +205,8 @@ impl Record {
             (Self::PullRequest(old), Self::PullRequest(new)) => Self::PullRequest(old.merge(new)),
             (Self::CiRun(old), Self::CiRun(new)) => Self::CiRun(old.merge(new)),
             (Self::Push(old), Self::Push(new)) => Self::Push(old.merge(new)),
+            // A shift recorded again with the same id is corrected.
+            (Self::Shift(_), Self::Shift(new)) => Self::Shift(new),
             (_, newer) => newer,
         }
     }
@@ -897,6 +911,22 @@ impl CiRun {
             url: latest(self.url, new.url),
         }
     }
+}
+
+/// An on-call shift recorded through the API, for teams whose schedules
+/// live in another tool. Its status column holds the Schedule's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordedShift {
+    /// The record's key: `api:<id>`.
+    pub key: String,
+    /// The Schedule it belongs to.
+    pub schedule: EntityRef,
+    /// Who was on call (resolved to a catalog User when read).
+    pub person: Identity,
+    /// From.
+    pub start: DateTime<Utc>,
+    /// Until (exclusive).
+    pub end: DateTime<Utc>,
 }
 
 /// A commit as a push event lists it (no line statistics: the git import

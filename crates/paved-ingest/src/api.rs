@@ -23,6 +23,8 @@ pub const INCIDENT_OPEN: &str = "incident.open";
 pub const INCIDENT_ACKNOWLEDGE: &str = "incident.acknowledge";
 /// The event type of a resolution; the incident is in the context.
 pub const INCIDENT_RESOLVE: &str = "incident.resolve";
+/// The event type of a recorded on-call shift.
+pub const SHIFT: &str = "shift";
 
 /// The sources whose record keys an id may name directly (`github:...`).
 const KEYED_SOURCES: [&str; 7] = ["api", "github", "gitlab", "alertmanager", "pagerduty", "events", "cli"];
@@ -119,6 +121,25 @@ pub struct IncidentUpdateRequest {
     /// When (RFC 3339); default: when it was received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+}
+
+/// An on-call shift kept in another tool (the body of `POST
+/// /api/v1/shifts`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftRequest {
+    /// Your id for it: recording it again corrects it. Generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The Schedule it belongs to (`checkout-oncall` or
+    /// `schedule:default/checkout-oncall`).
+    pub schedule: String,
+    /// Who was on call: a login, an e-mail or a catalog User.
+    pub person: String,
+    /// From (RFC 3339).
+    pub start: String,
+    /// Until (RFC 3339).
+    pub end: String,
 }
 
 /// The record key an id names: a key of a known source as written
@@ -300,6 +321,27 @@ fn incident_update(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
     })
 }
 
+fn shift(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
+    let request: ShiftRequest = parse_body(input.body)?;
+    let key = record_key(&request_id(request.id.as_deref(), input)?);
+    let schedule = paved_domain::EntityRef::parse(
+        required("schedule", &request.schedule)?,
+        Some("schedule"),
+        paved_domain::DEFAULT_NAMESPACE,
+    )
+    .map_err(|error| NormalizeError::new(format!("schedule: {error}")))?;
+    let start = time("start", Some(&request.start))?.unwrap_or(input.received_at);
+    let end = time("end", Some(&request.end))?.unwrap_or(input.received_at);
+    if end <= start {
+        return Err(NormalizeError::new(format!("end {end} is not after start {start}")));
+    }
+    let shift = paved_domain::RecordedShift { key, schedule, person: person("person", &request.person)?, start, end };
+    Ok(Normalized::Observations {
+        observations: vec![Observation { record: Record::Shift(shift), service: ServiceHint::default() }],
+        people: Vec::new(),
+    })
+}
+
 /// Normalises one of pavedroad's own payloads.
 ///
 /// # Errors
@@ -311,6 +353,7 @@ pub fn normalize(input: &RawInput<'_>, _settings: &IngestSettings) -> Result<Nor
         DEPLOYMENT => deployment(input),
         INCIDENT_OPEN => incident_open(input),
         INCIDENT_ACKNOWLEDGE | INCIDENT_RESOLVE => incident_update(input),
+        SHIFT => shift(input),
         other => Err(NormalizeError::new(format!("pavedroad's API has no event `{other}`"))),
     }
 }

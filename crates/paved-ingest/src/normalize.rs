@@ -283,7 +283,7 @@ fn resolve_record(
         }
         // Pull requests, CI runs and pushes belong to a repository; the
         // services of a repository are found when they are read.
-        Record::PullRequest(_) | Record::CiRun(_) | Record::Push(_) => {}
+        Record::PullRequest(_) | Record::CiRun(_) | Record::Push(_) | Record::Shift(_) => {}
     }
     record
 }

@@ -26,6 +26,8 @@ pub enum ApiAction {
     AcknowledgeIncident(String),
     /// Resolve the incident with this id.
     ResolveIncident(String),
+    /// Record (or correct) an on-call shift.
+    RecordShift,
 }
 
 impl ApiAction {
@@ -35,6 +37,7 @@ impl ApiAction {
             Self::OpenIncident => api::INCIDENT_OPEN,
             Self::AcknowledgeIncident(_) => api::INCIDENT_ACKNOWLEDGE,
             Self::ResolveIncident(_) => api::INCIDENT_RESOLVE,
+            Self::RecordShift => api::SHIFT,
         }
     }
 
@@ -44,6 +47,7 @@ impl ApiAction {
             Self::OpenIncident => "incident.open",
             Self::AcknowledgeIncident(_) => "incident.acknowledge",
             Self::ResolveIncident(_) => "incident.resolve",
+            Self::RecordShift => "shift.record",
         }
     }
 }
@@ -78,7 +82,7 @@ pub async fn prepare(
     let mut context = json!({});
     match &action {
         ApiAction::AcknowledgeIncident(id) | ApiAction::ResolveIncident(id) => context["incident"] = json!(id),
-        ApiAction::RecordDeployment | ApiAction::OpenIncident => {
+        ApiAction::RecordDeployment | ApiAction::OpenIncident | ApiAction::RecordShift => {
             // A request without an id gets one, kept with the raw event so
             // that a rebuild derives the same record.
             let has_id = serde_json::from_slice::<Value>(&body).ok().is_some_and(|v| v.get("id").is_some());
@@ -95,6 +99,24 @@ pub async fn prepare(
         return Err(ApiError::bad_request(derivation.reason.unwrap_or_else(|| "the request records nothing".into())));
     };
     let (kind, key) = (record.kind(), record.key().to_owned());
+    if let Record::Shift(shift) = record {
+        let Some(schedule) = catalog.schedule(&shift.schedule) else {
+            return Err(ApiError::bad_request(format!(
+                "no Schedule {} in the catalog; add it (kind: Schedule, apiVersion: paved.dev/v1alpha1)",
+                shift.schedule
+            )));
+        };
+        if let Caller::Token(TokenInfo { scope: TokenScope::Team(team), name, .. }) = caller
+            && !catalog.team_owns_schedule(team, &schedule.entity_ref)
+        {
+            return Err(ApiError::forbidden(format!(
+                "token `{name}` belongs to {team}, which does not own {}; use a token of the owning team",
+                schedule.entity_ref
+            )));
+        }
+        let about = format!("schedule {}", schedule.entity_ref);
+        return prepared(caller, &action, derivation, (kind, key), (body, context), received_at, &about);
+    }
     let stored = store.record(kind, &key).await?;
     let service = match (&action, record) {
         (ApiAction::RecordDeployment, Record::Deployment(Deployment { service, .. }))

@@ -19,12 +19,13 @@ fn loads_with_no_problem_and_the_expected_entities() {
         ("Group", 6),
         ("Location", 1),
         ("Resource", 1),
+        ("Schedule", 1),
         ("System", 3),
         ("User", 13),
     ];
     let expected = expected.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
     assert_eq!(kinds(&load), expected);
-    assert_eq!(load.documents, 33);
+    assert_eq!(load.documents, 34);
     assert_eq!(load.files_read.len(), 13);
 }
 

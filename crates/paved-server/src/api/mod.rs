@@ -17,6 +17,7 @@ pub mod health;
 pub mod incidents;
 pub mod metrics;
 pub mod records;
+pub mod shifts;
 pub mod teams;
 
 /// The largest body the API takes (1 MiB).
@@ -65,6 +66,8 @@ impl Modify for BearerToken {
         incidents::get_incident,
         events::list_events,
         events::list_identities,
+        shifts::record_shift,
+        shifts::list_shifts,
         metrics::dora,
         metrics::prometheus,
         hooks::github_hook,
@@ -102,6 +105,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{*path}", get(incidents::get_incident).post(incidents::update_incident))
         .route("/api/v1/events", get(events::list_events))
         .route("/api/v1/identities", get(events::list_identities))
+        .route("/api/v1/shifts", get(shifts::list_shifts).post(shifts::record_shift))
         .route("/api/v1/metrics/dora", get(metrics::dora))
         .route("/metrics", get(metrics::prometheus))
         .route("/api/v1/openapi.json", get(openapi_json))

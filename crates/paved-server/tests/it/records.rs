@@ -112,3 +112,47 @@ api_tests! {
         assert!(people.contains(&"user:default/marco.rossi"), "logins and e-mails resolve to catalog users: {identities}");
     }
 }
+
+mod shifts {
+    use super::*;
+    use crate::helpers::{On, TestApp};
+
+    #[tokio::test]
+    async fn shifts_come_from_the_catalog_and_from_other_tools() {
+        let app = TestApp::spawn(On::Sqlite).await;
+        // examples/acme: checkout-oncall hands off weekly on Monday 09:00 Berlin.
+        let (status, shifts) = app
+            .get("/api/v1/shifts?schedule=checkout-oncall&since=2026-06-01T00:00:00Z&until=2026-06-15T00:00:00Z")
+            .await;
+        assert_eq!(status, 200, "{shifts}");
+        let shifts = shifts.as_array().unwrap();
+        let people: Vec<&str> = shifts.iter().map(|s| s["person"].as_str().unwrap()).collect();
+        assert_eq!(people.len(), 3, "{shifts:?}");
+        assert_eq!(shifts[1]["start"], "2026-06-01T07:00:00Z", "09:00 in Berlin in summer");
+        assert_ne!(people[1], people[2], "the pager changes hands");
+
+        let team = app.token(TokenScope::Team("group:default/checkout".parse().unwrap())).await;
+        let other = app.token(TokenScope::Team("group:default/payments".parse().unwrap())).await;
+        let shift = json!({"id": "ext-1", "schedule": "checkout-oncall", "person": "ana.souza@acme.example",
+                           "start": "2026-06-20T00:00:00Z", "end": "2026-06-21T00:00:00Z"});
+        let (status, error) = post_json(&app, "/api/v1/shifts", Some(&other), shift.clone()).await;
+        assert_eq!(status, 403, "{error}");
+        let (status, recorded) = post_json(&app, "/api/v1/shifts", Some(&team), shift).await;
+        assert_eq!(status, 201, "{recorded}");
+        let (_, listed) = app
+            .get("/api/v1/shifts?schedule=checkout-oncall&since=2026-06-20T00:00:00Z&until=2026-06-21T00:00:00Z")
+            .await;
+        let recorded: Vec<&serde_json::Value> =
+            listed.as_array().unwrap().iter().filter(|s| s["source"] == "recorded").collect();
+        assert_eq!(recorded.len(), 1, "{listed}");
+        assert_eq!(recorded[0]["person"], "user:default/ana.souza");
+        let (status, _) = post_json(
+            &app,
+            "/api/v1/shifts",
+            Some(&team),
+            json!({"schedule": "nope", "person": "x", "start": "2026-06-20T00:00:00Z", "end": "2026-06-21T00:00:00Z"}),
+        )
+        .await;
+        assert_eq!(status, 400);
+    }
+}

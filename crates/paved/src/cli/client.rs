@@ -90,6 +90,7 @@ async fn record_remotely(config: &Config, action: &ApiAction, body: Vec<u8>) -> 
         ApiAction::OpenIncident => "/api/v1/incidents".to_owned(),
         ApiAction::AcknowledgeIncident(id) => format!("/api/v1/incidents/{}/acknowledge", encode(id)),
         ApiAction::ResolveIncident(id) => format!("/api/v1/incidents/{}/resolve", encode(id)),
+        ApiAction::RecordShift => "/api/v1/shifts".to_owned(),
     };
     if config.token.trim().is_empty() {
         return Err(BadInput(format!(
@@ -119,6 +120,7 @@ async fn record_remotely(config: &Config, action: &ApiAction, body: Vec<u8>) -> 
         serde_json::from_str(&text).with_context(|| format!("{base} answered {status} with something not JSON"))?;
     let record = match action {
         ApiAction::RecordDeployment => Record::Deployment(serde_json::from_value(value)?),
+        ApiAction::RecordShift => Record::Shift(serde_json::from_value(value)?),
         _ => Record::Incident(serde_json::from_value(value)?),
     };
     Ok(Recorded { record, new: status == reqwest::StatusCode::CREATED })
