@@ -56,6 +56,10 @@ pub struct DeploymentFact {
     pub change_set: ChangeSet,
     /// True when the human behind it is unknown to the catalog.
     pub actor_unresolved: bool,
+    /// The catalog User behind it.
+    pub actor: Option<paved_domain::EntityRef>,
+    /// Its commit, when in the imported history.
+    pub commit: Option<CommitId>,
 }
 
 /// One commit shipped by one deployment.
@@ -74,6 +78,8 @@ pub struct PullRequestFact {
     /// Its key (a pull request shipped by several services of a scope
     /// counts once, with its earliest deployment).
     pub key: String,
+    /// The key of the first deployment that shipped it.
+    pub deployment: String,
     /// When the first deployment that shipped it finished.
     pub deployed: DateTime<Utc>,
     /// First commit's author time → opened.
@@ -342,6 +348,8 @@ impl ServiceComputation<'_> {
                 rework: state.is_rollback || remediates_open_incident || deployment.hotfix || state.rework_commit,
                 change_set: state.change_set,
                 actor_unresolved: deployment.actor_unresolved,
+                actor: deployment.actor.clone(),
+                commit: state.commit,
             });
             if failed[i].is_some() {
                 facts.recoveries.push(self.recovery(
@@ -376,6 +384,7 @@ impl ServiceComputation<'_> {
                 let deployed = finished[shipper];
                 facts.pull_requests.push(PullRequestFact {
                     key: pr.key.clone(),
+                    deployment: deployments[shipper].key.clone(),
                     deployed,
                     coding: first_authored.zip(pr.opened_at).map(|(first, opened)| seconds(first, opened)),
                     pickup: pr.opened_at.zip(pr.first_review_at).map(|(opened, review)| seconds(opened, review)),

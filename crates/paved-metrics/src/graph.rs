@@ -18,8 +18,11 @@ pub struct GraphCommit {
     /// True when the message marks the commit as rework (see
     /// [`crate::ReworkPattern`]).
     pub rework: bool,
-    /// The paths it changed (only needed for services inside a monorepo).
+    /// The paths it changed.
     pub files: Vec<String>,
+    /// Who wrote it: the author's e-mail, lower-cased (a developer's key
+    /// until the catalog says who that is).
+    pub author: String,
 }
 
 /// The commit graph of one repository.
@@ -39,6 +42,9 @@ pub struct CommitGraph {
     file_start: Vec<u32>,
     files: Vec<u32>,
     paths: Vec<String>,
+    /// Each commit's author, an index into `author_keys`.
+    authors: Vec<u32>,
+    author_keys: Vec<String>,
 }
 
 /// A commit's number in its graph.
@@ -50,6 +56,7 @@ impl CommitGraph {
     pub fn new(commits: Vec<GraphCommit>) -> Self {
         let mut graph = Self::default();
         let mut path_ids: HashMap<String, u32> = HashMap::new();
+        let mut author_ids: HashMap<String, u32> = HashMap::new();
         for commit in &commits {
             if graph.index.contains_key(&commit.sha) {
                 continue;
@@ -71,6 +78,12 @@ impl CommitGraph {
             graph.author_time.push(commit.author_time);
             graph.committer_time.push(commit.committer_time);
             graph.rework.push(commit.rework);
+            let next = author_ids.len() as u32;
+            let author_id = *author_ids.entry(commit.author.clone()).or_insert_with(|| {
+                graph.author_keys.push(commit.author.clone());
+                next
+            });
+            graph.authors.push(author_id);
             graph.file_start.push(graph.files.len() as u32);
             for path in commit.files {
                 let next = path_ids.len() as u32;
@@ -147,6 +160,38 @@ impl CommitGraph {
         self.files[self.file_start[c] as usize..self.file_start[c + 1] as usize]
             .iter()
             .map(|path| self.paths[*path as usize].as_str())
+    }
+
+    /// Its author's number (see [`Self::author_keys`]).
+    pub fn author(&self, commit: CommitId) -> u32 {
+        self.authors[commit as usize]
+    }
+
+    /// The authors' keys (lower-cased e-mails), by number.
+    pub fn author_keys(&self) -> &[String] {
+        &self.author_keys
+    }
+
+    /// Its committer time as an instant.
+    pub fn committed_at(&self, commit: CommitId) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(self.committer_time(commit), 0)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+    }
+
+    /// The number of a path (see [`Self::path`]) of each file it changed.
+    pub fn file_ids(&self, commit: CommitId) -> &[u32] {
+        let c = commit as usize;
+        &self.files[self.file_start[c] as usize..self.file_start[c + 1] as usize]
+    }
+
+    /// A path by its number.
+    pub fn path(&self, id: u32) -> &str {
+        &self.paths[id as usize]
+    }
+
+    /// How many distinct paths.
+    pub fn path_count(&self) -> usize {
+        self.paths.len()
     }
 
     /// Every commit reachable from `tip` (itself included) that is not in
@@ -251,6 +296,7 @@ mod tests {
             committer_time: time,
             rework: false,
             files: vec![format!("{sha}.rs")],
+            author: "dev@example.com".to_owned(),
         }
     }
 

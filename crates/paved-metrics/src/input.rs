@@ -2,10 +2,12 @@
 //! repositories' commit graphs, and their deployments, incidents and pull
 //! requests — built from the domain's records by [`DatasetBuilder`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use paved_domain::{CatalogIndex, Deployment, DeploymentStatus, EntityRef, Identity, Incident, PullRequest, RepoId};
+use paved_domain::{
+    CatalogIndex, Deployment, DeploymentStatus, EntityRef, Identity, Incident, PullRequest, RecordedShift, RepoId,
+};
 
 use crate::graph::CommitGraph;
 
@@ -18,6 +20,78 @@ pub struct ServiceInput {
     pub repo: Option<usize>,
     /// Its `paved.dev/paths`, when it is part of a monorepo.
     pub paths: Option<globset::GlobSet>,
+    /// Its `spec.owner`, as written.
+    pub owner: Option<EntityRef>,
+    /// What the owner is.
+    pub ownership: Ownership,
+    /// Its owners (DESIGN §6): the members of its owning Group and of the
+    /// Groups below it, or the owning User.
+    pub owners: BTreeSet<EntityRef>,
+    /// How many runbook links it has.
+    pub runbooks: usize,
+    /// Its on-call Schedule (`paved.dev/oncall`), when it is in the catalog.
+    pub schedule: Option<EntityRef>,
+}
+
+impl ServiceInput {
+    /// A service with nothing known but its reference.
+    pub fn new(service: EntityRef) -> Self {
+        Self {
+            service,
+            repo: None,
+            paths: None,
+            owner: None,
+            ownership: Ownership::NoOwner,
+            owners: BTreeSet::new(),
+            runbooks: 0,
+            schedule: None,
+        }
+    }
+}
+
+/// Who owns a service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Ownership {
+    /// A Group with members (or one of its descendants has some), or a User.
+    #[default]
+    Owned,
+    /// It names no owner.
+    NoOwner,
+    /// Its owner is not in the catalog.
+    MissingOwner,
+    /// Its owner is a Group without members (none below it either).
+    EmptyGroup,
+}
+
+/// A person of the catalog, as the diagnostics see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonInput {
+    /// Their first team (Group), for evidence.
+    pub team: Option<EntityRef>,
+    /// Their time zone (`paved.dev/timezone`; UTC when unknown).
+    pub timezone: chrono_tz::Tz,
+}
+
+/// An on-call shift of a service's Schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShiftInput {
+    /// The service (an index into [`Dataset::services`]).
+    pub service: usize,
+    /// Who was on call, when a catalog User.
+    pub person: Option<EntityRef>,
+    /// From.
+    pub start: DateTime<Utc>,
+    /// Until.
+    pub end: DateTime<Utc>,
+}
+
+/// Someone paged for an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageInput {
+    /// The catalog User, when known.
+    pub person: Option<EntityRef>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A deployment as the metrics read it.
@@ -38,6 +112,8 @@ pub struct DeploymentInput {
     pub hotfix: bool,
     /// True when the human behind it is not a catalog User (or unknown).
     pub actor_unresolved: bool,
+    /// The catalog User behind it (DESIGN §3's actor rule), when known.
+    pub actor: Option<EntityRef>,
 }
 
 /// An incident as the metrics read it.
@@ -55,6 +131,16 @@ pub struct IncidentInput {
     pub caused_by_deployment: Option<String>,
     /// The commit it names as its root cause.
     pub root_cause_sha: Option<String>,
+    /// Who acknowledged it first, when a catalog User.
+    pub acknowledged_by: Option<EntityRef>,
+    /// True when someone acknowledged it (known to the catalog or not).
+    pub acknowledged: bool,
+    /// Who resolved it, when a catalog User.
+    pub resolved_by: Option<EntityRef>,
+    /// True when the source names who resolved it.
+    pub resolver_named: bool,
+    /// Everyone paged.
+    pub pages: Vec<PageInput>,
 }
 
 /// A merged pull request as the metrics read it.
@@ -93,6 +179,16 @@ pub struct Dataset {
     pub pull_requests: Vec<PullRequestInput>,
     /// Deployments and incidents whose service is not in the catalog.
     pub without_service: usize,
+    /// The catalog's people.
+    pub people: BTreeMap<EntityRef, PersonInput>,
+    /// On-call shifts of the services' Schedules.
+    pub shifts: Vec<ShiftInput>,
+    /// For each repository, the catalog User behind each author number of
+    /// its graph (`None`: not in the catalog), and whether it is automation.
+    pub authors: Vec<Vec<(Option<EntityRef>, bool)>>,
+    /// The platform ("DevOps") teams (`paved.dev/role: platform`), to name
+    /// them in findings.
+    pub platform_teams: BTreeSet<EntityRef>,
 }
 
 /// Builds a [`Dataset`] from the catalog and stored records.
@@ -109,19 +205,68 @@ impl<'c> DatasetBuilder<'c> {
     /// A builder over `catalog`; `automation` names the bots besides
     /// `*[bot]` (pavedroad's `automation` setting).
     pub fn new(catalog: &'c CatalogIndex, automation: &[String]) -> Self {
-        Self {
-            catalog,
-            automation: automation.to_vec(),
-            dataset: Dataset::default(),
-            services: HashMap::new(),
-            repos: HashMap::new(),
+        let mut dataset = Dataset::default();
+        for (group, info) in catalog.groups() {
+            if info.role.as_deref() == Some("platform") {
+                dataset.platform_teams.insert(group.clone());
+            }
+            for member in &info.members {
+                let Some(person) = catalog.person(member) else { continue };
+                dataset.people.entry(person.entity_ref.clone()).or_insert_with(|| PersonInput {
+                    team: person.groups.iter().next().cloned(),
+                    timezone: person.timezone.as_deref().and_then(|tz| tz.parse().ok()).unwrap_or(chrono_tz::Tz::UTC),
+                });
+            }
         }
+        Self { catalog, automation: automation.to_vec(), dataset, services: HashMap::new(), repos: HashMap::new() }
     }
 
     /// Adds a repository's graph (before the services that live in it).
     pub fn repository(&mut self, repo: RepoId, graph: CommitGraph) -> &mut Self {
+        let authors = graph
+            .author_keys()
+            .iter()
+            .map(|email| {
+                let identity = Identity::email(email).ok();
+                let person = identity.as_ref().and_then(|id| self.catalog.resolve_person(id, None)).cloned();
+                let automation =
+                    email.contains("[bot]") || self.automation.iter().any(|bot| bot.eq_ignore_ascii_case(email));
+                (person, automation)
+            })
+            .collect();
         self.repos.insert(repo, self.dataset.repos.len());
         self.dataset.repos.push(graph);
+        self.dataset.authors.push(authors);
+        self
+    }
+
+    /// Adds the shifts of `service`'s Schedule between `since` and `until`
+    /// (from the catalog) and `recorded` ones (from other tools), for a
+    /// service added before.
+    pub fn shifts(
+        &mut self,
+        service: &EntityRef,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        recorded: &[RecordedShift],
+    ) -> &mut Self {
+        let Some(&index) = self.services.get(&service.key()) else { return self };
+        let Some(schedule) = self.catalog.schedule_of(service) else { return self };
+        for shift in schedule.shifts(since, until) {
+            self.dataset.shifts.push(ShiftInput {
+                service: index,
+                person: Some(shift.person),
+                start: shift.start,
+                end: shift.end,
+            });
+        }
+        for shift in recorded.iter().filter(|s| s.schedule.key() == schedule.entity_ref.key()) {
+            let (start, end) = (shift.start.max(since), shift.end.min(until));
+            if start < end {
+                let person = self.catalog.resolve_person(&shift.person, None).cloned();
+                self.dataset.shifts.push(ShiftInput { service: index, person, start, end });
+            }
+        }
         self
     }
 
@@ -139,8 +284,32 @@ impl<'c> DatasetBuilder<'c> {
             }
             globs.build().ok()
         });
+        let owner = info.and_then(|info| info.owner.clone());
+        let owners = self.catalog.owners_of(service);
+        let ownership = match &owner {
+            None => Ownership::NoOwner,
+            Some(owner) if owner.kind() == "user" => {
+                if self.catalog.person(owner).is_some() {
+                    Ownership::Owned
+                } else {
+                    Ownership::MissingOwner
+                }
+            }
+            Some(owner) if self.catalog.group(owner).is_none() => Ownership::MissingOwner,
+            Some(_) if owners.is_empty() => Ownership::EmptyGroup,
+            Some(_) => Ownership::Owned,
+        };
         self.services.insert(service.key(), self.dataset.services.len());
-        self.dataset.services.push(ServiceInput { service: service.clone(), repo, paths });
+        self.dataset.services.push(ServiceInput {
+            service: service.clone(),
+            repo,
+            paths,
+            owner,
+            ownership,
+            owners,
+            runbooks: info.map_or(0, |info| info.runbooks.len()),
+            schedule: self.catalog.schedule_of(service).map(|s| s.entity_ref.clone()),
+        });
         self
     }
 
@@ -156,7 +325,8 @@ impl<'c> DatasetBuilder<'c> {
             return self;
         };
         let human = deployment.human_actor(|identity| self.is_automation(identity), None);
-        let actor_unresolved = human.is_none_or(|identity| self.catalog.resolve_person(identity, None).is_none());
+        let actor = human.and_then(|identity| self.catalog.resolve_person(identity, None)).cloned();
+        let actor_unresolved = actor.is_none();
         self.dataset.deployments.push(DeploymentInput {
             key: deployment.key.clone(),
             service,
@@ -165,6 +335,7 @@ impl<'c> DatasetBuilder<'c> {
             finished_at: deployment.finished_at,
             hotfix: deployment.hotfix,
             actor_unresolved,
+            actor,
         });
         self
     }
@@ -182,6 +353,19 @@ impl<'c> DatasetBuilder<'c> {
             resolved_at: incident.resolution(),
             caused_by_deployment: incident.caused_by_deployment.clone(),
             root_cause_sha: incident.root_cause_sha.clone(),
+            acknowledged_by: incident
+                .acknowledged_by
+                .as_ref()
+                .and_then(|p| self.catalog.resolve_person(p, None))
+                .cloned(),
+            acknowledged: incident.acknowledged_at.is_some(),
+            resolved_by: incident.resolved_by.as_ref().and_then(|p| self.catalog.resolve_person(p, None)).cloned(),
+            resolver_named: incident.resolved_by.is_some(),
+            pages: incident
+                .pages
+                .iter()
+                .map(|page| PageInput { person: self.catalog.resolve_person(&page.person, None).cloned(), at: page.at })
+                .collect(),
         });
         self
     }

@@ -14,6 +14,7 @@
 //! a window (and per week or month for a series), so many reports over one
 //! dataset cost one walk.
 
+mod culture;
 mod facts;
 mod graph;
 mod input;
@@ -24,9 +25,19 @@ mod window;
 
 use chrono::Duration;
 
-pub use facts::{ChangeSet, FailureRule, ReworkPattern, ServiceFacts};
+pub use culture::{
+    AfterHours, BusFactor, BusFactors, CultureConfig, CultureReport, Evidence, Finding, FourLineTest, Knowledge, Line,
+    LinePoint, Phase, PhasePoint, PhaseReport, Severity, Thresholds, TruckFactor, Verdict,
+};
+pub use facts::{
+    ChangeFact, ChangeSet, DeploymentFact, FailureRule, IncidentFact, PullRequestFact, RecoveryFact, ReworkPattern,
+    ServiceFacts,
+};
 pub use graph::{CommitGraph, CommitId, GraphCommit};
-pub use input::{Dataset, DatasetBuilder, DeploymentInput, IncidentInput, PullRequestInput, ServiceInput};
+pub use input::{
+    Dataset, DatasetBuilder, DeploymentInput, IncidentInput, Ownership, PageInput, PersonInput, PullRequestInput,
+    ServiceInput, ShiftInput,
+};
 pub use report::{
     ChangeFailureRate, DeploymentFrequency, DoraReport, FailedDeployment, Figures, LeadTime, LeadTimeBreakdown, Note,
     RecoveryTime, ReportRequest, ReworkRate, Scope, ScopeKind, SeriesPoint, StageCounts, TimeToRestore,
@@ -80,5 +91,56 @@ impl DoraEngine {
     /// The report of `request`.
     pub fn report(&self, request: &ReportRequest<'_>) -> DoraReport {
         report::report(&self.facts, request)
+    }
+}
+
+/// A dataset with its DORA facts: everything `paved report` needs.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    dataset: Dataset,
+    dora: DoraEngine,
+}
+
+impl Analysis {
+    /// Walks every service's history of `dataset` once.
+    pub fn new(dataset: Dataset, config: &DoraConfig) -> Self {
+        let dora = DoraEngine::new(&dataset, config);
+        Self { dataset, dora }
+    }
+
+    /// The DORA facts.
+    pub fn dora(&self) -> &DoraEngine {
+        &self.dora
+    }
+
+    /// The dataset.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// The whole diagnosis of `request`: the four-line test, the four
+    /// dysfunctions, knowledge concentration, the transition phase and the
+    /// DORA report of the same scope and window.
+    pub fn diagnose(&self, request: &ReportRequest<'_>, culture: &CultureConfig) -> CultureReport {
+        let diagnosis = culture::Diagnosis {
+            dataset: &self.dataset,
+            facts: self.dora.facts(),
+            config: culture,
+            services: request.services,
+            window: request.window,
+        };
+        let test = diagnosis.test();
+        let knowledge = diagnosis.knowledge();
+        let findings = diagnosis.findings(&knowledge);
+        let phase = diagnosis.phase(&test);
+        CultureReport {
+            scope: request.scope.clone(),
+            window: request.window,
+            test,
+            findings,
+            bus_factors: knowledge,
+            phase,
+            dora: self.dora.report(request),
+        }
     }
 }

@@ -52,11 +52,12 @@ fn dataset(seed: u64, commits: usize, deployments: usize, incidents: usize) -> D
             committer_time: time,
             rework: rng.below(10) == 0,
             files: vec![if rng.below(2) == 0 { "a/x.rs".to_owned() } else { "b/y.rs".to_owned() }],
+            author: format!("dev{}@example.com", rng.below(4)),
         });
     }
     let services = vec![
-        ServiceInput { service: "component:default/a".parse::<EntityRef>().unwrap(), repo: Some(0), paths: None },
-        ServiceInput { service: "component:default/b".parse::<EntityRef>().unwrap(), repo: Some(0), paths: None },
+        ServiceInput { repo: Some(0), ..ServiceInput::new("component:default/a".parse::<EntityRef>().unwrap()) },
+        ServiceInput { repo: Some(0), ..ServiceInput::new("component:default/b".parse::<EntityRef>().unwrap()) },
     ];
     let mut deployment_inputs = Vec::new();
     for d in 0..deployments {
@@ -70,6 +71,7 @@ fn dataset(seed: u64, commits: usize, deployments: usize, incidents: usize) -> D
             finished_at: Some(finished),
             hotfix: rng.below(20) == 0,
             actor_unresolved: false,
+            actor: None,
         });
     }
     let mut incident_inputs = Vec::new();
@@ -83,6 +85,11 @@ fn dataset(seed: u64, commits: usize, deployments: usize, incidents: usize) -> D
             resolved_at: (rng.below(5) != 0).then(|| opened + Duration::seconds(rng.below(40_000) as i64)),
             caused_by_deployment: (link == 0).then(|| format!("api:d{}", rng.below(deployments as u64))),
             root_cause_sha: (link == 1).then(|| format!("{:040x}", rng.below(commits as u64))),
+            acknowledged_by: None,
+            acknowledged: false,
+            resolved_by: None,
+            resolver_named: false,
+            pages: Vec::new(),
         });
     }
     Dataset {
@@ -91,7 +98,7 @@ fn dataset(seed: u64, commits: usize, deployments: usize, incidents: usize) -> D
         deployments: deployment_inputs,
         incidents: incident_inputs,
         pull_requests: Vec::new(),
-        without_service: 0,
+        ..Dataset::default()
     }
 }
 
@@ -146,6 +153,7 @@ proptest! {
                 finished_at: Some(start() + Duration::seconds(rng.below(300_000) as i64)),
                 hotfix: false,
                 actor_unresolved: false,
+                actor: None,
             });
         }
         prop_assert_eq!(report(&more, whole_window(&more)), before);

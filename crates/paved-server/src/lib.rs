@@ -27,6 +27,7 @@ pub mod identities;
 mod ingestor;
 pub mod metrics;
 pub mod record;
+pub mod render;
 mod router;
 mod settings;
 

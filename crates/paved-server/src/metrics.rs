@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use paved_domain::{CatalogIndex, EntityRef, Record, RecordKind, ServiceMatch};
 use paved_ingest::IngestSettings;
 use paved_metrics::{
-    BenchmarkTable, CommitGraph, DatasetBuilder, DoraConfig, DoraEngine, DoraReport, GraphCommit, Period,
-    ReportRequest, ReworkPattern, Scope, ScopeKind, Window,
+    Analysis, BenchmarkTable, CommitGraph, CultureConfig, CultureReport, DatasetBuilder, DoraConfig, DoraReport,
+    GraphCommit, Period, ReportRequest, ReworkPattern, Scope, ScopeKind, Window,
 };
 use paved_store::{DynStore, RecordFilter, StoreError};
 
@@ -75,18 +75,20 @@ pub fn resolve_scope(catalog: &CatalogIndex, scope: &ScopeRequest) -> Result<(Sc
     }
 }
 
-/// The DORA facts of `services` (every record of their history), ready for
+/// The DORA facts and everything the diagnostics read of `services`
+/// (every record of their history; on-call shifts of `window`), ready for
 /// any number of reports.
 ///
 /// # Errors
 /// When the store cannot be read.
-pub async fn load_engine(
+pub async fn load_analysis(
     store: &DynStore,
     catalog: &CatalogIndex,
     settings: &IngestSettings,
     services: &[EntityRef],
     whole_organisation: bool,
-) -> Result<(DoraEngine, Vec<usize>), StoreError> {
+    window: Window,
+) -> Result<(Analysis, Vec<usize>), StoreError> {
     let pattern = ReworkPattern::default();
     let mut builder = DatasetBuilder::new(catalog, &settings.automation);
     let infos: Vec<_> = services.iter().filter_map(|service| catalog.service(service)).collect();
@@ -97,19 +99,22 @@ pub async fn load_engine(
         if rows.is_empty() {
             continue;
         }
-        // Paths are read only for a monorepo: a repository some service of
-        // the scope is a part of.
+        // What each commit changed: for monorepo parts, the pipeline and
+        // infrastructure lines, and the truck factor.
         let mut files: HashMap<String, Vec<String>> = HashMap::new();
-        if infos.iter().any(|info| info.repo.as_ref() == Some(&repo) && !info.paths.is_empty()) {
-            for (sha, path) in store.commit_paths(&repo).await? {
-                files.entry(sha).or_default().push(path);
-            }
+        for (sha, path) in store.commit_paths(&repo).await? {
+            files.entry(sha).or_default().push(path);
         }
         let commits = rows
             .into_iter()
             .map(|row| GraphCommit {
                 rework: pattern.matches(&row.message),
                 files: files.remove(&row.sha).unwrap_or_default(),
+                author: if row.author_name.ends_with("[bot]") {
+                    format!("{}[bot]@", row.author_name.to_lowercase())
+                } else {
+                    row.author_email.to_lowercase()
+                },
                 sha: row.sha,
                 parents: row.parents,
                 author_time: row.author_time,
@@ -123,6 +128,9 @@ pub async fn load_engine(
     for service in services {
         builder.service(service);
     }
+    if services.is_empty() && !whole_organisation {
+        return Ok((Analysis::new(builder.build(), &DoraConfig::default()), indices));
+    }
     // The whole organisation's report also counts records of no service.
     let scoped = |kind| {
         let mut filter = RecordFilter::new(kind);
@@ -131,9 +139,6 @@ pub async fn load_engine(
         }
         filter
     };
-    if services.is_empty() && !whole_organisation {
-        return Ok((DoraEngine::new(&builder.build(), &DoraConfig::default()), indices));
-    }
     for record in store.all_records(&scoped(RecordKind::Deployment)).await? {
         if let Record::Deployment(deployment) = record {
             builder.deployment(&deployment);
@@ -154,7 +159,22 @@ pub async fn load_engine(
             }
         }
     }
-    Ok((DoraEngine::new(&builder.build(), &DoraConfig::default()), indices))
+    let mut shift_filter = RecordFilter::new(RecordKind::Shift);
+    shift_filter.since = Some(window.since - chrono::Duration::days(31));
+    shift_filter.until = Some(window.until);
+    let recorded: Vec<_> = store
+        .all_records(&shift_filter)
+        .await?
+        .into_iter()
+        .filter_map(|record| match record {
+            Record::Shift(shift) => Some(shift),
+            _ => None,
+        })
+        .collect();
+    for service in services {
+        builder.shifts(service, window.since, window.until, &recorded);
+    }
+    Ok((Analysis::new(builder.build(), &DoraConfig::default()), indices))
 }
 
 /// A report on `scope` over `window`.
@@ -173,7 +193,8 @@ pub async fn dora_report(
 ) -> Result<DoraReport, MetricsError> {
     let (scope, services) = resolve_scope(catalog, scope)?;
     let whole_organisation = scope.kind == ScopeKind::Org;
-    let (engine, indices) = load_engine(store, catalog, settings, &services, whole_organisation).await?;
+    let (analysis, indices) = load_analysis(store, catalog, settings, &services, whole_organisation, window).await?;
+    let engine = analysis.dora();
     Ok(engine.report(&ReportRequest {
         scope,
         services: &indices,
@@ -182,4 +203,32 @@ pub async fn dora_report(
         table,
         without_service: if whole_organisation { engine.without_service() } else { 0 },
     }))
+}
+
+/// The whole diagnosis (DESIGN §6, and the DORA metrics) of `scope` over
+/// `window`, with a monthly DORA series.
+///
+/// # Errors
+/// [`MetricsError::UnknownScope`] for a scope the catalog lacks; a store
+/// failure.
+pub async fn culture_report(
+    store: &DynStore,
+    catalog: &CatalogIndex,
+    settings: &IngestSettings,
+    scope: &ScopeRequest,
+    window: Window,
+    table: BenchmarkTable,
+) -> Result<CultureReport, MetricsError> {
+    let (scope, services) = resolve_scope(catalog, scope)?;
+    let whole_organisation = scope.kind == ScopeKind::Org;
+    let (analysis, indices) = load_analysis(store, catalog, settings, &services, whole_organisation, window).await?;
+    let request = ReportRequest {
+        scope,
+        services: &indices,
+        window,
+        series: Some(Period::Month),
+        table,
+        without_service: if whole_organisation { analysis.dora().without_service() } else { 0 },
+    };
+    Ok(analysis.diagnose(&request, &CultureConfig::default()))
 }

@@ -253,6 +253,10 @@ pub struct GraphRow {
     pub committer_time: i64,
     /// The whole message.
     pub message: String,
+    /// The author's name as written.
+    pub author_name: String,
+    /// The author's e-mail as written.
+    pub author_email: String,
 }
 
 /// A migration applied by [`Store::migrate`].

@@ -541,12 +541,14 @@ impl Store for PostgresStore {
     }
 
     async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError> {
-        let rows: Vec<(String, String, i64, i64, String)> =
-            sqlx::query_as("SELECT sha, parents, author_time, committer_time, message FROM commits WHERE repo = $1")
-                .bind(repo.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(StoreError::database(Backend::Postgres, "reading a commit graph"))?;
+        let rows: Vec<common::GraphRowColumns> = sqlx::query_as(
+            "SELECT sha, parents, author_time, committer_time, message, author_name, author_email FROM commits
+             WHERE repo = $1",
+        )
+        .bind(repo.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::database(Backend::Postgres, "reading a commit graph"))?;
         Ok(rows.into_iter().map(common::graph_row).collect())
     }
 

@@ -551,12 +551,14 @@ impl Store for SqliteStore {
     }
 
     async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError> {
-        let rows: Vec<(String, String, i64, i64, String)> =
-            sqlx::query_as("SELECT sha, parents, author_time, committer_time, message FROM commits WHERE repo = ?")
-                .bind(repo.as_str())
-                .fetch_all(&self.read)
-                .await
-                .map_err(StoreError::database(Backend::Sqlite, "reading a commit graph"))?;
+        let rows: Vec<common::GraphRowColumns> = sqlx::query_as(
+            "SELECT sha, parents, author_time, committer_time, message, author_name, author_email FROM commits
+             WHERE repo = ?",
+        )
+        .bind(repo.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(StoreError::database(Backend::Sqlite, "reading a commit graph"))?;
         Ok(rows.into_iter().map(common::graph_row).collect())
     }
 

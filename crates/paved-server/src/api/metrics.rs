@@ -8,12 +8,12 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use paved_metrics::{BenchmarkTable, DoraReport, Period, ReportRequest, Scope, ScopeKind, Window};
+use paved_metrics::{BenchmarkTable, CultureReport, DoraReport, Period, ReportRequest, Scope, ScopeKind, Window};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::extract::ApiQuery;
-use crate::metrics::{MetricsError, ScopeRequest, dora_report, load_engine};
+use crate::metrics::{MetricsError, ScopeRequest, culture_report, dora_report, load_analysis};
 use crate::{ApiError, AppState};
 
 /// The default window: the 90 days before `until`.
@@ -130,6 +130,54 @@ pub async fn dora(
     Ok(Json(dora_report(&state.store, &catalog, &state.settings.ingest, &scope, window, series, table).await?))
 }
 
+/// Parameters of `GET /api/v1/report`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// A Component (`checkout` or `component:default/checkout`).
+    pub service: Option<String>,
+    /// A team (Group): the services it and the teams below it own.
+    pub team: Option<String>,
+    /// Start of the window (RFC 3339 or YYYY-MM-DD, UTC); default 90 days
+    /// before `until`.
+    pub since: Option<String>,
+    /// End of the window, exclusive; default now.
+    pub until: Option<String>,
+    /// The benchmark table of the DORA tiers: `dora-2023` (default) or
+    /// `dora-2021`.
+    pub table: Option<String>,
+}
+
+/// The whole diagnosis (DESIGN §6): the four-line test, the four
+/// dysfunctions with evidence and recommendations, knowledge concentration,
+/// the transition phase, and the DORA metrics — of a service, a team or the
+/// organisation.
+#[utoipa::path(
+    get,
+    path = "/api/v1/report",
+    tag = "metrics",
+    params(ReportQuery),
+    responses(
+        (status = 200, body = CultureReport),
+        (status = 400, body = crate::error::ErrorBody, description = "An unknown service or team, a bad time or table"),
+    )
+)]
+pub async fn report(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Json<CultureReport>, ApiError> {
+    let scope = match (query.service, query.team) {
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("give service or team, not both")),
+        (Some(service), None) => ScopeRequest::Service(service),
+        (None, Some(team)) => ScopeRequest::Team(team),
+        (None, None) => ScopeRequest::Org,
+    };
+    let window = window(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
+    let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
+    let catalog = state.catalog.current().await?;
+    Ok(Json(culture_report(&state.store, &catalog, &state.settings.ingest, &scope, window, table).await?))
+}
+
 /// One gauge of the exposition.
 struct Gauge {
     name: &'static str,
@@ -186,8 +234,10 @@ fn escape(value: &str) -> String {
 pub async fn prometheus(State(state): State<AppState>) -> Result<Response, ApiError> {
     let catalog = state.catalog.current().await?;
     let services: Vec<_> = catalog.services().into_iter().map(|info| info.entity_ref.clone()).collect();
-    let (engine, indices) = load_engine(&state.store, &catalog, &state.settings.ingest, &services, false).await?;
     let window = Window::last_days(Utc::now(), 30);
+    let (analysis, indices) =
+        load_analysis(&state.store, &catalog, &state.settings.ingest, &services, false, window).await?;
+    let engine = analysis.dora();
     let report = |scope: Scope, services: &[usize]| {
         engine.report(&ReportRequest {
             scope,

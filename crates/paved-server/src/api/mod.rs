@@ -69,6 +69,7 @@ impl Modify for BearerToken {
         shifts::record_shift,
         shifts::list_shifts,
         metrics::dora,
+        metrics::report,
         metrics::prometheus,
         hooks::github_hook,
         hooks::gitlab_hook,
@@ -107,6 +108,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/identities", get(events::list_identities))
         .route("/api/v1/shifts", get(shifts::list_shifts).post(shifts::record_shift))
         .route("/api/v1/metrics/dora", get(metrics::dora))
+        .route("/api/v1/report", get(metrics::report))
         .route("/metrics", get(metrics::prometheus))
         .route("/api/v1/openapi.json", get(openapi_json))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))

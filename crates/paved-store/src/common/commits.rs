@@ -315,10 +315,14 @@ pub(crate) fn repository_state(repo: &RepoId, row: RepositoryRow) -> Result<Repo
     })
 }
 
-/// A `commits` row `(sha, parents, author_time, committer_time, message)`
-/// as a [`crate::GraphRow`].
+/// The columns of a `commits` row a [`crate::GraphRow`] is made of: sha,
+/// parents, author time, committer time, message, author name, author
+/// e-mail.
+pub(crate) type GraphRowColumns = (String, String, i64, i64, String, String, String);
+
+/// A `commits` row as a [`crate::GraphRow`].
 pub(crate) fn graph_row(
-    (sha, parents, author_time, committer_time, message): (String, String, i64, i64, String),
+    (sha, parents, author_time, committer_time, message, author_name, author_email): GraphRowColumns,
 ) -> crate::GraphRow {
     crate::GraphRow {
         sha,
@@ -326,6 +330,8 @@ pub(crate) fn graph_row(
         author_time,
         committer_time,
         message,
+        author_name,
+        author_email,
     }
 }
 

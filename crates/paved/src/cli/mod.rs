@@ -20,6 +20,7 @@ mod import;
 mod incident;
 mod metrics;
 mod migrate;
+mod report;
 mod serve;
 mod token;
 
@@ -39,6 +40,7 @@ mod token;
 ///   paved token create --team checkout       a token for a team's CI
 ///   paved identities --unresolved            people the catalog does not know yet
 ///   paved metrics --team checkout            DORA metrics of a team's services
+///   paved report                             is DevOps a role or a culture here?
 ///   paved config default > paved.toml        write a commented configuration file
 ///
 /// Exit codes: 0 ok, 1 failure, 2 bad usage or bad input.
@@ -80,6 +82,7 @@ enum Command {
     Events(events::Cmd),
     Identities(identities::Cmd),
     Metrics(metrics::Cmd),
+    Report(report::Cmd),
     #[command(subcommand)]
     Token(token::Cmd),
     Migrate(migrate::Cmd),
@@ -139,6 +142,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), flags)?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(metrics::run(cmd, config))
+        }
+        Command::Report(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(report::run(cmd, config))
         }
         Command::Token(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

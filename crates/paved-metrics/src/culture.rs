@@ -1,0 +1,1230 @@
+//! Culture diagnostics (DESIGN §6): is DevOps a role or a culture here?
+//! The four-line test, the four dysfunctions of a "DevOps team" as findings
+//! with evidence, knowledge concentration (bus factors, after-hours pages,
+//! truck factors, runbook coverage), and the transition phase — all from
+//! behaviour (who deployed, who was on call, who acknowledged and fixed,
+//! who changed pipelines and infrastructure) joined with ownership.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Timelike, Utc};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use paved_domain::EntityRef;
+use serde::Serialize;
+
+use crate::facts::{ChangeSet, ServiceFacts};
+use crate::input::{Dataset, Ownership};
+use crate::report::{DoraReport, Scope};
+use crate::stats::{median, percentile};
+use crate::window::{Period, Window};
+
+/// A line's thresholds: at or above `culture` it is culture, at or below
+/// `role` it is a role, between them a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Thresholds {
+    /// The share at or above which the line reads `culture`.
+    pub culture: f64,
+    /// The share at or below which the line reads `role`.
+    pub role: f64,
+}
+
+/// What the diagnostics leave configurable (DESIGN §6 defaults).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CultureConfig {
+    /// Developers deploy their own code: culture ≥ 80 %, role ≤ 50 %.
+    pub deploy: Thresholds,
+    /// Developers are on call for their services: culture ≥ 80 %, role ≤ 50 %.
+    pub on_call: Thresholds,
+    /// Developers own their pipelines: culture ≥ 70 %, role ≤ 40 %.
+    pub pipelines: Thresholds,
+    /// Developers provision what they need: culture ≥ 70 %, role ≤ 40 %.
+    pub provision: Thresholds,
+    /// Pipeline definitions.
+    pub pipeline_globs: Vec<String>,
+    /// Infrastructure code.
+    pub infrastructure_globs: Vec<String>,
+    /// After hours, in the paged person's time zone: from this hour...
+    pub after_hours_from: u32,
+    /// ... until this hour.
+    pub after_hours_until: u32,
+}
+
+impl Default for CultureConfig {
+    fn default() -> Self {
+        let globs = |list: &[&str]| list.iter().map(|g| (*g).to_owned()).collect();
+        Self {
+            deploy: Thresholds { culture: 0.8, role: 0.5 },
+            on_call: Thresholds { culture: 0.8, role: 0.5 },
+            pipelines: Thresholds { culture: 0.7, role: 0.4 },
+            provision: Thresholds { culture: 0.7, role: 0.4 },
+            pipeline_globs: globs(&[
+                ".github/workflows/**",
+                "**/.gitlab-ci.yml",
+                "**/Jenkinsfile",
+                ".circleci/**",
+                "**/azure-pipelines.yml",
+            ]),
+            infrastructure_globs: globs(&[
+                "**/*.tf",
+                "**/*.tfvars",
+                "**/terragrunt.hcl",
+                "**/Pulumi.*",
+                "**/cdk.json",
+                "**/Chart.yaml",
+                "**/charts/**",
+                "**/helm/**",
+                "**/k8s/**",
+                "**/kubernetes/**",
+                "**/manifests/**",
+                "**/kustomization.yaml",
+            ]),
+            after_hours_from: 22,
+            after_hours_until: 7,
+        }
+    }
+}
+
+/// What a line says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Developers do it themselves.
+    Culture,
+    /// Between the two.
+    Transition,
+    /// Someone else does it for them.
+    Role,
+    /// Nothing to judge by.
+    NoData,
+}
+
+impl Verdict {
+    /// The verdict's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Culture => "culture",
+            Self::Transition => "transition",
+            Self::Role => "role",
+            Self::NoData => "no_data",
+        }
+    }
+
+    fn of(value: Option<f64>, thresholds: Thresholds) -> Self {
+        match value {
+            None => Self::NoData,
+            Some(v) if v >= thresholds.culture - 1e-12 => Self::Culture,
+            Some(v) if v <= thresholds.role + 1e-12 => Self::Role,
+            Some(_) => Self::Transition,
+        }
+    }
+}
+
+/// One line of the test for one period.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LinePoint {
+    /// The period's start.
+    pub period_start: DateTime<Utc>,
+    /// The share, or `null` without data.
+    pub value: Option<f64>,
+    /// How much of it owners did.
+    pub by_owners: f64,
+    /// Of how much.
+    pub total: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// One line of the four-line test.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Line {
+    /// The share done by the service's owners, or `null` without data.
+    pub value: Option<f64>,
+    /// How much owners did (deployments, on-call hours, acknowledged
+    /// incidents, commits).
+    pub by_owners: f64,
+    /// Of how much.
+    pub total: f64,
+    /// What was left out because nobody knows who did it (an actor or
+    /// author not in the catalog).
+    pub unattributed: u64,
+    /// What the figures count: `deployments`, `on_call_hours`,
+    /// `acknowledgements` (when no shifts are known), `commits`.
+    pub basis: &'static str,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The thresholds it was judged by.
+    pub thresholds: Thresholds,
+    /// The same per calendar month.
+    pub series: Vec<LinePoint>,
+}
+
+/// The four-line test (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FourLineTest {
+    /// Developers deploy their own code.
+    pub deploy_own_code: Line,
+    /// Developers are on call for their services.
+    pub on_call_own_services: Line,
+    /// Developers own their pipelines.
+    pub own_pipelines: Line,
+    /// Developers can provision what they need.
+    pub self_provision: Line,
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Nothing to act on.
+    Ok,
+    /// Worth acting on.
+    Warning,
+    /// Act now.
+    Critical,
+}
+
+/// Who and what a finding is about.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Evidence {
+    /// A sentence, e.g. "dana (team platform) made 87 % of the 412
+    /// production deployments of checkout-api".
+    pub text: String,
+    /// The people it names.
+    pub people: Vec<EntityRef>,
+    /// The teams it names.
+    pub teams: Vec<EntityRef>,
+    /// The services it names.
+    pub services: Vec<EntityRef>,
+    /// The count behind it.
+    pub count: u64,
+}
+
+/// One of the four dysfunctions, measured.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Finding {
+    /// `new_silo`, `deployment_bottleneck`, `responsibility_diffusion` or
+    /// `knowledge_hoarding`.
+    pub id: &'static str,
+    /// Its name for people.
+    pub title: &'static str,
+    /// How serious.
+    pub severity: Severity,
+    /// Why that severity, in a sentence.
+    pub summary: String,
+    /// The figures it is measured by.
+    pub figures: BTreeMap<&'static str, serde_json::Value>,
+    /// Who and what, most significant first.
+    pub evidence: Vec<Evidence>,
+    /// What to do: the practice that fixes it.
+    pub recommendation: &'static str,
+}
+
+/// The smallest number of people who together account for at least half.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BusFactor {
+    /// How many people (0 without data).
+    pub bus_factor: u64,
+    /// Those people.
+    pub people: Vec<EntityRef>,
+    /// Over how many events.
+    pub events: u64,
+}
+
+/// Bus factors of one service (or the organisation).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BusFactors {
+    /// The service, or `null` for the scope as a whole.
+    pub service: Option<EntityRef>,
+    /// Of production deployments.
+    pub deployments: BusFactor,
+    /// Of incident acknowledgements.
+    pub acknowledgements: BusFactor,
+    /// Of pages.
+    pub pages: BusFactor,
+}
+
+/// A repository's code truck factor (Avelino et al., ICPC 2016).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TruckFactor {
+    /// The repository (the first service's reference that lives in it).
+    pub services: Vec<EntityRef>,
+    /// How many authors must leave before more than half of the files have
+    /// no author left.
+    pub truck_factor: u64,
+    /// Those authors (catalog Users, or e-mails not in the catalog).
+    pub authors: Vec<String>,
+    /// Files considered.
+    pub files: u64,
+}
+
+/// After-hours pages of one person.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AfterHours {
+    /// The person.
+    pub person: EntityRef,
+    /// Their team.
+    pub team: Option<EntityRef>,
+    /// Pages in their own time zone's night.
+    pub after_hours_pages: u64,
+    /// All their pages.
+    pub pages: u64,
+}
+
+/// Knowledge concentration (DESIGN §6, knowledge hoarding).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Knowledge {
+    /// The scope as a whole.
+    pub scope: BusFactors,
+    /// Each service.
+    pub services: Vec<BusFactors>,
+    /// After-hours pages per person, most first.
+    pub after_hours: Vec<AfterHours>,
+    /// The top person's share of after-hours pages.
+    pub after_hours_top_share: Option<f64>,
+    /// Code truck factor per repository.
+    pub truck_factors: Vec<TruckFactor>,
+    /// Services with a runbook link, of all.
+    pub runbook_coverage: Option<f64>,
+}
+
+/// The transition phases (DESIGN §6), in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// A DevOps team does the work: reframe DevOps as a capability.
+    Reframe,
+    /// The platform builds self-service tools while still operating.
+    Build,
+    /// Deployments are being handed to the teams that build.
+    Transfer,
+    /// Teams deploy; on call and infrastructure are shifting to them.
+    Shift,
+    /// Developers run what they build; keep improving.
+    Evolve,
+}
+
+/// The phase of a period, with the figures that decided it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PhasePoint {
+    /// The period's start.
+    pub period_start: DateTime<Utc>,
+    /// The phase (`null` without deployments to judge by).
+    pub phase: Option<Phase>,
+}
+
+/// The transition phase.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PhaseReport {
+    /// The phase over the window.
+    pub phase: Option<Phase>,
+    /// The rule that decided it, in words.
+    pub rule: String,
+    /// The figures the rule read.
+    pub decided_by: BTreeMap<&'static str, Option<f64>>,
+    /// The phase per calendar month.
+    pub series: Vec<PhasePoint>,
+}
+
+/// The whole diagnosis (`paved report`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CultureReport {
+    /// What it is about.
+    pub scope: Scope,
+    /// The window.
+    pub window: Window,
+    /// The four-line test.
+    pub test: FourLineTest,
+    /// The four dysfunctions, most severe first.
+    pub findings: Vec<Finding>,
+    /// Knowledge concentration.
+    pub bus_factors: Knowledge,
+    /// The transition phase.
+    pub phase: PhaseReport,
+    /// The DORA metrics of the same scope and window.
+    pub dora: DoraReport,
+}
+
+fn globs(list: &[String]) -> GlobSet {
+    let mut set = GlobSetBuilder::new();
+    for glob in list {
+        if let Ok(glob) = Glob::new(glob) {
+            set.add(glob);
+        }
+    }
+    set.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Tallies of "done by owners" over "done".
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    owners: f64,
+    total: f64,
+    unattributed: u64,
+}
+
+impl Tally {
+    fn add(&mut self, by_owner: Option<bool>, weight: f64) {
+        match by_owner {
+            Some(owner) => {
+                self.total += weight;
+                if owner {
+                    self.owners += weight;
+                }
+            }
+            None => self.unattributed += 1,
+        }
+    }
+
+    fn value(&self) -> Option<f64> {
+        (self.total > 0.0).then(|| round3(self.owners / self.total))
+    }
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
+}
+
+/// The diagnostics over one dataset (and its DORA facts).
+pub(crate) struct Diagnosis<'d> {
+    pub dataset: &'d Dataset,
+    pub facts: &'d [ServiceFacts],
+    pub config: &'d CultureConfig,
+    pub services: &'d [usize],
+    pub window: Window,
+}
+
+/// Which services in the scope deploy from which repositories.
+fn services_of_repo(dataset: &Dataset, services: &[usize]) -> BTreeMap<usize, Vec<usize>> {
+    let mut by_repo: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &s in services {
+        if let Some(repo) = dataset.services[s].repo {
+            by_repo.entry(repo).or_default().push(s);
+        }
+    }
+    by_repo
+}
+
+impl Diagnosis<'_> {
+    fn is_owner(&self, service: usize, person: Option<&EntityRef>) -> Option<bool> {
+        person.map(|p| self.dataset.services[service].owners.contains(p))
+    }
+
+    fn team_of(&self, person: &EntityRef) -> Option<EntityRef> {
+        self.dataset.people.get(person).and_then(|p| p.team.clone())
+    }
+
+    fn person_text(&self, person: &EntityRef) -> String {
+        match self.team_of(person) {
+            Some(team) => format!("{} (team {})", person.name(), team.name()),
+            None => person.name().to_owned(),
+        }
+    }
+
+    fn deployments_in(&self, window: &Window) -> impl Iterator<Item = &crate::facts::DeploymentFact> {
+        self.services
+            .iter()
+            .filter_map(|s| self.facts.get(*s))
+            .flat_map(|f| &f.deployments)
+            .filter(move |d| window.contains(d.finished))
+    }
+
+    fn deploy_tally(&self, window: &Window) -> Tally {
+        let mut tally = Tally::default();
+        for deployment in self.deployments_in(window) {
+            tally.add(self.is_owner(deployment.service, deployment.actor.as_ref()), 1.0);
+        }
+        tally
+    }
+
+    /// On-call hours held by owners; a service without known shifts counts
+    /// its incidents by who acknowledged them first.
+    fn on_call_tally(&self, window: &Window) -> (Tally, &'static str) {
+        let mut tally = Tally::default();
+        let (mut hours_used, mut acks_used) = (false, false);
+        for &service in self.services {
+            let shifts: Vec<_> = self.dataset.shifts.iter().filter(|s| s.service == service).collect();
+            let mut hours = Tally::default();
+            for shift in &shifts {
+                let (start, end) = (shift.start.max(window.since), shift.end.min(window.until));
+                if start < end {
+                    hours.add(
+                        self.is_owner(service, shift.person.as_ref()),
+                        (end - start).num_seconds() as f64 / 3600.0,
+                    );
+                }
+            }
+            if hours.total > 0.0 || hours.unattributed > 0 {
+                hours_used = true;
+                tally.owners += hours.owners;
+                tally.total += hours.total;
+                tally.unattributed += hours.unattributed;
+                continue;
+            }
+            for incident in self.dataset.incidents.iter().filter(|i| i.service == service) {
+                let Some(opened) = incident.opened_at else { continue };
+                if !window.contains(opened) || !incident.acknowledged {
+                    continue;
+                }
+                acks_used = true;
+                tally.add(self.is_owner(service, incident.acknowledged_by.as_ref()), 1.0);
+            }
+        }
+        let basis = match (hours_used, acks_used) {
+            (true, false) => "on_call_hours",
+            (false, true) => "acknowledgements",
+            (true, true) => "on_call_hours_and_acknowledgements",
+            (false, false) => "on_call_hours",
+        };
+        (tally, basis)
+    }
+
+    /// Commits in the window that touch `globs`, by whether their author is
+    /// an owner of a service the commit counts for.
+    fn commit_tally(&self, window: &Window, globs: &GlobSet) -> Tally {
+        let mut tally = Tally::default();
+        for (repo, services) in services_of_repo(self.dataset, self.services) {
+            let graph = &self.dataset.repos[repo];
+            let authors = &self.dataset.authors[repo];
+            for commit in 0..graph.len() as u32 {
+                if !window.contains(graph.committed_at(commit)) {
+                    continue;
+                }
+                let touched: Vec<&str> = graph.files(commit).filter(|path| globs.is_match(path)).collect();
+                if touched.is_empty() {
+                    continue;
+                }
+                let (person, automation) = &authors[graph.author(commit) as usize];
+                if *automation {
+                    continue;
+                }
+                // A file inside a monorepo part counts for that part; one
+                // outside every part (a root pipeline) for every service.
+                for &service in &services {
+                    let counts = match &self.dataset.services[service].paths {
+                        None => true,
+                        Some(paths) => {
+                            touched.iter().any(|p| paths.is_match(p))
+                                || touched.iter().any(|p| {
+                                    !services.iter().any(|&o| {
+                                        self.dataset.services[o].paths.as_ref().is_some_and(|g| g.is_match(p))
+                                    })
+                                })
+                        }
+                    };
+                    if counts {
+                        tally.add(self.is_owner(service, person.as_ref()), 1.0);
+                    }
+                }
+            }
+        }
+        tally
+    }
+
+    fn line(&self, thresholds: Thresholds, basis: &'static str, tally: impl Fn(&Window) -> Tally) -> Line {
+        let whole = tally(&self.window);
+        let series = self
+            .window
+            .periods(Period::Month)
+            .into_iter()
+            .map(|(period_start, inside)| {
+                let t = tally(&inside);
+                LinePoint {
+                    period_start,
+                    value: t.value(),
+                    by_owners: round3(t.owners),
+                    total: round3(t.total),
+                    verdict: Verdict::of(t.value(), thresholds),
+                }
+            })
+            .collect();
+        Line {
+            value: whole.value(),
+            by_owners: round3(whole.owners),
+            total: round3(whole.total),
+            unattributed: whole.unattributed,
+            basis,
+            verdict: Verdict::of(whole.value(), thresholds),
+            thresholds,
+            series,
+        }
+    }
+
+    pub fn test(&self) -> FourLineTest {
+        let pipelines = globs(&self.config.pipeline_globs);
+        let infrastructure = globs(&self.config.infrastructure_globs);
+        let (_, on_call_basis) = self.on_call_tally(&self.window);
+        FourLineTest {
+            deploy_own_code: self.line(self.config.deploy, "deployments", |w| self.deploy_tally(w)),
+            on_call_own_services: self.line(self.config.on_call, on_call_basis, |w| self.on_call_tally(w).0),
+            own_pipelines: self.line(self.config.pipelines, "commits", |w| self.commit_tally(w, &pipelines)),
+            self_provision: self.line(self.config.provision, "commits", |w| self.commit_tally(w, &infrastructure)),
+        }
+    }
+
+    /// Counts per person, most first (ties by reference).
+    fn ranking<'p>(people: impl Iterator<Item = &'p EntityRef>) -> Vec<(EntityRef, u64)> {
+        let mut counts: BTreeMap<&EntityRef, u64> = BTreeMap::new();
+        for person in people {
+            *counts.entry(person).or_default() += 1;
+        }
+        let mut ranked: Vec<(EntityRef, u64)> = counts.into_iter().map(|(p, n)| (p.clone(), n)).collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked
+    }
+
+    fn bus_factor<'p>(people: impl Iterator<Item = &'p EntityRef>) -> BusFactor {
+        let ranked = Self::ranking(people);
+        let events: u64 = ranked.iter().map(|(_, n)| n).sum();
+        let mut covered = 0;
+        let mut chosen = Vec::new();
+        for (person, n) in ranked {
+            if events == 0 || covered * 2 >= events {
+                break;
+            }
+            covered += n;
+            chosen.push(person);
+        }
+        BusFactor { bus_factor: chosen.len() as u64, people: chosen, events }
+    }
+
+    fn bus_factors(&self, service: Option<usize>) -> BusFactors {
+        let in_scope = |s: usize| service.is_none_or(|only| only == s) && self.services.contains(&s);
+        let deployers: Vec<&EntityRef> = self
+            .deployments_in(&self.window)
+            .filter(|d| in_scope(d.service))
+            .filter_map(|d| d.actor.as_ref())
+            .collect();
+        let incidents: Vec<_> = self
+            .dataset
+            .incidents
+            .iter()
+            .filter(|i| in_scope(i.service) && i.opened_at.is_some_and(|o| self.window.contains(o)))
+            .collect();
+        let acknowledgers: Vec<&EntityRef> = incidents.iter().filter_map(|i| i.acknowledged_by.as_ref()).collect();
+        let paged: Vec<&EntityRef> =
+            incidents.iter().flat_map(|i| &i.pages).filter_map(|p| p.person.as_ref()).collect();
+        BusFactors {
+            service: service.map(|s| self.dataset.services[s].service.clone()),
+            deployments: Self::bus_factor(deployers.into_iter()),
+            acknowledgements: Self::bus_factor(acknowledgers.into_iter()),
+            pages: Self::bus_factor(paged.into_iter()),
+        }
+    }
+
+    fn after_hours(&self) -> Vec<AfterHours> {
+        let mut per_person: BTreeMap<EntityRef, (u64, u64)> = BTreeMap::new();
+        for incident in self.dataset.incidents.iter().filter(|i| self.services.contains(&i.service)) {
+            for page in incident.pages.iter().filter(|p| self.window.contains(p.at)) {
+                let Some(person) = &page.person else { continue };
+                let zone = self.dataset.people.get(person).map_or(chrono_tz::Tz::UTC, |p| p.timezone);
+                let hour = page.at.with_timezone(&zone).hour();
+                let night = if self.config.after_hours_from > self.config.after_hours_until {
+                    hour >= self.config.after_hours_from || hour < self.config.after_hours_until
+                } else {
+                    hour >= self.config.after_hours_from && hour < self.config.after_hours_until
+                };
+                let entry = per_person.entry(person.clone()).or_default();
+                entry.1 += 1;
+                entry.0 += u64::from(night);
+            }
+        }
+        let mut list: Vec<AfterHours> = per_person
+            .into_iter()
+            .map(|(person, (after, all))| AfterHours {
+                team: self.team_of(&person),
+                person,
+                after_hours_pages: after,
+                pages: all,
+            })
+            .collect();
+        list.sort_by(|a, b| b.after_hours_pages.cmp(&a.after_hours_pages).then_with(|| a.person.cmp(&b.person)));
+        list
+    }
+
+    /// The degree-of-authorship truck factor (Avelino et al., ICPC 2016)
+    /// of each repository of the scope, over its whole history.
+    fn truck_factors(&self) -> Vec<TruckFactor> {
+        let mut out = Vec::new();
+        for (repo, services) in services_of_repo(self.dataset, self.services) {
+            let graph = &self.dataset.repos[repo];
+            let authors = &self.dataset.authors[repo];
+            let developer = |author: u32| -> Option<String> {
+                let (person, automation) = &authors[author as usize];
+                if *automation {
+                    return None;
+                }
+                Some(person.as_ref().map_or_else(|| graph.author_keys()[author as usize].clone(), ToString::to_string))
+            };
+            // Per file: who created it, and how many commits each developer made to it.
+            let mut order: Vec<u32> = (0..graph.len() as u32).collect();
+            order.sort_by_key(|c| (graph.committer_time(*c), *c));
+            let mut creator: HashMap<u32, String> = HashMap::new();
+            let mut deliveries: HashMap<u32, HashMap<String, u64>> = HashMap::new();
+            for commit in order {
+                let Some(dev) = developer(graph.author(commit)) else { continue };
+                for &file in graph.file_ids(commit) {
+                    creator.entry(file).or_insert_with(|| dev.clone());
+                    *deliveries.entry(file).or_default().entry(dev.clone()).or_default() += 1;
+                }
+            }
+            let mut authors_of: HashMap<u32, BTreeSet<String>> = HashMap::new();
+            for (file, by_dev) in &deliveries {
+                let total: u64 = by_dev.values().sum();
+                let doa: Vec<(&String, f64)> = by_dev
+                    .iter()
+                    .map(|(dev, dl)| {
+                        let fa = if creator.get(file) == Some(dev) { 1.0 } else { 0.0 };
+                        let ac = (total - dl) as f64;
+                        (dev, 3.293 + 1.098 * fa + 0.164 * *dl as f64 - 0.321 * (1.0 + ac).ln())
+                    })
+                    .collect();
+                let max = doa.iter().map(|(_, d)| *d).fold(f64::MIN, f64::max);
+                let file_authors = doa
+                    .into_iter()
+                    .filter(|(_, d)| max > 0.0 && d / max > 0.75 && *d >= 3.293)
+                    .map(|(dev, _)| dev.clone())
+                    .collect();
+                authors_of.insert(*file, file_authors);
+            }
+            let files = authors_of.len();
+            // Greedily remove the author of most files until more than half
+            // the files have no author left.
+            let mut removed: Vec<String> = Vec::new();
+            let mut remaining = authors_of.clone();
+            loop {
+                let orphaned = remaining.values().filter(|a| a.is_empty()).count();
+                if files == 0 || orphaned * 2 > files {
+                    break;
+                }
+                let mut coverage: BTreeMap<&String, usize> = BTreeMap::new();
+                for file_authors in remaining.values() {
+                    for author in file_authors {
+                        *coverage.entry(author).or_default() += 1;
+                    }
+                }
+                let Some((top, _)) = coverage.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+                else {
+                    break;
+                };
+                let top = top.clone();
+                for file_authors in remaining.values_mut() {
+                    file_authors.remove(&top);
+                }
+                removed.push(top);
+            }
+            out.push(TruckFactor {
+                services: services.iter().map(|s| self.dataset.services[*s].service.clone()).collect(),
+                truck_factor: removed.len() as u64,
+                authors: removed,
+                files: files as u64,
+            });
+        }
+        out
+    }
+
+    pub fn knowledge(&self) -> Knowledge {
+        let after_hours = self.after_hours();
+        let total_after: u64 = after_hours.iter().map(|a| a.after_hours_pages).sum();
+        let runbooks = self.services.iter().filter(|s| self.dataset.services[**s].runbooks > 0).count();
+        Knowledge {
+            scope: self.bus_factors(None),
+            services: self.services.iter().map(|s| self.bus_factors(Some(*s))).collect(),
+            after_hours_top_share: after_hours
+                .first()
+                .filter(|_| total_after > 0)
+                .map(|top| round3(top.after_hours_pages as f64 / total_after as f64)),
+            after_hours,
+            truck_factors: self.truck_factors(),
+            runbook_coverage: (!self.services.is_empty()).then(|| round3(runbooks as f64 / self.services.len() as f64)),
+        }
+    }
+
+    fn new_silo(&self) -> Finding {
+        let deployments: Vec<_> = self.deployments_in(&self.window).collect();
+        let attributed: Vec<_> = deployments.iter().filter(|d| d.actor.is_some()).collect();
+        let handed_off: Vec<_> =
+            attributed.iter().filter(|d| self.is_owner(d.service, d.actor.as_ref()) == Some(false)).collect();
+        let handoff_rate = (!attributed.is_empty()).then(|| handed_off.len() as f64 / attributed.len() as f64);
+        // Bounce-backs: a non-owner's deployment that failed, and whose
+        // fix came as owners' commits in a later deployment.
+        let mut bounce_backs = 0u64;
+        for deployment in handed_off.iter().filter(|d| d.failed.is_some()) {
+            let later = self.facts[deployment.service].deployments.iter().find(|n| n.finished > deployment.finished);
+            let fixed_by_owner =
+                later.is_some_and(|next| match (self.dataset.services[deployment.service].repo, next.commit) {
+                    (Some(repo), Some(commit)) => {
+                        let graph = &self.dataset.repos[repo];
+                        let (person, _) = &self.dataset.authors[repo][graph.author(commit) as usize];
+                        self.is_owner(deployment.service, person.as_ref()) == Some(true)
+                    }
+                    _ => false,
+                });
+            bounce_backs += u64::from(fixed_by_owner);
+        }
+        let mut evidence = Vec::new();
+        for (person, count) in Self::ranking(handed_off.iter().filter_map(|d| d.actor.as_ref())).into_iter().take(5) {
+            let services: BTreeSet<EntityRef> = handed_off
+                .iter()
+                .filter(|d| d.actor.as_ref() == Some(&person))
+                .map(|d| self.dataset.services[d.service].service.clone())
+                .collect();
+            let names: Vec<&str> = services.iter().map(|s| s.name()).collect();
+            evidence.push(Evidence {
+                text: format!(
+                    "{} deployed {count} of the production deployments of services they do not own ({})",
+                    self.person_text(&person),
+                    names.join(", ")
+                ),
+                teams: self.team_of(&person).into_iter().collect(),
+                people: vec![person],
+                services: services.into_iter().collect(),
+                count,
+            });
+        }
+        let severity = match handoff_rate {
+            Some(rate) if rate >= 0.5 => Severity::Critical,
+            Some(rate) if rate >= 0.2 => Severity::Warning,
+            _ => Severity::Ok,
+        };
+        let summary = match handoff_rate {
+            Some(rate) => format!(
+                "{} of {} attributed production deployments were made by people who do not own the service (handoff rate {})",
+                handed_off.len(),
+                attributed.len(),
+                percent(rate)
+            ),
+            None => "no production deployment with a known actor in the window".to_owned(),
+        };
+        Finding {
+            id: "new_silo",
+            title: "New silo, same problem",
+            severity,
+            summary,
+            figures: BTreeMap::from([
+                ("handoff_rate", serde_json::json!(handoff_rate.map(round3))),
+                ("handed_off_deployments", serde_json::json!(handed_off.len())),
+                ("attributed_deployments", serde_json::json!(attributed.len())),
+                ("bounce_backs", serde_json::json!(bounce_backs)),
+            ]),
+            evidence,
+            recommendation: "Stop deploying for other teams: have the platform team build the self-service deploy path (pipelines, guardrails as code) and pair with each team until its own members deploy; the platform team's work is the road, not the driving.",
+        }
+    }
+
+    fn bottleneck(&self) -> Finding {
+        let deployments: Vec<_> = self.deployments_in(&self.window).collect();
+        let total = deployments.len() as u64;
+        let ranked = Self::ranking(deployments.iter().filter_map(|d| d.actor.as_ref()));
+        let share = |n: usize| -> Option<f64> {
+            (total > 0 && ranked.len() >= n)
+                .then(|| ranked.iter().take(n).map(|(_, c)| c).sum::<u64>() as f64 / total as f64)
+        };
+        let (top1, top2) = (share(1), share(2));
+        let actor_of: HashMap<&str, (usize, Option<&EntityRef>)> =
+            deployments.iter().map(|d| (d.key.as_str(), (d.service, d.actor.as_ref()))).collect();
+        // Merge → deploy wait, by who deployed.
+        let mut waits: Vec<(DateTime<Utc>, f64, Option<bool>)> = Vec::new();
+        for pr in self.services.iter().filter_map(|s| self.facts.get(*s)).flat_map(|f| &f.pull_requests) {
+            if !self.window.contains(pr.deployed) {
+                continue;
+            }
+            if let (Some(wait), Some((service, actor))) = (pr.deploy, actor_of.get(pr.deployment.as_str()))
+                && wait >= 0.0
+            {
+                waits.push((pr.deployed, wait, self.is_owner(*service, *actor)));
+            }
+        }
+        let mut all_waits: Vec<f64> = waits.iter().map(|w| w.1).collect();
+        let mut owner_waits: Vec<f64> = waits.iter().filter(|w| w.2 == Some(true)).map(|w| w.1).collect();
+        let mut other_waits: Vec<f64> = waits.iter().filter(|w| w.2 == Some(false)).map(|w| w.1).collect();
+        let sizes: Vec<(DateTime<Utc>, f64)> = deployments
+            .iter()
+            .filter_map(|d| match d.change_set {
+                ChangeSet::Known(n) => Some((d.finished, n as f64)),
+                _ => None,
+            })
+            .collect();
+        let midpoint = self.window.since + (self.window.until - self.window.since) / 2;
+        let halves = |values: &[(DateTime<Utc>, f64)]| -> (Option<f64>, Option<f64>) {
+            let mut first: Vec<f64> = values.iter().filter(|v| v.0 < midpoint).map(|v| v.1).collect();
+            let mut second: Vec<f64> = values.iter().filter(|v| v.0 >= midpoint).map(|v| v.1).collect();
+            (median(&mut first), median(&mut second))
+        };
+        let wait_trend = halves(&waits.iter().map(|w| (w.0, w.1)).collect::<Vec<_>>());
+        let size_trend = halves(&sizes);
+        let mut size_values: Vec<f64> = sizes.iter().map(|s| s.1).collect();
+        let mut evidence = Vec::new();
+        for (person, count) in ranked.iter().take(2) {
+            let not_owned: Vec<_> = deployments
+                .iter()
+                .filter(|d| d.actor.as_ref() == Some(person) && self.is_owner(d.service, Some(person)) == Some(false))
+                .collect();
+            let services: BTreeSet<EntityRef> =
+                not_owned.iter().map(|d| self.dataset.services[d.service].service.clone()).collect();
+            evidence.push(Evidence {
+                text: format!(
+                    "{} made {} of the {total} production deployments ({}), {} of them to {} service(s) they do not own",
+                    self.person_text(person),
+                    count,
+                    percent(*count as f64 / total as f64),
+                    not_owned.len(),
+                    services.len()
+                ),
+                people: vec![person.clone()],
+                teams: self.team_of(person).into_iter().collect(),
+                services: services.into_iter().collect(),
+                count: *count,
+            });
+        }
+        let severity = match (top1, top2) {
+            _ if total < 10 => Severity::Ok,
+            (Some(t1), _) if t1 >= 0.5 => Severity::Critical,
+            (_, Some(t2)) if t2 >= 0.7 => Severity::Critical,
+            (Some(t1), _) if t1 >= 0.3 => Severity::Warning,
+            _ => Severity::Ok,
+        };
+        let summary = match (top1, top2) {
+            (Some(t1), t2) => format!(
+                "the top deployer made {} of {total} production deployments, the top two {}",
+                percent(t1),
+                t2.map_or_else(|| "–".to_owned(), percent)
+            ),
+            _ => "no production deployment with a known actor in the window".to_owned(),
+        };
+        let seconds = |v: Option<f64>| serde_json::json!(v.map(round3));
+        Finding {
+            id: "deployment_bottleneck",
+            title: "The deployment bottleneck",
+            severity,
+            summary,
+            figures: BTreeMap::from([
+                ("deployments", serde_json::json!(total)),
+                ("top_deployer_share", serde_json::json!(top1.map(round3))),
+                ("top_two_deployers_share", serde_json::json!(top2.map(round3))),
+                ("merge_to_deploy_median_seconds", seconds(percentile(&mut all_waits, 0.5))),
+                ("merge_to_deploy_p90_seconds", seconds(percentile(&mut all_waits, 0.9))),
+                ("merge_to_deploy_first_half_median_seconds", seconds(wait_trend.0)),
+                ("merge_to_deploy_second_half_median_seconds", seconds(wait_trend.1)),
+                ("wait_when_owner_deploys_median_seconds", seconds(median(&mut owner_waits))),
+                ("wait_when_non_owner_deploys_median_seconds", seconds(median(&mut other_waits))),
+                ("change_set_size_median", seconds(median(&mut size_values))),
+                ("change_set_size_first_half_median", seconds(size_trend.0)),
+                ("change_set_size_second_half_median", seconds(size_trend.1)),
+            ]),
+            evidence,
+            recommendation: "Remove the gate, not the people: make deploying self-service with automated policy checks (owner or allow-list, CI passed, no deny window) so that any owner can ship a merged change; small frequent changes then replace queued batches.",
+        }
+    }
+
+    fn diffusion(&self) -> Finding {
+        let mut evidence = Vec::new();
+        let mut unowned = 0u64;
+        for &s in self.services {
+            let service = &self.dataset.services[s];
+            let problem = match service.ownership {
+                Ownership::Owned => continue,
+                Ownership::NoOwner => "names no owner".to_owned(),
+                Ownership::MissingOwner => format!(
+                    "is owned by {}, which is not in the catalog",
+                    service.owner.as_ref().map_or_else(String::new, ToString::to_string)
+                ),
+                Ownership::EmptyGroup => format!(
+                    "is owned by {}, which has no members",
+                    service.owner.as_ref().map_or_else(String::new, ToString::to_string)
+                ),
+            };
+            unowned += 1;
+            evidence.push(Evidence {
+                text: format!("{} {problem}: nobody is responsible for it", service.service.name()),
+                people: Vec::new(),
+                teams: service.owner.iter().filter(|o| o.kind() == "group").cloned().collect(),
+                services: vec![service.service.clone()],
+                count: 1,
+            });
+        }
+        let incidents: Vec<_> = self
+            .dataset
+            .incidents
+            .iter()
+            .filter(|i| self.services.contains(&i.service) && i.opened_at.is_some_and(|o| self.window.contains(o)))
+            .collect();
+        let no_responder = incidents.iter().filter(|i| !i.acknowledged && !i.resolver_named).count() as u64;
+        let mut non_owner_resolved_services = 0u64;
+        for &s in self.services {
+            let resolved: Vec<_> = incidents.iter().filter(|i| i.service == s && i.resolved_by.is_some()).collect();
+            let by_others = resolved.iter().filter(|i| self.is_owner(s, i.resolved_by.as_ref()) == Some(false)).count();
+            if !resolved.is_empty() && by_others * 2 > resolved.len() {
+                non_owner_resolved_services += 1;
+                let service = &self.dataset.services[s].service;
+                let resolvers: BTreeSet<EntityRef> = resolved
+                    .iter()
+                    .filter_map(|i| i.resolved_by.clone())
+                    .filter(|p| self.is_owner(s, Some(p)) == Some(false))
+                    .collect();
+                evidence.push(Evidence {
+                    text: format!(
+                        "{by_others} of the {} resolved incidents of {} were resolved by people who do not own it",
+                        resolved.len(),
+                        service.name()
+                    ),
+                    teams: resolvers
+                        .iter()
+                        .filter_map(|p| self.team_of(p))
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                    people: resolvers.into_iter().collect(),
+                    services: vec![service.clone()],
+                    count: by_others as u64,
+                });
+            }
+        }
+        if no_responder > 0 {
+            evidence.push(Evidence {
+                text: format!("{no_responder} of {} incidents had nobody acknowledge or resolve them", incidents.len()),
+                people: Vec::new(),
+                teams: Vec::new(),
+                services: incidents
+                    .iter()
+                    .filter(|i| !i.acknowledged && !i.resolver_named)
+                    .map(|i| self.dataset.services[i.service].service.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                count: no_responder,
+            });
+        }
+        let without_schedule: Vec<EntityRef> = self
+            .services
+            .iter()
+            .map(|s| &self.dataset.services[*s])
+            .filter(|s| s.schedule.is_none())
+            .map(|s| s.service.clone())
+            .collect();
+        let without_runbook: Vec<EntityRef> = self
+            .services
+            .iter()
+            .map(|s| &self.dataset.services[*s])
+            .filter(|s| s.runbooks == 0)
+            .map(|s| s.service.clone())
+            .collect();
+        if !without_schedule.is_empty() {
+            evidence.push(Evidence {
+                text: format!("{} service(s) have no on-call schedule (paved.dev/oncall)", without_schedule.len()),
+                people: Vec::new(),
+                teams: Vec::new(),
+                count: without_schedule.len() as u64,
+                services: without_schedule.clone(),
+            });
+        }
+        if !without_runbook.is_empty() {
+            evidence.push(Evidence {
+                text: format!("{} service(s) have no runbook link", without_runbook.len()),
+                people: Vec::new(),
+                teams: Vec::new(),
+                count: without_runbook.len() as u64,
+                services: without_runbook.clone(),
+            });
+        }
+        let no_responder_share = (!incidents.is_empty()).then(|| no_responder as f64 / incidents.len() as f64);
+        let severity = if unowned > 0 || no_responder_share.is_some_and(|s| s >= 0.2) {
+            Severity::Critical
+        } else if non_owner_resolved_services > 0
+            || !without_schedule.is_empty()
+            || !without_runbook.is_empty()
+            || no_responder > 0
+        {
+            Severity::Warning
+        } else {
+            Severity::Ok
+        };
+        Finding {
+            id: "responsibility_diffusion",
+            title: "Responsibility diffusion",
+            severity,
+            summary: format!(
+                "{unowned} service(s) without a responsible team, {non_owner_resolved_services} whose incidents are mostly resolved by others, {no_responder} incident(s) without a responder, {} without on-call, {} without a runbook",
+                without_schedule.len(),
+                without_runbook.len()
+            ),
+            figures: BTreeMap::from([
+                ("services", serde_json::json!(self.services.len())),
+                ("services_without_owner", serde_json::json!(unowned)),
+                ("services_mostly_resolved_by_non_owners", serde_json::json!(non_owner_resolved_services)),
+                ("incidents", serde_json::json!(incidents.len())),
+                ("incidents_without_responder", serde_json::json!(no_responder)),
+                ("services_without_on_call", serde_json::json!(without_schedule.len())),
+                ("services_without_runbook", serde_json::json!(without_runbook.len())),
+            ]),
+            evidence,
+            recommendation: "Give every service one owning team with members, put that team on call for it with a schedule and a runbook, and route its alerts to them: shared ownership means named owners, not everyone.",
+        }
+    }
+
+    fn hoarding(&self, knowledge: &Knowledge) -> Finding {
+        let mut evidence = Vec::new();
+        let total_after: u64 = knowledge.after_hours.iter().map(|a| a.after_hours_pages).sum();
+        if let Some(top) = knowledge.after_hours.first().filter(|t| t.after_hours_pages > 0) {
+            evidence.push(Evidence {
+                text: format!(
+                    "{} received {} of the {total_after} after-hours pages ({})",
+                    self.person_text(&top.person),
+                    top.after_hours_pages,
+                    percent(top.after_hours_pages as f64 / total_after as f64)
+                ),
+                people: vec![top.person.clone()],
+                teams: top.team.iter().cloned().collect(),
+                services: Vec::new(),
+                count: top.after_hours_pages,
+            });
+        }
+        for (what, factor) in [
+            ("production deployments", &knowledge.scope.deployments),
+            ("incident acknowledgements", &knowledge.scope.acknowledgements),
+            ("pages", &knowledge.scope.pages),
+        ] {
+            if factor.bus_factor == 1 && factor.events >= 5 {
+                let person = &factor.people[0];
+                evidence.push(Evidence {
+                    text: format!(
+                        "{} alone accounts for half or more of the {} {what}",
+                        self.person_text(person),
+                        factor.events
+                    ),
+                    people: vec![person.clone()],
+                    teams: self.team_of(person).into_iter().collect(),
+                    services: Vec::new(),
+                    count: factor.events,
+                });
+            }
+        }
+        let single: Vec<&TruckFactor> =
+            knowledge.truck_factors.iter().filter(|t| t.truck_factor == 1 && t.files >= 5).collect();
+        for truck in &single {
+            evidence.push(Evidence {
+                text: format!(
+                    "the code of {} has a truck factor of 1: {} is the author of most of its {} files",
+                    truck.services.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "),
+                    truck.authors.join(", "),
+                    truck.files
+                ),
+                people: truck.authors.iter().filter_map(|a| a.parse().ok()).collect(),
+                teams: Vec::new(),
+                services: truck.services.clone(),
+                count: truck.files,
+            });
+        }
+        let top_share = knowledge.after_hours_top_share;
+        let org_single = [&knowledge.scope.acknowledgements, &knowledge.scope.pages]
+            .iter()
+            .any(|f| f.bus_factor == 1 && f.events >= 5);
+        let severity = if top_share.is_some_and(|s| s >= 0.5) && total_after >= 5 || org_single {
+            Severity::Critical
+        } else if top_share.is_some_and(|s| s >= 0.3) && total_after >= 5
+            || !single.is_empty()
+            || knowledge.runbook_coverage.is_some_and(|c| c < 0.8)
+        {
+            Severity::Warning
+        } else {
+            Severity::Ok
+        };
+        Finding {
+            id: "knowledge_hoarding",
+            title: "Knowledge hoarding",
+            severity,
+            summary: format!(
+                "bus factor of pages {}, of acknowledgements {}; the top person received {} of {total_after} after-hours pages; runbook coverage {}",
+                knowledge.scope.pages.bus_factor,
+                knowledge.scope.acknowledgements.bus_factor,
+                top_share.map_or_else(|| "none".to_owned(), percent),
+                knowledge.runbook_coverage.map_or_else(|| "–".to_owned(), percent)
+            ),
+            figures: BTreeMap::from([
+                ("bus_factor_deployments", serde_json::json!(knowledge.scope.deployments.bus_factor)),
+                ("bus_factor_acknowledgements", serde_json::json!(knowledge.scope.acknowledgements.bus_factor)),
+                ("bus_factor_pages", serde_json::json!(knowledge.scope.pages.bus_factor)),
+                ("after_hours_pages", serde_json::json!(total_after)),
+                ("after_hours_top_share", serde_json::json!(top_share)),
+                ("repositories_with_truck_factor_1", serde_json::json!(single.len())),
+                ("runbook_coverage", serde_json::json!(knowledge.runbook_coverage)),
+            ]),
+            evidence,
+            recommendation: "Spread what one person knows: put the service's owners on call (with a secondary), write the runbook with them, rotate deployments and incident command, and review code across the team until more than one person can change and run each part.",
+        }
+    }
+
+    pub fn findings(&self, knowledge: &Knowledge) -> Vec<Finding> {
+        let mut findings = vec![self.new_silo(), self.bottleneck(), self.diffusion(), self.hoarding(knowledge)];
+        findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
+        findings
+    }
+
+    /// The phase of `test`'s whole-window values (or a month's).
+    fn phase_of(
+        deploy: Option<f64>,
+        on_call: Option<f64>,
+        pipelines: Option<f64>,
+        provision: Option<f64>,
+        config: &CultureConfig,
+    ) -> Option<Phase> {
+        let deploy = deploy?;
+        let others_culture = [(on_call, config.on_call), (pipelines, config.pipelines), (provision, config.provision)]
+            .into_iter()
+            .all(|(value, t)| value.is_none_or(|v| v >= t.culture - 1e-12));
+        Some(if deploy < 0.35 {
+            Phase::Reframe
+        } else if deploy < config.deploy.role + 1e-12 {
+            Phase::Build
+        } else if deploy < config.deploy.culture - 1e-12 {
+            Phase::Transfer
+        } else if !others_culture {
+            Phase::Shift
+        } else {
+            Phase::Evolve
+        })
+    }
+
+    pub fn phase(&self, test: &FourLineTest) -> PhaseReport {
+        let series = test
+            .deploy_own_code
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, point)| PhasePoint {
+                period_start: point.period_start,
+                phase: Self::phase_of(
+                    point.value,
+                    test.on_call_own_services.series.get(i).and_then(|p| p.value),
+                    test.own_pipelines.series.get(i).and_then(|p| p.value),
+                    test.self_provision.series.get(i).and_then(|p| p.value),
+                    self.config,
+                ),
+            })
+            .collect();
+        PhaseReport {
+            phase: Self::phase_of(
+                test.deploy_own_code.value,
+                test.on_call_own_services.value,
+                test.own_pipelines.value,
+                test.self_provision.value,
+                self.config,
+            ),
+            rule: format!(
+                "by the share of production deployments made by owners: under 35 % reframe (a DevOps team does the work), under {} build (the platform builds self-service while still operating), under {} transfer (deployments move to the teams that build), then shift while on call, pipelines or provisioning are below culture, else evolve",
+                percent(self.config.deploy.role),
+                percent(self.config.deploy.culture)
+            ),
+            decided_by: BTreeMap::from([
+                ("deploy_own_code", test.deploy_own_code.value),
+                ("on_call_own_services", test.on_call_own_services.value),
+                ("own_pipelines", test.own_pipelines.value),
+                ("self_provision", test.self_provision.value),
+            ]),
+            series,
+        }
+    }
+}

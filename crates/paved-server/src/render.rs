@@ -1,0 +1,335 @@
+//! The diagnosis (`paved report`) for people: text for a terminal (within
+//! 100 columns), Markdown that pastes into a wiki, and one self-contained
+//! HTML file (no script, no font, no request to anything).
+
+use std::fmt::Write as _;
+
+use maud::{DOCTYPE, Markup, html};
+use paved_metrics::{CultureReport, Finding, Line, Phase, Severity, Verdict};
+
+/// A share as a percentage, or a dash.
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// A duration for people: `45s`, `12m`, `3h 20m`, `2d 4h`.
+pub fn duration(seconds: f64) -> String {
+    let total = seconds.round() as i64;
+    let (days, hours, minutes) = (total / 86_400, total % 86_400 / 3600, total % 3600 / 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{total}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+fn line_name(id: &str) -> &'static str {
+    match id {
+        "deploy_own_code" => "Developers deploy their own code",
+        "on_call_own_services" => "Developers are on call for their services",
+        "own_pipelines" => "Developers own their pipelines",
+        _ => "Developers provision what they need",
+    }
+}
+
+/// The four lines in order, with their ids.
+fn lines(report: &CultureReport) -> [(&'static str, &Line); 4] {
+    [
+        ("deploy_own_code", &report.test.deploy_own_code),
+        ("on_call_own_services", &report.test.on_call_own_services),
+        ("own_pipelines", &report.test.own_pipelines),
+        ("self_provision", &report.test.self_provision),
+    ]
+}
+
+fn basis(line: &Line) -> &'static str {
+    match line.basis {
+        "deployments" => "production deployments",
+        "on_call_hours" => "on-call hours",
+        "acknowledgements" => "acknowledged incidents",
+        "on_call_hours_and_acknowledgements" => "on-call hours and acknowledgements",
+        _ => "commits",
+    }
+}
+
+fn line_detail(line: &Line) -> String {
+    if line.verdict == Verdict::NoData && line.unattributed > 0 {
+        return format!("{} {} in the window, by people not in the catalog", line.unattributed, basis(line));
+    }
+    if line.verdict == Verdict::NoData {
+        return format!("no {} in the window", basis(line));
+    }
+    let amount = |v: f64| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") };
+    format!("{} of {} {} by owners", amount(line.by_owners), amount(line.total), basis(line))
+}
+
+fn phase_name(phase: Option<Phase>) -> &'static str {
+    match phase {
+        None => "–",
+        Some(Phase::Reframe) => "reframe",
+        Some(Phase::Build) => "build",
+        Some(Phase::Transfer) => "transfer",
+        Some(Phase::Shift) => "shift",
+        Some(Phase::Evolve) => "evolve",
+    }
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Ok => "ok",
+        Severity::Warning => "warning",
+        Severity::Critical => "critical",
+    }
+}
+
+/// Wraps `text` at `width` columns, each line after the first indented by
+/// `indent` spaces.
+fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let mut out = String::new();
+    let mut column = 0;
+    for word in text.split_whitespace() {
+        if column > indent && column + 1 + word.chars().count() > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            column = indent;
+        } else if column > 0 {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(word);
+        column += word.chars().count();
+    }
+    out
+}
+
+fn scope_text(report: &CultureReport) -> String {
+    let kind = match report.scope.kind {
+        paved_metrics::ScopeKind::Service => "service",
+        paved_metrics::ScopeKind::Team => "team",
+        paved_metrics::ScopeKind::Org => "the",
+    };
+    format!(
+        "{kind} {}, {} to {}",
+        report.scope.name,
+        report.window.since.format("%Y-%m-%d"),
+        report.window.until.format("%Y-%m-%d")
+    )
+}
+
+/// The diagnosis for a terminal, within 100 columns.
+pub fn text(report: &CultureReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Is DevOps a role or a culture here? {}\n", scope_text(report));
+    let _ = writeln!(out, "The four-line test");
+    for (id, line) in lines(report) {
+        let _ = writeln!(
+            out,
+            "  {:<44}{:>5}  {:<11}{}",
+            line_name(id),
+            percent(line.value),
+            line.verdict.as_str(),
+            line_detail(line)
+        );
+    }
+    let _ =
+        writeln!(out, "\nPhase: {}. {}", phase_name(report.phase.phase), wrap(&report.phase.rule, 92, 2).trim_start());
+    if report.phase.series.len() > 1 {
+        let months: Vec<String> = report
+            .phase
+            .series
+            .iter()
+            .map(|p| format!("{} {}", p.period_start.format("%b"), phase_name(p.phase)))
+            .collect();
+        let _ = writeln!(out, "  {}", wrap(&format!("By month: {}", months.join(", ")), 98, 2));
+    }
+    let _ = writeln!(out, "\nFindings");
+    for finding in &report.findings {
+        let _ = writeln!(out, "  [{}] {}", severity_name(finding.severity), finding.title);
+        let _ = writeln!(out, "    {}", wrap(&finding.summary, 96, 4));
+        for evidence in finding.evidence.iter().take(5) {
+            let _ = writeln!(out, "    - {}", wrap(&evidence.text, 96, 6));
+        }
+        if finding.severity != Severity::Ok {
+            let _ = writeln!(out, "    {}", wrap(&format!("What to do: {}", finding.recommendation), 96, 6));
+        }
+    }
+    let k = &report.bus_factors;
+    let _ = writeln!(out, "\nKnowledge");
+    let _ = writeln!(
+        out,
+        "  Bus factor: deployments {}, acknowledgements {}, pages {}; runbook coverage {}",
+        k.scope.deployments.bus_factor,
+        k.scope.acknowledgements.bus_factor,
+        k.scope.pages.bus_factor,
+        percent(k.runbook_coverage)
+    );
+    if let Some(top) = k.after_hours.first().filter(|a| a.after_hours_pages > 0) {
+        let _ = writeln!(
+            out,
+            "  Most after-hours pages: {} ({} of {} pages, {} of all after-hours pages)",
+            top.person.name(),
+            top.after_hours_pages,
+            top.pages,
+            percent(k.after_hours_top_share)
+        );
+    }
+    for truck in k.truck_factors.iter().filter(|t| t.files > 0) {
+        let names: Vec<&str> = truck.services.iter().map(|s| s.name()).collect();
+        let _ = writeln!(out, "  Truck factor of {}: {} ({} files)", names.join(", "), truck.truck_factor, truck.files);
+    }
+    let dora = &report.dora.figures;
+    let _ = writeln!(out, "\nDelivery (DORA, tiers from {})", report.dora.table.name());
+    let _ = writeln!(
+        out,
+        "  {} production deployments; lead time median {}; change failure rate {}; recovery median {}",
+        dora.deployment_frequency.deployments,
+        dora.lead_time_for_changes.median_seconds.map_or_else(|| "–".to_owned(), duration),
+        percent(dora.change_failure_rate.rate),
+        dora.failed_deployment_recovery_time.median_seconds.map_or_else(|| "–".to_owned(), duration)
+    );
+    out
+}
+
+/// The diagnosis as Markdown.
+pub fn markdown(report: &CultureReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Is DevOps a role or a culture here?\n\n{}\n", scope_text(report));
+    let _ = writeln!(out, "## The four-line test\n\n| line | share | verdict | figures |\n|---|---|---|---|");
+    for (id, line) in lines(report) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | **{}** | {} |",
+            line_name(id),
+            percent(line.value),
+            line.verdict.as_str(),
+            line_detail(line)
+        );
+    }
+    let _ = writeln!(out, "\n**Phase: {}.** {}\n", phase_name(report.phase.phase), report.phase.rule);
+    let _ = writeln!(out, "## Findings\n");
+    for finding in &report.findings {
+        let _ = writeln!(out, "### {} ({})\n\n{}\n", finding.title, severity_name(finding.severity), finding.summary);
+        for evidence in &finding.evidence {
+            let _ = writeln!(out, "- {}", evidence.text);
+        }
+        let _ = writeln!(out, "\n*What to do:* {}\n", finding.recommendation);
+    }
+    let k = &report.bus_factors;
+    let _ = writeln!(out, "## Knowledge\n");
+    let _ = writeln!(
+        out,
+        "- Bus factor: deployments {}, acknowledgements {}, pages {}\n- Runbook coverage: {}",
+        k.scope.deployments.bus_factor,
+        k.scope.acknowledgements.bus_factor,
+        k.scope.pages.bus_factor,
+        percent(k.runbook_coverage)
+    );
+    for a in k.after_hours.iter().filter(|a| a.after_hours_pages > 0).take(5) {
+        let _ = writeln!(out, "- {}: {} after-hours pages of {}", a.person.name(), a.after_hours_pages, a.pages);
+    }
+    let dora = &report.dora.figures;
+    let _ = writeln!(
+        out,
+        "\n## Delivery (DORA, {})\n\n| metric | value | tier |\n|---|---|---|\n| Deployments | {} | {} |\n| Lead time (median) | {} | {} |\n| Change failure rate | {} | {} |\n| Failed deployment recovery (median) | {} | {} |",
+        report.dora.table.name(),
+        dora.deployment_frequency.deployments,
+        dora.deployment_frequency.tier.as_str(),
+        dora.lead_time_for_changes.median_seconds.map_or_else(|| "–".to_owned(), duration),
+        dora.lead_time_for_changes.tier.map_or("–", |t| t.as_str()),
+        percent(dora.change_failure_rate.rate),
+        dora.change_failure_rate.tier.map_or("–", |t| t.as_str()),
+        dora.failed_deployment_recovery_time.median_seconds.map_or_else(|| "–".to_owned(), duration),
+        dora.failed_deployment_recovery_time.tier.map_or("–", |t| t.as_str()),
+    );
+    out
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de}\
+.culture{color:#116329}.transition{color:#7d4e00}.role{color:#a40e26}.no_data{color:#57606a}\
+.critical{border-left:4px solid #a40e26}.warning{border-left:4px solid #bf8700}.ok{border-left:4px solid #116329}\
+section.finding{padding:.2rem 1rem;margin:1rem 0;background:#f6f8fa}";
+
+fn finding_html(finding: &Finding) -> Markup {
+    html! {
+        section.finding.(severity_name(finding.severity)) {
+            h3 { (finding.title) " — " (severity_name(finding.severity)) }
+            p { (finding.summary) }
+            @if !finding.evidence.is_empty() {
+                ul { @for evidence in &finding.evidence { li { (evidence.text) } } }
+            }
+            p { strong { "What to do: " } (finding.recommendation) }
+        }
+    }
+}
+
+/// The diagnosis as one self-contained HTML file.
+pub fn html(report: &CultureReport) -> String {
+    let k = &report.bus_factors;
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "pavedroad report: " (report.scope.name) }
+                style { (STYLE) }
+            }
+            body {
+                h1 { "Is DevOps a role or a culture here?" }
+                p { (scope_text(report)) }
+                h2 { "The four-line test" }
+                table {
+                    thead { tr { th { "Line" } th { "Share" } th { "Verdict" } th { "Figures" } } }
+                    tbody {
+                        @for (id, line) in lines(report) {
+                            tr {
+                                td { (line_name(id)) }
+                                td { (percent(line.value)) }
+                                td.(line.verdict.as_str()) { strong { (line.verdict.as_str()) } }
+                                td { (line_detail(line)) }
+                            }
+                        }
+                    }
+                }
+                p { strong { "Phase: " (phase_name(report.phase.phase)) "." } " " (report.phase.rule) }
+                h2 { "Findings" }
+                @for finding in &report.findings { (finding_html(finding)) }
+                h2 { "Knowledge" }
+                ul {
+                    li { "Bus factor of deployments " (k.scope.deployments.bus_factor) ", of acknowledgements "
+                         (k.scope.acknowledgements.bus_factor) ", of pages " (k.scope.pages.bus_factor) }
+                    li { "Runbook coverage " (percent(k.runbook_coverage)) }
+                    @for a in k.after_hours.iter().filter(|a| a.after_hours_pages > 0).take(5) {
+                        li { (a.person.name()) ": " (a.after_hours_pages) " after-hours pages of " (a.pages) }
+                    }
+                }
+                h2 { "Delivery (DORA, " (report.dora.table.name()) ")" }
+                table {
+                    tbody {
+                        tr { td { "Production deployments" } td { (report.dora.figures.deployment_frequency.deployments) } td { (report.dora.figures.deployment_frequency.tier.as_str()) } }
+                        tr { td { "Lead time (median)" } td { (report.dora.figures.lead_time_for_changes.median_seconds.map_or_else(|| "–".to_owned(), duration)) } td { (report.dora.figures.lead_time_for_changes.tier.map_or("–", |t| t.as_str())) } }
+                        tr { td { "Change failure rate" } td { (percent(report.dora.figures.change_failure_rate.rate)) } td { (report.dora.figures.change_failure_rate.tier.map_or("–", |t| t.as_str())) } }
+                        tr { td { "Failed deployment recovery (median)" } td { (report.dora.figures.failed_deployment_recovery_time.median_seconds.map_or_else(|| "–".to_owned(), duration)) } td { (report.dora.figures.failed_deployment_recovery_time.tier.map_or("–", |t| t.as_str())) } }
+                    }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_wraps_within_its_width() {
+        let long = "word ".repeat(60);
+        for line in wrap(&long, 40, 4).lines() {
+            assert!(line.chars().count() <= 40, "{line}");
+        }
+        assert_eq!(duration(12_000.0), "3h 20m");
+    }
+}
