@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use paved_store::DynStore;
 use tokio::net::TcpListener;
 
+mod analysis_cache;
 pub mod api;
 pub mod auth;
 mod catalog_cache;
@@ -33,6 +34,7 @@ mod settings;
 
 use std::sync::Arc;
 
+pub use analysis_cache::{AnalysisCache, OrgAnalysis};
 pub use catalog_cache::CatalogCache;
 pub use error::ApiError;
 pub use ingestor::{IngestError, Ingestor};
@@ -50,6 +52,8 @@ pub struct AppState {
     pub ingestor: Ingestor,
     /// How records are derived and webhooks verified.
     pub settings: Arc<ServerSettings>,
+    /// The organisation's analysis, for reports and pages.
+    pub analysis: AnalysisCache,
 }
 
 impl AppState {
@@ -60,6 +64,7 @@ impl AppState {
             catalog: CatalogCache::new(store.clone()),
             ingestor: Ingestor::start(store.clone()),
             settings: Arc::new(settings),
+            analysis: AnalysisCache::default(),
             store,
         }
     }

@@ -76,8 +76,8 @@ pub fn resolve_scope(catalog: &CatalogIndex, scope: &ScopeRequest) -> Result<(Sc
 }
 
 /// The DORA facts and everything the diagnostics read of `services`
-/// (every record of their history; on-call shifts of `window`), ready for
-/// any number of reports.
+/// (every record of their history; on-call shifts within `shifts`), ready
+/// for any number of reports.
 ///
 /// # Errors
 /// When the store cannot be read.
@@ -87,8 +87,9 @@ pub async fn load_analysis(
     settings: &IngestSettings,
     services: &[EntityRef],
     whole_organisation: bool,
-    window: Window,
+    shifts: Window,
 ) -> Result<(Analysis, Vec<usize>), StoreError> {
+    let window = shifts;
     let pattern = ReworkPattern::default();
     let mut builder = DatasetBuilder::new(catalog, &settings.automation);
     let infos: Vec<_> = services.iter().filter_map(|service| catalog.service(service)).collect();

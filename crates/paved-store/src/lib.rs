@@ -496,6 +496,14 @@ pub trait IngestStore: Send + Sync {
     /// On a database error.
     async fn catalog_generation(&self) -> Result<i64, StoreError>;
 
+    /// A value that changes whenever what the metrics read changes: a raw
+    /// event was stored, the catalog changed, or a git import stored
+    /// commits. Cheap: for caches to compare on every request.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn data_version(&self) -> Result<String, StoreError>;
+
     /// Every stored entity that is not an orphan.
     ///
     /// # Errors

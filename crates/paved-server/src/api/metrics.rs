@@ -8,12 +8,13 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use paved_metrics::{BenchmarkTable, CultureReport, DoraReport, Period, ReportRequest, Scope, ScopeKind, Window};
+use paved_metrics::{BenchmarkTable, CultureReport, DoraReport, Period, Scope, ScopeKind, Window};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::AnalysisCache;
 use crate::extract::ApiQuery;
-use crate::metrics::{MetricsError, ScopeRequest, culture_report, dora_report, load_analysis};
+use crate::metrics::{MetricsError, ScopeRequest};
 use crate::{ApiError, AppState};
 
 /// The default window: the 90 days before `until`.
@@ -126,8 +127,7 @@ pub async fn dora(
     let window = window(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
     let series = period(query.by.as_deref()).map_err(ApiError::bad_request)?;
     let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
-    let catalog = state.catalog.current().await?;
-    Ok(Json(dora_report(&state.store, &catalog, &state.settings.ingest, &scope, window, series, table).await?))
+    Ok(Json(state.analysis.dora(&state, &scope, window, series, table).await?))
 }
 
 /// Parameters of `GET /api/v1/report`.
@@ -174,8 +174,7 @@ pub async fn report(
     };
     let window = window(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
     let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
-    let catalog = state.catalog.current().await?;
-    Ok(Json(culture_report(&state.store, &catalog, &state.settings.ingest, &scope, window, table).await?))
+    Ok(Json((*state.analysis.report(&state, &scope, window, table).await?).clone()))
 }
 
 /// One gauge of the exposition.
@@ -232,22 +231,11 @@ fn escape(value: &str) -> String {
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"))
 )]
 pub async fn prometheus(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let catalog = state.catalog.current().await?;
-    let services: Vec<_> = catalog.services().into_iter().map(|info| info.entity_ref.clone()).collect();
+    let org = state.analysis.org(&state).await?;
+    let (catalog, services) = (&org.catalog, &org.services);
+    let indices: Vec<usize> = (0..services.len()).collect();
     let window = Window::last_days(Utc::now(), 30);
-    let (analysis, indices) =
-        load_analysis(&state.store, &catalog, &state.settings.ingest, &services, false, window).await?;
-    let engine = analysis.dora();
-    let report = |scope: Scope, services: &[usize]| {
-        engine.report(&ReportRequest {
-            scope,
-            services,
-            window,
-            series: None,
-            table: BenchmarkTable::default(),
-            without_service: 0,
-        })
-    };
+    let report = |scope: Scope, services: &[usize]| AnalysisCache::dora_of(&org, scope, services, window);
     let mut reports: Vec<(String, DoraReport)> = Vec::new();
     for (i, service) in services.iter().enumerate() {
         let scope = Scope { kind: ScopeKind::Service, name: service.to_string() };

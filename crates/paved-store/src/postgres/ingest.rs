@@ -420,6 +420,24 @@ impl IngestStore for PostgresStore {
             .map_err(StoreError::database(Backend::Postgres, "reading the catalog generation"))
     }
 
+    async fn data_version(&self) -> Result<String, StoreError> {
+        let (events, generation, commits, imported): (Option<i64>, i64, Option<i64>, Option<String>) = sqlx::query_as(
+            "SELECT (SELECT max(id) FROM raw_events)::int8,
+                    (SELECT value FROM counters WHERE name = 'catalog_generation')::int8,
+                    (SELECT sum(commits) FROM repositories)::int8,
+                    (SELECT max(imported_at)::text FROM repositories)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::database(Backend::Postgres, "reading the data version"))?;
+        Ok(format!(
+            "{}/{generation}/{}/{}",
+            events.unwrap_or_default(),
+            commits.unwrap_or_default(),
+            imported.unwrap_or_default()
+        ))
+    }
+
     async fn catalog_entities(&self) -> Result<Vec<CatalogEntity>, StoreError> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT key, entity::text FROM entities WHERE NOT orphan ORDER BY kind, namespace, name, key",

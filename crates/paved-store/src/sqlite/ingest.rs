@@ -374,6 +374,24 @@ impl IngestStore for SqliteStore {
             .map_err(StoreError::database(Backend::Sqlite, "reading the catalog generation"))
     }
 
+    async fn data_version(&self) -> Result<String, StoreError> {
+        let (events, generation, commits, imported): (Option<i64>, i64, Option<i64>, Option<String>) = sqlx::query_as(
+            "SELECT (SELECT max(id) FROM raw_events),
+                    (SELECT value FROM counters WHERE name = 'catalog_generation'),
+                    (SELECT sum(commits) FROM repositories),
+                    (SELECT max(imported_at) FROM repositories)",
+        )
+        .fetch_one(&self.read)
+        .await
+        .map_err(StoreError::database(Backend::Sqlite, "reading the data version"))?;
+        Ok(format!(
+            "{}/{generation}/{}/{}",
+            events.unwrap_or_default(),
+            commits.unwrap_or_default(),
+            imported.unwrap_or_default()
+        ))
+    }
+
     async fn catalog_entities(&self) -> Result<Vec<CatalogEntity>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT key, entity FROM entities WHERE orphan = 0 ORDER BY kind, namespace, name, key")

@@ -370,6 +370,31 @@ contract_tests! {
         assert!(paths.iter().any(|(sha, path)| sha == &second.sha && path == "b.rs"));
     }
 
+    async fn the_data_version_changes_with_events_catalog_and_imports(db) {
+        let store = db.migrated().await;
+        let empty = store.data_version().await.unwrap();
+        assert_eq!(store.data_version().await.unwrap(), empty, "stable while nothing changes");
+        store.ingest(&[event(raw("github", "v1", 0), Derivation::ignored("ping"))]).await.unwrap();
+        let after_event = store.data_version().await.unwrap();
+        assert_ne!(after_event, empty);
+        let entities = vec![group("shop").build()];
+        store.import_catalog(CatalogImport { location: "/c", entities: &entities, orphans: OrphanPolicy::Mark }).await.unwrap();
+        let after_catalog = store.data_version().await.unwrap();
+        assert_ne!(after_catalog, after_event);
+        store.insert_commits(&[commit("github.com/acme/v", 0).build()]).await.unwrap();
+        store
+            .save_repository(&paved_store::RepositoryState {
+                repo: "github.com/acme/v".parse().unwrap(),
+                source_path: "/src/v".into(),
+                tips: Vec::new(),
+                imported_at: at(5),
+                commits: 1,
+            })
+            .await
+            .unwrap();
+        assert_ne!(store.data_version().await.unwrap(), after_catalog);
+    }
+
     async fn commit_emails_are_counted_case_insensitively(db) {
         let store = db.migrated().await;
         store.insert_commits(&[

@@ -1,0 +1,161 @@
+//! The organisation's analysis, kept in memory: loaded once, and again only
+//! when the data changes (the store's data version), so that pages and
+//! reports cost a summary of facts, not a walk of every history. Reports
+//! are kept too, per scope and window, for the same data.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use paved_domain::{CatalogIndex, EntityRef};
+use paved_metrics::{
+    Analysis, BenchmarkTable, CultureConfig, CultureReport, DoraReport, Period, ReportRequest, Scope, ScopeKind, Window,
+};
+use tokio::sync::Mutex;
+
+use crate::AppState;
+use crate::metrics::{MetricsError, ScopeRequest, load_analysis, resolve_scope};
+
+/// How far back shifts are resolved (the longest window a page offers is
+/// shorter).
+const SHIFTS_BACK: i64 = 400;
+/// How far ahead shifts are resolved ("on call next").
+const SHIFTS_AHEAD: i64 = 14;
+/// Reports kept per data version.
+const MAX_REPORTS: usize = 256;
+
+/// The analysis of every service, with the catalog it was built from.
+#[derive(Debug)]
+pub struct OrgAnalysis {
+    /// The analysis.
+    pub analysis: Analysis,
+    /// The services, in the analysis's order.
+    pub services: Vec<EntityRef>,
+    /// The catalog.
+    pub catalog: Arc<CatalogIndex>,
+    /// When it was loaded.
+    pub loaded_at: DateTime<Utc>,
+}
+
+impl OrgAnalysis {
+    /// The services of `scope` as indices into the analysis.
+    pub fn indices(&self, services: &[EntityRef]) -> Vec<usize> {
+        let wanted: std::collections::HashSet<String> = services.iter().map(EntityRef::key).collect();
+        (0..self.services.len()).filter(|i| wanted.contains(&self.services[*i].key())).collect()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Cached {
+    version: String,
+    org: Option<Arc<OrgAnalysis>>,
+    reports: HashMap<String, Arc<CultureReport>>,
+}
+
+/// The cache; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisCache {
+    inner: Arc<Mutex<Cached>>,
+}
+
+impl AnalysisCache {
+    /// The organisation's analysis for the data as it is now.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub async fn org(&self, state: &AppState) -> Result<Arc<OrgAnalysis>, MetricsError> {
+        let version = state.store.data_version().await?;
+        let mut cached = self.inner.lock().await;
+        if cached.version == version
+            && let Some(org) = &cached.org
+        {
+            return Ok(org.clone());
+        }
+        // Loaded under the lock: concurrent requests wait for one load.
+        let catalog = state.catalog.current().await?;
+        let services: Vec<EntityRef> = catalog.services().into_iter().map(|info| info.entity_ref.clone()).collect();
+        let now = Utc::now().trunc_subsecs(0);
+        let shifts = Window::new(now - Duration::days(SHIFTS_BACK), now + Duration::days(SHIFTS_AHEAD))
+            .expect("a window forward in time");
+        let (analysis, _) =
+            load_analysis(&state.store, &catalog, &state.settings.ingest, &services, true, shifts).await?;
+        let org = Arc::new(OrgAnalysis { analysis, services, catalog, loaded_at: now });
+        *cached = Cached { version, org: Some(org.clone()), reports: HashMap::new() };
+        Ok(org)
+    }
+
+    /// The diagnosis of `scope` over `window`.
+    ///
+    /// # Errors
+    /// [`MetricsError::UnknownScope`] for a scope the catalog lacks; a store
+    /// failure.
+    pub async fn report(
+        &self,
+        state: &AppState,
+        scope: &ScopeRequest,
+        window: Window,
+        table: BenchmarkTable,
+    ) -> Result<Arc<CultureReport>, MetricsError> {
+        let org = self.org(state).await?;
+        let key = format!("{scope:?}|{}|{}|{}", window.since.timestamp(), window.until.timestamp(), table.name());
+        if let Some(report) = self.inner.lock().await.reports.get(&key) {
+            return Ok(report.clone());
+        }
+        let (scope, services) = resolve_scope(&org.catalog, scope)?;
+        let indices = org.indices(&services);
+        let whole = scope.kind == ScopeKind::Org;
+        let request = ReportRequest {
+            without_service: if whole { org.analysis.dora().without_service() } else { 0 },
+            scope,
+            services: &indices,
+            window,
+            series: Some(Period::Month),
+            table,
+        };
+        let report = Arc::new(org.analysis.diagnose(&request, &CultureConfig::default()));
+        let mut cached = self.inner.lock().await;
+        if cached.reports.len() >= MAX_REPORTS {
+            cached.reports.clear();
+        }
+        cached.reports.insert(key, report.clone());
+        Ok(report)
+    }
+
+    /// The DORA report of `scope` over `window`.
+    ///
+    /// # Errors
+    /// As [`Self::report`].
+    pub async fn dora(
+        &self,
+        state: &AppState,
+        scope: &ScopeRequest,
+        window: Window,
+        series: Option<Period>,
+        table: BenchmarkTable,
+    ) -> Result<DoraReport, MetricsError> {
+        let org = self.org(state).await?;
+        let (scope, services) = resolve_scope(&org.catalog, scope)?;
+        let indices = org.indices(&services);
+        let whole = scope.kind == ScopeKind::Org;
+        Ok(org.analysis.dora().report(&ReportRequest {
+            without_service: if whole { org.analysis.dora().without_service() } else { 0 },
+            scope,
+            services: &indices,
+            window,
+            series,
+            table,
+        }))
+    }
+
+    /// The DORA report of one scope built by the caller (Prometheus).
+    pub fn dora_of(org: &OrgAnalysis, scope: Scope, services: &[usize], window: Window) -> DoraReport {
+        org.analysis.dora().report(&ReportRequest {
+            scope,
+            services,
+            window,
+            series: None,
+            table: BenchmarkTable::default(),
+            without_service: 0,
+        })
+    }
+}
