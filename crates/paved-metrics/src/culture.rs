@@ -255,6 +255,8 @@ pub struct TruckFactor {
     pub authors: Vec<String>,
     /// Files considered.
     pub files: u64,
+    /// Every author and how many files they are an author of, most first.
+    pub file_authors: Vec<(String, u64)>,
 }
 
 /// After-hours pages of one person.
@@ -691,6 +693,12 @@ impl Diagnosis<'_> {
                 authors_of.insert(*file, file_authors);
             }
             let files = authors_of.len();
+            let mut file_authors: BTreeMap<String, u64> = BTreeMap::new();
+            for author in authors_of.values().flatten() {
+                *file_authors.entry(author.clone()).or_default() += 1;
+            }
+            let mut file_authors: Vec<(String, u64)> = file_authors.into_iter().collect();
+            file_authors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             // Greedily remove the author of most files until more than half
             // the files have no author left.
             let mut removed: Vec<String> = Vec::new();
@@ -721,6 +729,7 @@ impl Diagnosis<'_> {
                 truck_factor: removed.len() as u64,
                 authors: removed,
                 files: files as u64,
+                file_authors,
             });
         }
         out

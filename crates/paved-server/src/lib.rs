@@ -31,6 +31,7 @@ pub mod record;
 pub mod render;
 mod router;
 mod settings;
+mod web;
 
 use std::sync::Arc;
 

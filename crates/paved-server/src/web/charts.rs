@@ -1,0 +1,255 @@
+//! Charts as inline SVG, drawn on the server: axes with units, a legend, a
+//! title and description for screen readers, and the same numbers as a
+//! table beside each chart.
+
+use maud::{Markup, html};
+
+/// One series of a chart.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Its name in the legend.
+    pub name: &'static str,
+    /// Its colour (CSS).
+    pub colour: &'static str,
+    /// One value per category (`None`: no data).
+    pub values: Vec<Option<f64>>,
+}
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 240.0;
+const LEFT: f64 = 56.0;
+const BOTTOM: f64 = 36.0;
+const TOP: f64 = 16.0;
+const RIGHT: f64 = 12.0;
+
+/// A round upper bound for an axis and its step.
+fn axis(max: f64) -> (f64, f64) {
+    if max <= 0.0 {
+        return (1.0, 0.25);
+    }
+    let magnitude = 10f64.powf(max.log10().floor());
+    let step =
+        [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude / 4.0).find(|s| s * 4.0 >= max).unwrap_or(magnitude);
+    (step * 4.0, step)
+}
+
+fn table(id: &str, categories: &[String], series: &[Series], unit: &str, format: fn(f64) -> String) -> Markup {
+    html! {
+        details {
+            summary { "The numbers" }
+            table id=(format!("{id}-data")) {
+                thead { tr { th scope="col" { "Period" } @for s in series { th scope="col" { (s.name) " (" (unit) ")" } } } }
+                tbody {
+                    @for (i, category) in categories.iter().enumerate() {
+                        tr {
+                            th scope="row" { (category) }
+                            @for s in series { td { (s.values.get(i).copied().flatten().map_or_else(|| "–".to_owned(), format)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn legend(series: &[Series]) -> Markup {
+    html! {
+        ul.legend {
+            @for s in series {
+                li { span.swatch style=(format!("background:{}", s.colour)) aria-hidden="true" {} (s.name) }
+            }
+        }
+    }
+}
+
+/// Gridlines and y-axis labels.
+fn y_axis(top: f64, step: f64, format: fn(f64) -> String, unit: &str) -> Markup {
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    html! {
+        @for i in 0..=4 {
+            @let value = step * f64::from(i);
+            @let y = HEIGHT - BOTTOM - plot_height * value / top;
+            line.grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y) y2=(y) {}
+            text.tick x=(LEFT - 6.0) y=(y + 4.0) text-anchor="end" { (format(value)) }
+        }
+        text.unit x="4" y=(TOP - 4.0) { (unit) }
+    }
+}
+
+/// Stacked bars: one bar per category, one segment per series.
+pub fn stacked_bars(
+    id: &str,
+    title: &str,
+    description: &str,
+    categories: &[String],
+    series: &[Series],
+    unit: &str,
+    format: fn(f64) -> String,
+) -> Markup {
+    let totals: Vec<f64> = (0..categories.len())
+        .map(|i| series.iter().map(|s| s.values.get(i).copied().flatten().unwrap_or(0.0)).sum())
+        .collect();
+    let (top, step) = axis(totals.iter().copied().fold(0.0, f64::max));
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    let band = (WIDTH - LEFT - RIGHT) / categories.len().max(1) as f64;
+    let bar = band * 0.6;
+    // Each segment: x, y, height, colour, tooltip.
+    let mut segments = Vec::new();
+    for (i, category) in categories.iter().enumerate() {
+        let x = LEFT + band * i as f64 + (band - bar) / 2.0;
+        let mut base = 0.0;
+        for s in series {
+            let value = s.values.get(i).copied().flatten().unwrap_or(0.0);
+            let y = HEIGHT - BOTTOM - plot_height * (base + value) / top;
+            segments.push((
+                x,
+                y,
+                plot_height * value / top,
+                s.colour,
+                format!("{category}: {} {}", s.name, format(value)),
+            ));
+            base += value;
+        }
+    }
+    html! {
+        figure.chart {
+            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby=(format!("{id}-title {id}-desc")) {
+                title id=(format!("{id}-title")) { (title) }
+                desc id=(format!("{id}-desc")) { (description) }
+                (y_axis(top, step, format, unit))
+                @for (x, y, height, colour, tooltip) in &segments {
+                    rect x=(x) y=(y) width=(bar) height=(height) fill=(colour) { title { (tooltip) } }
+                }
+                @for (i, category) in categories.iter().enumerate() {
+                    text.tick x=(LEFT + band * i as f64 + band / 2.0) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (category) }
+                }
+                line.axis x1=(LEFT) x2=(WIDTH - RIGHT) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
+            }
+            figcaption { (title) (legend(series)) }
+            (table(id, categories, series, unit, format))
+        }
+    }
+}
+
+/// A line per series over the categories; gaps where there is no data.
+pub fn lines(
+    id: &str,
+    title: &str,
+    description: &str,
+    categories: &[String],
+    series: &[Series],
+    unit: &str,
+    format: fn(f64) -> String,
+) -> Markup {
+    let max = series.iter().flat_map(|s| s.values.iter().flatten()).copied().fold(0.0, f64::max);
+    let (top, step) = axis(max);
+    let plot_height = HEIGHT - TOP - BOTTOM;
+    let band = (WIDTH - LEFT - RIGHT) / categories.len().max(1) as f64;
+    let point = |i: usize, value: f64| (LEFT + band * (i as f64 + 0.5), HEIGHT - BOTTOM - plot_height * value / top);
+    html! {
+        figure.chart {
+            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby=(format!("{id}-title {id}-desc")) {
+                title id=(format!("{id}-title")) { (title) }
+                desc id=(format!("{id}-desc")) { (description) }
+                (y_axis(top, step, format, unit))
+                @for s in series {
+                    @let points: Vec<String> = s.values.iter().enumerate().filter_map(|(i, v)| v.map(|v| { let (x, y) = point(i, v); format!("{x:.1},{y:.1}") })).collect();
+                    polyline points=(points.join(" ")) fill="none" stroke=(s.colour) stroke-width="2.5" {}
+                    @for (i, value) in s.values.iter().enumerate() {
+                        @if let Some(value) = value {
+                            @let (x, y) = point(i, *value);
+                            circle cx=(x) cy=(y) r="4" fill=(s.colour) { title { (categories[i]) ": " (s.name) " " (format(*value)) } }
+                        }
+                    }
+                }
+                @for (i, category) in categories.iter().enumerate() {
+                    text.tick x=(LEFT + band * (i as f64 + 0.5)) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (category) }
+                }
+                line.axis x1=(LEFT) x2=(WIDTH - RIGHT) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
+            }
+            figcaption { (title) (legend(series)) }
+            (table(id, categories, series, unit, format))
+        }
+    }
+}
+
+/// Horizontal bars: one per category of a single series.
+pub fn bars(
+    id: &str,
+    title: &str,
+    description: &str,
+    rows: &[(String, Option<f64>)],
+    unit: &str,
+    format: fn(f64) -> String,
+) -> Markup {
+    let max = rows.iter().filter_map(|r| r.1).fold(0.0, f64::max);
+    let (top, _) = axis(max);
+    let row_height = 28.0;
+    let height = row_height * rows.len() as f64 + 8.0;
+    let label = 150.0;
+    let plot = WIDTH - label - 90.0;
+    let series = [Series { name: title_case(unit), colour: "#0969da", values: rows.iter().map(|r| r.1).collect() }];
+    let categories: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    html! {
+        figure.chart {
+            svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-labelledby=(format!("{id}-title {id}-desc")) {
+                title id=(format!("{id}-title")) { (title) }
+                desc id=(format!("{id}-desc")) { (description) }
+                @for (i, (name, value)) in rows.iter().enumerate() {
+                    @let y = 4.0 + row_height * i as f64;
+                    text.tick x=(label - 8.0) y=(y + 18.0) text-anchor="end" { (name) }
+                    @if let Some(value) = value {
+                        rect x=(label) y=(y + 4.0) width=(plot * value / top) height=(row_height - 10.0) fill="#0969da" {
+                            title { (name) ": " (format(*value)) }
+                        }
+                        text.tick x=(label + plot * value / top + 6.0) y=(y + 18.0) { (format(*value)) }
+                    } @else {
+                        text.tick x=(label + 6.0) y=(y + 18.0) { "no data" }
+                    }
+                }
+            }
+            figcaption { (title) }
+            (table(id, &categories, &series, unit, format))
+        }
+    }
+}
+
+fn title_case(unit: &str) -> &'static str {
+    match unit {
+        "hours" => "Hours",
+        _ => "Value",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_are_round() {
+        assert_eq!(axis(7.0), (10.0, 2.5));
+        assert_eq!(axis(100.0), (100.0, 25.0));
+        assert_eq!(axis(0.0), (1.0, 0.25));
+        assert_eq!(axis(0.3), (0.4, 0.1));
+    }
+
+    #[test]
+    fn charts_carry_a_title_a_description_and_their_numbers() {
+        let chart = stacked_bars(
+            "deploys",
+            "Deployments",
+            "Deployments per month by owners and others",
+            &["Jan".to_owned(), "Feb".to_owned()],
+            &[
+                Series { name: "by owners", colour: "#1a7f37", values: vec![Some(3.0), Some(5.0)] },
+                Series { name: "by others", colour: "#cf222e", values: vec![Some(7.0), None] },
+            ],
+            "deployments",
+            |v| format!("{v:.0}"),
+        )
+        .into_string();
+        assert!(chart.contains("role=\"img\""), "{chart}");
+        assert!(chart.contains("<title id=\"deploys-title\">Deployments</title>"));
+        assert!(chart.contains("<td>7</td>") && chart.contains("<td>–</td>"), "the table has the numbers");
+    }
+}

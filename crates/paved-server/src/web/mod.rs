@@ -1,0 +1,428 @@
+//! The web UI at `/`: server-rendered pages (maud), charts as inline SVG,
+//! no script, no font, nothing fetched from anywhere but this server. Every
+//! page has a stable URL, a window selector (30, 90 or 180 days) and a link
+//! to the JSON behind it.
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use maud::{DOCTYPE, Markup, html};
+use paved_domain::EntityRef;
+use paved_metrics::{Severity, Verdict, Window};
+use serde::Deserialize;
+
+use crate::metrics::MetricsError;
+use crate::{ApiError, AppState};
+
+mod charts;
+mod overview;
+mod people;
+mod quality;
+mod report;
+mod services;
+mod teams;
+
+/// The windows a page offers, in days.
+pub const WINDOWS: [i64; 3] = [30, 90, 180];
+/// The window a page shows by default.
+pub const DEFAULT_DAYS: i64 = 90;
+
+/// The UI's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/teams", get(teams::list))
+        .route("/teams/{name}", get(teams::page))
+        .route("/services", get(services::list))
+        .route("/services/{name}", get(services::page))
+        .route("/report", get(report::page))
+        .route("/people/{name}", get(people::page))
+        .route("/data-quality", get(quality::page))
+        .route("/assets/style.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], STYLE).into_response()
+}
+
+/// The window of a page: `?days=30|90|180`, ending now (to the minute, so
+/// that pages within a minute share their figures).
+#[derive(Debug, Clone, Copy)]
+pub struct PageWindow {
+    /// The days asked for.
+    pub days: i64,
+    /// The window.
+    pub window: Window,
+}
+
+#[derive(Debug, Deserialize)]
+struct DaysQuery {
+    days: Option<i64>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageWindow {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query: DaysQuery = serde_urlencoded_days(parts.uri.query());
+        let days = query.days.unwrap_or(DEFAULT_DAYS);
+        if !WINDOWS.contains(&days) {
+            return Err(WebError::new(StatusCode::BAD_REQUEST, format!("days must be 30, 90 or 180, not {days}")));
+        }
+        let until = Utc::now().trunc_subsecs(0);
+        let until = until - Duration::seconds(i64::from(chrono::Timelike::second(&until)));
+        let window = Window::new(until - Duration::days(days), until).expect("a positive window");
+        Ok(Self { days, window })
+    }
+}
+
+fn serde_urlencoded_days(query: Option<&str>) -> DaysQuery {
+    let days = query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == "days")
+        .and_then(|(_, value)| value.parse().ok());
+    DaysQuery { days }
+}
+
+impl PageWindow {
+    /// The window's bounds as API query parameters.
+    pub fn api_query(&self) -> String {
+        format!(
+            "since={}&until={}",
+            self.window.since.format("%Y-%m-%dT%H:%M:%SZ"),
+            self.window.until.format("%Y-%m-%dT%H:%M:%SZ")
+        )
+    }
+}
+
+/// A page that could not be made, shown as an HTML page.
+#[derive(Debug)]
+pub struct WebError {
+    status: StatusCode,
+    message: String,
+}
+
+impl WebError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl From<ApiError> for WebError {
+    fn from(error: ApiError) -> Self {
+        Self::new(error.status(), error.message())
+    }
+}
+
+impl From<MetricsError> for WebError {
+    fn from(error: MetricsError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<paved_store::StoreError> for WebError {
+    fn from(error: paved_store::StoreError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let title = if self.status == StatusCode::NOT_FOUND { "Not found" } else { "Something went wrong" };
+        let body = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head { meta charset="utf-8"; title { (title) " — pavedroad" } link rel="stylesheet" href="/assets/style.css"; }
+                body { main { h1 { (title) } p { (self.message) } p { a href="/" { "Back to the overview" } } } }
+            }
+        };
+        (self.status, body).into_response()
+    }
+}
+
+/// The section of the site a page belongs to, for the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The overview.
+    Overview,
+    /// Teams.
+    Teams,
+    /// Services.
+    Services,
+    /// The report.
+    Report,
+    /// People.
+    People,
+    /// Data quality.
+    Quality,
+}
+
+/// A whole page: navigation, the window selector, the content, and the link
+/// to the JSON behind it.
+pub fn layout(title: &str, section: Section, path: &str, window: &PageWindow, json: &str, content: Markup) -> Markup {
+    let nav = [
+        (Section::Overview, "/", "Overview"),
+        (Section::Teams, "/teams", "Teams"),
+        (Section::Services, "/services", "Services"),
+        (Section::Report, "/report", "Report"),
+        (Section::Quality, "/data-quality", "Data quality"),
+    ];
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — pavedroad" }
+                link rel="stylesheet" href="/assets/style.css";
+            }
+            body {
+                a.skip href="#main" { "Skip to the content" }
+                header {
+                    a.brand href="/" { "pavedroad" }
+                    nav aria-label="Sections" {
+                        ul {
+                            @for (s, href, name) in nav {
+                                li { a href=(href) aria-current=[(s == section).then_some("page")] { (name) } }
+                            }
+                        }
+                    }
+                }
+                main id="main" {
+                    div.toolbar {
+                        h1 { (title) }
+                        nav.window aria-label="Window" {
+                            span { "Last " }
+                            @for days in WINDOWS {
+                                a href=(format!("{path}?days={days}")) aria-current=[(days == window.days).then_some("true")] { (days) " days" }
+                            }
+                        }
+                    }
+                    p.period { (window.window.since.format("%Y-%m-%d")) " to " (window.window.until.format("%Y-%m-%d %H:%M")) " UTC" }
+                    (content)
+                }
+                footer {
+                    p { "The data behind this page: " a.json href=(json) { code { (json) } } " · " a href="/api/v1/openapi.json" { "API" } }
+                }
+            }
+        }
+    }
+}
+
+/// A verdict as a badge.
+pub fn verdict(verdict: Verdict) -> Markup {
+    let (class, text) = match verdict {
+        Verdict::Culture => ("good", "culture"),
+        Verdict::Transition => ("middle", "transition"),
+        Verdict::Role => ("bad", "role"),
+        Verdict::NoData => ("none", "no data"),
+    };
+    html! { span.badge.(class) { (text) } }
+}
+
+/// A severity as a badge.
+pub fn severity(severity: Severity) -> Markup {
+    let (class, text) = match severity {
+        Severity::Ok => ("good", "ok"),
+        Severity::Warning => ("middle", "warning"),
+        Severity::Critical => ("bad", "critical"),
+    };
+    html! { span.badge.(class) { (text) } }
+}
+
+/// A link to the page of a person, team or service.
+pub fn link(entity: &EntityRef) -> Markup {
+    let href = match entity.kind() {
+        "user" => format!("/people/{}", entity.name()),
+        "group" => format!("/teams/{}", entity.name()),
+        "component" => format!("/services/{}", entity.name()),
+        _ => format!("/api/v1/entities/{}/{}/{}", entity.kind(), entity.namespace(), entity.name()),
+    };
+    html! { a href=(href) { (entity.name()) } }
+}
+
+/// A share as a percentage.
+pub fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// A duration for people, or a dash.
+pub fn duration(seconds: Option<f64>) -> String {
+    seconds.map_or_else(|| "–".to_owned(), crate::render::duration)
+}
+
+/// Evidence: its sentence, then links to the people, teams and services it
+/// names.
+pub fn evidence(evidence: &paved_metrics::Evidence) -> Markup {
+    let named: Vec<&EntityRef> = evidence.people.iter().chain(&evidence.teams).chain(&evidence.services).collect();
+    html! {
+        (evidence.text)
+        @if !named.is_empty() {
+            " — "
+            @for (i, entity) in named.iter().enumerate() {
+                @if i > 0 { ", " }
+                (link(entity))
+            }
+        }
+    }
+}
+
+/// A finding with its evidence and recommendation.
+pub fn finding(finding: &paved_metrics::Finding, evidence_shown: usize) -> Markup {
+    let class = match finding.severity {
+        Severity::Ok => "ok",
+        Severity::Warning => "warning",
+        Severity::Critical => "critical",
+    };
+    html! {
+        section.finding.(class) id=(finding.id) {
+            h3 { (finding.title) " " (severity(finding.severity)) }
+            p { (finding.summary) }
+            @if !finding.evidence.is_empty() {
+                ul { @for e in finding.evidence.iter().take(evidence_shown) { li { (evidence(e)) } } }
+            }
+            @if finding.severity != Severity::Ok {
+                p { strong { "What to do: " } (finding.recommendation) }
+            }
+        }
+    }
+}
+
+/// The four lines of the test as cards.
+pub fn four_lines(test: &paved_metrics::FourLineTest) -> Markup {
+    let lines = [
+        ("Developers deploy their own code", &test.deploy_own_code, "production deployments"),
+        ("Developers are on call for their services", &test.on_call_own_services, "on-call hours"),
+        ("Developers own their pipelines", &test.own_pipelines, "pipeline commits"),
+        ("Developers provision what they need", &test.self_provision, "infrastructure commits"),
+    ];
+    html! {
+        div.cards {
+            @for (name, line, what) in lines {
+                div.card {
+                    div.label { (name) }
+                    div.value { (percent(line.value)) " " (verdict(line.verdict)) }
+                    div.label {
+                        @if line.total > 0.0 {
+                            (format!("{:.0}", line.by_owners)) " of " (format!("{:.0}", line.total)) " "
+                            (if line.basis == "acknowledgements" { "acknowledged incidents" } else { what })
+                            " by owners"
+                        } @else { "nothing to judge by" }
+                        @if line.unattributed > 0 { " (" (line.unattributed) " by people not in the catalog)" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// DORA tiles with their tiers and the table they come from.
+pub fn dora_tiles(dora: &paved_metrics::DoraReport) -> Markup {
+    let f = &dora.figures;
+    let tier = |t: Option<paved_metrics::Tier>| t.map_or("–", |t| t.as_str());
+    let tiles = [
+        (
+            "Deployment frequency",
+            format!("{} deploys", f.deployment_frequency.deployments),
+            format!("{:.1} deploy days a week", f.deployment_frequency.median_deploy_days_per_week),
+            f.deployment_frequency.tier.as_str(),
+        ),
+        (
+            "Lead time for changes",
+            duration(f.lead_time_for_changes.median_seconds),
+            format!(
+                "median of {} changes; p90 {}",
+                f.lead_time_for_changes.changes,
+                duration(f.lead_time_for_changes.p90_seconds)
+            ),
+            tier(f.lead_time_for_changes.tier),
+        ),
+        (
+            "Change failure rate",
+            percent(f.change_failure_rate.rate),
+            format!("{} of {} deployments", f.change_failure_rate.failed, f.change_failure_rate.deployments),
+            tier(f.change_failure_rate.tier),
+        ),
+        (
+            "Failed deployment recovery",
+            duration(f.failed_deployment_recovery_time.median_seconds),
+            format!("median of {} recoveries", f.failed_deployment_recovery_time.recoveries),
+            tier(f.failed_deployment_recovery_time.tier),
+        ),
+        (
+            "Time to restore service",
+            duration(f.time_to_restore_service.median_seconds),
+            format!("median of {} incidents", f.time_to_restore_service.incidents),
+            tier(f.time_to_restore_service.tier),
+        ),
+        (
+            "Rework rate",
+            percent(f.rework_rate.rate),
+            format!("{} of {} deployments", f.rework_rate.rework, f.rework_rate.deployments),
+            "–",
+        ),
+    ];
+    html! {
+        div.cards {
+            @for (name, value, detail, tier) in tiles {
+                div.card data-metric=(name) {
+                    div.label { (name) }
+                    div.value { (value) }
+                    div.label { (detail) }
+                    div.label { "Tier: " strong { (tier) } " (" (dora.table.name()) ")" }
+                }
+            }
+        }
+    }
+}
+
+/// A short date and time.
+pub fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+const STYLE: &str = r#"
+:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--panel:#f6f8fa;--link:#0550ae;--good:#1a7f37;--middle:#9a6700;--bad:#cf222e}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
+a{color:var(--link)}a:focus-visible{outline:3px solid #0969da;outline-offset:2px}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem;z-index:2}
+header{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;padding:.75rem 1.5rem;border-bottom:1px solid var(--line);background:var(--panel)}
+.brand{font-weight:700;font-size:1.2rem;text-decoration:none;color:var(--fg)}
+header ul{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:0;padding:0}
+header a[aria-current=page]{font-weight:700;color:var(--fg)}
+main{max-width:72rem;margin:0 auto;padding:1rem 1.5rem 3rem}
+.toolbar{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:baseline;gap:.5rem}
+h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.25rem;margin:2rem 0 .5rem;border-bottom:1px solid var(--line)}h3{font-size:1.05rem;margin:1rem 0 .25rem}
+.window a{margin-left:.5rem}.window a[aria-current=true]{font-weight:700;color:var(--fg);text-decoration:none}
+.period{color:var(--muted);margin:0 0 1rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:.75rem}
+.card{border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;background:var(--panel)}
+.card .value{font-size:1.8rem;font-weight:700}.card .label{color:var(--muted)}
+.badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.85rem;font-weight:600;color:#fff}
+.badge.good{background:var(--good)}.badge.middle{background:var(--middle)}.badge.bad{background:var(--bad)}.badge.none{background:var(--muted)}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600}td.num,th.num{text-align:right}
+.finding{border-left:4px solid var(--line);padding:.25rem 1rem;margin:1rem 0;background:var(--panel)}
+.finding.critical{border-color:var(--bad)}.finding.warning{border-color:var(--middle)}.finding.ok{border-color:var(--good)}
+figure.chart{margin:1rem 0;max-width:44rem}figure.chart svg{width:100%;height:auto}
+.grid{stroke:#e1e4e8}.axis{stroke:var(--fg)}.tick{font-size:12px;fill:var(--muted)}.unit{font-size:12px;fill:var(--muted)}
+.legend{display:flex;gap:1rem;list-style:none;padding:0;margin:.25rem 0}.swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
+figcaption{font-weight:600}details{margin:.25rem 0}
+form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end;margin:1rem 0}form.filters label{display:flex;flex-direction:column;font-size:.9rem}
+input,select,button{font:inherit;padding:.3rem .4rem}
+footer{border-top:1px solid var(--line);padding:1rem 1.5rem;color:var(--muted);font-size:.9rem}
+.after-hours{color:var(--bad);font-weight:600}
+@media (max-width:40rem){main{padding:.5rem}th,td{padding:.3rem}}
+"#;

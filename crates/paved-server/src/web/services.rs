@@ -1,0 +1,329 @@
+//! `/services` (searchable, filterable) and `/services/{name}`: a service's
+//! owner, code, on-call, deployments, incidents and figures.
+
+use axum::extract::{Path, Query, State};
+use chrono::{Duration, Utc};
+use maud::{Markup, html};
+use paved_domain::{EntityRef, Record, RecordKind};
+use paved_metrics::{BenchmarkTable, ChangeSet, FailureRule, Verdict};
+use paved_store::RecordFilter;
+use serde::Deserialize;
+
+use super::charts::bars;
+use super::{
+    PageWindow, Section, WebError, dora_tiles, duration, finding, four_lines, layout, link, percent, verdict, when,
+};
+use crate::AppState;
+use crate::api::shifts::shifts_between;
+use crate::metrics::ScopeRequest;
+
+/// Filters of `/services`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ServiceFilters {
+    /// Text in the name, title or description.
+    q: Option<String>,
+    /// Owning team.
+    owner: Option<String>,
+    /// System.
+    system: Option<String>,
+    /// Lifecycle.
+    lifecycle: Option<String>,
+    /// Verdict of "developers deploy their own code".
+    verdict: Option<String>,
+}
+
+fn selected(value: &Option<String>, option: &str) -> bool {
+    value.as_deref() == Some(option)
+}
+
+/// `GET /services`.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(filters): Query<ServiceFilters>,
+    window: PageWindow,
+) -> Result<Markup, WebError> {
+    let org = state.analysis.org(&state).await?;
+    let infos = org.catalog.services();
+    let owners: std::collections::BTreeSet<String> =
+        infos.iter().filter_map(|i| i.owner.as_ref()).map(|o| o.name().to_owned()).collect();
+    let systems: std::collections::BTreeSet<String> =
+        infos.iter().filter_map(|i| i.system.as_ref()).map(|o| o.name().to_owned()).collect();
+    let lifecycles: std::collections::BTreeSet<String> = infos.iter().filter_map(|i| i.lifecycle.clone()).collect();
+    let needle = filters.q.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
+    let mut rows = Vec::new();
+    for info in infos {
+        let name = info.entity_ref.name();
+        if needle.as_ref().is_some_and(|q| !name.to_lowercase().contains(q.as_str())) {
+            continue;
+        }
+        if filters
+            .owner
+            .as_deref()
+            .is_some_and(|o| !o.is_empty() && info.owner.as_ref().is_none_or(|owner| owner.name() != o))
+        {
+            continue;
+        }
+        if filters
+            .system
+            .as_deref()
+            .is_some_and(|s| !s.is_empty() && info.system.as_ref().is_none_or(|sys| sys.name() != s))
+        {
+            continue;
+        }
+        if filters.lifecycle.as_deref().is_some_and(|l| !l.is_empty() && info.lifecycle.as_deref() != Some(l)) {
+            continue;
+        }
+        let report = state
+            .analysis
+            .report(
+                &state,
+                &ScopeRequest::Service(info.entity_ref.to_string()),
+                window.window,
+                BenchmarkTable::default(),
+            )
+            .await?;
+        let line = &report.test.deploy_own_code;
+        if filters.verdict.as_deref().is_some_and(|v| !v.is_empty() && line.verdict.as_str() != v) {
+            continue;
+        }
+        rows.push((info.clone(), report));
+    }
+    let content = html! {
+        form.filters method="get" action="/services" role="search" {
+            input type="hidden" name="days" value=(window.days);
+            label { "Search" input type="search" name="q" value=[filters.q.as_deref()]; }
+            label { "Owner" select name="owner" {
+                option value="" { "any" }
+                @for o in &owners { option value=(o) selected[selected(&filters.owner, o)] { (o) } }
+            } }
+            label { "System" select name="system" {
+                option value="" { "any" }
+                @for s in &systems { option value=(s) selected[selected(&filters.system, s)] { (s) } }
+            } }
+            label { "Lifecycle" select name="lifecycle" {
+                option value="" { "any" }
+                @for l in &lifecycles { option value=(l) selected[selected(&filters.lifecycle, l)] { (l) } }
+            } }
+            label { "Deploys own code" select name="verdict" {
+                option value="" { "any" }
+                @for v in [Verdict::Culture, Verdict::Transition, Verdict::Role, Verdict::NoData] {
+                    option value=(v.as_str()) selected[selected(&filters.verdict, v.as_str())] { (v.as_str()) }
+                }
+            } }
+            button type="submit" { "Filter" }
+        }
+        p { (rows.len()) " service(s)" }
+        table {
+            thead { tr {
+                th scope="col" { "Service" } th scope="col" { "Owner" } th scope="col" { "System" } th scope="col" { "Lifecycle" }
+                th scope="col" { "Deploy own code" } th.num scope="col" { "Deployments" } th scope="col" { "Lead time" }
+            } }
+            tbody {
+                @for (info, report) in &rows {
+                    tr {
+                        th scope="row" { (link(&info.entity_ref)) }
+                        td { @if let Some(owner) = &info.owner { (link(owner)) } @else { "none" } }
+                        td { (info.system.as_ref().map_or("–", |s| s.name())) }
+                        td { (info.lifecycle.as_deref().unwrap_or("–")) }
+                        td { (percent(report.test.deploy_own_code.value)) " " (verdict(report.test.deploy_own_code.verdict)) }
+                        td.num { (report.dora.figures.deployment_frequency.deployments) }
+                        td { (duration(report.dora.figures.lead_time_for_changes.median_seconds)) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout("Services", Section::Services, "/services", &window, "/api/v1/entities?kind=component", content))
+}
+
+fn rule_text(rule: FailureRule) -> &'static str {
+    match rule {
+        FailureRule::Incident => "failed: incident linked",
+        FailureRule::Rollback => "failed: rolled back",
+        FailureRule::AttributionWindow => "failed: incident within 24 h",
+    }
+}
+
+async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
+    let org = state.analysis.org(state).await?;
+    let Some(info) =
+        org.catalog.services().into_iter().find(|i| i.entity_ref.name().eq_ignore_ascii_case(name)).cloned()
+    else {
+        return Err(WebError::not_found(format!("no service `{name}` in the catalog")));
+    };
+    let service = info.entity_ref.clone();
+    let report = state
+        .analysis
+        .report(state, &ScopeRequest::Service(service.to_string()), window.window, BenchmarkTable::default())
+        .await?;
+    let index = org.indices(std::slice::from_ref(&service));
+    let facts = index.first().and_then(|i| org.analysis.dora().facts().get(*i));
+    let owners = org.catalog.owners_of(&service);
+    // Recent deployments, every status: the facts add change sets and failures.
+    let mut filter = RecordFilter::new(RecordKind::Deployment);
+    filter.services = vec![service.clone()];
+    filter.since = Some(window.window.since);
+    filter.until = Some(window.window.until);
+    filter.limit = 25;
+    let deployments: Vec<_> = state
+        .store
+        .records(&filter)
+        .await?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Deployment(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    let automation = &state.settings.ingest.automation;
+    let mut incident_filter = RecordFilter::new(RecordKind::Incident);
+    incident_filter.services = vec![service.clone()];
+    incident_filter.since = Some(window.window.since);
+    incident_filter.until = Some(window.window.until);
+    incident_filter.limit = 25;
+    let incidents: Vec<_> = state
+        .store
+        .records(&incident_filter)
+        .await?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Incident(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let schedules: Vec<EntityRef> =
+        org.catalog.schedule_of(&service).map(|s| s.entity_ref.clone()).into_iter().collect();
+    let now = Utc::now();
+    let on_call = shifts_between(&state.store, &org.catalog, &schedules, now, now + Duration::hours(1)).await?;
+    let person_of = |identity: &paved_domain::Identity| org.catalog.resolve_person(identity, None).cloned();
+    let breakdown = &report.dora.figures.lead_time_breakdown;
+    let hours = |s: Option<f64>| s.map(|s| s / 3600.0);
+    let bus = report.bus_factors.services.first();
+    let content = html! {
+        section aria-labelledby="about" {
+            h2 id="about" { "About" }
+            table {
+                tbody {
+                    tr { th scope="row" { "Owner" } td { @if let Some(owner) = &info.owner { (link(owner)) } @else { "none" } } }
+                    tr { th scope="row" { "System" } td { (info.system.as_ref().map_or("–", |s| s.name())) } }
+                    tr { th scope="row" { "Repository" } td { (info.repo.as_ref().map_or_else(|| "–".to_owned(), ToString::to_string)) }
+                        @if !info.paths.is_empty() { " (" (info.paths.join(", ")) ")" } }
+                    tr { th scope="row" { "Runbooks" } td {
+                        @if info.runbooks.is_empty() { "none" }
+                        @for runbook in &info.runbooks { a href=(runbook) { (runbook) } " " }
+                    } }
+                    tr { th scope="row" { "On call now" } td {
+                        @if on_call.is_empty() { "nobody known" }
+                        @for shift in &on_call { @if let Some(p) = &shift.person { (link(p)) " " } }
+                        @if let Some(schedule) = schedules.first() { " (" (schedule.name()) ")" }
+                    } }
+                }
+            }
+        }
+        section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
+        section aria-labelledby="delivery" {
+            h2 id="delivery" { "Delivery" }
+            (dora_tiles(&report.dora))
+            (bars(
+                "breakdown",
+                "Lead time of merged pull requests by stage (median hours)",
+                "Horizontal bars: the median hours of coding, pickup, review and deploy",
+                &[
+                    ("coding".to_owned(), hours(breakdown.coding_median_seconds)),
+                    ("pickup".to_owned(), hours(breakdown.pickup_median_seconds)),
+                    ("review".to_owned(), hours(breakdown.review_median_seconds)),
+                    ("deploy".to_owned(), hours(breakdown.deploy_median_seconds)),
+                ],
+                "hours",
+                |v| format!("{v:.1} h"),
+            ))
+        }
+        section aria-labelledby="deployments" {
+            h2 id="deployments" { "Recent deployments" }
+            table {
+                thead { tr { th scope="col" { "Finished" } th scope="col" { "Environment" } th scope="col" { "Who" } th scope="col" { "Owner?" } th.num scope="col" { "Changes" } th scope="col" { "Outcome" } } }
+                tbody {
+                    @for d in &deployments {
+                        @let fact = facts.and_then(|f| f.deployments.iter().find(|x| x.key == d.key));
+                        @let human = d.human_actor(|i| i.looks_automated(automation), None);
+                        @let person = human.and_then(&person_of);
+                        tr id=(format!("deployment-{}", d.key)) data-deployment=(d.key) {
+                            td { (d.finished_at.or(d.started_at).map_or_else(|| "–".to_owned(), when)) }
+                            td { (d.environment) }
+                            td { @if let Some(p) = &person { (link(p)) } @else { (human.map_or_else(|| "unknown".to_owned(), ToString::to_string)) } }
+                            td { @if let Some(p) = &person { (if owners.contains(p) { "yes" } else { "no" }) } @else { "–" } }
+                            td.num { @match fact.map(|f| f.change_set) {
+                                Some(ChangeSet::Known(n)) => (n),
+                                Some(ChangeSet::First) => "first",
+                                Some(ChangeSet::UnknownCommit) => "unknown",
+                                None => "–",
+                            } }
+                            td { @match fact.and_then(|f| f.failed) {
+                                Some(rule) => (rule_text(rule)),
+                                None => (d.status.as_str()),
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="incidents" {
+            h2 id="incidents" { "Incidents" }
+            @if incidents.is_empty() { p { "No incident in this window." } }
+            table {
+                thead { tr { th scope="col" { "Opened" } th scope="col" { "Title" } th scope="col" { "Acknowledged by" } th scope="col" { "Resolved by" } th scope="col" { "Status" } } }
+                tbody {
+                    @for i in &incidents {
+                        tr {
+                            td { (i.opened_at.map_or_else(|| "–".to_owned(), when)) }
+                            td { (i.title.as_deref().unwrap_or("–")) }
+                            td { @match i.acknowledged_by.as_ref().map(|a| (person_of(a), a)) {
+                                Some((Some(p), _)) => (link(&p)),
+                                Some((None, a)) => (a.to_string()),
+                                None => "–",
+                            } }
+                            td { @match i.resolved_by.as_ref().map(|a| (person_of(a), a)) {
+                                Some((Some(p), _)) => (link(&p)),
+                                Some((None, a)) => (a.to_string()),
+                                None => "–",
+                            } }
+                            td { (i.status().as_str()) }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="knowledge" {
+            h2 id="knowledge" { "Knowledge" }
+            @if let Some(bus) = bus {
+                p { "Bus factor of deployments " (bus.deployments.bus_factor) ", of acknowledgements " (bus.acknowledgements.bus_factor) ", of pages " (bus.pages.bus_factor) "." }
+            }
+            @for truck in &report.bus_factors.truck_factors {
+                p { "Truck factor of its code: " (truck.truck_factor) " (" (truck.files) " files; "
+                    (truck.authors.join(", ")) ")." }
+            }
+        }
+        section aria-labelledby="findings" {
+            h2 id="findings" { "Findings" }
+            @for f in &report.findings { (finding(f, 5)) }
+        }
+    };
+    let path = format!("/services/{}", service.name());
+    Ok(layout(
+        &format!("Service {}", service.name()),
+        Section::Services,
+        &path,
+        &window,
+        &format!("/api/v1/report?service={}&{}", service.name(), window.api_query()),
+        content,
+    ))
+}
+
+/// `GET /services/{name}`.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    window: PageWindow,
+) -> Result<Markup, WebError> {
+    service_page(&state, &name, window).await
+}

@@ -1,0 +1,141 @@
+//! `/teams` and `/teams/{name}`: each team's people, services, figures,
+//! findings, who is on call now and next, and after-hours pages.
+
+use axum::extract::{Path, State};
+use chrono::{Duration, Utc};
+use maud::{Markup, html};
+use paved_domain::EntityRef;
+use paved_metrics::BenchmarkTable;
+
+use super::{PageWindow, Section, WebError, dora_tiles, finding, four_lines, layout, link, percent, verdict, when};
+use crate::AppState;
+use crate::api::shifts::shifts_between;
+use crate::metrics::ScopeRequest;
+
+/// `GET /teams`.
+pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
+    let org = state.analysis.org(&state).await?;
+    let mut rows = Vec::new();
+    for (group, info) in org.catalog.groups() {
+        let owned: Vec<&EntityRef> = org.services.iter().filter(|s| org.catalog.team_owns(group, s)).collect();
+        if owned.is_empty() && info.members.is_empty() {
+            continue;
+        }
+        let report = state
+            .analysis
+            .report(&state, &ScopeRequest::Team(group.to_string()), window.window, BenchmarkTable::default())
+            .await?;
+        rows.push((group.clone(), info.members.len(), owned.len(), info.role.clone(), report));
+    }
+    let content = html! {
+        table {
+            thead { tr {
+                th scope="col" { "Team" } th.num scope="col" { "People" } th.num scope="col" { "Services" }
+                th scope="col" { "Deploy own code" } th scope="col" { "On call for own services" } th.num scope="col" { "Deployments" }
+            } }
+            tbody {
+                @for (group, members, services, role, report) in &rows {
+                    tr {
+                        th scope="row" { (link(group)) @if role.as_deref() == Some("platform") { " (platform)" } }
+                        td.num { (members) } td.num { (services) }
+                        td { (percent(report.test.deploy_own_code.value)) " " (verdict(report.test.deploy_own_code.verdict)) }
+                        td { (percent(report.test.on_call_own_services.value)) " " (verdict(report.test.on_call_own_services.verdict)) }
+                        td.num { (report.dora.figures.deployment_frequency.deployments) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout("Teams", Section::Teams, "/teams", &window, "/api/v1/entities?kind=group", content))
+}
+
+/// `GET /teams/{name}`.
+async fn team_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
+    let org = state.analysis.org(state).await?;
+    let group = EntityRef::parse(name, Some("group"), paved_domain::DEFAULT_NAMESPACE)
+        .map_err(|e| WebError::not_found(e.to_string()))?;
+    let Some(info) = org.catalog.group(&group) else {
+        return Err(WebError::not_found(format!("no team {group} in the catalog")));
+    };
+    let report = state
+        .analysis
+        .report(state, &ScopeRequest::Team(group.to_string()), window.window, BenchmarkTable::default())
+        .await?;
+    let owned: Vec<EntityRef> = org.services.iter().filter(|s| org.catalog.team_owns(&group, s)).cloned().collect();
+    let schedules: Vec<EntityRef> = org
+        .catalog
+        .schedules()
+        .into_iter()
+        .filter(|s| org.catalog.team_owns_schedule(&group, &s.entity_ref))
+        .map(|s| s.entity_ref.clone())
+        .collect();
+    let now = Utc::now();
+    let shifts = shifts_between(&state.store, &org.catalog, &schedules, now, now + Duration::days(14)).await?;
+    let members: Vec<&EntityRef> = info.members.iter().collect();
+    let content = html! {
+        section aria-labelledby="people" {
+            h2 id="people" { "People" }
+            @if members.is_empty() { p { "This team has no members in the catalog." } }
+            table {
+                thead { tr { th scope="col" { "Person" } th.num scope="col" { "After-hours pages" } th.num scope="col" { "Pages" } } }
+                tbody {
+                    @for member in &members {
+                        @let pages = report.bus_factors.after_hours.iter().find(|a| &&a.person == member);
+                        tr {
+                            th scope="row" { (link(member)) }
+                            td.num { (pages.map_or(0, |a| a.after_hours_pages)) }
+                            td.num { (pages.map_or(0, |a| a.pages)) }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="services" {
+            h2 id="services" { "Services" }
+            @if owned.is_empty() { p { "This team owns no service." } }
+            ul { @for service in &owned { li { (link(service)) } } }
+        }
+        section aria-labelledby="on-call" {
+            h2 id="on-call" { "On call" }
+            @if shifts.is_empty() { p { "No on-call schedule of this team has a shift in the next two weeks." } }
+            @else {
+                table {
+                    thead { tr { th scope="col" { "Schedule" } th scope="col" { "Who" } th scope="col" { "From" } th scope="col" { "Until" } } }
+                    tbody {
+                        @for shift in shifts.iter().take(6) {
+                            tr {
+                                td { (shift.schedule.name()) @if shift.start <= now { " (now)" } }
+                                td { @if let Some(person) = &shift.person { (link(person)) } @else { "unknown" } }
+                                td { (when(shift.start)) } td { (when(shift.end)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
+        section aria-labelledby="delivery" { h2 id="delivery" { "Delivery" } (dora_tiles(&report.dora)) }
+        section aria-labelledby="findings" {
+            h2 id="findings" { "Findings" }
+            @for f in &report.findings { (finding(f, 5)) }
+        }
+    };
+    let path = format!("/teams/{}", group.name());
+    Ok(layout(
+        &format!("Team {}", group.name()),
+        Section::Teams,
+        &path,
+        &window,
+        &format!("/api/v1/report?team={}&{}", group.name(), window.api_query()),
+        content,
+    ))
+}
+
+/// `GET /teams/{name}` (handler).
+pub async fn page(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    window: PageWindow,
+) -> Result<Markup, WebError> {
+    team_page(&state, &name, window).await
+}
