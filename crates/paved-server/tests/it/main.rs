@@ -7,3 +7,4 @@ mod helpers;
 mod hooks;
 mod metrics;
 mod records;
+mod web;

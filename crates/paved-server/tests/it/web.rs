@@ -1,0 +1,90 @@
+//! The web UI over real HTTP: every page renders with its navigation,
+//! window selector and JSON link; figures on the page equal the JSON API's.
+
+use paved_store::TokenScope;
+use scraper::{Html, Selector};
+use serde_json::json;
+
+use crate::helpers::{TestApp, api_tests};
+
+async fn html(app: &TestApp, path: &str) -> (u16, Html) {
+    let response = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(content_type.starts_with("text/html"), "{path}: {content_type}");
+    (status, Html::parse_document(&response.text().await.unwrap()))
+}
+
+fn texts(document: &Html, selector: &str) -> Vec<String> {
+    let selector = Selector::parse(selector).unwrap();
+    document.select(&selector).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
+}
+
+fn attr(document: &Html, selector: &str, name: &str) -> Vec<String> {
+    let selector = Selector::parse(selector).unwrap();
+    document.select(&selector).filter_map(|e| e.value().attr(name).map(str::to_owned)).collect()
+}
+
+async fn record_deployments(app: &TestApp) {
+    let admin = app.token(TokenScope::Admin).await;
+    let bearer = format!("Bearer {admin}");
+    let now = chrono::Utc::now();
+    for (i, (actor, hours)) in [("lenafischer", 30), ("mrossi", 20), ("anasouza", 5)].iter().enumerate() {
+        let body = json!({"id": format!("w{i}"), "service": "checkout-api", "environment": "production",
+            "sha": "0123abcd", "actor": actor, "finished_at": (now - chrono::Duration::hours(*hours)).to_rfc3339()});
+        let (status, _) =
+            app.post("/api/v1/deployments", &[("Authorization", bearer.as_str())], body.to_string()).await;
+        assert_eq!(status, 201);
+    }
+}
+
+api_tests! {
+    async fn every_page_renders_with_navigation_window_selector_and_json_link(app) {
+        record_deployments(&app).await;
+        for path in ["/", "/teams", "/teams/checkout", "/services", "/services/checkout-api", "/report",
+                     "/people/lena.fischer", "/data-quality", "/?days=30", "/services?q=check&verdict=culture"] {
+            let (status, page) = html(&app, path).await;
+            assert_eq!(status, 200, "{path}");
+            assert_eq!(texts(&page, "h1").len(), 1, "{path}: one h1");
+            assert_eq!(texts(&page, "header nav a").len(), 5, "{path}: the sections");
+            assert_eq!(texts(&page, "nav.window a").len(), 3, "{path}: 30, 90, 180 days");
+            let json = attr(&page, "a.json", "href");
+            assert_eq!(json.len(), 1, "{path}");
+            let (status, _) = app.get(&json[0]).await;
+            assert_eq!(status, 200, "{path}: the JSON link {} answers", json[0]);
+            assert_eq!(attr(&page, "html", "lang"), ["en"]);
+            for src in attr(&page, "[src]", "src").iter().chain(&attr(&page, "link[href]", "href")) {
+                assert!(src.starts_with('/'), "{path}: everything is served by pavedroad itself: {src}");
+            }
+        }
+    }
+
+    async fn the_overview_shows_the_figures_of_the_json_api(app) {
+        record_deployments(&app).await;
+        let (_, page) = html(&app, "/?days=30").await;
+        let report_link = attr(&page, "a.json", "href").remove(0);
+        let (_, report) = app.get(&report_link).await;
+        let deployments = report["dora"]["deployment_frequency"]["deployments"].as_u64().unwrap();
+        assert_eq!(deployments, 3);
+        let tile = texts(&page, "[data-metric='Deployment frequency'] .value");
+        assert_eq!(tile, [format!("{deployments} deploys")]);
+        let share = report["test"]["deploy_own_code"]["value"].as_f64().unwrap();
+        let cards = texts(&page, ".cards .card .value");
+        assert!(cards[0].starts_with(&format!("{:.0}%", share * 100.0)), "{cards:?} vs {share}");
+        assert!(texts(&page, "figure.chart figcaption")[0].contains("by their owners vs by others"));
+        assert!(!texts(&page, "svg title").is_empty(), "charts have a text alternative");
+        let (_, services) = html(&app, "/services/checkout-api").await;
+        assert_eq!(texts(&services, "tr[data-deployment]").len(), 3, "recent deployments listed");
+    }
+
+    async fn unknown_pages_and_windows_get_html_errors(app) {
+        let (status, page) = html(&app, "/services/nope").await;
+        assert_eq!(status, 404);
+        assert!(texts(&page, "p")[0].contains("no service `nope`"));
+        let (status, _) = html(&app, "/?days=7").await;
+        assert_eq!(status, 400);
+        let (status, _) = html(&app, "/people/nobody").await;
+        assert_eq!(status, 404);
+    }
+}
