@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/teams/{name}", get(teams::page))
         .route("/services", get(services::list))
         .route("/services/{name}", get(services::page))
+        .route("/deployments/{*key}", get(services::deployment))
         .route("/report", get(report::page))
         .route("/people/{name}", get(people::page))
         .route("/data-quality", get(quality::page))

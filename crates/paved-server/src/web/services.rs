@@ -248,7 +248,7 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
                         @let human = d.human_actor(|i| i.looks_automated(automation), None);
                         @let person = human.and_then(&person_of);
                         tr id=(format!("deployment-{}", d.key)) data-deployment=(d.key) {
-                            td { (d.finished_at.or(d.started_at).map_or_else(|| "–".to_owned(), when)) }
+                            td { a href=(format!("/deployments/{}", d.key)) { (d.finished_at.or(d.started_at).map_or_else(|| "–".to_owned(), when)) } }
                             td { (d.environment) }
                             td { @if let Some(p) = &person { (link(p)) } @else { (human.map_or_else(|| "unknown".to_owned(), ToString::to_string)) } }
                             td { @if let Some(p) = &person { (if owners.contains(p) { "yes" } else { "no" }) } @else { "–" } }
@@ -326,4 +326,62 @@ pub async fn page(
     window: PageWindow,
 ) -> Result<Markup, WebError> {
     service_page(&state, &name, window).await
+}
+
+async fn deployment_page(state: &AppState, key: &str, window: PageWindow) -> Result<Markup, WebError> {
+    let org = state.analysis.org(state).await?;
+    let key = paved_ingest::api::record_key(key);
+    let Some(Record::Deployment(d)) = state.store.record(RecordKind::Deployment, &key).await? else {
+        return Err(WebError::not_found(format!("no deployment `{key}`")));
+    };
+    let fact = org.analysis.dora().facts().iter().flat_map(|f| &f.deployments).find(|f| f.key == d.key);
+    let automation = &state.settings.ingest.automation;
+    let human = d.human_actor(|i| i.looks_automated(automation), None);
+    let person = human.and_then(|h| org.catalog.resolve_person(h, None)).cloned();
+    let owners = d.service.as_ref().map(|s| org.catalog.owners_of(s)).unwrap_or_default();
+    let content = html! {
+        table {
+            tbody {
+                tr { th scope="row" { "Service" } td { @if let Some(s) = &d.service { (link(s)) } @else { (d.service_name.as_deref().unwrap_or("unknown")) } } }
+                tr { th scope="row" { "Environment" } td { (d.environment) @if d.production { " (production)" } } }
+                tr { th scope="row" { "Commit" } td { code { (d.sha.as_deref().unwrap_or("–")) } } }
+                tr { th scope="row" { "Status" } td { (d.status.as_str()) } }
+                tr { th scope="row" { "Started" } td { (d.started_at.map_or_else(|| "–".to_owned(), when)) } }
+                tr { th scope="row" { "Finished" } td { (d.finished_at.map_or_else(|| "–".to_owned(), when)) } }
+                tr { th scope="row" { "Who" } td {
+                    @if let Some(p) = &person { (link(p)) (if owners.contains(p) { " (an owner)" } else { " (not an owner)" }) }
+                    @else { (human.map_or_else(|| "unknown".to_owned(), ToString::to_string)) }
+                } }
+                tr { th scope="row" { "Change set" } td { @match fact.map(|f| f.change_set) {
+                    Some(ChangeSet::Known(n)) => { (n) " commit(s)" }
+                    Some(ChangeSet::First) => "unknown: the service's first deployment in the data",
+                    Some(ChangeSet::UnknownCommit) => "unknown: the commit is not in the imported history",
+                    None => "not counted (not a successful production deployment)",
+                } } }
+                tr { th scope="row" { "Outcome" } td { @match fact.and_then(|f| f.failed) {
+                    Some(rule) => (rule_text(rule)),
+                    None => (if fact.is_some_and(|f| f.rework) { "succeeded (rework)" } else { "succeeded" }),
+                } } }
+                @if let Some(url) = &d.url { tr { th scope="row" { "Link" } td { a href=(url) { (url) } } } }
+            }
+        }
+    };
+    let path = format!("/deployments/{}", d.key);
+    Ok(layout(
+        &format!("Deployment {}", d.key),
+        Section::Services,
+        &path,
+        &window,
+        &format!("/api/v1/deployments/{}", d.key),
+        content,
+    ))
+}
+
+/// `GET /deployments/{key}`.
+pub async fn deployment(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    window: PageWindow,
+) -> Result<Markup, WebError> {
+    deployment_page(&state, &key, window).await
 }

@@ -76,6 +76,11 @@ api_tests! {
         assert!(!texts(&page, "svg title").is_empty(), "charts have a text alternative");
         let (_, services) = html(&app, "/services/checkout-api").await;
         assert_eq!(texts(&services, "tr[data-deployment]").len(), 3, "recent deployments listed");
+        let deployment = attr(&services, "tr[data-deployment] a", "href").remove(0);
+        let (status, page) = html(&app, &deployment).await;
+        assert_eq!(status, 200, "{deployment}");
+        assert!(texts(&page, "h1")[0].starts_with("Deployment api:w"), "{:?}", texts(&page, "h1"));
+        assert!(texts(&page, "td").iter().any(|t| t.contains("an owner")), "who deployed, owner or not");
     }
 
     async fn unknown_pages_and_windows_get_html_errors(app) {
