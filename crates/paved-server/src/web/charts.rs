@@ -19,7 +19,7 @@ const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 56.0;
 const BOTTOM: f64 = 36.0;
-const TOP: f64 = 16.0;
+const TOP: f64 = 28.0;
 const RIGHT: f64 = 12.0;
 
 /// A round upper bound for an axis and its step.
@@ -72,7 +72,7 @@ fn y_axis(top: f64, step: f64, format: fn(f64) -> String, unit: &str) -> Markup 
             line.grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y) y2=(y) {}
             text.tick x=(LEFT - 6.0) y=(y + 4.0) text-anchor="end" { (format(value)) }
         }
-        text.unit x="4" y=(TOP - 4.0) { (unit) }
+        text.unit x="4" y=(TOP - 14.0) { (unit) }
     }
 }
 

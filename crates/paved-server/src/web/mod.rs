@@ -45,10 +45,15 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{name}", get(people::page))
         .route("/data-quality", get(quality::page))
         .route("/assets/style.css", get(stylesheet))
+        .route("/assets/favicon.svg", get(favicon))
 }
 
 async fn stylesheet() -> Response {
     ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")], STYLE).into_response()
+}
+
+async fn favicon() -> Response {
+    ([(CONTENT_TYPE, "image/svg+xml"), (CACHE_CONTROL, "public, max-age=86400")], FAVICON).into_response()
 }
 
 /// The window of a page: `?days=30|90|180`, ending now (to the minute, so
@@ -144,7 +149,7 @@ impl IntoResponse for WebError {
         let body = html! {
             (DOCTYPE)
             html lang="en" {
-                head { meta charset="utf-8"; title { (title) " — pavedroad" } link rel="stylesheet" href="/assets/style.css"; }
+                head { meta charset="utf-8"; title { (title) " — pavedroad" } (head_links()) }
                 body { main { h1 { (title) } p { (self.message) } p { a href="/" { "Back to the overview" } } } }
             }
         };
@@ -186,7 +191,7 @@ pub fn layout(title: &str, section: Section, path: &str, window: &PageWindow, js
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — pavedroad" }
-                link rel="stylesheet" href="/assets/style.css";
+                (head_links())
             }
             body {
                 a.skip href="#main" { "Skip to the content" }
@@ -393,6 +398,17 @@ pub fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// The stylesheet and the icon, in every page's head.
+fn head_links() -> Markup {
+    html! {
+        link rel="stylesheet" href="/assets/style.css";
+        link rel="icon" type="image/svg+xml" href="/assets/favicon.svg";
+    }
+}
+
+/// The icon: a road, paved.
+const FAVICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><title>pavedroad</title><path d="M11 2h10l7 28H4z" fill="#1f2328"/><path d="M15 5h2v5h-2zm0 8h2v6h-2zm-.5 9h3l.5 7h-4z" fill="#f6f8fa"/></svg>"##;
+
 const STYLE: &str = r#"
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--panel:#f6f8fa;--link:#0550ae;--good:#1a7f37;--middle:#9a6700;--bad:#cf222e}
 *{box-sizing:border-box}
@@ -425,5 +441,6 @@ form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end;margin:1rem 
 input,select,button{font:inherit;padding:.3rem .4rem}
 footer{border-top:1px solid var(--line);padding:1rem 1.5rem;color:var(--muted);font-size:.9rem}
 .after-hours{color:var(--bad);font-weight:600}
-@media (max-width:40rem){main{padding:.5rem}th,td{padding:.3rem}}
+code{overflow-wrap:anywhere}
+@media (max-width:48rem){main{padding:.5rem}th,td{padding:.3rem}table{display:block;overflow-x:auto}}
 "#;

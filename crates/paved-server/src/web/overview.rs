@@ -30,7 +30,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
             h2 id="test" { "The four-line test" }
             (four_lines(&report.test))
             p {
-                "Phase: " strong data-phase { (report.phase.phase.map_or("–", phase_name)) } ". "
+                "Phase: " strong data-phase { (report.phase.phase.map_or("–", phase_name)) } " — decided "
                 (report.phase.rule)
             }
             @if !report.phase.series.is_empty() {
