@@ -7,6 +7,7 @@ use clap::Parser;
 
 mod cli;
 mod config;
+mod demo;
 mod exit;
 mod output;
 

@@ -73,11 +73,15 @@ const INTERRUPTED: u8 = 130;
 
 /// What one repository's import did.
 #[derive(Debug, Serialize)]
-struct Summary {
-    repository: String,
-    commits_total: u64,
-    commits_imported: u64,
-    seconds: f64,
+pub struct Summary {
+    /// The repository's identity.
+    pub repository: String,
+    /// Its commits stored, in all.
+    pub commits_total: u64,
+    /// The commits this run stored.
+    pub commits_imported: u64,
+    /// How long it took.
+    pub seconds: f64,
 }
 
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
@@ -126,7 +130,10 @@ async fn import_git(cmd: GitCmd, config: Config) -> anyhow::Result<ExitCode> {
     });
     let catalog = CatalogIndex::new(&store.catalog_entities().await?);
     for (repository, identity) in repositories {
-        let Some(summary) = import_one(&store, repository, identity.clone(), &cmd, interrupt.clone()).await? else {
+        let imported =
+            import_one(&store, repository, identity.clone(), &cmd.refs, cmd.output.format, Some(interrupt.clone()))
+                .await?;
+        let Some(summary) = imported else {
             eprintln!("interrupted: the commits stored so far are kept; the next run continues from there");
             return Ok(ExitCode::from(INTERRUPTED));
         };
@@ -200,22 +207,28 @@ impl CommitSink for StoreSink {
     }
 }
 
-async fn import_one(
+/// Imports the history of `repository` under `identity` from the
+/// references matching `refs` (all when empty): the commits not stored yet,
+/// then the tips. `None` when `interrupt` was set before the end (what was
+/// stored is kept). Also how `paved demo` imports the repositories it
+/// writes.
+pub async fn import_one(
     store: &DynStore,
     repository: git::GitRepo,
     identity: RepoId,
-    cmd: &GitCmd,
-    interrupt: Arc<AtomicBool>,
+    refs: &[String],
+    format: Format,
+    interrupt: Option<Arc<AtomicBool>>,
 ) -> anyhow::Result<Option<Summary>> {
     let started = Instant::now();
     let previous = store.repository(&identity).await?;
     let options = WalkOptions {
-        refs: cmd.refs.clone(),
+        refs: refs.to_vec(),
         hide: previous.iter().flat_map(|state| state.tips.iter().map(|tip| tip.sha.clone())).collect(),
-        interrupt: Some(interrupt),
+        interrupt,
         ..WalkOptions::default()
     };
-    let bar = progress_bar(cmd.output.format, &identity);
+    let bar = progress_bar(format, &identity);
     let mut sink = StoreSink {
         store: store.clone(),
         repo: identity.clone(),

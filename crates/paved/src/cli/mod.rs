@@ -10,13 +10,14 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 
-mod catalog;
+pub(crate) mod catalog;
 mod client;
 mod config_cmd;
+mod demo;
 mod deploy;
 mod events;
 mod identities;
-mod import;
+pub(crate) mod import;
 mod incident;
 mod metrics;
 mod migrate;
@@ -32,6 +33,7 @@ mod token;
 /// names another file or a PostgreSQL server.
 ///
 /// Start here:
+///   paved demo                               generate a demo organisation and serve it on :7700
 ///   paved catalog validate examples/acme     check descriptors, every problem at once
 ///   paved serve --catalog examples/acme      import them and serve the API on :7700
 ///   paved import git ~/src/checkout          import a repository's commit history
@@ -70,6 +72,7 @@ enum Command {
     // No doc comments on the variants: each command's own doc comment is its
     // help, and a variant's would replace it.
     Serve(serve::Cmd),
+    Demo(demo::Cmd),
     #[command(subcommand)]
     Catalog(catalog::Cmd),
     #[command(subcommand)]
@@ -107,6 +110,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Info)?;
             runtime()?.block_on(serve::run(cmd, config))
+        }
+        Command::Demo(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(demo::run(cmd, config))
         }
         Command::Catalog(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

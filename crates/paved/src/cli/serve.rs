@@ -100,7 +100,7 @@ pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
 
 /// Refuses a listen address that does not resolve before anything is opened
 /// or imported (bad input, exit 2); a taken port is found when binding.
-fn check_listen(listen: &str) -> anyhow::Result<()> {
+pub(super) fn check_listen(listen: &str) -> anyhow::Result<()> {
     use std::net::ToSocketAddrs;
     match listen.to_socket_addrs() {
         Ok(mut addresses) => match addresses.next() {

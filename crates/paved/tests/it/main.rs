@@ -5,6 +5,7 @@ mod alertmanager;
 mod catalog;
 mod cli;
 mod crash;
+mod demo;
 mod dora;
 mod import;
 mod records;

@@ -1,0 +1,300 @@
+//! `paved demo`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Args;
+use paved_server::Application;
+use paved_store::DatabaseLocation;
+use serde::Serialize;
+
+use crate::config::{Config, DEFAULT_DATABASE, FlagOverrides};
+use crate::demo::{self, Options, Plan, Timings};
+use crate::exit::BadInput;
+use crate::output::{Format, OutputArgs, print_json};
+
+/// Exit code after Ctrl-C, as shells expect (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+/// The file that marks a directory as `paved demo`'s, so that `--out` may
+/// overwrite it next time.
+const MARKER: &str = ".paved-demo";
+/// What `paved demo` writes in its directory, and deletes before writing
+/// it again.
+const GENERATED: [&str; 6] = ["catalog", "repos", "paved.db", "paved.db-wal", "paved.db-shm", "plan.json"];
+
+/// Generate a realistic demo organisation and serve it.
+///
+/// Writes the catalog of a made-up company (about 5 teams, 25 people and 15
+/// services), six months of git history in real repositories, and the pull
+/// requests, deployments, incidents, pages and on-call shifts of those
+/// months, then records all of it through pavedroad's own paths (catalog
+/// import, git import, webhooks and the API) in an embedded SQLite
+/// database, and serves it like `paved serve`.
+///
+/// What it plants: a two-person platform ("DevOps") team that deploys most
+/// of three product teams' services at first and hands over month by
+/// month; a team that deploys its own code and is on call for it; one
+/// platform engineer who gets most of the night pages; a service whose
+/// owning team has no members; a pipeline only the platform team touches;
+/// incidents caused by deployments, rollbacks and hotfixes.
+///
+/// Deterministic: the same --seed and --end give the same files and the
+/// same commit ids. Nothing is written to ./paved.db: without --out
+/// everything lives in a temporary directory removed on exit.
+///
+/// Examples:
+///   paved demo                              serve it on http://127.0.0.1:7700/
+///   paved demo --out demo --no-serve        keep the files, then explore them:
+///   paved report --database-url demo/paved.db
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct Cmd {
+    /// Address to listen on; port 0 picks a free port. Default
+    /// 127.0.0.1:7700. Env: PAVED_LISTEN.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+
+    /// The seed of everything generated: names, history, incidents.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+
+    /// Keep the catalog (DIR/catalog), the git repositories (DIR/repos) and
+    /// the database (DIR/paved.db) here. DIR must be new, empty, or an
+    /// earlier `paved demo --out` (whose files are replaced).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// Copies of the organisation (for benchmarks): N times the teams,
+    /// people and services, their names suffixed -2, -3, ...
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    scale: u32,
+
+    /// The end of the data, a date (UTC midnight); it covers the six months
+    /// before. Default: today. Give it to get the same data on another day.
+    #[arg(long, value_name = "DATE")]
+    end: Option<String>,
+
+    /// Generate, print what was generated, and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl Cmd {
+    /// This command's flags on top of the global ones.
+    pub fn overrides(&self, mut flags: FlagOverrides) -> FlagOverrides {
+        flags.listen.clone_from(&self.listen);
+        flags
+    }
+}
+
+/// What `--format json` prints: the plan, and where and how fast.
+#[derive(Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    plan: &'a Plan,
+    directory: String,
+    database: String,
+    kept: bool,
+    timings: &'a Timings,
+}
+
+pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
+    let end = match cmd.end.as_deref() {
+        Some(text) => parse_end(text)?,
+        None => today(),
+    };
+    if !cmd.no_serve {
+        super::serve::check_listen(&config.listen)?;
+    }
+    if config.database_url != DEFAULT_DATABASE {
+        eprintln!(
+            "note: paved demo keeps its data in its own directory; --database-url (PAVED_DATABASE_URL) is not used"
+        );
+    }
+    // Declared first, dropped last: the directory outlives the database and
+    // the server that use it.
+    let (temporary, directory) = match &cmd.out {
+        Some(out) => {
+            prepare_out(out)?;
+            (None, out.clone())
+        }
+        None => {
+            let temporary = tempfile::Builder::new()
+                .prefix("paved-demo-")
+                .tempdir()
+                .context("creating a temporary directory for the demo")?;
+            let path = temporary.path().to_path_buf();
+            (Some(temporary), path)
+        }
+    };
+    std::fs::write(directory.join(MARKER), "Written by `paved demo`; `paved demo --out` may replace this directory.\n")
+        .with_context(|| format!("writing {}", directory.join(MARKER).display()))?;
+    let database = directory.join("paved.db");
+    let location = DatabaseLocation::Sqlite(database.clone());
+    let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
+    let options = Options { seed: cmd.seed, end, scale: cmd.scale as usize, directory: directory.clone() };
+    // Ctrl-C while generating stops cleanly, so that the temporary
+    // directory is removed.
+    let settings = config.ingest_settings();
+    let (plan, timings) = tokio::select! {
+        generated = demo::generate(&options, &store, &settings) => generated?,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("interrupted");
+            return Ok(ExitCode::from(INTERRUPTED));
+        }
+    };
+    let plan_file = directory.join("plan.json");
+    std::fs::write(&plan_file, serde_json::to_string_pretty(&plan)? + "\n")
+        .with_context(|| format!("writing {}", plan_file.display()))?;
+
+    match cmd.output.format {
+        Format::Json => print_json(&Output {
+            plan: &plan,
+            directory: directory.display().to_string(),
+            database: database.display().to_string(),
+            kept: temporary.is_none(),
+            timings: &timings,
+        })?,
+        Format::Text => print_summary(&plan, &timings, &directory, temporary.is_none()),
+    }
+    if cmd.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let app = Application::build(&config.listen, store, config.server_settings()?).await?;
+    let address = app.address();
+    let removed = if temporary.is_some() { " and removes it" } else { "" };
+    let serving = format!(
+        "\nServing the demo on http://{address}/  (Ctrl-C stops{removed})\n  curl http://{address}/api/v1/report\n  \
+         curl http://{address}/api/v1/teams/{}",
+        plan.platform_team
+    );
+    // Under --format json, stdout stays one JSON document. A closed stdout
+    // (`paved demo | head`) must not stop the server: write errors are
+    // ignored here.
+    match cmd.output.format {
+        Format::Json => eprintln!("{serving}"),
+        Format::Text => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{serving}");
+            let _ = stdout.flush();
+        }
+    }
+    tracing::info!(address = %address, "listening on http://{address}");
+    app.run_until_stopped(paved_server::shutdown_signal()).await?;
+    drop(temporary);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Midnight UTC of `YYYY-MM-DD`.
+fn parse_end(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|error| BadInput(format!("--end `{text}` is not a date ({error}); write e.g. 2026-11-01")))?;
+    Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+fn today() -> DateTime<Utc> {
+    Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// Makes `out` ready: created if new; emptied of an earlier demo's files;
+/// refused (exit 2) if it holds anything else, so that a typo never
+/// overwrites someone's files.
+fn prepare_out(out: &Path) -> anyhow::Result<()> {
+    if !out.exists() {
+        return std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()));
+    }
+    if !out.is_dir() {
+        return Err(BadInput(format!("--out {} is a file; give a new or empty directory", out.display())).into());
+    }
+    let mut entries = std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    if !out.join(MARKER).is_file() {
+        return Err(BadInput(format!(
+            "--out {} is not empty and was not written by `paved demo` (it has no {MARKER} file); \
+             give a new or empty directory, so that nothing of yours is overwritten",
+            out.display()
+        ))
+        .into());
+    }
+    for name in GENERATED {
+        let path = out.join(name);
+        let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        match removed {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error).with_context(|| format!("removing the earlier demo's {}", path.display())),
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(plan: &Plan, timings: &Timings, directory: &Path, kept: bool) {
+    let counts = &plan.counts;
+    println!(
+        "Generated a demo organisation (seed {}, {} to {}) in {:.1} s",
+        plan.seed,
+        plan.start.format("%Y-%m-%d"),
+        plan.end.format("%Y-%m-%d"),
+        timings.total_ms as f64 / 1000.0
+    );
+    println!(
+        "  {} teams, {} people, {} services, {} repositories",
+        counts.teams, counts.people, counts.services, counts.repositories
+    );
+    println!(
+        "  {} commits, {} pull requests, {} deployments ({} rollbacks, {} hotfixes), {} incidents, {} pages",
+        counts.commits,
+        counts.pull_requests,
+        counts.deployments,
+        counts.rollbacks,
+        counts.hotfixes,
+        counts.incidents,
+        counts.pages
+    );
+    let handover: Vec<&str> = plan.handover_teams.iter().map(|team| team.team.as_str()).collect();
+    let (first, last) = (plan.months.first(), plan.months.last());
+    let share = |month: Option<&demo::MonthShare>| {
+        month.and_then(|m| m.handover_owner_share).map_or_else(|| "-".to_owned(), |s| format!("{:.0}%", s * 100.0))
+    };
+    println!("What to look for:");
+    println!(
+        "  - platform team `{}` ({}) deploys for {};",
+        plan.platform_team,
+        plan.platform_members.join(", "),
+        handover.join(", ")
+    );
+    println!(
+        "    those teams make {} of their own production deployments in {}, {} in {}",
+        share(first),
+        first.map_or("", |m| m.month.as_str()),
+        share(last),
+        last.map_or("", |m| m.month.as_str()),
+    );
+    println!("  - `{}` deploys its own code and is on call for it", plan.healthy_team);
+    println!(
+        "  - {} gets most pages between 22:00 and 07:00 ({} of them)",
+        plan.after_hours_person,
+        plan.after_hours_pages.first().map_or(0, |p| p.count)
+    );
+    println!(
+        "  - {} is owned by `{}`, a team with no members; only the platform team touches {}'s pipeline",
+        plan.unowned_service, plan.unowned_service_owner, plan.platform_pipeline_service
+    );
+    println!(
+        "Files: {}{}",
+        directory.display(),
+        if kept { " (plan.json says what was planted)" } else { " (removed on exit; keep them with --out DIR)" }
+    );
+    println!(
+        "Took: catalog {} ms, git repositories {} ms, git import {} ms, events {} ms",
+        timings.catalog_ms, timings.git_write_ms, timings.git_import_ms, timings.events_ms
+    );
+}

@@ -1,0 +1,179 @@
+//! `paved demo`: the generated organisation goes through the product's own
+//! paths, lands in the database as planted, is the same for the same seed,
+//! and is served.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{json, paved, run, stderr, stdout};
+
+const END: &str = "2026-11-01";
+
+/// Runs `paved demo --no-serve` into `out` and returns its plan.
+fn generate(dir: &Path, out: &Path, seed: &str) -> Value {
+    let output = run(paved(dir)
+        .args(["demo", "--no-serve", "--end", END, "--seed", seed, "--format", "json", "--out"])
+        .arg(out));
+    assert!(output.status.success(), "paved demo failed: {}", stderr(&output));
+    json(&output)
+}
+
+/// Every file under `dir`, relative, with its bytes.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push((path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The tip of every branch of every repository: equal tips mean equal
+/// commit ids all the way down.
+fn branch_tips(repos: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    files(repos).into_iter().filter(|(path, _)| path.components().any(|c| c.as_os_str() == "refs")).collect()
+}
+
+#[test]
+fn the_demo_records_what_it_planted_through_the_real_paths_and_the_same_seed_gives_the_same_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let plan = generate(dir.path(), &out, "7");
+    let database = out.join("paved.db").display().to_string();
+
+    let counts = &plan["counts"];
+    assert_eq!(
+        (counts["teams"].as_u64(), counts["people"].as_u64(), counts["services"].as_u64()),
+        (Some(6), Some(25), Some(15))
+    );
+    assert!(counts["commits"].as_u64().unwrap() > 1000, "{counts}");
+    assert!(counts["incidents_caused_by_deployments"].as_u64().unwrap() > 10, "{counts}");
+    assert!(counts["rollbacks"].as_u64().unwrap() > 0 && counts["hotfixes"].as_u64().unwrap() > 0, "{counts}");
+    assert_eq!(plan["start"], "2026-05-01T00:00:00Z");
+    assert_eq!(plan["platform_members"].as_array().unwrap().len(), 2);
+    assert_eq!(plan["after_hours_pages"][0]["person"], plan["after_hours_person"], "{}", plan["after_hours_pages"]);
+    let months = plan["months"].as_array().unwrap();
+    assert_eq!(months.len(), 6);
+    let share = |month: &Value| month["handover_owner_share"].as_f64().unwrap();
+    assert!(share(&months[0]) < 0.3 && share(&months[5]) > 0.7, "the handover is planted: {months:?}");
+
+    // The catalog on disk is valid as written.
+    let validate = run(paved(dir.path()).args(["catalog", "validate"]).arg(out.join("catalog")));
+    assert_eq!(validate.status.code(), Some(0), "{}", stderr(&validate));
+
+    // Every successful production deployment is counted by the DORA metrics.
+    let metrics = run(paved(dir.path()).args([
+        "metrics",
+        "--org",
+        "--since",
+        plan["start"].as_str().unwrap(),
+        "--until",
+        plan["end"].as_str().unwrap(),
+        "--format",
+        "json",
+        "--database-url",
+        &database,
+    ]));
+    assert!(metrics.status.success(), "{}", stderr(&metrics));
+    let metrics = json(&metrics);
+    assert_eq!(metrics["deployment_frequency"]["deployments"], counts["successful_deployments"]);
+    assert!(metrics["change_failure_rate"]["failed"].as_u64().unwrap() > 0, "{}", metrics["change_failure_rate"]);
+
+    // The only people the catalog does not know are the planted contractor.
+    let identities =
+        run(paved(dir.path()).args(["identities", "--unresolved", "--format", "json", "--database-url", &database]));
+    assert!(identities.status.success(), "{}", stderr(&identities));
+    let mut unresolved: Vec<String> = json(&identities)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|view| view["identity"].as_str().unwrap().to_owned())
+        .collect();
+    unresolved.sort();
+    let mut planted: Vec<String> =
+        plan["unresolved_identities"].as_array().unwrap().iter().map(|id| id.as_str().unwrap().to_owned()).collect();
+    planted.sort();
+    assert_eq!(unresolved, planted);
+
+    // The same seed and end: byte-identical catalog, the same commits.
+    let again = dir.path().join("again");
+    let second = generate(dir.path(), &again, "7");
+    assert_eq!(second["counts"], plan["counts"]);
+    assert_eq!(files(&out.join("catalog")), files(&again.join("catalog")));
+    let tips = branch_tips(&out.join("repos"));
+    assert!(tips.len() >= 14, "a main branch per repository");
+    assert_eq!(tips, branch_tips(&again.join("repos")));
+
+    // --out takes an earlier demo's directory again, and the seed matters.
+    let other = generate(dir.path(), &again, "8");
+    assert_ne!(other["platform_members"], plan["platform_members"]);
+    assert_ne!(branch_tips(&again.join("repos")), tips);
+}
+
+#[test]
+fn out_refuses_a_directory_that_is_not_a_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let output = run(paved(dir.path()).args(["demo", "--no-serve", "--out", "."]));
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stderr(&output).contains(".paved-demo"), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "mine");
+    assert!(!dir.path().join("paved.db").exists(), "./paved.db is never touched");
+}
+
+#[tokio::test]
+async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = paved(dir.path())
+        .args(["demo", "--listen", "127.0.0.1:0", "--end", END, "--seed", "7"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut files = None;
+        // Read to the end: the demo keeps its stdout open while it serves.
+        for line in lines.map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("Files: ") {
+                files = rest.split(' ').next().map(PathBuf::from);
+            }
+            if let Some(rest) = line.split("http://").nth(1) {
+                let address = rest.split_whitespace().next().unwrap_or_default().trim_end_matches('/').to_owned();
+                tx.send((address, files.take())).ok();
+            }
+        }
+    });
+    let (address, files) = rx.recv_timeout(Duration::from_secs(120)).expect("paved demo prints its URL");
+    let files = files.expect("paved demo says where its files are");
+    assert!(files.join("paved.db").exists());
+
+    let ready = reqwest::get(format!("http://{address}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let components: Value = reqwest::get(format!("http://{address}/api/v1/entities?kind=component&limit=100"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(components["total"], 15, "{components}");
+
+    let pid = child.id().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!files.exists(), "the temporary directory {} is removed on exit", files.display());
+    assert!(!dir.path().join("paved.db").exists(), "./paved.db is never touched");
+}
