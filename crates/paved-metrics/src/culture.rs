@@ -488,6 +488,15 @@ impl Diagnosis<'_> {
     /// an owner of a service the commit counts for.
     fn commit_tally(&self, window: &Window, globs: &GlobSet) -> Tally {
         let mut tally = Tally::default();
+        self.for_each_change(window, globs, |service, person| tally.add(self.is_owner(service, person), 1.0));
+        tally
+    }
+
+    /// Calls `visit(service, author)` for every commit by a human in the
+    /// window that touches a file matching `globs`, once per service the
+    /// file counts for: a file inside a monorepo part for that part, one
+    /// outside every part (a root pipeline) for every service.
+    fn for_each_change(&self, window: &Window, globs: &GlobSet, mut visit: impl FnMut(usize, Option<&EntityRef>)) {
         for (repo, services) in services_of_repo(self.dataset, self.services) {
             let graph = &self.dataset.repos[repo];
             let authors = &self.dataset.authors[repo];
@@ -503,8 +512,6 @@ impl Diagnosis<'_> {
                 if *automation {
                     continue;
                 }
-                // A file inside a monorepo part counts for that part; one
-                // outside every part (a root pipeline) for every service.
                 for &service in &services {
                     let counts = match &self.dataset.services[service].paths {
                         None => true,
@@ -518,12 +525,53 @@ impl Diagnosis<'_> {
                         }
                     };
                     if counts {
-                        tally.add(self.is_owner(service, person.as_ref()), 1.0);
+                        visit(service, person.as_ref());
                     }
                 }
             }
         }
-        tally
+    }
+
+    /// Services whose pipeline changes in the window were made mostly by
+    /// people who do not own them (owners' share at or below the role
+    /// threshold of the pipelines line): the silo keeps the pipelines.
+    fn kept_pipelines(&self) -> Vec<Evidence> {
+        let globs = globs(&self.config.pipeline_globs);
+        let mut changes: BTreeMap<usize, (u64, u64, Vec<EntityRef>)> = BTreeMap::new();
+        self.for_each_change(&self.window, &globs, |service, person| {
+            let entry = changes.entry(service).or_default();
+            match (person, self.is_owner(service, person)) {
+                (Some(person), Some(false)) => entry.2.push(person.clone()),
+                (_, Some(true)) => entry.0 += 1,
+                _ => {}
+            }
+            entry.1 += 1;
+        });
+        let mut evidence = Vec::new();
+        for (service, (by_owners, total, others)) in changes {
+            let attributed = by_owners + others.len() as u64;
+            if attributed == 0 || by_owners as f64 / attributed as f64 > self.config.pipelines.role {
+                continue;
+            }
+            let ranked = Self::ranking(others.iter());
+            let teams: BTreeSet<EntityRef> = ranked.iter().filter_map(|(p, _)| self.team_of(p)).collect();
+            let names: Vec<String> = ranked.iter().map(|(p, n)| format!("{} {n}", self.person_text(p))).collect();
+            let service_ref = self.dataset.services[service].service.clone();
+            evidence.push(Evidence {
+                text: format!(
+                    "{} of the {total} pipeline commits of {} were made by people who do not own it: {}",
+                    others.len(),
+                    service_ref.name(),
+                    names.join(", ")
+                ),
+                people: ranked.into_iter().map(|(p, _)| p).collect(),
+                teams: teams.into_iter().collect(),
+                services: vec![service_ref],
+                count: others.len() as u64,
+            });
+        }
+        evidence.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.services.cmp(&b.services)));
+        evidence
     }
 
     fn line(&self, thresholds: Thresholds, basis: &'static str, tally: impl Fn(&Window) -> Tally) -> Line {
@@ -794,12 +842,15 @@ impl Diagnosis<'_> {
                 count,
             });
         }
+        let kept_pipelines = self.kept_pipelines();
+        let pipeline_services = kept_pipelines.len();
+        evidence.extend(kept_pipelines.into_iter().take(5));
         let severity = match handoff_rate {
             Some(rate) if rate >= 0.5 => Severity::Critical,
             Some(rate) if rate >= 0.2 => Severity::Warning,
             _ => Severity::Ok,
         };
-        let summary = match handoff_rate {
+        let mut summary = match handoff_rate {
             Some(rate) => format!(
                 "{} of {} attributed production deployments were made by people who do not own the service (handoff rate {})",
                 handed_off.len(),
@@ -808,6 +859,11 @@ impl Diagnosis<'_> {
             ),
             None => "no production deployment with a known actor in the window".to_owned(),
         };
+        if pipeline_services > 0 {
+            summary.push_str(&format!(
+                "; {pipeline_services} service(s) whose pipelines are changed mostly by non-owners"
+            ));
+        }
         Finding {
             id: "new_silo",
             title: "New silo, same problem",
@@ -818,6 +874,7 @@ impl Diagnosis<'_> {
                 ("handed_off_deployments", serde_json::json!(handed_off.len())),
                 ("attributed_deployments", serde_json::json!(attributed.len())),
                 ("bounce_backs", serde_json::json!(bounce_backs)),
+                ("services_with_pipelines_kept_by_others", serde_json::json!(pipeline_services)),
             ]),
             evidence,
             recommendation: "Stop deploying for other teams: have the platform team build the self-service deploy path (pipelines, guardrails as code) and pair with each team until its own members deploy; the platform team's work is the road, not the driving.",

@@ -240,6 +240,29 @@ fn a_new_silo_is_critical_at_half_the_deployments_by_non_owners() {
 }
 
 #[test]
+fn a_new_silo_names_the_pipelines_non_owners_keep_at_or_below_the_role_threshold() {
+    // Owners' share of pipeline commits at or below 40 % (the pipelines
+    // line's role threshold): the other team keeps the pipeline.
+    for (owners, others, kept) in [(4, 6, true), (0, 3, true), (5, 5, false), (7, 3, false)] {
+        let report = Org::new().commits(".github/workflows/deploy.yml", owners, others).report();
+        let silo = finding(&report, "new_silo");
+        let pipelines: Vec<_> = silo.evidence.iter().filter(|e| e.text.contains("pipeline commits")).collect();
+        assert_eq!(silo.figures["services_with_pipelines_kept_by_others"], u64::from(kept), "{owners}/{others}");
+        if kept {
+            assert_eq!(pipelines.len(), 1, "{owners} of {} by owners", owners + others);
+            assert_eq!(pipelines[0].people, [person("olga")]);
+            assert_eq!(pipelines[0].teams, [team("ops")]);
+            assert_eq!(pipelines[0].services, ["component:default/app".parse::<EntityRef>().unwrap()]);
+            assert_eq!(pipelines[0].count, others as u64);
+        } else {
+            assert!(pipelines.is_empty(), "{owners} of {} by owners", owners + others);
+        }
+    }
+    let code = Org::new().commits("src/main.rs", 0, 5).report();
+    assert!(finding(&code, "new_silo").evidence.is_empty(), "only pipeline files count");
+}
+
+#[test]
 fn a_deployment_bottleneck_is_one_person_making_half_the_deployments() {
     // 10 deployments: ana 5 (owner) and olga 5 → top deployer 50 %: critical.
     let report = Org::new().deployments(5, 5).report();

@@ -6,6 +6,7 @@ mod catalog;
 mod cli;
 mod crash;
 mod demo;
+mod demo_report;
 mod dora;
 mod import;
 mod records;

@@ -1,0 +1,166 @@
+//! The acceptance of the culture diagnostics (DESIGN §6) on the demo
+//! organisation: `paved report --format json` finds every dysfunction the
+//! generator planted, naming the planted people, teams and services; rates
+//! the healthy team `culture`; and the organisation's phase moves on as the
+//! platform team hands over. Checked for several seeds, so that it holds for
+//! the story and not for one draw of it.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{json, paved, run, stderr};
+
+const END: &str = "2026-11-01";
+
+fn report(dir: &Path, database: &str, args: &[&str]) -> Value {
+    let output = run(paved(dir).args(["report", "--format", "json", "--database-url", database]).args(args));
+    assert!(output.status.success(), "paved report {args:?}: {}", stderr(&output));
+    json(&output)
+}
+
+fn finding<'r>(report: &'r Value, id: &str) -> &'r Value {
+    report["findings"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap_or_else(|| panic!("no {id}"))
+}
+
+fn names(refs: &Value) -> Vec<String> {
+    refs.as_array().unwrap().iter().map(|r| r.as_str().unwrap().rsplit('/').next().unwrap().to_owned()).collect()
+}
+
+fn strings(values: &Value) -> Vec<String> {
+    values.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+fn at_least_warning(finding: &Value) {
+    assert!(
+        finding["severity"] == "warning" || finding["severity"] == "critical",
+        "{} is {}: {}",
+        finding["id"],
+        finding["severity"],
+        finding["summary"]
+    );
+}
+
+const PHASES: [&str; 5] = ["reframe", "build", "transfer", "shift", "evolve"];
+
+fn phase_rank(phase: &Value) -> usize {
+    PHASES.iter().position(|p| phase == p).unwrap_or_else(|| panic!("a phase: {phase}"))
+}
+
+#[test]
+fn the_report_finds_every_planted_dysfunction_in_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in ["42", "7", "2026"] {
+        let out = dir.path().join(format!("demo-{seed}"));
+        let generated = run(paved(dir.path())
+            .args(["demo", "--no-serve", "--end", END, "--seed", seed, "--format", "json", "--out"])
+            .arg(&out));
+        assert!(generated.status.success(), "paved demo: {}", stderr(&generated));
+        let plan = json(&generated);
+        let database = out.join("paved.db").display().to_string();
+        let (start, end) = (plan["start"].as_str().unwrap(), plan["end"].as_str().unwrap());
+        let platform = plan["platform_team"].as_str().unwrap();
+        let mut members = strings(&plan["platform_members"]);
+        members.sort();
+        let handed_over: Vec<String> =
+            plan["handover_teams"].as_array().unwrap().iter().flat_map(|t| strings(&t["services"])).collect();
+        let whole = report(dir.path(), &database, &["--since", start, "--until", end]);
+
+        // New silo: both platform engineers deploy the product teams'
+        // services, and the platform keeps the planted pipeline.
+        let silo = finding(&whole, "new_silo");
+        at_least_warning(silo);
+        let deployers: Vec<&Value> = silo["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["text"].as_str().unwrap().contains("deployed"))
+            .collect();
+        let mut named: Vec<String> = deployers.iter().take(2).flat_map(|e| names(&e["people"])).collect();
+        named.sort();
+        assert_eq!(named, members, "seed {seed}: the top non-owner deployers are the platform team");
+        for evidence in deployers.iter().take(2) {
+            assert_eq!(names(&evidence["teams"]), [platform], "seed {seed}");
+            let services = names(&evidence["services"]);
+            assert!(handed_over.iter().all(|s| services.contains(s)), "seed {seed}: {services:?} ⊇ {handed_over:?}");
+        }
+        let pipeline = plan["platform_pipeline_service"].as_str().unwrap();
+        let kept = silo["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| names(&e["services"]) == [pipeline] && e["text"].as_str().unwrap().contains("pipeline"))
+            .unwrap_or_else(|| panic!("seed {seed}: {pipeline}'s pipeline is named: {}", silo["evidence"]));
+        assert!(names(&kept["people"]).iter().all(|p| members.contains(p)), "seed {seed}: {kept}");
+        assert_eq!(names(&kept["teams"]), [platform], "seed {seed}");
+        assert!(kept["text"].as_str().unwrap().starts_with(&format!("{0} of the {0} ", kept["count"])), "{kept}");
+
+        // The bottleneck, in the first three months, before the handover:
+        // the planted top deployer of the platform team.
+        let early_end = format!("{}-01T00:00:00Z", months_after(start, 3));
+        let early = report(dir.path(), &database, &["--since", start, "--until", &early_end]);
+        let bottleneck = finding(&early, "deployment_bottleneck");
+        at_least_warning(bottleneck);
+        let top = &bottleneck["evidence"][0];
+        assert_eq!(names(&top["people"]), [plan["top_deployer"]["person"].as_str().unwrap()], "seed {seed}");
+        assert_eq!(names(&top["teams"]), [platform], "seed {seed}");
+
+        // Responsibility diffusion: the service whose owning team has no
+        // members.
+        let diffusion = finding(&whole, "responsibility_diffusion");
+        at_least_warning(diffusion);
+        let unowned = plan["unowned_service"].as_str().unwrap();
+        let nobody = diffusion["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| names(&e["services"]) == [unowned] && e["text"].as_str().unwrap().contains("no members"))
+            .unwrap_or_else(|| panic!("seed {seed}: {unowned} is named: {}", diffusion["evidence"]));
+        assert_eq!(names(&nobody["teams"]), [plan["unowned_service_owner"].as_str().unwrap()]);
+
+        // Knowledge hoarding: the planted person gets most night pages.
+        let hoarding = finding(&whole, "knowledge_hoarding");
+        at_least_warning(hoarding);
+        let night = hoarding["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["text"].as_str().unwrap().contains("after-hours pages"))
+            .unwrap_or_else(|| panic!("seed {seed}: after-hours pages: {}", hoarding["evidence"]));
+        assert_eq!(names(&night["people"]), [plan["after_hours_person"].as_str().unwrap()], "seed {seed}");
+        assert_eq!(names(&night["teams"]), [platform], "seed {seed}");
+
+        // The healthy team deploys its own code and carries its own pager.
+        let healthy = plan["healthy_team"].as_str().unwrap();
+        let team = report(dir.path(), &database, &["--team", healthy, "--since", start, "--until", end]);
+        for line in ["deploy_own_code", "on_call_own_services"] {
+            assert_eq!(
+                team["test"][line]["verdict"], "culture",
+                "seed {seed}: {healthy} {line}: {}",
+                team["test"][line]
+            );
+        }
+        assert_eq!(finding(&team, "new_silo")["severity"], "ok", "seed {seed}");
+
+        // The organisation moves on: an early month's phase comes before
+        // the last month's, and the share of deployments by owners grows.
+        let series = whole["phase"]["series"].as_array().unwrap();
+        assert_eq!(series.len(), 6, "seed {seed}: six months");
+        let (first, last) = (phase_rank(&series[0]["phase"]), phase_rank(&series[5]["phase"]));
+        assert!(first < last, "seed {seed}: {} → {}", series[0]["phase"], series[5]["phase"]);
+        assert!(first <= phase_rank(&PHASES[1].into()), "seed {seed}: starts at reframe or build: {}", series[0]);
+        let share = &whole["test"]["deploy_own_code"]["series"];
+        assert!(
+            share[0]["value"].as_f64().unwrap() + 0.3 < share[5]["value"].as_f64().unwrap(),
+            "seed {seed}: {share}"
+        );
+    }
+}
+
+/// `YYYY-MM` of the month `months` after the start of the RFC 3339 `start`.
+fn months_after(start: &str, months: u32) -> String {
+    let year: u32 = start[..4].parse().unwrap();
+    let month: u32 = start[5..7].parse().unwrap();
+    let index = year * 12 + (month - 1) + months;
+    format!("{}-{:02}", index / 12, index % 12 + 1)
+}
