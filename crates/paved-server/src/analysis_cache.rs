@@ -21,8 +21,9 @@ use crate::metrics::{MetricsError, ScopeRequest, load_analysis, resolve_scope};
 const SHIFTS_BACK: i64 = 400;
 /// How far ahead shifts are resolved ("on call next").
 const SHIFTS_AHEAD: i64 = 14;
-/// Reports kept per data version.
-const MAX_REPORTS: usize = 256;
+/// Reports kept per data version: enough for every service and team of a
+/// large organisation in two windows (the list pages show one per row).
+const MAX_REPORTS: usize = 4096;
 
 /// The analysis of every service, with the catalog it was built from.
 #[derive(Debug)]
@@ -97,9 +98,31 @@ impl AnalysisCache {
         table: BenchmarkTable,
     ) -> Result<Arc<CultureReport>, MetricsError> {
         let org = self.org(state).await?;
+        self.report_of(&org, scope, window, table).await
+    }
+
+    /// The diagnosis of `scope` over `window` in an analysis already at
+    /// hand: for pages that show many scopes, one data-version check for
+    /// all of them.
+    ///
+    /// # Errors
+    /// [`MetricsError::UnknownScope`] for a scope the catalog lacks.
+    pub async fn report_of(
+        &self,
+        org: &Arc<OrgAnalysis>,
+        scope: &ScopeRequest,
+        window: Window,
+        table: BenchmarkTable,
+    ) -> Result<Arc<CultureReport>, MetricsError> {
         let key = format!("{scope:?}|{}|{}|{}", window.since.timestamp(), window.until.timestamp(), table.name());
-        if let Some(report) = self.inner.lock().await.reports.get(&key) {
-            return Ok(report.clone());
+        {
+            let cached = self.inner.lock().await;
+            // Reports belong to the analysis they were made from.
+            if cached.org.as_ref().is_some_and(|current| Arc::ptr_eq(current, org))
+                && let Some(report) = cached.reports.get(&key)
+            {
+                return Ok(report.clone());
+            }
         }
         let (scope, services) = resolve_scope(&org.catalog, scope)?;
         let indices = org.indices(&services);
@@ -114,10 +137,12 @@ impl AnalysisCache {
         };
         let report = Arc::new(org.analysis.diagnose(&request, &CultureConfig::default()));
         let mut cached = self.inner.lock().await;
-        if cached.reports.len() >= MAX_REPORTS {
-            cached.reports.clear();
+        if cached.org.as_ref().is_some_and(|current| Arc::ptr_eq(current, org)) {
+            if cached.reports.len() >= MAX_REPORTS {
+                cached.reports.clear();
+            }
+            cached.reports.insert(key, report.clone());
         }
-        cached.reports.insert(key, report.clone());
         Ok(report)
     }
 

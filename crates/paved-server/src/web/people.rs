@@ -8,6 +8,7 @@ use paved_domain::EntityRef;
 
 use super::{PageWindow, Section, WebError, layout, link, when};
 use crate::AppState;
+use crate::metrics::ScopeRequest;
 
 async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
     let org = state.analysis.org(state).await?;
@@ -37,33 +38,20 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result
         !(7..22).contains(&hour)
     };
     let key = person.to_string();
-    // The code they know: files they are an author of, by repository.
-    let known: Vec<(Vec<EntityRef>, u64, u64)> = org
-        .services
+    // The code they know: files they are an author of, by repository, from
+    // the organisation's report (kept for the window; truck factors cover
+    // whole histories).
+    let report = state
+        .analysis
+        .report_of(&org, &ScopeRequest::Org, window.window, paved_metrics::BenchmarkTable::default())
+        .await?;
+    let known: Vec<(Vec<EntityRef>, u64, u64)> = report
+        .bus_factors
+        .truck_factors
         .iter()
-        .enumerate()
-        .filter_map(|(i, _)| dataset.services[i].repo.map(|repo| (repo, i)))
-        .fold(Vec::<(usize, Vec<usize>)>::new(), |mut acc, (repo, i)| {
-            match acc.iter_mut().find(|(r, _)| *r == repo) {
-                Some((_, services)) => services.push(i),
-                None => acc.push((repo, vec![i])),
-            }
-            acc
-        })
-        .into_iter()
-        .filter_map(|(_, services)| {
-            let request = paved_metrics::ReportRequest {
-                scope: paved_metrics::Scope { kind: paved_metrics::ScopeKind::Org, name: String::new() },
-                services: &services,
-                window: window.window,
-                series: None,
-                table: paved_metrics::BenchmarkTable::default(),
-                without_service: 0,
-            };
-            let knowledge = org.analysis.diagnose(&request, &paved_metrics::CultureConfig::default()).bus_factors;
-            let truck = knowledge.truck_factors.into_iter().next()?;
+        .filter_map(|truck| {
             let files = truck.file_authors.iter().find(|(author, _)| author == &key)?.1;
-            Some((truck.services, files, truck.files))
+            Some((truck.services.clone(), files, truck.files))
         })
         .collect();
     let content = html! {

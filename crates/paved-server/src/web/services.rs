@@ -75,8 +75,8 @@ pub async fn list(
         }
         let report = state
             .analysis
-            .report(
-                &state,
+            .report_of(
+                &org,
                 &ScopeRequest::Service(info.entity_ref.to_string()),
                 window.window,
                 BenchmarkTable::default(),

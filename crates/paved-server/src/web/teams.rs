@@ -1,6 +1,8 @@
 //! `/teams` and `/teams/{name}`: each team's people, services, figures,
 //! findings, who is on call now and next, and after-hours pages.
 
+use std::collections::HashSet;
+
 use axum::extract::{Path, State};
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
@@ -15,17 +17,21 @@ use crate::metrics::ScopeRequest;
 /// `GET /teams`.
 pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
     let org = state.analysis.org(&state).await?;
+    // Each service's owner once, not once per team and service.
+    let owners: Vec<String> =
+        org.catalog.services().iter().filter_map(|info| info.owner.as_ref().map(EntityRef::key)).collect();
     let mut rows = Vec::new();
     for (group, info) in org.catalog.groups() {
-        let owned: Vec<&EntityRef> = org.services.iter().filter(|s| org.catalog.team_owns(group, s)).collect();
-        if owned.is_empty() && info.members.is_empty() {
+        let teams: HashSet<String> = org.catalog.group_and_descendants(group).iter().map(EntityRef::key).collect();
+        let owned = owners.iter().filter(|owner| teams.contains(*owner)).count();
+        if owned == 0 && info.members.is_empty() {
             continue;
         }
         let report = state
             .analysis
-            .report(&state, &ScopeRequest::Team(group.to_string()), window.window, BenchmarkTable::default())
+            .report_of(&org, &ScopeRequest::Team(group.to_string()), window.window, BenchmarkTable::default())
             .await?;
-        rows.push((group.clone(), info.members.len(), owned.len(), info.role.clone(), report));
+        rows.push((group.clone(), info.members.len(), owned, info.role.clone(), report));
     }
     let content = html! {
         table {

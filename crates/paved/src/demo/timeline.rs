@@ -629,39 +629,56 @@ impl<'a> Simulation<'a> {
         self.trim();
     }
 
-    /// The first commit: every file, a day before the history starts. The
-    /// platform team scaffolded the services it deploys for; the other
-    /// teams started their own.
+    /// The first commits, a day before the history starts: every file, by
+    /// the owning team. For the services the platform team deploys, the
+    /// team wrote the code and the platform team added the pipeline, the
+    /// container and the infrastructure from its template.
     fn initial_commit(&mut self) {
         let repo = &self.org.repos[self.repo];
-        let (author, message) = match self.role_of(repo.services[0]) {
-            Role::Dissolved => (Author::Outsider(0), "Initial commit"),
-            Role::Handover => (Author::Person(self.org.hero_of(repo.team)), "Scaffold from the service template"),
-            Role::Healthy | Role::Platform => {
-                (Author::Person(*self.random.pick(&self.org.teams[repo.team].members)), "Initial commit")
+        let role = self.role_of(repo.services[0]);
+        let author = match role {
+            Role::Dissolved => Author::Outsider(0),
+            Role::Handover | Role::Healthy | Role::Platform => {
+                Author::Person(*self.random.pick(&self.org.teams[repo.team].members))
             }
         };
-        let changes = repo
+        let scaffolded_by = (role == Role::Handover).then(|| Author::Person(self.org.hero_of(repo.team)));
+        let (template, code): (Vec<&str>, Vec<&str>) = repo
             .files
             .iter()
-            .map(|file| FileChange {
-                path: file.path.clone(),
-                added: self.random.between(12, 90) as u32,
-                removed: 0,
-                salt: self.random.next_u64(),
-            })
-            .collect();
+            .map(|file| file.path.as_str())
+            .partition(|path| scaffolded_by.is_some() && is_platform_template(path));
         let at = self.window.history_start - Duration::days(1) + Duration::hours(10);
-        self.commits.push(CommitPlan {
-            parents: Vec::new(),
-            author,
-            authored_at: at,
-            committer: author,
-            committed_at: at,
-            message: message.to_owned(),
-            changes,
-        });
-        self.main = Some(0);
+        let mut commits = vec![(author, "Initial commit", code, at)];
+        if let Some(hero) = scaffolded_by {
+            commits.push((
+                hero,
+                "Add the deploy pipeline and infrastructure from the platform template",
+                template,
+                at + Duration::hours(3),
+            ));
+        }
+        for (author, message, paths, at) in commits {
+            let changes = paths
+                .into_iter()
+                .map(|path| FileChange {
+                    path: path.to_owned(),
+                    added: self.random.between(12, 90) as u32,
+                    removed: 0,
+                    salt: self.random.next_u64(),
+                })
+                .collect();
+            self.commits.push(CommitPlan {
+                parents: self.main.into_iter().collect(),
+                author,
+                authored_at: at,
+                committer: author,
+                committed_at: at,
+                message: message.to_owned(),
+                changes,
+            });
+            self.main = Some(self.commits.len() - 1);
+        }
     }
 
     /// Drafts the pull requests of every working day, and schedules the
@@ -1394,4 +1411,15 @@ fn slugify(text: &str) -> String {
 /// A PagerDuty-style id (`Q` and 13 characters).
 fn pagerduty_incident_id(random: &mut Random) -> String {
     format!("Q{}", random.text(PAGERDUTY_ALPHABET, 13))
+}
+
+/// The files a platform team's service template provides: the pipeline,
+/// the container, the chart and the infrastructure.
+fn is_platform_template(path: &str) -> bool {
+    path.starts_with(".github/")
+        || path.starts_with("chart/")
+        || path.starts_with("infra/")
+        || path.starts_with("deploy/")
+        || path == "Dockerfile"
+        || path.ends_with("/Dockerfile")
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Latency of the web UI and the entity API under concurrent clients: the
+# demo organisation at --scale N (default 10) served by a release build, then
+# `wrk` with C connections (default 50) for D seconds per page. Prints p50,
+# p99 and requests per second for each page. DESIGN §9 / issue budget: the
+# overview's p99 at most 100 ms at 50 clients.
+#
+#   scripts/bench-web.sh [scale] [connections] [seconds]
+#
+# Needs wrk (Debian: apt-get install wrk). The first request of each page
+# builds the analysis and is timed apart ("cold"); wrk then measures the
+# warm state a user meets.
+set -euo pipefail
+
+scale=${1:-10}
+connections=${2:-50}
+seconds=${3:-20}
+root=$(cd "$(dirname "$0")/.." && pwd)
+command -v wrk >/dev/null || { echo "wrk is not installed (Debian: apt-get install wrk)" >&2; exit 2; }
+
+target=${CARGO_TARGET_DIR:-$root/target}
+(cd "$root" && cargo build --quiet --release -p paved)
+paved="$target/release/paved"
+scratch=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$scratch"' EXIT
+
+echo "generating the demo organisation at --scale $scale"
+"$paved" demo --scale "$scale" --seed 42 --out "$scratch/demo" --no-serve --format json >"$scratch/plan.json"
+"$paved" serve --database-url "$scratch/demo/paved.db" --listen 127.0.0.1:0 2>"$scratch/serve.log" &
+server=$!
+address=
+for _ in $(seq 1 100); do
+  address=$(grep -o 'http://127.0.0.1:[0-9]*' "$scratch/serve.log" | head -n 1 || true)
+  [ -n "$address" ] && break
+  sleep 0.1
+done
+[ -n "$address" ] || { cat "$scratch/serve.log" >&2; exit 1; }
+service=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["platform_pipeline_service"])' "$scratch/plan.json")
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $connections connections, ${seconds}s per page"
+printf '%-40s %10s %10s %10s %12s\n' page cold_ms p50_ms p99_ms requests/s
+for page in / "/services/$service" /teams /report "/api/v1/entities?kind=component&limit=100"; do
+  cold=$(curl -s -o /dev/null -w '%{time_total}' "$address$page")
+  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$address$page")
+  ms() { # wrk's "3.30ms" / "812.00us" / "1.02s" → milliseconds
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.2f", n }'
+  }
+  p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
+  printf '%-40s %10.0f %10s %10s %12s\n' "$page" "$(awk -v s="$cold" 'BEGIN {print s * 1000}')" "$p50" "$p99" "$rps"
+  [ -z "$errors" ] || echo "  $errors"
+done
