@@ -33,6 +33,16 @@ fn line_name(id: &str) -> &'static str {
     }
 }
 
+/// A line's name after "do developers ...", for the text table.
+fn short_line_name(id: &str) -> &'static str {
+    match id {
+        "deploy_own_code" => "deploy their own code",
+        "on_call_own_services" => "are on call for their services",
+        "own_pipelines" => "own their pipelines",
+        _ => "provision what they need",
+    }
+}
+
 /// The four lines in order, with their ids.
 fn lines(report: &CultureReport) -> [(&'static str, &Line); 4] {
     [
@@ -43,17 +53,21 @@ fn lines(report: &CultureReport) -> [(&'static str, &Line); 4] {
     ]
 }
 
-fn basis(line: &Line) -> &'static str {
-    match line.basis {
-        "deployments" => "production deployments",
-        "on_call_hours" => "on-call hours",
-        "acknowledgements" => "acknowledged incidents",
-        "on_call_hours_and_acknowledgements" => "on-call hours and acknowledgements",
+fn basis(id: &str, line: &Line) -> &'static str {
+    match (id, line.basis) {
+        (_, "deployments") => "production deployments",
+        (_, "on_call_hours") => "on-call hours",
+        (_, "acknowledgements") => "acknowledged incidents",
+        (_, "on_call_hours_and_acknowledgements") => "on-call hours and acknowledgements",
+        ("own_pipelines", _) => "pipeline commits",
+        ("self_provision", _) => "infrastructure commits",
         _ => "commits",
     }
 }
 
-fn line_detail(line: &Line) -> String {
+/// What a line counts, e.g. "12 of 20 production deployments by owners".
+fn line_detail(id: &str, line: &Line) -> String {
+    let basis = |line| basis(id, line);
     if line.verdict == Verdict::NoData && line.unattributed > 0 {
         return format!("{} {} in the window, by people not in the catalog", line.unattributed, basis(line));
     }
@@ -83,22 +97,29 @@ fn severity_name(severity: Severity) -> &'static str {
     }
 }
 
-/// Wraps `text` at `width` columns, each line after the first indented by
-/// `indent` spaces.
-fn wrap(text: &str, width: usize, indent: usize) -> String {
-    let mut out = String::new();
-    let mut column = 0;
+/// The text report's width in columns.
+const WIDTH: usize = 100;
+
+/// `prefix` then `text`, wrapped so that no line is wider than `width`
+/// columns; lines after the first start with `indent` spaces. A word longer
+/// than a line stays whole on its own line.
+fn wrap(prefix: &str, text: &str, width: usize, indent: usize) -> String {
+    let mut out = prefix.to_owned();
+    let mut column = prefix.chars().count();
+    let mut fresh = true;
     for word in text.split_whitespace() {
-        if column > indent && column + 1 + word.chars().count() > width {
+        let length = word.chars().count();
+        if !fresh && column + 1 + length > width {
             out.push('\n');
             out.push_str(&" ".repeat(indent));
             column = indent;
-        } else if column > 0 {
+        } else if !fresh {
             out.push(' ');
             column += 1;
         }
         out.push_str(word);
-        column += word.chars().count();
+        column += length;
+        fresh = false;
     }
     out
 }
@@ -121,19 +142,16 @@ fn scope_text(report: &CultureReport) -> String {
 pub fn text(report: &CultureReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Is DevOps a role or a culture here? {}\n", scope_text(report));
-    let _ = writeln!(out, "The four-line test");
+    let _ = writeln!(out, "The four-line test: do developers ...");
+    // Short names, so that the counts fit beside them; longer counts wrap
+    // under their column.
+    const DETAIL: usize = 2 + 30 + 5 + 2 + 11;
     for (id, line) in lines(report) {
-        let _ = writeln!(
-            out,
-            "  {:<44}{:>5}  {:<11}{}",
-            line_name(id),
-            percent(line.value),
-            line.verdict.as_str(),
-            line_detail(line)
-        );
+        let prefix = format!("  {:<30}{:>5}  {:<11}", short_line_name(id), percent(line.value), line.verdict.as_str());
+        let _ = writeln!(out, "{}", wrap(&prefix, &line_detail(id, line), WIDTH, DETAIL));
     }
-    let _ =
-        writeln!(out, "\nPhase: {}. {}", phase_name(report.phase.phase), wrap(&report.phase.rule, 92, 2).trim_start());
+    let phase = format!("Phase: {}. Decided ", phase_name(report.phase.phase));
+    let _ = writeln!(out, "\n{}", wrap(&phase, &report.phase.rule, WIDTH, 2));
     if report.phase.series.len() > 1 {
         let months: Vec<String> = report
             .phase
@@ -141,17 +159,17 @@ pub fn text(report: &CultureReport) -> String {
             .iter()
             .map(|p| format!("{} {}", p.period_start.format("%b"), phase_name(p.phase)))
             .collect();
-        let _ = writeln!(out, "  {}", wrap(&format!("By month: {}", months.join(", ")), 98, 2));
+        let _ = writeln!(out, "{}", wrap("  By month: ", &months.join(", "), WIDTH, 4));
     }
     let _ = writeln!(out, "\nFindings");
     for finding in &report.findings {
         let _ = writeln!(out, "  [{}] {}", severity_name(finding.severity), finding.title);
-        let _ = writeln!(out, "    {}", wrap(&finding.summary, 96, 4));
+        let _ = writeln!(out, "{}", wrap("    ", &finding.summary, WIDTH, 4));
         for evidence in finding.evidence.iter().take(5) {
-            let _ = writeln!(out, "    - {}", wrap(&evidence.text, 96, 6));
+            let _ = writeln!(out, "{}", wrap("    - ", &evidence.text, WIDTH, 6));
         }
         if finding.severity != Severity::Ok {
-            let _ = writeln!(out, "    {}", wrap(&format!("What to do: {}", finding.recommendation), 96, 6));
+            let _ = writeln!(out, "{}", wrap("    What to do: ", &finding.recommendation, WIDTH, 6));
         }
     }
     let k = &report.bus_factors;
@@ -165,27 +183,32 @@ pub fn text(report: &CultureReport) -> String {
         percent(k.runbook_coverage)
     );
     if let Some(top) = k.after_hours.first().filter(|a| a.after_hours_pages > 0) {
-        let _ = writeln!(
-            out,
-            "  Most after-hours pages: {} ({} of {} pages, {} of all after-hours pages)",
+        let line = format!(
+            "Most after-hours pages: {} ({} of {} pages, {} of all after-hours pages)",
             top.person.name(),
             top.after_hours_pages,
             top.pages,
             percent(k.after_hours_top_share)
         );
+        let _ = writeln!(out, "{}", wrap("  ", &line, WIDTH, 4));
     }
     for truck in k.truck_factors.iter().filter(|t| t.files > 0) {
         let names: Vec<&str> = truck.services.iter().map(|s| s.name()).collect();
-        let _ = writeln!(out, "  Truck factor of {}: {} ({} files)", names.join(", "), truck.truck_factor, truck.files);
+        let line = format!("Truck factor of {}: {} ({} files)", names.join(", "), truck.truck_factor, truck.files);
+        let _ = writeln!(out, "{}", wrap("  ", &line, WIDTH, 4));
     }
     let dora = &report.dora.figures;
     let _ = writeln!(out, "\nDelivery (DORA, tiers from {})", report.dora.table.name());
     let _ = writeln!(
         out,
-        "  {} production deployments; lead time median {}; change failure rate {}; recovery median {}",
+        "  {} production deployments; change failure rate {}",
         dora.deployment_frequency.deployments,
-        dora.lead_time_for_changes.median_seconds.map_or_else(|| "–".to_owned(), duration),
         percent(dora.change_failure_rate.rate),
+    );
+    let _ = writeln!(
+        out,
+        "  lead time median {}; failed deployment recovery median {}",
+        dora.lead_time_for_changes.median_seconds.map_or_else(|| "–".to_owned(), duration),
         dora.failed_deployment_recovery_time.median_seconds.map_or_else(|| "–".to_owned(), duration)
     );
     out
@@ -203,7 +226,7 @@ pub fn markdown(report: &CultureReport) -> String {
             line_name(id),
             percent(line.value),
             line.verdict.as_str(),
-            line_detail(line)
+            line_detail(id, line)
         );
     }
     let _ = writeln!(out, "\n**Phase: {}.** {}\n", phase_name(report.phase.phase), report.phase.rule);
@@ -288,7 +311,7 @@ pub fn html(report: &CultureReport) -> String {
                                 td { (line_name(id)) }
                                 td { (percent(line.value)) }
                                 td.(line.verdict.as_str()) { strong { (line.verdict.as_str()) } }
-                                td { (line_detail(line)) }
+                                td { (line_detail(id, line)) }
                             }
                         }
                     }
@@ -327,8 +350,13 @@ mod tests {
     #[test]
     fn text_wraps_within_its_width() {
         let long = "word ".repeat(60);
-        for line in wrap(&long, 40, 4).lines() {
-            assert!(line.chars().count() <= 40, "{line}");
+        for prefix in ["", "    - ", "a prefix of twenty: "] {
+            let wrapped = wrap(prefix, &long, 40, 4);
+            assert!(wrapped.starts_with(prefix));
+            for line in wrapped.lines() {
+                assert!(line.chars().count() <= 40, "{line:?}");
+            }
+            assert_eq!(wrapped.split_whitespace().filter(|w| *w == "word").count(), 60, "no word lost");
         }
         assert_eq!(duration(12_000.0), "3h 20m");
     }

@@ -27,9 +27,15 @@ fn axis(max: f64) -> (f64, f64) {
     if max <= 0.0 {
         return (1.0, 0.25);
     }
-    let magnitude = 10f64.powf(max.log10().floor());
-    let step =
-        [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude / 4.0).find(|s| s * 4.0 >= max).unwrap_or(magnitude);
+    // The smallest round step (1, 2, 2.5 or 5 times a power of ten) whose
+    // four ticks reach `max`.
+    let wanted = max / 4.0;
+    let magnitude = 10f64.powf(wanted.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= wanted * (1.0 - 1e-9))
+        .unwrap_or(10.0 * magnitude);
     (step * 4.0, step)
 }
 
@@ -227,7 +233,8 @@ mod tests {
 
     #[test]
     fn axes_are_round() {
-        assert_eq!(axis(7.0), (10.0, 2.5));
+        assert_eq!(axis(7.0), (8.0, 2.0));
+        assert_eq!(axis(9.0), (10.0, 2.5));
         assert_eq!(axis(100.0), (100.0, 25.0));
         assert_eq!(axis(0.0), (1.0, 0.25));
         assert_eq!(axis(0.3), (0.4, 0.1));

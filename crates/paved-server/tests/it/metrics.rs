@@ -1,4 +1,5 @@
-//! `GET /api/v1/metrics/dora` and `GET /metrics` over real HTTP.
+//! `GET /api/v1/metrics/dora`, `GET /api/v1/report` and `GET /metrics` over
+//! real HTTP.
 
 use paved_store::TokenScope;
 use serde_json::json;
@@ -50,6 +51,43 @@ api_tests! {
             ("service=checkout-api&team=checkout", "not both"),
         ] {
             let (status, error) = app.get(&format!("/api/v1/metrics/dora?{query}")).await;
+            assert_eq!(status, 400, "{query}: {error}");
+            assert!(error["error"]["message"].as_str().unwrap().contains(expected), "{query}: {error}");
+        }
+    }
+
+    async fn the_report_endpoint_answers_the_contract_and_refuses_bad_parameters(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let bearer = format!("Bearer {admin}");
+        // Two deployments of checkout-api: one by an owner, one by someone
+        // outside the checkout team.
+        for (i, actor) in ["lenafischer", "tbecker"].iter().enumerate() {
+            let body = json!({"id": format!("r{i}"), "service": "checkout-api", "environment": "production",
+                              "sha": "0123abcd", "actor": actor, "finished_at": format!("2026-02-1{i}T10:00:00Z")});
+            let (status, _) = app.post("/api/v1/deployments", &[("Authorization", bearer.as_str())], body.to_string()).await;
+            assert_eq!(status, 201);
+        }
+        let (status, report) = app.get("/api/v1/report?team=checkout&since=2026-01-01&until=2026-04-01").await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["scope"], json!({"kind": "team", "name": "group:default/checkout"}));
+        assert_eq!(report["window"]["since"], "2026-01-01T00:00:00Z");
+        let line = &report["test"]["deploy_own_code"];
+        assert_eq!((line["by_owners"].as_f64(), line["total"].as_f64()), (Some(1.0), Some(2.0)), "{line}");
+        assert_eq!(line["verdict"], "role", "50 % is at the role threshold (≤ 50 %): {line}");
+        assert_eq!(line["series"].as_array().unwrap().len(), 3, "a point per month");
+        assert_eq!(report["test"]["self_provision"]["verdict"], "no_data", "no infrastructure commits");
+        let ids: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+        for id in ["new_silo", "deployment_bottleneck", "responsibility_diffusion", "knowledge_hoarding"] {
+            assert!(ids.contains(&id), "{id} in {ids:?}");
+        }
+        assert_eq!(report["dora"]["deployment_frequency"]["deployments"], 2);
+        for (query, expected) in [
+            ("service=nope", "no component `nope`"),
+            ("team=nobody", "no team group:default/nobody"),
+            ("since=yesterday", "since `yesterday` is not a date"),
+            ("service=checkout-api&team=checkout", "not both"),
+        ] {
+            let (status, error) = app.get(&format!("/api/v1/report?{query}")).await;
             assert_eq!(status, 400, "{query}: {error}");
             assert!(error["error"]["message"].as_str().unwrap().contains(expected), "{query}: {error}");
         }

@@ -164,3 +164,62 @@ fn months_after(start: &str, months: u32) -> String {
     let index = year * 12 + (month - 1) + months;
     format!("{}-{:02}", index / 12, index % 12 + 1)
 }
+
+/// `paved report` in every format on the demo: text within 100 columns that
+/// says what each number counts and over which window, Markdown for a wiki,
+/// one self-contained HTML file, JSON with the stable keys; unknown scopes
+/// are exit 2 with the name.
+#[test]
+fn the_report_explains_itself_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let generated =
+        run(paved(dir.path()).args(["demo", "--no-serve", "--end", END, "--format", "json", "--out"]).arg(&out));
+    assert!(generated.status.success(), "paved demo: {}", stderr(&generated));
+    let database = out.join("paved.db").display().to_string();
+    let window = ["--since", "2026-05-01", "--until", END];
+    let format = |format: &str| {
+        let output =
+            run(paved(dir.path()).args(["report", "--database-url", &database, "--format", format]).args(window));
+        assert!(output.status.success(), "--format {format}: {}", stderr(&output));
+        crate::support::stdout(&output)
+    };
+
+    let text = format("text");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "a line over 100 columns: {line:?}");
+    }
+    assert!(text.contains("2026-05-01 to 2026-11-01"), "the window is named:\n{text}");
+    for counted in ["production deployments", "on-call hours", "pipeline commits", "infrastructure commits"] {
+        assert!(text.contains(counted), "the test says it counts {counted}:\n{text}");
+    }
+    for title in ["New silo", "The deployment bottleneck", "Responsibility diffusion", "Knowledge hoarding"] {
+        assert!(text.contains(title), "{title}:\n{text}");
+    }
+    assert!(text.contains("Phase: "), "{text}");
+
+    let markdown = format("md");
+    assert!(markdown.starts_with("# "), "a Markdown title: {}", &markdown[..80]);
+    assert!(markdown.contains("| ---") || markdown.contains("|---"), "the test as a table");
+    assert!(markdown.contains("2026-05-01"));
+
+    let html = format("html");
+    assert!(html.trim_start().to_lowercase().starts_with("<!doctype html>"));
+    assert!(html.contains("<style"), "its style inside");
+    assert!(!html.contains("<script src") && !html.contains("<link"), "nothing loaded from elsewhere");
+    assert!(html.contains("Knowledge hoarding"));
+
+    let json: Value = serde_json::from_str(&format("json")).unwrap();
+    let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["bus_factors", "dora", "findings", "phase", "scope", "test", "window"]);
+    let mut lines: Vec<&str> = json["test"].as_object().unwrap().keys().map(String::as_str).collect();
+    lines.sort_unstable();
+    assert_eq!(lines, ["deploy_own_code", "on_call_own_services", "own_pipelines", "self_provision"]);
+
+    for (flag, name) in [("--team", "no-such-team"), ("--service", "no-such-service")] {
+        let output = run(paved(dir.path()).args(["report", "--database-url", &database, flag, name]));
+        assert_eq!(output.status.code(), Some(2), "{flag} {name}");
+        assert!(stderr(&output).contains(name), "the error names {name}: {}", stderr(&output));
+    }
+}
