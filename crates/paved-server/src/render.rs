@@ -169,7 +169,7 @@ pub fn text(report: &CultureReport) -> String {
             let _ = writeln!(out, "{}", wrap("    - ", &evidence.text, WIDTH, 6));
         }
         if finding.severity != Severity::Ok {
-            let _ = writeln!(out, "{}", wrap("    What to do: ", &finding.recommendation, WIDTH, 6));
+            let _ = writeln!(out, "{}", wrap("    What to do: ", finding.recommendation, WIDTH, 6));
         }
     }
     let k = &report.bus_factors;
