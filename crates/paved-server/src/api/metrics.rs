@@ -102,6 +102,17 @@ impl From<MetricsError> for ApiError {
     }
 }
 
+/// The scope a query's `service` and `team` ask for: one of them, or the
+/// organisation when neither.
+fn scope_request(service: Option<String>, team: Option<String>) -> Result<ScopeRequest, ApiError> {
+    match (service, team) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request("give service or team, not both")),
+        (Some(service), None) => Ok(ScopeRequest::Service(service)),
+        (None, Some(team)) => Ok(ScopeRequest::Team(team)),
+        (None, None) => Ok(ScopeRequest::Org),
+    }
+}
+
 /// The DORA report (DESIGN §5) of a service, a team or the whole
 /// organisation, over a window, with an optional weekly or monthly series.
 #[utoipa::path(
@@ -118,12 +129,7 @@ pub async fn dora(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DoraQuery>,
 ) -> Result<Json<DoraReport>, ApiError> {
-    let scope = match (query.service, query.team) {
-        (Some(_), Some(_)) => return Err(ApiError::bad_request("give service or team, not both")),
-        (Some(service), None) => ScopeRequest::Service(service),
-        (None, Some(team)) => ScopeRequest::Team(team),
-        (None, None) => ScopeRequest::Org,
-    };
+    let scope = scope_request(query.service, query.team)?;
     let window = window(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
     let series = period(query.by.as_deref()).map_err(ApiError::bad_request)?;
     let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
@@ -166,12 +172,7 @@ pub async fn report(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Json<CultureReport>, ApiError> {
-    let scope = match (query.service, query.team) {
-        (Some(_), Some(_)) => return Err(ApiError::bad_request("give service or team, not both")),
-        (Some(service), None) => ScopeRequest::Service(service),
-        (None, Some(team)) => ScopeRequest::Team(team),
-        (None, None) => ScopeRequest::Org,
-    };
+    let scope = scope_request(query.service, query.team)?;
     let window = window(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
     let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
     Ok(Json((*state.analysis.report(&state, &scope, window, table).await?).clone()))
