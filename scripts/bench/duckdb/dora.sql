@@ -92,7 +92,7 @@ UNION ALL
 SELECT DISTINCT l.service, l.ord, l.id
 FROM later l JOIN service_paths g ON g.service = l.service
 JOIN commit_files f ON f.id = l.id
-WHERE f.path GLOB g.glob;
+WHERE f.path GLOB g.pattern;
 
 CREATE OR REPLACE TEMP TABLE change_fact AS
 SELECT c.service, c.ord, d.finished_us,

@@ -12,7 +12,7 @@ Tables written (instants are integer microseconds since the Unix epoch,
 commit times integer seconds, as the store keeps them):
 
   services        service, repo                 catalog Components (not orphaned)
-  service_paths   service, glob                 their paved.dev/paths
+  service_paths   service, pattern                their paved.dev/paths
   commits         id, repo, sha, committer_time, message
   commit_parents  id, parent_id, position       parents within the same repository
   commit_files    id, path
@@ -109,7 +109,7 @@ def main():
     stream_csv(os.path.join(csv_dir, "services.csv"), ["service", "repo"], ((k, r) for k, r, _ in components))
     stream_csv(
         os.path.join(csv_dir, "service_paths.csv"),
-        ["service", "glob"],
+        ["service", "pattern"],
         ((k, g) for k, _, paths in components for g in paths),
     )
     print(f"  read {'services':<15} {len(components):>11,} rows")
@@ -163,7 +163,7 @@ def main():
         print(f"  wrote {name:<15} {n:>11,} rows  {time.monotonic() - t:8.1f} s", flush=True)
 
     copy("services", f"SELECT * FROM {csv_of('services', [('service', 'VARCHAR'), ('repo', 'VARCHAR')])}")
-    copy("service_paths", f"SELECT * FROM {csv_of('service_paths', [('service', 'VARCHAR'), ('glob', 'VARCHAR')])}")
+    copy("service_paths", f"SELECT * FROM {csv_of('service_paths', [('service', 'VARCHAR'), ('pattern', 'VARCHAR')])}")
     commits_csv = csv_of(
         "commits",
         [
