@@ -192,13 +192,13 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
 }
 
 /// Midnight UTC of `YYYY-MM-DD`.
-fn parse_end(text: &str) -> anyhow::Result<DateTime<Utc>> {
+pub(super) fn parse_end(text: &str) -> anyhow::Result<DateTime<Utc>> {
     let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|error| BadInput(format!("--end `{text}` is not a date ({error}); write e.g. 2026-11-01")))?;
     Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
-fn today() -> DateTime<Utc> {
+pub(super) fn today() -> DateTime<Utc> {
     Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 

@@ -23,6 +23,7 @@ mod metrics;
 mod migrate;
 mod report;
 mod serve;
+mod synth;
 mod token;
 
 /// pavedroad: the paved road for teams that build and run their own services.
@@ -73,6 +74,7 @@ enum Command {
     // help, and a variant's would replace it.
     Serve(serve::Cmd),
     Demo(demo::Cmd),
+    Synth(synth::Cmd),
     #[command(subcommand)]
     Catalog(catalog::Cmd),
     #[command(subcommand)]
@@ -115,6 +117,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(demo::run(cmd, config))
+        }
+        Command::Synth(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(synth::run(cmd, config))
         }
         Command::Catalog(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

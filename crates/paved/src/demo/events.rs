@@ -35,7 +35,7 @@ pub struct Recorded {
 }
 
 /// An event to store: a webhook delivery, or a request to the API.
-enum Delivery {
+pub(super) enum Delivery {
     Webhook { source: &'static str, event_type: &'static str, delivery_id: String, body: Vec<u8> },
     Api { action: ApiAction, body: Vec<u8> },
 }
@@ -48,14 +48,14 @@ impl Delivery {
     }
 
     /// A request to the API.
-    fn api(action: ApiAction, body: &Value) -> Self {
+    pub(super) fn api(action: ApiAction, body: &Value) -> Self {
         Self::Api { action, body: body.to_string().into_bytes() }
     }
 }
 
-struct Pending {
-    at: DateTime<Utc>,
-    delivery: Delivery,
+pub(super) struct Pending {
+    pub(super) at: DateTime<Utc>,
+    pub(super) delivery: Delivery,
 }
 
 /// The ids the records are known by, decided once for every payload.
@@ -108,7 +108,7 @@ impl Names<'_> {
     }
 }
 
-fn time(at: DateTime<Utc>) -> String {
+pub(super) fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -192,7 +192,7 @@ fn incident_ids(timeline: &Timeline) -> Vec<(String, u64)> {
     ids
 }
 
-async fn store_chunk(
+pub(super) async fn store_chunk(
     store: &DynStore,
     catalog: &CatalogIndex,
     settings: &IngestSettings,

@@ -36,6 +36,7 @@ mod events;
 mod git;
 mod org;
 mod random;
+pub mod synth;
 mod timeline;
 
 use org::{Org, Role};

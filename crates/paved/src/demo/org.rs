@@ -451,6 +451,14 @@ impl Org {
     /// the first day of the timeline, from which the teams' rotations are
     /// placed.
     pub fn build(seed: u64, scale: usize, data_start: DateTime<Utc>) -> Self {
+        Self::build_with_people(seed, scale, data_start, 0)
+    }
+
+    /// As [`Self::build`], with `extra_people` more engineers spread over
+    /// the product teams of every copy (the benchmark organisation of `paved
+    /// synth` is larger than the demo's template teams). With none, the
+    /// organisation is exactly [`Self::build`]'s.
+    pub fn build_with_people(seed: u64, scale: usize, data_start: DateTime<Utc>, extra_people: usize) -> Self {
         let mut random = Random::new(seed, "org");
         let mut names = NamePool::new(&mut random);
         let first_monday = monday_on_or_before(data_start.date_naive());
@@ -462,9 +470,11 @@ impl Org {
             outsiders: Vec::new(),
             platform_schedules: Vec::new(),
         };
-        for copy in 0..scale.max(1) {
+        let copies = scale.max(1);
+        for copy in 0..copies {
             let suffix = if copy == 0 { String::new() } else { format!("-{}", copy + 1) };
-            org.add_copy(copy, &suffix, first_monday, &mut names, &mut random);
+            let extra = extra_people / copies + usize::from(copy < extra_people % copies);
+            org.add_copy(copy, &suffix, first_monday, extra, &mut names, &mut random);
         }
         // The contractor who wrote the oldest service and left; the catalog
         // never knew them.
@@ -482,11 +492,18 @@ impl Org {
         copy: usize,
         suffix: &str,
         first_monday: NaiveDate,
+        extra: usize,
         names: &mut NamePool,
         random: &mut Random,
     ) {
         let first_team = self.teams.len();
-        for template in TEMPLATE {
+        let product_teams: Vec<usize> = TEMPLATE
+            .iter()
+            .enumerate()
+            .filter(|(_, template)| matches!(template.role, Role::Handover | Role::Healthy))
+            .map(|(offset, _)| offset)
+            .collect();
+        for (offset, template) in TEMPLATE.iter().enumerate() {
             let team_index = self.teams.len();
             let timezone = template.timezones.split_whitespace().next().map_or(Tz::UTC, zone);
             let name = format!("{}{suffix}", template.name);
@@ -498,6 +515,14 @@ impl Org {
             for member_zone in template.timezones.split_whitespace() {
                 members.push(self.people.len());
                 self.people.push(names.person(zone(member_zone), Some(team_index), random));
+            }
+            if let Some(rank) = product_teams.iter().position(|team| *team == offset) {
+                let count = extra / product_teams.len() + usize::from(rank < extra % product_teams.len());
+                let zones: Vec<&str> = template.timezones.split_whitespace().collect();
+                for n in 0..count {
+                    members.push(self.people.len());
+                    self.people.push(names.person(zone(zones[n % zones.len()]), Some(team_index), random));
+                }
             }
             self.teams.push(Team {
                 name,
