@@ -50,7 +50,7 @@ pub struct Cmd {
     /// Services (rounded up to a multiple of 15).
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     services: u64,
-    /// People (at least 26 per 15 services).
+    /// People (at least the 25 each copy of 15 services brings).
     #[arg(long, default_value_t = 5_000)]
     people: u64,
     /// Commits in all repositories.

@@ -38,8 +38,6 @@ use super::random::Random;
 
 /// Services per copy of the demo's organisation.
 const SERVICES_PER_COPY: usize = 15;
-/// People per copy before extra engineers are added.
-const PEOPLE_PER_COPY: usize = 26;
 /// Commits stored per call.
 const COMMIT_BATCH: usize = 5_000;
 /// Events stored per transaction.
@@ -58,7 +56,7 @@ pub struct SynthOptions {
     pub months: u32,
     /// Services wanted (rounded up to whole copies of 15).
     pub services: usize,
-    /// People wanted (at least the copies' own 26 each).
+    /// People wanted (at least the copies' own, 25 each).
     pub people: usize,
     /// Commits in all.
     pub commits: u64,
@@ -136,7 +134,8 @@ pub async fn generate(
         .checked_sub_months(chrono::Months::new(options.months.max(1)))
         .context("--months reaches before the calendar starts")?;
     let copies = options.services.div_ceil(SERVICES_PER_COPY).max(1);
-    let extra = options.people.saturating_sub(copies * PEOPLE_PER_COPY);
+    let per_copy = Org::build(options.seed, 1, start).people.len();
+    let extra = options.people.saturating_sub(copies * per_copy);
     let org = Org::build_with_people(options.seed, copies, start, extra);
 
     let catalog_directory = options.directory.join("catalog");
