@@ -29,7 +29,6 @@ pub struct GraphCommit {
 #[derive(Debug, Clone, Default)]
 pub struct CommitGraph {
     shas: Vec<String>,
-    index: HashMap<String, u32>,
     /// Commit numbers ordered by sha, for abbreviated lookups.
     by_sha: Vec<u32>,
     parent_start: Vec<u32>,
@@ -54,50 +53,76 @@ impl CommitGraph {
     /// Builds the graph. Parents that are not among `commits` (a history cut
     /// short) are left out; a commit given twice counts once.
     pub fn new(commits: Vec<GraphCommit>) -> Self {
-        let mut graph = Self::default();
+        // Each sha once (its first occurrence), numbered in the order given.
+        // Sorted positions replace a hash index: a binary search finds a
+        // parent, and the same order serves abbreviated lookups.
+        let mut sorted: Vec<u32> = (0..commits.len() as u32).collect();
+        sorted.sort_by(|a, b| commits[*a as usize].sha.cmp(&commits[*b as usize].sha));
+        sorted.dedup_by(|later, first| commits[*later as usize].sha == commits[*first as usize].sha);
+        let mut kept = vec![false; commits.len()];
+        for &input in &sorted {
+            kept[input as usize] = true;
+        }
+        let mut id_of_input = vec![u32::MAX; commits.len()];
+        let mut next = 0;
+        for (input, keep) in kept.iter().enumerate() {
+            if *keep {
+                id_of_input[input] = next;
+                next += 1;
+            }
+        }
+        let count = next as usize;
+        let mut graph =
+            Self { by_sha: sorted.iter().map(|input| id_of_input[*input as usize]).collect(), ..Self::default() };
+        graph.shas.reserve_exact(count);
+        graph.parent_start.reserve_exact(count + 1);
+        graph.author_time.reserve_exact(count);
+        graph.committer_time.reserve_exact(count);
+        graph.rework.reserve_exact(count);
+        graph.authors.reserve_exact(count);
+        graph.file_start.reserve_exact(count + 1);
+        // Parents resolve against the sorted shas before the commits are
+        // moved into the graph.
+        let find = |sha: &str| -> Option<u32> {
+            sorted
+                .binary_search_by(|input| commits[*input as usize].sha.as_str().cmp(sha))
+                .ok()
+                .map(|position| id_of_input[sorted[position] as usize])
+        };
+        for (input, commit) in commits.iter().enumerate() {
+            if kept[input] {
+                graph.parent_start.push(graph.parents.len() as u32);
+                graph.parents.extend(commit.parents.iter().filter_map(|parent| find(parent)));
+            }
+        }
+        graph.parent_start.push(graph.parents.len() as u32);
         let mut path_ids: HashMap<String, u32> = HashMap::new();
         let mut author_ids: HashMap<String, u32> = HashMap::new();
-        for commit in &commits {
-            if graph.index.contains_key(&commit.sha) {
+        for (commit, keep) in commits.into_iter().zip(kept) {
+            if !keep {
                 continue;
             }
-            let id = graph.shas.len() as u32;
-            graph.index.insert(commit.sha.clone(), id);
-            graph.shas.push(commit.sha.clone());
-        }
-        let mut seen = vec![false; graph.shas.len()];
-        for commit in commits {
-            let id = graph.index[&commit.sha];
-            if std::mem::replace(&mut seen[id as usize], true) {
-                continue;
-            }
-            // Commits are stored in the order they were first named.
-            debug_assert_eq!(graph.author_time.len(), id as usize);
-            graph.parent_start.push(graph.parents.len() as u32);
-            graph.parents.extend(commit.parents.iter().filter_map(|parent| graph.index.get(parent).copied()));
+            graph.shas.push(commit.sha);
             graph.author_time.push(commit.author_time);
             graph.committer_time.push(commit.committer_time);
             graph.rework.push(commit.rework);
             let next = author_ids.len() as u32;
-            let author_id = *author_ids.entry(commit.author.clone()).or_insert_with(|| {
-                graph.author_keys.push(commit.author.clone());
+            let author_id = *author_ids.entry(commit.author).or_insert_with_key(|author| {
+                graph.author_keys.push(author.clone());
                 next
             });
             graph.authors.push(author_id);
             graph.file_start.push(graph.files.len() as u32);
             for path in commit.files {
                 let next = path_ids.len() as u32;
-                let path_id = *path_ids.entry(path.clone()).or_insert_with(|| {
-                    graph.paths.push(path);
+                let path_id = *path_ids.entry(path).or_insert_with_key(|path| {
+                    graph.paths.push(path.clone());
                     next
                 });
                 graph.files.push(path_id);
             }
         }
-        graph.parent_start.push(graph.parents.len() as u32);
         graph.file_start.push(graph.files.len() as u32);
-        graph.by_sha = (0..graph.shas.len() as u32).collect();
-        graph.by_sha.sort_by(|a, b| graph.shas[*a as usize].cmp(&graph.shas[*b as usize]));
         graph.generation = graph.generations();
         graph
     }
@@ -116,8 +141,8 @@ impl CommitGraph {
     /// when there is none or the abbreviation is ambiguous.
     pub fn find(&self, sha: &str) -> Option<CommitId> {
         let sha = sha.trim().to_ascii_lowercase();
-        if let Some(id) = self.index.get(&sha) {
-            return Some(*id);
+        if let Ok(position) = self.by_sha.binary_search_by(|id| self.shas[*id as usize].as_str().cmp(&sha)) {
+            return Some(self.by_sha[position]);
         }
         if sha.len() < 7 {
             return None;

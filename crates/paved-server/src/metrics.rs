@@ -2,7 +2,7 @@
 //! for reports: the one path `paved metrics`, `GET /api/v1/metrics/dora`
 //! and `/metrics` share.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use paved_domain::{CatalogIndex, EntityRef, Record, RecordKind, ServiceMatch};
 use paved_ingest::IngestSettings;
@@ -90,41 +90,29 @@ pub async fn load_analysis(
     shifts: Window,
 ) -> Result<(Analysis, Vec<usize>), StoreError> {
     let window = shifts;
+    let started = std::time::Instant::now();
     let pattern = ReworkPattern::default();
     let mut builder = DatasetBuilder::new(catalog, &settings.automation);
     let infos: Vec<_> = services.iter().filter_map(|service| catalog.service(service)).collect();
     let repos: BTreeSet<_> = infos.iter().filter_map(|info| info.repo.clone()).collect();
     let mut loaded_repos = Vec::new();
+    // Reading the next repository overlaps building the last one's graph.
+    let mut building = Vec::new();
     for repo in repos {
         let rows = store.commit_graph(&repo).await?;
         if rows.is_empty() {
             continue;
         }
-        // What each commit changed: for monorepo parts, the pipeline and
-        // infrastructure lines, and the truck factor.
-        let mut files: HashMap<String, Vec<String>> = HashMap::new();
-        for (sha, path) in store.commit_paths(&repo).await? {
-            files.entry(sha).or_default().push(path);
-        }
-        let commits = rows
-            .into_iter()
-            .map(|row| GraphCommit {
-                rework: pattern.matches(&row.message),
-                files: files.remove(&row.sha).unwrap_or_default(),
-                author: if row.author_name.ends_with("[bot]") {
-                    format!("{}[bot]@", row.author_name.to_lowercase())
-                } else {
-                    row.author_email.to_lowercase()
-                },
-                sha: row.sha,
-                parents: row.parents,
-                author_time: row.author_time,
-                committer_time: row.committer_time,
-            })
-            .collect();
-        builder.repository(repo.clone(), CommitGraph::new(commits));
+        let pattern = pattern.clone();
+        building.push((repo, tokio::task::spawn_blocking(move || graph_of(rows, &pattern))));
+    }
+    for (repo, graph) in building {
+        // A panic while building is a bug: it goes on as one.
+        let graph = graph.await.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+        builder.repository(repo.clone(), graph);
         loaded_repos.push(repo);
     }
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis(), repos = loaded_repos.len(), "commit graphs loaded");
     let indices: Vec<usize> = (0..services.len()).collect();
     for service in services {
         builder.service(service);
@@ -175,7 +163,31 @@ pub async fn load_analysis(
     for service in services {
         builder.shifts(service, window.since, window.until, &recorded);
     }
-    Ok((Analysis::new(builder.build(), &DoraConfig::default()), indices))
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "records loaded");
+    let analysis = Analysis::new(builder.build(), &DoraConfig::default());
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "analysis built");
+    Ok((analysis, indices))
+}
+
+/// A repository's commit graph from its stored rows.
+fn graph_of(rows: Vec<paved_store::GraphRow>, pattern: &ReworkPattern) -> CommitGraph {
+    let commits = rows
+        .into_iter()
+        .map(|row| GraphCommit {
+            rework: pattern.matches(&row.message),
+            author: if row.author_name.ends_with("[bot]") {
+                format!("{}[bot]@", row.author_name.to_lowercase())
+            } else {
+                row.author_email.to_lowercase()
+            },
+            files: row.files,
+            sha: row.sha,
+            parents: row.parents,
+            author_time: row.author_time,
+            committer_time: row.committer_time,
+        })
+        .collect();
+    CommitGraph::new(commits)
 }
 
 /// A report on `scope` over `window`.

@@ -257,6 +257,8 @@ pub struct GraphRow {
     pub author_name: String,
     /// The author's e-mail as written.
     pub author_email: String,
+    /// The paths it changed, in path order (its `commit_files` rows).
+    pub files: Vec<String>,
 }
 
 /// A migration applied by [`Store::migrate`].

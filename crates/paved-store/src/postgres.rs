@@ -542,8 +542,10 @@ impl Store for PostgresStore {
 
     async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError> {
         let rows: Vec<common::GraphRowColumns> = sqlx::query_as(
-            "SELECT sha, parents, author_time, committer_time, message, author_name, author_email FROM commits
-             WHERE repo = $1",
+            "SELECT c.sha, c.parents, c.author_time, c.committer_time, c.message, c.author_name, c.author_email,
+                    COALESCE((SELECT string_agg(f.path, E'\n' ORDER BY f.path) FROM commit_files f
+                              WHERE f.repo = c.repo AND f.sha = c.sha), '')
+             FROM commits c WHERE c.repo = $1",
         )
         .bind(repo.as_str())
         .fetch_all(&self.pool)

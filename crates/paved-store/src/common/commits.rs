@@ -317,12 +317,13 @@ pub(crate) fn repository_state(repo: &RepoId, row: RepositoryRow) -> Result<Repo
 
 /// The columns of a `commits` row a [`crate::GraphRow`] is made of: sha,
 /// parents, author time, committer time, message, author name, author
-/// e-mail.
-pub(crate) type GraphRowColumns = (String, String, i64, i64, String, String, String);
+/// e-mail, and the paths of its `commit_files` rows joined by newlines (git
+/// prints a path holding a newline quoted, so none holds one).
+pub(crate) type GraphRowColumns = (String, String, i64, i64, String, String, String, String);
 
 /// A `commits` row as a [`crate::GraphRow`].
 pub(crate) fn graph_row(
-    (sha, parents, author_time, committer_time, message, author_name, author_email): GraphRowColumns,
+    (sha, parents, author_time, committer_time, message, author_name, author_email, files): GraphRowColumns,
 ) -> crate::GraphRow {
     crate::GraphRow {
         sha,
@@ -332,6 +333,7 @@ pub(crate) fn graph_row(
         message,
         author_name,
         author_email,
+        files: if files.is_empty() { Vec::new() } else { files.split('\n').map(str::to_owned).collect() },
     }
 }
 

@@ -363,7 +363,8 @@ contract_tests! {
         assert_eq!(graph.len(), 2);
         let second = graph.iter().find(|row| row.message.starts_with("Revert")).unwrap();
         assert_eq!(second.parents.len(), 1);
-        assert!(graph.iter().any(|row| row.parents.is_empty()), "the root has no parents");
+        assert_eq!(second.files, ["a.rs", "b.rs"], "its files, in path order, with the commit");
+        assert!(graph.iter().any(|row| row.parents.is_empty() && row.files == ["a.rs"]), "the root has no parents");
         let mut paths = store.commit_paths(&repo).await.unwrap();
         paths.sort();
         assert_eq!(paths.len(), 3);

@@ -17,7 +17,7 @@ use crate::output::{Format, OutputArgs, print_json};
 /// Marks a directory `paved synth` wrote, so that it may write it again.
 const MARKER: &str = ".paved-synth";
 /// What `paved synth` writes in its directory.
-const GENERATED: [&str; 4] = ["catalog", "paved.db", "paved.db-wal", "paved.db-shm"];
+const GENERATED: [&str; 5] = ["catalog", "paved.db", "paved.db-wal", "paved.db-shm", "synth.json"];
 
 /// Generate a large synthetic organisation, for benchmarks and load tests.
 ///
@@ -30,8 +30,9 @@ const GENERATED: [&str; 4] = ["catalog", "paved.db", "paved.db-wal", "paved.db-s
 /// commits, 1 million deployments, 100,000 incidents over two years):
 /// expect tens of minutes and several GiB. Services come in copies of 15.
 ///
-/// The catalog goes to DIR/catalog and the data to DIR/paved.db, or to
-/// --database-url when it is given (an empty database).
+/// The catalog goes to DIR/catalog, the data to DIR/paved.db (or to
+/// --database-url when it is given: an empty database), and what was
+/// generated to DIR/synth.json.
 ///
 /// Examples:
 ///   paved synth --out /tmp/org --services 30 --people 100 --commits 20000 \
@@ -118,12 +119,12 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     };
     let summary = synth::generate(&options, &store, &config.ingest_settings(), &progress).await?;
     bar.finish_and_clear();
+    let output = Output { summary: &summary, directory: cmd.out.display().to_string(), database: location.to_string() };
+    let summary_file = cmd.out.join("synth.json");
+    std::fs::write(&summary_file, serde_json::to_string_pretty(&output)? + "\n")
+        .with_context(|| format!("writing {}", summary_file.display()))?;
     match cmd.output.format {
-        Format::Json => print_json(&Output {
-            summary: &summary,
-            directory: cmd.out.display().to_string(),
-            database: location.to_string(),
-        })?,
+        Format::Json => print_json(&output)?,
         Format::Text => {
             println!(
                 "Generated {} teams, {} people, {} services in {} repositories: {} commits, {} deployments \

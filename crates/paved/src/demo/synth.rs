@@ -472,7 +472,9 @@ impl ServicePlan {
         let step = span / (deployments.max(1) as f64 + 1.0);
         let name = &the_service.name;
         let mut planned: Vec<SynthDeployment> = Vec::with_capacity(deployments as usize);
-        let mut last_good: Option<usize> = None;
+        // The last two commits that went to production and stayed: a
+        // rollback returns to the one before the newest.
+        let mut good: [Option<usize>; 2] = [None, None];
         for n in 0..deployments {
             let at = first + Duration::seconds(((n as f64 + 1.0) * step) as i64 + random.between(0, 600));
             let Some(tip) = history.main_at(at) else { continue };
@@ -480,12 +482,13 @@ impl ServicePlan {
             let platform_deploys = team.role == Role::Dissolved || random.chance(0.15);
             let actor = if platform_deploys { *random.pick(&platform.members) } else { *random.pick(owners) };
             let failed = production && random.chance(0.05);
-            let rollback = production && !failed && random.chance(0.015) && last_good.is_some();
-            let commit = if rollback { last_good.unwrap_or(tip) } else { tip };
+            let rollback_to = good[0].filter(|_| production && !failed && random.chance(0.015));
+            let commit = rollback_to.unwrap_or(tip);
             let status = if failed { if random.chance(0.8) { "failure" } else { "error" } } else { "success" };
-            if production && !failed && !rollback {
-                last_good = Some(tip);
+            if production && !failed && good[1] != Some(commit) {
+                good = [good[1], Some(commit)];
             }
+            let rollback = rollback_to.is_some();
             planned.push(SynthDeployment {
                 id: format!("synth-{name}-{n}"),
                 at,
