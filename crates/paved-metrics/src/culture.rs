@@ -397,6 +397,36 @@ pub(crate) struct Diagnosis<'d> {
     pub config: &'d CultureConfig,
     pub services: &'d [usize],
     pub window: Window,
+    /// Per repository of the dataset, its truck factor once computed.
+    pub truck_factors: &'d [std::sync::OnceLock<RepoTruckFactor>],
+}
+
+/// A repository's truck factor, whatever the scope: [`TruckFactor`] without
+/// the services.
+#[derive(Debug, Clone)]
+pub(crate) struct RepoTruckFactor {
+    truck_factor: u64,
+    authors: Vec<String>,
+    files: u64,
+    file_authors: Vec<(String, u64)>,
+}
+
+/// The files of the scope's repositories that one set of globs matches
+/// (pipelines, or infrastructure), per repository.
+struct ChangeIndex {
+    repos: Vec<RepoChanges>,
+}
+
+struct RepoChanges {
+    repo: usize,
+    /// The scope's services deployed from it.
+    services: Vec<usize>,
+    /// Per path number: whether the globs match it.
+    matching: Vec<bool>,
+    /// Per service (as in `services`): `None` for a whole-repository
+    /// service, else per path number whether a change to it counts for the
+    /// service.
+    parts: Vec<Option<Vec<bool>>>,
 }
 
 /// Which services in the scope deploy from which repositories.
@@ -484,27 +514,60 @@ impl Diagnosis<'_> {
         (tally, basis)
     }
 
-    /// Commits in the window that touch `globs`, by whether their author is
-    /// an owner of a service the commit counts for.
-    fn commit_tally(&self, window: &Window, globs: &GlobSet) -> Tally {
+    /// Commits in the window that touch the index's files, by whether their
+    /// author is an owner of a service the commit counts for.
+    fn commit_tally(&self, window: &Window, index: &ChangeIndex) -> Tally {
         let mut tally = Tally::default();
-        self.for_each_change(window, globs, |service, person| tally.add(self.is_owner(service, person), 1.0));
+        self.for_each_change(window, index, |service, person| tally.add(self.is_owner(service, person), 1.0));
         tally
     }
 
+    /// Which files of the scope's repositories match `globs`, and which
+    /// monorepo parts each counts for: decided once per distinct path, not
+    /// per commit.
+    fn change_index(&self, globs: &GlobSet) -> ChangeIndex {
+        let repos = services_of_repo(self.dataset, self.services)
+            .into_iter()
+            .map(|(repo, services)| {
+                let graph = &self.dataset.repos[repo];
+                let paths = (0..graph.path_count() as u32).map(|id| graph.path(id));
+                let matching: Vec<bool> = paths.clone().map(|path| globs.is_match(path)).collect();
+                // Per service, whether each path counts for it: inside its
+                // part, or outside every part (a root pipeline).
+                let parts: Vec<Option<Vec<bool>>> = services
+                    .iter()
+                    .map(|&service| {
+                        self.dataset.services[service].paths.as_ref().map(|_| {
+                            paths
+                                .clone()
+                                .map(|path| {
+                                    let inside = |o: usize| {
+                                        self.dataset.services[o].paths.as_ref().is_some_and(|g| g.is_match(path))
+                                    };
+                                    inside(service) || !services.iter().any(|&o| inside(o))
+                                })
+                                .collect()
+                        })
+                    })
+                    .collect();
+                RepoChanges { repo, services, matching, parts }
+            })
+            .collect();
+        ChangeIndex { repos }
+    }
+
     /// Calls `visit(service, author)` for every commit by a human in the
-    /// window that touches a file matching `globs`, once per service the
-    /// file counts for: a file inside a monorepo part for that part, one
-    /// outside every part (a root pipeline) for every service.
-    fn for_each_change(&self, window: &Window, globs: &GlobSet, mut visit: impl FnMut(usize, Option<&EntityRef>)) {
-        for (repo, services) in services_of_repo(self.dataset, self.services) {
-            let graph = &self.dataset.repos[repo];
-            let authors = &self.dataset.authors[repo];
-            for commit in 0..graph.len() as u32 {
-                if !window.contains(graph.committed_at(commit)) {
-                    continue;
-                }
-                let touched: Vec<&str> = graph.files(commit).filter(|path| globs.is_match(path)).collect();
+    /// window that touches a file of the index, once per service the file
+    /// counts for: a file inside a monorepo part for that part, one outside
+    /// every part (a root pipeline) for every service.
+    fn for_each_change(&self, window: &Window, index: &ChangeIndex, mut visit: impl FnMut(usize, Option<&EntityRef>)) {
+        let mut touched: Vec<u32> = Vec::new();
+        for changes in &index.repos {
+            let graph = &self.dataset.repos[changes.repo];
+            let authors = &self.dataset.authors[changes.repo];
+            for &commit in graph.committed_between(window.since, window.until) {
+                touched.clear();
+                touched.extend(graph.file_ids(commit).iter().filter(|&&file| changes.matching[file as usize]));
                 if touched.is_empty() {
                     continue;
                 }
@@ -512,17 +575,10 @@ impl Diagnosis<'_> {
                 if *automation {
                     continue;
                 }
-                for &service in &services {
-                    let counts = match &self.dataset.services[service].paths {
+                for (&service, part) in changes.services.iter().zip(&changes.parts) {
+                    let counts = match part {
                         None => true,
-                        Some(paths) => {
-                            touched.iter().any(|p| paths.is_match(p))
-                                || touched.iter().any(|p| {
-                                    !services.iter().any(|&o| {
-                                        self.dataset.services[o].paths.as_ref().is_some_and(|g| g.is_match(p))
-                                    })
-                                })
-                        }
+                        Some(counts_for) => touched.iter().any(|&file| counts_for[file as usize]),
                     };
                     if counts {
                         visit(service, person.as_ref());
@@ -536,9 +592,9 @@ impl Diagnosis<'_> {
     /// people who do not own them (owners' share at or below the role
     /// threshold of the pipelines line): the silo keeps the pipelines.
     fn kept_pipelines(&self) -> Vec<Evidence> {
-        let globs = globs(&self.config.pipeline_globs);
+        let index = self.change_index(&globs(&self.config.pipeline_globs));
         let mut changes: BTreeMap<usize, (u64, u64, Vec<EntityRef>)> = BTreeMap::new();
-        self.for_each_change(&self.window, &globs, |service, person| {
+        self.for_each_change(&self.window, &index, |service, person| {
             let entry = changes.entry(service).or_default();
             match (person, self.is_owner(service, person)) {
                 (Some(person), Some(false)) => entry.2.push(person.clone()),
@@ -604,8 +660,8 @@ impl Diagnosis<'_> {
     }
 
     pub fn test(&self) -> FourLineTest {
-        let pipelines = globs(&self.config.pipeline_globs);
-        let infrastructure = globs(&self.config.infrastructure_globs);
+        let pipelines = self.change_index(&globs(&self.config.pipeline_globs));
+        let infrastructure = self.change_index(&globs(&self.config.infrastructure_globs));
         let (_, on_call_basis) = self.on_call_tally(&self.window);
         FourLineTest {
             deploy_own_code: self.line(self.config.deploy, "deployments", |w| self.deploy_tally(w)),
@@ -698,89 +754,111 @@ impl Diagnosis<'_> {
     /// The degree-of-authorship truck factor (Avelino et al., ICPC 2016)
     /// of each repository of the scope, over its whole history.
     fn truck_factors(&self) -> Vec<TruckFactor> {
-        let mut out = Vec::new();
-        for (repo, services) in services_of_repo(self.dataset, self.services) {
-            let graph = &self.dataset.repos[repo];
-            let authors = &self.dataset.authors[repo];
-            let developer = |author: u32| -> Option<String> {
-                let (person, automation) = &authors[author as usize];
+        services_of_repo(self.dataset, self.services)
+            .into_iter()
+            .map(|(repo, services)| {
+                let computed = match self.truck_factors.get(repo) {
+                    Some(cell) => cell.get_or_init(|| self.repo_truck_factor(repo)).clone(),
+                    None => self.repo_truck_factor(repo),
+                };
+                TruckFactor {
+                    services: services.iter().map(|s| self.dataset.services[*s].service.clone()).collect(),
+                    truck_factor: computed.truck_factor,
+                    authors: computed.authors,
+                    files: computed.files,
+                    file_authors: computed.file_authors,
+                }
+            })
+            .collect()
+    }
+
+    /// The degree-of-authorship truck factor of one repository over its
+    /// whole history. Developers are numbered (a catalog User, or an
+    /// e-mail not in the catalog) and files are the graph's path numbers.
+    fn repo_truck_factor(&self, repo: usize) -> RepoTruckFactor {
+        let graph = &self.dataset.repos[repo];
+        let authors = &self.dataset.authors[repo];
+        // Author number -> developer number (None for automation).
+        let mut names: Vec<String> = Vec::new();
+        let mut numbers: HashMap<String, u32> = HashMap::new();
+        let developer_of: Vec<Option<u32>> = authors
+            .iter()
+            .enumerate()
+            .map(|(author, (person, automation))| {
                 if *automation {
                     return None;
                 }
-                Some(person.as_ref().map_or_else(|| graph.author_keys()[author as usize].clone(), ToString::to_string))
-            };
-            // Per file: who created it, and how many commits each developer made to it.
-            let mut order: Vec<u32> = (0..graph.len() as u32).collect();
-            order.sort_by_key(|c| (graph.committer_time(*c), *c));
-            let mut creator: HashMap<u32, String> = HashMap::new();
-            let mut deliveries: HashMap<u32, HashMap<String, u64>> = HashMap::new();
-            for commit in order {
-                let Some(dev) = developer(graph.author(commit)) else { continue };
-                for &file in graph.file_ids(commit) {
-                    creator.entry(file).or_insert_with(|| dev.clone());
-                    *deliveries.entry(file).or_default().entry(dev.clone()).or_default() += 1;
-                }
+                let name = person.as_ref().map_or_else(|| graph.author_keys()[author].clone(), ToString::to_string);
+                Some(*numbers.entry(name).or_insert_with_key(|name| {
+                    names.push(name.clone());
+                    names.len() as u32 - 1
+                }))
+            })
+            .collect();
+        // Per file: who created it, and how many commits each developer made to it.
+        let mut creator: Vec<Option<u32>> = vec![None; graph.path_count()];
+        let mut deliveries: Vec<HashMap<u32, u64>> = vec![HashMap::new(); graph.path_count()];
+        for &commit in graph.in_time_order() {
+            let Some(dev) = developer_of[graph.author(commit) as usize] else { continue };
+            for &file in graph.file_ids(commit) {
+                creator[file as usize].get_or_insert(dev);
+                *deliveries[file as usize].entry(dev).or_default() += 1;
             }
-            let mut authors_of: HashMap<u32, BTreeSet<String>> = HashMap::new();
-            for (file, by_dev) in &deliveries {
-                let total: u64 = by_dev.values().sum();
-                let doa: Vec<(&String, f64)> = by_dev
-                    .iter()
-                    .map(|(dev, dl)| {
-                        let fa = if creator.get(file) == Some(dev) { 1.0 } else { 0.0 };
-                        let ac = (total - dl) as f64;
-                        (dev, 3.293 + 1.098 * fa + 0.164 * *dl as f64 - 0.321 * (1.0 + ac).ln())
-                    })
-                    .collect();
-                let max = doa.iter().map(|(_, d)| *d).fold(f64::MIN, f64::max);
-                let file_authors = doa
-                    .into_iter()
-                    .filter(|(_, d)| max > 0.0 && d / max > 0.75 && *d >= 3.293)
-                    .map(|(dev, _)| dev.clone())
-                    .collect();
-                authors_of.insert(*file, file_authors);
-            }
-            let files = authors_of.len();
-            let mut file_authors: BTreeMap<String, u64> = BTreeMap::new();
-            for author in authors_of.values().flatten() {
-                *file_authors.entry(author.clone()).or_default() += 1;
-            }
-            let mut file_authors: Vec<(String, u64)> = file_authors.into_iter().collect();
-            file_authors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            // Greedily remove the author of most files until more than half
-            // the files have no author left.
-            let mut removed: Vec<String> = Vec::new();
-            let mut remaining = authors_of.clone();
-            loop {
-                let orphaned = remaining.values().filter(|a| a.is_empty()).count();
-                if files == 0 || orphaned * 2 > files {
-                    break;
-                }
-                let mut coverage: BTreeMap<&String, usize> = BTreeMap::new();
-                for file_authors in remaining.values() {
-                    for author in file_authors {
-                        *coverage.entry(author).or_default() += 1;
-                    }
-                }
-                let Some((top, _)) = coverage.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-                else {
-                    break;
-                };
-                let top = top.clone();
-                for file_authors in remaining.values_mut() {
-                    file_authors.remove(&top);
-                }
-                removed.push(top);
-            }
-            out.push(TruckFactor {
-                services: services.iter().map(|s| self.dataset.services[*s].service.clone()).collect(),
-                truck_factor: removed.len() as u64,
-                authors: removed,
-                files: files as u64,
-                file_authors,
-            });
         }
-        out
+        let mut authors_of: Vec<BTreeSet<&str>> = Vec::new();
+        for (file, by_dev) in deliveries.iter().enumerate() {
+            if by_dev.is_empty() {
+                continue;
+            }
+            let total: u64 = by_dev.values().sum();
+            let doa: Vec<(u32, f64)> = by_dev
+                .iter()
+                .map(|(&dev, &dl)| {
+                    let fa = if creator[file] == Some(dev) { 1.0 } else { 0.0 };
+                    let ac = (total - dl) as f64;
+                    (dev, 3.293 + 1.098 * fa + 0.164 * dl as f64 - 0.321 * (1.0 + ac).ln())
+                })
+                .collect();
+            let max = doa.iter().map(|(_, d)| *d).fold(f64::MIN, f64::max);
+            authors_of.push(
+                doa.into_iter()
+                    .filter(|(_, d)| max > 0.0 && d / max > 0.75 && *d >= 3.293)
+                    .map(|(dev, _)| names[dev as usize].as_str())
+                    .collect(),
+            );
+        }
+        let files = authors_of.len();
+        let mut file_authors: BTreeMap<&str, u64> = BTreeMap::new();
+        for author in authors_of.iter().flatten() {
+            *file_authors.entry(author).or_default() += 1;
+        }
+        let mut file_authors: Vec<(String, u64)> =
+            file_authors.into_iter().map(|(author, n)| (author.to_owned(), n)).collect();
+        file_authors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // Greedily remove the author of most files until more than half
+        // the files have no author left.
+        let mut removed: Vec<String> = Vec::new();
+        let mut remaining = authors_of;
+        loop {
+            let orphaned = remaining.iter().filter(|a| a.is_empty()).count();
+            if files == 0 || orphaned * 2 > files {
+                break;
+            }
+            let mut coverage: BTreeMap<&str, usize> = BTreeMap::new();
+            for file_authors in &remaining {
+                for author in file_authors {
+                    *coverage.entry(author).or_default() += 1;
+                }
+            }
+            let Some((top, _)) = coverage.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0))) else {
+                break;
+            };
+            for file_authors in &mut remaining {
+                file_authors.remove(top);
+            }
+            removed.push(top.to_owned());
+        }
+        RepoTruckFactor { truck_factor: removed.len() as u64, authors: removed, files: files as u64, file_authors }
     }
 
     pub fn knowledge(&self) -> Knowledge {

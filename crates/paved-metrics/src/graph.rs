@@ -38,6 +38,9 @@ pub struct CommitGraph {
     rework: Vec<bool>,
     /// Longest distance to a root + 1: an ancestor always has a smaller one.
     generation: Vec<u32>,
+    /// Commit numbers in committer-time order (ties by number): a window's
+    /// commits are one slice of it.
+    by_time: Vec<u32>,
     file_start: Vec<u32>,
     files: Vec<u32>,
     paths: Vec<String>,
@@ -124,7 +127,26 @@ impl CommitGraph {
         }
         graph.file_start.push(graph.files.len() as u32);
         graph.generation = graph.generations();
+        graph.by_time = (0..count as u32).collect();
+        graph.by_time.sort_by_key(|&commit| (graph.committer_time[commit as usize], commit));
         graph
+    }
+
+    /// Every commit in committer-time order (ties by number).
+    pub fn in_time_order(&self) -> &[u32] {
+        &self.by_time
+    }
+
+    /// The commits committed at or after `since` and before `until`, in
+    /// time order.
+    pub fn committed_between(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> &[u32] {
+        let start = self.by_time.partition_point(|&commit| self.committed_at(commit) < since);
+        let end = self.by_time.partition_point(|&commit| self.committed_at(commit) < until);
+        &self.by_time[start..end.max(start)]
     }
 
     /// How many commits.

@@ -99,13 +99,17 @@ impl DoraEngine {
 pub struct Analysis {
     dataset: Dataset,
     dora: DoraEngine,
+    /// Each repository's truck factor (whole history, whatever the
+    /// window), computed by the first report that needs it.
+    truck_factors: Vec<std::sync::OnceLock<culture::RepoTruckFactor>>,
 }
 
 impl Analysis {
     /// Walks every service's history of `dataset` once.
     pub fn new(dataset: Dataset, config: &DoraConfig) -> Self {
         let dora = DoraEngine::new(&dataset, config);
-        Self { dataset, dora }
+        let truck_factors = (0..dataset.repos.len()).map(|_| std::sync::OnceLock::new()).collect();
+        Self { dataset, dora, truck_factors }
     }
 
     /// The DORA facts.
@@ -128,6 +132,7 @@ impl Analysis {
             config: culture,
             services: request.services,
             window: request.window,
+            truck_factors: &self.truck_factors,
         };
         let test = diagnosis.test();
         let knowledge = diagnosis.knowledge();
