@@ -5,7 +5,11 @@
 # should be at most 1.0.
 #
 #   scripts/bench-git-import.sh <repo> [runs]
+#   scripts/bench-git-import.sh --smoke
 #
+# --smoke: a debug build, one run, on a 500-commit repository generated with
+# gen-history.py (the CI check that the benchmark still runs; the ratio of a
+# debug build means nothing).
 # Synthetic repositories to run it on: crates/paved-ingest/scripts/gen-history.py.
 #
 # It times `paved import git` (release build) into a fresh SQLite database
@@ -15,18 +19,30 @@
 # storing.
 set -euo pipefail
 
-repo=${1:?usage: scripts/bench-git-import.sh <repo> [runs]}
-runs=${2:-3}
-repo=$(cd "$repo" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
-git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || { echo "$repo is not a git repository" >&2; exit 2; }
-
 target=${CARGO_TARGET_DIR:-$root/target}
-(cd "$root" && cargo build --quiet --release -p paved && cargo build --quiet --release -p paved-ingest --example walk)
-paved="$target/release/paved"
-walk="$target/release/examples/walk"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+if [ "${1:-}" = --smoke ]; then
+    repo="$scratch/smoke-repo"
+    mkdir "$repo"
+    git -C "$repo" init -q --initial-branch=main
+    (cd "$repo" && python3 "$root/crates/paved-ingest/scripts/gen-history.py" . 500 42 >/dev/null \
+        && git fast-import --quiet <stream.fi && git update-ref --stdin <deleted-refs.txt \
+        && rm stream.fi deleted-refs.txt && git checkout -q main)
+    runs=1
+    profile=debug
+    (cd "$root" && cargo build --quiet --locked -p paved && cargo build --quiet --locked -p paved-ingest --example walk)
+else
+    repo=${1:?usage: scripts/bench-git-import.sh <repo> [runs] | --smoke}
+    runs=${2:-3}
+    repo=$(cd "$repo" && pwd)
+    profile=release
+    (cd "$root" && cargo build --quiet --release -p paved && cargo build --quiet --release -p paved-ingest --example walk)
+fi
+git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || { echo "$repo is not a git repository" >&2; exit 2; }
+paved="$target/$profile/paved"
+walk="$target/$profile/examples/walk"
 paved_import() { # a whole import into a fresh database
     rm -f "$scratch"/paved.db*
     "$paved" --database-url "$scratch/paved.db" import git --format json --repo "$repo_id" "$repo"

@@ -6,12 +6,25 @@
 # overview's p99 at most 100 ms at 50 clients.
 #
 #   scripts/bench-web.sh [scale] [connections] [seconds]
+#   scripts/bench-web.sh --database PATH [connections] [seconds]
+#   scripts/bench-web.sh --smoke
+#
+# --database serves an existing SQLite database instead (e.g. the benchmark
+# organisation of `paved synth`, BENCHMARKS.md). --smoke: a debug build, the
+# demo at scale 1, 4 connections for 1 second per page (the CI check that the
+# benchmark still runs; its figures mean nothing).
 #
 # Needs wrk (Debian: apt-get install wrk). The first request of each page
 # builds the analysis and is timed apart ("cold"); wrk then measures the
 # warm state a user meets.
 set -euo pipefail
 
+database=
+profile=release
+case "${1:-}" in
+  --database) database=${2:?--database needs a path}; shift 2 ;;
+  --smoke) profile=debug; set -- 1 4 1 ;;
+esac
 scale=${1:-10}
 connections=${2:-50}
 seconds=${3:-20}
@@ -19,15 +32,22 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "wrk is not installed (Debian: apt-get install wrk)" >&2; exit 2; }
 
 target=${CARGO_TARGET_DIR:-$root/target}
-(cd "$root" && cargo build --quiet --release -p paved)
-paved="$target/release/paved"
+if [ "$profile" = release ]; then
+  (cd "$root" && cargo build --quiet --locked --release -p paved)
+else
+  (cd "$root" && cargo build --quiet --locked -p paved)
+fi
+paved="$target/$profile/paved"
 scratch=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$scratch"' EXIT
 
-echo "generating the demo organisation at --scale $scale"
-"$paved" demo --scale "$scale" --seed 42 --out "$scratch/demo" --no-serve --format json >"$scratch/plan.json"
-"$paved" serve --database-url "$scratch/demo/paved.db" --listen 127.0.0.1:0 2>"$scratch/serve.log" &
+if [ -z "$database" ]; then
+  echo "generating the demo organisation at --scale $scale"
+  "$paved" demo --scale "$scale" --seed 42 --out "$scratch/demo" --no-serve --format json >"$scratch/plan.json"
+  database="$scratch/demo/paved.db"
+fi
+"$paved" serve --database-url "$database" --listen 127.0.0.1:0 2>"$scratch/serve.log" &
 server=$!
 address=
 for _ in $(seq 1 100); do
@@ -36,7 +56,12 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$address" ] || { cat "$scratch/serve.log" >&2; exit 1; }
-service=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["platform_pipeline_service"])' "$scratch/plan.json")
+# A service to show: the demo's planted one, else the first Component.
+if [ -f "$scratch/plan.json" ]; then
+  service=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["platform_pipeline_service"])' "$scratch/plan.json")
+else
+  service=$(curl -sf "$address/api/v1/entities?kind=component&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["name"])')
+fi
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $connections connections, ${seconds}s per page"
 printf '%-40s %10s %10s %10s %12s\n' page cold_ms p50_ms p99_ms requests/s
@@ -50,6 +75,10 @@ for page in / "/services/$service" /teams /report "/api/v1/entities?kind=compone
   p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
+  failed=${failed:-}
+  [ -z "$errors" ] || failed=1
   printf '%-40s %10.0f %10s %10s %12s\n' "$page" "$(awk -v s="$cold" 'BEGIN {print s * 1000}')" "$p50" "$p99" "$rps"
   [ -z "$errors" ] || echo "  $errors"
 done
+# Any non-2xx answer or socket error fails the run (and the CI's smoke).
+[ -z "${failed:-}" ]
