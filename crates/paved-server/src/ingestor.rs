@@ -64,8 +64,14 @@ async fn write_batches(store: DynStore, mut receiver: mpsc::Receiver<(IngestEven
     let mut waiting = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut waiting, MAX_BATCH).await > 0 {
         let (events, replies): (Vec<IngestEvent>, Vec<Reply>) = waiting.drain(..).unzip();
+        let started = Instant::now();
         match ingest_retrying(&store, &events).await {
             Ok(results) => {
+                tracing::debug!(
+                    events = events.len(),
+                    duration_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "stored a batch"
+                );
                 for (reply, result) in replies.into_iter().zip(results) {
                     // A request that gave up waiting still has its event stored.
                     let _ = reply.send(Ok(result));

@@ -3,6 +3,7 @@
 //! written once here, over [`IngestTx`], the handful of statements each
 //! backend implements in its own SQL.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -104,28 +105,50 @@ pub(crate) fn decode_record(kind: &str, key: &str, body: &str) -> Result<Record,
     serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("{kind} {key} does not decode: {e}")))
 }
 
-/// One sighting as the `identities` upsert binds it.
+/// The sightings of one identity in a batch, as the `identities` upsert
+/// binds them: how many, the earliest and latest, and what the last one
+/// said (the display name: the last one that had any).
 pub(crate) struct SightingRow {
     pub identity: String,
     pub display_name: Option<String>,
     pub person: Option<String>,
     pub automation: bool,
-    pub seen_us: i64,
+    pub sightings: i64,
+    pub first_seen_us: i64,
+    pub last_seen_us: i64,
 }
 
 fn sighting_row(sighting: &IdentitySighting) -> Result<SightingRow, StoreError> {
+    let seen_us = micros(sighting.seen_at);
     let row = SightingRow {
         identity: sighting.identity.to_string(),
         display_name: sighting.display_name.clone(),
         person: sighting.person.as_ref().map(ToString::to_string),
         automation: sighting.automation,
-        seen_us: micros(sighting.seen_at),
+        sightings: 1,
+        first_seen_us: seen_us,
+        last_seen_us: seen_us,
     };
     // Identities refuse control characters; a display name may still hold one.
     if row.display_name.as_deref().is_some_and(|name| name.contains('\0')) {
         return Err(nul_error(format!("identity {}", row.identity), "display_name"));
     }
     Ok(row)
+}
+
+impl SightingRow {
+    /// Folds a later sighting of the same identity into this one, as
+    /// applying the two upserts one after the other would.
+    fn absorb(&mut self, later: SightingRow) {
+        self.sightings += later.sightings;
+        self.first_seen_us = self.first_seen_us.min(later.first_seen_us);
+        self.last_seen_us = self.last_seen_us.max(later.last_seen_us);
+        if later.display_name.is_some() {
+            self.display_name = later.display_name;
+        }
+        self.person = later.person;
+        self.automation = later.automation;
+    }
 }
 
 /// An `identities` row as read back.
@@ -240,37 +263,61 @@ pub(crate) fn check_audit(audit: &NewAudit) -> Result<(), StoreError> {
     }
 }
 
+/// A raw event as the `raw_events` insert binds it.
+pub(crate) struct RawRow<'e> {
+    pub event: &'e NewRawEvent,
+    /// `event.received_at` as stored (to the microsecond).
+    pub received_at: DateTime<Utc>,
+    /// `event.context` as JSON text.
+    pub context: String,
+}
+
+/// A raw event's outcome as its upsert binds it.
+pub(crate) struct OutcomeRow {
+    pub event_id: i64,
+    pub status: EventStatus,
+    pub reason: Option<String>,
+    pub records: i64,
+}
+
+/// An audit entry as its insert binds it.
+pub(crate) struct AuditInsert<'e> {
+    pub audit: &'e NewAudit,
+    pub at: DateTime<Utc>,
+    pub raw_event_id: Option<i64>,
+}
+
+/// A raw event's source and delivery id, and its id.
+pub(crate) type RawEventKey = (String, String, i64);
+
 /// The statements ingestion needs, run inside one write transaction of a
-/// backend.
+/// backend. Each takes a whole batch, so that a batch costs a handful of
+/// statements however many events it holds.
 pub(crate) trait IngestTx {
-    /// Inserts a raw event unless its source and delivery id are stored.
-    fn insert_raw(&mut self, event: &NewRawEvent) -> impl Future<Output = Result<RawEventInsert, sqlx::Error>> + Send;
-    /// Writes (or replaces) a raw event's outcome.
-    fn put_outcome(
+    /// Inserts the raw events whose source and delivery id are not stored
+    /// yet, in order (a delivery twice in `rows`: the first), and returns
+    /// the ones inserted.
+    fn insert_raws(
         &mut self,
-        event_id: i64,
-        status: EventStatus,
-        reason: Option<&str>,
-        records: i64,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// The JSON of the record with this kind and key (the caller has locked
-    /// it, or holds a lock that keeps every other writer out).
-    fn record_body(
+        rows: &[RawRow<'_>],
+    ) -> impl Future<Output = Result<Vec<RawEventKey>, sqlx::Error>> + Send;
+    /// The ids of stored raw events, by source and delivery id.
+    fn raw_ids(&mut self, keys: &[(&str, &str)]) -> impl Future<Output = Result<Vec<RawEventKey>, sqlx::Error>> + Send;
+    /// Writes (or replaces) raw events' outcomes (one row per event).
+    fn put_outcomes(&mut self, rows: &[OutcomeRow]) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// The `(kind, key, body)` of the stored records among `keys` (the
+    /// caller has locked them, or holds a lock that keeps every other
+    /// writer out).
+    fn record_bodies(
         &mut self,
-        kind: &str,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<String>, sqlx::Error>> + Send;
-    /// Inserts or replaces a record's row.
-    fn put_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// Adds one sighting to an identity's row.
-    fn add_sighting(&mut self, row: &SightingRow) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// Appends to the audit log.
-    fn add_audit(
-        &mut self,
-        audit: &NewAudit,
-        at: DateTime<Utc>,
-        raw_event_id: Option<i64>,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+        keys: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Vec<(String, String, String)>, sqlx::Error>> + Send;
+    /// Inserts or replaces records' rows (one row per key).
+    fn put_records(&mut self, rows: &[&RecordRow]) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// Adds sightings to identities' rows (one row per identity).
+    fn add_sightings(&mut self, rows: &[SightingRow]) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// Appends to the audit log, in order.
+    fn add_audits(&mut self, rows: &[AuditInsert<'_>]) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Deletes every record, identity and outcome (before a rebuild).
     fn clear_derived(&mut self) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Raw events with an id above `after_id`, oldest first.
@@ -286,7 +333,7 @@ pub(crate) trait IngestTx {
 /// Checks a batch before any transaction opens: what cannot be stored at
 /// all (a NUL in a raw event's source, type or delivery id, or in an audit
 /// entry). A derivation the store cannot keep does not fail the batch: its
-/// event is stored as failed (see [`apply_derivation`]).
+/// event is stored as failed (see [`apply_derivations`]).
 pub(crate) fn check_batch(events: &[IngestEvent]) -> Result<(), StoreError> {
     for event in events {
         check_raw_event(&event.event)?;
@@ -311,65 +358,235 @@ pub(crate) fn record_lock_keys(events: &[IngestEvent]) -> Vec<String> {
     keys
 }
 
-/// The rows `derivation`'s records become once merged into the stored
-/// ones, and its sightings' rows; or why they cannot be stored (a NUL in an
-/// indexed text, a stored record that no longer decodes).
-async fn merged_rows(
-    tx: &mut impl IngestTx,
-    backend: Backend,
-    derivation: &Derivation,
-) -> Result<Result<(Vec<Record>, Vec<RecordRow>, Vec<SightingRow>), StoreError>, StoreError> {
-    let error = StoreError::database(backend, "reading stored records");
-    let mut records = Vec::with_capacity(derivation.records.len());
-    let mut rows = Vec::with_capacity(derivation.records.len());
-    for record in &derivation.records {
-        let kind = record.kind().as_str();
-        let merged = match tx.record_body(kind, record.key()).await.map_err(error)? {
-            Some(body) => match decode_record(kind, record.key(), &body) {
-                Ok(stored) => stored.merge(record.clone()),
-                Err(corrupt) => return Ok(Err(corrupt)),
-            },
-            None => record.clone(),
-        };
-        match record_row(&merged) {
-            Ok(row) => rows.push(row),
-            Err(invalid) => return Ok(Err(invalid)),
-        }
-        records.push(merged);
-    }
-    let sightings: Result<Vec<SightingRow>, StoreError> = derivation.identities.iter().map(sighting_row).collect();
-    Ok(sightings.map(|sightings| (records, rows, sightings)))
+/// A record as the batch has it so far: the stored JSON (decoded when an
+/// event first needs it), or the record as merged by an earlier event.
+enum Current {
+    Stored(String),
+    Merged(Box<Record>),
 }
 
-/// Writes what `derivation` yields for the raw event `event_id`: its
-/// outcome, its records merged into the stored ones, its sightings. Returns
-/// the records as stored. When they cannot be stored, the event's outcome
-/// is `failed` with the reason instead, and nothing else is written: the
-/// raw event is kept for a rebuild once the cause is fixed.
-async fn apply_derivation(
+/// A record identified by kind and key.
+type RecordKey = (&'static str, String);
+
+/// The records of a batch as they stand, and the rows to write at the end.
+struct BatchRecords {
+    current: HashMap<RecordKey, Current>,
+    /// The last row of each record an event changed, in the order the
+    /// records were first changed.
+    rows: Vec<RecordRow>,
+    row_of: HashMap<RecordKey, usize>,
+}
+
+impl BatchRecords {
+    /// The stored records every derivation names, read in one statement.
+    async fn read(tx: &mut impl IngestTx, backend: Backend, derivations: &[&Derivation]) -> Result<Self, StoreError> {
+        let mut keys: Vec<(&str, &str)> = derivations
+            .iter()
+            .flat_map(|derivation| &derivation.records)
+            .map(|record| (record.kind().as_str(), record.key()))
+            // No stored record has a NUL in its key (see `record_row`).
+            .filter(|(_, key)| !key.contains('\0'))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let stored = if keys.is_empty() {
+            Vec::new()
+        } else {
+            tx.record_bodies(&keys).await.map_err(StoreError::database(backend, "reading stored records"))?
+        };
+        let mut current = HashMap::with_capacity(keys.len());
+        for (kind, key, body) in stored {
+            // The kinds read back are the kinds asked for.
+            let Some(kind) = RecordKind::from_name(&kind) else { continue };
+            current.insert((kind.as_str(), key), Current::Stored(body));
+        }
+        Ok(Self { current, rows: Vec::new(), row_of: HashMap::new() })
+    }
+
+    /// `record` merged into what the batch holds of it before this event.
+    fn merged(&self, record: &Record) -> Result<Record, StoreError> {
+        let kind = record.kind().as_str();
+        Ok(match self.current.get(&(kind, record.key().to_owned())) {
+            Some(Current::Stored(body)) => decode_record(kind, record.key(), body)?.merge(record.clone()),
+            Some(Current::Merged(stored)) => (**stored).clone().merge(record.clone()),
+            None => record.clone(),
+        })
+    }
+
+    /// Keeps an event's merged records and their rows, for the events after
+    /// it and for the write at the end.
+    fn keep(&mut self, records: &[Record], rows: Vec<RecordRow>) {
+        for (record, row) in records.iter().zip(rows) {
+            let key = (record.kind().as_str(), record.key().to_owned());
+            match self.row_of.get(&key) {
+                Some(&index) => self.rows[index] = row,
+                None => {
+                    self.row_of.insert(key.clone(), self.rows.len());
+                    self.rows.push(row);
+                }
+            }
+            self.current.insert(key, Current::Merged(Box::new(record.clone())));
+        }
+    }
+}
+
+/// The sightings of a batch, one row per identity.
+#[derive(Default)]
+struct BatchSightings {
+    rows: Vec<SightingRow>,
+    row_of: HashMap<String, usize>,
+}
+
+impl BatchSightings {
+    fn add(&mut self, sighting: SightingRow) {
+        match self.row_of.get(&sighting.identity) {
+            Some(&index) => self.rows[index].absorb(sighting),
+            None => {
+                self.row_of.insert(sighting.identity.clone(), self.rows.len());
+                self.rows.push(sighting);
+            }
+        }
+    }
+}
+
+/// What one event's derivation yields against the batch so far: its
+/// records merged into the stored ones with their rows, and its sightings'
+/// rows; or why they cannot be stored (a NUL in an indexed text, a stored
+/// record that no longer decodes).
+type Merged = (Vec<Record>, Vec<RecordRow>, Vec<SightingRow>);
+
+fn merge_one(batch: &BatchRecords, derivation: &Derivation) -> Result<Merged, StoreError> {
+    let mut records = Vec::with_capacity(derivation.records.len());
+    let mut rows = Vec::with_capacity(derivation.records.len());
+    // Every record is merged with what was there before this event.
+    for record in &derivation.records {
+        let merged = batch.merged(record)?;
+        rows.push(record_row(&merged)?);
+        records.push(merged);
+    }
+    let sightings = derivation.identities.iter().map(sighting_row).collect::<Result<Vec<_>, _>>()?;
+    Ok((records, rows, sightings))
+}
+
+/// Writes what each derivation yields for its raw event (the id beside
+/// it), in order, as if one event after the other: its outcome, its records
+/// merged into the stored ones (and into those of the events before it),
+/// its sightings. Returns each event's status and records as stored. When
+/// an event's records cannot be stored, its outcome is `failed` with the
+/// reason instead, and nothing else is written for it: the raw event is kept
+/// for a rebuild once the cause is fixed. A batch costs one read and three
+/// writes, whatever its size.
+async fn apply_derivations(
     tx: &mut impl IngestTx,
     backend: Backend,
-    event_id: i64,
-    derivation: &Derivation,
-) -> Result<(EventStatus, Vec<Record>), StoreError> {
-    let error = StoreError::database(backend, "storing derived records");
-    let (records, rows, sightings) = match merged_rows(tx, backend, derivation).await? {
-        Ok(merged) => merged,
-        Err(cannot_store) => {
-            let reason = format!("the records cannot be stored: {cannot_store}");
-            tx.put_outcome(event_id, EventStatus::Failed, Some(&reason), 0).await.map_err(error)?;
-            return Ok((EventStatus::Failed, Vec::new()));
+    events: &[(i64, &Derivation)],
+) -> Result<Vec<(EventStatus, Vec<Record>)>, StoreError> {
+    let derivations: Vec<&Derivation> = events.iter().map(|(_, derivation)| *derivation).collect();
+    let mut batch = BatchRecords::read(tx, backend, &derivations).await?;
+    let mut sightings = BatchSightings::default();
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut results = Vec::with_capacity(events.len());
+    for &(event_id, derivation) in events {
+        match merge_one(&batch, derivation) {
+            Ok((records, rows, seen)) => {
+                let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                outcomes.push(OutcomeRow {
+                    event_id,
+                    status: derivation.status,
+                    reason: derivation.reason.clone(),
+                    records: count,
+                });
+                batch.keep(&records, rows);
+                seen.into_iter().for_each(|sighting| sightings.add(sighting));
+                results.push((derivation.status, records));
+            }
+            Err(cannot_store) => {
+                let reason = format!("the records cannot be stored: {cannot_store}");
+                outcomes.push(OutcomeRow { event_id, status: EventStatus::Failed, reason: Some(reason), records: 0 });
+                results.push((EventStatus::Failed, Vec::new()));
+            }
         }
+    }
+    let error = StoreError::database(backend, "storing derived records");
+    if !outcomes.is_empty() {
+        tx.put_outcomes(&outcomes).await.map_err(error)?;
+    }
+    if !batch.rows.is_empty() {
+        let rows: Vec<&RecordRow> = batch.rows.iter().collect();
+        tx.put_records(&rows).await.map_err(error)?;
+    }
+    if !sightings.rows.is_empty() {
+        tx.add_sightings(&sightings.rows).await.map_err(error)?;
+    }
+    Ok(results)
+}
+
+/// Which raw event each of `events` is: stored now (the first of a batch
+/// with its source and delivery id) or a duplicate of an earlier one.
+async fn insert_raw_events(
+    tx: &mut impl IngestTx,
+    backend: Backend,
+    events: &[IngestEvent],
+) -> Result<Vec<RawEventInsert>, StoreError> {
+    let error = StoreError::database(backend, "storing a raw event");
+    let rows: Vec<RawRow<'_>> = events
+        .iter()
+        .map(|event| RawRow {
+            event: &event.event,
+            received_at: storable_instant(event.event.received_at),
+            context: event.event.context.to_string(),
+        })
+        .collect();
+    let mut inserted: HashMap<(String, String), i64> = tx
+        .insert_raws(&rows)
+        .await
+        .map_err(error)?
+        .into_iter()
+        .map(|(source, delivery, id)| ((source, delivery), id))
+        .collect();
+    let mut claimed: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut inserts: Vec<Option<RawEventInsert>> = Vec::with_capacity(events.len());
+    let mut unresolved: Vec<(&str, &str)> = Vec::new();
+    for event in events {
+        let key = (event.event.source.as_str(), event.event.delivery_id.as_str());
+        if let Some(&id) = claimed.get(&key) {
+            inserts.push(Some(RawEventInsert::Duplicate(id)));
+        } else if let Some(id) = inserted.remove(&(key.0.to_owned(), key.1.to_owned())) {
+            claimed.insert(key, id);
+            inserts.push(Some(RawEventInsert::Stored(id)));
+        } else {
+            unresolved.push(key);
+            inserts.push(None);
+        }
+    }
+    let stored: HashMap<(String, String), i64> = if unresolved.is_empty() {
+        HashMap::new()
+    } else {
+        unresolved.sort_unstable();
+        unresolved.dedup();
+        tx.raw_ids(&unresolved)
+            .await
+            .map_err(error)?
+            .into_iter()
+            .map(|(source, delivery, id)| ((source, delivery), id))
+            .collect()
     };
-    let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    tx.put_outcome(event_id, derivation.status, derivation.reason.as_deref(), count).await.map_err(error)?;
-    for row in &rows {
-        tx.put_record(row).await.map_err(error)?;
-    }
-    for sighting in &sightings {
-        tx.add_sighting(sighting).await.map_err(error)?;
-    }
-    Ok((derivation.status, records))
+    events
+        .iter()
+        .zip(inserts)
+        .map(|(event, insert)| match insert {
+            Some(insert) => Ok(insert),
+            None => stored
+                .get(&(event.event.source.clone(), event.event.delivery_id.clone()))
+                .map(|&id| RawEventInsert::Duplicate(id))
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "raw event {} {} was neither inserted nor found",
+                        event.event.source, event.event.delivery_id
+                    ))
+                }),
+        })
+        .collect()
 }
 
 /// [`crate::IngestStore::ingest`] on an open write transaction.
@@ -378,24 +595,38 @@ pub(crate) async fn ingest(
     backend: Backend,
     events: &[IngestEvent],
 ) -> Result<Vec<Ingested>, StoreError> {
-    let error = StoreError::database(backend, "storing a raw event");
     let now = super::now();
-    let mut results = Vec::with_capacity(events.len());
-    for event in events {
-        let mut raw = event.event.clone();
-        raw.received_at = storable_instant(raw.received_at);
-        let inserted = tx.insert_raw(&raw).await.map_err(error)?;
-        let RawEventInsert::Stored(id) = inserted else {
-            results.push(Ingested { raw: inserted, records: Vec::new() });
-            continue;
-        };
-        let (_, records) = apply_derivation(tx, backend, id, &event.derivation).await?;
-        if let Some(audit) = &event.audit {
-            tx.add_audit(audit, now, Some(id)).await.map_err(error)?;
-        }
-        results.push(Ingested { raw: inserted, records });
+    let inserts = insert_raw_events(tx, backend, events).await?;
+    let stored: Vec<(i64, &Derivation)> = events
+        .iter()
+        .zip(&inserts)
+        .filter_map(|(event, insert)| match insert {
+            RawEventInsert::Stored(id) => Some((*id, &event.derivation)),
+            RawEventInsert::Duplicate(_) => None,
+        })
+        .collect();
+    let mut applied = apply_derivations(tx, backend, &stored).await?.into_iter();
+    let audits: Vec<AuditInsert<'_>> = events
+        .iter()
+        .zip(&inserts)
+        .filter_map(|(event, insert)| match (insert, &event.audit) {
+            (RawEventInsert::Stored(id), Some(audit)) => Some(AuditInsert { audit, at: now, raw_event_id: Some(*id) }),
+            _ => None,
+        })
+        .collect();
+    if !audits.is_empty() {
+        tx.add_audits(&audits).await.map_err(StoreError::database(backend, "storing a raw event"))?;
     }
-    Ok(results)
+    Ok(inserts
+        .into_iter()
+        .map(|raw| match raw {
+            RawEventInsert::Stored(_) => {
+                let records = applied.next().map(|(_, records)| records).unwrap_or_default();
+                Ingested { raw, records }
+            }
+            RawEventInsert::Duplicate(_) => Ingested { raw, records: Vec::new() },
+        })
+        .collect())
 }
 
 /// [`crate::IngestStore::rebuild`] on an open write transaction.
@@ -416,8 +647,9 @@ where
         let Some(last) = page.last() else { break };
         after_id = last.id;
         let page: Vec<RawEvent> = page.into_iter().map(super::RawEventRow::decode).collect::<Result<_, _>>()?;
-        for event in &page {
-            let (status, _) = apply_derivation(tx, backend, event.id, &derive(event)).await?;
+        let derivations: Vec<Derivation> = page.iter().map(derive).collect();
+        let events: Vec<(i64, &Derivation)> = page.iter().map(|event| event.id).zip(&derivations).collect();
+        for (status, _) in apply_derivations(tx, backend, &events).await? {
             match status {
                 EventStatus::Normalized => summary.normalized += 1,
                 EventStatus::Ignored => summary.ignored += 1,

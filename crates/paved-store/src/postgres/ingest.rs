@@ -3,13 +3,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use paved_domain::{CatalogEntity, Derivation, EventStatus, Record, RecordKind};
+use paved_domain::{CatalogEntity, Derivation, Record, RecordKind};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Transaction};
 
 use super::PostgresStore;
 use crate::common::{
-    self, AuditRow, EventSummaryRow, IdentityRow, IngestTx, RAW_EVENT_COLUMNS, RawEventRow, RecordBodyRow, RecordRow,
-    SightingRow, TokenRow,
+    self, AuditInsert, AuditRow, EventSummaryRow, IdentityRow, IngestTx, OutcomeRow, RAW_EVENT_COLUMNS, RawEventKey,
+    RawEventRow, RawRow, RecordBodyRow, RecordRow, SightingRow, TokenRow,
 };
 use crate::{
     AuditEntry, Backend, CommitEmail, EventCount, EventFilter, EventSummary, IdentityRecord, IngestEvent, IngestStore,
@@ -109,95 +109,178 @@ async fn insert_audit(
     Ok(())
 }
 
-/// A write transaction running [`IngestTx`]'s statements.
+/// A write transaction running [`IngestTx`]'s statements. Each statement
+/// binds a batch as arrays (`UNNEST`): one text, prepared once per
+/// connection, for any number of rows.
 struct Tx<'t>(&'t mut Transaction<'static, Postgres>);
 
+/// The two columns of `pairs`.
+fn columns<'a>(pairs: &[(&'a str, &'a str)]) -> (Vec<&'a str>, Vec<&'a str>) {
+    pairs.iter().copied().unzip()
+}
+
 impl IngestTx for Tx<'_> {
-    async fn insert_raw(&mut self, event: &NewRawEvent) -> Result<RawEventInsert, sqlx::Error> {
-        insert_raw(self.0, event).await
+    async fn insert_raws(&mut self, rows: &[RawRow<'_>]) -> Result<Vec<RawEventKey>, sqlx::Error> {
+        let sources: Vec<&str> = rows.iter().map(|raw| raw.event.source.as_str()).collect();
+        let types: Vec<&str> = rows.iter().map(|raw| raw.event.event_type.as_str()).collect();
+        let deliveries: Vec<&str> = rows.iter().map(|raw| raw.event.delivery_id.as_str()).collect();
+        let received: Vec<DateTime<Utc>> = rows.iter().map(|raw| raw.received_at).collect();
+        let bodies: Vec<&[u8]> = rows.iter().map(|raw| raw.event.body.as_slice()).collect();
+        let contexts: Vec<&str> = rows.iter().map(|raw| raw.context.as_str()).collect();
+        // In the batch's order, so that ids follow it.
+        sqlx::query_as(
+            "INSERT INTO raw_events (source, event_type, delivery_id, received_at, body, context)
+             SELECT source, event_type, delivery_id, received_at, body, context
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::text[])
+                 WITH ORDINALITY AS r(source, event_type, delivery_id, received_at, body, context, n)
+             ORDER BY n
+             ON CONFLICT (source, delivery_id) DO NOTHING
+             RETURNING source, delivery_id, id",
+        )
+        .bind(&sources)
+        .bind(&types)
+        .bind(&deliveries)
+        .bind(&received)
+        .bind(&bodies)
+        .bind(&contexts)
+        .fetch_all(&mut **self.0)
+        .await
     }
 
-    async fn put_outcome(
-        &mut self,
-        event_id: i64,
-        status: EventStatus,
-        reason: Option<&str>,
-        records: i64,
-    ) -> Result<(), sqlx::Error> {
+    async fn raw_ids(&mut self, keys: &[(&str, &str)]) -> Result<Vec<RawEventKey>, sqlx::Error> {
+        let (sources, deliveries) = columns(keys);
+        sqlx::query_as(
+            "SELECT e.source, e.delivery_id, e.id FROM UNNEST($1::text[], $2::text[]) AS k(source, delivery_id)
+             JOIN raw_events e ON e.source = k.source AND e.delivery_id = k.delivery_id",
+        )
+        .bind(&sources)
+        .bind(&deliveries)
+        .fetch_all(&mut **self.0)
+        .await
+    }
+
+    async fn put_outcomes(&mut self, rows: &[OutcomeRow]) -> Result<(), sqlx::Error> {
+        let ids: Vec<i64> = rows.iter().map(|outcome| outcome.event_id).collect();
+        let statuses: Vec<&str> = rows.iter().map(|outcome| outcome.status.as_str()).collect();
+        let reasons: Vec<Option<&str>> = rows.iter().map(|outcome| outcome.reason.as_deref()).collect();
+        let records: Vec<i64> = rows.iter().map(|outcome| outcome.records).collect();
         sqlx::query(
-            "INSERT INTO raw_event_outcomes (event_id, status, reason, records) VALUES ($1, $2, $3, $4)
+            "INSERT INTO raw_event_outcomes (event_id, status, reason, records)
+             SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[])
              ON CONFLICT (event_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
                  records = excluded.records",
         )
-        .bind(event_id)
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(records)
+        .bind(&ids)
+        .bind(&statuses)
+        .bind(&reasons)
+        .bind(&records)
         .execute(&mut **self.0)
         .await?;
         Ok(())
     }
 
-    async fn record_body(&mut self, kind: &str, key: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT body FROM records WHERE kind = $1 AND key = $2")
-            .bind(kind)
-            .bind(key)
-            .fetch_optional(&mut **self.0)
-            .await
+    async fn record_bodies(&mut self, keys: &[(&str, &str)]) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+        let (kinds, record_keys) = columns(keys);
+        sqlx::query_as(
+            "SELECT r.kind, r.key, r.body FROM UNNEST($1::text[], $2::text[]) AS k(kind, key)
+             JOIN records r ON r.kind = k.kind AND r.key = k.key",
+        )
+        .bind(&kinds)
+        .bind(&record_keys)
+        .fetch_all(&mut **self.0)
+        .await
     }
 
-    async fn put_record(&mut self, row: &RecordRow) -> Result<(), sqlx::Error> {
+    async fn put_records(&mut self, rows: &[&RecordRow]) -> Result<(), sqlx::Error> {
+        let kinds: Vec<&str> = rows.iter().map(|row| row.kind).collect();
+        let keys: Vec<&str> = rows.iter().map(|row| row.key.as_str()).collect();
+        let services: Vec<Option<&str>> = rows.iter().map(|row| row.service.as_deref()).collect();
+        let repos: Vec<Option<&str>> = rows.iter().map(|row| row.repo.as_deref()).collect();
+        let shas: Vec<Option<&str>> = rows.iter().map(|row| row.sha.as_deref()).collect();
+        let environments: Vec<Option<&str>> = rows.iter().map(|row| row.environment.as_deref()).collect();
+        let production: Vec<bool> = rows.iter().map(|row| row.production).collect();
+        let statuses: Vec<&str> = rows.iter().map(|row| row.status.as_str()).collect();
+        let at_us: Vec<Option<i64>> = rows.iter().map(|row| row.at_us).collect();
+        let bodies: Vec<&str> = rows.iter().map(|row| row.body.as_str()).collect();
+        // One row per key: an upsert may not touch a row twice.
         sqlx::query(
             "INSERT INTO records (kind, key, service, repo, sha, environment, production, status, at_us, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                  $7::bool[], $8::text[], $9::int8[], $10::text[])
              ON CONFLICT (kind, key) DO UPDATE SET service = excluded.service, repo = excluded.repo,
                  sha = excluded.sha, environment = excluded.environment, production = excluded.production,
                  status = excluded.status, at_us = excluded.at_us, body = excluded.body",
         )
-        .bind(row.kind)
-        .bind(&row.key)
-        .bind(&row.service)
-        .bind(&row.repo)
-        .bind(&row.sha)
-        .bind(&row.environment)
-        .bind(row.production)
-        .bind(&row.status)
-        .bind(row.at_us)
-        .bind(&row.body)
+        .bind(&kinds)
+        .bind(&keys)
+        .bind(&services)
+        .bind(&repos)
+        .bind(&shas)
+        .bind(&environments)
+        .bind(&production)
+        .bind(&statuses)
+        .bind(&at_us)
+        .bind(&bodies)
         .execute(&mut **self.0)
         .await?;
         Ok(())
     }
 
-    async fn add_sighting(&mut self, row: &SightingRow) -> Result<(), sqlx::Error> {
+    async fn add_sightings(&mut self, rows: &[SightingRow]) -> Result<(), sqlx::Error> {
+        let identities: Vec<&str> = rows.iter().map(|row| row.identity.as_str()).collect();
+        let names: Vec<Option<&str>> = rows.iter().map(|row| row.display_name.as_deref()).collect();
+        let people: Vec<Option<&str>> = rows.iter().map(|row| row.person.as_deref()).collect();
+        let automation: Vec<bool> = rows.iter().map(|row| row.automation).collect();
+        let sightings: Vec<i64> = rows.iter().map(|row| row.sightings).collect();
+        let first: Vec<i64> = rows.iter().map(|row| row.first_seen_us).collect();
+        let last: Vec<i64> = rows.iter().map(|row| row.last_seen_us).collect();
+        // One row per identity: an upsert may not touch a row twice.
         sqlx::query(
             "INSERT INTO identities (identity, display_name, person, automation, sightings, first_seen_us, last_seen_us)
-             VALUES ($1, $2, $3, $4, 1, $5, $6)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bool[], $5::int8[], $6::int8[], $7::int8[])
              ON CONFLICT (identity) DO UPDATE SET
                  display_name = coalesce(excluded.display_name, identities.display_name),
                  person = excluded.person, automation = excluded.automation,
-                 sightings = identities.sightings + 1,
+                 sightings = identities.sightings + excluded.sightings,
                  first_seen_us = least(identities.first_seen_us, excluded.first_seen_us),
                  last_seen_us = greatest(identities.last_seen_us, excluded.last_seen_us)",
         )
-        .bind(&row.identity)
-        .bind(&row.display_name)
-        .bind(&row.person)
-        .bind(row.automation)
-        .bind(row.seen_us)
-        .bind(row.seen_us)
+        .bind(&identities)
+        .bind(&names)
+        .bind(&people)
+        .bind(&automation)
+        .bind(&sightings)
+        .bind(&first)
+        .bind(&last)
         .execute(&mut **self.0)
         .await?;
         Ok(())
     }
 
-    async fn add_audit(
-        &mut self,
-        audit: &NewAudit,
-        at: DateTime<Utc>,
-        raw_event_id: Option<i64>,
-    ) -> Result<(), sqlx::Error> {
-        insert_audit(self.0, audit, at, raw_event_id).await
+    async fn add_audits(&mut self, rows: &[AuditInsert<'_>]) -> Result<(), sqlx::Error> {
+        let at: Vec<DateTime<Utc>> = rows.iter().map(|entry| entry.at).collect();
+        let actors: Vec<&str> = rows.iter().map(|entry| entry.audit.actor.as_str()).collect();
+        let actions: Vec<&str> = rows.iter().map(|entry| entry.audit.action.as_str()).collect();
+        let targets: Vec<&str> = rows.iter().map(|entry| entry.audit.target.as_str()).collect();
+        let events: Vec<Option<i64>> = rows.iter().map(|entry| entry.raw_event_id).collect();
+        let details: Vec<Option<&str>> = rows.iter().map(|entry| entry.audit.detail.as_deref()).collect();
+        // In the batch's order, so that ids follow it.
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, target, raw_event_id, detail)
+             SELECT at, actor, action, target, raw_event_id, detail
+             FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::text[])
+                 WITH ORDINALITY AS a(at, actor, action, target, raw_event_id, detail, n)
+             ORDER BY n",
+        )
+        .bind(&at)
+        .bind(&actors)
+        .bind(&actions)
+        .bind(&targets)
+        .bind(&events)
+        .bind(&details)
+        .execute(&mut **self.0)
+        .await?;
+        Ok(())
     }
 
     async fn clear_derived(&mut self) -> Result<(), sqlx::Error> {
