@@ -13,7 +13,7 @@ use paved_domain::EntityRef;
 use serde::Serialize;
 
 use crate::facts::{ChangeSet, ServiceFacts};
-use crate::input::{Dataset, Ownership};
+use crate::input::{Dataset, IncidentInput, Ownership, ShiftInput};
 use crate::report::{DoraReport, Scope};
 use crate::stats::{median, percentile};
 use crate::window::{Period, Window};
@@ -399,6 +399,35 @@ pub(crate) struct Diagnosis<'d> {
     pub window: Window,
     /// Per repository of the dataset, its truck factor once computed.
     pub truck_factors: &'d [std::sync::OnceLock<RepoTruckFactor>],
+    /// The dataset's shifts and incidents by service.
+    pub by_service: &'d ServiceIndex,
+}
+
+/// The positions of each service's shifts and incidents in the dataset.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ServiceIndex {
+    shifts: Vec<Vec<usize>>,
+    incidents: Vec<Vec<usize>>,
+}
+
+impl ServiceIndex {
+    pub(crate) fn new(dataset: &Dataset) -> Self {
+        let mut index = Self {
+            shifts: vec![Vec::new(); dataset.services.len()],
+            incidents: vec![Vec::new(); dataset.services.len()],
+        };
+        for (i, shift) in dataset.shifts.iter().enumerate() {
+            if let Some(list) = index.shifts.get_mut(shift.service) {
+                list.push(i);
+            }
+        }
+        for (i, incident) in dataset.incidents.iter().enumerate() {
+            if let Some(list) = index.incidents.get_mut(incident.service) {
+                list.push(i);
+            }
+        }
+        index
+    }
 }
 
 /// A repository's truck factor, whatever the scope: [`TruckFactor`] without
@@ -456,6 +485,19 @@ impl Diagnosis<'_> {
         }
     }
 
+    /// The shifts of `service`.
+    fn shifts_of(&self, service: usize) -> impl Iterator<Item = &ShiftInput> {
+        self.by_service.shifts.get(service).into_iter().flatten().map(|&i| &self.dataset.shifts[i])
+    }
+
+    /// The incidents of `services`, service by service.
+    fn incidents_of<'s>(&'s self, services: &'s [usize]) -> impl Iterator<Item = &'s IncidentInput> + 's {
+        services
+            .iter()
+            .flat_map(|&s| self.by_service.incidents.get(s).into_iter().flatten())
+            .map(|&i| &self.dataset.incidents[i])
+    }
+
     fn deployments_in(&self, window: &Window) -> impl Iterator<Item = &crate::facts::DeploymentFact> {
         self.services
             .iter()
@@ -478,7 +520,7 @@ impl Diagnosis<'_> {
         let mut tally = Tally::default();
         let (mut hours_used, mut acks_used) = (false, false);
         for &service in self.services {
-            let shifts: Vec<_> = self.dataset.shifts.iter().filter(|s| s.service == service).collect();
+            let shifts: Vec<_> = self.shifts_of(service).collect();
             let mut hours = Tally::default();
             for shift in &shifts {
                 let (start, end) = (shift.start.max(window.since), shift.end.min(window.until));
@@ -496,7 +538,7 @@ impl Diagnosis<'_> {
                 tally.unattributed += hours.unattributed;
                 continue;
             }
-            for incident in self.dataset.incidents.iter().filter(|i| i.service == service) {
+            for incident in self.incidents_of(std::slice::from_ref(&service)) {
                 let Some(opened) = incident.opened_at else { continue };
                 if !window.contains(opened) || !incident.acknowledged {
                     continue;
@@ -698,18 +740,23 @@ impl Diagnosis<'_> {
     }
 
     fn bus_factors(&self, service: Option<usize>) -> BusFactors {
-        let in_scope = |s: usize| service.is_none_or(|only| only == s) && self.services.contains(&s);
-        let deployers: Vec<&EntityRef> = self
-            .deployments_in(&self.window)
-            .filter(|d| in_scope(d.service))
+        let only;
+        let scope: &[usize] = match service {
+            Some(s) => {
+                only = [s];
+                &only
+            }
+            None => self.services,
+        };
+        let deployers: Vec<&EntityRef> = scope
+            .iter()
+            .filter_map(|s| self.facts.get(*s))
+            .flat_map(|f| &f.deployments)
+            .filter(|d| self.window.contains(d.finished))
             .filter_map(|d| d.actor.as_ref())
             .collect();
-        let incidents: Vec<_> = self
-            .dataset
-            .incidents
-            .iter()
-            .filter(|i| in_scope(i.service) && i.opened_at.is_some_and(|o| self.window.contains(o)))
-            .collect();
+        let incidents: Vec<_> =
+            self.incidents_of(scope).filter(|i| i.opened_at.is_some_and(|o| self.window.contains(o))).collect();
         let acknowledgers: Vec<&EntityRef> = incidents.iter().filter_map(|i| i.acknowledged_by.as_ref()).collect();
         let paged: Vec<&EntityRef> =
             incidents.iter().flat_map(|i| &i.pages).filter_map(|p| p.person.as_ref()).collect();
@@ -723,7 +770,7 @@ impl Diagnosis<'_> {
 
     fn after_hours(&self) -> Vec<AfterHours> {
         let mut per_person: BTreeMap<EntityRef, (u64, u64)> = BTreeMap::new();
-        for incident in self.dataset.incidents.iter().filter(|i| self.services.contains(&i.service)) {
+        for incident in self.incidents_of(self.services) {
             for page in incident.pages.iter().filter(|p| self.window.contains(p.at)) {
                 let Some(person) = &page.person else { continue };
                 let zone = self.dataset.people.get(person).map_or(chrono_tz::Tz::UTC, |p| p.timezone);
@@ -1090,16 +1137,16 @@ impl Diagnosis<'_> {
                 count: 1,
             });
         }
-        let incidents: Vec<_> = self
-            .dataset
-            .incidents
-            .iter()
-            .filter(|i| self.services.contains(&i.service) && i.opened_at.is_some_and(|o| self.window.contains(o)))
-            .collect();
+        let in_window = |i: &&IncidentInput| i.opened_at.is_some_and(|o| self.window.contains(o));
+        let incidents: Vec<_> = self.incidents_of(self.services).filter(in_window).collect();
         let no_responder = incidents.iter().filter(|i| !i.acknowledged && !i.resolver_named).count() as u64;
         let mut non_owner_resolved_services = 0u64;
         for &s in self.services {
-            let resolved: Vec<_> = incidents.iter().filter(|i| i.service == s && i.resolved_by.is_some()).collect();
+            let resolved: Vec<_> = self
+                .incidents_of(std::slice::from_ref(&s))
+                .filter(in_window)
+                .filter(|i| i.resolved_by.is_some())
+                .collect();
             let by_others = resolved.iter().filter(|i| self.is_owner(s, i.resolved_by.as_ref()) == Some(false)).count();
             if !resolved.is_empty() && by_others * 2 > resolved.len() {
                 non_owner_resolved_services += 1;

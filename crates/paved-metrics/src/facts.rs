@@ -206,7 +206,7 @@ struct Shipped {
 
 impl ServiceComputation<'_> {
     fn graph(&self) -> Option<&CommitGraph> {
-        self.dataset.services[self.service].repo.map(|repo| &self.dataset.repos[repo])
+        self.dataset.services[self.service].repo.map(|repo| &*self.dataset.repos[repo])
     }
 
     fn touches_paths(&self, graph: &CommitGraph, commit: CommitId) -> bool {

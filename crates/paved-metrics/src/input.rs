@@ -169,7 +169,7 @@ pub struct Dataset {
     /// The services.
     pub services: Vec<ServiceInput>,
     /// The repositories' graphs.
-    pub repos: Vec<CommitGraph>,
+    pub repos: Vec<std::sync::Arc<CommitGraph>>,
     /// Every deployment of the services (counted or not: all of them, as
     /// rollbacks and change sets depend on history before any window).
     pub deployments: Vec<DeploymentInput>,
@@ -221,8 +221,10 @@ impl<'c> DatasetBuilder<'c> {
         Self { catalog, automation: automation.to_vec(), dataset, services: HashMap::new(), repos: HashMap::new() }
     }
 
-    /// Adds a repository's graph (before the services that live in it).
-    pub fn repository(&mut self, repo: RepoId, graph: CommitGraph) -> &mut Self {
+    /// Adds a repository's graph (before the services that live in it);
+    /// graphs are shared, so that one kept in memory need not be copied.
+    pub fn repository(&mut self, repo: RepoId, graph: impl Into<std::sync::Arc<CommitGraph>>) -> &mut Self {
+        let graph = graph.into();
         let authors = graph
             .author_keys()
             .iter()

@@ -102,6 +102,9 @@ pub struct Analysis {
     /// Each repository's truck factor (whole history, whatever the
     /// window), computed by the first report that needs it.
     truck_factors: Vec<std::sync::OnceLock<culture::RepoTruckFactor>>,
+    /// Shifts and incidents by service, so that a report visits a
+    /// service's own and not everyone's.
+    by_service: culture::ServiceIndex,
 }
 
 impl Analysis {
@@ -109,7 +112,8 @@ impl Analysis {
     pub fn new(dataset: Dataset, config: &DoraConfig) -> Self {
         let dora = DoraEngine::new(&dataset, config);
         let truck_factors = (0..dataset.repos.len()).map(|_| std::sync::OnceLock::new()).collect();
-        Self { dataset, dora, truck_factors }
+        let by_service = culture::ServiceIndex::new(&dataset);
+        Self { dataset, dora, truck_factors, by_service }
     }
 
     /// The DORA facts.
@@ -133,6 +137,7 @@ impl Analysis {
             services: request.services,
             window: request.window,
             truck_factors: &self.truck_factors,
+            by_service: &self.by_service,
         };
         let test = diagnosis.test();
         let knowledge = diagnosis.knowledge();

@@ -51,7 +51,7 @@ impl Org {
         ]);
         let dataset = Dataset {
             services: vec![service],
-            repos: vec![CommitGraph::new(Vec::new())],
+            repos: vec![CommitGraph::new(Vec::new()).into()],
             authors: vec![Vec::new()],
             people,
             ..Dataset::default()
@@ -110,7 +110,7 @@ impl Org {
                 author: author.to_owned(),
             });
         }
-        self.dataset.repos = vec![CommitGraph::new(commits)];
+        self.dataset.repos = vec![CommitGraph::new(commits).into()];
         self.dataset.authors = vec![
             self.dataset.repos[0]
                 .author_keys()
@@ -367,7 +367,7 @@ fn the_truck_factor_follows_degree_of_authorship() {
         }
     }
     let mut org = Org::new();
-    org.dataset.repos = vec![CommitGraph::new(commits)];
+    org.dataset.repos = vec![CommitGraph::new(commits).into()];
     org.dataset.authors = vec![
         org.dataset.repos[0]
             .author_keys()

@@ -94,7 +94,7 @@ fn dataset(seed: u64, commits: usize, deployments: usize, incidents: usize) -> D
     }
     Dataset {
         services,
-        repos: vec![CommitGraph::new(graph_commits)],
+        repos: vec![CommitGraph::new(graph_commits).into()],
         deployments: deployment_inputs,
         incidents: incident_inputs,
         pull_requests: Vec::new(),

@@ -14,7 +14,7 @@ use paved_metrics::{
 use tokio::sync::Mutex;
 
 use crate::AppState;
-use crate::metrics::{MetricsError, ScopeRequest, load_analysis, resolve_scope};
+use crate::metrics::{GraphCache, MetricsError, ScopeRequest, load_analysis_with, resolve_scope};
 
 /// How far back shifts are resolved (the longest window a page offers is
 /// shorter).
@@ -24,6 +24,12 @@ const SHIFTS_AHEAD: i64 = 14;
 /// Reports kept per data version: enough for every service and team of a
 /// large organisation in two windows (the list pages show one per row).
 const MAX_REPORTS: usize = 4096;
+/// An analysis that took at least this long to build is served as it is
+/// while the next one builds in the background after a data change: at
+/// scale a rebuild takes minutes, and pages must not wait for it. A quicker
+/// one is rebuilt before answering, so that a small organisation's pages
+/// always show the data of the moment.
+const SERVE_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The analysis of every service, with the catalog it was built from.
 #[derive(Debug)]
@@ -51,12 +57,19 @@ struct Cached {
     version: String,
     org: Option<Arc<OrgAnalysis>>,
     reports: HashMap<String, Arc<CultureReport>>,
+    /// How long the analysis took to build.
+    took: std::time::Duration,
+    /// True while a rebuild runs in the background.
+    rebuilding: bool,
 }
 
 /// The cache; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct AnalysisCache {
     inner: Arc<Mutex<Cached>>,
+    /// Commit graphs, kept across data versions (locked by one build at a
+    /// time).
+    graphs: Arc<Mutex<GraphCache>>,
 }
 
 impl AnalysisCache {
@@ -72,17 +85,60 @@ impl AnalysisCache {
         {
             return Ok(org.clone());
         }
-        // Loaded under the lock: concurrent requests wait for one load.
+        if let Some(org) = &cached.org
+            && cached.took >= SERVE_STALE_AFTER
+        {
+            let org = org.clone();
+            if !cached.rebuilding {
+                cached.rebuilding = true;
+                let (cache, state) = (self.clone(), state.clone());
+                tokio::spawn(async move {
+                    let rebuilt = cache.build(&state).await;
+                    let mut cached = cache.inner.lock().await;
+                    cached.rebuilding = false;
+                    match rebuilt {
+                        Ok((version, org, took)) => {
+                            *cached =
+                                Cached { version, org: Some(org), reports: HashMap::new(), took, rebuilding: false };
+                        }
+                        Err(error) => tracing::warn!(%error, "rebuilding the analysis failed; the last one stays"),
+                    }
+                });
+            }
+            return Ok(org);
+        }
+        // Built under the lock: concurrent requests wait for one build.
+        let (version, org, took) = self.build(state).await?;
+        *cached = Cached { version, org: Some(org.clone()), reports: HashMap::new(), took, rebuilding: false };
+        Ok(org)
+    }
+
+    /// Builds the analysis of the data as it is now, with the data version
+    /// read before (a change during the build makes the next request build
+    /// again) and how long it took.
+    async fn build(&self, state: &AppState) -> Result<(String, Arc<OrgAnalysis>, std::time::Duration), MetricsError> {
+        let started = std::time::Instant::now();
+        let version = state.store.data_version().await?;
         let catalog = state.catalog.current().await?;
         let services: Vec<EntityRef> = catalog.services().into_iter().map(|info| info.entity_ref.clone()).collect();
         let now = Utc::now().trunc_subsecs(0);
         let shifts = Window::new(now - Duration::days(SHIFTS_BACK), now + Duration::days(SHIFTS_AHEAD))
             .expect("a window forward in time");
-        let (analysis, _) =
-            load_analysis(&state.store, &catalog, &state.settings.ingest, &services, true, shifts).await?;
-        let org = Arc::new(OrgAnalysis { analysis, services, catalog, loaded_at: now });
-        *cached = Cached { version, org: Some(org.clone()), reports: HashMap::new() };
-        Ok(org)
+        let mut graphs = self.graphs.lock().await;
+        let (analysis, _) = load_analysis_with(
+            &state.store,
+            &catalog,
+            &state.settings.ingest,
+            &services,
+            true,
+            shifts,
+            Some(&mut graphs),
+        )
+        .await?;
+        drop(graphs);
+        let took = started.elapsed();
+        tracing::info!(took_ms = took.as_millis(), services = services.len(), "analysis built");
+        Ok((version, Arc::new(OrgAnalysis { analysis, services, catalog, loaded_at: now }), took))
     }
 
     /// The diagnosis of `scope` over `window`.

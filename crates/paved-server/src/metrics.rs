@@ -2,9 +2,10 @@
 //! for reports: the one path `paved metrics`, `GET /api/v1/metrics/dora`
 //! and `/metrics` share.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
-use paved_domain::{CatalogIndex, EntityRef, Record, RecordKind, ServiceMatch};
+use paved_domain::{CatalogIndex, EntityRef, Record, RecordKind, RepoId, ServiceMatch};
 use paved_ingest::IngestSettings;
 use paved_metrics::{
     Analysis, BenchmarkTable, CommitGraph, CultureConfig, CultureReport, DatasetBuilder, DoraConfig, DoraReport,
@@ -89,6 +90,28 @@ pub async fn load_analysis(
     whole_organisation: bool,
     shifts: Window,
 ) -> Result<(Analysis, Vec<usize>), StoreError> {
+    load_analysis_with(store, catalog, settings, services, whole_organisation, shifts, None).await
+}
+
+/// Commit graphs kept between analyses, by repository, with the import
+/// they were read after (a graph changes only when its repository is
+/// imported again; events change records, not graphs).
+pub type GraphCache = HashMap<RepoId, (String, Arc<CommitGraph>)>;
+
+/// As [`load_analysis`], reusing the graphs of `graphs` whose repository
+/// was not imported since, and leaving there the graphs of this analysis.
+///
+/// # Errors
+/// When the store cannot be read.
+pub async fn load_analysis_with(
+    store: &DynStore,
+    catalog: &CatalogIndex,
+    settings: &IngestSettings,
+    services: &[EntityRef],
+    whole_organisation: bool,
+    shifts: Window,
+    graphs: Option<&mut GraphCache>,
+) -> Result<(Analysis, Vec<usize>), StoreError> {
     let window = shifts;
     let started = std::time::Instant::now();
     let pattern = ReworkPattern::default();
@@ -96,21 +119,46 @@ pub async fn load_analysis(
     let infos: Vec<_> = services.iter().filter_map(|service| catalog.service(service)).collect();
     let repos: BTreeSet<_> = infos.iter().filter_map(|info| info.repo.clone()).collect();
     let mut loaded_repos = Vec::new();
-    // Reading the next repository overlaps building the last one's graph.
+    // Reading the next repository overlaps building the last one's graph;
+    // the graphs join the dataset in the repositories' order either way.
     let mut building = Vec::new();
+    let mut kept: GraphCache = HashMap::new();
     for repo in repos {
+        // Which import the graph would come from; none when no import
+        // finished (then nothing is kept).
+        let import = match graphs {
+            Some(_) => store
+                .repository(&repo)
+                .await?
+                .map(|state| format!("{}|{}|{:?}", state.imported_at.timestamp_micros(), state.commits, state.tips)),
+            None => None,
+        };
+        let cached = graphs.as_deref().and_then(|graphs| graphs.get(&repo));
+        if let (Some(import), Some((cached_import, graph))) = (&import, cached)
+            && import == cached_import
+        {
+            let graph = graph.clone();
+            building.push((repo, Some(import.clone()), tokio::task::spawn(async move { graph })));
+            continue;
+        }
         let rows = store.commit_graph(&repo).await?;
         if rows.is_empty() {
             continue;
         }
         let pattern = pattern.clone();
-        building.push((repo, tokio::task::spawn_blocking(move || graph_of(rows, &pattern))));
+        building.push((repo, import, tokio::task::spawn_blocking(move || Arc::new(graph_of(rows, &pattern)))));
     }
-    for (repo, graph) in building {
+    for (repo, import, graph) in building {
         // A panic while building is a bug: it goes on as one.
         let graph = graph.await.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+        if let Some(import) = import {
+            kept.insert(repo.clone(), (import, graph.clone()));
+        }
         builder.repository(repo.clone(), graph);
         loaded_repos.push(repo);
+    }
+    if let Some(graphs) = graphs {
+        *graphs = kept;
     }
     tracing::debug!(elapsed_ms = started.elapsed().as_millis(), repos = loaded_repos.len(), "commit graphs loaded");
     let indices: Vec<usize> = (0..services.len()).collect();
