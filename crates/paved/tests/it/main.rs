@@ -12,3 +12,4 @@ mod import;
 mod records;
 mod serve;
 mod support;
+mod synth;
