@@ -121,7 +121,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     // the server that use it.
     let (temporary, directory) = match &cmd.out {
         Some(out) => {
-            prepare_out(out)?;
+            prepare_out(out, "paved demo", MARKER, &GENERATED)?;
             (None, out.clone())
         }
         None => {
@@ -202,10 +202,11 @@ pub(super) fn today() -> DateTime<Utc> {
     Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
-/// Makes `out` ready: created if new; emptied of an earlier demo's files;
-/// refused (exit 2) if it holds anything else, so that a typo never
-/// overwrites someone's files.
-fn prepare_out(out: &Path) -> anyhow::Result<()> {
+/// Makes `out` ready for `command` (`paved demo`, `paved synth`): created if
+/// new; emptied of the `generated` files of an earlier run (recognised by its
+/// `marker` file); refused (exit 2) if it holds anything else, so that a typo
+/// never overwrites someone's files.
+pub(super) fn prepare_out(out: &Path, command: &str, marker: &str, generated: &[&str]) -> anyhow::Result<()> {
     if !out.exists() {
         return std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()));
     }
@@ -216,21 +217,23 @@ fn prepare_out(out: &Path) -> anyhow::Result<()> {
     if entries.next().is_none() {
         return Ok(());
     }
-    if !out.join(MARKER).is_file() {
+    if !out.join(marker).is_file() {
         return Err(BadInput(format!(
-            "--out {} is not empty and was not written by `paved demo` (it has no {MARKER} file); \
+            "--out {} is not empty and was not written by `{command}` (it has no {marker} file); \
              give a new or empty directory, so that nothing of yours is overwritten",
             out.display()
         ))
         .into());
     }
-    for name in GENERATED {
+    for name in generated {
         let path = out.join(name);
         let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
         match removed {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => return Err(error).with_context(|| format!("removing the earlier demo's {}", path.display())),
+            Err(error) => {
+                return Err(error).with_context(|| format!("removing {} of an earlier `{command}`", path.display()));
+            }
         }
     }
     Ok(())

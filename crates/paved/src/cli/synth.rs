@@ -1,7 +1,7 @@
 //! `paved synth`.
 
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -86,7 +86,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         Some(text) => super::demo::parse_end(text)?,
         None => super::demo::today(),
     };
-    prepare_out(&cmd.out)?;
+    super::demo::prepare_out(&cmd.out, "paved synth", MARKER, &GENERATED)?;
     std::fs::write(cmd.out.join(MARKER), "Written by `paved synth`; `paved synth --out` may replace this directory.\n")
         .with_context(|| format!("writing {}", cmd.out.join(MARKER).display()))?;
     let location = if config.database_url == DEFAULT_DATABASE {
@@ -146,39 +146,6 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Makes `out` ready: created if new; emptied of an earlier run's files;
-/// refused (exit 2) if it holds anything else.
-fn prepare_out(out: &Path) -> anyhow::Result<()> {
-    if !out.exists() {
-        return std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()));
-    }
-    if !out.is_dir() {
-        return Err(BadInput(format!("--out {} is a file; give a new or empty directory", out.display())).into());
-    }
-    let mut entries = std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))?;
-    if entries.next().is_none() {
-        return Ok(());
-    }
-    if !out.join(MARKER).is_file() {
-        return Err(BadInput(format!(
-            "--out {} is not empty and was not written by `paved synth` (it has no {MARKER} file); \
-             give a new or empty directory, so that nothing of yours is overwritten",
-            out.display()
-        ))
-        .into());
-    }
-    for name in GENERATED {
-        let path = out.join(name);
-        let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-        match removed {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => return Err(error).with_context(|| format!("removing the earlier {}", path.display())),
-        }
-    }
-    Ok(())
 }
 
 /// A bar on a terminal; nothing under --format json or when stderr is not a
