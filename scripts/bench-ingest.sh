@@ -51,6 +51,8 @@ case "$backend" in
 esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/scripts/bench/lib.sh"
 bench="$root/scripts/bench/ingest"
 fixtures="$root/../shared/fixtures/real-payloads/github"
 [ -d "$fixtures" ] || fixtures=/work/shared/fixtures/real-payloads/github
@@ -122,14 +124,8 @@ run_backend() {
   PAVED_DATABASE_URL=$url PAVED_GITHUB_WEBHOOK_SECRET=$secret \
     "$paved" serve --listen 127.0.0.1:0 2>"$scratch/serve-$name.log" &
   server=$!
-  local address=
-  for _ in $(seq 1 300); do
-    address=$(grep -o 'http://127.0.0.1:[0-9]*' "$scratch/serve-$name.log" | head -n 1 || true)
-    [ -n "$address" ] && break
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$address" ] || { cat "$scratch/serve-$name.log" >&2; exit 1; }
+  local address
+  address=$(served_address "$scratch/serve-$name.log" "$server")
 
   case "$name" in
     sqlite)

@@ -24,6 +24,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/scripts/bench/lib.sh"
 smoke=false
 dir=/tmp/paved-bench-org
 compare=true
@@ -73,13 +75,7 @@ read -r cold_s cold_kb <"$scratch/cold.time"
 # paved, warm: the server keeps the analysis; each window is new to it.
 "$paved" serve --database-url "$db" --listen 127.0.0.1:0 2>"$scratch/serve.log" &
 server=$!
-address=
-for _ in $(seq 1 300); do
-  address=$(grep -o 'http://127.0.0.1:[0-9]*' "$scratch/serve.log" | head -n 1 || true)
-  [ -n "$address" ] && break
-  sleep 0.2
-done
-[ -n "$address" ] || { cat "$scratch/serve.log" >&2; exit 1; }
+address=$(served_address "$scratch/serve.log" "$server")
 report() { curl -sf -o /dev/null -w '%{time_total}' "$address/api/v1/report?since=$1&until=$until"; }
 first_s=$(report "$since")
 warm=()

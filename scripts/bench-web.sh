@@ -29,6 +29,8 @@ scale=${1:-10}
 connections=${2:-50}
 seconds=${3:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/scripts/bench/lib.sh"
 command -v wrk >/dev/null || { echo "wrk is not installed (Debian: apt-get install wrk)" >&2; exit 2; }
 
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -49,13 +51,7 @@ if [ -z "$database" ]; then
 fi
 "$paved" serve --database-url "$database" --listen 127.0.0.1:0 2>"$scratch/serve.log" &
 server=$!
-address=
-for _ in $(seq 1 100); do
-  address=$(grep -o 'http://127.0.0.1:[0-9]*' "$scratch/serve.log" | head -n 1 || true)
-  [ -n "$address" ] && break
-  sleep 0.1
-done
-[ -n "$address" ] || { cat "$scratch/serve.log" >&2; exit 1; }
+address=$(served_address "$scratch/serve.log" "$server")
 # A service to show: the demo's planted one, else the first Component.
 if [ -f "$scratch/plan.json" ]; then
   service=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["platform_pipeline_service"])' "$scratch/plan.json")
