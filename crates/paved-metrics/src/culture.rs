@@ -13,7 +13,7 @@ use paved_domain::EntityRef;
 use serde::Serialize;
 
 use crate::facts::{ChangeSet, ServiceFacts};
-use crate::input::{Dataset, IncidentInput, Ownership, ShiftInput};
+use crate::input::{Dataset, IncidentInput, Ownership};
 use crate::report::{DoraReport, Scope};
 use crate::stats::{median, percentile};
 use crate::window::{Period, Window};
@@ -408,13 +408,28 @@ pub(crate) struct Diagnosis<'d> {
 pub(crate) struct ServiceIndex {
     shifts: Vec<Vec<usize>>,
     incidents: Vec<Vec<usize>>,
+    /// Per shift of the dataset: whether its person owns its service
+    /// (`None`: nobody known), decided once rather than per report.
+    shift_owner: Vec<Option<bool>>,
+    /// Per incident of the dataset: whether whoever acknowledged it first
+    /// owns its service.
+    ack_owner: Vec<Option<bool>>,
 }
 
 impl ServiceIndex {
     pub(crate) fn new(dataset: &Dataset) -> Self {
+        let owns = |service: usize, person: Option<&EntityRef>| {
+            person.map(|p| dataset.services.get(service).is_some_and(|s| s.owners.contains(p)))
+        };
         let mut index = Self {
             shifts: vec![Vec::new(); dataset.services.len()],
             incidents: vec![Vec::new(); dataset.services.len()],
+            shift_owner: dataset.shifts.iter().map(|shift| owns(shift.service, shift.person.as_ref())).collect(),
+            ack_owner: dataset
+                .incidents
+                .iter()
+                .map(|incident| owns(incident.service, incident.acknowledged_by.as_ref()))
+                .collect(),
         };
         for (i, shift) in dataset.shifts.iter().enumerate() {
             if let Some(list) = index.shifts.get_mut(shift.service) {
@@ -456,6 +471,10 @@ struct RepoChanges {
     /// service, else per path number whether a change to it counts for the
     /// service.
     parts: Vec<Option<Vec<bool>>>,
+    /// Per service (as in `services`), per author number of the
+    /// repository: whether the author owns the service (`None`: unknown to
+    /// the catalog), decided once here rather than per commit.
+    by_owner: Vec<Vec<Option<bool>>>,
 }
 
 /// Which services in the scope deploy from which repositories.
@@ -485,11 +504,6 @@ impl Diagnosis<'_> {
         }
     }
 
-    /// The shifts of `service`.
-    fn shifts_of(&self, service: usize) -> impl Iterator<Item = &ShiftInput> {
-        self.by_service.shifts.get(service).into_iter().flatten().map(|&i| &self.dataset.shifts[i])
-    }
-
     /// The incidents of `services`, service by service.
     fn incidents_of<'s>(&'s self, services: &'s [usize]) -> impl Iterator<Item = &'s IncidentInput> + 's {
         services
@@ -502,14 +516,13 @@ impl Diagnosis<'_> {
         self.services
             .iter()
             .filter_map(|s| self.facts.get(*s))
-            .flat_map(|f| &f.deployments)
-            .filter(move |d| window.contains(d.finished))
+            .flat_map(move |f| window.slice(&f.deployments, |d| d.finished))
     }
 
     fn deploy_tally(&self, window: &Window) -> Tally {
         let mut tally = Tally::default();
         for deployment in self.deployments_in(window) {
-            tally.add(self.is_owner(deployment.service, deployment.actor.as_ref()), 1.0);
+            tally.add(deployment.actor_owns, 1.0);
         }
         tally
     }
@@ -520,15 +533,12 @@ impl Diagnosis<'_> {
         let mut tally = Tally::default();
         let (mut hours_used, mut acks_used) = (false, false);
         for &service in self.services {
-            let shifts: Vec<_> = self.shifts_of(service).collect();
             let mut hours = Tally::default();
-            for shift in &shifts {
+            for &i in self.by_service.shifts.get(service).into_iter().flatten() {
+                let shift = &self.dataset.shifts[i];
                 let (start, end) = (shift.start.max(window.since), shift.end.min(window.until));
                 if start < end {
-                    hours.add(
-                        self.is_owner(service, shift.person.as_ref()),
-                        (end - start).num_seconds() as f64 / 3600.0,
-                    );
+                    hours.add(self.by_service.shift_owner[i], (end - start).num_seconds() as f64 / 3600.0);
                 }
             }
             if hours.total > 0.0 || hours.unattributed > 0 {
@@ -538,13 +548,14 @@ impl Diagnosis<'_> {
                 tally.unattributed += hours.unattributed;
                 continue;
             }
-            for incident in self.incidents_of(std::slice::from_ref(&service)) {
+            for &i in self.by_service.incidents.get(service).into_iter().flatten() {
+                let incident = &self.dataset.incidents[i];
                 let Some(opened) = incident.opened_at else { continue };
                 if !window.contains(opened) || !incident.acknowledged {
                     continue;
                 }
                 acks_used = true;
-                tally.add(self.is_owner(service, incident.acknowledged_by.as_ref()), 1.0);
+                tally.add(self.by_service.ack_owner[i], 1.0);
             }
         }
         let basis = match (hours_used, acks_used) {
@@ -560,7 +571,7 @@ impl Diagnosis<'_> {
     /// author is an owner of a service the commit counts for.
     fn commit_tally(&self, window: &Window, index: &ChangeIndex) -> Tally {
         let mut tally = Tally::default();
-        self.for_each_change(window, index, |service, person| tally.add(self.is_owner(service, person), 1.0));
+        self.for_each_change(window, index, |_, _, by_owner| tally.add(by_owner, 1.0));
         tally
     }
 
@@ -592,17 +603,32 @@ impl Diagnosis<'_> {
                         })
                     })
                     .collect();
-                RepoChanges { repo, services, matching, parts }
+                let by_owner = services
+                    .iter()
+                    .map(|&service| {
+                        self.dataset.authors[repo]
+                            .iter()
+                            .map(|(person, _)| self.is_owner(service, person.as_ref()))
+                            .collect()
+                    })
+                    .collect();
+                RepoChanges { repo, services, matching, parts, by_owner }
             })
             .collect();
         ChangeIndex { repos }
     }
 
-    /// Calls `visit(service, author)` for every commit by a human in the
-    /// window that touches a file of the index, once per service the file
-    /// counts for: a file inside a monorepo part for that part, one outside
-    /// every part (a root pipeline) for every service.
-    fn for_each_change(&self, window: &Window, index: &ChangeIndex, mut visit: impl FnMut(usize, Option<&EntityRef>)) {
+    /// Calls `visit(service, author, whether the author owns the service)`
+    /// for every commit by a human in the window that touches a file of the
+    /// index, once per service the file counts for: a file inside a monorepo
+    /// part for that part, one outside every part (a root pipeline) for
+    /// every service.
+    fn for_each_change(
+        &self,
+        window: &Window,
+        index: &ChangeIndex,
+        mut visit: impl FnMut(usize, Option<&EntityRef>, Option<bool>),
+    ) {
         let mut touched: Vec<u32> = Vec::new();
         for changes in &index.repos {
             let graph = &self.dataset.repos[changes.repo];
@@ -613,17 +639,18 @@ impl Diagnosis<'_> {
                 if touched.is_empty() {
                     continue;
                 }
-                let (person, automation) = &authors[graph.author(commit) as usize];
+                let author = graph.author(commit) as usize;
+                let (person, automation) = &authors[author];
                 if *automation {
                     continue;
                 }
-                for (&service, part) in changes.services.iter().zip(&changes.parts) {
+                for ((&service, part), by_owner) in changes.services.iter().zip(&changes.parts).zip(&changes.by_owner) {
                     let counts = match part {
                         None => true,
                         Some(counts_for) => touched.iter().any(|&file| counts_for[file as usize]),
                     };
                     if counts {
-                        visit(service, person.as_ref());
+                        visit(service, person.as_ref(), by_owner[author]);
                     }
                 }
             }
@@ -636,9 +663,9 @@ impl Diagnosis<'_> {
     fn kept_pipelines(&self) -> Vec<Evidence> {
         let index = self.change_index(&globs(&self.config.pipeline_globs));
         let mut changes: BTreeMap<usize, (u64, u64, Vec<EntityRef>)> = BTreeMap::new();
-        self.for_each_change(&self.window, &index, |service, person| {
+        self.for_each_change(&self.window, &index, |service, person, by_owner| {
             let entry = changes.entry(service).or_default();
-            match (person, self.is_owner(service, person)) {
+            match (person, by_owner) {
                 (Some(person), Some(false)) => entry.2.push(person.clone()),
                 (_, Some(true)) => entry.0 += 1,
                 _ => {}
@@ -672,21 +699,37 @@ impl Diagnosis<'_> {
         evidence
     }
 
-    fn line(&self, thresholds: Thresholds, basis: &'static str, tally: impl Fn(&Window) -> Tally) -> Line {
-        let whole = tally(&self.window);
-        let series = self
-            .window
-            .periods(Period::Month)
+    /// A line of the test: its value over the window and month by month.
+    /// `counts` says that `tally` counts whole things (deployments,
+    /// commits), so that the window's tally is the sum of its months'
+    /// exactly and is not computed again; hours are tallied again, so that
+    /// rounding never depends on how the window is cut.
+    fn line(
+        &self,
+        thresholds: Thresholds,
+        basis: &'static str,
+        counts: bool,
+        tally: impl Fn(&Window) -> Tally,
+    ) -> Line {
+        let months: Vec<(DateTime<Utc>, Tally)> =
+            self.window.periods(Period::Month).into_iter().map(|(start, inside)| (start, tally(&inside))).collect();
+        let whole = if counts {
+            months.iter().fold(Tally::default(), |sum, (_, t)| Tally {
+                owners: sum.owners + t.owners,
+                total: sum.total + t.total,
+                unattributed: sum.unattributed + t.unattributed,
+            })
+        } else {
+            tally(&self.window)
+        };
+        let series = months
             .into_iter()
-            .map(|(period_start, inside)| {
-                let t = tally(&inside);
-                LinePoint {
-                    period_start,
-                    value: t.value(),
-                    by_owners: round3(t.owners),
-                    total: round3(t.total),
-                    verdict: Verdict::of(t.value(), thresholds),
-                }
+            .map(|(period_start, t)| LinePoint {
+                period_start,
+                value: t.value(),
+                by_owners: round3(t.owners),
+                total: round3(t.total),
+                verdict: Verdict::of(t.value(), thresholds),
             })
             .collect();
         Line {
@@ -706,16 +749,18 @@ impl Diagnosis<'_> {
         let infrastructure = self.change_index(&globs(&self.config.infrastructure_globs));
         let (_, on_call_basis) = self.on_call_tally(&self.window);
         FourLineTest {
-            deploy_own_code: self.line(self.config.deploy, "deployments", |w| self.deploy_tally(w)),
-            on_call_own_services: self.line(self.config.on_call, on_call_basis, |w| self.on_call_tally(w).0),
-            own_pipelines: self.line(self.config.pipelines, "commits", |w| self.commit_tally(w, &pipelines)),
-            self_provision: self.line(self.config.provision, "commits", |w| self.commit_tally(w, &infrastructure)),
+            deploy_own_code: self.line(self.config.deploy, "deployments", true, |w| self.deploy_tally(w)),
+            on_call_own_services: self.line(self.config.on_call, on_call_basis, false, |w| self.on_call_tally(w).0),
+            own_pipelines: self.line(self.config.pipelines, "commits", true, |w| self.commit_tally(w, &pipelines)),
+            self_provision: self
+                .line(self.config.provision, "commits", true, |w| self.commit_tally(w, &infrastructure)),
         }
     }
 
     /// Counts per person, most first (ties by reference).
     fn ranking<'p>(people: impl Iterator<Item = &'p EntityRef>) -> Vec<(EntityRef, u64)> {
-        let mut counts: BTreeMap<&EntityRef, u64> = BTreeMap::new();
+        // Hashed, not ordered: the ranking is sorted once at the end.
+        let mut counts: HashMap<&EntityRef, u64> = HashMap::new();
         for person in people {
             *counts.entry(person).or_default() += 1;
         }
@@ -751,8 +796,7 @@ impl Diagnosis<'_> {
         let deployers: Vec<&EntityRef> = scope
             .iter()
             .filter_map(|s| self.facts.get(*s))
-            .flat_map(|f| &f.deployments)
-            .filter(|d| self.window.contains(d.finished))
+            .flat_map(|f| self.window.slice(&f.deployments, |d| d.finished))
             .filter_map(|d| d.actor.as_ref())
             .collect();
         let incidents: Vec<_> =

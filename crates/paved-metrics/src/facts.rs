@@ -58,6 +58,8 @@ pub struct DeploymentFact {
     pub actor_unresolved: bool,
     /// The catalog User behind it.
     pub actor: Option<paved_domain::EntityRef>,
+    /// Whether that User owns the service (`None`: no known User).
+    pub actor_owns: Option<bool>,
     /// Its commit, when in the imported history.
     pub commit: Option<CommitId>,
 }
@@ -116,13 +118,13 @@ pub struct IncidentFact {
 pub struct ServiceFacts {
     /// Counted deployments, in finish order.
     pub deployments: Vec<DeploymentFact>,
-    /// Shipped commits.
+    /// Shipped commits, in the order of their deployments' finish.
     pub changes: Vec<ChangeFact>,
     /// Merged pull requests that reached production.
     pub pull_requests: Vec<PullRequestFact>,
-    /// Recoveries of failed deployments.
+    /// Recoveries of failed deployments, in the order of their finish.
     pub recoveries: Vec<RecoveryFact>,
-    /// Incidents with an opening time.
+    /// Incidents with an opening time, in opening order.
     pub incidents: Vec<IncidentFact>,
     /// Incidents naming a deployment that is not a counted one of the
     /// service (a key that does not exist, or a failed or staging one).
@@ -349,6 +351,10 @@ impl ServiceComputation<'_> {
                 change_set: state.change_set,
                 actor_unresolved: deployment.actor_unresolved,
                 actor: deployment.actor.clone(),
+                actor_owns: deployment
+                    .actor
+                    .as_ref()
+                    .map(|actor| self.dataset.services[self.service].owners.contains(actor)),
                 commit: state.commit,
             });
             if failed[i].is_some() {
@@ -368,6 +374,7 @@ impl ServiceComputation<'_> {
                 });
             }
         }
+        facts.incidents.sort_by_key(|incident| incident.opened);
 
         if let Some(graph) = graph {
             for &pr in pull_requests {

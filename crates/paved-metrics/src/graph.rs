@@ -41,6 +41,10 @@ pub struct CommitGraph {
     /// Commit numbers in committer-time order (ties by number): a window's
     /// commits are one slice of it.
     by_time: Vec<u32>,
+    /// The committer time of each commit of `by_time`, in the same order:
+    /// a window's bounds are found in one contiguous array rather than by
+    /// a cache miss per step.
+    by_time_at: Vec<i64>,
     file_start: Vec<u32>,
     files: Vec<u32>,
     paths: Vec<String>,
@@ -129,6 +133,7 @@ impl CommitGraph {
         graph.generation = graph.generations();
         graph.by_time = (0..count as u32).collect();
         graph.by_time.sort_by_key(|&commit| (graph.committer_time[commit as usize], commit));
+        graph.by_time_at = graph.by_time.iter().map(|&commit| graph.committer_time[commit as usize]).collect();
         graph
     }
 
@@ -144,8 +149,11 @@ impl CommitGraph {
         since: chrono::DateTime<chrono::Utc>,
         until: chrono::DateTime<chrono::Utc>,
     ) -> &[u32] {
-        let start = self.by_time.partition_point(|&commit| self.committed_at(commit) < since);
-        let end = self.by_time.partition_point(|&commit| self.committed_at(commit) < until);
+        // Committer times are whole seconds: `t < instant` is `t < ⌈instant⌉`.
+        let ceil = |at: chrono::DateTime<chrono::Utc>| at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
+        let (since, until) = (ceil(since), ceil(until));
+        let start = self.by_time_at.partition_point(|&at| at < since);
+        let end = self.by_time_at.partition_point(|&at| at < until);
         &self.by_time[start..end.max(start)]
     }
 

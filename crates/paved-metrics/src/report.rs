@@ -250,8 +250,9 @@ fn median_days_per(period: Period, window: &Window, finishes: &[DateTime<Utc>]) 
 
 /// Summarises `facts` (of the scope's services) over `window`.
 fn figures(facts: &[&ServiceFacts], window: &Window, table: BenchmarkTable, omissions: &mut Omissions) -> Figures {
-    let deployments: Vec<_> =
-        facts.iter().flat_map(|f| &f.deployments).filter(|d| window.contains(d.finished)).collect();
+    // Each service's facts are in time order (ServiceFacts): a window is a
+    // slice of each.
+    let deployments: Vec<_> = facts.iter().flat_map(|f| window.slice(&f.deployments, |d| d.finished)).collect();
     let count = deployments.len() as u64;
     let finishes: Vec<DateTime<Utc>> = deployments.iter().map(|d| d.finished).collect();
     let frequency = FrequencyFigures {
@@ -269,7 +270,7 @@ fn figures(facts: &[&ServiceFacts], window: &Window, table: BenchmarkTable, omis
     }
 
     let mut lead_times: Vec<f64> = Vec::new();
-    for change in facts.iter().flat_map(|f| &f.changes).filter(|c| window.contains(c.deployed)) {
+    for change in facts.iter().flat_map(|f| window.slice(&f.changes, |c| c.deployed)) {
         if change.lead_time < 0.0 {
             omissions.negative += 1;
         } else {
@@ -310,7 +311,7 @@ fn figures(facts: &[&ServiceFacts], window: &Window, table: BenchmarkTable, omis
     let failure_rate = (count > 0).then(|| failed.len() as f64 / count as f64);
 
     let mut recoveries: Vec<f64> = Vec::new();
-    for recovery in facts.iter().flat_map(|f| &f.recoveries).filter(|r| window.contains(r.failed_deployment_finished)) {
+    for recovery in facts.iter().flat_map(|f| window.slice(&f.recoveries, |r| r.failed_deployment_finished)) {
         match recovery.seconds {
             None => omissions.pending_recoveries += 1,
             Some(s) if s < 0.0 => omissions.negative += 1,
@@ -320,7 +321,7 @@ fn figures(facts: &[&ServiceFacts], window: &Window, table: BenchmarkTable, omis
     let recovery_median = opt(&mut recoveries, 0.5);
 
     let mut restores: Vec<f64> = Vec::new();
-    for incident in facts.iter().flat_map(|f| &f.incidents).filter(|i| window.contains(i.opened)) {
+    for incident in facts.iter().flat_map(|f| window.slice(&f.incidents, |i| i.opened)) {
         match incident.restore_seconds {
             None => omissions.open_incidents += 1,
             Some(s) if s < 0.0 => omissions.negative += 1,

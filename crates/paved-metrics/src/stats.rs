@@ -8,12 +8,14 @@ pub fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
     let rank = p.clamp(0.0, 1.0) * (values.len() - 1) as f64;
     let lower = rank.floor() as usize;
-    let upper = rank.ceil() as usize;
     let fraction = rank - lower as f64;
-    Some(values[lower] + (values[upper] - values[lower]) * fraction)
+    // Selection, not a sort: the rank's value and the next one up (the
+    // smallest of those above it), in linear time.
+    let (_, &mut low, above) = values.select_nth_unstable_by(lower, f64::total_cmp);
+    let high = if fraction > 0.0 { above.iter().copied().min_by(f64::total_cmp).unwrap_or(low) } else { low };
+    Some(low + (high - low) * fraction)
 }
 
 /// The median (the 0.5 percentile).
@@ -31,6 +33,16 @@ mod tests {
         assert_eq!(median(&mut [7.0]), Some(7.0));
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5), "the mean of the two middle values");
+    }
+
+    #[test]
+    fn percentiles_of_unsorted_values_with_ties() {
+        let mut values = vec![5.0, 1.0, 9.0, 1.0, 7.0, 3.0, 9.0, 2.0];
+        // Sorted: 1 1 2 3 5 7 9 9; rank 3.5 → 4; rank 6.3 → 9; rank 0 → 1.
+        assert_eq!(percentile(&mut values, 0.5), Some(4.0));
+        assert!((percentile(&mut values, 0.9).unwrap() - 9.0).abs() < 1e-9);
+        assert_eq!(percentile(&mut values, 0.0), Some(1.0));
+        assert_eq!(percentile(&mut values, 1.0), Some(9.0));
     }
 
     #[test]

@@ -29,6 +29,14 @@ impl Window {
         self.since <= at && at < self.until
     }
 
+    /// The part of `sorted` (in the order of `at`) that falls in the
+    /// window: two binary searches instead of a scan.
+    pub fn slice<'a, T>(&self, sorted: &'a [T], at: impl Fn(&T) -> DateTime<Utc>) -> &'a [T] {
+        let start = sorted.partition_point(|item| at(item) < self.since);
+        let end = sorted.partition_point(|item| at(item) < self.until);
+        &sorted[start..end.max(start)]
+    }
+
     /// Its length in days (fractional).
     pub fn days(&self) -> f64 {
         (self.until - self.since).num_milliseconds() as f64 / 86_400_000.0
@@ -106,6 +114,21 @@ mod tests {
         assert_eq!(Period::Week.start_of(at("2026-11-04T15:00:00Z")), at("2026-11-02T00:00:00Z"));
         assert_eq!(Period::Month.start_of(at("2026-11-04T15:00:00Z")), at("2026-11-01T00:00:00Z"));
         assert_eq!(Period::Month.next(at("2026-12-01T00:00:00Z")), at("2027-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn a_slice_is_what_the_window_contains() {
+        let window = Window::new(at("2026-11-04T00:00:00Z"), at("2026-11-18T00:00:00Z")).unwrap();
+        let times: Vec<DateTime<Utc>> =
+            ["2026-11-01", "2026-11-04", "2026-11-10", "2026-11-17", "2026-11-18", "2026-12-01"]
+                .iter()
+                .map(|day| at(&format!("{day}T00:00:00Z")))
+                .collect();
+        let inside: Vec<_> = times.iter().copied().filter(|t| window.contains(*t)).collect();
+        assert_eq!(window.slice(&times, |t| *t), inside.as_slice());
+        assert_eq!(inside.len(), 3, "since is in, until is out");
+        let before = Window::new(at("2025-01-01T00:00:00Z"), at("2025-02-01T00:00:00Z")).unwrap();
+        assert!(before.slice(&times, |t| *t).is_empty());
     }
 
     #[test]
