@@ -401,6 +401,72 @@ pub(crate) struct Diagnosis<'d> {
     pub truck_factors: &'d [std::sync::OnceLock<RepoTruckFactor>],
     /// The dataset's shifts and incidents by service.
     pub by_service: &'d ServiceIndex,
+    /// The commits that count for each service's pipelines and
+    /// infrastructure lines, once computed.
+    pub lines: &'d LineCache,
+}
+
+/// The [`LineIndex`] of the pipelines and of the infrastructure lines,
+/// built by the first report that needs them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LineCache {
+    pipelines: std::sync::OnceLock<LineIndex>,
+    infrastructure: std::sync::OnceLock<LineIndex>,
+}
+
+/// For one set of globs, per service of the dataset, the commits of its
+/// repository's whole history that count for it when the scope holds every
+/// service of that repository (always so for a repository of one
+/// service): in time order with running tallies, so that a window's tally
+/// is two binary searches, not a walk of its commits.
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex {
+    /// The globs it was built with.
+    globs: Vec<String>,
+    /// Per service of the dataset.
+    services: Vec<CountedCommits>,
+    /// Per repository of the dataset, how many services deploy from it.
+    services_of_repo: Vec<usize>,
+}
+
+/// One service's counted commits: committer times, and tallies before each
+/// (one more entry than commits: `owners[i]` counts commits `0..i`).
+#[derive(Debug, Clone, Default)]
+struct CountedCommits {
+    at: Vec<i64>,
+    owners: Vec<u32>,
+    attributed: Vec<u32>,
+    unattributed: Vec<u32>,
+}
+
+impl CountedCommits {
+    fn push(&mut self, at: i64, by_owner: Option<bool>) {
+        let last = |v: &Vec<u32>| v.last().copied().unwrap_or(0);
+        if self.owners.is_empty() {
+            self.owners.push(0);
+            self.attributed.push(0);
+            self.unattributed.push(0);
+        }
+        self.at.push(at);
+        self.owners.push(last(&self.owners) + u32::from(by_owner == Some(true)));
+        self.attributed.push(last(&self.attributed) + u32::from(by_owner.is_some()));
+        self.unattributed.push(last(&self.unattributed) + u32::from(by_owner.is_none()));
+    }
+
+    /// Adds the commits in `window` to `tally`.
+    fn add_to(&self, window: &Window, tally: &mut Tally) {
+        if self.at.is_empty() {
+            return;
+        }
+        // Committer times are whole seconds: `t < instant` is `t < ⌈instant⌉`.
+        let ceil = |at: DateTime<Utc>| at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
+        let (since, until) = (ceil(window.since), ceil(window.until));
+        let i = self.at.partition_point(|&at| at < since);
+        let j = self.at.partition_point(|&at| at < until).max(i);
+        tally.owners += f64::from(self.owners[j] - self.owners[i]);
+        tally.total += f64::from(self.attributed[j] - self.attributed[i]);
+        tally.unattributed += u64::from(self.unattributed[j] - self.unattributed[i]);
+    }
 }
 
 /// The positions of each service's shifts and incidents in the dataset.
@@ -568,18 +634,52 @@ impl Diagnosis<'_> {
     }
 
     /// Commits in the window that touch the index's files, by whether their
-    /// author is an owner of a service the commit counts for.
-    fn commit_tally(&self, window: &Window, index: &ChangeIndex) -> Tally {
+    /// author is an owner of a service the commit counts for. A repository
+    /// whose every service is in the scope is read from `lines` when given.
+    fn commit_tally(&self, window: &Window, index: &ChangeIndex, lines: Option<&LineIndex>) -> Tally {
         let mut tally = Tally::default();
-        self.for_each_change(window, index, |_, _, by_owner| tally.add(by_owner, 1.0));
+        for changes in &index.repos {
+            match lines {
+                Some(lines) if lines.services_of_repo[changes.repo] == changes.services.len() => {
+                    for &service in &changes.services {
+                        lines.services[service].add_to(window, &mut tally);
+                    }
+                }
+                _ => self.changes_in(changes, window, |_, _, _, by_owner| tally.add(by_owner, 1.0)),
+            }
+        }
         tally
+    }
+
+    /// The line index of `globs` from `cell`, built on first use from every
+    /// service of the dataset; `None` when `cell` holds one of other globs
+    /// (a report with another configuration walks the commits instead).
+    fn line_index<'c>(&self, cell: &'c std::sync::OnceLock<LineIndex>, globs: &[String]) -> Option<&'c LineIndex> {
+        let index = cell.get_or_init(|| {
+            let every: Vec<usize> = (0..self.dataset.services.len()).collect();
+            let changes = self.change_index(&self::globs(globs), &every);
+            let mut services: Vec<CountedCommits> =
+                (0..self.dataset.services.len()).map(|_| CountedCommits::default()).collect();
+            let whole = Window { since: DateTime::<Utc>::MIN_UTC, until: DateTime::<Utc>::MAX_UTC };
+            for repo in &changes.repos {
+                self.changes_in(repo, &whole, |service, at, _, by_owner| services[service].push(at, by_owner));
+            }
+            let mut services_of_repo = vec![0; self.dataset.repos.len()];
+            for service in &self.dataset.services {
+                if let Some(repo) = service.repo {
+                    services_of_repo[repo] += 1;
+                }
+            }
+            LineIndex { globs: globs.to_vec(), services, services_of_repo }
+        });
+        (index.globs == globs).then_some(index)
     }
 
     /// Which files of the scope's repositories match `globs`, and which
     /// monorepo parts each counts for: decided once per distinct path, not
     /// per commit.
-    fn change_index(&self, globs: &GlobSet) -> ChangeIndex {
-        let repos = services_of_repo(self.dataset, self.services)
+    fn change_index(&self, globs: &GlobSet, services: &[usize]) -> ChangeIndex {
+        let repos = services_of_repo(self.dataset, services)
             .into_iter()
             .map(|(repo, services)| {
                 let graph = &self.dataset.repos[repo];
@@ -629,29 +729,40 @@ impl Diagnosis<'_> {
         index: &ChangeIndex,
         mut visit: impl FnMut(usize, Option<&EntityRef>, Option<bool>),
     ) {
-        let mut touched: Vec<u32> = Vec::new();
         for changes in &index.repos {
-            let graph = &self.dataset.repos[changes.repo];
-            let authors = &self.dataset.authors[changes.repo];
-            for &commit in graph.committed_between(window.since, window.until) {
-                touched.clear();
-                touched.extend(graph.file_ids(commit).iter().filter(|&&file| changes.matching[file as usize]));
-                if touched.is_empty() {
-                    continue;
-                }
-                let author = graph.author(commit) as usize;
-                let (person, automation) = &authors[author];
-                if *automation {
-                    continue;
-                }
-                for ((&service, part), by_owner) in changes.services.iter().zip(&changes.parts).zip(&changes.by_owner) {
-                    let counts = match part {
-                        None => true,
-                        Some(counts_for) => touched.iter().any(|&file| counts_for[file as usize]),
-                    };
-                    if counts {
-                        visit(service, person.as_ref(), by_owner[author]);
-                    }
+            self.changes_in(changes, window, |service, _, person, by_owner| visit(service, person, by_owner));
+        }
+    }
+
+    /// As [`Self::for_each_change`], for one repository, in time order,
+    /// with each commit's committer time (Unix seconds).
+    fn changes_in(
+        &self,
+        changes: &RepoChanges,
+        window: &Window,
+        mut visit: impl FnMut(usize, i64, Option<&EntityRef>, Option<bool>),
+    ) {
+        let mut touched: Vec<u32> = Vec::new();
+        let graph = &self.dataset.repos[changes.repo];
+        let authors = &self.dataset.authors[changes.repo];
+        for &commit in graph.committed_between(window.since, window.until) {
+            touched.clear();
+            touched.extend(graph.file_ids(commit).iter().filter(|&&file| changes.matching[file as usize]));
+            if touched.is_empty() {
+                continue;
+            }
+            let author = graph.author(commit) as usize;
+            let (person, automation) = &authors[author];
+            if *automation {
+                continue;
+            }
+            for ((&service, part), by_owner) in changes.services.iter().zip(&changes.parts).zip(&changes.by_owner) {
+                let counts = match part {
+                    None => true,
+                    Some(counts_for) => touched.iter().any(|&file| counts_for[file as usize]),
+                };
+                if counts {
+                    visit(service, graph.committer_time(commit), person.as_ref(), by_owner[author]);
                 }
             }
         }
@@ -661,7 +772,7 @@ impl Diagnosis<'_> {
     /// people who do not own them (owners' share at or below the role
     /// threshold of the pipelines line): the silo keeps the pipelines.
     fn kept_pipelines(&self) -> Vec<Evidence> {
-        let index = self.change_index(&globs(&self.config.pipeline_globs));
+        let index = self.change_index(&globs(&self.config.pipeline_globs), self.services);
         let mut changes: BTreeMap<usize, (u64, u64, Vec<EntityRef>)> = BTreeMap::new();
         self.for_each_change(&self.window, &index, |service, person, by_owner| {
             let entry = changes.entry(service).or_default();
@@ -745,15 +856,19 @@ impl Diagnosis<'_> {
     }
 
     pub fn test(&self) -> FourLineTest {
-        let pipelines = self.change_index(&globs(&self.config.pipeline_globs));
-        let infrastructure = self.change_index(&globs(&self.config.infrastructure_globs));
+        let pipelines = self.change_index(&globs(&self.config.pipeline_globs), self.services);
+        let infrastructure = self.change_index(&globs(&self.config.infrastructure_globs), self.services);
+        let pipeline_lines = self.line_index(&self.lines.pipelines, &self.config.pipeline_globs);
+        let infrastructure_lines = self.line_index(&self.lines.infrastructure, &self.config.infrastructure_globs);
         let (_, on_call_basis) = self.on_call_tally(&self.window);
         FourLineTest {
             deploy_own_code: self.line(self.config.deploy, "deployments", true, |w| self.deploy_tally(w)),
             on_call_own_services: self.line(self.config.on_call, on_call_basis, false, |w| self.on_call_tally(w).0),
-            own_pipelines: self.line(self.config.pipelines, "commits", true, |w| self.commit_tally(w, &pipelines)),
-            self_provision: self
-                .line(self.config.provision, "commits", true, |w| self.commit_tally(w, &infrastructure)),
+            own_pipelines: self
+                .line(self.config.pipelines, "commits", true, |w| self.commit_tally(w, &pipelines, pipeline_lines)),
+            self_provision: self.line(self.config.provision, "commits", true, |w| {
+                self.commit_tally(w, &infrastructure, infrastructure_lines)
+            }),
         }
     }
 

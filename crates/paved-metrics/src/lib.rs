@@ -105,6 +105,9 @@ pub struct Analysis {
     /// Shifts and incidents by service, so that a report visits a
     /// service's own and not everyone's.
     by_service: culture::ServiceIndex,
+    /// The commits that count for the pipelines and infrastructure lines,
+    /// by service, computed by the first report that needs them.
+    lines: culture::LineCache,
 }
 
 impl Analysis {
@@ -113,7 +116,7 @@ impl Analysis {
         let dora = DoraEngine::new(&dataset, config);
         let truck_factors = (0..dataset.repos.len()).map(|_| std::sync::OnceLock::new()).collect();
         let by_service = culture::ServiceIndex::new(&dataset);
-        Self { dataset, dora, truck_factors, by_service }
+        Self { dataset, dora, truck_factors, by_service, lines: culture::LineCache::default() }
     }
 
     /// The DORA facts.
@@ -138,6 +141,7 @@ impl Analysis {
             window: request.window,
             truck_factors: &self.truck_factors,
             by_service: &self.by_service,
+            lines: &self.lines,
         };
         let test = diagnosis.test();
         let knowledge = diagnosis.knowledge();

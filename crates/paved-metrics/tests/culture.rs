@@ -380,3 +380,74 @@ fn the_truck_factor_follows_degree_of_authorship() {
     assert_eq!((truck.truck_factor, truck.files), (1, 6));
     assert_eq!(truck.authors, ["user:default/ana"]);
 }
+
+#[test]
+fn the_commit_lines_read_from_the_index_equal_a_walk_of_the_commits() {
+    // Commits every 5 days over two months, pipelines and infrastructure,
+    // by owners and others; windows that cut between them and inside a
+    // second.
+    let mut org = Org::new().commits(".github/workflows/deploy.yml", 0, 0);
+    let mut commits = Vec::new();
+    for i in 0..14_i64 {
+        let time = start().timestamp() + i * 5 * 86_400 + 7;
+        commits.push(GraphCommit {
+            sha: format!("{i:040x}"),
+            parents: if i == 0 { Vec::new() } else { vec![format!("{:040x}", i - 1)] },
+            author_time: time,
+            committer_time: time,
+            rework: false,
+            files: vec![if i % 3 == 0 { "infra/main.tf" } else { ".github/workflows/deploy.yml" }.to_owned()],
+            author: if i % 4 == 0 { "olga@acme.example" } else { "ana@acme.example" }.to_owned(),
+        });
+    }
+    org.dataset.repos = vec![CommitGraph::new(commits).into()];
+    org.dataset.authors = vec![
+        org.dataset.repos[0]
+            .author_keys()
+            .iter()
+            .map(|key| (Some(person(key.split('@').next().unwrap())), false))
+            .collect(),
+    ];
+    let request = |window: Window| ReportRequest {
+        scope: Scope { kind: ScopeKind::Service, name: "component:default/app".to_owned() },
+        services: &[0],
+        window,
+        series: None,
+        table: BenchmarkTable::Dora2023,
+        without_service: 0,
+    };
+    let windows = [
+        Window::new(start(), start() + Duration::days(70)).unwrap(),
+        Window::new(start() + Duration::days(10), start() + Duration::days(40)).unwrap(),
+        // Bounds a fraction of a second after a commit, and on one.
+        Window::new(
+            start() + Duration::days(5) + Duration::milliseconds(7_500),
+            start() + Duration::days(25) + Duration::seconds(7),
+        )
+        .unwrap(),
+    ];
+    let config = CultureConfig::default();
+    // Another configuration first leaves the index of other globs in the
+    // analysis: the default one then walks the commits.
+    let mut other = CultureConfig::default();
+    other.pipeline_globs.push("**/*.never".to_owned());
+    other.infrastructure_globs.push("**/*.never".to_owned());
+    let walked = Analysis::new(org.dataset.clone(), &DoraConfig::default());
+    walked.diagnose(&request(windows[0]), &other);
+    let indexed = Analysis::new(org.dataset, &DoraConfig::default());
+    for window in windows {
+        let (a, b) =
+            (indexed.diagnose(&request(window), &config).test, walked.diagnose(&request(window), &config).test);
+        for (from_index, from_walk) in [(&a.own_pipelines, &b.own_pipelines), (&a.self_provision, &b.self_provision)] {
+            assert_eq!(
+                (from_index.by_owners, from_index.total, from_index.unattributed),
+                (from_walk.by_owners, from_walk.total, from_walk.unattributed)
+            );
+            let months = |line: &paved_metrics::Line| {
+                line.series.iter().map(|p| (p.period_start, p.by_owners, p.total)).collect::<Vec<_>>()
+            };
+            assert_eq!(months(from_index), months(from_walk));
+            assert!(from_index.total > 0.0, "the window holds counted commits");
+        }
+    }
+}
