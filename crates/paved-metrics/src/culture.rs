@@ -472,7 +472,12 @@ impl CountedCommits {
 /// The positions of each service's shifts and incidents in the dataset.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ServiceIndex {
+    /// Per service, its shifts in order of start.
     shifts: Vec<Vec<usize>>,
+    /// Per service, for each of its shifts (as in `shifts`), the latest end
+    /// of it and those before: the shifts that can reach into a window
+    /// start at the first whose reach passes the window's start.
+    shift_reach: Vec<Vec<DateTime<Utc>>>,
     incidents: Vec<Vec<usize>>,
     /// Per shift of the dataset: whether its person owns its service
     /// (`None`: nobody known), decided once rather than per report.
@@ -489,6 +494,7 @@ impl ServiceIndex {
         };
         let mut index = Self {
             shifts: vec![Vec::new(); dataset.services.len()],
+            shift_reach: Vec::new(),
             incidents: vec![Vec::new(); dataset.services.len()],
             shift_owner: dataset.shifts.iter().map(|shift| owns(shift.service, shift.person.as_ref())).collect(),
             ack_owner: dataset
@@ -502,6 +508,22 @@ impl ServiceIndex {
                 list.push(i);
             }
         }
+        for list in &mut index.shifts {
+            list.sort_by_key(|&i| (dataset.shifts[i].start, i));
+        }
+        index.shift_reach = index
+            .shifts
+            .iter()
+            .map(|list| {
+                let mut reach = DateTime::<Utc>::MIN_UTC;
+                list.iter()
+                    .map(|&i| {
+                        reach = reach.max(dataset.shifts[i].end);
+                        reach
+                    })
+                    .collect()
+            })
+            .collect();
         for (i, incident) in dataset.incidents.iter().enumerate() {
             if let Some(list) = index.incidents.get_mut(incident.service) {
                 list.push(i);
@@ -600,7 +622,10 @@ impl Diagnosis<'_> {
         let (mut hours_used, mut acks_used) = (false, false);
         for &service in self.services {
             let mut hours = Tally::default();
-            for &i in self.by_service.shifts.get(service).into_iter().flatten() {
+            let (shifts, reach) = (&self.by_service.shifts[service], &self.by_service.shift_reach[service]);
+            let first = reach.partition_point(|&end| end <= window.since);
+            let last = shifts.partition_point(|&i| self.dataset.shifts[i].start < window.until).max(first);
+            for &i in &shifts[first..last] {
                 let shift = &self.dataset.shifts[i];
                 let (start, end) = (shift.start.max(window.since), shift.end.min(window.until));
                 if start < end {
@@ -875,7 +900,7 @@ impl Diagnosis<'_> {
     /// Counts per person, most first (ties by reference).
     fn ranking<'p>(people: impl Iterator<Item = &'p EntityRef>) -> Vec<(EntityRef, u64)> {
         // Hashed, not ordered: the ranking is sorted once at the end.
-        let mut counts: HashMap<&EntityRef, u64> = HashMap::new();
+        let mut counts: rustc_hash::FxHashMap<&EntityRef, u64> = rustc_hash::FxHashMap::default();
         for person in people {
             *counts.entry(person).or_default() += 1;
         }
