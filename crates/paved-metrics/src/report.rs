@@ -2,7 +2,7 @@
 //! metrics --format json` and `GET /api/v1/metrics/dora`. A metric with no
 //! data is `null`, never 0.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -234,7 +234,10 @@ fn round3(value: f64) -> f64 {
 /// The median number of distinct deployment dates per period (`period`)
 /// overlapping `window`, periods without any included.
 fn median_days_per(period: Period, window: &Window, finishes: &[DateTime<Utc>]) -> f64 {
-    let dates: BTreeSet<NaiveDate> = finishes.iter().filter(|f| window.contains(**f)).map(|f| f.date_naive()).collect();
+    // Distinct dates, sorted: a period's count is two binary searches.
+    let mut dates: Vec<NaiveDate> = finishes.iter().filter(|f| window.contains(**f)).map(|f| f.date_naive()).collect();
+    dates.sort_unstable();
+    dates.dedup();
     let mut per_period: Vec<f64> = window
         .periods(period)
         .iter()
@@ -242,7 +245,7 @@ fn median_days_per(period: Period, window: &Window, finishes: &[DateTime<Utc>]) 
             let first = inside.since.date_naive();
             // The last date with an instant inside the period.
             let last = (inside.until - chrono::Duration::microseconds(1)).date_naive();
-            dates.range(first..=last).count() as f64
+            (dates.partition_point(|d| *d <= last) - dates.partition_point(|d| *d < first)) as f64
         })
         .collect();
     median(&mut per_period).unwrap_or(0.0)
