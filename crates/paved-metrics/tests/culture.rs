@@ -451,3 +451,32 @@ fn the_commit_lines_read_from_the_index_equal_a_walk_of_the_commits() {
         }
     }
 }
+
+#[test]
+fn a_long_shift_counts_in_a_window_that_starts_after_shorter_later_shifts_ended() {
+    // ben holds the whole first 20 days; oscar's short shifts start later
+    // and end before the window: only ben's last 10 days are in it.
+    let mut org = Org::new();
+    for (who, from, to) in [("ben", 0, 20 * 24), ("oscar", 24, 48), ("oscar", 72, 96)] {
+        org.dataset.shifts.push(ShiftInput {
+            service: 0,
+            person: Some(person(who)),
+            start: start() + Duration::hours(from),
+            end: start() + Duration::hours(to),
+        });
+    }
+    let analysis = Analysis::new(org.dataset, &DoraConfig::default());
+    let report = analysis.diagnose(
+        &ReportRequest {
+            scope: Scope { kind: ScopeKind::Service, name: "component:default/app".to_owned() },
+            services: &[0],
+            window: Window::new(start() + Duration::days(10), start() + Duration::days(28)).unwrap(),
+            series: None,
+            table: BenchmarkTable::Dora2023,
+            without_service: 0,
+        },
+        &CultureConfig::default(),
+    );
+    let line = &report.test.on_call_own_services;
+    assert_eq!((line.by_owners, line.total, line.basis), (240.0, 240.0, "on_call_hours"));
+}
