@@ -95,7 +95,7 @@ impl Org {
     }
 
     /// Commits touching `path`: `owners` by ana, `others` by olga.
-    fn commits(mut self, path: &str, owners: usize, others: usize) -> Self {
+    fn commits(self, path: &str, owners: usize, others: usize) -> Self {
         let mut commits = Vec::new();
         for i in 0..owners + others {
             let author = if i < owners { "ana@acme.example" } else { "olga@acme.example" };
@@ -110,6 +110,12 @@ impl Org {
                 author: author.to_owned(),
             });
         }
+        self.repo(commits)
+    }
+
+    /// The one repository's history: `commits`, authored as their email's
+    /// name says.
+    fn repo(mut self, commits: Vec<GraphCommit>) -> Self {
         self.dataset.repos = vec![CommitGraph::new(commits).into()];
         self.dataset.authors = vec![
             self.dataset.repos[0]
@@ -386,7 +392,6 @@ fn the_commit_lines_read_from_the_index_equal_a_walk_of_the_commits() {
     // Commits every 5 days over two months, pipelines and infrastructure,
     // by owners and others; windows that cut between them and inside a
     // second.
-    let mut org = Org::new().commits(".github/workflows/deploy.yml", 0, 0);
     let mut commits = Vec::new();
     for i in 0..14_i64 {
         let time = start().timestamp() + i * 5 * 86_400 + 7;
@@ -400,14 +405,7 @@ fn the_commit_lines_read_from_the_index_equal_a_walk_of_the_commits() {
             author: if i % 4 == 0 { "olga@acme.example" } else { "ana@acme.example" }.to_owned(),
         });
     }
-    org.dataset.repos = vec![CommitGraph::new(commits).into()];
-    org.dataset.authors = vec![
-        org.dataset.repos[0]
-            .author_keys()
-            .iter()
-            .map(|key| (Some(person(key.split('@').next().unwrap())), false))
-            .collect(),
-    ];
+    let org = Org::new().repo(commits);
     let request = |window: Window| ReportRequest {
         scope: Scope { kind: ScopeKind::Service, name: "component:default/app".to_owned() },
         services: &[0],
