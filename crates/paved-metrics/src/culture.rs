@@ -458,9 +458,7 @@ impl CountedCommits {
         if self.at.is_empty() {
             return;
         }
-        // Committer times are whole seconds: `t < instant` is `t < ⌈instant⌉`.
-        let ceil = |at: DateTime<Utc>| at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
-        let (since, until) = (ceil(window.since), ceil(window.until));
+        let (since, until) = window.whole_seconds();
         let i = self.at.partition_point(|&at| at < since);
         let j = self.at.partition_point(|&at| at < until).max(i);
         tally.owners += f64::from(self.owners[j] - self.owners[i]);
@@ -490,7 +488,7 @@ pub(crate) struct ServiceIndex {
 impl ServiceIndex {
     pub(crate) fn new(dataset: &Dataset) -> Self {
         let owns = |service: usize, person: Option<&EntityRef>| {
-            person.map(|p| dataset.services.get(service).is_some_and(|s| s.owners.contains(p)))
+            dataset.services.get(service).map_or(person.map(|_| false), |s| s.owned_by(person))
         };
         let mut index = Self {
             shifts: vec![Vec::new(); dataset.services.len()],
@@ -578,7 +576,7 @@ fn services_of_repo(dataset: &Dataset, services: &[usize]) -> BTreeMap<usize, Ve
 
 impl Diagnosis<'_> {
     fn is_owner(&self, service: usize, person: Option<&EntityRef>) -> Option<bool> {
-        person.map(|p| self.dataset.services[service].owners.contains(p))
+        self.dataset.services[service].owned_by(person)
     }
 
     fn team_of(&self, person: &EntityRef) -> Option<EntityRef> {

@@ -351,10 +351,7 @@ impl ServiceComputation<'_> {
                 change_set: state.change_set,
                 actor_unresolved: deployment.actor_unresolved,
                 actor: deployment.actor.clone(),
-                actor_owns: deployment
-                    .actor
-                    .as_ref()
-                    .map(|actor| self.dataset.services[self.service].owners.contains(actor)),
+                actor_owns: self.dataset.services[self.service].owned_by(deployment.actor.as_ref()),
                 commit: state.commit,
             });
             if failed[i].is_some() {

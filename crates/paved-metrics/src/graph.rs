@@ -149,9 +149,7 @@ impl CommitGraph {
         since: chrono::DateTime<chrono::Utc>,
         until: chrono::DateTime<chrono::Utc>,
     ) -> &[u32] {
-        // Committer times are whole seconds: `t < instant` is `t < ⌈instant⌉`.
-        let ceil = |at: chrono::DateTime<chrono::Utc>| at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
-        let (since, until) = (ceil(since), ceil(until));
+        let (since, until) = (crate::window::whole_seconds(since), crate::window::whole_seconds(until));
         let start = self.by_time_at.partition_point(|&at| at < since);
         let end = self.by_time_at.partition_point(|&at| at < until);
         &self.by_time[start..end.max(start)]

@@ -34,6 +34,11 @@ pub struct ServiceInput {
 }
 
 impl ServiceInput {
+    /// Whether `person` owns the service; `None` when nobody is known.
+    pub fn owned_by(&self, person: Option<&EntityRef>) -> Option<bool> {
+        person.map(|p| self.owners.contains(p))
+    }
+
     /// A service with nothing known but its reference.
     pub fn new(service: EntityRef) -> Self {
         Self {

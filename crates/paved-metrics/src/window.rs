@@ -37,6 +37,12 @@ impl Window {
         &sorted[start..end.max(start)]
     }
 
+    /// Its bounds in whole Unix seconds, for times kept in whole seconds
+    /// (committer times): `t` is in the window when `since ≤ t < until`.
+    pub fn whole_seconds(&self) -> (i64, i64) {
+        (whole_seconds(self.since), whole_seconds(self.until))
+    }
+
     /// Its length in days (fractional).
     pub fn days(&self) -> f64 {
         (self.until - self.since).num_milliseconds() as f64 / 86_400_000.0
@@ -60,6 +66,12 @@ impl Window {
         }
         out
     }
+}
+
+/// The first whole second at or after `at`: for `t` in whole seconds,
+/// `t < at` is `t < whole_seconds(at)`.
+pub(crate) fn whole_seconds(at: DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
 }
 
 /// The period of a series.
