@@ -20,6 +20,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/scripts/bench/lib.sh"
 target=${CARGO_TARGET_DIR:-$root/target}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -32,13 +34,13 @@ if [ "${1:-}" = --smoke ]; then
         && rm stream.fi deleted-refs.txt && git checkout -q main)
     runs=1
     profile=debug
-    (cd "$root" && cargo build --quiet --locked -p paved && cargo build --quiet --locked -p paved-ingest --example walk)
+    build_paved "$root" debug
 else
     repo=${1:?usage: scripts/bench-git-import.sh <repo> [runs] | --smoke}
     runs=${2:-3}
     repo=$(cd "$repo" && pwd)
     profile=release
-    (cd "$root" && cargo build --quiet --release -p paved && cargo build --quiet --release -p paved-ingest --example walk)
+    build_paved "$root" release
 fi
 git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || { echo "$repo is not a git repository" >&2; exit 2; }
 paved="$target/$profile/paved"

@@ -13,7 +13,7 @@
 # `paved serve` started with PAVED_GITHUB_WEBHOOK_SECRET, then
 #   1. the HTTP ceiling: the same wrk setup on GET /healthz (a few seconds);
 #   2. the ingest run: N distinct deliveries generated from the real samples
-#      in ../shared/fixtures/real-payloads/github and signed
+#      in tests/fixtures/real-payloads/github and signed
 #      (scripts/bench/ingest/gen_requests.py), sent once each by wrk
 #      (scripts/bench/ingest/ingest.lua), the run ending when they are used up;
 #   3. the check: raw events (source github) in the database = 2xx answers
@@ -54,8 +54,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$root/scripts/bench/lib.sh"
 bench="$root/scripts/bench/ingest"
-fixtures="$root/../shared/fixtures/real-payloads/github"
-[ -d "$fixtures" ] || fixtures=/work/shared/fixtures/real-payloads/github
+fixtures="$root/tests/fixtures/real-payloads/github"
 for tool in wrk python3 sqlite3; do
   command -v "$tool" >/dev/null || { echo "bench-ingest: $tool is not installed (Debian: apt-get install $tool)" >&2; exit 2; }
 done
@@ -67,13 +66,13 @@ target=${CARGO_TARGET_DIR:-$root/target}
 if [ "$smoke" = 1 ]; then
   events=${events:-300}
   ceiling_seconds=2
-  (cd "$root" && cargo build --quiet -p paved --locked)
+  build_paved "$root" debug
   paved="$target/debug/paved"
   build=debug
 else
   events=${events:-30000}
   ceiling_seconds=10
-  (cd "$root" && cargo build --quiet --release -p paved --locked)
+  build_paved "$root" release
   paved="$target/release/paved"
   build=release
 fi

@@ -42,12 +42,12 @@ python3 -c 'import duckdb' 2>/dev/null || { echo "python3 cannot import duckdb (
 
 target=${CARGO_TARGET_DIR:-$root/target}
 if $smoke; then
-  (cd "$root" && cargo build --quiet --locked -p paved)
+  build_paved "$root" debug
   paved="$target/debug/paved"
   dir=$(mktemp -d)/org
   sizes=(--services 30 --people 120 --commits 20000 --deployments 3000 --incidents 300 --months 6)
 else
-  (cd "$root" && cargo build --quiet --locked --release -p paved)
+  build_paved "$root" release
   paved="$target/release/paved"
   sizes=()
 fi

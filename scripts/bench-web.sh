@@ -34,11 +34,7 @@ source "$root/scripts/bench/lib.sh"
 command -v wrk >/dev/null || { echo "wrk is not installed (Debian: apt-get install wrk)" >&2; exit 2; }
 
 target=${CARGO_TARGET_DIR:-$root/target}
-if [ "$profile" = release ]; then
-  (cd "$root" && cargo build --quiet --locked --release -p paved)
-else
-  (cd "$root" && cargo build --quiet --locked -p paved)
-fi
+build_paved "$root" "$profile"
 paved="$target/$profile/paved"
 scratch=$(mktemp -d)
 server=

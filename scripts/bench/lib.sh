@@ -19,3 +19,20 @@ served_address() {
   cat "$log" >&2
   return 1
 }
+
+# Builds `paved` (and the paved-ingest `walk` example) for PROFILE, debug or
+# release, from the workspace root ROOT. The debug build is the test suite's
+# own (`--workspace --all-targets`: the same features as `cargo test
+# --workspace`), so after the tests it compiles nothing; building one
+# package alone would resolve other features and compile much of the
+# dependency tree a second time.
+#
+#   build_paved ROOT debug|release
+build_paved() {
+  local root=$1 profile=$2
+  if [ "$profile" = release ]; then
+    (cd "$root" && cargo build --quiet --locked --release -p paved -p paved-ingest --bin paved --example walk)
+  else
+    (cd "$root" && cargo build --quiet --locked --workspace --all-targets)
+  fi
+}

@@ -8,7 +8,7 @@ use paved_catalog::ProblemCode;
 use crate::support::{kinds, load_paths, relations, render};
 
 fn examples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/backstage-examples"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/backstage-examples"))
 }
 
 #[test]

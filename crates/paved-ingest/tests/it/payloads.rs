@@ -1,5 +1,5 @@
 //! Shared helpers for the normaliser tests: real payloads from
-//! `../shared/fixtures/real-payloads/` (and samples written from the
+//! `tests/fixtures/real-payloads/` at the workspace root (and samples written from the
 //! providers' documentation in `tests/payloads/`), a small catalog to
 //! resolve against, and a JSON view of what a normaliser made, for insta
 //! snapshots.
@@ -13,9 +13,9 @@ use paved_domain::{
 use paved_ingest::{IngestSettings, Normalized, RawInput};
 use serde_json::{Value, json};
 
-/// The directory of the real payloads shared by every session.
+/// The directory of the vendored real payloads (`tests/fixtures/real-payloads`).
 pub fn real_payloads() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/real-payloads")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/real-payloads")
 }
 
 /// A real payload, e.g. `real_payload("github/push/payload.json")`.

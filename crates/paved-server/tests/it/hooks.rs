@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{GITHUB_SECRET, GITLAB_TOKEN, PAGERDUTY_SECRET, TestApp, hook_tests};
 
 fn real_payloads() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/real-payloads")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/real-payloads")
 }
 
 /// Every file under `real-payloads/<source>/`, with its event directory.
