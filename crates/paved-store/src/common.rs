@@ -443,3 +443,25 @@ pub(crate) fn newly_applied(
     applied.sort_by_key(|m| m.version);
     applied
 }
+
+/// Whether `conn` is outside any transaction, as sqlx counts them; a pool
+/// hands out only such connections (`before_acquire`).
+///
+/// A `COMMIT` that fails (SQLite's "database or disk is full" or an I/O
+/// error) ends the transaction in the database, but sqlx still counts it
+/// open: the rollback it sends when the transaction is dropped fails too.
+/// Such a connection would refuse every later `BEGIN` ("attempted to call
+/// begin_with at non-zero transaction depth") until a restart; it is
+/// closed instead, and the pool opens a fresh one.
+pub(crate) fn outside_transaction<DB: sqlx::Database>(conn: &DB::Connection) -> bool {
+    use sqlx::TransactionManager as _;
+    let depth = DB::TransactionManager::get_transaction_depth(conn);
+    if depth > 0 {
+        tracing::warn!(depth, "a connection still counts a transaction that failed; opening a fresh one");
+    }
+    depth == 0
+}
+
+/// The readiness probe's write: one row, rewritten each time.
+pub(crate) const WRITE_PROBE: &str = "INSERT INTO write_probe (id, probed_at) VALUES (1, $1) \
+     ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at";

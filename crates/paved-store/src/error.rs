@@ -25,12 +25,28 @@ pub enum StoreError {
     /// The `--database-url` is not one pavedroad understands.
     BadUrl(String),
 
-    /// The directory that should hold the SQLite file cannot be created.
-    CreateDirectory {
+    /// The path that should be the SQLite file's directory is not a usable
+    /// directory.
+    BadDirectory {
         /// The directory.
         path: PathBuf,
         /// Why it failed.
         source: std::io::Error,
+    },
+
+    /// The directory that should hold the SQLite file does not exist. It is
+    /// not created: a mistyped path would otherwise scatter databases.
+    MissingDirectory(PathBuf),
+
+    /// The file system holding the SQLite database has too little space
+    /// left for writes.
+    DiskFull {
+        /// The database file.
+        path: PathBuf,
+        /// Bytes free.
+        free: u64,
+        /// Bytes the store wants free to call itself ready.
+        needed: u64,
     },
 
     /// The SQLite file cannot be opened or created.
@@ -130,10 +146,23 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BadUrl(message) => f.write_str(message),
-            Self::CreateDirectory { path, source } => write!(
+            Self::BadDirectory { path, source } => write!(
                 f,
-                "cannot create the directory {} for the SQLite database: {source}; check that its parent exists and is writable",
+                "cannot use {} as the directory of the SQLite database: {source}; name a file in a writable directory",
                 path.display()
+            ),
+            Self::MissingDirectory(path) => write!(
+                f,
+                "the directory {} for the SQLite database does not exist; create it (mkdir -p {}) or name a file in an existing directory",
+                path.display(),
+                path.display()
+            ),
+            Self::DiskFull { path, free, needed } => write!(
+                f,
+                "the disk holding {} has {} kB free, less than the {} kB writes need; free some space (writes resume without a restart)",
+                path.display(),
+                free / 1024,
+                needed / 1024
             ),
             Self::SqliteOpen { path, source } => write!(
                 f,
@@ -193,7 +222,7 @@ impl Error for StoreError {
     /// The first cause that the message does not already show, if any.
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            Self::CreateDirectory { source, .. } => undisplayed_cause(source),
+            Self::BadDirectory { source, .. } => undisplayed_cause(source),
             Self::SqliteOpen { source, .. } | Self::PostgresConnect { source, .. } | Self::Database { source, .. } => {
                 undisplayed_cause(source)
             }
@@ -253,8 +282,16 @@ fn hint(backend: Backend, error: &sqlx::Error) -> &'static str {
         sqlx::Error::Database(db) if backend == Backend::Sqlite && is_sqlite_busy(db.code().as_deref()) => {
             "; another process held the SQLite write lock for too long, try again"
         }
+        sqlx::Error::Database(db) if backend == Backend::Sqlite && is_sqlite_full(db.code().as_deref()) => {
+            "; free space on the disk that holds the database (writes resume without a restart)"
+        }
         _ => "",
     }
+}
+
+/// SQLITE_FULL (13).
+fn is_sqlite_full(code: Option<&str>) -> bool {
+    code.and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xff == 13)
 }
 
 /// SQLITE_BUSY (5) and its extended codes (`5 | n << 8`).

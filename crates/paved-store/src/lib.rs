@@ -276,10 +276,12 @@ pub trait Store: IngestStore + Send + Sync + std::fmt::Debug + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
-    /// Checks that the database answers a query.
+    /// Checks that the database answers a query and takes a write (one row
+    /// of `write_probe`, committed durably like any other write), so that a
+    /// full disk or a read-only database is not reported ready.
     ///
     /// # Errors
-    /// When the database cannot be reached.
+    /// When the database cannot be reached or refuses the write.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Applies the migrations not yet applied and returns them (empty when the

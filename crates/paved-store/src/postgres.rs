@@ -44,6 +44,7 @@ const COMMITS_PER_STATEMENT: usize = 5_000;
 const FILES_PER_STATEMENT: usize = 20_000;
 
 const IMPORT: &str = "importing the catalog";
+const PROBE: &str = "taking a write (the readiness probe)";
 const INSERT_COMMITS: &str = "storing commits";
 const ENTITY_COLUMNS: &str = "key, entity::text AS entity, location, orphan, created_at, updated_at";
 
@@ -90,6 +91,7 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(common::outside_transaction::<Postgres>(conn)) }))
             .connect_with(options);
         let pool = tokio::time::timeout(timeout, pool).await.map_err(|_| timed_out())?.map_err(connect_error)?;
         tracing::debug!(url = %redact_url(url), "connected to PostgreSQL");
@@ -377,7 +379,13 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(StoreError::database(Backend::Postgres, "answering a ping"))?;
-        Ok(())
+        let mut tx = self.begin_write(PROBE).await?;
+        sqlx::query(common::WRITE_PROBE)
+            .bind(chrono::Utc::now())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::database(Backend::Postgres, PROBE))?;
+        tx.commit().await.map_err(StoreError::database(Backend::Postgres, PROBE))
     }
 
     async fn migrate(&self) -> Result<Vec<AppliedMigration>, StoreError> {

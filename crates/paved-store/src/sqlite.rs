@@ -31,6 +31,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// How long a write waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The free space below which the store is not ready (`/readyz`): writes
+/// would soon fail with "database or disk is full".
+pub const MIN_FREE_BYTES: u64 = 1024 * 1024;
 /// Read connections; SQLite in WAL mode serves readers while one writer writes.
 const READ_CONNECTIONS: u32 = 4;
 
@@ -43,6 +46,7 @@ const COMMITS_PER_STATEMENT: usize = MAX_VARIABLES / COMMIT_BINDS;
 const FILES_PER_STATEMENT: usize = MAX_VARIABLES / FILE_BINDS;
 
 const IMPORT: &str = "importing the catalog";
+const PROBE: &str = "taking a write (the readiness probe)";
 const INSERT_COMMITS: &str = "storing commits";
 const ENTITY_COLUMNS: &str = "key, entity, location, orphan, created_at, updated_at";
 
@@ -69,14 +73,15 @@ pub struct SqliteDurability {
 }
 
 impl SqliteStore {
-    /// Opens the SQLite database at `path`, creating the file and its parent
-    /// directory when they do not exist. Does not migrate: call
+    /// Opens the SQLite database at `path`, creating the file when it does
+    /// not exist (its directory must exist). Does not migrate: call
     /// [`Store::migrate`] (or use [`crate::connect`]).
     ///
     /// # Errors
     /// [`StoreError::BadUrl`] for an empty or blank path (SQLite would use a
     /// temporary database and keep nothing),
-    /// [`StoreError::CreateDirectory`] when the directory cannot be created,
+    /// [`StoreError::MissingDirectory`] when the directory does not exist,
+    /// [`StoreError::BadDirectory`] when its path is not a directory,
     /// [`StoreError::SqliteOpen`] when the file cannot be opened or is not a
     /// SQLite database.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
@@ -87,9 +92,17 @@ impl SqliteStore {
             ));
         }
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|source| StoreError::CreateDirectory { path: parent.to_owned(), source })?;
+            match tokio::fs::metadata(parent).await {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => {
+                    let source = std::io::Error::new(std::io::ErrorKind::NotADirectory, "it is not a directory");
+                    return Err(StoreError::BadDirectory { path: parent.to_owned(), source });
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::MissingDirectory(parent.to_owned()));
+                }
+                Err(source) => return Err(StoreError::BadDirectory { path: parent.to_owned(), source }),
+            }
         }
         let options = SqliteConnectOptions::new()
             .filename(&path)
@@ -105,6 +118,7 @@ impl SqliteStore {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(common::outside_transaction::<Sqlite>(conn)) }))
             .connect_with(options.clone())
             .await
             .map_err(open_error)?;
@@ -151,6 +165,24 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+    }
+
+    /// Fails when the file system holding the database has less than
+    /// [`MIN_FREE_BYTES`] free. A small write can still fit in pages SQLite
+    /// already has while a delivery of ordinary size does not, so the
+    /// readiness probe's write alone would report a full disk as ready.
+    fn check_free_space(&self) -> Result<(), StoreError> {
+        let dir = match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        // A file system that cannot say is not judged by it.
+        let Ok(stat) = rustix::fs::statvfs(dir) else { return Ok(()) };
+        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        if free < MIN_FREE_BYTES {
+            return Err(StoreError::DiskFull { path: self.path.clone(), free, needed: MIN_FREE_BYTES });
+        }
+        Ok(())
     }
 
     pub(crate) async fn begin_write(&self, action: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
@@ -384,7 +416,14 @@ impl Store for SqliteStore {
             .execute(&self.read)
             .await
             .map_err(StoreError::database(Backend::Sqlite, "answering a ping"))?;
-        Ok(())
+        let mut tx = self.begin_write(PROBE).await?;
+        sqlx::query(common::WRITE_PROBE)
+            .bind(chrono::Utc::now())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::database(Backend::Sqlite, PROBE))?;
+        tx.commit().await.map_err(StoreError::database(Backend::Sqlite, PROBE))?;
+        self.check_free_space()
     }
 
     async fn migrate(&self) -> Result<Vec<AppliedMigration>, StoreError> {

@@ -10,6 +10,10 @@ use std::io::Write;
 
 use sqlx::Connection;
 
+mod tmpfs;
+
+pub use tmpfs::{REQUIRE_TMPFS_VAR, Tmpfs};
+
 /// The variable that names the PostgreSQL server tests may use.
 pub const TEST_DATABASE_URL_VAR: &str = "PAVED_TEST_DATABASE_URL";
 

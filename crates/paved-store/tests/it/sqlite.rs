@@ -6,10 +6,21 @@ use paved_store::{DatabaseLocation, NewRawEvent, RawEventInsert, SqliteStore, St
 use crate::harness::assert_each_cause_once;
 
 #[tokio::test]
-async fn the_file_and_its_directory_are_created_on_first_use_with_durable_settings() {
+async fn a_missing_directory_is_refused_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data").join("nested").join("paved.db");
-    assert!(!path.parent().unwrap().exists());
+    let err = SqliteStore::open(&path).await.expect_err("a directory that does not exist");
+    assert!(matches!(err, StoreError::MissingDirectory(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("data/nested") && message.contains("mkdir -p"), "{message}");
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[tokio::test]
+async fn the_file_is_created_on_first_use_with_durable_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paved.db");
+    assert!(!path.exists());
 
     let store = SqliteStore::open(&path).await.expect("the database opens");
     assert!(path.is_file(), "the database file exists after opening");
@@ -25,7 +36,7 @@ async fn the_file_and_its_directory_are_created_on_first_use_with_durable_settin
 #[tokio::test]
 async fn connect_by_url_creates_and_migrates_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state").join("paved.db");
+    let path = dir.path().join("paved.db");
     let location = DatabaseLocation::parse(&format!("sqlite://{}", path.display())).unwrap();
     let store = paved_store::connect(&location).await.expect("connect opens and migrates");
     assert!(path.is_file());
@@ -62,7 +73,7 @@ async fn an_unusable_directory_is_named_in_the_error() {
     let blocker = dir.path().join("not-a-directory");
     std::fs::write(&blocker, "a file where a directory should be").unwrap();
     let err = SqliteStore::open(blocker.join("paved.db")).await.expect_err("a file blocks the directory");
-    assert!(matches!(err, StoreError::CreateDirectory { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::BadDirectory { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("not-a-directory") && message.contains("writable"), "{message}");
 }
@@ -110,4 +121,47 @@ async fn an_empty_database_url_is_refused_instead_of_using_a_temporary_database(
     let err = SqliteStore::open("").await.expect_err("an empty path names no file");
     assert!(matches!(err, StoreError::BadUrl(_)), "{err:?}");
     assert!(err.to_string().contains("sqlite://paved.db"), "{err}");
+}
+
+/// A raw event of `size` bytes, unique by `delivery`.
+fn event_of(delivery: &str, size: usize) -> NewRawEvent {
+    NewRawEvent {
+        source: "github".into(),
+        event_type: "push".into(),
+        delivery_id: delivery.into(),
+        received_at: chrono::Utc::now(),
+        body: vec![b'x'; size],
+        context: serde_json::json!({}),
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_fails_writes_and_readiness_until_space_is_back_then_writes_resume() {
+    let Some(tmpfs) = paved_test_support::Tmpfs::mount("2m") else { return };
+    let store = SqliteStore::open(tmpfs.path().join("paved.db")).await.unwrap();
+    store.migrate().await.unwrap();
+    tmpfs.fill(300_000);
+    let mut stored = 0;
+    let full = loop {
+        match store.insert_raw_event(&event_of(&format!("big-{stored}"), 20_000)).await {
+            Ok(_) => stored += 1,
+            Err(error) => break error.to_string(),
+        }
+        assert!(stored < 100, "300 kB cannot hold 100 events of 20 kB");
+    };
+    assert!(full.contains("disk is full"), "{full}");
+    // Every later write says why it fails: the disk, not the connection.
+    for n in 0..3 {
+        let error = store.insert_raw_event(&event_of(&format!("big-again-{n}"), 20_000)).await.unwrap_err();
+        assert!(error.to_string().contains("disk is full"), "write {n} after the first failure: {error}");
+        let ping = store.ping().await.expect_err("a store that cannot write is not ready");
+        assert!(ping.to_string().contains("disk is full"), "{ping}");
+    }
+
+    tmpfs.free();
+    assert!(store.ping().await.is_ok(), "ready again once space is back");
+    assert!(matches!(store.insert_raw_event(&event_of("after", 20_000)).await, Ok(RawEventInsert::Stored(_))));
+    let kept = store.raw_events("github", 0, 1000).await.unwrap();
+    assert_eq!(kept.len(), stored + 1, "every event acknowledged before the disk filled is kept, and the new one");
+    store.close().await;
 }
