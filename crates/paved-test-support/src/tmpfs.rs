@@ -11,7 +11,7 @@ pub const REQUIRE_TMPFS_VAR: &str = "PAVED_REQUIRE_TMPFS";
 /// drop.
 #[derive(Debug)]
 pub struct Tmpfs {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     mount: PathBuf,
 }
 
@@ -32,7 +32,7 @@ impl Tmpfs {
             .stderr(std::process::Stdio::null())
             .status();
         if status.is_ok_and(|status| status.success()) {
-            return Some(Self { dir, mount });
+            return Some(Self { _dir: dir, mount });
         }
         let test = std::thread::current().name().unwrap_or("a disk-full test").to_owned();
         assert!(
@@ -87,6 +87,6 @@ impl Drop for Tmpfs {
     fn drop(&mut self) {
         // Lazily: a process of the test may still hold a file open.
         let _ = Command::new("umount").arg("-l").arg(&self.mount).status();
-        // `dir` is removed after this, once the mount is gone.
+        // `_dir` is removed after this, once the mount is gone.
     }
 }

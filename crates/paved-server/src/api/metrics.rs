@@ -31,7 +31,8 @@ pub struct DoraQuery {
     /// Start of the window (RFC 3339 or YYYY-MM-DD, UTC); default 90 days
     /// before `until`.
     pub since: Option<String>,
-    /// End of the window, exclusive; default now.
+    /// End of the window, exclusive; default now. A window spans at most
+    /// 3,653 days (ten years).
     pub until: Option<String>,
     /// A series per `week` (ISO, Monday) or `month`.
     pub by: Option<String>,
@@ -54,17 +55,43 @@ pub fn parse_time(what: &str, text: &str) -> Result<DateTime<Utc>, String> {
     }
 }
 
+/// The longest window a report covers, in days (ten years): a weekly
+/// series over it has 522 points. Longer windows are refused rather than
+/// computed, so that no request, authenticated or not, can ask for a
+/// response of hundreds of megabytes.
+pub const MAX_WINDOW_DAYS: i64 = 3653;
+
 /// The window of `since`/`until` as given (defaults: now, and 90 days).
 ///
 /// # Errors
-/// A message when a time does not parse or the window is empty.
+/// A message when a time does not parse, the window is empty or it is
+/// longer than [`MAX_WINDOW_DAYS`].
 pub fn window(since: Option<&str>, until: Option<&str>, now: DateTime<Utc>) -> Result<Window, String> {
     let until = until.map(|text| parse_time("until", text)).transpose()?.unwrap_or(now);
     let since = since
         .map(|text| parse_time("since", text))
         .transpose()?
         .unwrap_or(until - chrono::Duration::days(DEFAULT_WINDOW_DAYS));
-    Window::new(since, until).ok_or_else(|| format!("the window is empty: since {since} is not before until {until}"))
+    let window = Window::new(since, until)
+        .ok_or_else(|| format!("the window is empty: since {since} is not before until {until}"))?;
+    check_span(since, until, MAX_WINDOW_DAYS)?;
+    Ok(window)
+}
+
+/// Refuses a span from `since` to `until` longer than `max_days`.
+///
+/// # Errors
+/// A message that says the span and how to narrow it.
+pub fn check_span(since: DateTime<Utc>, until: DateTime<Utc>, max_days: i64) -> Result<(), String> {
+    let days = (until - since).num_days();
+    if until - since > chrono::Duration::days(max_days) {
+        return Err(format!(
+            "the window from {} to {} spans {days} days; the most is {max_days}: narrow since/until",
+            since.format("%Y-%m-%d"),
+            until.format("%Y-%m-%d")
+        ));
+    }
+    Ok(())
 }
 
 /// The series period named `by`.
@@ -147,7 +174,8 @@ pub struct ReportQuery {
     /// Start of the window (RFC 3339 or YYYY-MM-DD, UTC); default 90 days
     /// before `until`.
     pub since: Option<String>,
-    /// End of the window, exclusive; default now.
+    /// End of the window, exclusive; default now. A window spans at most
+    /// 3,653 days (ten years).
     pub until: Option<String>,
     /// The benchmark table of the DORA tiers: `dora-2023` (default) or
     /// `dora-2021`.

@@ -98,20 +98,13 @@ pub fn services_filter(
     Ok(Some(services.filter(|service| catalog.team_owns(&group, service)).collect()))
 }
 
-/// A time of a query, RFC 3339.
+/// A time of a query: RFC 3339, or a date (midnight UTC), as every
+/// endpoint reads `since` and `until`.
 ///
 /// # Errors
 /// 400 naming the parameter.
 pub fn query_time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    value
-        .map(|text| {
-            DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|error| {
-                ApiError::bad_request(format!(
-                    "{name} `{text}` is not an RFC 3339 time ({error}), e.g. 2026-11-01T00:00:00Z"
-                ))
-            })
-        })
-        .transpose()
+    value.map(|text| super::metrics::parse_time(name, text).map_err(ApiError::bad_request)).transpose()
 }
 
 /// Applies the paging of a list query.

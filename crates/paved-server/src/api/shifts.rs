@@ -44,6 +44,10 @@ pub async fn record_shift(
     })
 }
 
+/// The longest span `GET /api/v1/shifts` lists, in days (a year of daily
+/// hand-offs is 366 shifts per schedule).
+pub const MAX_SHIFT_WINDOW_DAYS: i64 = 366;
+
 /// Which shifts `GET /api/v1/shifts` lists.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -52,7 +56,7 @@ pub struct ShiftQuery {
     pub schedule: Option<String>,
     /// From (RFC 3339 or a date); default now.
     pub since: Option<String>,
-    /// Until; default 7 days after `since`.
+    /// Until; default 7 days after `since`; at most 366 days after it.
     pub until: Option<String>,
 }
 
@@ -152,6 +156,7 @@ pub async fn list_shifts(
     if until <= since {
         return Err(ApiError::bad_request(format!("until {until} is not after since {since}")));
     }
+    super::metrics::check_span(since, until, MAX_SHIFT_WINDOW_DAYS).map_err(ApiError::bad_request)?;
     let schedules: Vec<EntityRef> = match &query.schedule {
         Some(name) => {
             let schedule = EntityRef::parse(name, Some("schedule"), paved_domain::DEFAULT_NAMESPACE)

@@ -62,7 +62,7 @@ fn legend(series: &[Series]) -> Markup {
     html! {
         ul.legend {
             @for s in series {
-                li { span.swatch style=(format!("background:{}", s.colour)) aria-hidden="true" {} (s.name) }
+                li { svg.swatch viewBox="0 0 10 10" aria-hidden="true" { rect width="10" height="10" fill=(s.colour) {} } (s.name) }
             }
         }
     }

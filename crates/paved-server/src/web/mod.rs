@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use maud::{DOCTYPE, Markup, html};
 use paved_domain::EntityRef;
 use paved_metrics::{Severity, Verdict, Window};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use crate::metrics::MetricsError;
@@ -247,15 +248,43 @@ pub fn severity(severity: Severity) -> Markup {
     html! { span.badge.(class) { (text) } }
 }
 
+/// What a path segment built from data must escape: everything but
+/// unreserved characters (RFC 3986), so that `/`, `?`, `#`, `%` and quotes
+/// in a name or key stay inside the segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// `text` percent-encoded as one path segment or one query value.
+pub fn encode(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+/// The path of the page of a person, team or service (the entity's API
+/// resource for other kinds), each segment percent-encoded.
+pub fn page_path(entity: &EntityRef) -> String {
+    let name = encode(entity.name());
+    match entity.kind() {
+        "user" => format!("/people/{name}"),
+        "group" => format!("/teams/{name}"),
+        "component" => format!("/services/{name}"),
+        _ => format!("/api/v1/entities/{}/{}/{name}", encode(entity.kind()), encode(entity.namespace())),
+    }
+}
+
 /// A link to the page of a person, team or service.
 pub fn link(entity: &EntityRef) -> Markup {
-    let href = match entity.kind() {
-        "user" => format!("/people/{}", entity.name()),
-        "group" => format!("/teams/{}", entity.name()),
-        "component" => format!("/services/{}", entity.name()),
-        _ => format!("/api/v1/entities/{}/{}/{}", entity.kind(), entity.namespace(), entity.name()),
-    };
-    html! { a href=(href) { (entity.name()) } }
+    html! { a href=(page_path(entity)) { (entity.name()) } }
+}
+
+/// A URL from the data (a runbook, a deployment's link) as a link when it
+/// is `http`, `https` or `mailto`, else as text: a `javascript:` or `data:`
+/// URL from a descriptor or a payload never becomes something to click.
+pub fn external_link(url: &str) -> Markup {
+    let scheme = url.trim_start().split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let linkable = url.contains(':') && matches!(scheme.as_str(), "http" | "https" | "mailto");
+    html! {
+        @if linkable { a href=(url) rel="noopener noreferrer" { (url) } }
+        @else { code { (url) } }
+    }
 }
 
 /// A share as a percentage.

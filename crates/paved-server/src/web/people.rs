@@ -6,7 +6,7 @@ use chrono::Timelike;
 use maud::{Markup, html};
 use paved_domain::EntityRef;
 
-use super::{PageWindow, Section, WebError, layout, link, when};
+use super::{PageWindow, Section, WebError, encode, layout, link, page_path, when};
 use crate::AppState;
 use crate::metrics::ScopeRequest;
 
@@ -105,13 +105,13 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result
             }
         }
     };
-    let path = format!("/people/{}", person.name());
+    let path = page_path(&person);
     Ok(layout(
         person.name(),
         Section::People,
         &path,
         &window,
-        &format!("/api/v1/entities/user/{}/{}", person.namespace(), person.name()),
+        &format!("/api/v1/entities/user/{}/{}", encode(person.namespace()), encode(person.name())),
         content,
     ))
 }

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::charts::bars;
 use super::{
-    PageWindow, Section, WebError, dora_tiles, duration, finding, four_lines, layout, link, percent, verdict, when,
+    PageWindow, Section, WebError, dora_tiles, duration, encode, external_link, finding, four_lines, layout, link,
+    page_path, percent, verdict, when,
 };
 use crate::AppState;
 use crate::api::shifts::shifts_between;
@@ -210,7 +211,7 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
                         @if !info.paths.is_empty() { " (" (info.paths.join(", ")) ")" } }
                     tr { th scope="row" { "Runbooks" } td {
                         @if info.runbooks.is_empty() { "none" }
-                        @for runbook in &info.runbooks { a href=(runbook) { (runbook) } " " }
+                        @for runbook in &info.runbooks { (external_link(runbook)) " " }
                     } }
                     tr { th scope="row" { "On call now" } td {
                         @if on_call.is_empty() { "nobody known" }
@@ -248,7 +249,7 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
                         @let human = d.human_actor(|i| i.looks_automated(automation), None);
                         @let person = human.and_then(&person_of);
                         tr id=(format!("deployment-{}", d.key)) data-deployment=(d.key) {
-                            td { a href=(format!("/deployments/{}", d.key)) { (d.finished_at.or(d.started_at).map_or_else(|| "–".to_owned(), when)) } }
+                            td { a href=(format!("/deployments/{}", encode(&d.key))) { (d.finished_at.or(d.started_at).map_or_else(|| "–".to_owned(), when)) } }
                             td { (d.environment) }
                             td { @if let Some(p) = &person { (link(p)) } @else { (human.map_or_else(|| "unknown".to_owned(), ToString::to_string)) } }
                             td { @if let Some(p) = &person { (if owners.contains(p) { "yes" } else { "no" }) } @else { "–" } }
@@ -308,13 +309,13 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
             @for f in &report.findings { (finding(f, 5)) }
         }
     };
-    let path = format!("/services/{}", service.name());
+    let path = page_path(&service);
     Ok(layout(
         &format!("Service {}", service.name()),
         Section::Services,
         &path,
         &window,
-        &format!("/api/v1/report?service={}&{}", service.name(), window.api_query()),
+        &format!("/api/v1/report?service={}&{}", encode(service.name()), window.api_query()),
         content,
     ))
 }
@@ -362,17 +363,17 @@ async fn deployment_page(state: &AppState, key: &str, window: PageWindow) -> Res
                     Some(rule) => (rule_text(rule)),
                     None => (if fact.is_some_and(|f| f.rework) { "succeeded (rework)" } else { "succeeded" }),
                 } } }
-                @if let Some(url) = &d.url { tr { th scope="row" { "Link" } td { a href=(url) { (url) } } } }
+                @if let Some(url) = &d.url { tr { th scope="row" { "Link" } td { (external_link(url)) } } }
             }
         }
     };
-    let path = format!("/deployments/{}", d.key);
+    let path = format!("/deployments/{}", encode(&d.key));
     Ok(layout(
         &format!("Deployment {}", d.key),
         Section::Services,
         &path,
         &window,
-        &format!("/api/v1/deployments/{}", d.key),
+        &format!("/api/v1/deployments/{}", encode(&d.key)),
         content,
     ))
 }

@@ -9,7 +9,10 @@ use maud::{Markup, html};
 use paved_domain::EntityRef;
 use paved_metrics::BenchmarkTable;
 
-use super::{PageWindow, Section, WebError, dora_tiles, finding, four_lines, layout, link, percent, verdict, when};
+use super::{
+    PageWindow, Section, WebError, dora_tiles, encode, finding, four_lines, layout, link, page_path, percent, verdict,
+    when,
+};
 use crate::AppState;
 use crate::api::shifts::shifts_between;
 use crate::metrics::ScopeRequest;
@@ -126,13 +129,13 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow) -> Result<M
             @for f in &report.findings { (finding(f, 5)) }
         }
     };
-    let path = format!("/teams/{}", group.name());
+    let path = page_path(&group);
     Ok(layout(
         &format!("Team {}", group.name()),
         Section::Teams,
         &path,
         &window,
-        &format!("/api/v1/report?team={}&{}", group.name(), window.api_query()),
+        &format!("/api/v1/report?team={}&{}", encode(group.name()), window.api_query()),
         content,
     ))
 }

@@ -56,6 +56,46 @@ api_tests! {
         }
     }
 
+    async fn windows_longer_than_ten_years_are_refused_and_the_longest_answer_stays_small(app) {
+        for path in [
+            "/api/v1/metrics/dora?since=0001-01-01&until=9999-12-31&by=week",
+            "/api/v1/report?since=0001-01-01&until=9999-12-31",
+            "/api/v1/shifts?since=0001-01-01&until=9999-12-31",
+            "/api/v1/shifts?since=2026-01-01&until=2027-06-01",
+        ] {
+            let (status, error) = app.get(path).await;
+            assert_eq!(status, 400, "{path}: {error}");
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(message.contains("the most is") && message.contains("narrow since/until"), "{path}: {message}");
+        }
+        let response =
+            reqwest::get(format!("{}/api/v1/metrics/dora?since=2016-12-01&until=2026-11-30&by=week", app.base))
+                .await
+                .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.bytes().await.unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(report["series"].as_array().unwrap().len(), 522, "every ISO week of ten years");
+        assert!(body.len() < 2_000_000, "the longest weekly series is {} bytes", body.len());
+        let (status, shifts) = app.get("/api/v1/shifts?since=2026-01-01&until=2027-01-01").await;
+        assert_eq!(status, 200, "a year of shifts: {shifts}");
+    }
+
+    async fn every_list_reads_since_and_until_as_a_date_or_an_rfc_3339_time(app) {
+        for path in [
+            "/api/v1/deployments?since=2026-01-01&until=2026-02-01",
+            "/api/v1/incidents?since=2026-01-01",
+            "/api/v1/deployments?since=2026-01-01T00:00:00Z",
+            "/api/v1/metrics/dora?since=2026-01-01",
+        ] {
+            let (status, answer) = app.get(path).await;
+            assert_eq!(status, 200, "{path}: {answer}");
+        }
+        let (status, error) = app.get("/api/v1/deployments?since=01/02/2026").await;
+        assert_eq!(status, 400);
+        assert!(error["error"]["message"].as_str().unwrap().contains("is not a date (2026-11-01)"), "{error}");
+    }
+
     async fn the_report_endpoint_answers_the_contract_and_refuses_bad_parameters(app) {
         let admin = app.token(TokenScope::Admin).await;
         let bearer = format!("Bearer {admin}");

@@ -92,4 +92,62 @@ api_tests! {
         let (status, _) = html(&app, "/people/nobody").await;
         assert_eq!(status, 404);
     }
+
+    async fn urls_from_the_data_are_links_only_when_http_and_every_page_sends_security_headers(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let bearer = format!("Bearer {admin}");
+        let key = r#"odd/key?x=1#frag"quote"#;
+        let body = json!({"id": key, "service": "checkout-api", "environment": "production", "sha": "0123abcd",
+            "url": "javascript:alert(document.cookie)",
+            "finished_at": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339()});
+        let (status, answer) =
+            app.post("/api/v1/deployments", &[("Authorization", bearer.as_str())], body.to_string()).await;
+        assert_eq!(status, 201, "{answer}");
+        let mut entities = app.acme.clone();
+        let checkout = entities.iter_mut().find(|e| e.entity_ref.to_string() == "component:default/checkout-api").unwrap();
+        checkout.paved.runbooks =
+            vec!["javascript:alert(1)".to_owned(), "https://runbooks.example/checkout".to_owned()];
+        app.store
+            .import_catalog(paved_store::CatalogImport {
+                location: "examples/acme",
+                entities: &entities,
+                orphans: paved_store::OrphanPolicy::Mark,
+            })
+            .await
+            .unwrap();
+
+        let (status, service) = html(&app, "/services/checkout-api").await;
+        assert_eq!(status, 200);
+        let hrefs = attr(&service, "a[href]", "href");
+        assert!(hrefs.iter().all(|h| !h.to_ascii_lowercase().starts_with("javascript:")), "{hrefs:?}");
+        assert!(hrefs.contains(&"https://runbooks.example/checkout".to_owned()), "an https runbook is a link");
+        assert!(texts(&service, "td code").contains(&"javascript:alert(1)".to_owned()), "shown as text");
+        // The link to the deployment keeps its key whole.
+        let link = attr(&service, "tr[data-deployment] a", "href")
+            .into_iter()
+            .find(|h| h.contains("odd"))
+            .expect("the deployment is listed");
+        assert_eq!(link, "/deployments/api%3Aodd%2Fkey%3Fx%3D1%23frag%22quote");
+        let (status, page) = html(&app, &link).await;
+        assert_eq!(status, 200);
+        assert_eq!(texts(&page, "h1"), [format!("Deployment api:{key}")]);
+        let hrefs = attr(&page, "a[href]", "href");
+        assert!(hrefs.iter().all(|h| !h.to_ascii_lowercase().starts_with("javascript:")), "{hrefs:?}");
+        assert!(texts(&page, "td code").contains(&"javascript:alert(document.cookie)".to_owned()));
+        let json = attr(&page, "a.json", "href").remove(0);
+        let (status, deployment) = app.get(&json).await;
+        assert_eq!(status, 200, "{json}");
+        assert_eq!(deployment["key"], format!("api:{key}"));
+
+        for path in ["/", "/services/checkout-api", "/api/v1/report", "/healthz", "/no-such-page"] {
+            let response = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+            let headers = response.headers();
+            let csp = headers["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+            assert!(!csp.contains("unsafe-inline"), "{path}: the pages need no inline script or style");
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+            assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        }
+    }
 }
