@@ -36,6 +36,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The advisory lock key that serialises catalog imports ("paved" in ASCII).
 const IMPORT_LOCK: i64 = i64::from_be_bytes(*b"\0\0\0paved");
+/// The advisory lock key that serialises migrations ("migrate" in ASCII).
+const MIGRATE_LOCK: i64 = i64::from_be_bytes(*b"\0migrate");
 
 /// Commits per `UNNEST` insert: arrays have no limit on bound values, this
 /// only bounds the size of one message.
@@ -361,9 +363,8 @@ async fn insert_file_arrays(
 
 /// The migrations the database has applied (creating sqlx's table of them
 /// on first use).
-async fn applied_migrations(pool: &sqlx::Pool<Postgres>) -> Result<Vec<sqlx::migrate::AppliedMigration>, StoreError> {
+async fn applied_migrations(conn: &mut PgConnection) -> Result<Vec<sqlx::migrate::AppliedMigration>, StoreError> {
     let migrate_error = |source| StoreError::Migrate { backend: Backend::Postgres, source };
-    let mut conn = pool.acquire().await.map_err(StoreError::database(Backend::Postgres, "migrating"))?;
     conn.ensure_migrations_table().await.map_err(migrate_error)?;
     conn.list_applied_migrations().await.map_err(migrate_error)
 }
@@ -388,12 +389,32 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(StoreError::database(Backend::Postgres, PROBE))
     }
 
+    /// Migrates on one connection holding an advisory lock: replicas that
+    /// start together wait for each other, and the later ones find the
+    /// schema current.
     async fn migrate(&self) -> Result<Vec<AppliedMigration>, StoreError> {
-        let before = applied_migrations(&self.pool).await?;
-        common::check_no_newer_migrations(&MIGRATOR, &before)?;
-        MIGRATOR.run(&self.pool).await.map_err(|source| common::migrate_error(Backend::Postgres, &MIGRATOR, source))?;
-        let after = applied_migrations(&self.pool).await?;
-        Ok(common::newly_applied(&MIGRATOR, &before, &after))
+        let error = StoreError::database(Backend::Postgres, "migrating");
+        let mut conn = self.pool.acquire().await.map_err(error)?;
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATE_LOCK).execute(&mut *conn).await.map_err(error)?;
+        let migrated = async {
+            let before = applied_migrations(&mut conn).await?;
+            common::check_no_newer_migrations(&MIGRATOR, &before)?;
+            // `run_direct`, not `run`: the same, but it takes the connection
+            // itself, which `async_trait`'s Send check accepts.
+            MIGRATOR
+                .run_direct(&mut *conn)
+                .await
+                .map_err(|source| common::migrate_error(Backend::Postgres, &MIGRATOR, source))?;
+            let after = applied_migrations(&mut conn).await?;
+            Ok(common::newly_applied(&MIGRATOR, &before, &after))
+        }
+        .await;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATE_LOCK).execute(&mut *conn).await;
+        if unlocked.is_err() {
+            // A session that cannot say it let go must not keep the lock.
+            conn.close_on_drop();
+        }
+        migrated
     }
 
     async fn import_catalog(&self, catalog: CatalogImport<'_>) -> Result<ImportSummary, StoreError> {

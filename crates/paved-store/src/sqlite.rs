@@ -46,6 +46,7 @@ const COMMITS_PER_STATEMENT: usize = MAX_VARIABLES / COMMIT_BINDS;
 const FILES_PER_STATEMENT: usize = MAX_VARIABLES / FILE_BINDS;
 
 const IMPORT: &str = "importing the catalog";
+const MIGRATE: &str = "migrating";
 const PROBE: &str = "taking a write (the readiness probe)";
 const INSERT_COMMITS: &str = "storing commits";
 const ENTITY_COLUMNS: &str = "key, entity, location, orphan, created_at, updated_at";
@@ -398,9 +399,10 @@ async fn insert_commits(
 
 /// The migrations the database has applied (creating sqlx's table of them
 /// on first use).
-async fn applied_migrations(pool: &sqlx::Pool<Sqlite>) -> Result<Vec<sqlx::migrate::AppliedMigration>, StoreError> {
+async fn applied_migrations(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<Vec<sqlx::migrate::AppliedMigration>, StoreError> {
     let migrate_error = |source| StoreError::Migrate { backend: Backend::Sqlite, source };
-    let mut conn = pool.acquire().await.map_err(StoreError::database(Backend::Sqlite, "migrating"))?;
     conn.ensure_migrations_table().await.map_err(migrate_error)?;
     conn.list_applied_migrations().await.map_err(migrate_error)
 }
@@ -426,11 +428,21 @@ impl Store for SqliteStore {
         self.check_free_space()
     }
 
+    /// Migrates inside one `BEGIN IMMEDIATE` transaction (each migration a
+    /// savepoint in it): a second process starting at the same time waits
+    /// for the write lock (the busy timeout), then finds the schema current.
     async fn migrate(&self) -> Result<Vec<AppliedMigration>, StoreError> {
-        let before = applied_migrations(&self.write).await?;
+        let mut tx = self.begin_write(MIGRATE).await?;
+        let before = applied_migrations(&mut tx).await?;
         common::check_no_newer_migrations(&MIGRATOR, &before)?;
-        MIGRATOR.run(&self.write).await.map_err(|source| common::migrate_error(Backend::Sqlite, &MIGRATOR, source))?;
-        let after = applied_migrations(&self.write).await?;
+        // `run_direct`, not `run`: the same, but it takes the connection
+        // itself, which `async_trait`'s Send check accepts.
+        MIGRATOR
+            .run_direct(&mut *tx)
+            .await
+            .map_err(|source| common::migrate_error(Backend::Sqlite, &MIGRATOR, source))?;
+        let after = applied_migrations(&mut tx).await?;
+        tx.commit().await.map_err(StoreError::database(Backend::Sqlite, MIGRATE))?;
         Ok(common::newly_applied(&MIGRATOR, &before, &after))
     }
 

@@ -29,6 +29,7 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
                 cause.downcast_ref::<paved_store::StoreError>(),
                 Some(
                     paved_store::StoreError::BadUrl(_)
+                        | paved_store::StoreError::MissingDirectory(_)
                         | paved_store::StoreError::DuplicateEntity(_)
                         | paved_store::StoreError::InvalidText { .. }
                         | paved_store::StoreError::InvalidLocation(_)

@@ -6,5 +6,6 @@ mod commits;
 mod contract;
 mod harness;
 mod ingest;
+mod migrate;
 mod sqlite;
 mod urls;

@@ -60,6 +60,7 @@ fn a_database_url_of_another_kind_is_bad_input() {
 #[test]
 fn migrate_applies_once_then_reports_up_to_date() {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
     let first = run(paved(dir.path()).args(["--database-url", "data/paved.db", "migrate", "--format", "json"]));
     assert!(first.status.success(), "{}", stderr(&first));
     let applied = crate::support::json(&first)["applied"].as_array().unwrap().len();
@@ -67,4 +68,64 @@ fn migrate_applies_once_then_reports_up_to_date() {
     assert!(dir.path().join("data/paved.db").exists());
     let second = run(paved(dir.path()).args(["--database-url", "data/paved.db", "migrate"]));
     assert!(stdout(&second).contains("up to date"), "{}", stdout(&second));
+}
+
+#[test]
+fn a_database_in_a_missing_directory_is_bad_input_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(paved(dir.path()).args(["--database-url", "no-such-dir/x.db", "migrate"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("no-such-dir") && err.contains("does not exist"), "{err}");
+    assert!(!dir.path().join("no-such-dir").exists());
+}
+
+/// Starts `paved migrate` `n` times at once on `database_url` and returns
+/// each outcome.
+fn migrate_at_once(dir: &std::path::Path, database_url: &str, n: usize) -> Vec<std::process::Output> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            paved(dir)
+                .args(["--database-url", database_url, "migrate", "--format", "json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children.into_iter().map(|child| child.wait_with_output().unwrap()).collect()
+}
+
+/// Every start succeeded, and exactly one applied the migrations.
+fn assert_one_migrated(outputs: &[std::process::Output]) {
+    let mut applied = Vec::new();
+    for output in outputs {
+        assert!(output.status.success(), "every concurrent start succeeds: {}", stderr(output));
+        applied.push(crate::support::json(output)["applied"].as_array().unwrap().len());
+    }
+    applied.sort_unstable();
+    assert_eq!(
+        applied.iter().filter(|&&n| n > 0).count(),
+        1,
+        "one process migrated, the others found it done: {applied:?}"
+    );
+}
+
+#[test]
+fn concurrent_starts_on_a_fresh_sqlite_database_all_succeed() {
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        assert_one_migrated(&migrate_at_once(dir.path(), "paved.db", 5));
+    }
+}
+
+#[tokio::test]
+async fn concurrent_starts_on_a_fresh_postgres_database_all_succeed() {
+    for _ in 0..3 {
+        let Some(database) = paved_test_support::paved_test_database().await else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let url = database.url().to_owned();
+        let outputs = tokio::task::spawn_blocking(move || migrate_at_once(dir.path(), &url, 5)).await.unwrap();
+        assert_one_migrated(&outputs);
+    }
 }
