@@ -64,8 +64,17 @@ impl ApiError {
         Self {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "too_large",
-            message: format!("the body is larger than {} MiB, the most this route takes", limit_bytes / (1024 * 1024)),
+            message: if limit_bytes >= 1024 * 1024 {
+                format!("the body is larger than {} MiB, the most this route takes", limit_bytes / (1024 * 1024))
+            } else {
+                format!("the body is larger than {} KiB, the most this route takes", limit_bytes / 1024)
+            },
         }
+    }
+
+    /// 408: the body did not arrive in time.
+    pub fn request_timeout(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::REQUEST_TIMEOUT, code: "request_timeout", message: message.into() }
     }
 
     /// 405 for a method the route does not take.

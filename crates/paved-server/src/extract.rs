@@ -1,12 +1,16 @@
 //! Extractors that answer bad input with the API's JSON error shape instead
 //! of axum's plain-text rejections.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::request::Parts;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::ApiError;
 
@@ -61,8 +65,16 @@ where
     }
 }
 
+/// How long a client may take to send a whole body, for the routes under
+/// it ([`crate::Timeouts::body_read`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+/// How long a large body waits for room in its source's budget.
+const BUDGET_WAIT: Duration = Duration::from_secs(10);
+
 /// A request body as raw bytes, under the route's size limit
-/// (`DefaultBodyLimit`); too large is a JSON 413, unreadable a JSON 400.
+/// ([`BodyLimit`]); too large is a JSON 413, unreadable a JSON 400, too
+/// slow ([`BodyTimeout`]) a JSON 408.
 #[derive(Debug)]
 pub struct RawBody(pub Bytes);
 
@@ -70,15 +82,97 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let unread = UnreadBody::from_request(request, state).await?;
+        Ok(Self(unread.read().await?))
+    }
+}
+
+/// A request body not read yet, so that a handler can refuse a delivery
+/// from its headers (a missing signature, an unknown token) before taking
+/// up to its route's limit in memory. [`UnreadBody::read`] reads it.
+#[derive(Debug)]
+pub struct UnreadBody {
+    body: Body,
+    limit: usize,
+    content_length: Option<u64>,
+    budget: Option<BodyBudget>,
+    timeout: Duration,
+}
+
+impl<S: Send + Sync> FromRequest<S> for UnreadBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let limit = request.extensions().get::<BodyLimit>().map_or(usize::MAX, |limit| limit.0);
-        match Bytes::from_request(request, state).await {
-            Ok(bytes) => Ok(Self(bytes)),
-            Err(rejection @ BytesRejection::FailedToBufferBody(_))
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(ApiError::too_large(limit))
-            }
-            Err(rejection) => Err(ApiError::bad_request(format!("the body cannot be read: {}", rejection.body_text()))),
+        let budget = request.extensions().get::<BodyBudget>().cloned();
+        let timeout = request
+            .extensions()
+            .get::<BodyTimeout>()
+            .map_or_else(|| crate::Timeouts::default().body_read, |timeout| timeout.0);
+        let content_length = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        Ok(Self { body: request.into_body(), limit, content_length, budget, timeout })
+    }
+}
+
+impl UnreadBody {
+    /// Reads the whole body: within the route's limit (a `Content-Length`
+    /// above it is refused before reading), within the source's budget of
+    /// bodies in memory, within the [`BodyTimeout`].
+    ///
+    /// # Errors
+    /// 413 when too large, 503 when the budget stays full, 408 when the
+    /// body is too slow, 400 when it cannot be read.
+    pub async fn read(self) -> Result<Bytes, ApiError> {
+        if self.content_length.is_some_and(|length| length > self.limit as u64) {
+            return Err(ApiError::too_large(self.limit));
+        }
+        let expected = self.content_length.map_or(self.limit, |length| length as usize);
+        let _permit = match &self.budget {
+            Some(budget) => Some(budget.reserve(expected).await?),
+            None => None,
+        };
+        let limited = Limited::new(self.body, self.limit);
+        match tokio::time::timeout(self.timeout, limited.collect()).await {
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(error)) if error.is::<LengthLimitError>() => Err(ApiError::too_large(self.limit)),
+            Ok(Err(error)) => Err(ApiError::bad_request(format!("the body cannot be read: {error}"))),
+            Err(_) => Err(ApiError::request_timeout(format!(
+                "the body did not arrive within {} s; send it at once",
+                self.timeout.as_secs_f64()
+            ))),
+        }
+    }
+}
+
+/// How many bytes of bodies of one source may be in memory at once: a flood
+/// of large unsigned deliveries waits (then gets 503) instead of taking
+/// hundreds of megabytes.
+#[derive(Debug, Clone)]
+pub struct BodyBudget {
+    kib: Arc<Semaphore>,
+    total_kib: u32,
+}
+
+impl BodyBudget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> Self {
+        let total_kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+        Self { kib: Arc::new(Semaphore::new(total_kib as usize)), total_kib }
+    }
+
+    /// Room for a body of `bytes` (at most the whole budget), waiting up to
+    /// [`BUDGET_WAIT`] for it.
+    async fn reserve(&self, bytes: usize) -> Result<OwnedSemaphorePermit, ApiError> {
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.total_kib.max(1));
+        match tokio::time::timeout(BUDGET_WAIT, self.kib.clone().acquire_many_owned(kib)).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::unavailable(
+                "too many large bodies are being received from this source at once; retry in a few seconds",
+            )),
         }
     }
 }

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::auth::{Caller, caller_from_header, caller_from_token};
-use crate::extract::RawBody;
+use crate::extract::UnreadBody;
 use crate::settings::{HookAuth, HookSource};
 use crate::{ApiError, AppState};
 
@@ -54,6 +54,24 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 fn required_header<'h>(headers: &'h HeaderMap, name: &str, what: &str) -> Result<&'h str, ApiError> {
     header(headers, name)
         .ok_or_else(|| ApiError::bad_request(format!("the {name} header is missing; it names the {what}")))
+}
+
+/// Refuses, before its body is read, a delivery that cannot pass
+/// [`authorize`]: from a source without a configured secret (unless
+/// opened), or without the header that carries its signature.
+fn precheck(
+    state: &AppState,
+    source: HookSource,
+    headers: &HeaderMap,
+    signature_header: &'static str,
+) -> Result<(), ApiError> {
+    match state.settings.hook_auth(source) {
+        HookAuth::Secret(_) if header(headers, signature_header).is_none() => {
+            Err(ApiError::unauthorized(SignatureError::Missing { header: signature_header }.to_string()))
+        }
+        HookAuth::Secret(_) | HookAuth::Open => Ok(()),
+        HookAuth::Refused => authorize(state, source, |_| Ok(())),
+    }
 }
 
 /// Refuses a source without a configured secret (unless opened), then
@@ -213,8 +231,10 @@ fn hook_context(state: &AppState, source: HookSource) -> Value {
 pub async fn github_hook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: UnreadBody,
 ) -> Result<Json<HookReceipt>, ApiError> {
+    precheck(&state, HookSource::GitHub, &headers, github::SIGNATURE_HEADER)?;
+    let body = body.read().await?;
     authorize(&state, HookSource::GitHub, |secret| {
         github::verify(secret, &body, header(&headers, github::SIGNATURE_HEADER))
     })?;
@@ -242,9 +262,11 @@ pub async fn github_hook(
 pub async fn gitlab_hook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: UnreadBody,
 ) -> Result<Json<HookReceipt>, ApiError> {
+    // GitLab's token is in a header: the whole check comes before the body.
     authorize(&state, HookSource::GitLab, |token| gitlab::verify(token, header(&headers, gitlab::TOKEN_HEADER)))?;
+    let body = body.read().await?;
     let event_type = required_header(&headers, gitlab::EVENT_HEADER, "event")?.to_owned();
     check_json(&body)?;
     // GitLab before 15.x sends neither id: the body itself identifies it.
@@ -272,8 +294,10 @@ pub async fn gitlab_hook(
 pub async fn pagerduty_hook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: UnreadBody,
 ) -> Result<Json<HookReceipt>, ApiError> {
+    precheck(&state, HookSource::PagerDuty, &headers, pagerduty::SIGNATURE_HEADER)?;
+    let body = body.read().await?;
     authorize(&state, HookSource::PagerDuty, |secret| {
         pagerduty::verify(secret, &body, header(&headers, pagerduty::SIGNATURE_HEADER))
     })?;
@@ -301,9 +325,10 @@ pub async fn pagerduty_hook(
 pub async fn alertmanager_hook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: UnreadBody,
 ) -> Result<Json<HookReceipt>, ApiError> {
     let caller = caller_from_header(&state.store, header(&headers, AUTHORIZATION.as_str())).await?;
+    let body = body.read().await?;
     let value = json_body(&body)?;
     let event_type = value.get("status").and_then(Value::as_str).unwrap_or("alert").to_owned();
     // Alertmanager sends no delivery id; a notification retried or repeated
@@ -333,7 +358,11 @@ fn events_answer(status: StatusCode, body: Value) -> Response {
         (status = 401, description = "The routing key (or bearer token) is not a valid token"),
     )
 )]
-pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, RawBody(body): RawBody) -> Response {
+pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, body: UnreadBody) -> Response {
+    let body = match body.read().await {
+        Ok(body) => body,
+        Err(error) => return error.into_response(),
+    };
     let request = match events_v2::check(&body) {
         Ok(request) => request,
         Err(invalid) => return events_answer(StatusCode::BAD_REQUEST, invalid.response_body()),

@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod record;
 pub mod render;
 mod router;
+mod serve;
 mod settings;
 mod web;
 
@@ -40,7 +41,7 @@ pub use catalog_cache::CatalogCache;
 pub use error::ApiError;
 pub use ingestor::{IngestError, Ingestor};
 pub use router::router;
-pub use settings::{HookAuth, HookSource, Secret, ServerSettings};
+pub use settings::{HookAuth, HookSource, Secret, ServerSettings, Timeouts};
 
 /// Shared state of every handler.
 #[derive(Debug, Clone)]
@@ -118,16 +119,18 @@ impl Application {
     }
 
     /// Serves requests until `shutdown` resolves, then lets requests in
-    /// flight finish.
+    /// flight finish, for at most [`Timeouts::shutdown_grace`]. A client
+    /// must send a request's headers within [`Timeouts::header_read`].
     ///
     /// # Errors
-    /// When accepting connections fails.
+    /// None today: a failed accept is logged and retried. The `Result`
+    /// stays for errors a future listener may have.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let app = router(self.state);
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        let timeouts = self.state.settings.timeouts;
+        serve::serve(self.listener, router(self.state), timeouts, shutdown).await;
         Ok(())
     }
 }

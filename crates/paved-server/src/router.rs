@@ -2,26 +2,29 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Response;
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, HeaderName, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
+use axum::{Extension, Router};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::extract::BodyTimeout;
 use crate::{ApiError, AppState, api};
 
 /// Builds the whole router over `state`.
 pub fn router(state: AppState) -> Router {
+    let body_read = BodyTimeout(state.settings.timeouts.body_read);
     let routes = Router::new()
         .merge(api::routes())
         .merge(api::hook_routes())
         .merge(crate::web::routes())
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(Extension(body_read));
     with_security_headers(routes)
         .layer(
             TraceLayer::new_for_http()

@@ -2,6 +2,7 @@
 //! records, and the secrets webhooks are verified with.
 
 use std::fmt;
+use std::time::Duration;
 
 use paved_ingest::IngestSettings;
 
@@ -84,6 +85,32 @@ pub struct ServerSettings {
     pub gitlab: HookAuth,
     /// PagerDuty's v3 webhook secret.
     pub pagerduty: HookAuth,
+    /// How long clients may take, and how long shutdown waits for them.
+    pub timeouts: Timeouts,
+}
+
+/// How long a client may take to send a request, and how long requests in
+/// flight may take to finish once shutdown begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To send a request's headers (default 10 s); slower connections are
+    /// closed.
+    pub header_read: Duration,
+    /// To send a whole body (default 30 s); slower ones get 408.
+    pub body_read: Duration,
+    /// For requests in flight once shutdown begins (default 10 s); then the
+    /// connections still open are dropped.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(10),
+            body_read: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -94,6 +121,7 @@ impl Default for ServerSettings {
             github: HookAuth::Refused,
             gitlab: HookAuth::Refused,
             pagerduty: HookAuth::Refused,
+            timeouts: Timeouts::default(),
         }
     }
 }

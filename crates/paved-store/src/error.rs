@@ -159,7 +159,7 @@ impl fmt::Display for StoreError {
             ),
             Self::DiskFull { path, free, needed } => write!(
                 f,
-                "the disk holding {} has {} kB free, less than the {} kB writes need; free some space (writes resume without a restart)",
+                "the disk holding {} is full: {} kB free, less than the {} kB writes need; free some space (writes resume without a restart)",
                 path.display(),
                 free / 1024,
                 needed / 1024

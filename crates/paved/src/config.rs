@@ -285,6 +285,7 @@ impl Config {
             github: auth(HookSource::GitHub, &self.github_webhook_secret),
             gitlab: auth(HookSource::GitLab, &self.gitlab_webhook_token),
             pagerduty: auth(HookSource::PagerDuty, &self.pagerduty_webhook_secret),
+            timeouts: paved_server::Timeouts::default(),
         })
     }
 

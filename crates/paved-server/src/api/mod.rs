@@ -1,13 +1,15 @@
 //! The JSON API under `/api/v1/`, and the OpenAPI document generated from
 //! the handlers' annotations.
 
+use std::convert::Infallible;
+
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::extract::BodyLimit;
+use crate::extract::{BodyBudget, BodyLimit};
 use crate::{AppState, hooks};
 
 pub mod deployments;
@@ -24,6 +26,12 @@ pub mod teams;
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
 /// The largest webhook body taken (25 MiB: GitHub's cap on a delivery).
 pub const HOOK_BODY_LIMIT: usize = 25 * 1024 * 1024;
+/// The largest Events API v2 event taken (512 KiB, PagerDuty's own limit).
+pub const EVENTS_V2_BODY_LIMIT: usize = 512 * 1024;
+/// How many bytes of one webhook source's bodies may be in memory at once
+/// (64 MiB: two deliveries of GitHub's largest, or thousands of ordinary
+/// ones); more wait, then get 503.
+pub const HOOK_BODY_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Declares the bearer token scheme write endpoints use.
 struct BearerToken;
@@ -115,14 +123,21 @@ pub fn routes() -> Router<AppState> {
         .layer(Extension(BodyLimit(API_BODY_LIMIT)))
 }
 
-/// The webhook routes, which take larger bodies.
+/// The webhook routes, which take larger bodies, each source with its own
+/// budget of bodies in memory ([`HOOK_BODY_BUDGET`]).
 pub fn hook_routes() -> Router<AppState> {
+    let budget = || Extension(BodyBudget::new(HOOK_BODY_BUDGET));
     Router::new()
-        .route("/hooks/github", post(hooks::github_hook))
-        .route("/hooks/gitlab", post(hooks::gitlab_hook))
-        .route("/hooks/alertmanager", post(hooks::alertmanager_hook))
-        .route("/hooks/pagerduty", post(hooks::pagerduty_hook))
-        .route("/v2/enqueue", post(hooks::enqueue))
+        .route("/hooks/github", post(hooks::github_hook).layer(budget()))
+        .route("/hooks/gitlab", post(hooks::gitlab_hook).layer(budget()))
+        .route("/hooks/alertmanager", post(hooks::alertmanager_hook).layer(budget()))
+        .route("/hooks/pagerduty", post(hooks::pagerduty_hook).layer(budget()))
+        .route(
+            "/v2/enqueue",
+            post(hooks::enqueue)
+                .layer::<_, Infallible>(budget())
+                .layer::<_, Infallible>(Extension(BodyLimit(EVENTS_V2_BODY_LIMIT))),
+        )
         .layer(DefaultBodyLimit::max(HOOK_BODY_LIMIT))
         .layer(Extension(BodyLimit(HOOK_BODY_LIMIT)))
 }

@@ -3,6 +3,7 @@
 //! example organisation `examples/acme`.
 
 mod api;
+mod connections;
 mod helpers;
 mod hooks;
 mod metrics;
