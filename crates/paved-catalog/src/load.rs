@@ -233,6 +233,20 @@ impl<'o> Loader<'o> {
         if self.seen_files.contains(&canonical) {
             return Outcome::Descriptor;
         }
+        // Only regular files: opening a pipe would wait for a writer for
+        // ever, and a device could be read without end.
+        if let Ok(meta) = fs::metadata(path)
+            && !meta.is_file()
+        {
+            self.seen_files.insert(canonical);
+            self.problem(
+                ProblemCode::UnreadableFile,
+                &shown,
+                format!("{shown} is not a regular file ({}); the catalog reads only regular files", file_kind(&meta)),
+                "point at a descriptor file or a directory of them, not at a pipe, socket or device",
+            );
+            return Outcome::Descriptor;
+        }
         let bytes = match read_bounded(path, self.options.max_file_bytes) {
             Ok(bytes) => bytes,
             Err(ReadError::TooLarge(size)) => {
@@ -632,6 +646,26 @@ fn edit_distance_within(a: &[char], b: &[char], max: usize, row: &mut Vec<usize>
         }
     }
     Some(row[b.len()]).filter(|&d| d <= max)
+}
+
+/// What a file that is neither a regular file nor a directory is.
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return "a named pipe";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "not a file"
 }
 
 enum ReadError {

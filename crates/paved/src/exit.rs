@@ -20,8 +20,12 @@ pub const BAD_INPUT: u8 = 2;
 pub const FAILURE: u8 = 1;
 
 /// Prints `error` with its whole cause chain and picks the exit code: 2 when
-/// the cause is bad input, 1 otherwise.
+/// the cause is bad input, 1 otherwise; a closed stdout ends quietly with 0.
 pub fn report(error: &anyhow::Error) -> ExitCode {
+    // The reader of our output has gone (`| head`): nothing to report.
+    if error.chain().any(|cause| cause.is::<crate::output::StdoutClosed>()) {
+        return ExitCode::SUCCESS;
+    }
     eprintln!("error: {error:#}");
     let bad_input = error.chain().any(|cause| {
         cause.is::<BadInput>()

@@ -211,3 +211,41 @@ fn a_large_walked_yaml_is_skipped_unless_it_starts_like_a_descriptor() {
     assert_eq!(named.problems.len(), 1, "{}", render(&named));
     assert_eq!(named.problems[0].code, ProblemCode::FileTooLarge);
 }
+
+/// Loads `paths` on another thread, failing instead of hanging when the
+/// load does not finish.
+#[cfg(unix)]
+fn load_within_a_minute(paths: Vec<PathBuf>) -> paved_catalog::CatalogLoad {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(load_paths(&paths)).ok());
+    rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the load finishes instead of waiting on a pipe")
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_a_problem_at_its_path_not_a_hang() {
+    let dir = TempDir::new().unwrap();
+    write_files(dir.path(), &[("group.yaml", GROUP)]);
+    let pipe = dir.path().join("pipe.yaml");
+    assert!(std::process::Command::new("mkfifo").arg(&pipe).status().unwrap().success());
+
+    let load = load_within_a_minute(vec![dir.path().to_path_buf()]);
+    let problems: Vec<_> = load.problems.iter().collect();
+    assert_eq!(located(&problems, dir.path()), ["unreadable-file pipe.yaml:0:0"], "{}", render(&load));
+    assert!(problems[0].message.contains("is not a regular file (a named pipe)"), "{}", problems[0].message);
+    assert_eq!(load.entities.len(), 1, "the rest of the directory is read");
+
+    // Named on the command line, and as a Location's target.
+    let load = load_within_a_minute(vec![pipe.clone()]);
+    assert_eq!(load.problems[0].code, ProblemCode::UnreadableFile, "{}", render(&load));
+    let location = format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: odd\nspec:\n  targets:\n    - {}\n    - /dev/zero\n",
+        pipe.display()
+    );
+    let other = TempDir::new().unwrap();
+    write_files(other.path(), &[("catalog-info.yaml", &location)]);
+    let load = load_within_a_minute(vec![other.path().to_path_buf()]);
+    let messages: Vec<_> = load.problems.iter().map(|p| p.message.as_str()).collect();
+    assert!(messages.iter().any(|m| m.contains("pipe.yaml is not a regular file (a named pipe)")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("/dev/zero is not a regular file (a device)")), "{messages:?}");
+}

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::exit::{BAD_INPUT, BadInput};
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// Check and import Backstage catalog descriptors.
@@ -63,7 +64,7 @@ pub struct ImportCmd {
 
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     match cmd {
-        Cmd::Validate(cmd) => Ok(validate(&cmd)),
+        Cmd::Validate(cmd) => validate(&cmd),
         Cmd::Import(cmd) => import_cmd(cmd, config).await,
     }
 }
@@ -88,7 +89,7 @@ struct ValidateReport<'a> {
     problems: &'a [paved_catalog::Problem],
 }
 
-fn validate(cmd: &ValidateCmd) -> ExitCode {
+fn validate(cmd: &ValidateCmd) -> anyhow::Result<ExitCode> {
     let load = paved_catalog::load(&cmd.paths, &LoadOptions::default());
     let report = ValidateReport {
         valid: !load.has_errors(),
@@ -108,19 +109,15 @@ fn validate(cmd: &ValidateCmd) -> ExitCode {
         problems: &load.problems,
     };
     match cmd.output.format {
-        Format::Json => {
-            if let Err(error) = print_json(&report) {
-                eprintln!("error: {error}");
-            }
-        }
+        Format::Json => print_json(&report)?,
         Format::Text => {
             for problem in &load.problems {
                 eprintln!("{problem}");
             }
             for entity in &report.entities {
-                println!("valid {}  {}:{}:{}", entity.entity_ref, entity.file, entity.line, entity.column);
+                outln!("valid {}  {}:{}:{}", entity.entity_ref, entity.file, entity.line, entity.column);
             }
-            println!(
+            outln!(
                 "{} error(s), {} warning(s) in {} file(s); {} valid entit{}",
                 report.errors,
                 report.warnings,
@@ -130,7 +127,7 @@ fn validate(cmd: &ValidateCmd) -> ExitCode {
             );
         }
     }
-    if report.valid { ExitCode::SUCCESS } else { ExitCode::from(BAD_INPUT) }
+    Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::from(BAD_INPUT) })
 }
 
 /// Loads the catalog at `paths`; an error in any descriptor is [`BadInput`]
@@ -215,28 +212,28 @@ async fn import_cmd(cmd: ImportCmd, config: Config) -> anyhow::Result<ExitCode> 
     let summary = import(&store, &cmd.paths, &load, policy).await?;
     match cmd.output.format {
         Format::Json => print_json(&summary)?,
-        Format::Text => print_summary(&summary, &location),
+        Format::Text => print_summary(&summary, &location)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(summary: &ImportSummary, location: &DatabaseLocation) {
+fn print_summary(summary: &ImportSummary, location: &DatabaseLocation) -> anyhow::Result<()> {
     for entity in &summary.added {
-        println!("added    {entity}");
+        outln!("added    {entity}");
     }
     for entity in &summary.updated {
-        println!("updated  {entity}");
+        outln!("updated  {entity}");
     }
     for moved in &summary.moved {
-        println!("moved    {}  (was imported from {}; defined in two locations?)", moved.entity, moved.from);
+        outln!("moved    {}  (was imported from {}; defined in two locations?)", moved.entity, moved.from);
     }
     for entity in &summary.orphaned {
-        println!("orphaned {entity}  (no longer in its source; `--prune` deletes it)");
+        outln!("orphaned {entity}  (no longer in its source; `--prune` deletes it)");
     }
     for entity in &summary.pruned {
-        println!("pruned   {entity}");
+        outln!("pruned   {entity}");
     }
-    println!(
+    outln!(
         "{location}: {} added, {} updated, {} unchanged, {} orphaned, {} pruned",
         summary.added.len(),
         summary.updated.len(),
@@ -244,4 +241,5 @@ fn print_summary(summary: &ImportSummary, location: &DatabaseLocation) {
         summary.orphaned.len(),
         summary.pruned.len()
     );
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use crate::output::out;
 use clap::Subcommand;
 
 /// Print configuration: `paved config default` writes a commented sample.
@@ -15,7 +16,7 @@ pub enum Cmd {
 
 pub fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        Cmd::Default => print!("{}", crate::config::sample()),
+        Cmd::Default => out!("{}", crate::config::sample()),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::config::{Config, DEFAULT_DATABASE, FlagOverrides};
 use crate::demo::{self, Options, Plan, Timings};
 use crate::exit::BadInput;
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// Exit code after Ctrl-C, as shells expect (128 + SIGINT).
@@ -161,7 +162,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             kept: temporary.is_none(),
             timings: &timings,
         })?,
-        Format::Text => print_summary(&plan, &timings, &directory, temporary.is_none()),
+        Format::Text => print_summary(&plan, &timings, &directory, temporary.is_none())?,
     }
     if cmd.no_serve {
         return Ok(ExitCode::SUCCESS);
@@ -239,20 +240,23 @@ pub(super) fn prepare_out(out: &Path, command: &str, marker: &str, generated: &[
     Ok(())
 }
 
-fn print_summary(plan: &Plan, timings: &Timings, directory: &Path, kept: bool) {
+fn print_summary(plan: &Plan, timings: &Timings, directory: &Path, kept: bool) -> anyhow::Result<()> {
     let counts = &plan.counts;
-    println!(
+    outln!(
         "Generated a demo organisation (seed {}, {} to {}) in {:.1} s",
         plan.seed,
         plan.start.format("%Y-%m-%d"),
         plan.end.format("%Y-%m-%d"),
         timings.total_ms as f64 / 1000.0
     );
-    println!(
+    outln!(
         "  {} teams, {} people, {} services, {} repositories",
-        counts.teams, counts.people, counts.services, counts.repositories
+        counts.teams,
+        counts.people,
+        counts.services,
+        counts.repositories
     );
-    println!(
+    outln!(
         "  {} commits, {} pull requests, {} deployments ({} rollbacks, {} hotfixes), {} incidents, {} pages",
         counts.commits,
         counts.pull_requests,
@@ -267,37 +271,43 @@ fn print_summary(plan: &Plan, timings: &Timings, directory: &Path, kept: bool) {
     let share = |month: Option<&demo::MonthShare>| {
         month.and_then(|m| m.handover_owner_share).map_or_else(|| "-".to_owned(), |s| format!("{:.0}%", s * 100.0))
     };
-    println!("What to look for:");
-    println!(
+    outln!("What to look for:");
+    outln!(
         "  - platform team `{}` ({}) deploys for {};",
         plan.platform_team,
         plan.platform_members.join(", "),
         handover.join(", ")
     );
-    println!(
+    outln!(
         "    those teams make {} of their own production deployments in {}, {} in {}",
         share(first),
         first.map_or("", |m| m.month.as_str()),
         share(last),
         last.map_or("", |m| m.month.as_str()),
     );
-    println!("  - `{}` deploys its own code and is on call for it", plan.healthy_team);
-    println!(
+    outln!("  - `{}` deploys its own code and is on call for it", plan.healthy_team);
+    outln!(
         "  - {} gets most pages between 22:00 and 07:00 ({} of them)",
         plan.after_hours_person,
         plan.after_hours_pages.first().map_or(0, |p| p.count)
     );
-    println!(
+    outln!(
         "  - {} is owned by `{}`, a team with no members; only the platform team touches {}'s pipeline",
-        plan.unowned_service, plan.unowned_service_owner, plan.platform_pipeline_service
+        plan.unowned_service,
+        plan.unowned_service_owner,
+        plan.platform_pipeline_service
     );
-    println!(
+    outln!(
         "Files: {}{}",
         directory.display(),
         if kept { " (plan.json says what was planted)" } else { " (removed on exit; keep them with --out DIR)" }
     );
-    println!(
+    outln!(
         "Took: catalog {} ms, git repositories {} ms, git import {} ms, events {} ms",
-        timings.catalog_ms, timings.git_write_ms, timings.git_import_ms, timings.events_ms
+        timings.catalog_ms,
+        timings.git_write_ms,
+        timings.git_import_ms,
+        timings.events_ms
     );
+    Ok(())
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::client::{self, Target};
 use crate::config::Config;
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// Deployments.
@@ -148,7 +149,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     };
     match cmd.output.format {
         Format::Json => print_json(deployment)?,
-        Format::Text => println!("{}", describe(deployment, recorded.new)),
+        Format::Text => outln!("{}", describe(deployment, recorded.new)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::client::local_store;
 use crate::config::Config;
 use crate::exit::BadInput;
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// Raw events: every payload received, kept as it came.
@@ -88,12 +89,12 @@ async fn list(cmd: ListCmd, config: Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if events.is_empty() {
-        println!("no raw events match");
+        outln!("no raw events match");
         return Ok(ExitCode::SUCCESS);
     }
     for event in &events {
         let status = event.status.map_or("not derived", EventStatus::as_str);
-        println!(
+        outln!(
             "{:>6}  {}  {:<12} {:<28} {:<10} {}",
             event.id,
             event.received_at.format("%Y-%m-%d %H:%M:%S"),
@@ -145,9 +146,9 @@ async fn show(cmd: ShowCmd, config: Config) -> anyhow::Result<ExitCode> {
     match cmd.output.format {
         Format::Json => print_json(&shown)?,
         Format::Text => {
-            println!("event {} from {} ({}), delivery {}", shown.id, shown.source, shown.event_type, shown.delivery_id);
-            println!("received {}", shown.received_at);
-            println!("{}", serde_json::to_string_pretty(&shown.body)?);
+            outln!("event {} from {} ({}), delivery {}", shown.id, shown.source, shown.event_type, shown.delivery_id);
+            outln!("received {}", shown.received_at);
+            outln!("{}", serde_json::to_string_pretty(&shown.body)?);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -169,9 +170,14 @@ async fn rebuild(cmd: RebuildCmd, config: Config) -> anyhow::Result<ExitCode> {
     let summary = store.rebuild(&derive).await.context("rebuilding the records")?;
     match cmd.output.format {
         Format::Json => print_json(&summary)?,
-        Format::Text => println!(
+        Format::Text => outln!(
             "rebuilt {} records from {} raw events ({} normalised, {} ignored, {} failed); {} identities",
-            summary.records, summary.events, summary.normalized, summary.ignored, summary.failed, summary.identities
+            summary.records,
+            summary.events,
+            summary.normalized,
+            summary.ignored,
+            summary.failed,
+            summary.identities
         ),
     }
     Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ use paved_server::identities::{IdentityView, identity_report};
 
 use super::client::local_store;
 use crate::config::Config;
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// Who the data names: git e-mails, GitHub and GitLab logins, PagerDuty
@@ -41,13 +42,13 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if views.is_empty() {
-        println!(
+        outln!(
             "{}",
             if cmd.unresolved { "every person the data names is in the catalog" } else { "no identities yet" }
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<44} {:<24} {:>7} {:>8}  PERSON", "IDENTITY", "NAME", "EVENTS", "COMMITS");
+    outln!("{:<44} {:<24} {:>7} {:>8}  PERSON", "IDENTITY", "NAME", "EVENTS", "COMMITS");
     for view in &views {
         let person = match (&view.person, view.automation) {
             (_, true) => "automation".to_owned(),
@@ -55,7 +56,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             (None, false) => "unresolved".to_owned(),
         };
         let rebuild = if view.needs_rebuild { "  (run `paved events rebuild`)" } else { "" };
-        println!(
+        outln!(
             "{:<44} {:<24} {:>7} {:>8}  {person}{rebuild}",
             view.identity.to_string(),
             view.display_name.as_deref().unwrap_or(""),
@@ -64,7 +65,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         );
     }
     if cmd.unresolved {
-        println!("{} unresolved; see `paved identities --help` for how to add them to the catalog", views.len());
+        outln!("{} unresolved; see `paved identities --help` for how to add them to the catalog", views.len());
     }
     Ok(ExitCode::SUCCESS)
 }

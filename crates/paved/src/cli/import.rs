@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::exit::BadInput;
+use crate::output::outln;
 use crate::output::{Format, OutputArgs};
 
 /// Import delivery data from its sources.
@@ -138,8 +139,8 @@ async fn import_git(cmd: GitCmd, config: Config) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(INTERRUPTED));
         };
         match cmd.output.format {
-            Format::Json => println!("{}", serde_json::to_string(&summary)?),
-            Format::Text => println!(
+            Format::Json => outln!("{}", serde_json::to_string(&summary)?),
+            Format::Text => outln!(
                 "{}: {} commits imported, {} in all ({:.2} s){}",
                 summary.repository,
                 summary.commits_imported,

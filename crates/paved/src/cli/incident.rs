@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::client::{self, Target};
 use crate::config::{Config, FlagOverrides};
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// Incidents: open, acknowledge, resolve.
@@ -128,7 +129,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     };
     match format {
         Format::Json => print_json(incident)?,
-        Format::Text => println!("{}", describe(incident, &cmd, recorded.new)),
+        Format::Text => outln!("{}", describe(incident, &cmd, recorded.new)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use paved_server::metrics::{MetricsError, ScopeRequest, dora_report};
 use super::client::local_store;
 use crate::config::Config;
 use crate::exit::BadInput;
+use crate::output::out;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// The DORA metrics of a service, a team or the whole organisation.
@@ -88,7 +89,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     };
     match cmd.output.format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", text(&report)),
+        Format::Text => out!("{}", text(&report)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use paved_store::DatabaseLocation;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// Apply the database migrations this binary has and the database lacks.
@@ -33,12 +34,12 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let report = Report { database: location.to_string(), applied };
     match cmd.output.format {
         Format::Json => print_json(&report)?,
-        Format::Text if report.applied.is_empty() => println!("{}: schema is up to date", report.database),
+        Format::Text if report.applied.is_empty() => outln!("{}: schema is up to date", report.database),
         Format::Text => {
             for migration in &report.applied {
-                println!("applied {:>4} {}", migration.version, migration.description);
+                outln!("applied {:>4} {}", migration.version, migration.description);
             }
-            println!("{}: {} migration(s) applied", report.database, report.applied.len());
+            outln!("{}: {} migration(s) applied", report.database, report.applied.len());
         }
     }
     Ok(ExitCode::SUCCESS)

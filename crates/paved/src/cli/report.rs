@@ -11,6 +11,7 @@ use paved_server::render;
 use super::client::local_store;
 use crate::config::Config;
 use crate::exit::BadInput;
+use crate::output::{out, outln};
 
 /// Is DevOps a role or a culture here? The whole diagnosis.
 ///
@@ -86,10 +87,10 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         Err(MetricsError::Store(error)) => return Err(error.into()),
     };
     match cmd.format {
-        ReportFormat::Text => print!("{}", render::text(&report)),
-        ReportFormat::Md => print!("{}", render::markdown(&report)),
-        ReportFormat::Html => println!("{}", render::html(&report)),
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Text => out!("{}", render::text(&report)),
+        ReportFormat::Md => out!("{}", render::markdown(&report)),
+        ReportFormat::Html => outln!("{}", render::html(&report)),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ use paved_store::DatabaseLocation;
 use crate::config::{Config, DEFAULT_DATABASE};
 use crate::demo::synth::{self, SynthOptions, SynthSummary};
 use crate::exit::BadInput;
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// Marks a directory `paved synth` wrote, so that it may write it again.
@@ -126,7 +127,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     match cmd.output.format {
         Format::Json => print_json(&output)?,
         Format::Text => {
-            println!(
+            outln!(
                 "Generated {} teams, {} people, {} services in {} repositories: {} commits, {} deployments \
                  ({} to production), {} incidents ({} raw events), {} to {}, in {:.1} s.",
                 summary.teams,
@@ -142,7 +143,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
                 summary.end.date_naive(),
                 summary.timings.total_ms as f64 / 1000.0,
             );
-            println!("Catalog: {}\nDatabase: {location}", cmd.out.join("catalog").display());
+            outln!("Catalog: {}\nDatabase: {location}", cmd.out.join("catalog").display());
         }
     }
     Ok(ExitCode::SUCCESS)

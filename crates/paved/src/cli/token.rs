@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::client::local_store;
 use crate::config::Config;
 use crate::exit::BadInput;
+use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
 /// API tokens: what CI jobs and senders of alerts authenticate with.
@@ -105,7 +106,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             match cmd.output.format {
                 Format::Json => print_json(&Created { token: &token, info: &info })?,
                 Format::Text => {
-                    println!("{token}");
+                    outln!("{token}");
                     eprintln!(
                         "token {} ({}) created; it is shown only now: store it as a CI secret (e.g. PAVED_TOKEN)",
                         info.id,
@@ -118,13 +119,13 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             let tokens = store.tokens().await?;
             match cmd.output.format {
                 Format::Json => print_json(&tokens)?,
-                Format::Text if tokens.is_empty() => println!("no tokens; create one with `paved token create`"),
+                Format::Text if tokens.is_empty() => outln!("no tokens; create one with `paved token create`"),
                 Format::Text => {
                     for token in &tokens {
                         let state = token
                             .revoked_at
                             .map_or_else(|| "active".to_owned(), |at| format!("revoked {}", at.format("%Y-%m-%d")));
-                        println!(
+                        outln!(
                             "{:>4}  {:<20} {:<32} {}…  created {}  {state}",
                             token.id,
                             token.name,
@@ -142,7 +143,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             };
             match cmd.output.format {
                 Format::Json => print_json(&info)?,
-                Format::Text => println!("token {} ({}) is revoked", info.id, info.name),
+                Format::Text => outln!("token {} ({}) is revoked", info.id, info.name),
             }
         }
     }

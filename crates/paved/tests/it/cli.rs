@@ -129,3 +129,32 @@ async fn concurrent_starts_on_a_fresh_postgres_database_all_succeed() {
         assert_one_migrated(&outputs);
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    use std::io::Read as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    // 3,000 valid entities: far more output than a pipe buffers.
+    let catalog: String = (0..3000)
+        .map(|i| format!("---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-{i}\nspec:\n  type: team\n  children: []\n"))
+        .collect();
+    std::fs::write(dir.path().join("catalog-info.yaml"), catalog).unwrap();
+    for format in ["text", "json"] {
+        let mut child = paved(dir.path())
+            .args(["catalog", "validate", ".", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 10];
+        let mut stdout = child.stdout.take().unwrap();
+        stdout.read_exact(&mut first).unwrap();
+        // The reader goes, as `| head -c 10` would.
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{format}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{format}: quiet, not {err}");
+    }
+}
