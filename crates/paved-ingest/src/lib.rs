@@ -20,6 +20,7 @@ pub mod events_v2;
 pub mod git;
 pub mod github;
 pub mod gitlab;
+pub mod json;
 pub mod normalize;
 pub mod pagerduty;
 pub mod signature;

@@ -94,18 +94,17 @@ fn authorize(
     }
 }
 
-/// Parses the body as JSON, or answers 400 with the parse error.
+/// Parses the body as JSON after [`check_json`], or answers 400.
 fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    check_json(body)?;
     serde_json::from_slice(body).map_err(|error| ApiError::bad_request(format!("the body is not valid JSON: {error}")))
 }
 
-/// Checks that the body is JSON, or answers 400 with the parse error, as
-/// [`json_body`] would, without building the value (the source's
-/// normaliser parses the body into its own types afterwards).
+/// Checks the body by the rule every source follows
+/// ([`paved_ingest::json::check`]: UTF-8, JSON, nested at most 128 deep),
+/// or answers 400 saying what is wrong; nothing is stored then.
 fn check_json(body: &[u8]) -> Result<(), ApiError> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
-        .map(|_| ())
-        .map_err(|error| ApiError::bad_request(format!("the body is not valid JSON: {error}")))
+    paved_ingest::json::check(body).map_err(ApiError::bad_request)
 }
 
 fn body_digest(body: &[u8]) -> String {
@@ -363,6 +362,12 @@ pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, body: Un
         Ok(body) => body,
         Err(error) => return error.into_response(),
     };
+    if let Err(problem) = paved_ingest::json::check(&body) {
+        return events_answer(
+            StatusCode::BAD_REQUEST,
+            json!({"status": "invalid event", "message": "Event object is invalid", "errors": [problem]}),
+        );
+    }
     let request = match events_v2::check(&body) {
         Ok(request) => request,
         Err(invalid) => return events_answer(StatusCode::BAD_REQUEST, invalid.response_body()),

@@ -79,6 +79,7 @@ pub async fn prepare(
     body: Vec<u8>,
     received_at: DateTime<Utc>,
 ) -> Result<PreparedRecord, ApiError> {
+    paved_ingest::json::check(&body).map_err(ApiError::bad_request)?;
     let mut context = json!({});
     match &action {
         ApiAction::AcknowledgeIncident(id) | ApiAction::ResolveIncident(id) => context["incident"] = json!(id),

@@ -140,6 +140,30 @@ hook_tests! {
         assert_eq!(stored_events(&app).await, 0);
     }
 
+    async fn every_source_answers_400_to_a_body_that_is_not_utf8_or_nested_too_deep(app) {
+        let token = app.token(TokenScope::Admin).await;
+        let bearer = format!("Bearer {token}");
+        let not_utf8 = b"{\"ref\": \"refs/heads/\xff\"}".to_vec();
+        let deep = format!("{{\"a\": {}{}}}", "[".repeat(200), "]".repeat(200)).into_bytes();
+        for (body, expected) in [(not_utf8, "not UTF-8 text"), (deep, "201 deep")] {
+            let github = format!("sha256={}", hmac_sha256_hex(GITHUB_SECRET.as_bytes(), &body));
+            let pagerduty = format!("v1={}", hmac_sha256_hex(PAGERDUTY_SECRET.as_bytes(), &body));
+            for (path, headers) in [
+                ("/hooks/github", vec![("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "d"), ("X-Hub-Signature-256", github.as_str())]),
+                ("/hooks/gitlab", vec![("X-Gitlab-Event", "Push Hook"), ("X-Gitlab-Token", GITLAB_TOKEN)]),
+                ("/hooks/pagerduty", vec![("X-PagerDuty-Signature", pagerduty.as_str())]),
+                ("/hooks/alertmanager", vec![("Authorization", bearer.as_str())]),
+                ("/api/v1/deployments", vec![("Authorization", bearer.as_str())]),
+                ("/v2/enqueue", vec![("Authorization", bearer.as_str())]),
+            ] {
+                let (status, answer) = app.post(path, &headers, body.clone()).await;
+                assert_eq!(status, 400, "{path} ({expected}): {answer}");
+                assert!(answer.to_string().contains(expected), "{path}: says what is wrong: {answer}");
+            }
+        }
+        assert_eq!(stored_events(&app).await, 0, "nothing is stored");
+    }
+
     async fn a_redelivered_delivery_id_answers_2xx_and_creates_no_duplicate(app) {
         let body = std::fs::read(real_payloads().join("github/deployment_status/payload.json")).unwrap();
         let (status, first) = post_github(&app, "deployment_status", "same-id", &body).await;
