@@ -177,7 +177,44 @@ pub async fn prepare(
         }
     };
     caller.may_act_on(catalog, &service)?;
+    check_links(store, catalog, caller, record).await?;
     prepared(caller, &action, derivation, (kind, key), (body, context), received_at, &format!("service {service}"))
+}
+
+/// A link from a record to another team's record changes that team's
+/// figures (a deployment named as an incident's cause fails; an incident a
+/// deployment fixes recovers), so a team token may only link records of
+/// services its team owns: `caused_by` a deployment, `fixes` incidents.
+async fn check_links(
+    store: &DynStore,
+    catalog: &CatalogIndex,
+    caller: &Caller,
+    record: &Record,
+) -> Result<(), ApiError> {
+    let links: Vec<(RecordKind, &str, &str)> = match record {
+        Record::Incident(incident) => incident
+            .caused_by_deployment
+            .iter()
+            .map(|key| (RecordKind::Deployment, key.as_str(), "caused_by"))
+            .collect(),
+        Record::Deployment(deployment) => {
+            deployment.fixes_incidents.iter().map(|key| (RecordKind::Incident, key.as_str(), "fixes")).collect()
+        }
+        _ => Vec::new(),
+    };
+    for (kind, key, field) in links {
+        let Some(linked) = store.record(kind, key).await? else { continue };
+        if let Some(service) = service_of(&linked) {
+            caller.may_act_on(catalog, service).map_err(|refusal| {
+                ApiError::forbidden(format!(
+                    "{field} names {} `{key}` of {service}: {}",
+                    kind.as_str().replace('_', " "),
+                    refusal.message()
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The service of a stored deployment or incident.

@@ -111,6 +111,28 @@ api_tests! {
         let people: Vec<&str> = identities.as_array().unwrap().iter().filter_map(|i| i["person"].as_str()).collect();
         assert!(people.contains(&"user:default/marco.rossi"), "logins and e-mails resolve to catalog users: {identities}");
     }
+
+    async fn a_team_links_only_its_own_records_as_causes_and_fixes(app) {
+        let checkout = app.token(TokenScope::Team("group:default/checkout".parse().unwrap())).await;
+        let payments = app.token(TokenScope::Team("group:default/payments".parse().unwrap())).await;
+        let deployment = json!({"id": "pay-1", "service": "payments-service", "environment": "production", "sha": "0123abcd"});
+        let (status, answer) = post_json(&app, "/api/v1/deployments", Some(&payments), deployment).await;
+        assert_eq!(status, 201, "{answer}");
+        let incident = json!({"id": "inc-1", "service": "checkout-api", "title": "500s", "caused_by": "pay-1"});
+        let (status, error) = post_json(&app, "/api/v1/incidents", Some(&checkout), incident).await;
+        assert_eq!(status, 403, "checkout may not fail payments' deployment: {error}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("caused_by names deployment `api:pay-1`") && message.contains("payments"), "{message}");
+        let incident = json!({"id": "inc-2", "service": "payments-service", "title": "slow", "caused_by": "pay-1"});
+        let (status, answer) = post_json(&app, "/api/v1/incidents", Some(&payments), incident).await;
+        assert_eq!(status, 201, "a team links its own records: {answer}");
+        let fix = json!({"id": "chk-1", "service": "checkout-api", "environment": "production", "sha": "4567abcd",
+                         "fixes": ["inc-2"]});
+        let (status, error) = post_json(&app, "/api/v1/deployments", Some(&checkout), fix).await;
+        assert_eq!(status, 403, "checkout may not close payments' incident by claiming a fix: {error}");
+        let (_, listed) = app.get("/api/v1/incidents?service=checkout-api").await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 0, "nothing of a refused request is stored");
+    }
 }
 
 mod shifts {
