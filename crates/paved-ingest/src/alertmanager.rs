@@ -4,11 +4,11 @@
 //! Alertmanager sends the state of a whole group again and again (every
 //! `group_interval` when it changes, every `repeat_interval` while it
 //! fires), so a notification is a snapshot, not news: each alert becomes a
-//! partial [`Incident`] keyed by the alert and the start of its firing,
-//! `alertmanager:<fingerprint>@<startsAt in UTC>`. A repeat of the same
-//! firing yields the same partial record and changes nothing when merged; a
-//! new firing after a resolution starts at a new `startsAt`, so it is a new
-//! incident.
+//! partial [`Incident`] keyed by the alert's firing ([`incident_key`],
+//! chosen by the server from what is stored and kept with the raw event). A
+//! repeat of the same firing, even with an earlier `startsAt`, yields the
+//! same incident and changes nothing but its opening time; a resolution
+//! closes it; a new firing after a resolution is a new incident.
 //!
 //! Alertmanager signs nothing: the server authenticates these deliveries by
 //! other means (a bearer token), and the body is read as it comes.
@@ -58,7 +58,9 @@ struct Alert {
 /// Normalises an Alertmanager notification into one partial [`Incident`]
 /// per alert (`input.event_type` is not used: Alertmanager sends none).
 ///
-/// - key: `alertmanager:<fingerprint>@<startsAt>`. The fingerprint is
+/// - key: the one in the raw event's context (`incidents[i]`, chosen with
+///   [`incident_key`]); for a delivery stored without one,
+///   `alertmanager:<fingerprint>@<startsAt>`. The fingerprint is
 ///   computed from the alert's labels by Alertmanager's own algorithm
 ///   (prometheus/common's `LabelSet.Fingerprint`: FNV-1a 64 over the labels
 ///   in name order, name and value each followed by the byte 0xff, written
@@ -150,12 +152,17 @@ fn observe(
     };
     let starts_at = starts_at
         .ok_or_else(|| NormalizeError::new(format!("alerts[{index}].startsAt is missing or the zero time")))?;
-    let key = format!(
-        "{}:{:016x}@{}",
-        source::ALERTMANAGER,
-        label_fingerprint(labels),
-        starts_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-    );
+    // The key the server chose for this firing (see [`incident_key`]);
+    // deliveries stored before it chose keys are keyed by their start.
+    let key = match input.context.get("incidents").and_then(|keys| keys.get(index)).and_then(|k| k.as_str()) {
+        Some(key) => key.to_owned(),
+        None => format!(
+            "{}:{:016x}@{}",
+            source::ALERTMANAGER,
+            label_fingerprint(labels),
+            starts_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        ),
+    };
     let mut incident = Incident::new(key, source::ALERTMANAGER);
     incident.opened_at = Some(starts_at);
     if alert.status.as_deref().or(common.status) == Some("resolved") {
@@ -181,6 +188,51 @@ fn observe(
         }
     }
     Ok(Observation { record: Record::Incident(incident), service: ServiceHint { names, ..ServiceHint::default() } })
+}
+
+/// What decides which incident an alert of a notification belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertFiring {
+    /// The alert's fingerprint (its labels), as Alertmanager computes it.
+    pub fingerprint: u64,
+    /// Whether the alert (else the notification) says `resolved`.
+    pub resolved: bool,
+    /// When it started firing, as this notification says (Alertmanager
+    /// may re-send an alert with an earlier start).
+    pub starts_at: Option<DateTime<Utc>>,
+}
+
+/// The alerts of a notification, in order, for choosing their incidents.
+///
+/// # Errors
+/// [`NormalizeError`] when the body is not an Alertmanager notification.
+pub fn firings(body: &[u8]) -> Result<Vec<AlertFiring>, NormalizeError> {
+    let notification: Notification = read_body(body)?;
+    let empty = BTreeMap::new();
+    Ok(notification
+        .alerts
+        .unwrap_or_default()
+        .iter()
+        .map(|alert| AlertFiring {
+            fingerprint: label_fingerprint(alert.labels.as_ref().unwrap_or(&empty)),
+            resolved: alert.status.as_deref().or(notification.status.as_deref()) == Some("resolved"),
+            starts_at: alert.starts_at.as_deref().and_then(|text| parse_time(text, "startsAt").ok().flatten()),
+        })
+        .collect())
+}
+
+/// The key of the `occurrence`-th firing (1, 2, ...) of the alert with
+/// `fingerprint`: `alertmanager:<fingerprint>`, then `...#2`, `...#3`.
+///
+/// One firing of one alert is one incident whatever start Alertmanager
+/// re-sends it with: the server keys an alert with the latest firing of its
+/// fingerprint while that is open (and for a resolution), and with the next
+/// one when it fires after the latest was resolved. The key it chose is kept
+/// in the raw event's context (`incidents`, one per alert), so that a
+/// rebuild derives the same incidents.
+pub fn incident_key(fingerprint: u64, occurrence: u32) -> String {
+    let base = format!("{}:{fingerprint:016x}", source::ALERTMANAGER);
+    if occurrence <= 1 { base } else { format!("{base}#{occurrence}") }
 }
 
 /// The fingerprint Alertmanager gives an alert (prometheus/common's

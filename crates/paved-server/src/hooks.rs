@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{SubsecRound, Utc};
 use paved_domain::{CatalogIndex, Derivation, EventStatus, Record, RecordKind};
 use paved_ingest::signature::SignatureError;
-use paved_ingest::{RawInput, events_v2, github, gitlab, pagerduty, source};
+use paved_ingest::{RawInput, alertmanager, events_v2, github, gitlab, pagerduty, source};
 use paved_store::{IngestEvent, NewAudit, NewRawEvent, RawEventInsert, TokenInfo, TokenScope};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -333,9 +333,13 @@ pub async fn alertmanager_hook(
     // Alertmanager sends no delivery id; a notification retried or repeated
     // unchanged is the same delivery.
     let delivery = format!("sha256:{}", body_digest(&body));
+    let context = match alertmanager_incident_keys(&state, &body).await? {
+        Some(keys) => json!({"incidents": keys}),
+        None => json!({}),
+    };
     let sender = Sender { caller: &caller, action: "alerts.deliver" };
     let receipt =
-        store_delivery(&state, source::ALERTMANAGER, &event_type, delivery, body.to_vec(), json!({}), Some(sender))
+        store_delivery(&state, source::ALERTMANAGER, &event_type, delivery, body.to_vec(), context, Some(sender))
             .await?;
     Ok(Json(receipt))
 }
@@ -407,6 +411,52 @@ pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, body: Un
     }
 }
 
+/// The latest stored occurrence of an incident keyed `key(1)`, `key(2)`,
+/// ...: its number and the incident, or `None` when even the first is not
+/// stored. Occurrences are stored one after another, so the search gallops
+/// then bisects: a few lookups even after hundreds of firings.
+async fn latest_occurrence(
+    state: &AppState,
+    key: impl Fn(u32) -> String,
+) -> Result<Option<(u32, paved_domain::Incident)>, ApiError> {
+    let stored = |n: u32| {
+        let key = key(n);
+        async move {
+            match state.store.record(RecordKind::Incident, &key).await? {
+                Some(Record::Incident(incident)) => Ok::<_, ApiError>(Some(incident)),
+                _ => Ok(None),
+            }
+        }
+    };
+    let Some(mut found) = stored(1).await? else { return Ok(None) };
+    // `low` is stored; `high` is not (or is past u32::MAX).
+    let (mut low, mut high) = (1u32, 2u32);
+    loop {
+        match stored(high).await? {
+            Some(incident) => {
+                found = incident;
+                low = high;
+                match high.checked_mul(2) {
+                    Some(next) => high = next,
+                    None => return Ok(Some((low, found))),
+                }
+            }
+            None => break,
+        }
+    }
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        match stored(middle).await? {
+            Some(incident) => {
+                found = incident;
+                low = middle;
+            }
+            None => high = middle,
+        }
+    }
+    Ok(Some((low, found)))
+}
+
 /// The incident an Events API v2 event is about. As at PagerDuty, a dedup
 /// key belongs to its sender (here, the token) and names one incident at a
 /// time: a trigger after that incident was resolved opens a new one
@@ -424,19 +474,37 @@ async fn events_incident_key(
     };
     let base = format!("{}:{scope}:{dedup_key}", source::EVENTS_V2);
     let key = |occurrence: u32| if occurrence == 1 { base.clone() } else { format!("{base}#{occurrence}") };
-    let mut occurrence = 1;
-    let mut latest = None;
-    while let Some(Record::Incident(incident)) = state.store.record(RecordKind::Incident, &key(occurrence)).await? {
-        latest = Some((occurrence, incident));
-        occurrence += 1;
-    }
-    Ok(match latest {
+    Ok(match latest_occurrence(state, key).await? {
         None => key(1),
         Some((n, incident)) if action == events_v2::EventAction::Trigger && incident.resolution().is_some() => {
             key(n + 1)
         }
         Some((n, _)) => key(n),
     })
+}
+
+/// The incident each alert of an Alertmanager notification belongs to
+/// ([`alertmanager::incident_key`]): the latest firing of its fingerprint
+/// while it is open, and for a resolution; the next one when the alert
+/// fires again after the latest was resolved (a start before that
+/// resolution is a late repeat of the resolved firing). `None` for a body
+/// that is not a notification: its normaliser says why.
+async fn alertmanager_incident_keys(state: &AppState, body: &[u8]) -> Result<Option<Vec<String>>, ApiError> {
+    let Ok(firings) = alertmanager::firings(body) else { return Ok(None) };
+    let mut keys = Vec::with_capacity(firings.len());
+    for firing in firings {
+        let key = |n: u32| alertmanager::incident_key(firing.fingerprint, n);
+        keys.push(match latest_occurrence(state, key).await? {
+            None => key(1),
+            Some((n, latest)) => match latest.resolved_at {
+                Some(resolved) if !firing.resolved && firing.starts_at.is_some_and(|start| start >= resolved) => {
+                    key(n + 1)
+                }
+                _ => key(n),
+            },
+        });
+    }
+    Ok(Some(keys))
 }
 
 /// `body` with the value of its top-level `routing_key` replaced by

@@ -10,6 +10,7 @@ use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::SubsecRound as _;
 use serde_json::{Value, json};
 
 use crate::support::{Server, acme, json as json_output, paved, run};
@@ -122,8 +123,8 @@ async fn a_real_alertmanager_opens_then_resolves_one_incident() {
     let alertmanager = Alertmanager::start(&binary, dir.path(), &format!("{}/hooks/alertmanager", server.base), &token);
     alertmanager.wait_ready().await;
 
-    let starts_at = chrono::Utc::now() - chrono::Duration::minutes(1);
-    let alert = |ends_at: Option<chrono::DateTime<chrono::Utc>>| {
+    let started = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let alert = |starts_at: chrono::DateTime<chrono::Utc>, ends_at: Option<chrono::DateTime<chrono::Utc>>| {
         let mut alert = json!({
             "labels": {"alertname": "CheckoutErrorRate", "service": "checkout-api", "severity": "critical"},
             "annotations": {"summary": "checkout-api answers 5% errors"},
@@ -134,18 +135,36 @@ async fn a_real_alertmanager_opens_then_resolves_one_incident() {
         }
         json!([alert])
     };
-    alertmanager.post_alerts(alert(None)).await;
+    alertmanager.post_alerts(alert(started, None)).await;
     let opened = incidents_until(&server, |items| !items.is_empty()).await;
     assert_eq!(opened.len(), 1, "one incident for the firing alert: {opened:?}");
     assert_eq!(opened[0]["title"], "checkout-api answers 5% errors");
     assert_eq!(opened[0]["severity"], "critical");
     assert!(opened[0]["resolved_at"].is_null(), "{:?}", opened[0]);
 
-    alertmanager.post_alerts(alert(Some(chrono::Utc::now()))).await;
+    // Alertmanager re-sends the same alert with an earlier start (as after
+    // `amtool alert add --start` or a restart): still the same firing.
+    let earlier = started - chrono::Duration::minutes(9);
+    alertmanager.post_alerts(alert(earlier, None)).await;
+    // Alertmanager merges it into the alert it has (the earlier start wins)
+    // and sends no notification for it until the group changes: the
+    // resolution below carries the earlier start.
+    alertmanager.post_alerts(alert(earlier, Some(chrono::Utc::now()))).await;
     let resolved = incidents_until(&server, |items| items.iter().any(|i| i["resolved_at"].is_string())).await;
-    assert_eq!(resolved.len(), 1, "the resolution is the same incident: {resolved:?}");
+    assert_eq!(resolved.len(), 1, "the resolution closes that incident: {resolved:?}");
     assert!(resolved[0]["resolved_at"].is_string(), "resolved: {:?}", resolved[0]);
     assert_eq!(resolved[0]["key"], opened[0]["key"]);
+    let opened_at: chrono::DateTime<chrono::Utc> = resolved[0]["opened_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(opened_at.trunc_subsecs(0), earlier.trunc_subsecs(0), "opened at the earliest start it was sent with");
     let (_, events) = server.get("/api/v1/events?source=alertmanager").await;
-    assert!(events.as_array().unwrap().len() >= 2, "both notifications are kept as raw events: {events}");
+    assert!(events.as_array().unwrap().len() >= 2, "every notification is kept as a raw event: {events}");
+
+    // Firing again after the resolution is a new incident.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    alertmanager.post_alerts(alert(chrono::Utc::now(), None)).await;
+    let again = incidents_until(&server, |items| items.len() == 2).await;
+    assert_eq!(again.len(), 2, "a new firing, a new incident: {again:?}");
+    let open: Vec<_> = again.iter().filter(|i| i["resolved_at"].is_null()).collect();
+    assert_eq!(open.len(), 1, "the first stays resolved, the second is open: {again:?}");
+    assert_ne!(open[0]["key"], opened[0]["key"]);
 }
