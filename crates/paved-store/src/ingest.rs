@@ -91,13 +91,20 @@ pub struct EventFilter {
     pub limit: u32,
     /// Only events with a smaller id (for paging back in time).
     pub before_id: Option<i64>,
+    /// Only events that need attention ([`EventSummary::needs_attention`]).
+    pub needs_attention: bool,
 }
 
 impl Default for EventFilter {
     fn default() -> Self {
-        Self { source: None, status: None, limit: 100, before_id: None }
+        Self { source: None, status: None, limit: 100, before_id: None, needs_attention: false }
     }
 }
+
+/// The SQL condition of [`EventSummary::needs_attention`] on the outcome
+/// `o` (both backends).
+pub(crate) const NEEDS_ATTENTION_SQL: &str =
+    " AND (o.status = 'failed' OR (o.status = 'normalized' AND o.reason IS NOT NULL))";
 
 /// A raw event without its body, with its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -121,6 +128,21 @@ pub struct EventSummary {
     pub reason: Option<String>,
     /// How many records it added to.
     pub records: u64,
+}
+
+impl EventSummary {
+    /// Whether someone should look at this event: it failed to normalise,
+    /// or it was normalised but something it names did not resolve (no
+    /// service of the catalog matches, a repository of several services),
+    /// so its records count for no service until the catalog is fixed and
+    /// `paved events rebuild` runs. Ignored events (a `ping`) do not.
+    pub fn needs_attention(&self) -> bool {
+        match self.status {
+            Some(EventStatus::Failed) => true,
+            Some(EventStatus::Normalized) => self.reason.is_some(),
+            Some(EventStatus::Ignored) | None => false,
+        }
+    }
 }
 
 /// How many raw events of a source have an outcome.

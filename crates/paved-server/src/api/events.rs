@@ -22,6 +22,10 @@ pub struct EventQuery {
     pub source: Option<String>,
     /// `normalized`, `ignored` or `failed`.
     pub status: Option<String>,
+    /// Only events that need attention: failed, or normalised with
+    /// something that did not resolve (the same list as the data-quality
+    /// page).
+    pub needs_attention: Option<bool>,
     /// Events older than this id (paging back in time).
     pub before: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
@@ -47,6 +51,9 @@ pub struct EventView {
     pub status: Option<EventStatus>,
     /// Why not, or what did not resolve.
     pub reason: Option<String>,
+    /// Whether someone should look at it: failed, or normalised with
+    /// something that did not resolve.
+    pub needs_attention: bool,
     /// How many records it added to.
     pub records: u64,
 }
@@ -74,13 +81,19 @@ pub async fn list_events(
                 .ok_or_else(|| ApiError::bad_request(format!("status `{text}` is not normalized, ignored or failed")))
         })
         .transpose()?;
-    let filter =
-        EventFilter { source: query.source, status, limit: query.limit.unwrap_or(100), before_id: query.before };
+    let filter = EventFilter {
+        source: query.source,
+        status,
+        limit: query.limit.unwrap_or(100),
+        before_id: query.before,
+        needs_attention: query.needs_attention.unwrap_or(false),
+    };
     let events = state.store.events(&filter).await?;
     Ok(Json(
         events
             .into_iter()
             .map(|e| EventView {
+                needs_attention: e.needs_attention(),
                 id: e.id,
                 source: e.source,
                 event_type: e.event_type,

@@ -13,6 +13,9 @@ use crate::AppState;
 use crate::identities::{IdentityView, identity_report};
 use crate::metrics::ScopeRequest;
 
+/// How many of the newest events that need attention the page lists.
+const ATTENTION_SHOWN: u32 = 50;
+
 /// `GET /data-quality`.
 pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
     let org = state.analysis.org(&state).await?;
@@ -20,7 +23,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
     unresolved.retain(IdentityView::unresolved);
     let failed = state
         .store
-        .events(&EventFilter { status: Some(EventStatus::Failed), limit: 50, ..EventFilter::default() })
+        .events(&EventFilter { needs_attention: true, limit: ATTENTION_SHOWN, ..EventFilter::default() })
         .await?;
     let orphans = state.store.orphans().await?;
     let report = state.analysis.report(&state, &ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
@@ -62,15 +65,19 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
             }
         }
         section aria-labelledby="events" {
-            h2 id="events" { "Events that could not be normalised (" (failed.len()) ")" }
-            @if failed.is_empty() { p { "Every stored event was normalised or ignored with a reason." } }
+            h2 id="events" {
+                "Events that need attention (" (failed.len())
+                @if failed.len() as u32 == ATTENTION_SHOWN { ", the newest" } ")"
+            }
+            @if failed.is_empty() { p { "Every stored event was normalised, with everything it names found in the catalog, or ignored with a reason." } }
             @else {
-                p { "They are kept. Fix the cause (often the catalog), then run " code { "paved events rebuild" } "; " code { "paved events show ID" } " prints one." }
+                p { "Events that could not be normalised, and events whose service or repository the catalog does not know (their records count for no service). They are kept. Fix the cause (often the catalog), then run " code { "paved events rebuild" } "; " code { "paved events list --needs-attention" } " lists the same events and " code { "paved events show ID" } " prints one." }
                 table {
-                    thead { tr { th scope="col" { "Id" } th scope="col" { "Received" } th scope="col" { "Source" } th scope="col" { "Type" } th scope="col" { "Why" } } }
+                    thead { tr { th scope="col" { "Id" } th scope="col" { "Received" } th scope="col" { "Source" } th scope="col" { "Type" } th scope="col" { "Outcome" } th scope="col" { "Why" } } }
                     tbody {
                         @for e in &failed {
-                            tr { td { (e.id) } td { (when(e.received_at)) } td { (e.source) } td { (e.event_type) } td { (e.reason.as_deref().unwrap_or("")) } }
+                            tr data-event=(e.id) { td { (e.id) } td { (when(e.received_at)) } td { (e.source) } td { (e.event_type) }
+                                td { (e.status.map_or("not derived", EventStatus::as_str)) } td { (e.reason.as_deref().unwrap_or("")) } }
                         }
                     }
                 }

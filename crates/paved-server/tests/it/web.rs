@@ -150,4 +150,33 @@ api_tests! {
             assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
         }
     }
+
+    async fn events_that_need_attention_are_the_same_on_the_page_the_api_and_each_event(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let bearer = format!("Bearer {admin}");
+        // An alert that names no service: normalised, routed nowhere.
+        let alert = json!({"version": "4", "status": "firing", "alerts": [{"status": "firing",
+            "labels": {"alertname": "DiskFull"}, "startsAt": "2026-11-02T10:00:00Z"}]});
+        let (status, receipt) = app.post("/hooks/alertmanager", &[("Authorization", bearer.as_str())], alert.to_string()).await;
+        assert_eq!(status, 200, "{receipt}");
+        assert_eq!(receipt["outcome"], "normalized");
+        // A failed one, and an ignored one.
+        let (status, _) = app.post("/hooks/alertmanager", &[("Authorization", bearer.as_str())], json!({"version": "3"}).to_string()).await;
+        assert_eq!(status, 200);
+        let (status, _) = app.post("/hooks/alertmanager", &[("Authorization", bearer.as_str())], json!({"version": "4", "alerts": []}).to_string()).await;
+        assert_eq!(status, 200);
+
+        let (_, all) = app.get("/api/v1/events").await;
+        let flagged: Vec<i64> = all.as_array().unwrap().iter()
+            .filter(|e| e["needs_attention"] == true).map(|e| e["id"].as_i64().unwrap()).collect();
+        assert_eq!(flagged.len(), 2, "the unrouted alert and the failed one, not the ignored one: {all}");
+        let (_, filtered) = app.get("/api/v1/events?needs_attention=true").await;
+        let listed: Vec<i64> = filtered.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+        assert_eq!(listed, flagged, "the filter and the flag agree");
+        let (_, page) = html(&app, "/data-quality").await;
+        let rows: Vec<i64> = attr(&page, "tr[data-event]", "data-event").iter().map(|id| id.parse().unwrap()).collect();
+        assert_eq!(rows, flagged, "the page lists the same events");
+        assert!(texts(&page, "h2#events")[0].contains("(2)"), "{:?}", texts(&page, "h2#events"));
+        assert!(texts(&page, "tr[data-event] td").iter().any(|t| t.contains("names no service")));
+    }
 }

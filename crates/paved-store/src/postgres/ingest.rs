@@ -432,6 +432,9 @@ impl IngestStore for PostgresStore {
         if let Some(status) = filter.status {
             query.push(" AND o.status = ").push_bind(status.as_str());
         }
+        if filter.needs_attention {
+            query.push(crate::ingest::NEEDS_ATTENTION_SQL);
+        }
         if let Some(before) = filter.before_id {
             query.push(" AND e.id < ").push_bind(before);
         }

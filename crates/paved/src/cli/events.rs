@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use paved_domain::EventStatus;
 use paved_ingest::RawInput;
-use paved_store::{EventFilter, RawEvent};
+use paved_store::{EventFilter, EventSummary, RawEvent};
 use serde::Serialize;
 
 use super::client::local_store;
@@ -48,6 +48,10 @@ pub struct ListCmd {
     /// Only this outcome: normalized, ignored or failed.
     #[arg(long, value_parser = ["normalized", "ignored", "failed"])]
     status: Option<String>,
+    /// Only events that need attention: failed, or normalised with
+    /// something that did not resolve (the data-quality page's list).
+    #[arg(long)]
+    needs_attention: bool,
     /// How many (1 to 1000).
     #[arg(long, default_value_t = 50)]
     limit: u32,
@@ -82,7 +86,13 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
 async fn list(cmd: ListCmd, config: Config) -> anyhow::Result<ExitCode> {
     let (store, _) = local_store(&config).await?;
     let status = cmd.status.as_deref().and_then(EventStatus::from_name);
-    let filter = EventFilter { source: cmd.source, status, limit: cmd.limit, before_id: None };
+    let filter = EventFilter {
+        source: cmd.source,
+        status,
+        limit: cmd.limit,
+        before_id: None,
+        needs_attention: cmd.needs_attention,
+    };
     let events = store.events(&filter).await?;
     if cmd.output.format == Format::Json {
         print_json(&events)?;
@@ -101,10 +111,20 @@ async fn list(cmd: ListCmd, config: Config) -> anyhow::Result<ExitCode> {
             event.source,
             truncate(&event.event_type, 28),
             status,
-            event.reason.as_deref().map(|r| format!("not normalised: {r}")).unwrap_or_default(),
+            outcome_note(event),
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the outcome's reason means, as the data-quality page says it.
+fn outcome_note(event: &EventSummary) -> String {
+    let Some(reason) = event.reason.as_deref() else { return String::new() };
+    match event.status {
+        Some(EventStatus::Failed) => format!("not normalised: {reason}"),
+        Some(EventStatus::Normalized) => format!("needs attention: {reason}"),
+        Some(EventStatus::Ignored) | None => reason.to_owned(),
+    }
 }
 
 fn truncate(text: &str, width: usize) -> String {
