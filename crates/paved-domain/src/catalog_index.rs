@@ -75,6 +75,19 @@ pub struct GroupInfo {
     pub members: BTreeSet<EntityRef>,
     /// `paved.dev/role`.
     pub role: Option<String>,
+    /// `spec.type` (`team`, `organization`, `business-unit`, ...).
+    pub group_type: Option<String>,
+}
+
+impl GroupInfo {
+    /// Whether it is a team: people who build and run services, not the
+    /// whole organisation (`spec.type: organization`, Backstage's root
+    /// Group) nor a Group that only gathers others (no members of its own,
+    /// owning nothing itself).
+    pub fn is_team(&self, owns_directly: bool) -> bool {
+        let organisation = self.group_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("organization"));
+        !organisation && (!self.members.is_empty() || owns_directly)
+    }
 }
 
 /// The catalog, indexed. Built from every stored entity; cheap to query.
@@ -119,7 +132,11 @@ impl CatalogIndex {
                     }
                 }
                 "group" => {
-                    let info = GroupInfo { role: entity.paved.role.clone(), ..GroupInfo::default() };
+                    let info = GroupInfo {
+                        role: entity.paved.role.clone(),
+                        group_type: entity.spec_type.clone(),
+                        ..GroupInfo::default()
+                    };
                     index.groups.insert(entity_ref.key(), (entity_ref.clone(), info));
                 }
                 _ => {}

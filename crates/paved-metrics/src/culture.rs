@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::facts::{ChangeSet, ServiceFacts};
 use crate::input::{Dataset, IncidentInput, Ownership};
+use crate::outside::OutsideWork;
 use crate::report::{DoraReport, Scope};
 use crate::stats::{median, percentile};
 use crate::window::{Period, Window};
@@ -344,9 +345,13 @@ pub struct CultureReport {
     pub phase: PhaseReport,
     /// The DORA metrics of the same scope and window.
     pub dora: DoraReport,
+    /// For a team: what its people did to services the team does not own
+    /// (absent for a service or the organisation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside_work: Option<OutsideWork>,
 }
 
-fn globs(list: &[String]) -> GlobSet {
+pub(crate) fn globs(list: &[String]) -> GlobSet {
     let mut set = GlobSetBuilder::new();
     for glob in list {
         if let Ok(glob) = Glob::new(glob) {
@@ -598,7 +603,7 @@ impl Diagnosis<'_> {
             .map(|&i| &self.dataset.incidents[i])
     }
 
-    fn deployments_in(&self, window: &Window) -> impl Iterator<Item = &crate::facts::DeploymentFact> {
+    pub(crate) fn deployments_in(&self, window: &Window) -> impl Iterator<Item = &crate::facts::DeploymentFact> {
         self.services
             .iter()
             .filter_map(|s| self.facts.get(*s))
@@ -896,7 +901,7 @@ impl Diagnosis<'_> {
     }
 
     /// Counts per person, most first (ties by reference).
-    fn ranking<'p>(people: impl Iterator<Item = &'p EntityRef>) -> Vec<(EntityRef, u64)> {
+    pub(crate) fn ranking<'p>(people: impl Iterator<Item = &'p EntityRef>) -> Vec<(EntityRef, u64)> {
         // Hashed, not ordered: the ranking is sorted once at the end.
         let mut counts: rustc_hash::FxHashMap<&EntityRef, u64> = rustc_hash::FxHashMap::default();
         for person in people {
@@ -1188,6 +1193,52 @@ impl Diagnosis<'_> {
         }
     }
 
+    /// A team's "new silo" finding also judges what the team's people do
+    /// to other teams' services: a team that deploys for others is the
+    /// silo, however well its own services look.
+    fn add_work_for_others(&self, finding: &mut Finding, outside: &OutsideWork) {
+        let made = outside.deployments + outside.own_deployments;
+        let share = (made > 0).then(|| outside.deployments as f64 / made as f64);
+        let severity = match share {
+            Some(share) if outside.deployments >= 5 && share >= 0.5 => Severity::Critical,
+            Some(share) if outside.deployments >= 5 && share >= 0.2 => Severity::Warning,
+            _ => Severity::Ok,
+        };
+        finding.severity = finding.severity.max(severity);
+        finding.figures.insert("deployments_to_services_of_other_teams", serde_json::json!(outside.deployments));
+        finding.figures.insert("share_of_own_deployments_to_other_teams", serde_json::json!(share.map(round3)));
+        if outside.deployments == 0 {
+            return;
+        }
+        let services: Vec<EntityRef> = outside.services.iter().map(|s| s.service.clone()).collect();
+        let top = outside
+            .deployers
+            .first()
+            .map(|top| format!(" ({} by {})", top.deployments, top.person.name()))
+            .unwrap_or_default();
+        let text = format!(
+            "the team's people made {} production deployments to {} service(s) of other teams{top}, against {} to its own{}",
+            outside.deployments,
+            services.len(),
+            outside.own_deployments,
+            outside
+                .share_of_their_deployments
+                .map(|share| format!("; that is {} of those services' production deployments", percent(share)))
+                .unwrap_or_default()
+        );
+        finding.summary = format!("{}; {}", finding.summary, text);
+        finding.evidence.insert(
+            0,
+            Evidence {
+                text,
+                people: outside.deployers.iter().map(|d| d.person.clone()).collect(),
+                teams: Vec::new(),
+                services,
+                count: outside.deployments,
+            },
+        );
+    }
+
     fn bottleneck(&self) -> Finding {
         let deployments: Vec<_> = self.deployments_in(&self.window).collect();
         let total = deployments.len() as u64;
@@ -1253,11 +1304,28 @@ impl Diagnosis<'_> {
                 count: *count,
             });
         }
-        let severity = match (top1, top2) {
+        // A gate is someone deploying what others build: concentration
+        // counts by the deployments each top deployer made to services
+        // they do not own. A small team whose two members deploy their
+        // own services is no bottleneck (its bus factor is knowledge
+        // hoarding's business).
+        let gates = Self::ranking(
+            deployments
+                .iter()
+                .filter(|d| d.actor.is_some() && self.is_owner(d.service, d.actor.as_ref()) == Some(false))
+                .filter_map(|d| d.actor.as_ref()),
+        );
+        let gate_share = |n: usize| -> Option<f64> {
+            (total > 0 && !gates.is_empty())
+                .then(|| gates.iter().take(n).map(|(_, c)| c).sum::<u64>() as f64 / total as f64)
+        };
+        let (gate1, gate2) = (gate_share(1), gate_share(2));
+        let severity = match (gate1, gate2) {
             _ if total < 10 => Severity::Ok,
-            (Some(t1), _) if t1 >= 0.5 => Severity::Critical,
-            (_, Some(t2)) if t2 >= 0.7 => Severity::Critical,
-            (Some(t1), _) if t1 >= 0.3 => Severity::Warning,
+            (Some(g1), _) if g1 >= 0.5 => Severity::Critical,
+            (_, Some(g2)) if g2 >= 0.7 => Severity::Critical,
+            (Some(g1), _) if g1 >= 0.3 => Severity::Warning,
+            (_, Some(g2)) if g2 >= 0.5 => Severity::Warning,
             _ => Severity::Ok,
         };
         let summary = match (top1, top2) {
@@ -1278,6 +1346,8 @@ impl Diagnosis<'_> {
                 ("deployments", serde_json::json!(total)),
                 ("top_deployer_share", serde_json::json!(top1.map(round3))),
                 ("top_two_deployers_share", serde_json::json!(top2.map(round3))),
+                ("top_deployer_share_to_services_not_owned", serde_json::json!(gate1.map(round3))),
+                ("top_two_deployers_share_to_services_not_owned", serde_json::json!(gate2.map(round3))),
                 ("merge_to_deploy_median_seconds", seconds(percentile(&mut all_waits, 0.5))),
                 ("merge_to_deploy_p90_seconds", seconds(percentile(&mut all_waits, 0.9))),
                 ("merge_to_deploy_first_half_median_seconds", seconds(wait_trend.0)),
@@ -1530,8 +1600,12 @@ impl Diagnosis<'_> {
         }
     }
 
-    pub fn findings(&self, knowledge: &Knowledge) -> Vec<Finding> {
-        let mut findings = vec![self.new_silo(), self.bottleneck(), self.diffusion(), self.hoarding(knowledge)];
+    pub fn findings(&self, knowledge: &Knowledge, outside: Option<&OutsideWork>) -> Vec<Finding> {
+        let mut new_silo = self.new_silo();
+        if let Some(outside) = outside {
+            self.add_work_for_others(&mut new_silo, outside);
+        }
+        let mut findings = vec![new_silo, self.bottleneck(), self.diffusion(), self.hoarding(knowledge)];
         findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
         findings
     }

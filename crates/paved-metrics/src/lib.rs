@@ -18,6 +18,7 @@ mod culture;
 mod facts;
 mod graph;
 mod input;
+mod outside;
 mod report;
 mod stats;
 mod tiers;
@@ -38,6 +39,7 @@ pub use input::{
     Dataset, DatasetBuilder, DeploymentInput, IncidentInput, Ownership, PageInput, PersonInput, PullRequestInput,
     ServiceInput, ShiftInput,
 };
+pub use outside::{OutsideWork, PersonDeployments, ServiceDeployments};
 pub use report::{
     ChangeFailureRate, DeploymentFrequency, DoraReport, FailedDeployment, Figures, LeadTime, LeadTimeBreakdown, Note,
     RecoveryTime, ReportRequest, ReworkRate, Scope, ScopeKind, SeriesPoint, StageCounts, TimeToRestore,
@@ -145,7 +147,8 @@ impl Analysis {
         };
         let test = diagnosis.test();
         let knowledge = diagnosis.knowledge();
-        let findings = diagnosis.findings(&knowledge);
+        let outside_work = request.team_members.map(|members| diagnosis.outside_work(members));
+        let findings = diagnosis.findings(&knowledge, outside_work.as_ref());
         let phase = diagnosis.phase(&test);
         CultureReport {
             scope: request.scope.clone(),
@@ -155,6 +158,7 @@ impl Analysis {
             bus_factors: knowledge,
             phase,
             dora: self.dora.report(request),
+            outside_work,
         }
     }
 }

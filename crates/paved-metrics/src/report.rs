@@ -465,6 +465,9 @@ pub struct ReportRequest<'a> {
     /// Deployments and incidents of no catalog service, for a note (the
     /// organisation's report).
     pub without_service: u64,
+    /// For a team's report, the team's people (members of it and of the
+    /// Groups below it), to measure what they do to other teams' services.
+    pub team_members: Option<&'a std::collections::BTreeSet<paved_domain::EntityRef>>,
 }
 
 /// The report of `request` from the facts of every service.

@@ -157,8 +157,30 @@ impl Org {
         let analysis = Analysis::new(self.dataset, &DoraConfig::default());
         analysis.diagnose(
             &ReportRequest {
+                team_members: None,
                 scope: Scope { kind: ScopeKind::Service, name: "component:default/app".to_owned() },
                 services: &[0],
+                window: window(),
+                series: None,
+                table: BenchmarkTable::Dora2023,
+                without_service: 0,
+            },
+            &CultureConfig::default(),
+        )
+    }
+}
+
+impl Org {
+    /// The report of team `ops` (olga, oscar), which owns no service here:
+    /// the whole of its work is for other teams.
+    fn ops_report(self) -> CultureReport {
+        let analysis = Analysis::new(self.dataset, &DoraConfig::default());
+        let members: BTreeSet<EntityRef> = [person("olga"), person("oscar")].into();
+        analysis.diagnose(
+            &ReportRequest {
+                team_members: Some(&members),
+                scope: Scope { kind: ScopeKind::Team, name: "group:default/ops".to_owned() },
+                services: &[],
                 window: window(),
                 series: None,
                 table: BenchmarkTable::Dora2023,
@@ -270,11 +292,19 @@ fn a_new_silo_names_the_pipelines_non_owners_keep_at_or_below_the_role_threshold
 
 #[test]
 fn a_deployment_bottleneck_is_one_person_making_half_the_deployments() {
-    // 10 deployments: ana 5 (owner) and olga 5 → top deployer 50 %: critical.
+    // 10 deployments: ana 5 (owner) and olga 5 (not an owner) → the top
+    // deployer to services they do not own makes 50 %: critical.
     let report = Org::new().deployments(5, 5).report();
     let bottleneck = finding(&report, "deployment_bottleneck");
     assert_eq!(bottleneck.severity, Severity::Critical);
     assert_eq!(bottleneck.figures["top_deployer_share"], 0.5);
+    assert_eq!(bottleneck.figures["top_deployer_share_to_services_not_owned"], 0.5);
+    // The owners deploying their own service themselves, however few they
+    // are, gate nobody.
+    let own = Org::new().deployments(12, 0).report();
+    let bottleneck = finding(&own, "deployment_bottleneck");
+    assert_eq!(bottleneck.figures["top_deployer_share"], 1.0);
+    assert_eq!(bottleneck.severity, Severity::Ok, "{}", bottleneck.summary);
     // Fewer than 10 deployments is too little to call a bottleneck.
     assert_eq!(finding(&Org::new().deployments(4, 4).report(), "deployment_bottleneck").severity, Severity::Ok);
 }
@@ -407,6 +437,7 @@ fn the_commit_lines_read_from_the_index_equal_a_walk_of_the_commits() {
     }
     let org = Org::new().repo(commits);
     let request = |window: Window| ReportRequest {
+        team_members: None,
         scope: Scope { kind: ScopeKind::Service, name: "component:default/app".to_owned() },
         services: &[0],
         window,
@@ -466,6 +497,7 @@ fn a_long_shift_counts_in_a_window_that_starts_after_shorter_later_shifts_ended(
     let analysis = Analysis::new(org.dataset, &DoraConfig::default());
     let report = analysis.diagnose(
         &ReportRequest {
+            team_members: None,
             scope: Scope { kind: ScopeKind::Service, name: "component:default/app".to_owned() },
             services: &[0],
             window: Window::new(start() + Duration::days(10), start() + Duration::days(28)).unwrap(),
@@ -477,4 +509,27 @@ fn a_long_shift_counts_in_a_window_that_starts_after_shorter_later_shifts_ended(
     );
     let line = &report.test.on_call_own_services;
     assert_eq!((line.by_owners, line.total, line.basis), (240.0, 240.0, "on_call_hours"));
+}
+
+#[test]
+fn a_teams_report_shows_what_its_people_do_for_other_teams() {
+    // olga (ops) makes 6 of app's 10 production deployments and changes
+    // its pipeline twice; oscar (ops) is on call for it 30 hours.
+    let report = Org::new().deployments(4, 6).shifts(10, 30).commits(".github/workflows/deploy.yml", 1, 2).ops_report();
+    let outside = report.outside_work.as_ref().expect("a team's report has it");
+    assert_eq!(outside.people, 2);
+    assert_eq!(outside.deployments, 6);
+    assert_eq!(outside.own_deployments, 0);
+    assert_eq!(outside.share_of_their_deployments, Some(0.6));
+    assert_eq!(outside.services[0].service, "component:default/app".parse::<EntityRef>().unwrap());
+    assert_eq!(outside.deployers[0].person, person("olga"));
+    assert_eq!(outside.pipeline_commits, 2);
+    assert_eq!(outside.on_call_hours, 30.0);
+    assert_eq!(report.test.deploy_own_code.value, None, "its own services: none");
+    let silo = finding(&report, "new_silo");
+    assert_eq!(silo.severity, Severity::Critical, "{}", silo.summary);
+    assert_eq!(silo.figures["deployments_to_services_of_other_teams"], 6);
+    assert!(silo.evidence[0].text.contains("6 production deployments to 1 service(s) of other teams (6 by olga)"));
+    // A service's or the organisation's report has none.
+    assert!(Org::new().deployments(4, 6).report().outside_work.is_none());
 }

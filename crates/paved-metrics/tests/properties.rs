@@ -110,6 +110,7 @@ fn whole_window(dataset: &Dataset) -> Window {
 fn report(dataset: &Dataset, window: Window) -> DoraReport {
     let engine = DoraEngine::new(dataset, &DoraConfig::default());
     engine.report(&ReportRequest {
+        team_members: None,
         scope: Scope { kind: ScopeKind::Org, name: "organisation".to_owned() },
         services: &[0, 1],
         window,

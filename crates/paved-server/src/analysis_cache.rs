@@ -183,7 +183,9 @@ impl AnalysisCache {
         let (scope, services) = resolve_scope(&org.catalog, scope)?;
         let indices = org.indices(&services);
         let whole = scope.kind == ScopeKind::Org;
+        let members = crate::metrics::team_members(&org.catalog, &scope);
         let request = ReportRequest {
+            team_members: members.as_ref(),
             without_service: if whole { org.analysis.dora().without_service() } else { 0 },
             scope,
             services: &indices,
@@ -219,6 +221,7 @@ impl AnalysisCache {
         let indices = org.indices(&services);
         let whole = scope.kind == ScopeKind::Org;
         Ok(org.analysis.dora().report(&ReportRequest {
+            team_members: None,
             without_service: if whole { org.analysis.dora().without_service() } else { 0 },
             scope,
             services: &indices,
@@ -231,6 +234,7 @@ impl AnalysisCache {
     /// The DORA report of one scope built by the caller (Prometheus).
     pub fn dora_of(org: &OrgAnalysis, scope: Scope, services: &[usize], window: Window) -> DoraReport {
         org.analysis.dora().report(&ReportRequest {
+            team_members: None,
             scope,
             services,
             window,

@@ -35,6 +35,23 @@ pub enum MetricsError {
     Store(#[from] StoreError),
 }
 
+/// The people of a team's scope: the members of the Group and of the
+/// Groups below it; `None` for a service or the organisation.
+pub fn team_members(catalog: &CatalogIndex, scope: &Scope) -> Option<BTreeSet<EntityRef>> {
+    if scope.kind != ScopeKind::Team {
+        return None;
+    }
+    let group: EntityRef = scope.name.parse().ok()?;
+    Some(
+        catalog
+            .group_and_descendants(&group)
+            .iter()
+            .filter_map(|g| catalog.group(g))
+            .flat_map(|info| info.members.iter().cloned())
+            .collect(),
+    )
+}
+
 /// The services a scope stands for, and how the report names it.
 ///
 /// # Errors
@@ -257,6 +274,7 @@ pub async fn dora_report(
     let (analysis, indices) = load_analysis(store, catalog, settings, &services, whole_organisation, window).await?;
     let engine = analysis.dora();
     Ok(engine.report(&ReportRequest {
+        team_members: None,
         scope,
         services: &indices,
         window,
@@ -282,8 +300,19 @@ pub async fn culture_report(
 ) -> Result<CultureReport, MetricsError> {
     let (scope, services) = resolve_scope(catalog, scope)?;
     let whole_organisation = scope.kind == ScopeKind::Org;
-    let (analysis, indices) = load_analysis(store, catalog, settings, &services, whole_organisation, window).await?;
+    let members = team_members(catalog, &scope);
+    let (analysis, indices) = if members.is_some() {
+        // What a team's people do to other teams' services is part of its
+        // report: every service is loaded, the team's are its scope.
+        let all: Vec<EntityRef> = catalog.services().into_iter().map(|info| info.entity_ref.clone()).collect();
+        let (analysis, _) = load_analysis(store, catalog, settings, &all, true, window).await?;
+        let indices = services.iter().filter_map(|s| all.iter().position(|a| a.key() == s.key())).collect();
+        (analysis, indices)
+    } else {
+        load_analysis(store, catalog, settings, &services, whole_organisation, window).await?
+    };
     let request = ReportRequest {
+        team_members: members.as_ref(),
         scope,
         services: &indices,
         window,

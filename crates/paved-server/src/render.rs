@@ -138,6 +138,34 @@ fn scope_text(report: &CultureReport) -> String {
     )
 }
 
+/// A team's work for other teams, in one sentence; `None` outside a
+/// team's report.
+fn outside_work_sentence(report: &CultureReport) -> Option<String> {
+    let outside = report.outside_work.as_ref()?;
+    if outside.is_empty() {
+        return Some("Its people worked only on the team's own services.".to_owned());
+    }
+    let deployers: Vec<String> =
+        outside.deployers.iter().take(3).map(|d| format!("{} {}", d.person.name(), d.deployments)).collect();
+    Some(format!(
+        "Its people made {} production deployments to {} service(s) of other teams{} against {} to its own{}; \
+         {} pipeline and {} infrastructure commits to their repositories; {} of their incidents acknowledged \
+         first; {} hours on call for them.",
+        outside.deployments,
+        outside.services.len(),
+        if deployers.is_empty() { String::new() } else { format!(" ({})", deployers.join(", ")) },
+        outside.own_deployments,
+        outside
+            .share_of_their_deployments
+            .map(|share| format!(", {} of those services' production deployments", percent(Some(share))))
+            .unwrap_or_default(),
+        outside.pipeline_commits,
+        outside.infrastructure_commits,
+        outside.acknowledgements,
+        outside.on_call_hours
+    ))
+}
+
 /// The diagnosis for a terminal, within 100 columns.
 pub fn text(report: &CultureReport) -> String {
     let mut out = String::new();
@@ -160,6 +188,9 @@ pub fn text(report: &CultureReport) -> String {
             .map(|p| format!("{} {}", p.period_start.format("%b"), phase_name(p.phase)))
             .collect();
         let _ = writeln!(out, "{}", wrap("  By month: ", &months.join(", "), WIDTH, 4));
+    }
+    if let Some(sentence) = outside_work_sentence(report) {
+        let _ = writeln!(out, "\nWork for other teams\n{}", wrap("  ", &sentence, WIDTH, 2));
     }
     let _ = writeln!(out, "\nFindings");
     for finding in &report.findings {
@@ -230,6 +261,9 @@ pub fn markdown(report: &CultureReport) -> String {
         );
     }
     let _ = writeln!(out, "\n**Phase: {}.** {}\n", phase_name(report.phase.phase), report.phase.rule);
+    if let Some(sentence) = outside_work_sentence(report) {
+        let _ = writeln!(out, "## Work for other teams\n\n{sentence}\n");
+    }
     let _ = writeln!(out, "## Findings\n");
     for finding in &report.findings {
         let _ = writeln!(out, "### {} ({})\n\n{}\n", finding.title, severity_name(finding.severity), finding.summary);
@@ -317,6 +351,10 @@ pub fn html(report: &CultureReport) -> String {
                     }
                 }
                 p { strong { "Phase: " (phase_name(report.phase.phase)) "." } " " (report.phase.rule) }
+                @if let Some(sentence) = outside_work_sentence(report) {
+                    h2 { "Work for other teams" }
+                    p { (sentence) }
+                }
                 h2 { "Findings" }
                 @for finding in &report.findings { (finding_html(finding)) }
                 h2 { "Knowledge" }

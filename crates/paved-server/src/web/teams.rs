@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
 use paved_domain::EntityRef;
-use paved_metrics::BenchmarkTable;
+use paved_metrics::{BenchmarkTable, OutsideWork};
 
 use super::{
     PageWindow, Section, WebError, dora_tiles, encode, finding, four_lines, layout, link, page_path, percent, verdict,
@@ -27,7 +27,8 @@ pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<M
     for (group, info) in org.catalog.groups() {
         let teams: HashSet<String> = org.catalog.group_and_descendants(group).iter().map(EntityRef::key).collect();
         let owned = owners.iter().filter(|owner| teams.contains(*owner)).count();
-        if owned == 0 && info.members.is_empty() {
+        let owns_directly = owners.iter().any(|owner| *owner == group.key());
+        if !info.is_team(owns_directly) {
             continue;
         }
         let report = state
@@ -123,6 +124,7 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow) -> Result<M
             }
         }
         section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
+        @if let Some(outside) = &report.outside_work { (work_for_others(outside)) }
         section aria-labelledby="delivery" { h2 id="delivery" { "Delivery" } (dora_tiles(&report.dora)) }
         section aria-labelledby="findings" {
             h2 id="findings" { "Findings" }
@@ -138,6 +140,39 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow) -> Result<M
         &format!("/api/v1/report?team={}&{}", encode(group.name()), window.api_query()),
         content,
     ))
+}
+
+/// What the team's people did to services the team does not own: the
+/// four-line test above only reads the team's own services.
+fn work_for_others(outside: &OutsideWork) -> Markup {
+    html! {
+        section aria-labelledby="others" data-outside-deployments=(outside.deployments) {
+            h2 id="others" { "Work for other teams" }
+            @if outside.is_empty() {
+                p { "Its people deployed, changed pipelines or infrastructure of, and were on call for only the team's own services." }
+            } @else {
+                p {
+                    "Its people made " strong { (outside.deployments) } " production deployments to services of other teams, against "
+                    (outside.own_deployments) " to its own"
+                    @if let Some(share) = outside.share_of_their_deployments { " (" (percent(Some(share))) " of those services' deployments)" }
+                    "; " (outside.pipeline_commits) " pipeline and " (outside.infrastructure_commits) " infrastructure commits to their repositories; "
+                    (outside.acknowledgements) " of their incidents acknowledged first; " (outside.on_call_hours) " hours on call for them."
+                }
+                @if !outside.services.is_empty() {
+                    table {
+                        caption { "Deployments to other teams' services" }
+                        thead { tr { th scope="col" { "Service" } th.num scope="col" { "Deployments" } } }
+                        tbody { @for s in &outside.services { tr { th scope="row" { (link(&s.service)) } td.num { (s.deployments) } } } }
+                    }
+                    table {
+                        caption { "Who made them" }
+                        thead { tr { th scope="col" { "Person" } th.num scope="col" { "Deployments" } } }
+                        tbody { @for d in &outside.deployers { tr { th scope="row" { (link(&d.person)) } td.num { (d.deployments) } } } }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /teams/{name}` (handler).

@@ -179,4 +179,28 @@ api_tests! {
         assert!(texts(&page, "h2#events")[0].contains("(2)"), "{:?}", texts(&page, "h2#events"));
         assert!(texts(&page, "tr[data-event] td").iter().any(|t| t.contains("names no service")));
     }
+
+    async fn the_organisation_is_not_a_team_and_a_teams_page_shows_its_work_for_others(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let bearer = format!("Bearer {admin}");
+        // priya.raman (platform) deploys checkout's service.
+        let body = json!({"id": "p1", "service": "checkout-api", "environment": "production", "sha": "0123abcd",
+            "actor": "priya-raman", "finished_at": (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339()});
+        let (status, answer) = app.post("/api/v1/deployments", &[("Authorization", bearer.as_str())], body.to_string()).await;
+        assert_eq!(status, 201, "{answer}");
+        let (_, teams) = html(&app, "/teams").await;
+        let listed = texts(&teams, "tbody th[scope=row] a");
+        assert!(!listed.contains(&"acme".to_owned()), "the organisation's root Group is no team: {listed:?}");
+        assert!(listed.contains(&"platform".to_owned()) && listed.contains(&"checkout".to_owned()), "{listed:?}");
+
+        let (status, page) = html(&app, "/teams/platform").await;
+        assert_eq!(status, 200);
+        assert_eq!(attr(&page, "section[data-outside-deployments]", "data-outside-deployments"), ["1"]);
+        assert!(texts(&page, "section[aria-labelledby=others] td.num").contains(&"1".to_owned()));
+        let (_, report) = app.get("/api/v1/report?team=platform").await;
+        assert_eq!(report["outside_work"]["deployments"], 1, "{}", report["outside_work"]);
+        assert_eq!(report["outside_work"]["deployers"][0]["person"], "user:default/priya.raman");
+        let (_, service) = app.get("/api/v1/report?service=checkout-api").await;
+        assert!(service.get("outside_work").is_none(), "only a team's report has it");
+    }
 }

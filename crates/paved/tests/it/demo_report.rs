@@ -141,6 +141,38 @@ fn the_report_finds_every_planted_dysfunction_in_the_demo() {
             );
         }
         assert_eq!(finding(&team, "new_silo")["severity"], "ok", "seed {seed}");
+        assert_eq!(team["outside_work"]["deployments"], 0, "seed {seed}: {healthy} deploys only its own");
+
+        // The platform team's own services look healthy; its report shows
+        // what its people do to everyone else's, and a two-person team
+        // deploying its own services is no bottleneck.
+        let own = report(dir.path(), &database, &["--team", platform, "--since", start, "--until", end]);
+        let outside = &own["outside_work"];
+        assert!(
+            outside["deployments"].as_u64().unwrap() > outside["own_deployments"].as_u64().unwrap(),
+            "seed {seed}: {outside}"
+        );
+        let deployers: Vec<String> = outside["deployers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|d| names(&serde_json::json!([d["person"]])))
+            .collect();
+        assert!(!deployers.is_empty() && deployers.iter().all(|p| members.contains(p)), "seed {seed}: {deployers:?}");
+        let services: Vec<String> = outside["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| names(&serde_json::json!([s["service"]])))
+            .collect();
+        assert!(handed_over.iter().all(|s| services.contains(s)), "seed {seed}: {services:?} ⊇ {handed_over:?}");
+        at_least_warning(finding(&own, "new_silo"));
+        assert_eq!(
+            finding(&own, "deployment_bottleneck")["severity"],
+            "ok",
+            "seed {seed}: {}",
+            finding(&own, "deployment_bottleneck")
+        );
 
         // The organisation moves on: an early month's phase comes before
         // the last month's, and the share of deployments by owners grows.
