@@ -431,17 +431,12 @@ async fn latest_occurrence(
     let Some(mut found) = stored(1).await? else { return Ok(None) };
     // `low` is stored; `high` is not (or is past u32::MAX).
     let (mut low, mut high) = (1u32, 2u32);
-    loop {
-        match stored(high).await? {
-            Some(incident) => {
-                found = incident;
-                low = high;
-                match high.checked_mul(2) {
-                    Some(next) => high = next,
-                    None => return Ok(Some((low, found))),
-                }
-            }
-            None => break,
+    while let Some(incident) = stored(high).await? {
+        found = incident;
+        low = high;
+        match high.checked_mul(2) {
+            Some(next) => high = next,
+            None => return Ok(Some((low, found))),
         }
     }
     while high - low > 1 {
