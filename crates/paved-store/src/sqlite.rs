@@ -125,6 +125,7 @@ impl SqliteStore {
             .map_err(open_error)?;
         let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(common::outside_transaction::<Sqlite>(conn)) }))
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .map_err(open_error)?;
