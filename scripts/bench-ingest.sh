@@ -109,6 +109,7 @@ run_backend() {
   local name=$1 url count durability
   case "$name" in
     sqlite)
+      mkdir -p "$scratch/sqlite"
       url="$scratch/sqlite/paved.db"
       ;;
     postgres)
