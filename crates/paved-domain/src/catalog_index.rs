@@ -2,7 +2,7 @@
 //! which service is this repository or name, who is this login or e-mail,
 //! who owns this service, is this environment production.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::{CatalogEntity, EntityRef, Identity, IdentityKind, RelationType, RepoId};
 
@@ -405,6 +405,14 @@ impl CatalogIndex {
     /// What the index knows of a Group.
     pub fn group(&self, group: &EntityRef) -> Option<&GroupInfo> {
         self.groups.get(&group.key()).map(|(_, info)| info)
+    }
+
+    /// Every Group that is a team ([`GroupInfo::is_team`]: not the
+    /// organisation's root, not a Group that only gathers others), in
+    /// reference order.
+    pub fn teams(&self) -> Vec<(&EntityRef, &GroupInfo)> {
+        let direct_owners: HashSet<&EntityRef> = self.services.values().filter_map(|s| s.owner.as_ref()).collect();
+        self.groups().into_iter().filter(|(group, info)| info.is_team(direct_owners.contains(group))).collect()
     }
 
     /// Every Group, in reference order.

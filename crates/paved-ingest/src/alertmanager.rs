@@ -156,12 +156,7 @@ fn observe(
     // deliveries stored before it chose keys are keyed by their start.
     let key = match input.context.get("incidents").and_then(|keys| keys.get(index)).and_then(|k| k.as_str()) {
         Some(key) => key.to_owned(),
-        None => format!(
-            "{}:{:016x}@{}",
-            source::ALERTMANAGER,
-            label_fingerprint(labels),
-            starts_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-        ),
+        None => legacy_incident_key(label_fingerprint(labels), starts_at),
     };
     let mut incident = Incident::new(key, source::ALERTMANAGER);
     incident.opened_at = Some(starts_at);
@@ -233,6 +228,14 @@ pub fn firings(body: &[u8]) -> Result<Vec<AlertFiring>, NormalizeError> {
 pub fn incident_key(fingerprint: u64, occurrence: u32) -> String {
     let base = format!("{}:{fingerprint:016x}", source::ALERTMANAGER);
     if occurrence <= 1 { base } else { format!("{base}#{occurrence}") }
+}
+
+/// The key deliveries stored before the server chose keys were given: the
+/// fingerprint and the start (`alertmanager:<fingerprint>@<startsAt>`). The
+/// server keeps using it for a firing that was open under it, so an
+/// upgrade neither splits one incident in two nor leaves it open.
+pub fn legacy_incident_key(fingerprint: u64, starts_at: DateTime<Utc>) -> String {
+    format!("{}:{fingerprint:016x}@{}", source::ALERTMANAGER, starts_at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
 /// The fingerprint Alertmanager gives an alert (prometheus/common's

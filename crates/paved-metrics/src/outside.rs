@@ -5,8 +5,9 @@
 //! only its own few services looks healthy by its own services' figures;
 //! this is where its deploying for everyone else shows.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use paved_domain::EntityRef;
 use serde::Serialize;
 
@@ -108,16 +109,18 @@ impl Diagnosis<'_> {
             .filter(|i| !in_scope.contains(&i.service) && i.acknowledged && is_member(i.acknowledged_by.as_ref()))
             .filter(|i| i.opened_at.is_some_and(|at| self.window.contains(at)))
             .count() as u64;
-        let on_call_hours: f64 = self
-            .dataset
-            .shifts
-            .iter()
-            .filter(|s| !in_scope.contains(&s.service) && is_member(s.person.as_ref()))
-            .map(|s| {
-                let (start, end) = (s.start.max(self.window.since), s.end.min(self.window.until));
-                if start < end { (end - start).num_seconds() as f64 / 3600.0 } else { 0.0 }
-            })
-            .sum();
+        // A person's hours on call, each hour once: one Schedule covers
+        // several services (one shift row each), and two Schedules can
+        // overlap, so the shifts of each person are merged first.
+        let mut intervals: BTreeMap<&EntityRef, Vec<(DateTime<Utc>, DateTime<Utc>)>> = BTreeMap::new();
+        for shift in self.dataset.shifts.iter().filter(|s| !in_scope.contains(&s.service)) {
+            let Some(person) = shift.person.as_ref().filter(|p| members.contains(*p)) else { continue };
+            let (start, end) = (shift.start.max(self.window.since), shift.end.min(self.window.until));
+            if start < end {
+                intervals.entry(person).or_default().push((start, end));
+            }
+        }
+        let on_call_hours = intervals.into_values().map(merged_hours).sum::<f64>();
 
         OutsideWork {
             people: members.len() as u64,
@@ -172,5 +175,43 @@ impl Diagnosis<'_> {
             }
         }
         (pipeline_commits, infrastructure_commits)
+    }
+}
+
+/// The hours the intervals cover, an hour covered twice counted once.
+fn merged_hours(mut intervals: Vec<(DateTime<Utc>, DateTime<Utc>)>) -> f64 {
+    intervals.sort();
+    let mut seconds = 0i64;
+    let mut current: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    for (start, end) in intervals {
+        current = match current {
+            Some((from, until)) if start <= until => Some((from, until.max(end))),
+            Some((from, until)) => {
+                seconds += (until - from).num_seconds();
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    if let Some((from, until)) = current {
+        seconds += (until - from).num_seconds();
+    }
+    seconds as f64 / 3600.0
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn an_hour_on_call_counts_once_however_many_shifts_cover_it() {
+        let at = |hour: u32| Utc.with_ymd_and_hms(2026, 11, 2, hour, 0, 0).unwrap();
+        // One Schedule covering two services gives two equal shifts; a
+        // second Schedule overlaps them by an hour; a later shift apart.
+        let shifts = vec![(at(8), at(12)), (at(8), at(12)), (at(11), at(13)), (at(20), at(21))];
+        assert_eq!(merged_hours(shifts), 6.0);
+        assert_eq!(merged_hours(Vec::new()), 0.0);
     }
 }

@@ -8,7 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::request::Parts;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -83,7 +83,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let unread = UnreadBody::from_request(request, state).await?;
-        Ok(Self(unread.read().await?))
+        Ok(Self(unread.read().await?.bytes.clone()))
     }
 }
 
@@ -121,36 +121,98 @@ impl<S: Send + Sync> FromRequest<S> for UnreadBody {
 impl UnreadBody {
     /// Reads the whole body: within the route's limit (a `Content-Length`
     /// above it is refused before reading), within the source's budget of
-    /// bodies in memory, within the [`BodyTimeout`].
+    /// bodies in memory (taken as the bytes arrive, not as announced, and
+    /// held until the returned [`ReadBody`] is dropped), within the
+    /// [`BodyTimeout`].
     ///
     /// # Errors
     /// 413 when too large, 503 when the budget stays full, 408 when the
     /// body is too slow, 400 when it cannot be read.
-    pub async fn read(self) -> Result<Bytes, ApiError> {
+    pub async fn read(self) -> Result<ReadBody, ApiError> {
         if self.content_length.is_some_and(|length| length > self.limit as u64) {
             return Err(ApiError::too_large(self.limit));
         }
-        let expected = self.content_length.map_or(self.limit, |length| length as usize);
-        let _permit = match &self.budget {
-            Some(budget) => Some(budget.reserve(expected).await?),
-            None => None,
-        };
-        let limited = Limited::new(self.body, self.limit);
-        match tokio::time::timeout(self.timeout, limited.collect()).await {
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(error)) if error.is::<LengthLimitError>() => Err(ApiError::too_large(self.limit)),
-            Ok(Err(error)) => Err(ApiError::bad_request(format!("the body cannot be read: {error}"))),
+        let (limit, timeout) = (self.limit, self.timeout);
+        let reading = read_frames(self.body, limit, self.content_length, self.budget);
+        match tokio::time::timeout(timeout, reading).await {
+            Ok(read) => read,
             Err(_) => Err(ApiError::request_timeout(format!(
                 "the body did not arrive within {} s; send it at once",
-                self.timeout.as_secs_f64()
+                timeout.as_secs_f64()
             ))),
         }
     }
 }
 
+/// The frames of `body`, each counted against `limit` and `budget` as it
+/// arrives.
+async fn read_frames(
+    mut body: Body,
+    limit: usize,
+    content_length: Option<u64>,
+    budget: Option<BodyBudget>,
+) -> Result<ReadBody, ApiError> {
+    let capacity = content_length.map_or(0, |length| (length as usize).min(limit));
+    let mut bytes = Vec::with_capacity(capacity.min(1024 * 1024));
+    let mut reservation = Reservation { budget, permit: None, kib: 0 };
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| ApiError::bad_request(format!("the body cannot be read: {error}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        if bytes.len() + data.len() > limit {
+            return Err(ApiError::too_large(limit));
+        }
+        reservation.grow_to(bytes.len() + data.len()).await?;
+        bytes.extend_from_slice(&data);
+    }
+    Ok(ReadBody { bytes: Bytes::from(bytes), _reservation: reservation.permit })
+}
+
+/// The part of a [`BodyBudget`] a body being read holds.
+struct Reservation {
+    budget: Option<BodyBudget>,
+    permit: Option<OwnedSemaphorePermit>,
+    kib: u32,
+}
+
+impl Reservation {
+    /// Holds room for `bytes` in all, waiting for what is missing.
+    async fn grow_to(&mut self, bytes: usize) -> Result<(), ApiError> {
+        let Some(budget) = &self.budget else { return Ok(()) };
+        let wanted = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).min(budget.total_kib.max(1));
+        if wanted <= self.kib {
+            return Ok(());
+        }
+        let more = budget.reserve_kib(wanted - self.kib).await?;
+        match &mut self.permit {
+            Some(permit) => permit.merge(more),
+            None => self.permit = Some(more),
+        }
+        self.kib = wanted;
+        Ok(())
+    }
+}
+
+/// A body read whole by [`UnreadBody::read`]. It holds its share of the
+/// source's [`BodyBudget`] until dropped, so a handler keeps it while it
+/// works on the bytes.
+#[derive(Debug)]
+pub struct ReadBody {
+    bytes: Bytes,
+    _reservation: Option<OwnedSemaphorePermit>,
+}
+
+impl std::ops::Deref for ReadBody {
+    type Target = Bytes;
+
+    fn deref(&self) -> &Bytes {
+        &self.bytes
+    }
+}
+
 /// How many bytes of bodies of one source may be in memory at once: a flood
 /// of large unsigned deliveries waits (then gets 503) instead of taking
-/// hundreds of megabytes.
+/// hundreds of megabytes. A body takes its share as its bytes arrive, so a
+/// client that announces a large body and sends nothing holds nothing.
 #[derive(Debug, Clone)]
 pub struct BodyBudget {
     kib: Arc<Semaphore>,
@@ -164,10 +226,8 @@ impl BodyBudget {
         Self { kib: Arc::new(Semaphore::new(total_kib as usize)), total_kib }
     }
 
-    /// Room for a body of `bytes` (at most the whole budget), waiting up to
-    /// [`BUDGET_WAIT`] for it.
-    async fn reserve(&self, bytes: usize) -> Result<OwnedSemaphorePermit, ApiError> {
-        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.total_kib.max(1));
+    /// `kib` more of the budget, waiting up to [`BUDGET_WAIT`] for it.
+    async fn reserve_kib(&self, kib: u32) -> Result<OwnedSemaphorePermit, ApiError> {
         match tokio::time::timeout(BUDGET_WAIT, self.kib.clone().acquire_many_owned(kib)).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(ApiError::unavailable(

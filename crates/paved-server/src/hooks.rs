@@ -421,12 +421,7 @@ async fn latest_occurrence(
 ) -> Result<Option<(u32, paved_domain::Incident)>, ApiError> {
     let stored = |n: u32| {
         let key = key(n);
-        async move {
-            match state.store.record(RecordKind::Incident, &key).await? {
-                Some(Record::Incident(incident)) => Ok::<_, ApiError>(Some(incident)),
-                _ => Ok(None),
-            }
-        }
+        async move { stored_incident(state, &key).await }
     };
     let Some(mut found) = stored(1).await? else { return Ok(None) };
     // `low` is stored; `high` is not (or is past u32::MAX).
@@ -480,26 +475,70 @@ async fn events_incident_key(
 
 /// The incident each alert of an Alertmanager notification belongs to
 /// ([`alertmanager::incident_key`]): the latest firing of its fingerprint
-/// while it is open, and for a resolution; the next one when the alert
-/// fires again after the latest was resolved (a start before that
-/// resolution is a late repeat of the resolved firing). `None` for a body
-/// that is not a notification: its normaliser says why.
+/// while it is open; the next one when the alert fires again after the
+/// latest was resolved (a start before that resolution is a late repeat of
+/// the resolved firing). A resolution goes to the latest firing that had
+/// started when the resolved alert did, so one delivered late does not
+/// close a newer firing. A firing stored before the server chose keys
+/// keeps its old key ([`alertmanager::legacy_incident_key`]). `None` for a
+/// body that is not a notification: its normaliser says why.
 async fn alertmanager_incident_keys(state: &AppState, body: &[u8]) -> Result<Option<Vec<String>>, ApiError> {
+    /// How many earlier firings a late resolution is looked for among.
+    const LATE_RESOLUTION_REACH: u32 = 8;
     let Ok(firings) = alertmanager::firings(body) else { return Ok(None) };
     let mut keys = Vec::with_capacity(firings.len());
     for firing in firings {
         let key = |n: u32| alertmanager::incident_key(firing.fingerprint, n);
-        keys.push(match latest_occurrence(state, key).await? {
-            None => key(1),
-            Some((n, latest)) => match latest.resolved_at {
-                Some(resolved) if !firing.resolved && firing.starts_at.is_some_and(|start| start >= resolved) => {
-                    key(n + 1)
+        let Some((n, latest)) = latest_occurrence(state, key).await? else {
+            keys.push(match firing.starts_at {
+                Some(start)
+                    if stored_incident(state, &alertmanager::legacy_incident_key(firing.fingerprint, start))
+                        .await?
+                        .is_some() =>
+                {
+                    alertmanager::legacy_incident_key(firing.fingerprint, start)
                 }
-                _ => key(n),
-            },
+                _ => key(1),
+            });
+            continue;
+        };
+        let started_before = |incident: &paved_domain::Incident| match (firing.starts_at, incident.opened_at) {
+            (Some(start), Some(opened)) => opened <= start,
+            _ => true,
+        };
+        if firing.resolved && !started_before(&latest) {
+            let mut chosen = n;
+            for earlier in (n.saturating_sub(LATE_RESOLUTION_REACH).max(1)..n).rev() {
+                // A start after an earlier firing ended is not that firing.
+                let was_firing = |incident: &paved_domain::Incident| {
+                    started_before(incident)
+                        && match (firing.starts_at, incident.resolved_at) {
+                            (Some(start), Some(resolved)) => start < resolved,
+                            _ => true,
+                        }
+                };
+                if stored_incident(state, &key(earlier)).await?.is_some_and(|incident| was_firing(&incident)) {
+                    chosen = earlier;
+                    break;
+                }
+            }
+            keys.push(key(chosen));
+            continue;
+        }
+        keys.push(match latest.resolved_at {
+            Some(resolved) if !firing.resolved && firing.starts_at.is_some_and(|start| start >= resolved) => key(n + 1),
+            _ => key(n),
         });
     }
     Ok(Some(keys))
+}
+
+/// The incident stored under `key`, if any.
+async fn stored_incident(state: &AppState, key: &str) -> Result<Option<paved_domain::Incident>, ApiError> {
+    Ok(match state.store.record(RecordKind::Incident, key).await? {
+        Some(Record::Incident(incident)) => Some(incident),
+        _ => None,
+    })
 }
 
 /// `body` with the value of its top-level `routing_key` replaced by

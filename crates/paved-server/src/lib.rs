@@ -56,6 +56,8 @@ pub struct AppState {
     pub settings: Arc<ServerSettings>,
     /// The organisation's analysis, for reports and pages.
     pub analysis: AnalysisCache,
+    /// The last readiness probe, shared by every `/readyz`.
+    pub readiness: api::health::Readiness,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             ingestor: Ingestor::start(store.clone()),
             settings: Arc::new(settings),
             analysis: AnalysisCache::default(),
+            readiness: api::health::Readiness::default(),
             store,
         }
     }

@@ -185,6 +185,9 @@ pub async fn prepare(
 /// figures (a deployment named as an incident's cause fails; an incident a
 /// deployment fixes recovers), so a team token may only link records of
 /// services its team owns: `caused_by` a deployment, `fixes` incidents.
+/// A team token may not name a record that is not stored yet either (it
+/// could be another team's once it is), and no record names more than
+/// [`MAX_LINKS`].
 async fn check_links(
     store: &DynStore,
     catalog: &CatalogIndex,
@@ -202,8 +205,24 @@ async fn check_links(
         }
         _ => Vec::new(),
     };
+    if links.len() > MAX_LINKS {
+        return Err(ApiError::bad_request(format!(
+            "a record may name at most {MAX_LINKS} others; this one names {} (send them in several records)",
+            links.len()
+        )));
+    }
+    let restricted = matches!(caller, Caller::Token(TokenInfo { scope: TokenScope::Team(_), .. }));
     for (kind, key, field) in links {
-        let Some(linked) = store.record(kind, key).await? else { continue };
+        let Some(linked) = store.record(kind, key).await? else {
+            if restricted {
+                return Err(ApiError::forbidden(format!(
+                    "{field} names {} `{key}`, which is not recorded: a team token may only link records of its \
+                     own services that exist; record it first, or use an admin token",
+                    kind.as_str().replace('_', " ")
+                )));
+            }
+            continue;
+        };
         if let Some(service) = service_of(&linked) {
             caller.may_act_on(catalog, service).map_err(|refusal| {
                 ApiError::forbidden(format!(
@@ -216,6 +235,9 @@ async fn check_links(
     }
     Ok(())
 }
+
+/// The most records one record may name (`fixes`).
+pub const MAX_LINKS: usize = 100;
 
 /// The service of a stored deployment or incident.
 fn service_of(record: &Record) -> Option<&paved_domain::EntityRef> {

@@ -410,8 +410,10 @@ impl Store for PostgresStore {
         }
         .await;
         let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATE_LOCK).execute(&mut *conn).await;
-        if unlocked.is_err() {
-            // A session that cannot say it let go must not keep the lock.
+        if unlocked.is_err() || migrated.is_err() {
+            // A session that cannot say it let go must not keep the lock,
+            // and one a migration failed on may be left mid-transaction:
+            // neither goes back to the pool.
             conn.close_on_drop();
         }
         migrated

@@ -31,6 +31,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// How long a write waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long `migrate` waits for another process's migrations.
+const MIGRATE_WAIT: Duration = Duration::from_secs(300);
 /// The free space below which the store is not ready (`/readyz`): writes
 /// would soon fail with "database or disk is full".
 pub const MIN_FREE_BYTES: u64 = 1024 * 1024;
@@ -431,9 +433,19 @@ impl Store for SqliteStore {
 
     /// Migrates inside one `BEGIN IMMEDIATE` transaction (each migration a
     /// savepoint in it): a second process starting at the same time waits
-    /// for the write lock (the busy timeout), then finds the schema current.
+    /// for the write lock (up to [`MIGRATE_WAIT`], however long the first
+    /// one's migrations take), then finds the schema current.
     async fn migrate(&self) -> Result<Vec<AppliedMigration>, StoreError> {
-        let mut tx = self.begin_write(MIGRATE).await?;
+        let asked = std::time::Instant::now();
+        let mut tx = loop {
+            match self.begin_write(MIGRATE).await {
+                Ok(tx) => break tx,
+                Err(error) if error.is_transient() && asked.elapsed() < MIGRATE_WAIT => {
+                    tracing::info!("another process is migrating the database; waiting for it");
+                }
+                Err(error) => return Err(error),
+            }
+        };
         let before = applied_migrations(&mut tx).await?;
         common::check_no_newer_migrations(&MIGRATOR, &before)?;
         // `run_direct`, not `run`: the same, but it takes the connection

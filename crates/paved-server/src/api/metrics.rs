@@ -270,7 +270,7 @@ pub async fn prometheus(State(state): State<AppState>) -> Result<Response, ApiEr
         let scope = Scope { kind: ScopeKind::Service, name: service.to_string() };
         reports.push((format!("service=\"{}\"", escape(&service.to_string())), report(scope, &indices[i..=i])));
     }
-    for (group, _) in catalog.groups() {
+    for (group, _) in catalog.teams() {
         let owned: Vec<usize> =
             services.iter().enumerate().filter(|(_, s)| catalog.team_owns(group, s)).map(|(i, _)| i).collect();
         if owned.is_empty() {

@@ -24,13 +24,9 @@ pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<M
     let owners: Vec<String> =
         org.catalog.services().iter().filter_map(|info| info.owner.as_ref().map(EntityRef::key)).collect();
     let mut rows = Vec::new();
-    for (group, info) in org.catalog.groups() {
+    for (group, info) in org.catalog.teams() {
         let teams: HashSet<String> = org.catalog.group_and_descendants(group).iter().map(EntityRef::key).collect();
         let owned = owners.iter().filter(|owner| teams.contains(*owner)).count();
-        let owns_directly = owners.iter().any(|owner| *owner == group.key());
-        if !info.is_team(owns_directly) {
-            continue;
-        }
         let report = state
             .analysis
             .report_of(&org, &ScopeRequest::Team(group.to_string()), window.window, BenchmarkTable::default())

@@ -46,6 +46,26 @@ async fn a_client_trickling_headers_is_disconnected() {
 }
 
 #[tokio::test]
+async fn a_client_that_sends_nothing_or_half_a_preface_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ServerSettings { timeouts: short(), ..ServerSettings::default() };
+    let app = Application::build("127.0.0.1:0", store(&dir).await, settings).await.unwrap();
+    let address = app.address();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let mut silent = TcpStream::connect(address).await.unwrap();
+    let mut half_preface = TcpStream::connect(address).await.unwrap();
+    half_preface.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    for (what, stream) in [("nothing", &mut silent), ("half of HTTP/2's preface", &mut half_preface)] {
+        let answer = read_until_closed(stream, Duration::from_secs(20)).await;
+        assert_eq!(answer.as_deref(), Some(""), "a client sending {what} is closed without an answer");
+    }
+    let mut fine = TcpStream::connect(address).await.unwrap();
+    fine.write_all(b"GET /healthz HTTP/1.1\r\nHost: paved\r\nConnection: close\r\n\r\n").await.unwrap();
+    let answer = read_until_closed(&mut fine, Duration::from_secs(20)).await.expect("an answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "a client that sends a request is served: {answer}");
+}
+
+#[tokio::test]
 async fn a_body_that_does_not_arrive_in_time_is_answered_408() {
     let dir = tempfile::tempdir().unwrap();
     let settings = ServerSettings { timeouts: short(), ..hook_settings() };
@@ -112,4 +132,8 @@ async fn shutdown_ends_within_its_grace_whatever_clients_hold() {
     assert!(ended.is_ok(), "the server stopped although two clients still held connections");
     assert!(asked.elapsed() < Duration::from_secs(10), "it waited {:?}, not about its 0.5 s grace", asked.elapsed());
     assert!(TcpStream::connect(address).await.is_err(), "the listener is closed");
+    for (what, stream) in [("half its headers", &mut half_headers), ("half a body", &mut half_body)] {
+        let rest = read_until_closed(stream, Duration::from_secs(5)).await;
+        assert!(rest.is_some(), "the connection holding {what} is closed, not left open");
+    }
 }

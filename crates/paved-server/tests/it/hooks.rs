@@ -112,6 +112,74 @@ hook_tests! {
         assert_eq!(status, 401, "Alertmanager needs a token");
     }
 
+    async fn a_late_resolution_closes_the_firing_it_belongs_to_and_old_keys_are_kept(app) {
+        let token = app.token(TokenScope::Admin).await;
+        let bearer = format!("Bearer {token}");
+        let notify = |labels: Value, status: &str, starts_at: &str, ends_at: &str| {
+            json!({"version": "4", "status": status, "receiver": "paved", "groupLabels": {}, "commonLabels": {},
+                "commonAnnotations": {}, "externalURL": "http://alertmanager", "groupKey": "{}:{}",
+                "alerts": [{"status": status, "labels": labels, "annotations": {"summary": "checkout-api errors"},
+                    "startsAt": starts_at, "endsAt": ends_at, "fingerprint": "ignored"}]})
+        };
+        let labels = json!({"alertname": "CheckoutErrors", "service": "checkout-api"});
+        let zero = "0001-01-01T00:00:00Z";
+        let deliver = |body: Value| {
+            let bearer = bearer.clone();
+            let app = &app;
+            async move {
+                let (status, receipt) =
+                    app.post("/hooks/alertmanager", &[("Authorization", bearer.as_str())], body.to_string().into_bytes()).await;
+                assert_eq!(status, 200, "{receipt}");
+                receipt["records"][0].as_str().unwrap_or_else(|| panic!("{receipt}")).to_owned()
+            }
+        };
+        let first = deliver(notify(labels.clone(), "firing", "2026-11-03T10:00:00Z", zero)).await;
+        let resolved = deliver(notify(labels.clone(), "resolved", "2026-11-03T10:00:00Z", "2026-11-03T10:30:00Z")).await;
+        assert_eq!(resolved, first);
+        let second = deliver(notify(labels.clone(), "firing", "2026-11-03T12:00:00Z", zero)).await;
+        assert_ne!(second, first, "a firing after the resolution is a new incident");
+        // The first firing's resolution, sent again late in another
+        // notification of its group (an identical body would be a duplicate):
+        let mut retry = notify(labels.clone(), "resolved", "2026-11-03T10:00:00Z", "2026-11-03T10:30:00Z");
+        retry["groupKey"] = json!("{}:{alertname=\"CheckoutErrors\"}");
+        let late = deliver(retry).await;
+        assert_eq!(late, first, "a late resolution goes to the firing it belongs to");
+        let incident = |record: &str| {
+            let key = record.trim_start_matches("incident ").to_owned();
+            let store = app.store.clone();
+            async move {
+                match store.record(paved_domain::RecordKind::Incident, &key).await.unwrap() {
+                    Some(paved_domain::Record::Incident(incident)) => incident,
+                    other => panic!("{key}: {other:?}"),
+                }
+            }
+        };
+        assert!(incident(&second).await.resolved_at.is_none(), "the newer firing stays open");
+
+        // An incident stored before the server chose keys (keyed by its
+        // start): its firing and resolution after an upgrade keep that key.
+        let old_labels = json!({"alertname": "CheckoutLatency", "service": "checkout-api"});
+        let body = notify(old_labels.clone(), "firing", "2026-11-04T08:00:00Z", zero).to_string().into_bytes();
+        let context = json!({});
+        let catalog = paved_domain::CatalogIndex::new(&app.acme);
+        let input = paved_ingest::RawInput {
+            source: "alertmanager", event_type: "firing", body: &body, context: &context, received_at: chrono::Utc::now(),
+        };
+        let derivation = paved_ingest::derive(&input, &catalog, &paved_ingest::IngestSettings::default());
+        let event = paved_store::NewRawEvent {
+            source: "alertmanager".into(), event_type: "firing".into(), delivery_id: "before-the-upgrade".into(),
+            received_at: input.received_at, body: body.clone(), context,
+        };
+        let stored = app.store.ingest(&[paved_store::IngestEvent { event, derivation, audit: None }]).await.unwrap();
+        let old_key = stored[0].records[0].key().to_owned();
+        assert!(old_key.ends_with("@2026-11-04T08:00:00Z"), "{old_key}");
+        let again = deliver(notify(old_labels.clone(), "firing", "2026-11-04T08:00:00Z", zero)).await;
+        assert_eq!(again, format!("incident {old_key}"), "the open firing keeps its old key");
+        let closed = deliver(notify(old_labels, "resolved", "2026-11-04T08:00:00Z", "2026-11-04T09:00:00Z")).await;
+        assert_eq!(closed, again);
+        assert!(incident(&closed).await.resolved_at.is_some(), "and is resolved");
+    }
+
     async fn a_wrong_or_missing_signature_is_refused_and_stores_nothing(app) {
         let body = br#"{"zen": "Keep it logically awesome."}"#;
         let wrong = format!("sha256={}", hmac_sha256_hex(b"another secret", body));
@@ -144,8 +212,14 @@ hook_tests! {
         let token = app.token(TokenScope::Admin).await;
         let bearer = format!("Bearer {token}");
         let not_utf8 = b"{\"ref\": \"refs/heads/\xff\"}".to_vec();
-        let deep = format!("{{\"a\": {}{}}}", "[".repeat(200), "]".repeat(200)).into_bytes();
-        for (body, expected) in [(not_utf8, "not UTF-8 text"), (deep, "201 deep")] {
+        // One level past the limit: `{"a": [[...]]}` with 100 brackets is
+        // 101 deep. At the limit (99 brackets) the depth rule says nothing.
+        let nested = |brackets: usize| format!("{{\"a\": {}{}}}", "[".repeat(brackets), "]".repeat(brackets)).into_bytes();
+        let at_the_limit = nested(99);
+        for (body, expected) in [(not_utf8, "not UTF-8 text"), (nested(100), "101 deep"), (at_the_limit, "")] {
+            if expected.is_empty() {
+                assert_eq!(stored_events(&app).await, 0, "nothing refused is stored");
+            }
             let github = format!("sha256={}", hmac_sha256_hex(GITHUB_SECRET.as_bytes(), &body));
             let pagerduty = format!("v1={}", hmac_sha256_hex(PAGERDUTY_SECRET.as_bytes(), &body));
             for (path, headers) in [
@@ -157,11 +231,14 @@ hook_tests! {
                 ("/v2/enqueue", vec![("Authorization", bearer.as_str())]),
             ] {
                 let (status, answer) = app.post(path, &headers, body.clone()).await;
+                if expected.is_empty() {
+                    assert!(!answer.to_string().contains(" deep"), "{path}: 100 deep is taken: {answer}");
+                    continue;
+                }
                 assert_eq!(status, 400, "{path} ({expected}): {answer}");
                 assert!(answer.to_string().contains(expected), "{path}: says what is wrong: {answer}");
             }
         }
-        assert_eq!(stored_events(&app).await, 0, "nothing is stored");
     }
 
     async fn a_redelivered_delivery_id_answers_2xx_and_creates_no_duplicate(app) {

@@ -26,6 +26,7 @@ api_tests! {
         assert!(text.contains("# TYPE paved_deployments gauge"), "{text}");
         assert!(text.contains("paved_deployments{service=\"component:default/checkout-api\"} 3"), "{text}");
         assert!(text.contains("paved_deployments{team=\"group:default/checkout\"} 3"), "the owning team: {text}");
+        assert!(!text.contains("team=\"group:default/acme\""), "the organisation's root Group is not a team: {text}");
         assert!(text.contains("paved_change_failure_rate{service=\"component:default/checkout-api\"} 0"), "{text}");
         assert!(!text.contains("paved_lead_time_median_seconds{service=\"component:default/checkout-api\"}"),
             "no lead time without an imported history: left out, not 0: {text}");

@@ -132,6 +132,22 @@ api_tests! {
         assert_eq!(status, 403, "checkout may not close payments' incident by claiming a fix: {error}");
         let (_, listed) = app.get("/api/v1/incidents?service=checkout-api").await;
         assert_eq!(listed["items"].as_array().unwrap().len(), 0, "nothing of a refused request is stored");
+        let (_, deployments) = app.get("/api/v1/deployments?service=checkout-api").await;
+        assert!(!deployments.to_string().contains("chk-1"), "the refused deployment is not stored: {deployments}");
+
+        // A record not stored yet could be another team's once it is.
+        let unknown = json!({"id": "inc-3", "service": "checkout-api", "title": "500s", "caused_by": "not-yet"});
+        let (status, error) = post_json(&app, "/api/v1/incidents", Some(&checkout), unknown.clone()).await;
+        assert_eq!(status, 403, "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("`api:not-yet`, which is not recorded"), "{error}");
+        let admin = app.token(TokenScope::Admin).await;
+        let (status, answer) = post_json(&app, "/api/v1/incidents", Some(&admin), unknown).await;
+        assert_eq!(status, 201, "an admin token may link ahead: {answer}");
+        let many: Vec<String> = (0..101).map(|n| format!("inc-{n}")).collect();
+        let fix = json!({"id": "adm-1", "service": "checkout-api", "environment": "production", "sha": "89abcdef", "fixes": many});
+        let (status, error) = post_json(&app, "/api/v1/deployments", Some(&admin), fix).await;
+        assert_eq!(status, 400, "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("at most 100"), "{error}");
     }
 }
 
