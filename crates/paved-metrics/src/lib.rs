@@ -46,7 +46,7 @@ pub use report::{
 };
 pub use stats::{median, percentile};
 pub use tiers::{BenchmarkTable, FrequencyFigures, Tier};
-pub use window::{Period, Window};
+pub use window::{DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, Period, Window, check_span, parse_time};
 
 /// What the definitions leave configurable.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -112,7 +112,7 @@ impl Diagnosis<'_> {
         // A person's hours on call, each hour once: one Schedule covers
         // several services (one shift row each), and two Schedules can
         // overlap, so the shifts of each person are merged first.
-        let mut intervals: BTreeMap<&EntityRef, Vec<(DateTime<Utc>, DateTime<Utc>)>> = BTreeMap::new();
+        let mut intervals: BTreeMap<&EntityRef, Vec<Interval>> = BTreeMap::new();
         for shift in self.dataset.shifts.iter().filter(|s| !in_scope.contains(&s.service)) {
             let Some(person) = shift.person.as_ref().filter(|p| members.contains(*p)) else { continue };
             let (start, end) = (shift.start.max(self.window.since), shift.end.min(self.window.until));
@@ -178,8 +178,11 @@ impl Diagnosis<'_> {
     }
 }
 
+/// A span of time on call: start and end.
+type Interval = (DateTime<Utc>, DateTime<Utc>);
+
 /// The hours the intervals cover, an hour covered twice counted once.
-fn merged_hours(mut intervals: Vec<(DateTime<Utc>, DateTime<Utc>)>) -> f64 {
+fn merged_hours(mut intervals: Vec<Interval>) -> f64 {
     intervals.sort();
     let mut seconds = 0i64;
     let mut current: Option<(DateTime<Utc>, DateTime<Utc>)> = None;

@@ -23,13 +23,17 @@ impl BenchmarkTable {
             Self::Dora2021 => "dora-2021",
         }
     }
+}
 
-    /// The table named `name`.
-    pub fn from_name(name: &str) -> Option<Self> {
+/// A table by its name, as `--table` and `?table=` take it.
+impl std::str::FromStr for BenchmarkTable {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
         match name {
-            "dora-2023" => Some(Self::Dora2023),
-            "dora-2021" => Some(Self::Dora2021),
-            _ => None,
+            "dora-2023" => Ok(Self::Dora2023),
+            "dora-2021" => Ok(Self::Dora2021),
+            _ => Err(format!("table `{name}` is not one of dora-2023, dora-2021")),
         }
     }
 }
@@ -166,6 +170,10 @@ mod tests {
         assert_eq!(old.deployment_frequency(f(0.0, 1.0, 6.0)), Tier::High);
         assert_eq!(old.deployment_frequency(f(0.0, 0.0, 1.0)), Tier::Medium);
         assert_eq!(old.change_failure_rate(0.2), Tier::High);
-        assert_eq!(BenchmarkTable::from_name("dora-2021"), Some(old));
+        assert_eq!("dora-2021".parse::<BenchmarkTable>(), Ok(old));
+        assert_eq!(
+            "dora-2024".parse::<BenchmarkTable>().unwrap_err(),
+            "table `dora-2024` is not one of dora-2023, dora-2021"
+        );
     }
 }

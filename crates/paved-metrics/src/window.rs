@@ -13,10 +13,70 @@ pub struct Window {
     pub until: DateTime<Utc>,
 }
 
+/// The default window of a report: the 90 days before `until`.
+pub const DEFAULT_WINDOW_DAYS: i64 = 90;
+
+/// The longest window a report covers, in days (ten years): a weekly
+/// series over it has 522 points. Longer windows are refused rather than
+/// computed, so that no request can ask for an answer of hundreds of
+/// megabytes.
+pub const MAX_WINDOW_DAYS: i64 = 3653;
+
+/// Reads a time given as RFC 3339 or as a date (midnight UTC), as every
+/// `since` and `until` is given.
+///
+/// # Errors
+/// A message naming `what` and both accepted forms.
+pub fn parse_time(what: &str, text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(date) => Ok(midnight(date)),
+        Err(_) => Err(format!("{what} `{text}` is not a date (2026-11-01) or an RFC 3339 time (2026-11-01T09:00:00Z)")),
+    }
+}
+
+/// Refuses a span from `since` to `until` longer than `max_days`.
+///
+/// # Errors
+/// A message that says the span and how to narrow it.
+pub fn check_span(since: DateTime<Utc>, until: DateTime<Utc>, max_days: i64) -> Result<(), String> {
+    let days = (until - since).num_days();
+    if until - since > Duration::days(max_days) {
+        return Err(format!(
+            "the window from {} to {} spans {days} days; the most is {max_days}: narrow since/until",
+            since.format("%Y-%m-%d"),
+            until.format("%Y-%m-%d")
+        ));
+    }
+    Ok(())
+}
+
 impl Window {
     /// The window `[since, until)`; `None` when `until` is not after `since`.
     pub fn new(since: DateTime<Utc>, until: DateTime<Utc>) -> Option<Self> {
         (until > since).then_some(Self { since, until })
+    }
+
+    /// The window of `since`/`until` as a user gives them (each a date or
+    /// an RFC 3339 time; defaults: `now`, and [`DEFAULT_WINDOW_DAYS`]
+    /// before `until`).
+    ///
+    /// # Errors
+    /// A message when a time does not parse, the window is empty or it is
+    /// longer than [`MAX_WINDOW_DAYS`].
+    pub fn parse(since: Option<&str>, until: Option<&str>, now: DateTime<Utc>) -> Result<Self, String> {
+        let until = until.map(|text| parse_time("until", text)).transpose()?.unwrap_or(now);
+        let since = since
+            .map(|text| parse_time("since", text))
+            .transpose()?
+            .unwrap_or(until - Duration::days(DEFAULT_WINDOW_DAYS));
+        let window = Self::new(since, until)
+            .ok_or_else(|| format!("the window is empty: since {since} is not before until {until}"))?;
+        check_span(since, until, MAX_WINDOW_DAYS)?;
+        Ok(window)
     }
 
     /// The `days` days before `until`.
@@ -82,6 +142,20 @@ pub enum Period {
     Week,
     /// Calendar months, from the 1st 00:00 UTC.
     Month,
+}
+
+/// A period by its name, `week` or `month` (any case), as `--by` and
+/// `?by=` take it.
+impl std::str::FromStr for Period {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name.to_ascii_lowercase().as_str() {
+            "week" => Ok(Self::Week),
+            "month" => Ok(Self::Month),
+            _ => Err(format!("by `{name}` is not week or month")),
+        }
+    }
 }
 
 fn midnight(date: NaiveDate) -> DateTime<Utc> {

@@ -134,11 +134,20 @@ impl From<paved_store::StoreError> for ApiError {
     }
 }
 
-impl From<crate::ingestor::IngestError> for ApiError {
-    fn from(error: crate::ingestor::IngestError) -> Self {
+impl From<paved_app::AppError> for ApiError {
+    /// Each kind of the application's errors has its status; a store
+    /// failure is classified as [`From<StoreError>`] does.
+    fn from(error: paved_app::AppError) -> Self {
+        use paved_app::AppError;
         match error {
-            crate::ingestor::IngestError::Store(error) => error.into(),
-            crate::ingestor::IngestError::Stopped => Self::unavailable(error.to_string()),
+            AppError::Invalid(message) => Self::bad_request(message),
+            AppError::Unauthenticated(message) => Self::unauthorized(message),
+            AppError::Forbidden(message) => Self::forbidden(message),
+            AppError::NotFound(message) => Self::not_found(message),
+            AppError::Conflict(message) => Self::conflict(message),
+            AppError::Store(error) => error.into(),
+            AppError::Unavailable(message) => Self::unavailable(message),
+            error @ AppError::Internal(_) => Self::internal(&error),
         }
     }
 }

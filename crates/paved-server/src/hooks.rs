@@ -18,16 +18,17 @@ use chrono::{SubsecRound, Utc};
 use paved_domain::{CatalogIndex, Derivation, EventStatus, Record, RecordKind};
 use paved_ingest::signature::SignatureError;
 use paved_ingest::{RawInput, alertmanager, events_v2, github, gitlab, pagerduty, source};
-use paved_store::{IngestEvent, NewAudit, NewRawEvent, RawEventInsert, TokenInfo, TokenScope};
+use paved_store::{IngestEvent, NewAudit, NewRawEvent, RawEventInsert};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, caller_from_header, caller_from_token};
+use crate::auth::caller_from_header;
 use crate::extract::UnreadBody;
 use crate::settings::{HookAuth, HookSource};
 use crate::{ApiError, AppState};
+use paved_app::Caller;
 
 /// What a webhook delivery became.
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,7 +128,9 @@ async fn check_ownership(
     sender: &Sender<'_>,
     derivation: &Derivation,
 ) -> Result<(), ApiError> {
-    let Caller::Token(TokenInfo { scope: TokenScope::Team(team), name, .. }) = sender.caller else { return Ok(()) };
+    if sender.caller.team().is_none() {
+        return Ok(());
+    }
     for record in &derivation.records {
         let service = match record {
             Record::Incident(incident) if incident.service.is_some() => incident.service.clone(),
@@ -140,14 +143,7 @@ async fn check_ownership(
         };
         match service {
             Some(service) => sender.caller.may_act_on(catalog, &service)?,
-            None => {
-                return Err(ApiError::forbidden(format!(
-                    "token `{name}` belongs to {team}, and {} `{}` names no service of the catalog; \
-                     route it with a service the team owns, or send it with an admin token",
-                    record.kind().as_str(),
-                    record.key()
-                )));
-            }
+            None => sender.caller.may_act_without_service(&format!("{} `{}`", record.kind().as_str(), record.key()))?,
         }
     }
     Ok(())
@@ -170,7 +166,7 @@ async fn store_delivery(
     // same times.
     let received_at = Utc::now().trunc_subsecs(6);
     let input = RawInput { source, event_type, body: &body, context: &context, received_at };
-    let derivation = paved_ingest::derive(&input, &catalog, &state.settings.ingest);
+    let derivation = paved_ingest::derive(&input, &catalog, &state.ingest);
     let mut audit = None;
     if let Some(sender) = &sender {
         check_ownership(state, &catalog, sender, &derivation).await?;
@@ -379,7 +375,7 @@ pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, body: Un
     let authorization = header(&headers, AUTHORIZATION.as_str());
     let caller = match authorization {
         Some(_) => caller_from_header(&state.store, authorization).await,
-        None => caller_from_token(&state.store, &request.routing_key).await,
+        None => paved_app::tokens::authenticate(&state.store, &request.routing_key).await.map_err(ApiError::from),
     };
     let caller = match caller {
         Ok(caller) => caller,

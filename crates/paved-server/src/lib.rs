@@ -3,8 +3,9 @@
 //! document at `/api/v1/openapi.json`.
 //!
 //! Architecture invariant: only this crate knows HTTP. Handlers call the
-//! [`paved_store::Store`] contract and map its records to the API's own types
-//! (`api::*`), so the storage layout can change without changing the API.
+//! application's use cases ([`paved_app`]) and read the store through it,
+//! and map its records to the API's own types (`api::*`), so the storage
+//! layout can change without changing the API.
 //!
 //! [`Application::build`] binds the listener first and exposes its port, then
 //! [`Application::run_until_stopped`] serves until the shutdown future
@@ -17,45 +18,34 @@ use std::net::SocketAddr;
 use paved_store::DynStore;
 use tokio::net::TcpListener;
 
-mod analysis_cache;
 pub mod api;
 pub mod auth;
-mod catalog_cache;
 mod error;
 mod extract;
 pub mod hooks;
-pub mod identities;
-mod ingestor;
-pub mod metrics;
-pub mod record;
-pub mod render;
 mod router;
 mod serve;
 mod settings;
 mod web;
 
+use std::ops::Deref;
 use std::sync::Arc;
 
-pub use analysis_cache::{AnalysisCache, OrgAnalysis};
-pub use catalog_cache::CatalogCache;
+use paved_app::App;
+
 pub use error::ApiError;
-pub use ingestor::{IngestError, Ingestor};
 pub use router::router;
 pub use settings::{HookAuth, HookSource, Secret, ServerSettings, Timeouts};
 
-/// Shared state of every handler.
+/// Shared state of every handler: the application, and what only HTTP
+/// needs (webhook secrets, timeouts, the readiness probe).
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The store every request reads and writes through.
-    pub store: DynStore,
-    /// The catalog, indexed, read again when an import changes it.
-    pub catalog: CatalogCache,
-    /// The writer that stores raw events in batches (group commit).
-    pub ingestor: Ingestor,
-    /// How records are derived and webhooks verified.
+    /// The application every handler calls; its fields (`store`,
+    /// `catalog`, `ingestor`, `ingest`, `analysis`) read through this state.
+    pub app: App,
+    /// How webhooks are verified and requests timed.
     pub settings: Arc<ServerSettings>,
-    /// The organisation's analysis, for reports and pages.
-    pub analysis: AnalysisCache,
     /// The last readiness probe, shared by every `/readyz`.
     pub readiness: api::health::Readiness,
 }
@@ -65,13 +55,19 @@ impl AppState {
     /// runtime.
     pub fn new(store: DynStore, settings: ServerSettings) -> Self {
         Self {
-            catalog: CatalogCache::new(store.clone()),
-            ingestor: Ingestor::start(store.clone()),
+            app: App::new(store, settings.ingest.clone()),
             settings: Arc::new(settings),
-            analysis: AnalysisCache::default(),
             readiness: api::health::Readiness::default(),
-            store,
         }
+    }
+}
+
+/// Handlers reach the application's use cases and stores through the state.
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
     }
 }
 

@@ -247,6 +247,22 @@ fn undisplayed_cause<'a>(shown: &'a (dyn Error + 'static)) -> Option<&'a (dyn Er
 }
 
 impl StoreError {
+    /// True when the caller's input is at fault, not the database: a bad
+    /// database address or directory, a duplicate entity, text or a record
+    /// the store cannot keep. The CLI exits 2 for these, the API answers
+    /// 400.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Self::BadUrl(_)
+                | Self::MissingDirectory(_)
+                | Self::DuplicateEntity(_)
+                | Self::InvalidText { .. }
+                | Self::InvalidLocation(_)
+                | Self::InvalidRecord { .. }
+        )
+    }
+
     /// True for a failure that may pass if the same work is tried again: the
     /// database busy or locked by another writer, a deadlock or
     /// serialisation failure, a lost or exhausted connection.

@@ -29,17 +29,8 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
     eprintln!("error: {error:#}");
     let bad_input = error.chain().any(|cause| {
         cause.is::<BadInput>()
-            || matches!(
-                cause.downcast_ref::<paved_store::StoreError>(),
-                Some(
-                    paved_store::StoreError::BadUrl(_)
-                        | paved_store::StoreError::MissingDirectory(_)
-                        | paved_store::StoreError::DuplicateEntity(_)
-                        | paved_store::StoreError::InvalidText { .. }
-                        | paved_store::StoreError::InvalidLocation(_)
-                        | paved_store::StoreError::InvalidRecord { .. }
-                )
-            )
+            || cause.downcast_ref::<paved_store::StoreError>().is_some_and(paved_store::StoreError::is_bad_input)
+            || cause.downcast_ref::<paved_app::AppError>().is_some_and(paved_app::AppError::is_bad_input)
     });
     ExitCode::from(if bad_input { BAD_INPUT } else { FAILURE })
 }

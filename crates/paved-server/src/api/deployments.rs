@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::records::{self, Page};
-use crate::auth::Caller;
+use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
-use crate::record::ApiAction;
 use crate::{ApiError, AppState};
+use paved_app::RecordAction;
 
 /// Filters and paging of `GET /api/v1/deployments`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -69,7 +69,7 @@ async fn merger(state: &AppState, deployment: &Deployment) -> Result<Option<Iden
 
 /// `deployment` with its human actor resolved.
 async fn view(state: &AppState, catalog: &CatalogIndex, deployment: Deployment) -> Result<DeploymentView, ApiError> {
-    let automation = &state.settings.ingest.automation;
+    let automation = &state.ingest.automation;
     let is_automation = |identity: &Identity| identity.looks_automated(automation);
     // The merger is looked up only when nobody else is a human.
     let merger = match deployment.human_actor(is_automation, None) {
@@ -99,10 +99,10 @@ async fn view(state: &AppState, catalog: &CatalogIndex, deployment: Deployment) 
 )]
 pub async fn record_deployment(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<DeploymentView>), ApiError> {
-    let recorded = records::record_request(&state, &caller, ApiAction::RecordDeployment, body.to_vec()).await?;
+    let recorded = records::record_request(&state, &caller, RecordAction::RecordDeployment, body.to_vec()).await?;
     let (status, Json(deployment)) = records::respond(recorded, |record| match record {
         Record::Deployment(deployment) => Some(deployment),
         _ => None,

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::extract::ApiQuery;
-use crate::identities::{IdentityView, identity_report};
 use crate::{ApiError, AppState};
+use paved_app::identities::{IdentityView, identity_report};
 
 /// Filters of `GET /api/v1/events`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -130,7 +130,7 @@ pub async fn list_identities(
     ApiQuery(query): ApiQuery<IdentityQuery>,
 ) -> Result<Json<Vec<IdentityView>>, ApiError> {
     let catalog = state.catalog.current().await?;
-    let mut views = identity_report(&state.store, &catalog, &state.settings.ingest).await?;
+    let mut views = identity_report(&state.store, &catalog, &state.ingest).await?;
     if query.unresolved.unwrap_or(false) {
         views.retain(IdentityView::unresolved);
     }

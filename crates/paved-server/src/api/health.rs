@@ -53,8 +53,11 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 /// answer is older than the question.
 #[derive(Debug, Clone, Default)]
 pub struct Readiness {
-    last: Arc<Mutex<Option<(Instant, Result<(), String>)>>>,
+    last: Arc<Mutex<Option<Probe>>>,
 }
+
+/// When a probe started, and what it found.
+type Probe = (Instant, Result<(), String>);
 
 impl Readiness {
     /// How long a probe may take before the database counts as not answering.

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::records::{self, Page};
-use crate::auth::Caller;
+use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
-use crate::record::ApiAction;
 use crate::{ApiError, AppState};
+use paved_app::RecordAction;
 
 /// Filters and paging of `GET /api/v1/incidents`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -62,10 +62,10 @@ fn incident(record: Record) -> Option<Incident> {
 )]
 pub async fn open_incident(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<Incident>), ApiError> {
-    let recorded = records::record_request(&state, &caller, ApiAction::OpenIncident, body.to_vec()).await?;
+    let recorded = records::record_request(&state, &caller, RecordAction::OpenIncident, body.to_vec()).await?;
     records::respond(recorded, incident)
 }
 
@@ -87,11 +87,12 @@ pub async fn open_incident(
 )]
 pub async fn acknowledge_incident(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     ApiPath(id): ApiPath<String>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<Incident>), ApiError> {
-    let recorded = records::record_request(&state, &caller, ApiAction::AcknowledgeIncident(id), body.to_vec()).await?;
+    let recorded =
+        records::record_request(&state, &caller, RecordAction::AcknowledgeIncident(id), body.to_vec()).await?;
     records::respond(recorded, incident)
 }
 
@@ -99,15 +100,15 @@ pub async fn acknowledge_incident(
 /// may hold `/` (the route is a wildcard; the suffix says which).
 pub async fn update_incident(
     state: State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     ApiPath(path): ApiPath<String>,
     body: RawBody,
 ) -> Result<(StatusCode, Json<Incident>), ApiError> {
     if let Some(id) = path.strip_suffix("/acknowledge") {
-        return acknowledge_incident(state, caller, ApiPath(id.to_owned()), body).await;
+        return acknowledge_incident(state, Authenticated(caller), ApiPath(id.to_owned()), body).await;
     }
     if let Some(id) = path.strip_suffix("/resolve") {
-        return resolve_incident(state, caller, ApiPath(id.to_owned()), body).await;
+        return resolve_incident(state, Authenticated(caller), ApiPath(id.to_owned()), body).await;
     }
     Err(ApiError::method_not_allowed())
 }
@@ -130,11 +131,11 @@ pub async fn update_incident(
 )]
 pub async fn resolve_incident(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     ApiPath(id): ApiPath<String>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<Incident>), ApiError> {
-    let recorded = records::record_request(&state, &caller, ApiAction::ResolveIncident(id), body.to_vec()).await?;
+    let recorded = records::record_request(&state, &caller, RecordAction::ResolveIncident(id), body.to_vec()).await?;
     records::respond(recorded, incident)
 }
 

@@ -7,18 +7,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::Utc;
 use paved_metrics::{BenchmarkTable, CultureReport, DoraReport, Period, Scope, ScopeKind, Window};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AnalysisCache;
 use crate::extract::ApiQuery;
-use crate::metrics::{MetricsError, ScopeRequest};
 use crate::{ApiError, AppState};
-
-/// The default window: the 90 days before `until`.
-pub const DEFAULT_WINDOW_DAYS: i64 = 90;
+use paved_app::AnalysisCache;
+use paved_app::ScopeRequest;
 
 /// Parameters of `GET /api/v1/metrics/dora`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -40,93 +37,12 @@ pub struct DoraQuery {
     pub table: Option<String>,
 }
 
-/// Reads a time given as RFC 3339 or as a date (midnight UTC).
-///
-/// # Errors
-/// A message naming `what`.
-pub fn parse_time(what: &str, text: &str) -> Result<DateTime<Utc>, String> {
-    let text = text.trim();
-    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Ok(time.with_timezone(&Utc));
-    }
-    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        Ok(date) => Ok(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))),
-        Err(_) => Err(format!("{what} `{text}` is not a date (2026-11-01) or an RFC 3339 time (2026-11-01T09:00:00Z)")),
-    }
-}
-
-/// The longest window a report covers, in days (ten years): a weekly
-/// series over it has 522 points. Longer windows are refused rather than
-/// computed, so that no request, authenticated or not, can ask for a
-/// response of hundreds of megabytes.
-pub const MAX_WINDOW_DAYS: i64 = 3653;
-
-/// The window of `since`/`until` as given (defaults: now, and 90 days).
-///
-/// # Errors
-/// A message when a time does not parse, the window is empty or it is
-/// longer than [`MAX_WINDOW_DAYS`].
-pub fn window(since: Option<&str>, until: Option<&str>, now: DateTime<Utc>) -> Result<Window, String> {
-    let until = until.map(|text| parse_time("until", text)).transpose()?.unwrap_or(now);
-    let since = since
-        .map(|text| parse_time("since", text))
-        .transpose()?
-        .unwrap_or(until - chrono::Duration::days(DEFAULT_WINDOW_DAYS));
-    let window = Window::new(since, until)
-        .ok_or_else(|| format!("the window is empty: since {since} is not before until {until}"))?;
-    check_span(since, until, MAX_WINDOW_DAYS)?;
-    Ok(window)
-}
-
-/// Refuses a span from `since` to `until` longer than `max_days`.
-///
-/// # Errors
-/// A message that says the span and how to narrow it.
-pub fn check_span(since: DateTime<Utc>, until: DateTime<Utc>, max_days: i64) -> Result<(), String> {
-    let days = (until - since).num_days();
-    if until - since > chrono::Duration::days(max_days) {
-        return Err(format!(
-            "the window from {} to {} spans {days} days; the most is {max_days}: narrow since/until",
-            since.format("%Y-%m-%d"),
-            until.format("%Y-%m-%d")
-        ));
-    }
-    Ok(())
-}
-
-/// The series period named `by`.
-///
-/// # Errors
-/// A message for anything but `week` and `month`.
-pub fn period(by: Option<&str>) -> Result<Option<Period>, String> {
-    match by.map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(None),
-        Some("week") => Ok(Some(Period::Week)),
-        Some("month") => Ok(Some(Period::Month)),
-        Some(other) => Err(format!("by `{other}` is not week or month")),
-    }
-}
-
-/// The benchmark table named `name`.
+/// The benchmark table named `name`, the default when none is named.
 ///
 /// # Errors
 /// A message for an unknown table.
-pub fn table(name: Option<&str>) -> Result<BenchmarkTable, String> {
-    match name {
-        None => Ok(BenchmarkTable::default()),
-        Some(name) => {
-            BenchmarkTable::from_name(name).ok_or_else(|| format!("table `{name}` is not one of dora-2023, dora-2021"))
-        }
-    }
-}
-
-impl From<MetricsError> for ApiError {
-    fn from(error: MetricsError) -> Self {
-        match error {
-            MetricsError::UnknownScope(message) => ApiError::bad_request(message),
-            MetricsError::Store(error) => error.into(),
-        }
-    }
+fn table(name: Option<&str>) -> Result<BenchmarkTable, String> {
+    name.map_or(Ok(BenchmarkTable::default()), str::parse)
 }
 
 /// The scope a query's `service` and `team` ask for: one of them, or the
@@ -157,10 +73,11 @@ pub async fn dora(
     ApiQuery(query): ApiQuery<DoraQuery>,
 ) -> Result<Json<DoraReport>, ApiError> {
     let scope = scope_request(query.service, query.team)?;
-    let window = window(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
-    let series = period(query.by.as_deref()).map_err(ApiError::bad_request)?;
+    let window =
+        Window::parse(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
+    let series = query.by.as_deref().map(str::parse::<Period>).transpose().map_err(ApiError::bad_request)?;
     let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
-    Ok(Json(state.analysis.dora(&state, &scope, window, series, table).await?))
+    Ok(Json(state.dora(&scope, window, series, table).await?))
 }
 
 /// Parameters of `GET /api/v1/report`.
@@ -201,9 +118,10 @@ pub async fn report(
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Json<CultureReport>, ApiError> {
     let scope = scope_request(query.service, query.team)?;
-    let window = window(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
+    let window =
+        Window::parse(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
     let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
-    Ok(Json((*state.analysis.report(&state, &scope, window, table).await?).clone()))
+    Ok(Json((*state.report(&scope, window, table).await?).clone()))
 }
 
 /// One gauge of the exposition.
@@ -260,7 +178,7 @@ fn escape(value: &str) -> String {
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"))
 )]
 pub async fn prometheus(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let org = state.analysis.org(&state).await?;
+    let org = state.org_analysis().await?;
     let (catalog, services) = (&org.catalog, &org.services);
     let indices: Vec<usize> = (0..services.len()).collect();
     let window = Window::last_days(Utc::now(), 30);

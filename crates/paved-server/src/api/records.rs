@@ -1,5 +1,5 @@
 //! What the deployment and incident endpoints share: recording through
-//! [`crate::record`], and the filters of their lists.
+//! [`paved_app::App::record`], and the filters of their lists.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -9,9 +9,8 @@ use paved_store::RecordFilter;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
-use crate::record::{self, ApiAction};
 use crate::{ApiError, AppState};
+use paved_app::{Caller, RecordAction};
 
 /// Default page size of record lists.
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -34,23 +33,11 @@ pub struct Page<T> {
 pub async fn record_request(
     state: &AppState,
     caller: &Caller,
-    action: ApiAction,
+    action: RecordAction,
     body: Vec<u8>,
 ) -> Result<(StatusCode, Record), ApiError> {
-    let catalog = state.catalog.current().await?;
-    let prepared = record::prepare(
-        &state.store,
-        &catalog,
-        &state.settings.ingest,
-        caller,
-        action,
-        body,
-        Utc::now().trunc_subsecs(6),
-    )
-    .await?;
-    let ingested = state.ingestor.ingest(prepared.event.clone()).await?;
-    let (record, new) = record::outcome(&state.store, &prepared, ingested).await?;
-    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, record))
+    let recorded = state.record(caller, action, body, Utc::now().trunc_subsecs(6)).await?;
+    Ok((if recorded.new { StatusCode::CREATED } else { StatusCode::OK }, recorded.record))
 }
 
 /// Answers a record of the expected variant, or a 500 naming the mismatch.
@@ -104,7 +91,7 @@ pub fn services_filter(
 /// # Errors
 /// 400 naming the parameter.
 pub fn query_time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    value.map(|text| super::metrics::parse_time(name, text).map_err(ApiError::bad_request)).transpose()
+    value.map(|text| paved_metrics::parse_time(name, text).map_err(ApiError::bad_request)).transpose()
 }
 
 /// Applies the paging of a list query.

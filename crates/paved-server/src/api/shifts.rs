@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::records;
-use crate::auth::Caller;
+use crate::auth::Authenticated;
 use crate::extract::{ApiQuery, RawBody};
-use crate::record::ApiAction;
 use crate::{ApiError, AppState};
+use paved_app::RecordAction;
 
 /// Records an on-call shift from another tool (idempotent on its `id`).
 #[utoipa::path(
@@ -34,10 +34,10 @@ use crate::{ApiError, AppState};
 )]
 pub async fn record_shift(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<RecordedShift>), ApiError> {
-    let recorded = records::record_request(&state, &caller, ApiAction::RecordShift, body.to_vec()).await?;
+    let recorded = records::record_request(&state, &caller, RecordAction::RecordShift, body.to_vec()).await?;
     records::respond(recorded, |record| match record {
         Record::Shift(shift) => Some(shift),
         _ => None,
@@ -142,21 +142,21 @@ pub async fn list_shifts(
     let since = query
         .since
         .as_deref()
-        .map(|text| super::metrics::parse_time("since", text))
+        .map(|text| paved_metrics::parse_time("since", text))
         .transpose()
         .map_err(ApiError::bad_request)?
         .unwrap_or_else(Utc::now);
     let until = query
         .until
         .as_deref()
-        .map(|text| super::metrics::parse_time("until", text))
+        .map(|text| paved_metrics::parse_time("until", text))
         .transpose()
         .map_err(ApiError::bad_request)?
         .unwrap_or(since + Duration::days(7));
     if until <= since {
         return Err(ApiError::bad_request(format!("until {until} is not after since {since}")));
     }
-    super::metrics::check_span(since, until, MAX_SHIFT_WINDOW_DAYS).map_err(ApiError::bad_request)?;
+    paved_metrics::check_span(since, until, MAX_SHIFT_WINDOW_DAYS).map_err(ApiError::bad_request)?;
     let schedules: Vec<EntityRef> = match &query.schedule {
         Some(name) => {
             let schedule = EntityRef::parse(name, Some("schedule"), paved_domain::DEFAULT_NAMESPACE)

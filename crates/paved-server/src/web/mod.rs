@@ -17,7 +17,6 @@ use paved_metrics::{Severity, Verdict, Window};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
-use crate::metrics::MetricsError;
 use crate::{ApiError, AppState};
 
 mod charts;
@@ -132,8 +131,8 @@ impl From<ApiError> for WebError {
     }
 }
 
-impl From<MetricsError> for WebError {
-    fn from(error: MetricsError) -> Self {
+impl From<paved_app::AppError> for WebError {
+    fn from(error: paved_app::AppError) -> Self {
         ApiError::from(error).into()
     }
 }
@@ -294,7 +293,7 @@ pub fn percent(value: Option<f64>) -> String {
 
 /// A duration for people, or a dash.
 pub fn duration(seconds: Option<f64>) -> String {
-    seconds.map_or_else(|| "–".to_owned(), crate::render::duration)
+    seconds.map_or_else(|| "–".to_owned(), paved_app::render::duration)
 }
 
 /// Evidence: its sentence, then links to the people, teams and services it

@@ -8,11 +8,11 @@ use paved_metrics::{BenchmarkTable, Severity};
 use super::charts::{Series, lines, stacked_bars};
 use super::{PageWindow, Section, WebError, dora_tiles, finding, four_lines, layout};
 use crate::AppState;
-use crate::metrics::ScopeRequest;
+use paved_app::ScopeRequest;
 
 /// `GET /`.
 pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
-    let report = state.analysis.report(&state, &ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
+    let report = state.report(&ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
     let months: Vec<String> =
         report.test.deploy_own_code.series.iter().map(|p| p.period_start.format("%b %Y").to_string()).collect();
     let by_owners: Vec<Option<f64>> = report.test.deploy_own_code.series.iter().map(|p| Some(p.by_owners)).collect();

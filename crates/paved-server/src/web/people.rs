@@ -8,10 +8,10 @@ use paved_domain::EntityRef;
 
 use super::{PageWindow, Section, WebError, encode, layout, link, page_path, when};
 use crate::AppState;
-use crate::metrics::ScopeRequest;
+use paved_app::ScopeRequest;
 
 async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
-    let org = state.analysis.org(state).await?;
+    let org = state.org_analysis().await?;
     let person = EntityRef::parse(name, Some("user"), paved_domain::DEFAULT_NAMESPACE)
         .map_err(|e| WebError::not_found(e.to_string()))?;
     let Some(info) = org.catalog.person(&person) else {

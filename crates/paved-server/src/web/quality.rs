@@ -10,23 +10,23 @@ use paved_store::EventFilter;
 
 use super::{PageWindow, Section, WebError, layout, link, when};
 use crate::AppState;
-use crate::identities::{IdentityView, identity_report};
-use crate::metrics::ScopeRequest;
+use paved_app::ScopeRequest;
+use paved_app::identities::{IdentityView, identity_report};
 
 /// How many of the newest events that need attention the page lists.
 const ATTENTION_SHOWN: u32 = 50;
 
 /// `GET /data-quality`.
 pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
-    let org = state.analysis.org(&state).await?;
-    let mut unresolved = identity_report(&state.store, &org.catalog, &state.settings.ingest).await?;
+    let org = state.org_analysis().await?;
+    let mut unresolved = identity_report(&state.store, &org.catalog, &state.ingest).await?;
     unresolved.retain(IdentityView::unresolved);
     let failed = state
         .store
         .events(&EventFilter { needs_attention: true, limit: ATTENTION_SHOWN, ..EventFilter::default() })
         .await?;
     let orphans = state.store.orphans().await?;
-    let report = state.analysis.report(&state, &ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
+    let report = state.report(&ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
     let dataset = org.analysis.dataset();
     let not_owned: Vec<_> = dataset.services.iter().filter(|s| s.ownership != Ownership::Owned).collect();
     let not_imported: Vec<_> = org

@@ -8,11 +8,11 @@ use paved_metrics::BenchmarkTable;
 use super::overview::phase_name;
 use super::{PageWindow, Section, WebError, dora_tiles, finding, four_lines, layout, link, percent, verdict};
 use crate::AppState;
-use crate::metrics::ScopeRequest;
+use paved_app::ScopeRequest;
 
 /// `GET /report`.
 pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
-    let report = state.analysis.report(&state, &ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
+    let report = state.report(&ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
     let lines = [
         ("Deploy own code", &report.test.deploy_own_code),
         ("On call for own services", &report.test.on_call_own_services),

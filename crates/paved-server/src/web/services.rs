@@ -16,7 +16,7 @@ use super::{
 };
 use crate::AppState;
 use crate::api::shifts::shifts_between;
-use crate::metrics::ScopeRequest;
+use paved_app::ScopeRequest;
 
 /// Filters of `/services`.
 #[derive(Debug, Default, Deserialize)]
@@ -43,7 +43,7 @@ pub async fn list(
     Query(filters): Query<ServiceFilters>,
     window: PageWindow,
 ) -> Result<Markup, WebError> {
-    let org = state.analysis.org(&state).await?;
+    let org = state.org_analysis().await?;
     let infos = org.catalog.services();
     let owners: std::collections::BTreeSet<String> =
         infos.iter().filter_map(|i| i.owner.as_ref()).map(|o| o.name().to_owned()).collect();
@@ -146,7 +146,7 @@ fn rule_text(rule: FailureRule) -> &'static str {
 }
 
 async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
-    let org = state.analysis.org(state).await?;
+    let org = state.org_analysis().await?;
     let Some(info) =
         org.catalog.services().into_iter().find(|i| i.entity_ref.name().eq_ignore_ascii_case(name)).cloned()
     else {
@@ -176,7 +176,7 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
             _ => None,
         })
         .collect();
-    let automation = &state.settings.ingest.automation;
+    let automation = &state.ingest.automation;
     let mut incident_filter = RecordFilter::new(RecordKind::Incident);
     incident_filter.services = vec![service.clone()];
     incident_filter.since = Some(window.window.since);
@@ -330,13 +330,13 @@ pub async fn page(
 }
 
 async fn deployment_page(state: &AppState, key: &str, window: PageWindow) -> Result<Markup, WebError> {
-    let org = state.analysis.org(state).await?;
+    let org = state.org_analysis().await?;
     let key = paved_ingest::api::record_key(key);
     let Some(Record::Deployment(d)) = state.store.record(RecordKind::Deployment, &key).await? else {
         return Err(WebError::not_found(format!("no deployment `{key}`")));
     };
     let fact = org.analysis.dora().facts().iter().flat_map(|f| &f.deployments).find(|f| f.key == d.key);
-    let automation = &state.settings.ingest.automation;
+    let automation = &state.ingest.automation;
     let human = d.human_actor(|i| i.looks_automated(automation), None);
     let person = human.and_then(|h| org.catalog.resolve_person(h, None)).cloned();
     let owners = d.service.as_ref().map(|s| org.catalog.owners_of(s)).unwrap_or_default();

@@ -15,11 +15,11 @@ use super::{
 };
 use crate::AppState;
 use crate::api::shifts::shifts_between;
-use crate::metrics::ScopeRequest;
+use paved_app::ScopeRequest;
 
 /// `GET /teams`.
 pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
-    let org = state.analysis.org(&state).await?;
+    let org = state.org_analysis().await?;
     // Each service's owner once, not once per team and service.
     let owners: Vec<String> =
         org.catalog.services().iter().filter_map(|info| info.owner.as_ref().map(EntityRef::key)).collect();
@@ -57,7 +57,7 @@ pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<M
 
 /// `GET /teams/{name}`.
 async fn team_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
-    let org = state.analysis.org(state).await?;
+    let org = state.org_analysis().await?;
     let group = EntityRef::parse(name, Some("group"), paved_domain::DEFAULT_NAMESPACE)
         .map_err(|e| WebError::not_found(e.to_string()))?;
     let Some(info) = org.catalog.group(&group) else {

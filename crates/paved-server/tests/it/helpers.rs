@@ -95,12 +95,12 @@ impl TestApp {
 
     /// Creates a token in the store and returns it.
     pub async fn token(&self, scope: paved_store::TokenScope) -> String {
-        let token = paved_server::auth::generate_token().unwrap();
+        let token = paved_app::tokens::generate_token().unwrap();
         let new = paved_store::NewToken {
             name: "test".into(),
             scope,
-            hash: paved_server::auth::token_hash(&token),
-            prefix: paved_server::auth::token_prefix(&token),
+            hash: paved_app::tokens::token_hash(&token),
+            prefix: paved_app::tokens::token_prefix(&token),
         };
         self.store.create_token(&new, "test").await.unwrap();
         token

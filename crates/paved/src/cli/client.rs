@@ -5,9 +5,8 @@
 use anyhow::Context;
 use chrono::{SubsecRound, Utc};
 use clap::Args;
+use paved_app::{App, Caller, RecordAction};
 use paved_domain::{CatalogIndex, Record};
-use paved_server::auth::Caller;
-use paved_server::record::{self, ApiAction};
 use paved_store::{DatabaseLocation, DynStore};
 
 use crate::config::{Config, FlagOverrides};
@@ -54,7 +53,7 @@ pub struct Recorded {
 /// # Errors
 /// [`BadInput`] (exit 2) for a request the checks refuse (a 4xx); any other
 /// error (exit 1) when the database or the server fails.
-pub async fn record(config: &Config, action: ApiAction, body: serde_json::Value) -> anyhow::Result<Recorded> {
+pub async fn record(config: &Config, action: RecordAction, body: serde_json::Value) -> anyhow::Result<Recorded> {
     let body = serde_json::to_vec(&body)?;
     if config.server.trim().is_empty() {
         return record_locally(config, action, body).await;
@@ -62,35 +61,24 @@ pub async fn record(config: &Config, action: ApiAction, body: serde_json::Value)
     record_remotely(config, &action, body).await
 }
 
-async fn record_locally(config: &Config, action: ApiAction, body: Vec<u8>) -> anyhow::Result<Recorded> {
-    let (store, catalog) = local_store(config).await?;
-    let settings = config.ingest_settings();
-    let prepared =
-        record::prepare(&store, &catalog, &settings, &Caller::Local, action, body, Utc::now().trunc_subsecs(6))
-            .await
-            .map_err(api_error)?;
-    let mut ingested = store.ingest(std::slice::from_ref(&prepared.event)).await?;
-    let (record, new) = record::outcome(&store, &prepared, ingested.remove(0)).await.map_err(api_error)?;
-    Ok(Recorded { record, new })
+async fn record_locally(config: &Config, action: RecordAction, body: Vec<u8>) -> anyhow::Result<Recorded> {
+    let location = DatabaseLocation::parse(&config.database_url)?;
+    let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
+    let app = App::new(store, config.ingest_settings());
+    // A refusal by the checks is the user's input (exit 2), a failure of
+    // the database is not (exit 1): `exit::report` reads the error's kind.
+    let recorded = app.record(&Caller::Local, action, body, Utc::now().trunc_subsecs(6)).await?;
+    Ok(Recorded { record: recorded.record, new: recorded.new })
 }
 
-/// A refusal by the checks is the user's input; a 5xx is a failure.
-fn api_error(error: paved_server::ApiError) -> anyhow::Error {
-    if error.status().is_client_error() {
-        BadInput(error.message().to_owned()).into()
-    } else {
-        anyhow::anyhow!("{}", error.message())
-    }
-}
-
-async fn record_remotely(config: &Config, action: &ApiAction, body: Vec<u8>) -> anyhow::Result<Recorded> {
+async fn record_remotely(config: &Config, action: &RecordAction, body: Vec<u8>) -> anyhow::Result<Recorded> {
     let base = config.server.trim_end_matches('/');
     let path = match action {
-        ApiAction::RecordDeployment => "/api/v1/deployments".to_owned(),
-        ApiAction::OpenIncident => "/api/v1/incidents".to_owned(),
-        ApiAction::AcknowledgeIncident(id) => format!("/api/v1/incidents/{}/acknowledge", encode(id)),
-        ApiAction::ResolveIncident(id) => format!("/api/v1/incidents/{}/resolve", encode(id)),
-        ApiAction::RecordShift => "/api/v1/shifts".to_owned(),
+        RecordAction::RecordDeployment => "/api/v1/deployments".to_owned(),
+        RecordAction::OpenIncident => "/api/v1/incidents".to_owned(),
+        RecordAction::AcknowledgeIncident(id) => format!("/api/v1/incidents/{}/acknowledge", encode(id)),
+        RecordAction::ResolveIncident(id) => format!("/api/v1/incidents/{}/resolve", encode(id)),
+        RecordAction::RecordShift => "/api/v1/shifts".to_owned(),
     };
     if config.token.trim().is_empty() {
         return Err(BadInput(format!(
@@ -119,8 +107,8 @@ async fn record_remotely(config: &Config, action: &ApiAction, body: Vec<u8>) -> 
     let value: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{base} answered {status} with something not JSON"))?;
     let record = match action {
-        ApiAction::RecordDeployment => Record::Deployment(serde_json::from_value(value)?),
-        ApiAction::RecordShift => Record::Shift(serde_json::from_value(value)?),
+        RecordAction::RecordDeployment => Record::Deployment(serde_json::from_value(value)?),
+        RecordAction::RecordShift => Record::Shift(serde_json::from_value(value)?),
         _ => Record::Incident(serde_json::from_value(value)?),
     };
     Ok(Recorded { record, new: status == reqwest::StatusCode::CREATED })

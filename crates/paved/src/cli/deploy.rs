@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use paved_app::RecordAction;
 use paved_domain::{Deployment, Record};
-use paved_server::record::ApiAction;
 use serde_json::{Map, Value, json};
 
 use super::client::{self, Target};
@@ -143,7 +143,7 @@ fn body(cmd: &RecordCmd, var: impl Fn(&str) -> Option<String>) -> Value {
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let Cmd::Record(cmd) = cmd;
     let body = body(&cmd, |name| std::env::var(name).ok().filter(|value| !value.is_empty()));
-    let recorded = client::record(&config, ApiAction::RecordDeployment, body).await?;
+    let recorded = client::record(&config, RecordAction::RecordDeployment, body).await?;
     let Record::Deployment(deployment) = &recorded.record else {
         anyhow::bail!("the deployment was recorded as a {}", recorded.record.kind().as_str());
     };

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use paved_server::identities::{IdentityView, identity_report};
+use paved_app::identities::{IdentityView, identity_report};
 
 use super::client::local_store;
 use crate::config::Config;

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use paved_app::RecordAction;
 use paved_domain::{Incident, Record};
-use paved_server::record::ApiAction;
 use serde_json::{Map, Value};
 
 use super::client::{self, Target};
@@ -100,7 +100,7 @@ fn object(fields: &[(&str, Option<&String>)]) -> Value {
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let (action, body, format) = match &cmd {
         Cmd::Open(open) => (
-            ApiAction::OpenIncident,
+            RecordAction::OpenIncident,
             object(&[
                 ("id", open.id.as_ref()),
                 ("service", Some(&open.service)),
@@ -113,12 +113,12 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             open.output.format,
         ),
         Cmd::Ack(update) => (
-            ApiAction::AcknowledgeIncident(update.id.clone()),
+            RecordAction::AcknowledgeIncident(update.id.clone()),
             object(&[("by", Some(&update.by)), ("at", update.at.as_ref())]),
             update.output.format,
         ),
         Cmd::Resolve(update) => (
-            ApiAction::ResolveIncident(update.id.clone()),
+            RecordAction::ResolveIncident(update.id.clone()),
             object(&[("by", Some(&update.by)), ("at", update.at.as_ref())]),
             update.output.format,
         ),

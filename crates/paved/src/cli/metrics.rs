@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Args, ValueEnum};
-use paved_metrics::{DoraReport, Figures, Tier};
-use paved_server::api::metrics::{period, table, window};
-use paved_server::metrics::{MetricsError, ScopeRequest, dora_report};
+use paved_app::ScopeRequest;
+use paved_app::metrics::dora_report;
+use paved_metrics::{BenchmarkTable, DoraReport, Figures, Period, Tier, Window};
 
 use super::client::local_store;
 use crate::config::Config;
@@ -74,19 +74,14 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         (None, Some(team)) => ScopeRequest::Team(team.clone()),
         (None, None) => ScopeRequest::Org,
     };
-    let window = window(cmd.since.as_deref(), cmd.until.as_deref(), Utc::now()).map_err(BadInput)?;
-    let by = cmd.by.map(|by| match by {
-        By::Week => "week",
-        By::Month => "month",
+    let window = Window::parse(cmd.since.as_deref(), cmd.until.as_deref(), Utc::now()).map_err(BadInput)?;
+    let series = cmd.by.map(|by| match by {
+        By::Week => Period::Week,
+        By::Month => Period::Month,
     });
-    let series = period(by).map_err(BadInput)?;
-    let table = table(Some(&cmd.table)).map_err(BadInput)?;
+    let table: BenchmarkTable = cmd.table.parse().map_err(BadInput)?;
     let (store, catalog) = local_store(&config).await?;
-    let report = match dora_report(&store, &catalog, &config.ingest_settings(), &scope, window, series, table).await {
-        Ok(report) => report,
-        Err(MetricsError::UnknownScope(message)) => return Err(BadInput(message).into()),
-        Err(MetricsError::Store(error)) => return Err(error.into()),
-    };
+    let report = dora_report(&store, &catalog, &config.ingest_settings(), &scope, window, series, table).await?;
     match cmd.output.format {
         Format::Json => print_json(&report)?,
         Format::Text => out!("{}", text(&report)),

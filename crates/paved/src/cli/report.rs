@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Args, ValueEnum};
-use paved_server::api::metrics::{table, window};
-use paved_server::metrics::{MetricsError, ScopeRequest, culture_report};
-use paved_server::render;
+use paved_app::metrics::culture_report;
+use paved_app::{ScopeRequest, render};
+use paved_metrics::{BenchmarkTable, Window};
 
 use super::client::local_store;
 use crate::config::Config;
@@ -78,14 +78,10 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         (None, Some(team)) => ScopeRequest::Team(team.clone()),
         (None, None) => ScopeRequest::Org,
     };
-    let window = window(cmd.since.as_deref(), cmd.until.as_deref(), Utc::now()).map_err(BadInput)?;
-    let table = table(Some(&cmd.table)).map_err(BadInput)?;
+    let window = Window::parse(cmd.since.as_deref(), cmd.until.as_deref(), Utc::now()).map_err(BadInput)?;
+    let table: BenchmarkTable = cmd.table.parse().map_err(BadInput)?;
     let (store, catalog) = local_store(&config).await?;
-    let report = match culture_report(&store, &catalog, &config.ingest_settings(), &scope, window, table).await {
-        Ok(report) => report,
-        Err(MetricsError::UnknownScope(message)) => return Err(BadInput(message).into()),
-        Err(MetricsError::Store(error)) => return Err(error.into()),
-    };
+    let report = culture_report(&store, &catalog, &config.ingest_settings(), &scope, window, table).await?;
     match cmd.format {
         ReportFormat::Text => out!("{}", render::text(&report)),
         ReportFormat::Md => out!("{}", render::markdown(&report)),

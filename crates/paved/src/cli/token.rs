@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use paved_app::tokens::{generate_token, token_hash, token_prefix};
 use paved_domain::EntityRef;
-use paved_server::auth::{generate_token, token_hash, token_prefix};
 use paved_store::{NewToken, TokenInfo, TokenScope};
 use serde::Serialize;
 

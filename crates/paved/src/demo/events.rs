@@ -8,10 +8,10 @@
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
+use paved_app::Caller;
+use paved_app::record::{self, RecordAction};
 use paved_domain::{CatalogIndex, EventStatus};
 use paved_ingest::{IngestSettings, RawInput, source};
-use paved_server::auth::Caller;
-use paved_server::record::{self, ApiAction};
 use paved_store::{DynStore, IngestEvent, NewRawEvent, RawEventInsert};
 use serde_json::{Value, json};
 
@@ -37,7 +37,7 @@ pub struct Recorded {
 /// An event to store: a webhook delivery, or a request to the API.
 pub(super) enum Delivery {
     Webhook { source: &'static str, event_type: &'static str, delivery_id: String, body: Vec<u8> },
-    Api { action: ApiAction, body: Vec<u8> },
+    Api { action: RecordAction, body: Vec<u8> },
 }
 
 impl Delivery {
@@ -48,7 +48,7 @@ impl Delivery {
     }
 
     /// A request to the API.
-    pub(super) fn api(action: ApiAction, body: &Value) -> Self {
+    pub(super) fn api(action: RecordAction, body: &Value) -> Self {
         Self::Api { action, body: body.to_string().into_bytes() }
     }
 }
@@ -145,7 +145,7 @@ pub async fn record_all(
         first.push(Pending {
             at: shift.start,
             delivery: Delivery::api(
-                ApiAction::RecordShift,
+                RecordAction::RecordShift,
                 &json!({
                     "id": shift.id,
                     "schedule": shift.schedule,
@@ -348,7 +348,7 @@ fn deployment_events(names: &Names<'_>, plan: &DeploymentPlan, random: &mut Rand
             if !fixes.is_empty() {
                 body["fixes"] = json!(fixes);
             }
-            out.push(Pending { at: plan.finished_at, delivery: Delivery::api(ApiAction::RecordDeployment, &body) });
+            out.push(Pending { at: plan.finished_at, delivery: Delivery::api(RecordAction::RecordDeployment, &body) });
         }
         Recorder::GitHubActions { deployment_id, run_id } => {
             let bot = json!({"login": ACTIONS_BOT, "id": 41_898_282, "type": "Bot"});
@@ -456,15 +456,17 @@ fn incident_events(
             if let Cause::Explicit(deployment) = plan.cause {
                 body["caused_by"] = json!(names.deployment_id(&names.timeline.deployments[deployment]));
             }
-            first.push(Pending { at: plan.opened_at, delivery: Delivery::api(ApiAction::OpenIncident, &body) });
+            first.push(Pending { at: plan.opened_at, delivery: Delivery::api(RecordAction::OpenIncident, &body) });
             if let Some((who, at)) = plan.acknowledged {
                 let body = json!({"by": names.org.people[who].login, "at": time(at)});
-                updates
-                    .push(Pending { at, delivery: Delivery::api(ApiAction::AcknowledgeIncident(id.clone()), &body) });
+                updates.push(Pending {
+                    at,
+                    delivery: Delivery::api(RecordAction::AcknowledgeIncident(id.clone()), &body),
+                });
             }
             if let Some((Some(who), at)) = plan.resolved {
                 let body = json!({"by": names.org.people[who].login, "at": time(at)});
-                updates.push(Pending { at, delivery: Delivery::api(ApiAction::ResolveIncident(id.clone()), &body) });
+                updates.push(Pending { at, delivery: Delivery::api(RecordAction::ResolveIncident(id.clone()), &body) });
             }
         }
         IncidentSource::PagerDuty { incident_id } => {

@@ -10,7 +10,7 @@
 //! SHA-1 of each commit's encoding over the empty tree, so they are
 //! content-addressed and stable per seed, and the git import benchmark
 //! covers reading repositories. Deployments and incidents are API requests
-//! prepared and stored by the server's own code (`record::prepare`, then
+//! prepared and stored by the application's own code (`record::prepare`, then
 //! [`paved_store::IngestStore::ingest`] in batches): raw events, records,
 //! identities and audit exactly as `POST /api/v1/deployments` makes them.
 //!
@@ -25,9 +25,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, FixedOffset, Offset, TimeZone, Utc};
+use paved_app::RecordAction;
 use paved_domain::{CatalogIndex, Commit, CommitSignature, FileStat, RepoId};
 use paved_ingest::IngestSettings;
-use paved_server::record::ApiAction;
 use paved_store::{DynStore, OrphanPolicy, RefTip, RepositoryState};
 use serde::Serialize;
 use serde_json::json;
@@ -561,7 +561,7 @@ impl ServicePlan {
             if deployment.hotfix {
                 body["hotfix"] = json!(true);
             }
-            first.push(Pending { at: deployment.at, delivery: Delivery::api(ApiAction::RecordDeployment, &body) });
+            first.push(Pending { at: deployment.at, delivery: Delivery::api(RecordAction::RecordDeployment, &body) });
         }
         for incident in &self.incidents {
             let mut body = json!({
@@ -574,10 +574,10 @@ impl ServicePlan {
             if let Some(caused_by) = &incident.caused_by {
                 body["caused_by"] = json!(caused_by);
             }
-            first.push(Pending { at: incident.opened_at, delivery: Delivery::api(ApiAction::OpenIncident, &body) });
+            first.push(Pending { at: incident.opened_at, delivery: Delivery::api(RecordAction::OpenIncident, &body) });
             for (action, (person, at)) in [
-                (ApiAction::AcknowledgeIncident(incident.id.clone()), incident.acknowledged),
-                (ApiAction::ResolveIncident(incident.id.clone()), incident.resolved),
+                (RecordAction::AcknowledgeIncident(incident.id.clone()), incident.acknowledged),
+                (RecordAction::ResolveIncident(incident.id.clone()), incident.resolved),
             ] {
                 let body = json!({"by": org.people[person].login, "at": events::time(at)});
                 updates.push(Pending { at, delivery: Delivery::api(action, &body) });

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::AppError;
+
 /// The most events one transaction takes.
 const MAX_BATCH: usize = 256;
 /// How many requests may wait for the writer before senders wait too.
@@ -21,17 +23,6 @@ type Reply = oneshot::Sender<Result<Ingested, StoreError>>;
 #[derive(Debug, Clone)]
 pub struct Ingestor {
     queue: mpsc::Sender<(IngestEvent, Reply)>,
-}
-
-/// Why an event could not be stored.
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    /// The store refused or failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The writer task is gone (the server is shutting down).
-    #[error("the server is shutting down; deliver the event again")]
-    Stopped,
 }
 
 impl Ingestor {
@@ -46,12 +37,13 @@ impl Ingestor {
     /// what the store did once it is durable.
     ///
     /// # Errors
-    /// [`IngestError::Store`] when the store refuses this event or fails;
-    /// [`IngestError::Stopped`] when the writer is gone.
-    pub async fn ingest(&self, event: IngestEvent) -> Result<Ingested, IngestError> {
+    /// [`AppError::Store`] when the store refuses this event or fails;
+    /// [`AppError::Unavailable`] when the writer is gone.
+    pub async fn ingest(&self, event: IngestEvent) -> Result<Ingested, AppError> {
+        let stopped = || AppError::Unavailable("the server is shutting down; deliver the event again".into());
         let (reply, answer) = oneshot::channel();
-        self.queue.send((event, reply)).await.map_err(|_| IngestError::Stopped)?;
-        Ok(answer.await.map_err(|_| IngestError::Stopped)??)
+        self.queue.send((event, reply)).await.map_err(|_| stopped())?;
+        Ok(answer.await.map_err(|_| stopped())??)
     }
 }
 

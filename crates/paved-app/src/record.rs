@@ -8,16 +8,15 @@
 use chrono::{DateTime, Utc};
 use paved_domain::{CatalogIndex, Deployment, Incident, Record, RecordKind};
 use paved_ingest::{IngestSettings, RawInput, api, source};
-use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert, TokenInfo, TokenScope};
+use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::ApiError;
-use crate::auth::Caller;
+use crate::{AppError, Caller};
 
 /// What a request asks to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiAction {
+pub enum RecordAction {
     /// Record (or update) a deployment.
     RecordDeployment,
     /// Open an incident.
@@ -30,7 +29,7 @@ pub enum ApiAction {
     RecordShift,
 }
 
-impl ApiAction {
+impl RecordAction {
     fn event_type(&self) -> &'static str {
         match self {
             Self::RecordDeployment => api::DEPLOYMENT,
@@ -67,23 +66,25 @@ pub struct PreparedRecord {
 /// store.
 ///
 /// # Errors
-/// 400 for a malformed body or a service the catalog does not have; 404 for
-/// an incident to acknowledge or resolve that is not recorded; 403 when a
-/// team token acts on another team's service; 500 when the store fails.
+/// [`AppError::Invalid`] for a malformed body or a service the catalog does
+/// not have; [`AppError::NotFound`] for an incident to acknowledge or
+/// resolve that is not recorded; [`AppError::Forbidden`] when a team token
+/// acts on another team's service; [`AppError::Conflict`] for an id of
+/// another service's record; a store failure.
 pub async fn prepare(
     store: &DynStore,
     catalog: &CatalogIndex,
     settings: &IngestSettings,
     caller: &Caller,
-    action: ApiAction,
+    action: RecordAction,
     body: Vec<u8>,
     received_at: DateTime<Utc>,
-) -> Result<PreparedRecord, ApiError> {
-    paved_ingest::json::check(&body).map_err(ApiError::bad_request)?;
+) -> Result<PreparedRecord, AppError> {
+    paved_ingest::json::check(&body).map_err(AppError::Invalid)?;
     let mut context = json!({});
     match &action {
-        ApiAction::AcknowledgeIncident(id) | ApiAction::ResolveIncident(id) => context["incident"] = json!(id),
-        ApiAction::RecordDeployment | ApiAction::OpenIncident | ApiAction::RecordShift => {
+        RecordAction::AcknowledgeIncident(id) | RecordAction::ResolveIncident(id) => context["incident"] = json!(id),
+        RecordAction::RecordDeployment | RecordAction::OpenIncident | RecordAction::RecordShift => {
             // A request without an id gets one, kept with the raw event so
             // that a rebuild derives the same record.
             let has_id = serde_json::from_slice::<Value>(&body).ok().is_some_and(|v| v.get("id").is_some());
@@ -94,36 +95,29 @@ pub async fn prepare(
     }
     let event_type = action.event_type();
     let input = RawInput { source: source::API, event_type, body: &body, context: &context, received_at };
-    paved_ingest::normalize::normalize(&input, settings).map_err(|error| ApiError::bad_request(error.0))?;
+    paved_ingest::normalize::normalize(&input, settings).map_err(|error| AppError::Invalid(error.0))?;
     let derivation = paved_ingest::derive(&input, catalog, settings);
     let Some(record) = derivation.records.first() else {
-        return Err(ApiError::bad_request(derivation.reason.unwrap_or_else(|| "the request records nothing".into())));
+        return Err(AppError::Invalid(derivation.reason.unwrap_or_else(|| "the request records nothing".into())));
     };
     let (kind, key) = (record.kind(), record.key().to_owned());
     if let Record::Shift(shift) = record {
         let Some(schedule) = catalog.schedule(&shift.schedule) else {
-            return Err(ApiError::bad_request(format!(
+            return Err(AppError::Invalid(format!(
                 "no Schedule {} in the catalog; add it (kind: Schedule, apiVersion: paved.dev/v1alpha1)",
                 shift.schedule
             )));
         };
-        if let Caller::Token(TokenInfo { scope: TokenScope::Team(team), name, .. }) = caller
-            && !catalog.team_owns_schedule(team, &schedule.entity_ref)
-        {
-            return Err(ApiError::forbidden(format!(
-                "token `{name}` belongs to {team}, which does not own {}; use a token of the owning team",
-                schedule.entity_ref
-            )));
-        }
+        caller.may_act_on_schedule(catalog, &schedule.entity_ref)?;
         let about = format!("schedule {}", schedule.entity_ref);
         return prepared(caller, &action, derivation, (kind, key), (body, context), received_at, &about);
     }
     let stored = store.record(kind, &key).await?;
     let service = match (&action, record) {
-        (ApiAction::RecordDeployment, Record::Deployment(Deployment { service, .. }))
-        | (ApiAction::OpenIncident, Record::Incident(Incident { service, .. })) => {
+        (RecordAction::RecordDeployment, Record::Deployment(Deployment { service, .. }))
+        | (RecordAction::OpenIncident, Record::Incident(Incident { service, .. })) => {
             if !key.starts_with("api:") {
-                return Err(ApiError::bad_request(format!(
+                return Err(AppError::Invalid(format!(
                     "the id `{key}` names a record of another source; record and open through the API with ids of \
                      your own (acknowledge and resolve take any incident's key)"
                 )));
@@ -133,14 +127,14 @@ pub async fn prepare(
                     .ok()
                     .and_then(|body| body.get("service").and_then(Value::as_str).map(str::to_owned))
                     .unwrap_or_default();
-                return Err(ApiError::bad_request(unknown_service(catalog, &named)));
+                return Err(AppError::Invalid(unknown_service(catalog, &named)));
             };
             // An id names one record of one service for good: reusing it for
             // another service would move another team's record.
             if let Some(stored_service) = stored.as_ref().and_then(service_of)
                 && stored_service.key() != service.key()
             {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::Conflict(format!(
                     "`{key}` is already recorded for {stored_service}; give this {} an id of its own",
                     kind.as_str().replace('_', " ")
                 )));
@@ -149,15 +143,16 @@ pub async fn prepare(
         }
         _ => {
             let Some(Record::Incident(stored)) = &stored else {
-                return Err(ApiError::not_found(format!(
+                return Err(AppError::NotFound(format!(
                     "no incident `{key}` is recorded; open it first (POST /api/v1/incidents or `paved incident open`)"
                 )));
             };
-            match (&stored.service, caller) {
-                (Some(service), _) => service.clone(),
+            match &stored.service {
+                Some(service) => service.clone(),
                 // An incident no service claimed is anyone's to close, but
                 // not a team's: it may be another team's.
-                (None, Caller::Local | Caller::Token(TokenInfo { scope: TokenScope::Admin, .. })) => {
+                None => {
+                    caller.may_act_without_service(&format!("incident `{key}`"))?;
                     return prepared(
                         caller,
                         &action,
@@ -167,11 +162,6 @@ pub async fn prepare(
                         received_at,
                         "no service",
                     );
-                }
-                (None, Caller::Token(_)) => {
-                    return Err(ApiError::forbidden(format!(
-                        "incident `{key}` belongs to no service of the catalog, so only an admin token may update it"
-                    )));
                 }
             }
         }
@@ -193,7 +183,7 @@ async fn check_links(
     catalog: &CatalogIndex,
     caller: &Caller,
     record: &Record,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let links: Vec<(RecordKind, &str, &str)> = match record {
         Record::Incident(incident) => incident
             .caused_by_deployment
@@ -206,16 +196,16 @@ async fn check_links(
         _ => Vec::new(),
     };
     if links.len() > MAX_LINKS {
-        return Err(ApiError::bad_request(format!(
+        return Err(AppError::Invalid(format!(
             "a record may name at most {MAX_LINKS} others; this one names {} (send them in several records)",
             links.len()
         )));
     }
-    let restricted = matches!(caller, Caller::Token(TokenInfo { scope: TokenScope::Team(_), .. }));
+    let restricted = caller.team().is_some();
     for (kind, key, field) in links {
         let Some(linked) = store.record(kind, key).await? else {
             if restricted {
-                return Err(ApiError::forbidden(format!(
+                return Err(AppError::Forbidden(format!(
                     "{field} names {} `{key}`, which is not recorded: a team token may only link records of its \
                      own services that exist; record it first, or use an admin token",
                     kind.as_str().replace('_', " ")
@@ -225,7 +215,7 @@ async fn check_links(
         };
         if let Some(service) = service_of(&linked) {
             caller.may_act_on(catalog, service).map_err(|refusal| {
-                ApiError::forbidden(format!(
+                AppError::Forbidden(format!(
                     "{field} names {} `{key}` of {service}: {}",
                     kind.as_str().replace('_', " "),
                     refusal.message()
@@ -252,13 +242,13 @@ fn service_of(record: &Record) -> Option<&paved_domain::EntityRef> {
 /// about the record `(kind, key)`.
 fn prepared(
     caller: &Caller,
-    action: &ApiAction,
+    action: &RecordAction,
     derivation: paved_domain::Derivation,
     (kind, key): (RecordKind, String),
     (body, context): (Vec<u8>, Value),
     received_at: DateTime<Utc>,
     about: &str,
-) -> Result<PreparedRecord, ApiError> {
+) -> Result<PreparedRecord, AppError> {
     let event_type = action.event_type();
     let digest = hex::encode(Sha256::digest(&body));
     let event = NewRawEvent {
@@ -309,23 +299,18 @@ fn shares_prefix(a: &str, b: &str) -> bool {
 /// (`false` for a repeated request, which changed nothing).
 ///
 /// # Errors
-/// 500 when the store fails or the record is missing.
+/// A store failure, or [`AppError::Internal`] when the record is missing.
 pub async fn outcome(
     store: &DynStore,
     prepared: &PreparedRecord,
     ingested: Ingested,
-) -> Result<(Record, bool), ApiError> {
+) -> Result<(Record, bool), AppError> {
     let new = matches!(ingested.raw, RawEventInsert::Stored(_));
     if let Some(record) = ingested.records.into_iter().next() {
         return Ok((record, new));
     }
     match store.record(prepared.kind, &prepared.key).await? {
         Some(record) => Ok((record, new)),
-        None => Err(ApiError::internal(&MissingRecord(prepared.key.clone()))),
+        None => Err(AppError::Internal(format!("the record {} of a stored request is missing", prepared.key))),
     }
 }
-
-/// A stored request whose record is not stored: a bug, reported as a 500.
-#[derive(Debug, thiserror::Error)]
-#[error("the record {0} of a stored request is missing")]
-struct MissingRecord(String);

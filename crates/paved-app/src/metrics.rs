@@ -13,6 +13,8 @@ use paved_metrics::{
 };
 use paved_store::{DynStore, RecordFilter, StoreError};
 
+use crate::AppError;
+
 /// What a report is asked about, as a user names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeRequest {
@@ -22,17 +24,6 @@ pub enum ScopeRequest {
     Team(String),
     /// Every Component.
     Org,
-}
-
-/// Why a report cannot be made.
-#[derive(Debug, thiserror::Error)]
-pub enum MetricsError {
-    /// The scope names nothing in the catalog.
-    #[error("{0}")]
-    UnknownScope(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// The people of a team's scope: the members of the Group and of the
@@ -55,26 +46,26 @@ pub fn team_members(catalog: &CatalogIndex, scope: &Scope) -> Option<BTreeSet<En
 /// The services a scope stands for, and how the report names it.
 ///
 /// # Errors
-/// [`MetricsError::UnknownScope`] for a service or team the catalog lacks.
-pub fn resolve_scope(catalog: &CatalogIndex, scope: &ScopeRequest) -> Result<(Scope, Vec<EntityRef>), MetricsError> {
+/// [`AppError::Invalid`] for a service or team the catalog lacks.
+pub fn resolve_scope(catalog: &CatalogIndex, scope: &ScopeRequest) -> Result<(Scope, Vec<EntityRef>), AppError> {
     match scope {
         ScopeRequest::Service(name) => match catalog.service_named(name) {
             ServiceMatch::One(service) => {
                 Ok((Scope { kind: ScopeKind::Service, name: service.to_string() }, vec![service]))
             }
-            ServiceMatch::Several(services) => Err(MetricsError::UnknownScope(format!(
+            ServiceMatch::Several(services) => Err(AppError::Invalid(format!(
                 "`{name}` names several components ({}); write the full reference",
                 services.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             ))),
-            ServiceMatch::None => Err(MetricsError::UnknownScope(format!(
+            ServiceMatch::None => Err(AppError::Invalid(format!(
                 "no component `{name}` in the catalog; list them with GET /api/v1/entities?kind=component"
             ))),
         },
         ScopeRequest::Team(name) => {
             let group = EntityRef::parse(name, Some("group"), paved_domain::DEFAULT_NAMESPACE)
-                .map_err(|error| MetricsError::UnknownScope(format!("team: {error}")))?;
+                .map_err(|error| AppError::Invalid(format!("team: {error}")))?;
             if catalog.group(&group).is_none() {
-                return Err(MetricsError::UnknownScope(format!(
+                return Err(AppError::Invalid(format!(
                     "no team {group} in the catalog; list them with GET /api/v1/entities?kind=group"
                 )));
             }
@@ -258,7 +249,7 @@ fn graph_of(rows: Vec<paved_store::GraphRow>, pattern: &ReworkPattern) -> Commit
 /// A report on `scope` over `window`.
 ///
 /// # Errors
-/// [`MetricsError::UnknownScope`] for a scope the catalog lacks; a store
+/// [`AppError::Invalid`] for a scope the catalog lacks; a store
 /// failure.
 pub async fn dora_report(
     store: &DynStore,
@@ -268,7 +259,7 @@ pub async fn dora_report(
     window: Window,
     series: Option<Period>,
     table: BenchmarkTable,
-) -> Result<DoraReport, MetricsError> {
+) -> Result<DoraReport, AppError> {
     let (scope, services) = resolve_scope(catalog, scope)?;
     let whole_organisation = scope.kind == ScopeKind::Org;
     let (analysis, indices) = load_analysis(store, catalog, settings, &services, whole_organisation, window).await?;
@@ -288,7 +279,7 @@ pub async fn dora_report(
 /// `window`, with a monthly DORA series.
 ///
 /// # Errors
-/// [`MetricsError::UnknownScope`] for a scope the catalog lacks; a store
+/// [`AppError::Invalid`] for a scope the catalog lacks; a store
 /// failure.
 pub async fn culture_report(
     store: &DynStore,
@@ -297,7 +288,7 @@ pub async fn culture_report(
     scope: &ScopeRequest,
     window: Window,
     table: BenchmarkTable,
-) -> Result<CultureReport, MetricsError> {
+) -> Result<CultureReport, AppError> {
     let (scope, services) = resolve_scope(catalog, scope)?;
     let whole_organisation = scope.kind == ScopeKind::Org;
     let members = team_members(catalog, &scope);

@@ -13,8 +13,8 @@ use paved_metrics::{
 };
 use tokio::sync::Mutex;
 
-use crate::AppState;
-use crate::metrics::{GraphCache, MetricsError, ScopeRequest, load_analysis_with, resolve_scope};
+use crate::metrics::{GraphCache, ScopeRequest, load_analysis_with, resolve_scope};
+use crate::{App, AppError};
 
 /// How far back shifts are resolved (the longest window a page offers is
 /// shorter).
@@ -77,8 +77,8 @@ impl AnalysisCache {
     ///
     /// # Errors
     /// When the store cannot be read.
-    pub async fn org(&self, state: &AppState) -> Result<Arc<OrgAnalysis>, MetricsError> {
-        let version = state.store.data_version().await?;
+    pub async fn org(&self, app: &App) -> Result<Arc<OrgAnalysis>, AppError> {
+        let version = app.store.data_version().await?;
         let mut cached = self.inner.lock().await;
         if cached.version == version
             && let Some(org) = &cached.org
@@ -91,9 +91,9 @@ impl AnalysisCache {
             let org = org.clone();
             if !cached.rebuilding {
                 cached.rebuilding = true;
-                let (cache, state) = (self.clone(), state.clone());
+                let (cache, app) = (self.clone(), app.clone());
                 tokio::spawn(async move {
-                    let rebuilt = cache.build(&state).await;
+                    let rebuilt = cache.build(&app).await;
                     let mut cached = cache.inner.lock().await;
                     cached.rebuilding = false;
                     match rebuilt {
@@ -108,7 +108,7 @@ impl AnalysisCache {
             return Ok(org);
         }
         // Built under the lock: concurrent requests wait for one build.
-        let (version, org, took) = self.build(state).await?;
+        let (version, org, took) = self.build(app).await?;
         *cached = Cached { version, org: Some(org.clone()), reports: HashMap::new(), took, rebuilding: false };
         Ok(org)
     }
@@ -116,25 +116,17 @@ impl AnalysisCache {
     /// Builds the analysis of the data as it is now, with the data version
     /// read before (a change during the build makes the next request build
     /// again) and how long it took.
-    async fn build(&self, state: &AppState) -> Result<(String, Arc<OrgAnalysis>, std::time::Duration), MetricsError> {
+    async fn build(&self, app: &App) -> Result<(String, Arc<OrgAnalysis>, std::time::Duration), AppError> {
         let started = std::time::Instant::now();
-        let version = state.store.data_version().await?;
-        let catalog = state.catalog.current().await?;
+        let version = app.store.data_version().await?;
+        let catalog = app.catalog.current().await?;
         let services: Vec<EntityRef> = catalog.services().into_iter().map(|info| info.entity_ref.clone()).collect();
         let now = Utc::now().trunc_subsecs(0);
         let shifts = Window::new(now - Duration::days(SHIFTS_BACK), now + Duration::days(SHIFTS_AHEAD))
             .expect("a window forward in time");
         let mut graphs = self.graphs.lock().await;
-        let (analysis, _) = load_analysis_with(
-            &state.store,
-            &catalog,
-            &state.settings.ingest,
-            &services,
-            true,
-            shifts,
-            Some(&mut graphs),
-        )
-        .await?;
+        let (analysis, _) =
+            load_analysis_with(&app.store, &catalog, &app.ingest, &services, true, shifts, Some(&mut graphs)).await?;
         drop(graphs);
         let took = started.elapsed();
         tracing::info!(took_ms = took.as_millis(), services = services.len(), "analysis built");
@@ -144,16 +136,16 @@ impl AnalysisCache {
     /// The diagnosis of `scope` over `window`.
     ///
     /// # Errors
-    /// [`MetricsError::UnknownScope`] for a scope the catalog lacks; a store
+    /// [`AppError::Invalid`] for a scope the catalog lacks; a store
     /// failure.
     pub async fn report(
         &self,
-        state: &AppState,
+        app: &App,
         scope: &ScopeRequest,
         window: Window,
         table: BenchmarkTable,
-    ) -> Result<Arc<CultureReport>, MetricsError> {
-        let org = self.org(state).await?;
+    ) -> Result<Arc<CultureReport>, AppError> {
+        let org = self.org(app).await?;
         self.report_of(&org, scope, window, table).await
     }
 
@@ -162,14 +154,14 @@ impl AnalysisCache {
     /// all of them.
     ///
     /// # Errors
-    /// [`MetricsError::UnknownScope`] for a scope the catalog lacks.
+    /// [`AppError::Invalid`] for a scope the catalog lacks.
     pub async fn report_of(
         &self,
         org: &Arc<OrgAnalysis>,
         scope: &ScopeRequest,
         window: Window,
         table: BenchmarkTable,
-    ) -> Result<Arc<CultureReport>, MetricsError> {
+    ) -> Result<Arc<CultureReport>, AppError> {
         let key = format!("{scope:?}|{}|{}|{}", window.since.timestamp(), window.until.timestamp(), table.name());
         {
             let cached = self.inner.lock().await;
@@ -210,13 +202,13 @@ impl AnalysisCache {
     /// As [`Self::report`].
     pub async fn dora(
         &self,
-        state: &AppState,
+        app: &App,
         scope: &ScopeRequest,
         window: Window,
         series: Option<Period>,
         table: BenchmarkTable,
-    ) -> Result<DoraReport, MetricsError> {
-        let org = self.org(state).await?;
+    ) -> Result<DoraReport, AppError> {
+        let org = self.org(app).await?;
         let (scope, services) = resolve_scope(&org.catalog, scope)?;
         let indices = org.indices(&services);
         let whole = scope.kind == ScopeKind::Org;

@@ -1,0 +1,145 @@
+//! pavedroad's application layer: the use cases, called the same way by the
+//! CLI, the HTTP API, the web pages and background jobs.
+//!
+//! Layering: the binary and the server call this crate; this crate calls
+//! the store, ingestion, metrics and catalog crates; nothing here knows
+//! HTTP or the terminal. A use case answers with structured results or an
+//! [`AppError`], whose kind the server turns into a status and the CLI into
+//! an exit code.
+//!
+//! Rooms:
+//! - [`access`]: who is acting ([`Caller`]) and what catalog ownership lets
+//!   them do — the one place that decides it.
+//! - [`tokens`]: API tokens, made, hashed and looked up.
+//! - [`record`]: recording deployments, incidents and shifts through
+//!   pavedroad's own API, checked before anything is stored.
+//! - [`ingestor`]: group commit of raw events (one transaction per burst).
+//! - [`metrics`], [`analysis_cache`], [`catalog_cache`]: loading the
+//!   analysis the reports read, and keeping it and the catalog in memory.
+//! - [`identities`]: who the data names and whom the catalog lacks.
+//! - [`render`]: the diagnosis as text, Markdown and HTML.
+//!
+//! The actions of the paved road (deploy, page, provision, scaffold) and
+//! their job queue get rooms of their own here, beside these.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use paved_domain::Record;
+use paved_ingest::IngestSettings;
+use paved_metrics::{BenchmarkTable, CultureReport, DoraReport, Period, Window};
+use paved_store::DynStore;
+
+pub mod access;
+pub mod analysis_cache;
+pub mod catalog_cache;
+mod error;
+pub mod identities;
+pub mod ingestor;
+pub mod metrics;
+pub mod record;
+pub mod render;
+pub mod tokens;
+
+pub use access::Caller;
+pub use analysis_cache::{AnalysisCache, OrgAnalysis};
+pub use catalog_cache::CatalogCache;
+pub use error::AppError;
+pub use ingestor::Ingestor;
+pub use metrics::ScopeRequest;
+pub use record::RecordAction;
+
+/// The application over one store: what every use case reads and writes
+/// through. Cheap to clone; clones share their caches and writer.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The store every use case reads and writes through.
+    pub store: DynStore,
+    /// The catalog, indexed, read again when an import changes it.
+    pub catalog: CatalogCache,
+    /// The writer that stores raw events in batches (group commit).
+    pub ingestor: Ingestor,
+    /// How records are derived from events.
+    pub ingest: Arc<IngestSettings>,
+    /// The organisation's analysis, for reports and pages.
+    pub analysis: AnalysisCache,
+}
+
+/// What a recording did: the record as stored, and whether the request was
+/// new (`false` for a repeated request, which changed nothing).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The record as stored after the request.
+    pub record: Record,
+    /// True when the request was new.
+    pub new: bool,
+}
+
+impl App {
+    /// The application over `store`; starts the ingestion writer on the
+    /// current Tokio runtime.
+    pub fn new(store: DynStore, ingest: IngestSettings) -> Self {
+        Self {
+            catalog: CatalogCache::new(store.clone()),
+            ingestor: Ingestor::start(store.clone()),
+            ingest: Arc::new(ingest),
+            analysis: AnalysisCache::default(),
+            store,
+        }
+    }
+
+    /// Records `body` as `action` by `caller`: checked against the catalog
+    /// and the caller's ownership, stored durably with its audit entry, and
+    /// derived like any event.
+    ///
+    /// # Errors
+    /// As [`record::prepare`] and [`record::outcome`]; a store failure.
+    pub async fn record(
+        &self,
+        caller: &Caller,
+        action: RecordAction,
+        body: Vec<u8>,
+        received_at: DateTime<Utc>,
+    ) -> Result<Recorded, AppError> {
+        let catalog = self.catalog.current().await?;
+        let prepared = record::prepare(&self.store, &catalog, &self.ingest, caller, action, body, received_at).await?;
+        let ingested = self.ingestor.ingest(prepared.event.clone()).await?;
+        let (record, new) = record::outcome(&self.store, &prepared, ingested).await?;
+        Ok(Recorded { record, new })
+    }
+
+    /// The organisation's analysis for the data as it is now.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub async fn org_analysis(&self) -> Result<Arc<OrgAnalysis>, AppError> {
+        self.analysis.org(self).await
+    }
+
+    /// The diagnosis of `scope` over `window`.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for a scope the catalog lacks; a store failure.
+    pub async fn report(
+        &self,
+        scope: &ScopeRequest,
+        window: Window,
+        table: BenchmarkTable,
+    ) -> Result<Arc<CultureReport>, AppError> {
+        self.analysis.report(self, scope, window, table).await
+    }
+
+    /// The DORA report of `scope` over `window`.
+    ///
+    /// # Errors
+    /// As [`Self::report`].
+    pub async fn dora(
+        &self,
+        scope: &ScopeRequest,
+        window: Window,
+        series: Option<Period>,
+        table: BenchmarkTable,
+    ) -> Result<DoraReport, AppError> {
+        self.analysis.dora(self, scope, window, series, table).await
+    }
+}
