@@ -34,6 +34,7 @@ pub mod access;
 pub mod analysis_cache;
 pub mod catalog_cache;
 mod error;
+pub mod events;
 pub mod identities;
 pub mod ingestor;
 pub mod metrics;

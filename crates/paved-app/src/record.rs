@@ -6,8 +6,8 @@
 //! the same way and rebuilt the same way.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{CatalogIndex, Deployment, Incident, Record, RecordKind};
-use paved_ingest::{IngestSettings, RawInput, api, source};
+use paved_domain::{CatalogIndex, Deployment, Incident, Record, RecordKind, Source};
+use paved_ingest::{IngestSettings, RawInput, api};
 use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -94,7 +94,7 @@ pub async fn prepare(
         }
     }
     let event_type = action.event_type();
-    let input = RawInput { source: source::API, event_type, body: &body, context: &context, received_at };
+    let input = RawInput { source: Source::Api, event_type, body: &body, context: &context, received_at };
     paved_ingest::normalize::normalize(&input, settings).map_err(|error| AppError::Invalid(error.0))?;
     let derivation = paved_ingest::derive(&input, catalog, settings);
     let Some(record) = derivation.records.first() else {
@@ -252,7 +252,7 @@ fn prepared(
     let event_type = action.event_type();
     let digest = hex::encode(Sha256::digest(&body));
     let event = NewRawEvent {
-        source: source::API.to_owned(),
+        source: Source::Api.as_str().to_owned(),
         event_type: event_type.to_owned(),
         // The same request sent again (a retry) is a duplicate; a changed
         // one (a new status for the same deployment) is news.

@@ -14,6 +14,7 @@ mod oncall;
 mod records;
 mod relation;
 mod repo;
+mod source;
 
 pub use catalog_index::{
     CatalogIndex, DEFAULT_PRODUCTION_ENVIRONMENTS, GroupInfo, PAGERDUTY_USER_ANNOTATION, PersonInfo, ServiceInfo,
@@ -31,3 +32,4 @@ pub use records::{
 };
 pub use relation::{Relation, RelationType};
 pub use repo::{RepoId, RepoIdError};
+pub use source::{Source, UnknownSource};

@@ -12,34 +12,35 @@
 use chrono::{DateTime, Utc};
 use paved_domain::{
     CatalogIndex, DEFAULT_PRODUCTION_ENVIRONMENTS, Derivation, EntityRef, EventStatus, Identity, IdentitySighting,
-    Record, RepoId, ServiceMatch,
+    Record, RepoId, ServiceMatch, Source,
 };
 
 use crate::{alertmanager, api, events_v2, github, gitlab, pagerduty};
 
-/// The sources pavedroad takes raw events from, as stored in
-/// `raw_events.source`.
+/// The names of the sources pavedroad takes raw events from, as stored in
+/// `raw_events.source` and in records' `source` (see [`Source`]).
 pub mod source {
+    use paved_domain::Source;
+
     /// GitHub webhooks (`/hooks/github`).
-    pub const GITHUB: &str = "github";
+    pub const GITHUB: &str = Source::GitHub.as_str();
     /// GitLab webhooks (`/hooks/gitlab`).
-    pub const GITLAB: &str = "gitlab";
+    pub const GITLAB: &str = Source::GitLab.as_str();
     /// Prometheus Alertmanager webhooks (`/hooks/alertmanager`).
-    pub const ALERTMANAGER: &str = "alertmanager";
+    pub const ALERTMANAGER: &str = Source::Alertmanager.as_str();
     /// PagerDuty webhooks v3 (`/hooks/pagerduty`).
-    pub const PAGERDUTY: &str = "pagerduty";
+    pub const PAGERDUTY: &str = Source::PagerDuty.as_str();
     /// The PagerDuty Events API v2 compatible receiver (`/v2/enqueue`).
-    pub const EVENTS_V2: &str = "events";
-    /// pavedroad's own API and CLI (`/api/v1/deployments`,
-    /// `/api/v1/incidents`, `paved deploy record`, `paved incident ...`).
-    pub const API: &str = "api";
+    pub const EVENTS_V2: &str = Source::EventsV2.as_str();
+    /// pavedroad's own API and CLI.
+    pub const API: &str = Source::Api.as_str();
 }
 
 /// A raw event as a normaliser sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct RawInput<'a> {
-    /// One of [`source`]'s names.
-    pub source: &'a str,
+    /// Where it came from.
+    pub source: Source,
     /// The provider's event type (`push`, `Merge Request Hook`,
     /// `incident.acknowledge`, ...).
     pub event_type: &'a str,
@@ -162,13 +163,12 @@ impl Default for IngestSettings {
 /// body is not JSON, or a field the record needs is missing or malformed.
 pub fn normalize(input: &RawInput<'_>, settings: &IngestSettings) -> Result<Normalized, NormalizeError> {
     match input.source {
-        source::GITHUB => github::normalize(input, settings),
-        source::GITLAB => gitlab::normalize(input, settings),
-        source::ALERTMANAGER => alertmanager::normalize(input, settings),
-        source::PAGERDUTY => pagerduty::normalize(input, settings),
-        source::EVENTS_V2 => events_v2::normalize(input, settings),
-        source::API => api::normalize(input, settings),
-        other => Err(NormalizeError::new(format!("pavedroad has no normaliser for the source `{other}`"))),
+        Source::GitHub => github::normalize(input, settings),
+        Source::GitLab => gitlab::normalize(input, settings),
+        Source::Alertmanager => alertmanager::normalize(input, settings),
+        Source::PagerDuty => pagerduty::normalize(input, settings),
+        Source::EventsV2 => events_v2::normalize(input, settings),
+        Source::Api => api::normalize(input, settings),
     }
 }
 

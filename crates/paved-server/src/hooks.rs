@@ -15,9 +15,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{SubsecRound, Utc};
-use paved_domain::{CatalogIndex, Derivation, EventStatus, Record, RecordKind};
+use paved_domain::{CatalogIndex, Derivation, EventStatus, Record, RecordKind, Source};
 use paved_ingest::signature::SignatureError;
-use paved_ingest::{RawInput, alertmanager, events_v2, github, gitlab, pagerduty, source};
+use paved_ingest::{RawInput, alertmanager, events_v2, github, gitlab, pagerduty};
 use paved_store::{IngestEvent, NewAudit, NewRawEvent, RawEventInsert};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -154,7 +154,7 @@ async fn check_ownership(
 /// yields, and with an audit entry.
 async fn store_delivery(
     state: &AppState,
-    source: &str,
+    source: Source,
     event_type: &str,
     delivery_id: String,
     body: Vec<u8>,
@@ -180,7 +180,7 @@ async fn store_delivery(
     }
     let (outcome, reason) = (derivation.status, derivation.reason.clone());
     let event = NewRawEvent {
-        source: source.to_owned(),
+        source: source.as_str().to_owned(),
         event_type: event_type.to_owned(),
         delivery_id,
         received_at,
@@ -191,7 +191,13 @@ async fn store_delivery(
     let records = ingested.records.iter().map(|r| format!("{} {}", r.kind().as_str(), r.key())).collect();
     Ok(match ingested.raw {
         RawEventInsert::Stored(event_id) => {
-            tracing::info!(source, event_type, event_id, outcome = outcome.as_str(), "stored a delivery");
+            tracing::info!(
+                source = source.as_str(),
+                event_type,
+                event_id,
+                outcome = outcome.as_str(),
+                "stored a delivery"
+            );
             HookReceipt { status: "stored", event_id, outcome: Some(outcome), reason, records }
         }
         RawEventInsert::Duplicate(event_id) => {
@@ -237,7 +243,7 @@ pub async fn github_hook(
     let delivery = required_header(&headers, github::DELIVERY_HEADER, "delivery")?.to_owned();
     check_json(&body)?;
     let context = hook_context(&state, HookSource::GitHub);
-    Ok(Json(store_delivery(&state, source::GITHUB, &event_type, delivery, body.to_vec(), context, None).await?))
+    Ok(Json(store_delivery(&state, Source::GitHub, &event_type, delivery, body.to_vec(), context, None).await?))
 }
 
 /// A GitLab webhook delivery.
@@ -269,7 +275,7 @@ pub async fn gitlab_hook(
         gitlab::delivery_id(header(&headers, gitlab::IDEMPOTENCY_HEADER), header(&headers, gitlab::EVENT_UUID_HEADER))
             .unwrap_or_else(|| format!("sha256:{}", body_digest(&body)));
     let context = hook_context(&state, HookSource::GitLab);
-    Ok(Json(store_delivery(&state, source::GITLAB, &event_type, delivery, body.to_vec(), context, None).await?))
+    Ok(Json(store_delivery(&state, Source::GitLab, &event_type, delivery, body.to_vec(), context, None).await?))
 }
 
 /// A PagerDuty v3 webhook delivery.
@@ -300,7 +306,7 @@ pub async fn pagerduty_hook(
     let event_type = value.pointer("/event/event_type").and_then(Value::as_str).unwrap_or("unknown").to_owned();
     let delivery = pagerduty::delivery_id(&body).unwrap_or_else(|| format!("sha256:{}", body_digest(&body)));
     let context = hook_context(&state, HookSource::PagerDuty);
-    Ok(Json(store_delivery(&state, source::PAGERDUTY, &event_type, delivery, body.to_vec(), context, None).await?))
+    Ok(Json(store_delivery(&state, Source::PagerDuty, &event_type, delivery, body.to_vec(), context, None).await?))
 }
 
 /// An Alertmanager notification (webhook version 4).
@@ -335,7 +341,7 @@ pub async fn alertmanager_hook(
     };
     let sender = Sender { caller: &caller, action: "alerts.deliver" };
     let receipt =
-        store_delivery(&state, source::ALERTMANAGER, &event_type, delivery, body.to_vec(), context, Some(sender))
+        store_delivery(&state, Source::Alertmanager, &event_type, delivery, body.to_vec(), context, Some(sender))
             .await?;
     Ok(Json(receipt))
 }
@@ -398,7 +404,7 @@ pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, body: Un
     let delivery = format!("sha256:{}", body_digest(&[body.as_slice(), incident.as_bytes()].concat()));
     let action = request.action.as_str();
     let sender = Sender { caller: &caller, action: "events.enqueue" };
-    match store_delivery(&state, source::EVENTS_V2, action, delivery, body, context, Some(sender)).await {
+    match store_delivery(&state, Source::EventsV2, action, delivery, body, context, Some(sender)).await {
         Ok(_) => events_answer(
             StatusCode::ACCEPTED,
             json!({"status": "success", "message": "Event processed", "dedup_key": dedup_key}),
@@ -458,7 +464,7 @@ async fn events_incident_key(
         Caller::Token(token) => format!("token{}", token.id),
         Caller::Local => "local".to_owned(),
     };
-    let base = format!("{}:{scope}:{dedup_key}", source::EVENTS_V2);
+    let base = format!("{}:{scope}:{dedup_key}", Source::EventsV2);
     let key = |occurrence: u32| if occurrence == 1 { base.clone() } else { format!("{base}#{occurrence}") };
     Ok(match latest_occurrence(state, key).await? {
         None => key(1),

@@ -42,8 +42,9 @@ pub struct RecordFilter {
     pub services: Vec<EntityRef>,
     /// The repository.
     pub repo: Option<RepoId>,
-    /// The commit (as stored: full or abbreviated, lower-case).
-    pub sha: Option<String>,
+    /// Records of any of these commits (as stored: full or abbreviated;
+    /// compared lower-case); empty: any commit.
+    pub shas: Vec<String>,
     /// Records with any of these statuses as text (`success`, `open`,
     /// ...); empty: any status.
     pub statuses: Vec<String>,
@@ -68,7 +69,7 @@ impl RecordFilter {
             kind,
             services: Vec::new(),
             repo: None,
-            sha: None,
+            shas: Vec::new(),
             statuses: Vec::new(),
             environment: None,
             production_only: false,
@@ -84,7 +85,7 @@ impl RecordFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventFilter {
     /// Events of this source.
-    pub source: Option<String>,
+    pub source: Option<paved_domain::Source>,
     /// Events with this outcome.
     pub status: Option<EventStatus>,
     /// Page size; values outside 1..=1,000 are clamped into it.

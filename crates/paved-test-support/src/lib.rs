@@ -4,7 +4,8 @@
 //! (e.g. `postgres://postgres@127.0.0.1:5432/test`). Each test gets a fresh
 //! database of its own, dropped when the [`TestDatabase`] is dropped, also
 //! when the test fails. Without the variable the test prints a visible
-//! `SKIPPED` line and returns.
+//! `SKIPPED` line and returns — unless `PAVED_REQUIRE_POSTGRES` is set (as
+//! CI sets it), which makes a missing database a failure.
 
 use std::io::Write;
 
@@ -16,6 +17,11 @@ pub use tmpfs::{REQUIRE_TMPFS_VAR, Tmpfs};
 
 /// The variable that names the PostgreSQL server tests may use.
 pub const TEST_DATABASE_URL_VAR: &str = "PAVED_TEST_DATABASE_URL";
+
+/// The variable that makes a PostgreSQL test without a database fail
+/// instead of printing `SKIPPED`: set in CI, so that the PostgreSQL half of
+/// the contract tests cannot pass by testing nothing.
+pub const REQUIRE_POSTGRES_VAR: &str = "PAVED_REQUIRE_POSTGRES";
 
 /// A fresh PostgreSQL database, dropped on drop.
 #[derive(Debug)]
@@ -42,10 +48,16 @@ impl TestDatabase {
 /// harness, so it shows in every run) and returns `None` when it is unset.
 ///
 /// # Panics
-/// When the variable is set but the server cannot be reached: a PostgreSQL
-/// run that silently tested nothing would be worse than a failure.
+/// When the variable is set but the server cannot be reached, or it is unset
+/// while `PAVED_REQUIRE_POSTGRES` is set: a PostgreSQL run that silently
+/// tested nothing would be worse than a failure.
 pub async fn paved_test_database() -> Option<TestDatabase> {
     let Ok(admin_url) = std::env::var(TEST_DATABASE_URL_VAR) else {
+        assert!(
+            std::env::var_os(REQUIRE_POSTGRES_VAR).is_none(),
+            "{REQUIRE_POSTGRES_VAR} is set but {TEST_DATABASE_URL_VAR} is not: set it to a PostgreSQL server \
+             (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
         let test = std::thread::current().name().unwrap_or("a PostgreSQL test").to_owned();
         let _ = writeln!(
             std::io::stderr(),

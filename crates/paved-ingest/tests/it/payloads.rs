@@ -58,6 +58,7 @@ pub fn received_at() -> DateTime<Utc> {
 
 /// A raw input of `source` and `event_type` with `body` and no context.
 pub fn input<'a>(source: &'a str, event_type: &'a str, body: &'a [u8], context: &'a Value) -> RawInput<'a> {
+    let source = source.parse().unwrap_or_else(|error| panic!("{error}"));
     RawInput { source, event_type, body, context, received_at: received_at() }
 }
 

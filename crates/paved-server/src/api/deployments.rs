@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use paved_domain::{CatalogIndex, Deployment, EntityRef, Identity, Record, RecordKind};
+use std::collections::HashMap;
+
+use paved_domain::{CatalogIndex, Deployment, DeploymentStatus, EntityRef, Identity, Record, RecordKind, RepoId};
 use paved_ingest::api::{DeploymentRequest, record_key};
 use paved_store::RecordFilter;
 use serde::{Deserialize, Serialize};
@@ -28,7 +30,9 @@ pub struct DeploymentQuery {
     pub environment: Option<String>,
     /// Only production deployments.
     pub production: Option<bool>,
-    /// A status: `success`, `failure`, `in_progress`, ...
+    /// A status: pending, queued, in_progress, success, failure, error,
+    /// cancelled or inactive (providers' spellings such as `failed` are read
+    /// too); anything else is a 400.
     pub status: Option<String>,
     /// Deployments that finished (else started) at or after this time.
     pub since: Option<String>,
@@ -54,31 +58,60 @@ pub struct DeploymentView {
     pub person: Option<EntityRef>,
 }
 
-/// Who merged the pull request whose merge commit `deployment` deployed.
-async fn merger(state: &AppState, deployment: &Deployment) -> Result<Option<Identity>, ApiError> {
-    let (Some(repo), Some(sha)) = (&deployment.repo, &deployment.sha) else { return Ok(None) };
-    let mut filter = RecordFilter::new(RecordKind::PullRequest);
-    filter.repo = Some(repo.clone());
-    filter.sha = Some(sha.clone());
-    filter.limit = 1;
-    Ok(state.store.records(&filter).await?.into_iter().find_map(|record| match record {
-        Record::PullRequest(pr) => pr.merged_by,
-        _ => None,
-    }))
-}
-
-/// `deployment` with its human actor resolved.
-async fn view(state: &AppState, catalog: &CatalogIndex, deployment: Deployment) -> Result<DeploymentView, ApiError> {
+/// Who merged the pull requests whose merge commits `deployments` deployed,
+/// by repository and commit: one query for a whole page. Only deployments
+/// with no other human are looked up.
+async fn mergers(
+    state: &AppState,
+    deployments: &[Deployment],
+) -> Result<HashMap<(RepoId, String), Identity>, ApiError> {
     let automation = &state.ingest.automation;
     let is_automation = |identity: &Identity| identity.looks_automated(automation);
-    // The merger is looked up only when nobody else is a human.
-    let merger = match deployment.human_actor(is_automation, None) {
-        Some(_) => None,
-        None => merger(state, &deployment).await?,
-    };
-    let human_actor = deployment.human_actor(is_automation, merger.as_ref()).cloned();
-    let person = human_actor.as_ref().and_then(|identity| catalog.resolve_person(identity, None).cloned());
-    Ok(DeploymentView { deployment, human_actor, person })
+    let wanted: Vec<(&RepoId, &String)> = deployments
+        .iter()
+        .filter(|deployment| deployment.human_actor(is_automation, None).is_none())
+        .filter_map(|deployment| Some((deployment.repo.as_ref()?, deployment.sha.as_ref()?)))
+        .collect();
+    let mut found = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+    let mut filter = RecordFilter::new(RecordKind::PullRequest);
+    filter.shas = wanted.iter().map(|(_, sha)| (*sha).clone()).collect();
+    filter.shas.sort();
+    filter.shas.dedup();
+    for record in state.store.all_records(&filter).await? {
+        if let Record::PullRequest(pr) = record
+            && let (Some(sha), Some(merged_by)) = (pr.merge_commit_sha.as_ref(), pr.merged_by.clone())
+            && wanted.iter().any(|(repo, wanted)| **repo == pr.repo && wanted.eq_ignore_ascii_case(sha))
+        {
+            found.entry((pr.repo, sha.to_ascii_lowercase())).or_insert(merged_by);
+        }
+    }
+    Ok(found)
+}
+
+/// `deployments` with their human actors resolved.
+async fn views(
+    state: &AppState,
+    catalog: &CatalogIndex,
+    deployments: Vec<Deployment>,
+) -> Result<Vec<DeploymentView>, ApiError> {
+    let mergers = mergers(state, &deployments).await?;
+    let automation = &state.ingest.automation;
+    let is_automation = |identity: &Identity| identity.looks_automated(automation);
+    Ok(deployments
+        .into_iter()
+        .map(|deployment| {
+            let merger = match (&deployment.repo, &deployment.sha) {
+                (Some(repo), Some(sha)) => mergers.get(&(repo.clone(), sha.to_ascii_lowercase())),
+                _ => None,
+            };
+            let human_actor = deployment.human_actor(is_automation, merger).cloned();
+            let person = human_actor.as_ref().and_then(|identity| catalog.resolve_person(identity, None).cloned());
+            DeploymentView { deployment, human_actor, person }
+        })
+        .collect())
 }
 
 /// Records a deployment (idempotent on its `id`: the same id again updates
@@ -108,7 +141,8 @@ pub async fn record_deployment(
         _ => None,
     })?;
     let catalog = state.catalog.current().await?;
-    Ok((status, Json(view(&state, &catalog, deployment).await?)))
+    let view = views(&state, &catalog, vec![deployment]).await?.remove(0);
+    Ok((status, Json(view)))
 }
 
 /// Deployments, newest first.
@@ -136,16 +170,29 @@ pub async fn list_deployments(
     }
     filter.environment = query.environment;
     filter.production_only = query.production.unwrap_or(false);
-    filter.statuses = query.status.into_iter().collect();
+    if let Some(text) = query.status.as_deref() {
+        let status = DeploymentStatus::parse(text).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "status `{text}` is not one of pending, queued, in_progress, success, failure, error, cancelled, \
+                 inactive"
+            ))
+        })?;
+        filter.statuses = vec![status.as_str().to_owned()];
+    }
     filter.since = records::query_time("since", query.since.as_deref())?;
     filter.until = records::query_time("until", query.until.as_deref())?;
     records::page(&mut filter, query.limit, query.offset);
-    let mut items = Vec::new();
-    for record in state.store.records(&filter).await? {
-        if let Record::Deployment(deployment) = record {
-            items.push(view(&state, &catalog, deployment).await?);
-        }
-    }
+    let deployments = state
+        .store
+        .records(&filter)
+        .await?
+        .into_iter()
+        .filter_map(|record| match record {
+            Record::Deployment(deployment) => Some(deployment),
+            _ => None,
+        })
+        .collect();
+    let items = views(&state, &catalog, deployments).await?;
     Ok(Json(Page { items, limit: filter.limit, offset: filter.offset }))
 }
 
@@ -168,7 +215,7 @@ pub async fn get_deployment(
     match state.store.record(RecordKind::Deployment, &record_key(&id)).await? {
         Some(Record::Deployment(deployment)) => {
             let catalog = state.catalog.current().await?;
-            Ok(Json(view(&state, &catalog, deployment).await?))
+            Ok(Json(views(&state, &catalog, vec![deployment]).await?.remove(0)))
         }
         _ => Err(ApiError::not_found(format!(
             "no deployment `{}`; list them with GET /api/v1/deployments",

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use paved_domain::EventStatus;
+use paved_domain::{EventStatus, Source};
 use paved_store::EventFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -66,7 +66,7 @@ pub struct EventView {
     params(EventQuery),
     responses(
         (status = 200, body = [EventView]),
-        (status = 400, body = crate::error::ErrorBody, description = "An unknown status"),
+        (status = 400, body = crate::error::ErrorBody, description = "An unknown source or status"),
     )
 )]
 pub async fn list_events(
@@ -81,8 +81,13 @@ pub async fn list_events(
                 .ok_or_else(|| ApiError::bad_request(format!("status `{text}` is not normalized, ignored or failed")))
         })
         .transpose()?;
+    let source = query
+        .source
+        .as_deref()
+        .map(|text| text.parse::<Source>().map_err(|error| ApiError::bad_request(error.to_string())))
+        .transpose()?;
     let filter = EventFilter {
-        source: query.source,
+        source,
         status,
         limit: query.limit.unwrap_or(100),
         before_id: query.before,

@@ -15,7 +15,6 @@ use maud::{DOCTYPE, Markup, html};
 use paved_domain::EntityRef;
 use paved_metrics::{Severity, Verdict, Window};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Deserialize;
 
 use crate::{ApiError, AppState};
 
@@ -66,20 +65,16 @@ pub struct PageWindow {
     pub window: Window,
 }
 
-#[derive(Debug, Deserialize)]
-struct DaysQuery {
-    days: Option<i64>,
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for PageWindow {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let query: DaysQuery = serde_urlencoded_days(parts.uri.query());
-        let days = query.days.unwrap_or(DEFAULT_DAYS);
-        if !WINDOWS.contains(&days) {
-            return Err(WebError::new(StatusCode::BAD_REQUEST, format!("days must be 30, 90 or 180, not {days}")));
-        }
+        let days = match days_parameter(parts.uri.query()) {
+            None => DEFAULT_DAYS,
+            Some(text) => text.parse().ok().filter(|days| WINDOWS.contains(days)).ok_or_else(|| {
+                WebError::new(StatusCode::BAD_REQUEST, format!("days must be 30, 90 or 180, not `{text}`"))
+            })?,
+        };
         let until = Utc::now().trunc_subsecs(0);
         let until = until - Duration::seconds(i64::from(chrono::Timelike::second(&until)));
         let window = Window::new(until - Duration::days(days), until).expect("a positive window");
@@ -87,14 +82,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PageWindow {
     }
 }
 
-fn serde_urlencoded_days(query: Option<&str>) -> DaysQuery {
-    let days = query
+/// The value of `days` in a query string, as written (percent-decoded).
+fn days_parameter(query: Option<&str>) -> Option<String> {
+    query
         .unwrap_or_default()
         .split('&')
-        .filter_map(|pair| pair.split_once('='))
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
         .find(|(name, _)| *name == "days")
-        .and_then(|(_, value)| value.parse().ok());
-    DaysQuery { days }
+        .map(|(_, value)| percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned())
 }
 
 impl PageWindow {

@@ -163,7 +163,7 @@ hook_tests! {
         let context = json!({});
         let catalog = paved_domain::CatalogIndex::new(&app.acme);
         let input = paved_ingest::RawInput {
-            source: "alertmanager", event_type: "firing", body: &body, context: &context, received_at: chrono::Utc::now(),
+            source: paved_domain::Source::Alertmanager, event_type: "firing", body: &body, context: &context, received_at: chrono::Utc::now(),
         };
         let derivation = paved_ingest::derive(&input, &catalog, &paved_ingest::IngestSettings::default());
         let event = paved_store::NewRawEvent {

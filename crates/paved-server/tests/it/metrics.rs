@@ -97,6 +97,25 @@ api_tests! {
         assert!(error["error"]["message"].as_str().unwrap().contains("is not a date (2026-11-01)"), "{error}");
     }
 
+    async fn every_list_refuses_an_unknown_filter_value_naming_the_allowed_ones(app) {
+        for (path, allowed) in [
+            ("/api/v1/deployments?status=bogus", "pending, queued, in_progress, success, failure, error, cancelled"),
+            ("/api/v1/incidents?status=bogus", "open, unacknowledged, acknowledged or resolved"),
+            ("/api/v1/events?status=bogus", "normalized, ignored or failed"),
+            ("/api/v1/events?source=bitbucket", "github, gitlab, alertmanager, pagerduty, events, api"),
+            ("/api/v1/shifts?since=yesterday", "is not a date (2026-11-01)"),
+        ] {
+            let (status, error) = app.get(path).await;
+            assert_eq!(status, 400, "{path}: {error}");
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(message.contains(allowed), "{path}: {message}");
+        }
+        for path in ["/api/v1/deployments?status=failed", "/api/v1/deployments?status=SUCCESS", "/api/v1/events?source=events"] {
+            let (status, answer) = app.get(path).await;
+            assert_eq!(status, 200, "a provider's spelling is read: {path}: {answer}");
+        }
+    }
+
     async fn the_report_endpoint_answers_the_contract_and_refuses_bad_parameters(app) {
         let admin = app.token(TokenScope::Admin).await;
         let bearer = format!("Bearer {admin}");

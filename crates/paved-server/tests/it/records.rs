@@ -2,7 +2,7 @@
 //! idempotency, lists.
 
 use paved_store::TokenScope;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, api_tests};
 
@@ -71,6 +71,44 @@ api_tests! {
         assert_eq!(status, 400);
         let (_, by_team) = app.get("/api/v1/deployments?team=payments").await;
         assert!(by_team["items"].as_array().unwrap().is_empty());
+    }
+
+    async fn deployments_without_a_human_are_credited_to_who_merged_their_commit(app) {
+        let admin = app.token(TokenScope::Admin).await;
+        let merged = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        let unmerged = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+        for (id, sha) in [("m-1", merged), ("m-2", merged), ("m-3", unmerged)] {
+            let body = json!({"id": id, "service": "checkout-api", "environment": "production", "sha": sha,
+                "repo": "github.com/acme/checkout-api", "actor": "github-actions[bot]"});
+            let (status, answer) = post_json(&app, "/api/v1/deployments", Some(&admin), body).await;
+            assert_eq!(status, 201, "{answer}");
+        }
+        let repo: paved_domain::RepoId = "github.com/acme/checkout-api".parse().unwrap();
+        let mut pr = paved_domain::PullRequest::new("github", repo, 7);
+        pr.merged_by = Some("github:octocat".parse().unwrap());
+        pr.merged_at = Some(chrono::Utc::now());
+        pr.merge_commit_sha = Some(merged.to_owned());
+        let derivation = paved_domain::Derivation {
+            status: paved_domain::EventStatus::Normalized,
+            reason: None,
+            records: vec![paved_domain::Record::PullRequest(pr)],
+            identities: Vec::new(),
+        };
+        let event = paved_store::NewRawEvent {
+            source: "github".into(), event_type: "pull_request".into(), delivery_id: "pr-7".into(),
+            received_at: chrono::Utc::now(), body: b"{}".to_vec(), context: json!({}),
+        };
+        app.store.ingest(&[paved_store::IngestEvent { event, derivation, audit: None }]).await.unwrap();
+        let (_, list) = app.get("/api/v1/deployments?service=checkout-api").await;
+        let actors: Vec<(&str, &Value)> =
+            list["items"].as_array().unwrap().iter().map(|d| (d["key"].as_str().unwrap(), &d["human_actor"])).collect();
+        assert_eq!(actors.len(), 3, "{list}");
+        for (key, actor) in actors {
+            let expected = if key == "api:m-3" { Value::Null } else { json!("github:octocat") };
+            assert_eq!(actor, &expected, "{key}: who merged the deployed commit");
+        }
+        let (_, one) = app.get("/api/v1/deployments/m-2").await;
+        assert_eq!(one["human_actor"], "github:octocat");
     }
 
     async fn bad_requests_say_what_is_wrong_and_store_nothing(app) {

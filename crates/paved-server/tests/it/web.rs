@@ -89,6 +89,13 @@ api_tests! {
         assert!(texts(&page, "p")[0].contains("no service `nope`"));
         let (status, _) = html(&app, "/?days=7").await;
         assert_eq!(status, 400);
+        for days in ["abc", "", "90.0"] {
+            let (status, page) = html(&app, &format!("/teams?days={days}")).await;
+            assert_eq!(status, 400, "days={days}");
+            assert!(texts(&page, "p")[0].contains("days must be 30, 90 or 180"), "{:?}", texts(&page, "p"));
+        }
+        let (status, _) = html(&app, "/?days=30").await;
+        assert_eq!(status, 200);
         let (status, _) = html(&app, "/people/nobody").await;
         assert_eq!(status, 404);
     }

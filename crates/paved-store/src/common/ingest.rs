@@ -732,8 +732,7 @@ impl RecordBodyRow {
 /// True when a text of `filter` has a NUL character: no stored record
 /// holds one, so the filter matches nothing, on both backends alike.
 pub(crate) fn record_filter_has_nul(filter: &crate::RecordFilter) -> bool {
-    let texts = [filter.sha.as_deref(), filter.environment.as_deref()];
-    texts.into_iter().flatten().chain(filter.statuses.iter().map(String::as_str)).any(|text| text.contains('\0'))
+    filter.environment.iter().chain(&filter.shas).chain(&filter.statuses).any(|text| text.contains('\0'))
         || filter.services.iter().any(|service| service.key().contains('\0'))
 }
 

@@ -249,8 +249,9 @@ fn push_record_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilte
     if let Some(repo) = &filter.repo {
         query.push(" AND repo = ").push_bind(repo.to_string());
     }
-    if let Some(sha) = &filter.sha {
-        query.push(" AND sha = ").push_bind(sha.to_ascii_lowercase());
+    if !filter.shas.is_empty() {
+        let shas: Vec<String> = filter.shas.iter().map(|sha| sha.to_ascii_lowercase()).collect();
+        query.push(" AND sha IN (SELECT value FROM json_each(").push_bind(common::keys_json(&shas)).push("))");
     }
     if !filter.statuses.is_empty() {
         query
@@ -354,7 +355,7 @@ impl IngestStore for SqliteStore {
              FROM raw_events e LEFT JOIN raw_event_outcomes o ON o.event_id = e.id WHERE 1 = 1",
         );
         if let Some(source) = &filter.source {
-            query.push(" AND e.source = ").push_bind(source.clone());
+            query.push(" AND e.source = ").push_bind(source.as_str());
         }
         if let Some(status) = filter.status {
             query.push(" AND o.status = ").push_bind(status.as_str());

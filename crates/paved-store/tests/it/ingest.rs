@@ -159,7 +159,7 @@ contract_tests! {
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].reason.as_deref(), Some("deployment.sha is missing"));
         assert_eq!((failed[0].source.as_str(), failed[0].records), ("gitlab", 0));
-        let github = store.events(&EventFilter { source: Some("github".into()), ..EventFilter::default() }).await.unwrap();
+        let github = store.events(&EventFilter { source: Some(paved_domain::Source::GitHub), ..EventFilter::default() }).await.unwrap();
         assert_eq!(github.len(), 2);
         assert_eq!(github[0].records, 1);
         assert_eq!(github[0].size_bytes, u64::try_from(b"{\"delivery\": \"c\"}".len()).unwrap());
@@ -175,8 +175,10 @@ contract_tests! {
         let mut staging = deployment("3", "checkout", DeploymentStatus::Success, 30);
         staging.environment = "Staging".into();
         staging.production = false;
+        let mut other_commit = deployment("1", "checkout", DeploymentStatus::Success, 10);
+        other_commit.sha = Some("fedcba9876543210fedcba9876543210fedcba98".to_owned());
         let batch = [
-            deployment("1", "checkout", DeploymentStatus::Success, 10),
+            other_commit,
             deployment("2", "cart", DeploymentStatus::Failure, 20),
             staging,
             deployment("4", "checkout", DeploymentStatus::Success, 40),
@@ -207,7 +209,12 @@ contract_tests! {
         page.limit = 2;
         page.offset = 1;
         assert_eq!(keys(store.records(&page).await.unwrap()), ["github:3", "github:2"]);
-        page.sha = Some("nul\0".into());
+        let mut commits = RecordFilter::new(RecordKind::Deployment);
+        commits.shas = vec!["FEDCBA9876543210FEDCBA9876543210FEDCBA98".into(), "0000000".into()];
+        assert_eq!(keys(store.records(&commits).await.unwrap()), ["github:1"], "any of the commits, without case");
+        commits.shas.push("0123456789abcdef0123456789abcdef01234567".into());
+        assert_eq!(keys(store.records(&commits).await.unwrap()).len(), 4);
+        page.shas = vec!["nul\0".into()];
         assert!(store.records(&page).await.unwrap().is_empty(), "a NUL matches nothing");
     }
 

@@ -4,9 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use paved_domain::EventStatus;
-use paved_ingest::RawInput;
-use paved_store::{EventFilter, EventSummary, RawEvent};
+use paved_domain::{EventStatus, Source};
+use paved_store::{EventFilter, EventSummary};
 use serde::Serialize;
 
 use super::client::local_store;
@@ -42,9 +41,10 @@ pub enum Cmd {
 /// Arguments of `paved events list`.
 #[derive(Debug, Args)]
 pub struct ListCmd {
-    /// Only this source: github, gitlab, alertmanager, pagerduty, events, api.
-    #[arg(long)]
-    source: Option<String>,
+    /// Only this source: github, gitlab, alertmanager, pagerduty, events
+    /// (the Events API v2 receiver) or api (pavedroad's own API and CLI).
+    #[arg(long, value_parser = parse_source)]
+    source: Option<Source>,
     /// Only this outcome: normalized, ignored or failed.
     #[arg(long, value_parser = ["normalized", "ignored", "failed"])]
     status: Option<String>,
@@ -81,6 +81,10 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         Cmd::Show(cmd) => show(cmd, config).await,
         Cmd::Rebuild(cmd) => rebuild(cmd, config).await,
     }
+}
+
+fn parse_source(name: &str) -> Result<Source, String> {
+    name.parse().map_err(|error: paved_domain::UnknownSource| error.to_string())
 }
 
 async fn list(cmd: ListCmd, config: Config) -> anyhow::Result<ExitCode> {
@@ -175,19 +179,9 @@ async fn show(cmd: ShowCmd, config: Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn rebuild(cmd: RebuildCmd, config: Config) -> anyhow::Result<ExitCode> {
-    let (store, catalog) = local_store(&config).await?;
-    let settings = config.ingest_settings();
-    let derive = move |event: &RawEvent| {
-        let input = RawInput {
-            source: &event.source,
-            event_type: &event.event_type,
-            body: &event.body,
-            context: &event.context,
-            received_at: event.received_at,
-        };
-        paved_ingest::derive(&input, &catalog, &settings)
-    };
-    let summary = store.rebuild(&derive).await.context("rebuilding the records")?;
+    let (store, _) = local_store(&config).await?;
+    let summary =
+        paved_app::events::rebuild(&store, &config.ingest_settings()).await.context("rebuilding the records")?;
     match cmd.output.format {
         Format::Json => print_json(&summary)?,
         Format::Text => outln!(

@@ -10,8 +10,8 @@ use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use paved_app::Caller;
 use paved_app::record::{self, RecordAction};
-use paved_domain::{CatalogIndex, EventStatus};
-use paved_ingest::{IngestSettings, RawInput, source};
+use paved_domain::{CatalogIndex, EventStatus, Source};
+use paved_ingest::{IngestSettings, RawInput};
 use paved_store::{DynStore, IngestEvent, NewRawEvent, RawEventInsert};
 use serde_json::{Value, json};
 
@@ -36,14 +36,14 @@ pub struct Recorded {
 
 /// An event to store: a webhook delivery, or a request to the API.
 pub(super) enum Delivery {
-    Webhook { source: &'static str, event_type: &'static str, delivery_id: String, body: Vec<u8> },
+    Webhook { source: Source, event_type: &'static str, delivery_id: String, body: Vec<u8> },
     Api { action: RecordAction, body: Vec<u8> },
 }
 
 impl Delivery {
     /// A webhook delivery; bodies are kept as bytes, a fraction of a JSON
     /// tree's memory.
-    fn webhook(source: &'static str, event_type: &'static str, delivery_id: String, body: &Value) -> Self {
+    fn webhook(source: Source, event_type: &'static str, delivery_id: String, body: &Value) -> Self {
         Self::Webhook { source, event_type, delivery_id, body: body.to_string().into_bytes() }
     }
 
@@ -214,7 +214,7 @@ pub(super) async fn store_chunk(
                     );
                 }
                 let event = NewRawEvent {
-                    source: source.to_owned(),
+                    source: source.as_str().to_owned(),
                     event_type: event_type.to_owned(),
                     delivery_id,
                     received_at,
@@ -276,7 +276,7 @@ fn pull_request_events(
     out: &mut Vec<Pending>,
 ) {
     let mut webhook = |at: DateTime<Utc>, event_type: &'static str, body: Value, random: &mut Random| {
-        out.push(Pending { at, delivery: Delivery::webhook(source::GITHUB, event_type, random.uuid(), &body) });
+        out.push(Pending { at, delivery: Delivery::webhook(Source::GitHub, event_type, random.uuid(), &body) });
     };
     let opened = json!({
         "action": "opened",
@@ -415,7 +415,7 @@ fn deployment_events(names: &Names<'_>, plan: &DeploymentPlan, random: &mut Rand
                     status("success", plan.finished_at, run("completed", json!("success"))),
                 ),
             ] {
-                out.push(Pending { at, delivery: Delivery::webhook(source::GITHUB, event_type, random.uuid(), &body) });
+                out.push(Pending { at, delivery: Delivery::webhook(Source::GitHub, event_type, random.uuid(), &body) });
             }
         }
     }
@@ -521,7 +521,7 @@ fn incident_events(
                         "client": null,
                         "data": data,
                     }});
-                    first.push(Pending { at, delivery: Delivery::webhook(source::PAGERDUTY, event_type, id, &body) });
+                    first.push(Pending { at, delivery: Delivery::webhook(Source::PagerDuty, event_type, id, &body) });
                 };
             let mut pages = plan.pages.iter();
             let triggered_to: Vec<Value> = pages.next().map(|page| user(page.person)).into_iter().collect();

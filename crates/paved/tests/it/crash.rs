@@ -106,7 +106,7 @@ fn paved_events_before(dir: &std::path::Path, before: i64) -> Vec<serde_json::Va
         runtime.block_on(async {
             let store = paved_store::connect(&paved_store::DatabaseLocation::Sqlite(path)).await.unwrap();
             let filter = paved_store::EventFilter {
-                source: Some("github".into()),
+                source: Some(paved_domain::Source::GitHub),
                 limit: 1000,
                 before_id: Some(before),
                 ..paved_store::EventFilter::default()
