@@ -142,7 +142,7 @@ async fn run(store: &dyn Store, commits: &[Commit], batch: usize) -> Figures {
     let started = Instant::now();
     let mut read = 0;
     loop {
-        let page = store.commits(repo, 10_000, read).await.expect("commits are read");
+        let page = store.inspect().commits(repo, 10_000, read).await.expect("commits are read");
         if page.is_empty() {
             break;
         }

@@ -5,6 +5,10 @@
 //! its parameters. Both backends pass the same contract test suite
 //! (`tests/it/contract.rs`); a store change is done when both do.
 //! Migrations live in `migrations/<backend>/` and are added, never edited.
+//!
+//! A query is written once for both databases (`queries/`, over the
+//! statement and dialect seam of `sql.rs`); each backend keeps only what
+//! its database does differently (`sqlite.rs`, `postgres.rs`).
 
 use std::sync::Arc;
 
@@ -17,6 +21,8 @@ mod common;
 mod error;
 mod ingest;
 mod postgres;
+mod queries;
+mod sql;
 mod sqlite;
 
 pub use error::StoreError;
@@ -270,9 +276,19 @@ pub struct AppliedMigration {
     pub description: String,
 }
 
-/// The storage contract. Both backends implement it with the same behaviour.
+/// The storage contract: every concern's trait, and the writes each backend
+/// does in its own SQL. Both backends implement all of it with the same
+/// behaviour (the contract tests run on both).
+///
+/// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
+/// [`TokenStore`], [`AuditStore`]) are written once for both databases
+/// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
+/// what each database does its own way: connecting, migrating, bulk
+/// inserts, locking and the commit graph's aggregate.
 #[async_trait]
-pub trait Store: IngestStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    CatalogStore + CommitStore + RecordStore + TokenStore + AuditStore + Send + Sync + std::fmt::Debug + 'static
+{
     /// Which database this is.
     fn backend(&self) -> Backend;
 
@@ -303,6 +319,65 @@ pub trait Store: IngestStore + Send + Sync + std::fmt::Debug + 'static {
     /// then.
     async fn import_catalog(&self, import: CatalogImport<'_>) -> Result<ImportSummary, StoreError>;
 
+    /// Stores a batch of commits with their files in one transaction (all
+    /// or nothing) and returns how many were new.
+    ///
+    /// A commit already stored (same repository and sha) is left exactly as
+    /// it is, files included, so importing a history again writes nothing
+    /// and returns 0. A commit given twice in one batch counts once; its
+    /// first occurrence is kept. Times are kept to the second (git's
+    /// resolution) with their offsets from UTC.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidRecord`] when a commit has a NUL character
+    /// (`\0`) in any text, a sha or parent that is not a full lower-case hex
+    /// object id, a file path listed twice, or a count above 2,147,483,647
+    /// (one file's lines, or the commit's total); any database error.
+    /// Nothing of the batch is written then.
+    async fn insert_commits(&self, commits: &[Commit]) -> Result<u64, StoreError>;
+
+    /// Every commit of `repo`, as the metrics read a history, in one query.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when a row does not
+    /// decode.
+    async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError>;
+
+    /// Stores each event with what was derived from it, all in one
+    /// transaction (a batch of concurrent deliveries shares one commit):
+    /// the raw event, its outcome, its records merged into the stored ones
+    /// ([`Record::merge`]), the identities it names and its audit entry. An
+    /// event whose source and delivery id were stored before changes
+    /// nothing and reports [`RawEventInsert::Duplicate`]. Everything is
+    /// durable when this returns.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidRecord`] when a raw event's source, type or
+    /// delivery id, or a record's key or indexed text, has a NUL character;
+    /// [`StoreError::Corrupt`] when a stored record does not decode; any
+    /// database error. Nothing of the batch is written then.
+    async fn ingest(&self, events: &[IngestEvent]) -> Result<Vec<Ingested>, StoreError>;
+
+    /// Deletes every record, identity and outcome and derives them again
+    /// from the raw events, oldest first, with `derive`, in one transaction:
+    /// readers see the old records until the new ones are complete.
+    ///
+    /// # Errors
+    /// As [`Store::ingest`]; nothing changes then.
+    async fn rebuild(
+        &self,
+        derive: &(dyn for<'e> Fn(&'e RawEvent) -> Derivation + Send + Sync),
+    ) -> Result<RebuildSummary, StoreError>;
+
+    /// What only tests read back (the `testing` feature).
+    #[cfg(feature = "testing")]
+    fn inspect(&self) -> &dyn InspectStore;
+}
+
+/// The catalog as stored: entities with their relations, orphans, and the
+/// generation that says when it changed. Part of [`Store`].
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
     /// Lists entities matching `filter`, one page at a time. A filter with a
     /// NUL character (`\0`) matches nothing: no stored text holds one.
     ///
@@ -331,38 +406,24 @@ pub trait Store: IngestStore + Send + Sync + std::fmt::Debug + 'static {
     /// On a database error.
     async fn orphans(&self) -> Result<Vec<StoredEntity>, StoreError>;
 
-    /// Appends a raw event; a second event with the same source and delivery
-    /// id changes nothing and reports [`RawEventInsert::Duplicate`]. The event
-    /// is durable (committed) when this returns.
-    ///
-    /// # Errors
-    /// On a database error; nothing is written then.
-    async fn insert_raw_event(&self, event: &NewRawEvent) -> Result<RawEventInsert, StoreError>;
-
-    /// Raw events of `source` with id greater than `after_id`, oldest first,
-    /// at most `limit` (and at most 1,000).
+    /// A number that grows whenever a catalog import changes something, so
+    /// that a server knows when to read the catalog again.
     ///
     /// # Errors
     /// On a database error.
-    async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError>;
+    async fn catalog_generation(&self) -> Result<i64, StoreError>;
 
-    /// Stores a batch of commits with their files in one transaction (all
-    /// or nothing) and returns how many were new.
-    ///
-    /// A commit already stored (same repository and sha) is left exactly as
-    /// it is, files included, so importing a history again writes nothing
-    /// and returns 0. A commit given twice in one batch counts once; its
-    /// first occurrence is kept. Times are kept to the second (git's
-    /// resolution) with their offsets from UTC.
+    /// Every stored entity that is not an orphan.
     ///
     /// # Errors
-    /// [`StoreError::InvalidRecord`] when a commit has a NUL character
-    /// (`\0`) in any text, a sha or parent that is not a full lower-case hex
-    /// object id, a file path listed twice, or a count above 2,147,483,647
-    /// (one file's lines, or the commit's total); any database error.
-    /// Nothing of the batch is written then.
-    async fn insert_commits(&self, commits: &[Commit]) -> Result<u64, StoreError>;
+    /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
+    async fn catalog_entities(&self) -> Result<Vec<CatalogEntity>, StoreError>;
+}
 
+/// Repositories and their commits, as the importer and the readers need
+/// them. Part of [`Store`].
+#[async_trait]
+pub trait CommitStore: Send + Sync {
     /// What the last import of `repo` saved, or `None` when it was never
     /// imported.
     ///
@@ -389,60 +450,17 @@ pub trait Store: IngestStore + Send + Sync + std::fmt::Debug + 'static {
     /// On a database error.
     async fn commit_count(&self, repo: &RepoId) -> Result<u64, StoreError>;
 
-    /// The commits of `repo` ordered by committer time, then sha, skipping
-    /// `offset` and returning at most `limit` (and at most 10,000), each with
-    /// its files in path order.
-    ///
-    /// # Errors
-    /// On a database error, or [`StoreError::Corrupt`] when a stored commit
-    /// does not decode.
-    async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError>;
-
-    /// Every commit of `repo`, as the metrics read a history, in one query.
-    ///
-    /// # Errors
-    /// On a database error, or [`StoreError::Corrupt`] when a row does not
-    /// decode.
-    async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError>;
-
-    /// Every (commit, path) pair of `repo`: what each commit changed, for
-    /// services inside a monorepo.
+    /// Every e-mail address commits were authored with, most commits first.
     ///
     /// # Errors
     /// On a database error.
-    async fn commit_paths(&self, repo: &RepoId) -> Result<Vec<(String, String)>, StoreError>;
+    async fn commit_emails(&self) -> Result<Vec<CommitEmail>, StoreError>;
 }
 
-/// The ingestion half of the storage contract: raw events with what they
-/// yield, records, identities, tokens and the audit log. Part of [`Store`].
+/// Records, identities and raw events as readers ask for them. Part of
+/// [`Store`].
 #[async_trait]
-pub trait IngestStore: Send + Sync {
-    /// Stores each event with what was derived from it, all in one
-    /// transaction (a batch of concurrent deliveries shares one commit):
-    /// the raw event, its outcome, its records merged into the stored ones
-    /// ([`Record::merge`]), the identities it names and its audit entry. An
-    /// event whose source and delivery id were stored before changes
-    /// nothing and reports [`RawEventInsert::Duplicate`]. Everything is
-    /// durable when this returns.
-    ///
-    /// # Errors
-    /// [`StoreError::InvalidRecord`] when a raw event's source, type or
-    /// delivery id, or a record's key or indexed text, has a NUL character;
-    /// [`StoreError::Corrupt`] when a stored record does not decode; any
-    /// database error. Nothing of the batch is written then.
-    async fn ingest(&self, events: &[IngestEvent]) -> Result<Vec<Ingested>, StoreError>;
-
-    /// Deletes every record, identity and outcome and derives them again
-    /// from the raw events, oldest first, with `derive`, in one transaction:
-    /// readers see the old records until the new ones are complete.
-    ///
-    /// # Errors
-    /// As [`IngestStore::ingest`]; nothing changes then.
-    async fn rebuild(
-        &self,
-        derive: &(dyn for<'e> Fn(&'e RawEvent) -> Derivation + Send + Sync),
-    ) -> Result<RebuildSummary, StoreError>;
-
+pub trait RecordStore: Send + Sync {
     /// One record by kind and key.
     ///
     /// # Errors
@@ -487,19 +505,6 @@ pub trait IngestStore: Send + Sync {
     /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
     async fn identities(&self) -> Result<Vec<IdentityRecord>, StoreError>;
 
-    /// Every e-mail address commits were authored with, most commits first.
-    ///
-    /// # Errors
-    /// On a database error.
-    async fn commit_emails(&self) -> Result<Vec<CommitEmail>, StoreError>;
-
-    /// A number that grows whenever a catalog import changes something, so
-    /// that a server knows when to read the catalog again.
-    ///
-    /// # Errors
-    /// On a database error.
-    async fn catalog_generation(&self) -> Result<i64, StoreError>;
-
     /// A value that changes whenever what the metrics read changes: a raw
     /// event was stored, the catalog changed, or a git import stored
     /// commits. Cheap: for caches to compare on every request.
@@ -507,13 +512,11 @@ pub trait IngestStore: Send + Sync {
     /// # Errors
     /// On a database error.
     async fn data_version(&self) -> Result<String, StoreError>;
+}
 
-    /// Every stored entity that is not an orphan.
-    ///
-    /// # Errors
-    /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
-    async fn catalog_entities(&self) -> Result<Vec<CatalogEntity>, StoreError>;
-
+/// API tokens, stored as hashes. Part of [`Store`].
+#[async_trait]
+pub trait TokenStore: Send + Sync {
     /// Stores a token's hash and audits its creation by `actor`.
     ///
     /// # Errors
@@ -539,12 +542,55 @@ pub trait IngestStore: Send + Sync {
     /// # Errors
     /// On a database error.
     async fn revoke_token(&self, id: i64, actor: &str) -> Result<Option<TokenInfo>, StoreError>;
+}
 
+/// The audit log. Part of [`Store`].
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// The latest entries of the audit log, newest first (at most 1,000).
     ///
     /// # Errors
     /// On a database error.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// What only tests read back or write directly: single raw events without
+/// records, raw events by source, pages of commits with their files, and
+/// the paths of commits. Not part of the production contract: enabled by
+/// the `testing` feature.
+#[cfg(feature = "testing")]
+#[async_trait]
+pub trait InspectStore: Send + Sync {
+    /// Appends a raw event; a second event with the same source and delivery
+    /// id changes nothing and reports [`RawEventInsert::Duplicate`]. The event
+    /// is durable (committed) when this returns.
+    ///
+    /// # Errors
+    /// On a database error; nothing is written then.
+    async fn insert_raw_event(&self, event: &NewRawEvent) -> Result<RawEventInsert, StoreError>;
+
+    /// Raw events of `source` with id greater than `after_id`, oldest first,
+    /// at most `limit` (and at most 1,000).
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError>;
+
+    /// The commits of `repo` ordered by committer time, then sha, skipping
+    /// `offset` and returning at most `limit` (and at most 10,000), each with
+    /// its files in path order.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when a stored commit
+    /// does not decode.
+    async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError>;
+
+    /// Every (commit, path) pair of `repo`: what each commit changed, for
+    /// services inside a monorepo.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn commit_paths(&self, repo: &RepoId) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 /// A shared handle on a store.

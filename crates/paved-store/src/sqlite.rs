@@ -10,19 +10,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use paved_domain::{Commit, EntityRef, RepoId};
+use paved_domain::{Commit, Derivation, RepoId};
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::common::{
-    self, COMMIT_BINDS, COMMIT_COLUMNS, COMMIT_ROW_COLUMNS, CommitFileRow, CommitRow, EntityRow, ExistingEntity,
-    FILE_BINDS, FILE_COLUMNS, IncomingRelation, PreparedCommit, PreparedEntity, RAW_EVENT_COLUMNS, RawEventRow,
-    RepositoryRow, entity_page_limit, entity_page_offset, keys_json,
+    self, COMMIT_BINDS, COMMIT_COLUMNS, ExistingEntity, FILE_BINDS, FILE_COLUMNS, PreparedCommit, PreparedEntity,
+    keys_json,
 };
+use crate::sql::{Db, Sql, SqlTx};
 use crate::{
-    AppliedMigration, Backend, CatalogImport, EntityFilter, EntityPage, GraphRow, ImportSummary, NewRawEvent, RawEvent,
-    RawEventInsert, RepositoryState, Store, StoreError, StoredEntity,
+    AppliedMigration, Backend, CatalogImport, GraphRow, ImportSummary, IngestEvent, Ingested, RawEvent, RebuildSummary,
+    Store, StoreError,
 };
 
 mod ingest;
@@ -51,7 +51,6 @@ const IMPORT: &str = "importing the catalog";
 const MIGRATE: &str = "migrating";
 const PROBE: &str = "taking a write (the readiness probe)";
 const INSERT_COMMITS: &str = "storing commits";
-const ENTITY_COLUMNS: &str = "key, entity, location, orphan, created_at, updated_at";
 
 /// The store on a SQLite file.
 #[derive(Debug, Clone)]
@@ -191,46 +190,6 @@ impl SqliteStore {
 
     pub(crate) async fn begin_write(&self, action: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.write.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::database(Backend::Sqlite, action))
-    }
-
-    async fn fetch_entities(
-        conn: &mut sqlx::SqliteConnection,
-        rows: Vec<EntityRow>,
-        action: &'static str,
-    ) -> Result<Vec<StoredEntity>, StoreError> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<String> = rows.iter().map(|row| row.key.clone()).collect();
-        let incoming: Vec<IncomingRelation> = sqlx::query_as(
-            "SELECT r.target_key, r.type, e.ref AS source_ref
-             FROM relations r JOIN entities e ON e.key = r.source_key
-             WHERE r.target_key IN (SELECT value FROM json_each(?))",
-        )
-        .bind(keys_json(&keys))
-        .fetch_all(conn)
-        .await
-        .map_err(StoreError::database(Backend::Sqlite, action))?;
-        common::assemble(rows, incoming)
-    }
-}
-
-fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &EntityFilter) {
-    query.push(" WHERE 1 = 1");
-    if !filter.include_orphans {
-        query.push(" AND orphan = 0");
-    }
-    if let Some(kind) = &filter.kind {
-        query.push(" AND kind = ").push_bind(kind.to_ascii_lowercase());
-    }
-    if let Some(owner) = &filter.owner {
-        query.push(" AND owner_key = ").push_bind(owner.key());
-    }
-    if let Some(namespace) = &filter.namespace {
-        query.push(" AND namespace = ").push_bind(namespace.to_ascii_lowercase());
-    }
-    if let Some(needle) = common::search_needle(filter) {
-        query.push(" AND instr(search_text, ").push_bind(needle).push(") > 0");
     }
 }
 
@@ -468,98 +427,6 @@ impl Store for SqliteStore {
         Ok(summary)
     }
 
-    async fn list_entities(&self, filter: &EntityFilter) -> Result<EntityPage, StoreError> {
-        const ACTION: &str = "listing entities";
-        let error = || StoreError::database(Backend::Sqlite, ACTION);
-        if common::filter_has_nul(filter) {
-            return Ok(EntityPage { items: Vec::new(), total: 0 });
-        }
-        // One read transaction: the total, the page and its relations come
-        // from the same snapshot.
-        let mut tx = self.read.begin().await.map_err(error())?;
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM entities");
-        push_filter(&mut count, filter);
-        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await.map_err(error())?;
-
-        let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {ENTITY_COLUMNS} FROM entities"));
-        push_filter(&mut page, filter);
-        page.push(" ORDER BY kind, namespace, name, key LIMIT ")
-            .push_bind(entity_page_limit(filter))
-            .push(" OFFSET ")
-            .push_bind(entity_page_offset(filter));
-        let rows: Vec<EntityRow> = page.build_query_as().fetch_all(&mut *tx).await.map_err(error())?;
-        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
-        tx.commit().await.map_err(error())?;
-        Ok(EntityPage { items, total: u64::try_from(total).unwrap_or_default() })
-    }
-
-    async fn entity(&self, entity_ref: &EntityRef) -> Result<Option<StoredEntity>, StoreError> {
-        let found = self.entities(std::slice::from_ref(entity_ref)).await?;
-        Ok(found.into_iter().next())
-    }
-
-    async fn entities(&self, refs: &[EntityRef]) -> Result<Vec<StoredEntity>, StoreError> {
-        const ACTION: &str = "reading entities";
-        let error = || StoreError::database(Backend::Sqlite, ACTION);
-        let keys = common::storable_keys(refs);
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut tx = self.read.begin().await.map_err(error())?;
-        let rows: Vec<EntityRow> = sqlx::query_as(&format!(
-            "SELECT {ENTITY_COLUMNS} FROM entities WHERE key IN (SELECT value FROM json_each(?))
-             ORDER BY kind, namespace, name, key"
-        ))
-        .bind(keys_json(&keys))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error())?;
-        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
-        tx.commit().await.map_err(error())?;
-        Ok(items)
-    }
-
-    async fn orphans(&self) -> Result<Vec<StoredEntity>, StoreError> {
-        const ACTION: &str = "listing orphaned entities";
-        let error = || StoreError::database(Backend::Sqlite, ACTION);
-        let mut tx = self.read.begin().await.map_err(error())?;
-        let rows: Vec<EntityRow> = sqlx::query_as(&format!(
-            "SELECT {ENTITY_COLUMNS} FROM entities WHERE orphan = 1 ORDER BY kind, namespace, name, key"
-        ))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error())?;
-        let items = Self::fetch_entities(&mut tx, rows, ACTION).await?;
-        tx.commit().await.map_err(error())?;
-        Ok(items)
-    }
-
-    async fn insert_raw_event(&self, event: &NewRawEvent) -> Result<RawEventInsert, StoreError> {
-        const ACTION: &str = "storing a raw event";
-        let error = StoreError::database(Backend::Sqlite, ACTION);
-        common::check_raw_event(event)?;
-        let mut tx = self.begin_write(ACTION).await?;
-        let mut raw = event.clone();
-        raw.received_at = common::storable_instant(event.received_at);
-        let outcome = ingest::insert_raw(&mut tx, &raw).await.map_err(error)?;
-        // synchronous=FULL: the commit is on disk when it returns.
-        tx.commit().await.map_err(error)?;
-        Ok(outcome)
-    }
-
-    async fn raw_events(&self, source: &str, after_id: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
-        let rows: Vec<RawEventRow> = sqlx::query_as(&format!(
-            "SELECT {RAW_EVENT_COLUMNS} FROM raw_events WHERE source = ? AND id > ? ORDER BY id LIMIT ?"
-        ))
-        .bind(source)
-        .bind(after_id)
-        .bind(i64::from(limit.min(common::MAX_RAW_EVENT_PAGE)))
-        .fetch_all(&self.read)
-        .await
-        .map_err(StoreError::database(Backend::Sqlite, "reading raw events"))?;
-        rows.into_iter().map(RawEventRow::decode).collect()
-    }
-
     async fn insert_commits(&self, commits: &[Commit]) -> Result<u64, StoreError> {
         let prepared = common::prepare_commits(commits)?;
         if prepared.is_empty() {
@@ -571,47 +438,6 @@ impl Store for SqliteStore {
         let new = insert_commits(&mut tx, &prepared).await.map_err(error())?;
         tx.commit().await.map_err(error())?;
         Ok(new)
-    }
-
-    async fn repository(&self, repo: &RepoId) -> Result<Option<RepositoryState>, StoreError> {
-        let row: Option<RepositoryRow> =
-            sqlx::query_as("SELECT source_path, tips, imported_at, commits FROM repositories WHERE repo = ?")
-                .bind(repo.as_str())
-                .fetch_optional(&self.read)
-                .await
-                .map_err(StoreError::database(Backend::Sqlite, "reading a repository"))?;
-        row.map(|row| common::repository_state(repo, row)).transpose()
-    }
-
-    async fn save_repository(&self, state: &RepositoryState) -> Result<(), StoreError> {
-        const ACTION: &str = "saving a repository";
-        let error = || StoreError::database(Backend::Sqlite, ACTION);
-        let row = common::prepare_repository(state)?;
-        let mut tx = self.begin_write(ACTION).await?;
-        sqlx::query(
-            "INSERT INTO repositories (repo, source_path, tips, imported_at, commits) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (repo) DO UPDATE SET source_path = excluded.source_path, tips = excluded.tips,
-                 imported_at = excluded.imported_at, commits = excluded.commits",
-        )
-        .bind(row.repo)
-        .bind(row.source_path)
-        .bind(&row.tips)
-        .bind(row.imported_at)
-        .bind(row.commits)
-        .execute(&mut *tx)
-        .await
-        .map_err(error())?;
-        tx.commit().await.map_err(error())?;
-        Ok(())
-    }
-
-    async fn commit_count(&self, repo: &RepoId) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM commits WHERE repo = ?")
-            .bind(repo.as_str())
-            .fetch_one(&self.read)
-            .await
-            .map_err(StoreError::database(Backend::Sqlite, "counting commits"))?;
-        Ok(common::stored_count(count))
     }
 
     async fn commit_graph(&self, repo: &RepoId) -> Result<Vec<GraphRow>, StoreError> {
@@ -631,43 +457,39 @@ impl Store for SqliteStore {
         Ok(rows.into_iter().map(common::graph_row).collect())
     }
 
-    async fn commit_paths(&self, repo: &RepoId) -> Result<Vec<(String, String)>, StoreError> {
-        sqlx::query_as("SELECT sha, path FROM commit_files WHERE repo = ?")
-            .bind(repo.as_str())
-            .fetch_all(&self.read)
-            .await
-            .map_err(StoreError::database(Backend::Sqlite, "reading the paths of commits"))
+    async fn ingest(&self, events: &[IngestEvent]) -> Result<Vec<Ingested>, StoreError> {
+        self.ingest_events(events).await
     }
 
-    async fn commits(&self, repo: &RepoId, limit: u32, offset: u64) -> Result<Vec<Commit>, StoreError> {
-        const ACTION: &str = "reading commits";
-        let error = || StoreError::database(Backend::Sqlite, ACTION);
-        // One read transaction: the page and its files come from one snapshot.
-        let mut tx = self.read.begin().await.map_err(error())?;
-        let rows: Vec<CommitRow> = sqlx::query_as(&format!(
-            "SELECT {COMMIT_ROW_COLUMNS} FROM commits WHERE repo = ?
-             ORDER BY committer_time, sha LIMIT ? OFFSET ?"
-        ))
-        .bind(repo.as_str())
-        .bind(common::commit_page_limit(limit))
-        .bind(common::commit_page_offset(offset))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error())?;
-        let files: Vec<CommitFileRow> = if rows.is_empty() {
-            Vec::new()
-        } else {
-            sqlx::query_as(
-                "SELECT sha, path, added, removed, is_binary FROM commit_files
-                 WHERE repo = ? AND sha IN (SELECT value FROM json_each(?)) ORDER BY sha, path",
-            )
-            .bind(repo.as_str())
-            .bind(common::shas_json(&rows))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(error())?
-        };
-        tx.commit().await.map_err(error())?;
-        common::assemble_commits(repo, rows, files)
+    async fn rebuild(
+        &self,
+        derive: &(dyn for<'e> Fn(&'e RawEvent) -> Derivation + Send + Sync),
+    ) -> Result<RebuildSummary, StoreError> {
+        self.rebuild_records(derive).await
+    }
+
+    #[cfg(feature = "testing")]
+    fn inspect(&self) -> &dyn crate::InspectStore {
+        self
+    }
+}
+
+/// How the queries written once (`queries/`) reach this database.
+#[async_trait]
+impl Db for SqliteStore {
+    fn db_backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn reader(&self, action: &'static str) -> Result<Box<dyn Sql + '_>, StoreError> {
+        Ok(Box::new(self.read.acquire().await.map_err(StoreError::database(Backend::Sqlite, action))?))
+    }
+
+    async fn snapshot(&self, action: &'static str) -> Result<Box<dyn SqlTx + '_>, StoreError> {
+        Ok(Box::new(self.read.begin().await.map_err(StoreError::database(Backend::Sqlite, action))?))
+    }
+
+    async fn writer(&self, action: &'static str) -> Result<Box<dyn SqlTx + '_>, StoreError> {
+        Ok(Box::new(self.begin_write(action).await?))
     }
 }

@@ -232,11 +232,6 @@ pub(crate) fn assemble_commits(
         .collect()
 }
 
-/// `shas` as a JSON array: SQLite reads it with `json_each(?)`.
-pub(crate) fn shas_json(rows: &[CommitRow]) -> String {
-    serde_json::Value::from(rows.iter().map(|row| row.sha.as_str()).collect::<Vec<_>>()).to_string()
-}
-
 /// The page size actually used by [`crate::Store::commits`].
 pub(crate) fn commit_page_limit(limit: u32) -> i64 {
     i64::from(limit.min(MAX_COMMIT_PAGE))

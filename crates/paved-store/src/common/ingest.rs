@@ -1,5 +1,5 @@
 //! Ingestion as both backends run it: the algorithm of
-//! [`crate::IngestStore::ingest`] and [`crate::IngestStore::rebuild`] is
+//! [`crate::Store::ingest`] and [`crate::Store::rebuild`] is
 //! written once here, over [`IngestTx`], the handful of statements each
 //! backend implements in its own SQL.
 
@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use paved_domain::{Derivation, EventStatus, IdentitySighting, Record, RecordKind};
 
 use super::storable_instant;
+use crate::sql::SqlExt as _;
 use crate::{
     AuditEntry, Backend, IdentityRecord, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEvent, RawEventInsert,
     RebuildSummary, StoreError, TokenInfo, TokenScope,
@@ -17,7 +18,7 @@ use crate::{
 
 const HAS_NUL: &str = "has a NUL character (\\0), which the database cannot store";
 
-/// The largest page [`crate::IngestStore::records`] returns.
+/// The largest page [`crate::RecordStore::records`] returns.
 pub(crate) const MAX_RECORD_PAGE: u32 = 10_000;
 /// Raw events read per statement while rebuilding.
 pub(crate) const REBUILD_PAGE: i64 = 1_000;
@@ -318,16 +319,9 @@ pub(crate) trait IngestTx {
     fn add_sightings(&mut self, rows: &[SightingRow]) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Appends to the audit log, in order.
     fn add_audits(&mut self, rows: &[AuditInsert<'_>]) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// Deletes every record, identity and outcome (before a rebuild).
-    fn clear_derived(&mut self) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// Raw events with an id above `after_id`, oldest first.
-    fn raw_page(
-        &mut self,
-        after_id: i64,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<super::RawEventRow>, sqlx::Error>> + Send;
-    /// How many records and identities are stored.
-    fn derived_counts(&mut self) -> impl Future<Output = Result<(u64, u64), sqlx::Error>> + Send;
+    /// The transaction itself, for the statements written once for both
+    /// backends (`crate::sql`).
+    fn sql(&mut self) -> &mut (dyn crate::sql::Sql + '_);
 }
 
 /// Checks a batch before any transaction opens: what cannot be stored at
@@ -589,7 +583,7 @@ async fn insert_raw_events(
         .collect()
 }
 
-/// [`crate::IngestStore::ingest`] on an open write transaction.
+/// [`crate::Store::ingest`] on an open write transaction.
 pub(crate) async fn ingest(
     tx: &mut impl IngestTx,
     backend: Backend,
@@ -629,7 +623,7 @@ pub(crate) async fn ingest(
         .collect())
 }
 
-/// [`crate::IngestStore::rebuild`] on an open write transaction.
+/// [`crate::Store::rebuild`] on an open write transaction.
 pub(crate) async fn rebuild<D>(
     tx: &mut impl IngestTx,
     backend: Backend,
@@ -638,12 +632,19 @@ pub(crate) async fn rebuild<D>(
 where
     D: Fn(&RawEvent) -> Derivation + Send + Sync + ?Sized,
 {
-    let error = StoreError::database(backend, "rebuilding records");
-    tx.clear_derived().await.map_err(error)?;
+    const ACTION: &str = "rebuilding records";
+    for table in ["records", "identities", "raw_event_outcomes"] {
+        let delete = tx.sql().statement(format!("DELETE FROM {table}"));
+        tx.sql().run(&delete, ACTION).await?;
+    }
     let mut summary = RebuildSummary::default();
     let mut after_id = 0;
     loop {
-        let page = tx.raw_page(after_id, REBUILD_PAGE).await.map_err(error)?;
+        let mut select = tx
+            .sql()
+            .statement(format!("SELECT {} FROM raw_events WHERE id > ? ORDER BY id LIMIT ?", super::RAW_EVENT_COLUMNS));
+        select.bind(after_id).bind(REBUILD_PAGE);
+        let page: Vec<super::RawEventRow> = tx.sql().fetch_all(&select, ACTION).await?;
         let Some(last) = page.last() else { break };
         after_id = last.id;
         let page: Vec<RawEvent> = page.into_iter().map(super::RawEventRow::decode).collect::<Result<_, _>>()?;
@@ -658,7 +659,9 @@ where
             summary.events += 1;
         }
     }
-    (summary.records, summary.identities) = tx.derived_counts().await.map_err(error)?;
+    let counts = tx.sql().statement("SELECT (SELECT COUNT(*) FROM records), (SELECT COUNT(*) FROM identities)");
+    let (records, identities): (i64, i64) = tx.sql().fetch_one(&counts, ACTION).await?;
+    (summary.records, summary.identities) = (super::stored_count(records), super::stored_count(identities));
     Ok(summary)
 }
 

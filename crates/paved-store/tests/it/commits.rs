@@ -14,7 +14,7 @@ const FORK: &str = "github.com/someone/checkout";
 async fn all_commits(store: &dyn Store, repo_text: &str) -> Vec<Commit> {
     let mut all = Vec::new();
     loop {
-        let page = store.commits(&repo(repo_text), 10_000, all.len() as u64).await.expect("commits are read");
+        let page = store.inspect().commits(&repo(repo_text), 10_000, all.len() as u64).await.expect("commits are read");
         if page.is_empty() {
             return all;
         }
@@ -74,7 +74,7 @@ contract_tests! {
         assert_eq!(store.insert_commits(&batch).await.unwrap(), 4);
         assert_eq!(store.commit_count(&repo(CHECKOUT)).await.unwrap(), 4);
 
-        let read = store.commits(&repo(CHECKOUT), 100, 0).await.unwrap();
+        let read = store.inspect().commits(&repo(CHECKOUT), 100, 0).await.unwrap();
         // Committer time order: root (00:00Z), side (00:02Z), feature (20:00Z on the 14th), merge (the 15th).
         let expected = vec![root, side, sorted_files(feature), merge];
         assert_eq!(read, expected, "every field comes back, files in path order");
@@ -91,11 +91,11 @@ contract_tests! {
         assert!(read[0].parents.is_empty(), "a root commit has no parents");
 
         // Pages follow the same order.
-        let page = store.commits(&repo(CHECKOUT), 2, 1).await.unwrap();
+        let page = store.inspect().commits(&repo(CHECKOUT), 2, 1).await.unwrap();
         assert_eq!(page, expected[1..3].to_vec());
-        assert!(store.commits(&repo(CHECKOUT), 10, 4).await.unwrap().is_empty());
-        assert!(store.commits(&repo(CHECKOUT), 0, 0).await.unwrap().is_empty());
-        assert!(store.commits(&repo("github.com/acme/unknown"), 10, 0).await.unwrap().is_empty());
+        assert!(store.inspect().commits(&repo(CHECKOUT), 10, 4).await.unwrap().is_empty());
+        assert!(store.inspect().commits(&repo(CHECKOUT), 0, 0).await.unwrap().is_empty());
+        assert!(store.inspect().commits(&repo("github.com/acme/unknown"), 10, 0).await.unwrap().is_empty());
         assert_eq!(store.commit_count(&repo("github.com/acme/unknown")).await.unwrap(), 0);
     }
 
@@ -107,7 +107,7 @@ contract_tests! {
         store.insert_commits(&commits).await.unwrap();
         let mut shas: Vec<String> = commits.iter().map(|c| c.sha.clone()).collect();
         shas.sort();
-        let read: Vec<String> = store.commits(&repo(CHECKOUT), 100, 0).await.unwrap().into_iter().map(|c| c.sha).collect();
+        let read: Vec<String> = store.inspect().commits(&repo(CHECKOUT), 100, 0).await.unwrap().into_iter().map(|c| c.sha).collect();
         assert_eq!(read, shas);
     }
 
@@ -163,7 +163,7 @@ contract_tests! {
         batch[5].parents = vec!["HEAD~1".to_owned()];
         let err = store.insert_commits(&batch).await.expect_err("a parent that is not an object id is refused");
         assert!(matches!(&err, StoreError::InvalidRecord { field, .. } if field == "parents[0]"), "{err:?}");
-        assert!(store.commits(&repo(CHECKOUT), 100, 0).await.unwrap().is_empty());
+        assert!(store.inspect().commits(&repo(CHECKOUT), 100, 0).await.unwrap().is_empty());
     }
 
     async fn twenty_five_thousand_commits_land_in_batches_of_a_thousand(db) {
@@ -209,8 +209,8 @@ contract_tests! {
         assert_eq!(store.insert_commits(&[original.clone(), fork.clone()]).await.unwrap(), 2);
         assert_eq!(store.commit_count(&repo(CHECKOUT)).await.unwrap(), 1);
         assert_eq!(store.commit_count(&repo(FORK)).await.unwrap(), 1);
-        assert_eq!(store.commits(&repo(CHECKOUT), 10, 0).await.unwrap(), vec![original]);
-        assert_eq!(store.commits(&repo(FORK), 10, 0).await.unwrap(), vec![fork]);
+        assert_eq!(store.inspect().commits(&repo(CHECKOUT), 10, 0).await.unwrap(), vec![original]);
+        assert_eq!(store.inspect().commits(&repo(FORK), 10, 0).await.unwrap(), vec![fork]);
     }
 
     async fn a_repository_state_is_saved_updated_and_read(db) {

@@ -488,45 +488,45 @@ contract_tests! {
     async fn a_raw_event_is_stored_byte_for_byte_and_redelivery_changes_nothing(db) {
         let store = db.migrated().await;
         let body = b"{\"ref\":\"refs/heads/main\"}\xff\x00\xc3\x28 not UTF-8".to_vec();
-        let first = store.insert_raw_event(&raw_event("github", "d-1", &body)).await.unwrap();
+        let first = store.inspect().insert_raw_event(&raw_event("github", "d-1", &body)).await.unwrap();
         let RawEventInsert::Stored(id) = first else { panic!("the first delivery is stored, got {first:?}") };
 
-        let redelivered = store.insert_raw_event(&raw_event("github", "d-1", b"another body")).await.unwrap();
+        let redelivered = store.inspect().insert_raw_event(&raw_event("github", "d-1", b"another body")).await.unwrap();
         assert_eq!(redelivered, RawEventInsert::Duplicate(id), "a redelivery reports the first event's id");
 
-        let other_source = store.insert_raw_event(&raw_event("gitlab", "d-1", b"gitlab's")).await.unwrap();
+        let other_source = store.inspect().insert_raw_event(&raw_event("gitlab", "d-1", b"gitlab's")).await.unwrap();
         let RawEventInsert::Stored(other_id) = other_source else { panic!("another source is another event") };
         assert_ne!(other_id, id);
 
-        let github = store.raw_events("github", 0, 100).await.unwrap();
+        let github = store.inspect().raw_events("github", 0, 100).await.unwrap();
         assert_eq!(github.len(), 1, "the redelivery added nothing");
         let event = &github[0];
         assert_eq!(event.id, id);
         assert_eq!(event.body, body, "the body is kept byte for byte");
         assert_eq!((event.source.as_str(), event.event_type.as_str(), event.delivery_id.as_str()), ("github", "push", "d-1"));
         assert_eq!(event.received_at, raw_event("github", "d-1", &[]).received_at);
-        assert_eq!(store.raw_events("gitlab", 0, 100).await.unwrap()[0].body, b"gitlab's");
+        assert_eq!(store.inspect().raw_events("gitlab", 0, 100).await.unwrap()[0].body, b"gitlab's");
 
-        let empty = store.insert_raw_event(&raw_event("github", "d-2", b"")).await.unwrap();
+        let empty = store.inspect().insert_raw_event(&raw_event("github", "d-2", b"")).await.unwrap();
         assert!(matches!(empty, RawEventInsert::Stored(_)));
-        assert_eq!(store.raw_events("github", id, 100).await.unwrap()[0].body, b"");
+        assert_eq!(store.inspect().raw_events("github", id, 100).await.unwrap()[0].body, b"");
     }
 
     async fn raw_events_page_by_id(db) {
         let store = db.migrated().await;
         let mut ids = Vec::new();
         for n in 0..5 {
-            let outcome = store.insert_raw_event(&raw_event("github", &format!("gh-{n}"), format!("{n}").as_bytes())).await.unwrap();
+            let outcome = store.inspect().insert_raw_event(&raw_event("github", &format!("gh-{n}"), format!("{n}").as_bytes())).await.unwrap();
             let RawEventInsert::Stored(id) = outcome else { panic!("{outcome:?}") };
             ids.push(id);
-            store.insert_raw_event(&raw_event("alertmanager", &format!("am-{n}"), b"alert")).await.unwrap();
+            store.inspect().insert_raw_event(&raw_event("alertmanager", &format!("am-{n}"), b"alert")).await.unwrap();
         }
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
 
         let mut seen = Vec::new();
         let mut after = 0;
         loop {
-            let page = store.raw_events("github", after, 2).await.unwrap();
+            let page = store.inspect().raw_events("github", after, 2).await.unwrap();
             if page.is_empty() {
                 break;
             }
@@ -537,7 +537,7 @@ contract_tests! {
         }
         let expected: Vec<(i64, Vec<u8>)> = ids.iter().enumerate().map(|(n, id)| (*id, n.to_string().into_bytes())).collect();
         assert_eq!(seen, expected, "oldest first, each once");
-        assert!(store.raw_events("pagerduty", 0, 10).await.unwrap().is_empty());
+        assert!(store.inspect().raw_events("pagerduty", 0, 10).await.unwrap().is_empty());
     }
 
     async fn concurrent_raw_event_inserts_all_land(db) {
@@ -549,7 +549,7 @@ contract_tests! {
                 let mut ids = Vec::new();
                 for n in 0..25 {
                     let event = raw_event("github", &format!("task-{task}-{n}"), format!("{task}/{n}").as_bytes());
-                    match store.insert_raw_event(&event).await.expect("a concurrent insert succeeds") {
+                    match store.inspect().insert_raw_event(&event).await.expect("a concurrent insert succeeds") {
                         RawEventInsert::Stored(id) => ids.push(id),
                         other => panic!("a distinct delivery is stored, got {other:?}"),
                     }
@@ -562,7 +562,7 @@ contract_tests! {
             ids.extend(task.await.expect("the task finishes"));
         }
         assert_eq!(ids.len(), 200, "every insert got its own id");
-        let stored = db.store.raw_events("github", 0, 1000).await.unwrap();
+        let stored = db.store.inspect().raw_events("github", 0, 1000).await.unwrap();
         assert_eq!(stored.len(), 200, "every event landed");
         let stored_ids: BTreeSet<i64> = stored.iter().map(|e| e.id).collect();
         assert_eq!(stored_ids, ids);
@@ -570,12 +570,12 @@ contract_tests! {
 
     async fn raw_events_cannot_be_changed_or_deleted(db) {
         let store = db.migrated().await;
-        store.insert_raw_event(&raw_event("github", "d-1", b"original")).await.unwrap();
+        store.inspect().insert_raw_event(&raw_event("github", "d-1", b"original")).await.unwrap();
         let update = db.try_execute_raw("UPDATE raw_events SET body = x'00'", "UPDATE raw_events SET body = '\\x00'::bytea").await;
         assert!(update.is_err(), "an update is refused");
         let delete = db.try_execute_raw("DELETE FROM raw_events", "DELETE FROM raw_events").await;
         assert!(delete.is_err(), "a delete is refused");
-        assert_eq!(store.raw_events("github", 0, 10).await.unwrap()[0].body, b"original");
+        assert_eq!(store.inspect().raw_events("github", 0, 10).await.unwrap()[0].body, b"original");
     }
 
     async fn a_large_import_is_stored_whole_and_found_unchanged_again(db) {

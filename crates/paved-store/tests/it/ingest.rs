@@ -372,7 +372,7 @@ contract_tests! {
         assert_eq!(second.parents.len(), 1);
         assert_eq!(second.files, ["a.rs", "b.rs"], "its files, in path order, with the commit");
         assert!(graph.iter().any(|row| row.parents.is_empty() && row.files == ["a.rs"]), "the root has no parents");
-        let mut paths = store.commit_paths(&repo).await.unwrap();
+        let mut paths = store.inspect().commit_paths(&repo).await.unwrap();
         paths.sort();
         assert_eq!(paths.len(), 3);
         assert!(paths.iter().any(|(sha, path)| sha == &second.sha && path == "b.rs"));

@@ -58,13 +58,13 @@ async fn stored_events_survive_closing_and_reopening() {
         body: b"payload".to_vec(),
         context: serde_json::json!({"via": "test"}),
     };
-    let RawEventInsert::Stored(id) = store.insert_raw_event(&event).await.unwrap() else { panic!("stored") };
+    let RawEventInsert::Stored(id) = store.inspect().insert_raw_event(&event).await.unwrap() else { panic!("stored") };
     store.close().await;
 
     let reopened = SqliteStore::open(&path).await.unwrap();
     assert_eq!(reopened.migrate().await.unwrap(), vec![]);
-    assert_eq!(reopened.insert_raw_event(&event).await.unwrap(), RawEventInsert::Duplicate(id));
-    assert_eq!(reopened.raw_events("github", 0, 10).await.unwrap()[0].body, b"payload");
+    assert_eq!(reopened.inspect().insert_raw_event(&event).await.unwrap(), RawEventInsert::Duplicate(id));
+    assert_eq!(reopened.inspect().raw_events("github", 0, 10).await.unwrap()[0].body, b"payload");
 }
 
 #[tokio::test]
@@ -142,7 +142,7 @@ async fn a_full_disk_fails_writes_and_readiness_until_space_is_back_then_writes_
     tmpfs.fill(300_000);
     let mut stored = 0;
     let full = loop {
-        match store.insert_raw_event(&event_of(&format!("big-{stored}"), 20_000)).await {
+        match store.inspect().insert_raw_event(&event_of(&format!("big-{stored}"), 20_000)).await {
             Ok(_) => stored += 1,
             Err(error) => break error.to_string(),
         }
@@ -151,7 +151,7 @@ async fn a_full_disk_fails_writes_and_readiness_until_space_is_back_then_writes_
     assert!(full.contains("disk is full"), "{full}");
     // Every later write says why it fails: the disk, not the connection.
     for n in 0..3 {
-        let error = store.insert_raw_event(&event_of(&format!("big-again-{n}"), 20_000)).await.unwrap_err();
+        let error = store.inspect().insert_raw_event(&event_of(&format!("big-again-{n}"), 20_000)).await.unwrap_err();
         assert!(error.to_string().contains("disk is full"), "write {n} after the first failure: {error}");
         let ping = store.ping().await.expect_err("a store that cannot write is not ready");
         assert!(ping.to_string().contains("full"), "{ping}");
@@ -159,8 +159,11 @@ async fn a_full_disk_fails_writes_and_readiness_until_space_is_back_then_writes_
 
     tmpfs.free();
     assert!(store.ping().await.is_ok(), "ready again once space is back");
-    assert!(matches!(store.insert_raw_event(&event_of("after", 20_000)).await, Ok(RawEventInsert::Stored(_))));
-    let kept = store.raw_events("github", 0, 1000).await.unwrap();
+    assert!(matches!(
+        store.inspect().insert_raw_event(&event_of("after", 20_000)).await,
+        Ok(RawEventInsert::Stored(_))
+    ));
+    let kept = store.inspect().raw_events("github", 0, 1000).await.unwrap();
     assert_eq!(kept.len(), stored + 1, "every event acknowledged before the disk filled is kept, and the new one");
     store.close().await;
 }

@@ -11,7 +11,7 @@
 //! content-addressed and stable per seed, and the git import benchmark
 //! covers reading repositories. Deployments and incidents are API requests
 //! prepared and stored by the application's own code (`record::prepare`, then
-//! [`paved_store::IngestStore::ingest`] in batches): raw events, records,
+//! [`paved_store::Store::ingest`] in batches): raw events, records,
 //! identities and audit exactly as `POST /api/v1/deployments` makes them.
 //!
 //! The model is simpler than the demo's six-month story: each repository

@@ -1,0 +1,34 @@
+//! The queries both backends run, written once over [`crate::sql`]: each
+//! concern's half of the store contract, implemented for every [`Db`] (the
+//! SQLite and the PostgreSQL store). What a backend still writes itself is
+//! what its database does differently: opening connections, migrating, the
+//! bulk inserts (multi-row `VALUES` and `json_each` on SQLite, `UNNEST` of
+//! arrays on PostgreSQL), locking, and the commit graph's aggregate.
+
+mod audit;
+mod catalog;
+mod commits;
+#[cfg(feature = "testing")]
+mod inspect;
+mod records;
+mod tokens;
+
+use crate::sql::{Sql, SqlExt};
+
+/// Columns of [`crate::common::TokenRow`].
+pub(crate) const TOKEN_COLUMNS: &str = "id, name, scope, team, prefix, created_at, revoked_at";
+
+/// Appends an audit entry in the transaction `tx`.
+pub(crate) async fn insert_audit<S: Sql + ?Sized>(
+    tx: &mut S,
+    audit: &crate::NewAudit,
+    at: chrono::DateTime<chrono::Utc>,
+    raw_event_id: Option<i64>,
+    action: &'static str,
+) -> Result<(), crate::StoreError> {
+    let mut insert = tx
+        .statement("INSERT INTO audit_log (at, actor, action, target, raw_event_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
+    insert.bind(at).bind(&audit.actor).bind(&audit.action).bind(&audit.target).bind(raw_event_id).bind(&audit.detail);
+    tx.run(&insert, action).await?;
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Records, identities and raw events as the readers ask for them.
+
+use async_trait::async_trait;
+use paved_domain::{Record, RecordKind};
+
+use crate::common::{self, EventSummaryRow, IdentityRow, RAW_EVENT_COLUMNS, RawEventRow, RecordBodyRow};
+use crate::sql::{Db, SqlExt, Statement};
+use crate::{EventCount, EventFilter, EventSummary, IdentityRecord, RawEvent, RecordFilter, RecordStore, StoreError};
+
+/// Appends the `WHERE` clause of `filter` to a query of `records`.
+fn push_record_filter(query: &mut Statement, filter: &RecordFilter) {
+    query.push(" WHERE kind = ").push_bind(filter.kind.as_str());
+    if !filter.services.is_empty() {
+        let keys: Vec<String> = filter.services.iter().map(paved_domain::EntityRef::key).collect();
+        query.push(" AND ").push_in("service", &keys);
+    }
+    if let Some(repo) = &filter.repo {
+        query.push(" AND repo = ").push_bind(repo.to_string());
+    }
+    if !filter.shas.is_empty() {
+        let shas: Vec<String> = filter.shas.iter().map(|sha| sha.to_ascii_lowercase()).collect();
+        query.push(" AND ").push_in("sha", &shas);
+    }
+    if !filter.statuses.is_empty() {
+        query.push(" AND ").push_in("status", &filter.statuses);
+    }
+    if let Some(environment) = &filter.environment {
+        query.push(" AND lower(environment) = ").push_bind(environment.to_lowercase());
+    }
+    if filter.production_only {
+        query.push(" AND production = TRUE");
+    }
+    if let Some(since) = filter.since {
+        query.push(" AND at_us >= ").push_bind(common::micros(since));
+    }
+    if let Some(until) = filter.until {
+        query.push(" AND at_us < ").push_bind(common::micros(until));
+    }
+}
+
+#[async_trait]
+impl<T: Db> RecordStore for T {
+    async fn record(&self, kind: RecordKind, key: &str) -> Result<Option<Record>, StoreError> {
+        const ACTION: &str = "reading a record";
+        if key.contains('\0') {
+            return Ok(None);
+        }
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement("SELECT kind, key, body FROM records WHERE kind = ? AND key = ?");
+        select.bind(kind.as_str()).bind(key);
+        db.fetch_optional::<RecordBodyRow>(&select, ACTION).await?.map(|row| row.decode()).transpose()
+    }
+
+    async fn records(&self, filter: &RecordFilter) -> Result<Vec<Record>, StoreError> {
+        const ACTION: &str = "listing records";
+        if common::record_filter_has_nul(filter) {
+            return Ok(Vec::new());
+        }
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement("SELECT kind, key, body FROM records");
+        push_record_filter(&mut select, filter);
+        select
+            .push(" ORDER BY at_us IS NULL, at_us DESC, key LIMIT ")
+            .push_bind(common::record_page_limit(filter.limit))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+        db.fetch_all::<RecordBodyRow>(&select, ACTION).await?.iter().map(RecordBodyRow::decode).collect()
+    }
+
+    async fn all_records(&self, filter: &RecordFilter) -> Result<Vec<Record>, StoreError> {
+        const ACTION: &str = "reading records";
+        if common::record_filter_has_nul(filter) {
+            return Ok(Vec::new());
+        }
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement("SELECT kind, key, body FROM records");
+        push_record_filter(&mut select, filter);
+        select.push(" ORDER BY at_us, key");
+        db.fetch_all::<RecordBodyRow>(&select, ACTION).await?.iter().map(RecordBodyRow::decode).collect()
+    }
+
+    async fn events(&self, filter: &EventFilter) -> Result<Vec<EventSummary>, StoreError> {
+        const ACTION: &str = "listing raw events";
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement(
+            "SELECT e.id, e.source, e.event_type, e.delivery_id, e.received_at,
+                 CAST(length(e.body) AS BIGINT) AS size_bytes, o.status, o.reason,
+                 CAST(o.records AS BIGINT) AS records
+             FROM raw_events e LEFT JOIN raw_event_outcomes o ON o.event_id = e.id WHERE 1 = 1",
+        );
+        if let Some(source) = filter.source {
+            select.push(" AND e.source = ").push_bind(source.as_str());
+        }
+        if let Some(status) = filter.status {
+            select.push(" AND o.status = ").push_bind(status.as_str());
+        }
+        if filter.needs_attention {
+            select.push(crate::ingest::NEEDS_ATTENTION_SQL);
+        }
+        if let Some(before) = filter.before_id {
+            select.push(" AND e.id < ").push_bind(before);
+        }
+        select.push(" ORDER BY e.id DESC LIMIT ").push_bind(common::event_page_limit(filter.limit));
+        db.fetch_all::<EventSummaryRow>(&select, ACTION).await?.into_iter().map(EventSummaryRow::decode).collect()
+    }
+
+    async fn event_counts(&self) -> Result<Vec<EventCount>, StoreError> {
+        const ACTION: &str = "counting raw events";
+        let mut db = self.reader(ACTION).await?;
+        let select = db.statement(
+            "SELECT e.source, o.status, COUNT(*) FROM raw_events e
+             LEFT JOIN raw_event_outcomes o ON o.event_id = e.id
+             GROUP BY e.source, o.status ORDER BY e.source, o.status",
+        );
+        let rows: Vec<(String, Option<String>, i64)> = db.fetch_all(&select, ACTION).await?;
+        rows.into_iter()
+            .map(|(source, status, count)| {
+                Ok(EventCount {
+                    source,
+                    status: common::decode_status(status.as_deref())?,
+                    count: common::stored_count(count),
+                })
+            })
+            .collect()
+    }
+
+    async fn raw_event(&self, id: i64) -> Result<Option<RawEvent>, StoreError> {
+        const ACTION: &str = "reading a raw event";
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement(format!("SELECT {RAW_EVENT_COLUMNS} FROM raw_events WHERE id = ?"));
+        select.bind(id);
+        db.fetch_optional::<RawEventRow>(&select, ACTION).await?.map(RawEventRow::decode).transpose()
+    }
+
+    async fn identities(&self) -> Result<Vec<IdentityRecord>, StoreError> {
+        const ACTION: &str = "listing identities";
+        let mut db = self.reader(ACTION).await?;
+        let select = db.statement(
+            "SELECT identity, display_name, person, automation, sightings, first_seen_us, last_seen_us
+             FROM identities ORDER BY sightings DESC, identity",
+        );
+        db.fetch_all::<IdentityRow>(&select, ACTION).await?.into_iter().map(IdentityRow::decode).collect()
+    }
+
+    async fn data_version(&self) -> Result<String, StoreError> {
+        const ACTION: &str = "reading the data version";
+        let mut db = self.reader(ACTION).await?;
+        let select = db.statement(
+            "SELECT CAST((SELECT max(id) FROM raw_events) AS BIGINT),
+                    CAST((SELECT value FROM counters WHERE name = 'catalog_generation') AS BIGINT),
+                    CAST((SELECT sum(commits) FROM repositories) AS BIGINT),
+                    CAST((SELECT max(imported_at) FROM repositories) AS TEXT)",
+        );
+        let (events, generation, commits, imported): (Option<i64>, i64, Option<i64>, Option<String>) =
+            db.fetch_one(&select, ACTION).await?;
+        Ok(format!(
+            "{}/{generation}/{}/{}",
+            events.unwrap_or_default(),
+            commits.unwrap_or_default(),
+            imported.unwrap_or_default()
+        ))
+    }
+}
