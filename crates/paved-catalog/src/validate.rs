@@ -5,7 +5,7 @@
 //! against the whole catalog later) and, for a Location, its targets.
 
 use paved_domain::{
-    CatalogEntity, DEFAULT_NAMESPACE, EntityRef, PavedAnnotations, Relation, RelationType, SourcePosition,
+    CatalogEntity, DEFAULT_NAMESPACE, EntityKind, EntityRef, PavedAnnotations, Relation, RelationType, SourcePosition,
 };
 
 use crate::annotations::{self, Invalid};
@@ -53,32 +53,9 @@ pub(crate) struct Checked {
     pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Component,
-    Api,
-    Resource,
-    System,
-    Domain,
-    Group,
-    User,
-    Location,
-    Schedule,
-    EscalationPolicy,
-    Unknown,
-}
+/// The kind of a descriptor: one pavedroad knows, or `None` for a plugin's.
+type Kind = Option<EntityKind>;
 
-const BACKSTAGE_KINDS: [(&str, Kind); 8] = [
-    ("Component", Kind::Component),
-    ("API", Kind::Api),
-    ("Resource", Kind::Resource),
-    ("System", Kind::System),
-    ("Domain", Kind::Domain),
-    ("Group", Kind::Group),
-    ("User", Kind::User),
-    ("Location", Kind::Location),
-];
-const PAVED_KINDS: [(&str, Kind); 2] = [("Schedule", Kind::Schedule), ("EscalationPolicy", Kind::EscalationPolicy)];
 const BACKSTAGE_API_VERSIONS: [&str; 2] = ["backstage.io/v1alpha1", "backstage.io/v1beta1"];
 const PAVED_API_VERSION: &str = "paved.dev/v1alpha1";
 
@@ -166,9 +143,9 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
             if !rules::is_valid_kind(k) {
                 c.error(ProblemCode::InvalidField, pos, format!("kind `{k}` is not valid"), KIND_HINT);
             }
-            Kind::Unknown
+            None
         }
-        _ => Kind::Unknown,
+        _ => None,
     };
 
     let meta = c.check_metadata(root, start);
@@ -180,13 +157,13 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
 
     let mut s =
         SpecReader { c: &mut c, spec, spec_pos, namespace: &namespace, refs: Vec::new(), relations: Vec::new() };
-    let known = kind_enum != Kind::Unknown;
-    if known && !matches!(kind_enum, Kind::Schedule | Kind::EscalationPolicy) {
+    let known = kind_enum != None;
+    if known && !matches!(kind_enum, Some(EntityKind::Schedule) | Some(EntityKind::EscalationPolicy)) {
         s.require_spec_mapping(start);
     }
     let mut owner = None;
     match kind_enum {
-        Kind::Component => {
+        Some(EntityKind::Component) => {
             s.required_string("type", "add `type: service` (or website, library) under spec");
             s.required_string("lifecycle", LIFECYCLE_HINT);
             owner = s.owner();
@@ -199,29 +176,29 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                 DEPENDENCY_OF,
             ]);
         }
-        Kind::Api => {
+        Some(EntityKind::Api) => {
             s.required_string("type", "add `type: openapi` (or asyncapi, graphql, grpc) under spec");
             s.required_string("lifecycle", LIFECYCLE_HINT);
             owner = s.owner();
             s.api_definition();
             s.refs(&[SYSTEM]);
         }
-        Kind::Resource => {
+        Some(EntityKind::Resource) => {
             s.required_string("type", "add `type: database` (or s3-bucket, cluster, ...) under spec");
             owner = s.owner();
             s.refs(&[SYSTEM, DEPENDS_ON, DEPENDENCY_OF]);
         }
-        Kind::System => {
+        Some(EntityKind::System) => {
             owner = s.owner();
             s.optional_string("type");
             s.refs(&[one("domain", Some("domain"), RelationType::PartOf)]);
         }
-        Kind::Domain => {
+        Some(EntityKind::Domain) => {
             owner = s.owner();
             s.optional_string("type");
             s.refs(&[one("subdomainOf", Some("domain"), RelationType::PartOf)]);
         }
-        Kind::Group => {
+        Some(EntityKind::Group) => {
             s.required_string("type", "add `type: team` (or organization, department) under spec");
             if s.map().is_some_and(|sp| sp.get("children").is_none()) {
                 s.c.error(
@@ -237,17 +214,17 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                 many("members", Some("user"), RelationType::HasMember),
             ]);
         }
-        Kind::User => {
+        Some(EntityKind::User) => {
             s.refs(&[many("memberOf", Some("group"), RelationType::MemberOf)]);
         }
-        Kind::Location => {
+        Some(EntityKind::Location) => {
             checked.location = s.location();
         }
-        Kind::Schedule => {
+        Some(EntityKind::Schedule) => {
             owner = s.owner();
         }
-        Kind::EscalationPolicy => {}
-        Kind::Unknown => {
+        Some(EntityKind::EscalationPolicy) => {}
+        None => {
             // No checks, but an owner written the usual way is still worth
             // knowing (e.g. Backstage's AiResource).
             owner = spec
@@ -286,7 +263,7 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
             });
         }
     }
-    if kind_enum == Kind::Schedule
+    if kind_enum == Some(EntityKind::Schedule)
         && let Some(entity) = &checked.entity
         && let Err(problems) = paved_domain::Schedule::parse(entity)
     {
@@ -418,14 +395,15 @@ impl Checker<'_> {
     fn resolve_kind(&mut self, kind: &str, pos: Pos, api_version: &str, version_pos: Pos) -> Kind {
         if !rules::is_valid_kind(kind) {
             self.error(ProblemCode::InvalidField, pos, format!("kind `{kind}` is not valid"), KIND_HINT);
-            return Kind::Unknown;
+            return None;
         }
-        let lookup =
-            |table: &[(&'static str, Kind)]| table.iter().find(|(name, _)| name.eq_ignore_ascii_case(kind)).copied();
-        let (name, found, expected_versions): (&str, Kind, &[&str]) = if let Some((n, k)) = lookup(&BACKSTAGE_KINDS) {
-            (n, k, &BACKSTAGE_API_VERSIONS)
-        } else if let Some((n, k)) = lookup(&PAVED_KINDS).filter(|_| api_version.starts_with("paved.dev/")) {
-            (n, k, &[PAVED_API_VERSION])
+        let lookup = |table: &[EntityKind]| {
+            table.iter().find(|known| known.descriptor_name().eq_ignore_ascii_case(kind)).copied()
+        };
+        let (name, found, expected_versions): (&str, Kind, &[&str]) = if let Some(k) = lookup(&EntityKind::BACKSTAGE) {
+            (k.descriptor_name(), Some(k), &BACKSTAGE_API_VERSIONS)
+        } else if let Some(k) = lookup(&EntityKind::PAVED).filter(|_| api_version.starts_with("paved.dev/")) {
+            (k.descriptor_name(), Some(k), &[PAVED_API_VERSION])
         } else {
             self.warning(
                 ProblemCode::UnknownKind,
@@ -433,7 +411,7 @@ impl Checker<'_> {
                 format!("pavedroad does not know the kind `{kind}` ({api_version}); the entity is kept without kind-specific checks"),
                 "nothing to do if a Backstage plugin defines this kind; otherwise check the spelling of `kind`",
             );
-            return Kind::Unknown;
+            return None;
         };
         if name != kind {
             self.error(
@@ -727,7 +705,7 @@ impl Checker<'_> {
                 }
             }
         }
-        if kind == Kind::User {
+        if kind == Some(EntityKind::User) {
             let profile_email = spec.and_then(|s| s.get("profile")).and_then(|p| p.get("email"));
             if let Some(node) = profile_email {
                 match node.as_str().map(annotations::email) {

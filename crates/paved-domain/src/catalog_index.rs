@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::{CatalogEntity, EntityRef, Identity, IdentityKind, RelationType, RepoId};
+use crate::{CatalogEntity, EntityKind, EntityRef, Identity, IdentityKind, RelationType, RepoId};
 
 /// The environment names that are production when a service does not list
 /// its own (`paved.dev/production-environments`) and the source does not
@@ -122,16 +122,16 @@ impl CatalogIndex {
         let mut parents: Vec<(EntityRef, EntityRef)> = Vec::new();
         for entity in entities {
             let entity_ref = entity.entity_ref.clone();
-            match entity_ref.kind() {
-                "component" => index.add_service(entity),
-                "user" => index.add_person(entity),
-                "schedule" => {
+            match entity_ref.entity_kind() {
+                Some(EntityKind::Component) => index.add_service(entity),
+                Some(EntityKind::User) => index.add_person(entity),
+                Some(EntityKind::Schedule) => {
                     // The catalog refuses a Schedule that does not parse.
                     if let Ok(schedule) = crate::Schedule::parse(entity) {
                         index.schedules.insert(entity_ref.key(), schedule);
                     }
                 }
-                "group" => {
+                Some(EntityKind::Group) => {
                     let info = GroupInfo {
                         role: entity.paved.role.clone(),
                         group_type: entity.spec_type.clone(),
@@ -152,7 +152,7 @@ impl CatalogIndex {
             }
         }
         for (member, group) in memberships {
-            if member.kind() != "user" {
+            if !member.is(EntityKind::User) {
                 continue;
             }
             if let Some((_, info)) = index.groups.get_mut(&group.key()) {
@@ -303,7 +303,7 @@ impl CatalogIndex {
     pub fn service_named(&self, name: &str) -> ServiceMatch {
         let name = name.trim();
         if let Ok(entity_ref) = EntityRef::parse(name, Some("component"), crate::DEFAULT_NAMESPACE)
-            && entity_ref.kind() == "component"
+            && entity_ref.is(EntityKind::Component)
             && let Some(info) = self.services.get(&entity_ref.key())
         {
             return ServiceMatch::One(info.entity_ref.clone());
@@ -445,7 +445,7 @@ impl CatalogIndex {
         let Some(owner) = self.service(service).and_then(|info| info.owner.as_ref()) else {
             return BTreeSet::new();
         };
-        if owner.kind() == "user" {
+        if owner.is(EntityKind::User) {
             return self.person(owner).map(|p| p.entity_ref.clone()).into_iter().collect();
         }
         self.group_and_descendants(owner)

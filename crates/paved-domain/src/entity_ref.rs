@@ -73,6 +73,16 @@ impl EntityRef {
         &self.kind
     }
 
+    /// True when the reference is of `kind`.
+    pub fn is(&self, kind: crate::EntityKind) -> bool {
+        self.kind == kind.as_str()
+    }
+
+    /// The kind, when pavedroad knows it; `None` for a plugin's kind.
+    pub fn entity_kind(&self) -> Option<crate::EntityKind> {
+        self.kind.parse().ok()
+    }
+
     /// The namespace, lower-case.
     pub fn namespace(&self) -> &str {
         &self.namespace

@@ -8,6 +8,7 @@ mod catalog_index;
 mod commit;
 mod derivation;
 mod entity;
+mod entity_kind;
 mod entity_ref;
 mod identity;
 mod oncall;
@@ -23,6 +24,7 @@ pub use catalog_index::{
 pub use commit::{Commit, CommitSignature, FileStat};
 pub use derivation::{Derivation, EventStatus, IdentitySighting};
 pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
+pub use entity_kind::{EntityKind, UnknownKind};
 pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
 pub use identity::{Identity, IdentityError, IdentityKind};
 pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource};

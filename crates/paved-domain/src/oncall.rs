@@ -210,7 +210,7 @@ impl Schedule {
         let user =
             |text: &str, field: &str, problems: &mut Vec<String>| match EntityRef::parse(text, Some("user"), namespace)
             {
-                Ok(user) if user.kind() == "user" => Some(user),
+                Ok(user) if user.is(crate::EntityKind::User) => Some(user),
                 _ => {
                     problems.push(format!("{field} `{text}` is not a User; write a user name, e.g. `lena.fischer`"));
                     None

@@ -1384,7 +1384,7 @@ impl Diagnosis<'_> {
             evidence.push(Evidence {
                 text: format!("{} {problem}: nobody is responsible for it", service.service.name()),
                 people: Vec::new(),
-                teams: service.owner.iter().filter(|o| o.kind() == "group").cloned().collect(),
+                teams: service.owner.iter().filter(|o| o.is(paved_domain::EntityKind::Group)).cloned().collect(),
                 services: vec![service.service.clone()],
                 count: 1,
             });

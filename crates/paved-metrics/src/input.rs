@@ -295,7 +295,7 @@ impl<'c> DatasetBuilder<'c> {
         let owners = self.catalog.owners_of(service);
         let ownership = match &owner {
             None => Ownership::NoOwner,
-            Some(owner) if owner.kind() == "user" => {
+            Some(owner) if owner.is(paved_domain::EntityKind::User) => {
                 if self.catalog.person(owner).is_some() {
                     Ownership::Owned
                 } else {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use maud::{DOCTYPE, Markup, html};
-use paved_domain::EntityRef;
+use paved_domain::{EntityKind, EntityRef};
 use paved_metrics::{Severity, Verdict, Window};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -256,10 +256,10 @@ pub fn encode(text: &str) -> String {
 /// resource for other kinds), each segment percent-encoded.
 pub fn page_path(entity: &EntityRef) -> String {
     let name = encode(entity.name());
-    match entity.kind() {
-        "user" => format!("/people/{name}"),
-        "group" => format!("/teams/{name}"),
-        "component" => format!("/services/{name}"),
+    match entity.entity_kind() {
+        Some(EntityKind::User) => format!("/people/{name}"),
+        Some(EntityKind::Group) => format!("/teams/{name}"),
+        Some(EntityKind::Component) => format!("/services/{name}"),
         _ => format!("/api/v1/entities/{}/{}/{name}", encode(entity.kind()), encode(entity.namespace())),
     }
 }
