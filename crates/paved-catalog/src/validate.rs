@@ -157,7 +157,7 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
 
     let mut s =
         SpecReader { c: &mut c, spec, spec_pos, namespace: &namespace, refs: Vec::new(), relations: Vec::new() };
-    let known = kind_enum != None;
+    let known = kind_enum.is_some();
     if known && !matches!(kind_enum, Some(EntityKind::Schedule) | Some(EntityKind::EscalationPolicy)) {
         s.require_spec_mapping(start);
     }
