@@ -20,7 +20,6 @@ pub fn router(state: AppState) -> Router {
     let body_read = BodyTimeout(state.settings.timeouts.body_read);
     let routes = Router::new()
         .merge(api::routes())
-        .merge(api::hook_routes())
         .merge(crate::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

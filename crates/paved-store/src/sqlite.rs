@@ -115,15 +115,31 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         let open_error = |source| StoreError::SqliteOpen { path: path.clone(), source };
         // The write pool opens first: it creates the file and turns WAL on.
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .before_acquire(|conn, _| Box::pin(async move { Ok(common::outside_transaction::<Sqlite>(conn)) }))
-            .connect_with(options.clone())
-            .await
-            .map_err(open_error)?;
+        // Several processes opening a new file at once take turns turning
+        // WAL on; one that waits longer than the busy timeout (a loaded
+        // machine) tries again, for as long as a migration may wait.
+        let asked = std::time::Instant::now();
+        let write = loop {
+            let opened = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .before_acquire(|conn, _| Box::pin(async move { Ok(common::outside_transaction::<Sqlite>(conn)) }))
+                .connect_with(options.clone())
+                .await;
+            match opened {
+                Ok(pool) => break pool,
+                Err(sqlx::Error::Database(error))
+                    if error.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+                        && asked.elapsed() < MIGRATE_WAIT =>
+                {
+                    tracing::info!("another process holds the new database's lock; waiting for it");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(error) => return Err(open_error(error)),
+            }
+        };
         let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .before_acquire(|conn, _| Box::pin(async move { Ok(common::outside_transaction::<Sqlite>(conn)) }))

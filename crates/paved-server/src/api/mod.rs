@@ -4,10 +4,12 @@
 use std::convert::Infallible;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Extension, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::extract::{BodyBudget, BodyLimit};
 use crate::{AppState, hooks};
@@ -58,34 +60,6 @@ impl Modify for BearerToken {
         title = "pavedroad API",
         description = "Catalog, delivery and culture data of pavedroad. Errors have one shape: `{\"error\": {\"code\", \"message\"}}`."
     ),
-    paths(
-        health::healthz,
-        health::readyz,
-        entities::list_entities,
-        entities::get_entity,
-        teams::get_team,
-        deployments::record_deployment,
-        deployments::list_deployments,
-        deployments::get_deployment,
-        incidents::open_incident,
-        incidents::acknowledge_incident,
-        incidents::resolve_incident,
-        incidents::list_incidents,
-        incidents::get_incident,
-        events::list_events,
-        events::list_identities,
-        shifts::record_shift,
-        shifts::list_shifts,
-        metrics::dora,
-        metrics::report,
-        metrics::prometheus,
-        hooks::github_hook,
-        hooks::gitlab_hook,
-        hooks::alertmanager_hook,
-        hooks::pagerduty_hook,
-        hooks::enqueue,
-        openapi_json,
-    ),
     modifiers(&BearerToken),
     tags(
         (name = "catalog", description = "Entities of the Backstage-compatible catalog"),
@@ -98,48 +72,73 @@ impl Modify for BearerToken {
 )]
 pub struct ApiDoc;
 
-/// The routes of the API (state still to be provided).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/api/v1/entities", get(entities::list_entities))
-        .route("/api/v1/entities/{kind}/{namespace}/{name}", get(entities::get_entity))
-        .route("/api/v1/teams/{name}", get(teams::get_team))
-        .route("/api/v1/deployments", get(deployments::list_deployments).post(deployments::record_deployment))
+/// The API's routes and its OpenAPI document, from one list: every handler
+/// is routed and documented at once (utoipa-axum's `routes!` reads the
+/// method and path of its `#[utoipa::path]`). The two catch-all routes,
+/// whose keys may hold `/` and `#`, are the exception: axum routes them as
+/// one wildcard each, and [`CatchAllDoc`], next to them, documents their
+/// operations one by one.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(entities::list_entities))
+        .routes(routes!(entities::get_entity))
+        .routes(routes!(teams::get_team))
+        .routes(routes!(deployments::list_deployments, deployments::record_deployment))
+        .routes(routes!(incidents::list_incidents, incidents::open_incident))
+        .routes(routes!(events::list_events))
+        .routes(routes!(events::list_identities))
+        .routes(routes!(shifts::list_shifts, shifts::record_shift))
+        .routes(routes!(metrics::dora))
+        .routes(routes!(metrics::report))
+        .routes(routes!(metrics::prometheus))
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    openapi.merge(CatchAllDoc::openapi());
+    let router = router
         .route("/api/v1/deployments/{*id}", get(deployments::get_deployment))
-        .route("/api/v1/incidents", get(incidents::list_incidents).post(incidents::open_incident))
-        // Incident keys may hold `/` and `#` (a GitHub issue's), so one
-        // wildcard route takes them, and `/acknowledge` or `/resolve` after.
-        .route("/api/v1/incidents/{*path}", get(incidents::get_incident).post(incidents::update_incident))
-        .route("/api/v1/events", get(events::list_events))
-        .route("/api/v1/identities", get(events::list_identities))
-        .route("/api/v1/shifts", get(shifts::list_shifts).post(shifts::record_shift))
-        .route("/api/v1/metrics/dora", get(metrics::dora))
-        .route("/api/v1/report", get(metrics::report))
-        .route("/metrics", get(metrics::prometheus))
-        .route("/api/v1/openapi.json", get(openapi_json))
-        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
-        .layer(Extension(BodyLimit(API_BODY_LIMIT)))
-}
-
-/// The webhook routes, which take larger bodies, each source with its own
-/// budget of bodies in memory ([`HOOK_BODY_BUDGET`]).
-pub fn hook_routes() -> Router<AppState> {
-    let budget = || Extension(BodyBudget::new(HOOK_BODY_BUDGET));
-    Router::new()
-        .route("/hooks/github", post(hooks::github_hook).layer(budget()))
-        .route("/hooks/gitlab", post(hooks::gitlab_hook).layer(budget()))
-        .route("/hooks/alertmanager", post(hooks::alertmanager_hook).layer(budget()))
-        .route("/hooks/pagerduty", post(hooks::pagerduty_hook).layer(budget()))
-        .route(
-            "/v2/enqueue",
-            post(hooks::enqueue)
-                .layer::<_, Infallible>(budget())
+        .route("/api/v1/incidents/{*path}", get(incidents::get_incident).post(incidents::update_incident));
+    let hooks = || Extension(BodyBudget::new(HOOK_BODY_BUDGET));
+    let (hook_router, hook_openapi) = OpenApiRouter::new()
+        .routes(routes!(hooks::github_hook).layer(hooks()))
+        .routes(routes!(hooks::gitlab_hook).layer(hooks()))
+        .routes(routes!(hooks::alertmanager_hook).layer(hooks()))
+        .routes(routes!(hooks::pagerduty_hook).layer(hooks()))
+        .routes(
+            routes!(hooks::enqueue)
+                .layer::<_, Infallible>(hooks())
                 .layer::<_, Infallible>(Extension(BodyLimit(EVENTS_V2_BODY_LIMIT))),
         )
-        .layer(DefaultBodyLimit::max(HOOK_BODY_LIMIT))
-        .layer(Extension(BodyLimit(HOOK_BODY_LIMIT)))
+        .split_for_parts();
+    openapi.merge(hook_openapi);
+    let router = router.layer(DefaultBodyLimit::max(API_BODY_LIMIT)).layer(Extension(BodyLimit(API_BODY_LIMIT)));
+    // Webhooks take larger bodies, each source with its own budget of
+    // bodies in memory ([`HOOK_BODY_BUDGET`]).
+    let hook_router =
+        hook_router.layer(DefaultBodyLimit::max(HOOK_BODY_LIMIT)).layer(Extension(BodyLimit(HOOK_BODY_LIMIT)));
+    (router.merge(hook_router), openapi)
+}
+
+/// The operations of the two catch-all routes (see [`api`]).
+#[derive(OpenApi)]
+#[openapi(paths(
+    deployments::get_deployment,
+    incidents::get_incident,
+    incidents::acknowledge_incident,
+    incidents::resolve_incident
+))]
+struct CatchAllDoc;
+
+/// The routes of the API and of the webhooks (state still to be provided).
+pub fn routes() -> Router<AppState> {
+    api().0
+}
+
+/// The OpenAPI document of every route of [`routes`].
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static OPENAPI: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    OPENAPI.get_or_init(|| api().1)
 }
 
 /// The OpenAPI 3.1 document of this API.
@@ -150,5 +149,5 @@ pub fn hook_routes() -> Router<AppState> {
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
 )]
 pub async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+    axum::Json(openapi().clone())
 }

@@ -159,6 +159,31 @@ api_tests! {
         for schema in ["EntityList", "EntityDetail", "Team", "ErrorBody"] {
             assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is documented");
         }
+        // Every documented operation is served: none falls through to the
+        // router's "no route" or "method not allowed".
+        let paths = doc["paths"].as_object().unwrap();
+        assert_eq!(paths.len(), 23, "every path of the API and the webhooks");
+        let client = reqwest::Client::new();
+        for (path, item) in paths {
+            let concrete = path
+                .replace("{kind}", "component")
+                .replace("{namespace}", "default")
+                .replace("{name}", "checkout-api")
+                .replace("{id}", "nothing-here");
+            assert!(!concrete.contains('{'), "{path}: a parameter this test does not fill");
+            for method in item.as_object().unwrap().keys() {
+                let request = match method.as_str() {
+                    "get" => client.get(format!("{}{concrete}", app.base)),
+                    "post" => client.post(format!("{}{concrete}", app.base)).body("{}"),
+                    other => panic!("{path}: a method this test does not send: {other}"),
+                };
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap();
+                assert_ne!(status, 405, "{method} {path}: {text}");
+                assert!(!text.contains("no route"), "{method} {path} is documented but not routed: {text}");
+            }
+        }
     }
 
     async fn bad_path_segments_get_a_json_400(app) {

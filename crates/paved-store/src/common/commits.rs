@@ -2,15 +2,14 @@
 //! transaction opens, the columns both backends write, and turning rows back
 //! into [`Commit`]s. The backends only run the SQL.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, FixedOffset, Utc};
-use paved_domain::{Commit, CommitSignature, FileStat, RepoId};
+use chrono::{DateTime, Utc};
+use paved_domain::{Commit, CommitSignature, RepoId};
 
 use super::storable_instant;
 use crate::{RefTip, RepositoryState, StoreError};
 
 /// The largest page [`crate::Store::commits`] returns.
+#[cfg(feature = "testing")]
 pub(crate) const MAX_COMMIT_PAGE: u32 = 10_000;
 
 /// The columns of `commits`, in the order [`PreparedCommit`]s are bound.
@@ -25,6 +24,7 @@ pub(crate) const FILE_COLUMNS: &str = "repo, sha, path, added, removed, is_binar
 pub(crate) const FILE_BINDS: usize = 6;
 
 /// The columns [`CommitRow`] reads.
+#[cfg(feature = "testing")]
 pub(crate) const COMMIT_ROW_COLUMNS: &str = "sha, parents, author_name, author_email, author_time, \
      author_offset_seconds, committer_name, committer_email, committer_time, committer_offset_seconds, message";
 
@@ -156,6 +156,7 @@ pub(crate) fn files_of_new<'p, 'a>(
 }
 
 /// A `commits` row as read back (the repository is known to the caller).
+#[cfg(feature = "testing")]
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct CommitRow {
     pub sha: String,
@@ -172,6 +173,7 @@ pub(crate) struct CommitRow {
 }
 
 /// A `commit_files` row of a page of commits.
+#[cfg(feature = "testing")]
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct CommitFileRow {
     pub sha: String,
@@ -181,24 +183,27 @@ pub(crate) struct CommitFileRow {
     pub is_binary: bool,
 }
 
+#[cfg(feature = "testing")]
 fn signature(name: String, email: String, time: i64, offset: i32, sha: &str) -> Result<CommitSignature, StoreError> {
     let corrupt = || StoreError::Corrupt(format!("commit {sha} has the time {time} with the offset {offset} s"));
-    let offset = FixedOffset::east_opt(offset).ok_or_else(corrupt)?;
+    let offset = chrono::FixedOffset::east_opt(offset).ok_or_else(corrupt)?;
     let time = DateTime::from_timestamp(time, 0).ok_or_else(corrupt)?.with_timezone(&offset);
     Ok(CommitSignature { name, email, time })
 }
 
 /// Builds the [`Commit`]s of `repo` from a page of rows, in the rows'
 /// order, each with its files (`files` ordered by sha, then path).
+#[cfg(feature = "testing")]
 pub(crate) fn assemble_commits(
     repo: &RepoId,
     rows: Vec<CommitRow>,
     files: Vec<CommitFileRow>,
 ) -> Result<Vec<Commit>, StoreError> {
-    let mut files_by_sha: HashMap<String, Vec<FileStat>> = HashMap::new();
+    let mut files_by_sha: std::collections::HashMap<String, Vec<paved_domain::FileStat>> =
+        std::collections::HashMap::new();
     for file in files {
         let corrupt = || StoreError::Corrupt(format!("commit {} has a negative count for {}", file.sha, file.path));
-        let stat = FileStat {
+        let stat = paved_domain::FileStat {
             added: u32::try_from(file.added).map_err(|_| corrupt())?,
             removed: u32::try_from(file.removed).map_err(|_| corrupt())?,
             binary: file.is_binary,
@@ -233,10 +238,12 @@ pub(crate) fn assemble_commits(
 }
 
 /// The page size actually used by [`crate::Store::commits`].
+#[cfg(feature = "testing")]
 pub(crate) fn commit_page_limit(limit: u32) -> i64 {
     i64::from(limit.min(MAX_COMMIT_PAGE))
 }
 
+#[cfg(feature = "testing")]
 pub(crate) fn commit_page_offset(offset: u64) -> i64 {
     i64::try_from(offset).unwrap_or(i64::MAX)
 }
@@ -334,6 +341,8 @@ pub(crate) fn graph_row(
 
 #[cfg(test)]
 mod tests {
+    use paved_domain::FileStat;
+
     use super::*;
 
     fn commit(sha: &str) -> Commit {
