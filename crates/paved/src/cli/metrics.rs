@@ -6,6 +6,7 @@ use chrono::Utc;
 use clap::{Args, ValueEnum};
 use paved_app::ScopeRequest;
 use paved_app::metrics::dora_report;
+use paved_app::render::duration;
 use paved_metrics::{BenchmarkTable, DoraReport, Figures, Period, Tier, Window};
 
 use super::client::local_store;
@@ -87,18 +88,6 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         Format::Text => out!("{}", text(&report)),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A duration for people: `45s`, `12m`, `3h 20m`, `2d 4h`.
-fn duration(seconds: f64) -> String {
-    let total = seconds.round() as i64;
-    let (days, hours, minutes) = (total / 86_400, total % 86_400 / 3600, total % 3600 / 60);
-    match (days, hours, minutes) {
-        (0, 0, 0) => format!("{total}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
 }
 
 fn or_none(value: Option<f64>, show: impl Fn(f64) -> String, none: &str) -> String {
