@@ -55,6 +55,12 @@ struct Alert {
     generator_url: Option<String>,
 }
 
+/// The type of a notification (`status`: `firing` or `resolved`), kept as
+/// the raw event's type; `alert` when the body has none.
+pub fn event_type(body: &serde_json::Value) -> &str {
+    body.get("status").and_then(serde_json::Value::as_str).unwrap_or("alert")
+}
+
 /// Normalises an Alertmanager notification into one partial [`Incident`]
 /// per alert (`input.event_type` is not used: Alertmanager sends none).
 ///

@@ -337,3 +337,106 @@ mod tests {
         assert_eq!(parse_timestamp("17/07/2015"), None);
     }
 }
+
+/// `body` with the value of its top-level `routing_key` (a token of the
+/// sender, when it authenticates by routing key) replaced by
+/// `"[redacted]"`, and every other byte as received, so that the raw event
+/// kept never holds a credential. (The key's value is
+/// found as JSON reads it, escapes included, not by searching the bytes.)
+pub fn redact_routing_key(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut copied = 0;
+    for span in top_level_string_values(body, "routing_key") {
+        out.extend_from_slice(&body[copied..span.start]);
+        out.extend_from_slice(b"\"[redacted]\"");
+        copied = span.end;
+    }
+    out.extend_from_slice(&body[copied..]);
+    out
+}
+
+/// Where the string values of the top-level member `key` of a JSON object
+/// are (each with its quotes), in order.
+fn top_level_string_values(body: &[u8], key: &str) -> Vec<std::ops::Range<usize>> {
+    /// The index after the string literal that starts at `start`.
+    fn string_end(body: &[u8], start: usize) -> Option<usize> {
+        let mut i = start + 1;
+        while i < body.len() {
+            match body[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    }
+    fn skip_space(body: &[u8], mut i: usize) -> usize {
+        while i < body.len() && body[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    }
+    let mut spans = Vec::new();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let Some(end) = string_end(body, i) else { break };
+                let colon = skip_space(body, end);
+                let is_member = depth == 1 && body.get(colon) == Some(&b':');
+                if is_member && serde_json::from_slice::<String>(&body[i..end]).is_ok_and(|name| name == key) {
+                    let value = skip_space(body, colon + 1);
+                    if body.get(value) == Some(&b'"')
+                        && let Some(value_end) = string_end(body, value)
+                    {
+                        spans.push(value..value_end);
+                        i = value_end;
+                        continue;
+                    }
+                }
+                i = end;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redact_routing_key;
+
+    fn redacted(body: &str) -> String {
+        String::from_utf8(redact_routing_key(body.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn only_the_top_level_routing_key_is_redacted_and_every_other_byte_kept() {
+        assert_eq!(
+            redacted(r#"{"routing_key" : "paved_abc",  "payload": {"source": "e", "routing_key": "inner"}}"#),
+            r#"{"routing_key" : "[redacted]",  "payload": {"source": "e", "routing_key": "inner"}}"#
+        );
+        assert_eq!(
+            redacted(r#"{"routing_key":"e","payload":{"severity":"error"}}"#),
+            r#"{"routing_key":"[redacted]","payload":{"severity":"error"}}"#
+        );
+        assert_eq!(
+            redacted(r#"{"routing\u005fkey": "paved_\u0035x", "a": "\"}"}"#),
+            r#"{"routing\u005fkey": "[redacted]", "a": "\"}"}"#
+        );
+        assert_eq!(
+            redacted(r#"{"summary": "routing_key", "routing_key": "t"}"#),
+            r#"{"summary": "routing_key", "routing_key": "[redacted]"}"#
+        );
+        assert_eq!(redacted(r#"{"routing_key": 5}"#), r#"{"routing_key": 5}"#);
+        assert_eq!(redacted("not json"), "not json");
+    }
+}

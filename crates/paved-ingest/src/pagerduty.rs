@@ -58,6 +58,13 @@ pub fn verify(secret: &[u8], body: &[u8], signature_header: Option<&str>) -> Res
     }
 }
 
+/// The type of a webhook delivery's event (`event.event_type`, e.g.
+/// `incident.triggered`), kept as the raw event's type; `unknown` when the
+/// body has none.
+pub fn event_type(body: &serde_json::Value) -> &str {
+    body.pointer("/event/event_type").and_then(serde_json::Value::as_str).unwrap_or("unknown")
+}
+
 /// The event's id (`event.id`), which stays the same when PagerDuty
 /// retries a delivery: the raw event's delivery id. Call it only after
 /// [`verify`] accepted the body. `None` when the body has none.

@@ -303,7 +303,7 @@ pub async fn pagerduty_hook(
         pagerduty::verify(secret, &body, header(&headers, pagerduty::SIGNATURE_HEADER))
     })?;
     let value = json_body(&body)?;
-    let event_type = value.pointer("/event/event_type").and_then(Value::as_str).unwrap_or("unknown").to_owned();
+    let event_type = pagerduty::event_type(&value).to_owned();
     let delivery = pagerduty::delivery_id(&body).unwrap_or_else(|| format!("sha256:{}", body_digest(&body)));
     let context = hook_context(&state, HookSource::PagerDuty);
     Ok(Json(store_delivery(&state, Source::PagerDuty, &event_type, delivery, body.to_vec(), context, None).await?))
@@ -331,7 +331,7 @@ pub async fn alertmanager_hook(
     let caller = caller_from_header(&state.store, header(&headers, AUTHORIZATION.as_str())).await?;
     let body = body.read().await?;
     let value = json_body(&body)?;
-    let event_type = value.get("status").and_then(Value::as_str).unwrap_or("alert").to_owned();
+    let event_type = alertmanager::event_type(&value).to_owned();
     // Alertmanager sends no delivery id; a notification retried or repeated
     // unchanged is the same delivery.
     let delivery = format!("sha256:{}", body_digest(&body));
@@ -398,7 +398,7 @@ pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, body: Un
     };
     let context = json!({"dedup_key": dedup_key, "incident": incident});
     // The routing key is a pavedroad token: it is never stored (DESIGN §8).
-    let body = redact_routing_key(&body);
+    let body = events_v2::redact_routing_key(&body);
     // The same event for the same incident again (a retry, a repeated
     // trigger of an open incident) is the same delivery.
     let delivery = format!("sha256:{}", body_digest(&[body.as_slice(), incident.as_bytes()].concat()));
@@ -541,105 +541,4 @@ async fn stored_incident(state: &AppState, key: &str) -> Result<Option<paved_dom
         Some(Record::Incident(incident)) => Some(incident),
         _ => None,
     })
-}
-
-/// `body` with the value of its top-level `routing_key` replaced by
-/// `"[redacted]"`, and every other byte as received. (The key's value is
-/// found as JSON reads it, escapes included, not by searching the bytes.)
-fn redact_routing_key(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len());
-    let mut copied = 0;
-    for span in top_level_string_values(body, "routing_key") {
-        out.extend_from_slice(&body[copied..span.start]);
-        out.extend_from_slice(b"\"[redacted]\"");
-        copied = span.end;
-    }
-    out.extend_from_slice(&body[copied..]);
-    out
-}
-
-/// Where the string values of the top-level member `key` of a JSON object
-/// are (each with its quotes), in order.
-fn top_level_string_values(body: &[u8], key: &str) -> Vec<std::ops::Range<usize>> {
-    /// The index after the string literal that starts at `start`.
-    fn string_end(body: &[u8], start: usize) -> Option<usize> {
-        let mut i = start + 1;
-        while i < body.len() {
-            match body[i] {
-                b'\\' => i += 2,
-                b'"' => return Some(i + 1),
-                _ => i += 1,
-            }
-        }
-        None
-    }
-    fn skip_space(body: &[u8], mut i: usize) -> usize {
-        while i < body.len() && body[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        i
-    }
-    let mut spans = Vec::new();
-    let (mut i, mut depth) = (0, 0usize);
-    while i < body.len() {
-        match body[i] {
-            b'"' => {
-                let Some(end) = string_end(body, i) else { break };
-                let colon = skip_space(body, end);
-                let is_member = depth == 1 && body.get(colon) == Some(&b':');
-                if is_member && serde_json::from_slice::<String>(&body[i..end]).is_ok_and(|name| name == key) {
-                    let value = skip_space(body, colon + 1);
-                    if body.get(value) == Some(&b'"')
-                        && let Some(value_end) = string_end(body, value)
-                    {
-                        spans.push(value..value_end);
-                        i = value_end;
-                        continue;
-                    }
-                }
-                i = end;
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    spans
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_routing_key;
-
-    fn redacted(body: &str) -> String {
-        String::from_utf8(redact_routing_key(body.as_bytes())).unwrap()
-    }
-
-    #[test]
-    fn only_the_top_level_routing_key_is_redacted_and_every_other_byte_kept() {
-        assert_eq!(
-            redacted(r#"{"routing_key" : "paved_abc",  "payload": {"source": "e", "routing_key": "inner"}}"#),
-            r#"{"routing_key" : "[redacted]",  "payload": {"source": "e", "routing_key": "inner"}}"#
-        );
-        assert_eq!(
-            redacted(r#"{"routing_key":"e","payload":{"severity":"error"}}"#),
-            r#"{"routing_key":"[redacted]","payload":{"severity":"error"}}"#
-        );
-        assert_eq!(
-            redacted(r#"{"routing\u005fkey": "paved_\u0035x", "a": "\"}"}"#),
-            r#"{"routing\u005fkey": "[redacted]", "a": "\"}"}"#
-        );
-        assert_eq!(
-            redacted(r#"{"summary": "routing_key", "routing_key": "t"}"#),
-            r#"{"summary": "routing_key", "routing_key": "[redacted]"}"#
-        );
-        assert_eq!(redacted(r#"{"routing_key": 5}"#), r#"{"routing_key": 5}"#);
-        assert_eq!(redacted("not json"), "not json");
-    }
 }
