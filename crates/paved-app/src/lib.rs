@@ -38,6 +38,7 @@ pub mod events;
 pub mod identities;
 pub mod ingestor;
 pub mod metrics;
+pub mod oncall;
 pub mod record;
 pub mod render;
 pub mod tokens;

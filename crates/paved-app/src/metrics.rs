@@ -205,7 +205,8 @@ pub async fn load_analysis_with(
         }
     }
     let mut shift_filter = RecordFilter::new(RecordKind::Shift);
-    shift_filter.since = Some(window.since - chrono::Duration::days(31));
+    // Every shift that covers part of the window, however early it began.
+    shift_filter.since = Some(window.since);
     shift_filter.until = Some(window.until);
     let recorded: Vec<_> = store
         .all_records(&shift_filter)

@@ -47,6 +47,12 @@ impl RecordKind {
         }
     }
 
+    /// True for the kinds whose records cover a span of time (shifts)
+    /// rather than mark an instant: their [`RecordIndex::end`] is set.
+    pub fn has_span(self) -> bool {
+        matches!(self, Self::Shift)
+    }
+
     /// The kind named by [`Self::as_str`].
     pub fn from_name(name: &str) -> Option<Self> {
         Some(match name {
@@ -93,8 +99,14 @@ pub struct RecordIndex {
     pub status: String,
     /// The record's main instant: when a deployment finished (else started
     /// or was created), an incident opened, a pull request merged (else
-    /// opened), a CI run finished (else started), a push happened.
+    /// opened), a CI run finished (else started), a push happened, a shift
+    /// started.
     pub at: Option<DateTime<Utc>>,
+    /// The end of a record that covers a span of time (a shift), so that
+    /// one that began long before a window and still covers it is found.
+    pub end: Option<DateTime<Utc>>,
+    /// The on-call Schedule a shift belongs to.
+    pub schedule: Option<EntityRef>,
 }
 
 impl Record {
@@ -131,6 +143,8 @@ impl Record {
                 sha: d.sha.clone(),
                 status: d.status.as_str().to_owned(),
                 at: d.finished_at.or(d.started_at).or(d.created_at),
+                end: None,
+                schedule: None,
             },
             Self::Incident(i) => RecordIndex {
                 service: i.service.clone(),
@@ -138,6 +152,8 @@ impl Record {
                 sha: i.root_cause_sha.clone(),
                 status: i.status().as_str().to_owned(),
                 at: i.opened_at.or(i.acknowledged_at).or(i.resolved_at),
+                end: None,
+                schedule: None,
             },
             Self::PullRequest(p) => RecordIndex {
                 service: None,
@@ -145,6 +161,8 @@ impl Record {
                 sha: p.merge_commit_sha.clone(),
                 status: p.state().as_str().to_owned(),
                 at: p.merged_at.or(p.opened_at),
+                end: None,
+                schedule: None,
             },
             Self::CiRun(c) => RecordIndex {
                 service: None,
@@ -152,6 +170,8 @@ impl Record {
                 sha: c.sha.clone(),
                 status: c.conclusion.clone().unwrap_or_else(|| c.status.clone()),
                 at: c.finished_at.or(c.started_at),
+                end: None,
+                schedule: None,
             },
             Self::Push(p) => RecordIndex {
                 service: None,
@@ -159,10 +179,18 @@ impl Record {
                 sha: p.after.clone(),
                 status: if p.deleted { "deleted".to_owned() } else { "pushed".to_owned() },
                 at: p.at,
+                end: None,
+                schedule: None,
             },
-            Self::Shift(s) => {
-                RecordIndex { service: None, repo: None, sha: None, status: s.schedule.key(), at: Some(s.start) }
-            }
+            Self::Shift(s) => RecordIndex {
+                service: None,
+                repo: None,
+                sha: None,
+                status: "recorded".to_owned(),
+                at: Some(s.start),
+                end: Some(s.end),
+                schedule: Some(s.schedule.clone()),
+            },
         }
     }
 
@@ -914,7 +942,7 @@ impl CiRun {
 }
 
 /// An on-call shift recorded through the API, for teams whose schedules
-/// live in another tool. Its status column holds the Schedule's key.
+/// live in another tool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordedShift {
     /// The record's key: `api:<id>`.

@@ -16,10 +16,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
-use paved_domain::{Incident, Record, root_cause_in};
+use paved_domain::{Incident, Record, Source, root_cause_in};
 use serde::Deserialize;
 
-use crate::normalize::{IngestSettings, NormalizeError, Normalized, Observation, RawInput, ServiceHint, source};
+use crate::contract::{IngestSettings, NormalizeError, Normalized, Observation, RawInput, ServiceHint};
 
 /// The webhook format version this module reads, the one Alertmanager
 /// sends.
@@ -164,7 +164,7 @@ fn observe(
         Some(key) => key.to_owned(),
         None => legacy_incident_key(label_fingerprint(labels), starts_at),
     };
-    let mut incident = Incident::new(key, source::ALERTMANAGER);
+    let mut incident = Incident::new(key, Source::Alertmanager.as_str());
     incident.opened_at = Some(starts_at);
     if alert.status.as_deref().or(common.status) == Some("resolved") {
         let ends_at = match alert.ends_at.as_deref() {
@@ -232,7 +232,7 @@ pub fn firings(body: &[u8]) -> Result<Vec<AlertFiring>, NormalizeError> {
 /// in the raw event's context (`incidents`, one per alert), so that a
 /// rebuild derives the same incidents.
 pub fn incident_key(fingerprint: u64, occurrence: u32) -> String {
-    let base = format!("{}:{fingerprint:016x}", source::ALERTMANAGER);
+    let base = format!("{}:{fingerprint:016x}", Source::Alertmanager.as_str());
     if occurrence <= 1 { base } else { format!("{base}#{occurrence}") }
 }
 
@@ -241,7 +241,11 @@ pub fn incident_key(fingerprint: u64, occurrence: u32) -> String {
 /// server keeps using it for a firing that was open under it, so an
 /// upgrade neither splits one incident in two nor leaves it open.
 pub fn legacy_incident_key(fingerprint: u64, starts_at: DateTime<Utc>) -> String {
-    format!("{}:{fingerprint:016x}@{}", source::ALERTMANAGER, starts_at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    format!(
+        "{}:{fingerprint:016x}@{}",
+        Source::Alertmanager.as_str(),
+        starts_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    )
 }
 
 /// The fingerprint Alertmanager gives an alert (prometheus/common's

@@ -9,11 +9,11 @@
 
 use chrono::{DateTime, Utc};
 use paved_domain::{
-    Deployment, DeploymentStatus, DeploymentTrigger, Identity, Incident, Record, RepoId, root_cause_in,
+    Deployment, DeploymentStatus, DeploymentTrigger, Identity, Incident, Record, RepoId, Source, root_cause_in,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::{IngestSettings, NormalizeError, Normalized, Observation, RawInput, ServiceHint, parse_json};
+use crate::contract::{IngestSettings, NormalizeError, Normalized, Observation, RawInput, ServiceHint, parse_json};
 
 /// The event type of a recorded deployment.
 pub const DEPLOYMENT: &str = "deployment";
@@ -216,7 +216,7 @@ fn request_id(given: Option<&str>, input: &RawInput<'_>) -> Result<String, Norma
 fn deployment(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
     let request: DeploymentRequest = parse_body(input.body)?;
     let key = record_key(&request_id(request.id.as_deref(), input)?);
-    let mut deployment = Deployment::new(key, crate::source::API, required("environment", &request.environment)?);
+    let mut deployment = Deployment::new(key, Source::Api.as_str(), required("environment", &request.environment)?);
     deployment.status = match request.status.as_deref() {
         None => DeploymentStatus::Success,
         Some(text) => DeploymentStatus::parse(text).ok_or_else(|| {
@@ -278,7 +278,7 @@ fn deployment(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
 fn incident_open(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
     let request: IncidentRequest = parse_body(input.body)?;
     let key = record_key(&request_id(request.id.as_deref(), input)?);
-    let mut incident = Incident::new(key, crate::source::API);
+    let mut incident = Incident::new(key, Source::Api.as_str());
     incident.opened_at = Some(time("opened_at", request.opened_at.as_deref())?.unwrap_or(input.received_at));
     incident.severity = request.severity;
     incident.root_cause_sha = match (&request.root_cause, &request.title) {
@@ -305,7 +305,7 @@ fn incident_update(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
     let Some(incident_id) = input.context.get("incident").and_then(serde_json::Value::as_str) else {
         return Err(NormalizeError::new("the incident is missing (its id is part of the request path)"));
     };
-    let mut incident = Incident::new(record_key(&id("incident", incident_id)?), crate::source::API);
+    let mut incident = Incident::new(record_key(&id("incident", incident_id)?), Source::Api.as_str());
     let by = person("by", &request.by)?;
     let at = time("at", request.at.as_deref())?.unwrap_or(input.received_at);
     if input.event_type == INCIDENT_ACKNOWLEDGE {

@@ -19,10 +19,10 @@
 //! passes its key in `context["incident"]`.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{Incident, Record, root_cause_in};
+use paved_domain::{Incident, Record, Source, root_cause_in};
 use serde_json::{Map, Value, json};
 
-use crate::normalize::{IngestSettings, NormalizeError, Normalized, Observation, RawInput, ServiceHint, source};
+use crate::contract::{IngestSettings, NormalizeError, Normalized, Observation, RawInput, ServiceHint};
 
 /// The severities PagerDuty accepts, as written in `payload.severity`.
 pub const SEVERITIES: [&str; 4] = ["critical", "error", "warning", "info"];
@@ -250,9 +250,9 @@ pub fn normalize(input: &RawInput<'_>, _settings: &IngestSettings) -> Result<Nor
         })?;
     let key = match input.context.get("incident").and_then(Value::as_str) {
         Some(key) => key.to_owned(),
-        None => format!("{}:{dedup_key}", source::EVENTS_V2),
+        None => format!("{}:{dedup_key}", Source::EventsV2.as_str()),
     };
-    let mut incident = Incident::new(key, source::EVENTS_V2);
+    let mut incident = Incident::new(key, Source::EventsV2.as_str());
     let mut service = ServiceHint::default();
     match request.action {
         EventAction::Trigger => {

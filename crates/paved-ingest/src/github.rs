@@ -13,15 +13,13 @@
 use chrono::{DateTime, Utc};
 use paved_domain::{
     CiRun, Deployment, DeploymentStatus, DeploymentTrigger, Identity, Incident, PullRequest, Push, PushedCommit,
-    Record, RepoId, Review, root_cause_in,
+    Record, RepoId, Review, Source, root_cause_in,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::normalize::{
-    IngestSettings, NormalizeError, Normalized, Observation, PersonHint, RawInput, ServiceHint, source,
-};
+use crate::contract::{IngestSettings, NormalizeError, Normalized, Observation, PersonHint, RawInput, ServiceHint};
 use crate::signature::{SignatureError, hmac_sha256_matches};
 
 /// The header naming the event type (`push`, `deployment_status`, ...).
@@ -489,8 +487,8 @@ fn push(event: PushEvent, received_at: DateTime<Utc>) -> Result<Normalized, Norm
         });
     }
     let record = Push {
-        key: format!("{}:{repo}:{git_ref}:{before}..{after}", source::GITHUB),
-        source: source::GITHUB.to_owned(),
+        key: format!("{}:{repo}:{git_ref}:{before}..{after}", Source::GitHub.as_str()),
+        source: Source::GitHub.as_str().to_owned(),
         repo: repo.clone(),
         git_ref,
         before: sha_unless_zero(Some(&before)),
@@ -513,7 +511,7 @@ fn pull_request_snapshot(
     people: &mut People,
 ) -> Result<PullRequest, NormalizeError> {
     let number = required(payload.number.or(number), "pull_request.number")?;
-    let mut pr = PullRequest::new(source::GITHUB, repo, number);
+    let mut pr = PullRequest::new(Source::GitHub.as_str(), repo, number);
     pr.title = payload.title;
     pr.author = people.account(payload.user.as_ref());
     pr.opened_at = payload.created_at;
@@ -614,7 +612,8 @@ fn deployment_record(
     let environment = required(non_empty(environment.or(deployment.environment)), "deployment.environment")?;
     let metadata = DeploymentMetadata::read(&deployment.payload);
     let task_is_rollback = deployment.task.as_deref().is_some_and(|task| task.eq_ignore_ascii_case("deploy:rollback"));
-    let mut record = Deployment::new(format!("{}:{repo}/{id}", source::GITHUB), source::GITHUB, environment);
+    let mut record =
+        Deployment::new(format!("{}:{repo}/{id}", Source::GitHub.as_str()), Source::GitHub.as_str(), environment);
     record.repo = Some(repo.clone());
     record.production_by_source = deployment.production_environment;
     record.sha = sha_unless_zero(deployment.sha.as_deref());
@@ -669,7 +668,7 @@ fn deployment_status(event: DeploymentEvent) -> Result<Normalized, NormalizeErro
 }
 
 fn ci_run_key(run_kind: &str, repo: &RepoId, id: u64) -> String {
-    format!("{}:{run_kind}:{repo}/{id}", source::GITHUB)
+    format!("{}:{run_kind}:{repo}/{id}", Source::GitHub.as_str())
 }
 
 fn workflow_run(event: WorkflowRunEvent) -> Result<Normalized, NormalizeError> {
@@ -681,7 +680,7 @@ fn workflow_run(event: WorkflowRunEvent) -> Result<Normalized, NormalizeError> {
     let completed = status == "completed";
     let record = CiRun {
         key: ci_run_key("workflow_run", &repo, id),
-        source: source::GITHUB.to_owned(),
+        source: Source::GitHub.as_str().to_owned(),
         run_kind: "workflow_run".to_owned(),
         repo: repo.clone(),
         sha: sha_unless_zero(run.head_sha.as_deref()),
@@ -712,7 +711,7 @@ fn workflow_job(event: WorkflowJobEvent) -> Result<Normalized, NormalizeError> {
     let completed = status == "completed";
     let record = CiRun {
         key: ci_run_key("job", &repo, id),
-        source: source::GITHUB.to_owned(),
+        source: Source::GitHub.as_str().to_owned(),
         run_kind: "job".to_owned(),
         repo: repo.clone(),
         sha: sha_unless_zero(job.head_sha.as_deref()),
@@ -744,7 +743,7 @@ fn check_run(event: CheckRunEvent) -> Result<Normalized, NormalizeError> {
     let environment = check.deployment.or(suite_deployment).and_then(|deployment| non_empty(deployment.environment));
     let record = CiRun {
         key: ci_run_key("check_run", &repo, id),
-        source: source::GITHUB.to_owned(),
+        source: Source::GitHub.as_str().to_owned(),
         run_kind: "check_run".to_owned(),
         repo: repo.clone(),
         sha: sha_unless_zero(check.head_sha.as_deref()),
@@ -783,7 +782,7 @@ fn issue(
     let repo = repo_of(event.repository.as_ref())?;
     let number = required(issue.number, "issue.number")?;
     let mut people = People::default();
-    let mut incident = Incident::new(format!("{}:{repo}#{number}", source::GITHUB), source::GITHUB);
+    let mut incident = Incident::new(format!("{}:{repo}#{number}", Source::GitHub.as_str()), Source::GitHub.as_str());
     incident.title = non_empty(issue.title.clone());
     incident.severity = labels.iter().find_map(|label| severity_in(label));
     incident.opened_at = issue.created_at;

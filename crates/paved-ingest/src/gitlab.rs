@@ -27,14 +27,14 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use paved_domain::{
     CiRun, Deployment, DeploymentStatus, Identity, IdentityError, Incident, PullRequest, Push, PushedCommit, Record,
-    RepoId, Review, root_cause_in,
+    RepoId, Review, Source, root_cause_in,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::normalize::{
-    IngestSettings, NormalizeError, Normalized, Observation, PersonHint, RawInput, ServiceHint, parse_json, source,
+use crate::contract::{
+    IngestSettings, NormalizeError, Normalized, Observation, PersonHint, RawInput, ServiceHint, parse_json,
 };
 use crate::signature::{SignatureError, secrets_equal};
 
@@ -382,7 +382,7 @@ fn push(event: PushEvent, received_at: DateTime<Utc>) -> Result<Normalized, Norm
     let head_commit_at = commits.iter().find(|commit| Some(&commit.sha) == after_commit.as_ref()).and_then(|c| c.at);
     let record = Push {
         key: format!("gitlab:{repo}:{git_ref}:{before}..{after}"),
-        source: source::GITLAB.to_owned(),
+        source: Source::GitLab.as_str().to_owned(),
         repo: repo.clone(),
         git_ref: git_ref.to_owned(),
         before: commit_id(&event.before),
@@ -440,7 +440,7 @@ fn pull_request(
 ) -> Result<PullRequest, NormalizeError> {
     let at = |field: &str, value: &Option<String>| time(&format!("{object}.{field}"), value);
     let iid = required(&format!("{object}.iid"), attributes.iid)?;
-    let mut pr = PullRequest::new(source::GITLAB, repo, iid);
+    let mut pr = PullRequest::new(Source::GitLab.as_str(), repo, iid);
     pr.title = owned(&attributes.title);
     pr.opened_at = at("created_at", &attributes.created_at)?;
     pr.updated_at = at("updated_at", &attributes.updated_at)?;
@@ -596,7 +596,7 @@ fn ci_run(run_kind: &str, repo: &RepoId, id: u64, status: &str, times: CiTimes) 
     };
     CiRun {
         key: format!("gitlab:{run_kind}:{repo}/{id}"),
-        source: source::GITLAB.to_owned(),
+        source: Source::GitLab.as_str().to_owned(),
         run_kind: run_kind.to_owned(),
         repo: repo.clone(),
         sha: None,
@@ -747,7 +747,7 @@ fn deployment(event: DeploymentEvent) -> Result<Normalized, NormalizeError> {
     })?;
     let status_at = time("status_changed_at", &event.status_changed_at)?;
     let creator = person("user.username", event.user.as_ref())?;
-    let mut record = Deployment::new(format!("gitlab:{repo}/{id}"), source::GITLAB, environment);
+    let mut record = Deployment::new(format!("gitlab:{repo}/{id}"), Source::GitLab.as_str(), environment);
     record.repo = Some(repo.clone());
     record.production_by_source = text(&event.environment_tier).map(|tier| tier.eq_ignore_ascii_case("production"));
     record.sha = deployed_sha(&event);
@@ -818,7 +818,7 @@ fn issue(event: IssueEvent, kind: &str) -> Result<Normalized, NormalizeError> {
         }
     }
     let repo = repo_of(event.project.as_ref(), event.repository.as_ref())?;
-    let mut incident = Incident::new(format!("gitlab:{repo}#{iid}"), source::GITLAB);
+    let mut incident = Incident::new(format!("gitlab:{repo}#{iid}"), Source::GitLab.as_str());
     incident.title = owned(&attributes.title);
     // GitLab writes `unknown` for an incident nobody gave a severity.
     incident.severity = text(&attributes.severity).filter(|severity| *severity != "unknown").map(str::to_owned);

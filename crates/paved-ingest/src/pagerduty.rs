@@ -9,12 +9,10 @@
 //! everyone paged.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{Identity, Incident, Page, PageReason, Record, root_cause_in};
+use paved_domain::{Identity, Incident, Page, PageReason, Record, Source, root_cause_in};
 use serde::Deserialize;
 
-use crate::normalize::{
-    IngestSettings, NormalizeError, Normalized, Observation, PersonHint, RawInput, ServiceHint, source,
-};
+use crate::contract::{IngestSettings, NormalizeError, Normalized, Observation, PersonHint, RawInput, ServiceHint};
 use crate::signature::{SignatureError, hmac_sha256_matches};
 
 /// The header that carries the signatures: `v1=<hex HMAC-SHA256 of the
@@ -196,7 +194,8 @@ pub fn normalize(input: &RawInput<'_>, _settings: &IngestSettings) -> Result<Nor
         NormalizeError::new(format!("{field} is missing"))
     })?;
 
-    let mut incident = Incident::new(format!("{}:{incident_id}", source::PAGERDUTY), source::PAGERDUTY);
+    let mut incident =
+        Incident::new(format!("{}:{incident_id}", Source::PagerDuty.as_str()), Source::PagerDuty.as_str());
     let mut people = People::default();
     let service = match about_incident {
         Some(reference) => {

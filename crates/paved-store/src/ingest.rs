@@ -48,11 +48,15 @@ pub struct RecordFilter {
     /// Records with any of these statuses as text (`success`, `open`,
     /// ...); empty: any status.
     pub statuses: Vec<String>,
+    /// Shifts of any of these Schedules (empty: any schedule or none).
+    pub schedules: Vec<EntityRef>,
     /// Deployments to this environment (case-insensitive).
     pub environment: Option<String>,
     /// Production deployments only.
     pub production_only: bool,
-    /// Records whose main instant is at or after this.
+    /// Records whose main instant is at or after this; for records that
+    /// cover a span (shifts, see `RecordKind::has_span`), whose end is after
+    /// it, so that a shift that began earlier and still covers it is found.
     pub since: Option<DateTime<Utc>>,
     /// Records whose main instant is before this.
     pub until: Option<DateTime<Utc>>,
@@ -71,6 +75,7 @@ impl RecordFilter {
             repo: None,
             shas: Vec::new(),
             statuses: Vec::new(),
+            schedules: Vec::new(),
             environment: None,
             production_only: false,
             since: None,

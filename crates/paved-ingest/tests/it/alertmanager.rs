@@ -2,9 +2,9 @@
 //! documented one, snapshotted, and the facts that matter checked by hand.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{Incident, Record};
+use paved_domain::{Incident, Record, Source};
 use paved_ingest::normalize::normalize;
-use paved_ingest::{IngestSettings, Normalized, derive, source};
+use paved_ingest::{IngestSettings, Normalized, derive};
 use serde_json::{Value, json};
 
 use crate::payloads::{
@@ -14,7 +14,7 @@ use crate::payloads::{
 fn normalized_with(body: &[u8], settings: &IngestSettings) -> Result<Normalized, String> {
     let context = json!({});
     // Alertmanager sends no event type; the server passes `alert`.
-    normalize(&input(source::ALERTMANAGER, "alert", body, &context), settings).map_err(|error| error.0)
+    normalize(&input(Source::Alertmanager, "alert", body, &context), settings).map_err(|error| error.0)
 }
 
 fn normalized(body: &[u8]) -> Normalized {
@@ -156,7 +156,7 @@ fn a_firing_then_its_resolution_is_one_incident_and_a_new_firing_another() {
 fn an_alert_is_routed_to_the_component_its_service_label_names() {
     let body = documented_payload("alertmanager/firing.json");
     let context = json!({});
-    let derivation = derive(&input(source::ALERTMANAGER, "alert", &body, &context), &catalog(), &settings());
+    let derivation = derive(&input(Source::Alertmanager, "alert", &body, &context), &catalog(), &settings());
     insta::assert_json_snapshot!("derived__firing", derivation_view(&derivation));
     let Record::Incident(incident) = &derivation.records[0] else { panic!("{derivation:?}") };
     assert_eq!(

@@ -2,7 +2,7 @@
 //! incident endpoints (and the CLI, which sends the same JSON) record, and
 //! the messages a client gets for a bad payload.
 
-use paved_domain::{DeploymentStatus, Record};
+use paved_domain::{DeploymentStatus, Record, Source};
 use paved_ingest::api::{self, record_key};
 use paved_ingest::{NormalizeError, Normalized, normalize::normalize};
 use serde_json::json;
@@ -11,7 +11,7 @@ use crate::payloads::{catalog, input, received_at, settings};
 
 fn run(event_type: &str, body: serde_json::Value, context: serde_json::Value) -> Result<Normalized, NormalizeError> {
     let body = body.to_string().into_bytes();
-    normalize(&input("api", event_type, &body, &context), &settings())
+    normalize(&input(Source::Api, event_type, &body, &context), &settings())
 }
 
 fn record(normalized: Normalized) -> Record {
@@ -68,7 +68,7 @@ fn bad_deployments_say_which_field_is_wrong() {
     backwards["started_at"] = json!("2026-11-20T12:00:00Z");
     backwards["finished_at"] = json!("2026-11-20T11:00:00Z");
     assert!(error(run(api::DEPLOYMENT, backwards, json!({}))).contains("is before started_at"));
-    let broken = normalize(&input("api", api::DEPLOYMENT, b"{\"id\": ", &json!({})), &settings());
+    let broken = normalize(&input(Source::Api, api::DEPLOYMENT, b"{\"id\": ", &json!({})), &settings());
     assert!(error(broken).contains("not valid JSON"));
 }
 
@@ -109,13 +109,13 @@ fn derivation_resolves_the_named_service_and_says_when_it_cannot() {
     let body = json!({"id": "1", "service": "nope", "environment": "production", "sha": "abcdef1"}).to_string();
     let context = json!({});
     let derived =
-        paved_ingest::derive(&input("api", api::DEPLOYMENT, body.as_bytes(), &context), &catalog(), &settings());
+        paved_ingest::derive(&input(Source::Api, api::DEPLOYMENT, body.as_bytes(), &context), &catalog(), &settings());
     let Record::Deployment(d) = &derived.records[0] else { panic!() };
     assert_eq!(d.service, None);
     assert!(derived.reason.unwrap().contains("no component matches `nope`"));
     let body = json!({"id": "1", "service": "Hello-World", "environment": "production", "sha": "abcdef1"}).to_string();
     let derived =
-        paved_ingest::derive(&input("api", api::DEPLOYMENT, body.as_bytes(), &context), &catalog(), &settings());
+        paved_ingest::derive(&input(Source::Api, api::DEPLOYMENT, body.as_bytes(), &context), &catalog(), &settings());
     let Record::Deployment(d) = &derived.records[0] else { panic!() };
     assert_eq!(d.service.as_ref().unwrap().to_string(), "component:default/hello-world");
     assert!(d.production, "production by the default names");

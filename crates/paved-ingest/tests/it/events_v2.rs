@@ -3,10 +3,10 @@
 //! PagerDuty's documentation.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{Incident, IncidentStatus, Record};
+use paved_domain::{Incident, IncidentStatus, Record, Source};
 use paved_ingest::events_v2::{EnqueueRequest, EventAction, InvalidEvent, check};
 use paved_ingest::normalize::normalize;
-use paved_ingest::{Normalized, derive, source};
+use paved_ingest::{Normalized, derive};
 use serde_json::{Value, json};
 
 use crate::payloads::{catalog, derivation_view, documented_payload, input, received_at, settings, view};
@@ -17,7 +17,7 @@ fn documented(name: &str) -> Vec<u8> {
 
 fn normalized_in(body: &[u8], context: &Value) -> Result<Normalized, String> {
     // The server passes the event_action as the event type.
-    normalize(&input(source::EVENTS_V2, "trigger", body, context), &settings()).map_err(|error| error.0)
+    normalize(&input(Source::EventsV2, "trigger", body, context), &settings()).map_err(|error| error.0)
 }
 
 fn normalized(body: &[u8]) -> Normalized {
@@ -186,7 +186,7 @@ fn trigger_acknowledge_and_resolve_make_one_incident() {
 fn a_trigger_is_routed_by_its_service_and_names_its_root_cause() {
     let body = documented("trigger-with-service");
     let context = json!({});
-    let derivation = derive(&input(source::EVENTS_V2, "trigger", &body, &context), &catalog(), &settings());
+    let derivation = derive(&input(Source::EventsV2, "trigger", &body, &context), &catalog(), &settings());
     insta::assert_json_snapshot!("derived__trigger-with-service", derivation_view(&derivation));
     let Record::Incident(incident) = &derivation.records[0] else { panic!("{derivation:?}") };
     assert_eq!(

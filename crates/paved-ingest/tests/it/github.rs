@@ -5,11 +5,11 @@
 use chrono::{DateTime, Utc};
 use paved_domain::{
     CiRun, Deployment, DeploymentStatus, DeploymentTrigger, EventStatus, Incident, PullRequest, PullRequestState, Push,
-    Record,
+    Record, Source,
 };
 use paved_ingest::github::{self, SIGNATURE_HEADER};
 use paved_ingest::signature::SignatureError;
-use paved_ingest::{Normalized, normalize, source};
+use paved_ingest::{Normalized, normalize};
 use serde_json::{Value, json};
 
 use crate::payloads::{
@@ -22,7 +22,7 @@ fn at(text: &str) -> Option<DateTime<Utc>> {
 
 fn normalized(event_type: &str, body: &[u8]) -> Normalized {
     let context = json!({});
-    normalize::normalize(&input(source::GITHUB, event_type, body, &context), &settings())
+    normalize::normalize(&input(Source::GitHub, event_type, body, &context), &settings())
         .unwrap_or_else(|e| panic!("{event_type}: {e}"))
 }
 
@@ -173,7 +173,7 @@ fn a_deployment_payload_names_the_service_and_marks_rollbacks_and_hotfixes() {
 
     let context = json!({});
     let derivation =
-        paved_ingest::derive(&input(source::GITHUB, "deployment", &body, &context), &catalog(), &settings());
+        paved_ingest::derive(&input(Source::GitHub, "deployment", &body, &context), &catalog(), &settings());
     insta::assert_json_snapshot!("derive_deployment_named_in_payload", derivation_view(&derivation));
 }
 
@@ -308,31 +308,31 @@ fn an_issue_without_the_incident_label_is_ignored() {
     let context = json!({});
     let mut outage = settings();
     outage.incident_label = "outage".to_owned();
-    let normalized = normalize::normalize(&input(source::GITHUB, "issues", &body, &context), &outage).unwrap();
+    let normalized = normalize::normalize(&input(Source::GitHub, "issues", &body, &context), &outage).unwrap();
     assert!(matches!(normalized, Normalized::Observations { .. }), "{normalized:?}");
 }
 
 #[test]
 fn malformed_bodies_fail_with_a_message() {
     let context = json!({});
-    let err = normalize::normalize(&input(source::GITHUB, "push", b"{\"ref\": ", &context), &settings()).unwrap_err();
+    let err = normalize::normalize(&input(Source::GitHub, "push", b"{\"ref\": ", &context), &settings()).unwrap_err();
     assert!(err.0.starts_with("the body is not valid JSON: EOF while parsing"), "{err}");
 
-    let err = normalize::normalize(&input(source::GITHUB, "deployment", b"[1, 2]", &context), &settings()).unwrap_err();
+    let err = normalize::normalize(&input(Source::GitHub, "deployment", b"[1, 2]", &context), &settings()).unwrap_err();
     assert!(err.0.starts_with("the body is not a GitHub `deployment` event: invalid type"), "{err}");
 
     let body = br#"{"deployment": {"id": 1, "environment": "production"}}"#;
-    let err = normalize::normalize(&input(source::GITHUB, "deployment", body, &context), &settings()).unwrap_err();
+    let err = normalize::normalize(&input(Source::GitHub, "deployment", body, &context), &settings()).unwrap_err();
     assert_eq!(err.0, "repository is missing");
 
     let body = br#"{"deployment_status": {"state": "exploded"}, "deployment": {"id": 1, "environment": "production"},
         "repository": {"full_name": "Codertocat/Hello-World"}}"#;
     let err =
-        normalize::normalize(&input(source::GITHUB, "deployment_status", body, &context), &settings()).unwrap_err();
+        normalize::normalize(&input(Source::GitHub, "deployment_status", body, &context), &settings()).unwrap_err();
     assert!(err.0.contains("`exploded`"), "{err}");
 
     let derivation =
-        paved_ingest::derive(&input(source::GITHUB, "push", b"not json", &context), &catalog(), &settings());
+        paved_ingest::derive(&input(Source::GitHub, "push", b"not json", &context), &catalog(), &settings());
     assert_eq!(derivation.status, EventStatus::Failed);
     assert!(derivation.reason.unwrap().starts_with("the body is not valid JSON"));
 }
@@ -346,13 +346,13 @@ fn derivations_resolve_services_and_people() {
         ("derive_incident_closed", "issues", documented_payload("github/issues/closed.json")),
     ] {
         let derivation =
-            paved_ingest::derive(&input(source::GITHUB, event_type, &body, &context), &catalog(), &settings());
+            paved_ingest::derive(&input(Source::GitHub, event_type, &body, &context), &catalog(), &settings());
         insta::assert_json_snapshot!(name, derivation_view(&derivation));
     }
 
     let body = real_payload("github/deployment_status/payload.json");
     let derivation =
-        paved_ingest::derive(&input(source::GITHUB, "deployment_status", &body, &context), &catalog(), &settings());
+        paved_ingest::derive(&input(Source::GitHub, "deployment_status", &body, &context), &catalog(), &settings());
     let Record::Deployment(d) = &derivation.records[0] else { panic!() };
     assert_eq!(d.service.as_ref().map(ToString::to_string).as_deref(), Some("component:default/hello-world"));
     assert!(d.production);

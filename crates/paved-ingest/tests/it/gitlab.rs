@@ -3,7 +3,7 @@
 //! Hook samples, token verification and delivery ids.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{DeploymentStatus, EventStatus, IncidentStatus, PullRequestState, Record};
+use paved_domain::{DeploymentStatus, EventStatus, IncidentStatus, PullRequestState, Record, Source};
 use paved_ingest::gitlab::{self, EVENT_UUID_HEADER, IDEMPOTENCY_HEADER, TOKEN_HEADER};
 use paved_ingest::normalize::normalize;
 use paved_ingest::signature::SignatureError;
@@ -34,7 +34,7 @@ fn event_header(path: &str) -> &'static str {
 
 fn normalized_body(header: &str, body: &[u8]) -> Result<Normalized, NormalizeError> {
     let context = json!({});
-    normalize(&input("gitlab", header, body, &context), &settings())
+    normalize(&input(Source::GitLab, header, body, &context), &settings())
 }
 
 fn real(path: &str) -> Normalized {
@@ -155,7 +155,7 @@ fn the_deployment_fixture_derives_with_no_component_for_its_project() {
     let body = real_payload("gitlab/deployment/deployment.json");
     let context = json!({});
     let derivation =
-        paved_ingest::derive(&input("gitlab", "Deployment Hook", &body, &context), &catalog(), &settings());
+        paved_ingest::derive(&input(Source::GitLab, "Deployment Hook", &body, &context), &catalog(), &settings());
     assert_eq!(derivation.status, EventStatus::Normalized);
     let reason = derivation.reason.as_deref().unwrap_or_default();
     assert!(reason.contains("no component matches repository 10.126.0.2/root/test-deployment-webhooks"), "{reason}");
@@ -169,7 +169,8 @@ fn the_deployment_fixture_derives_with_no_component_for_its_project() {
 fn an_incident_on_a_catalogued_project_derives_its_service() {
     let body = documented_payload("gitlab/issue/incident_closed.json");
     let context = json!({});
-    let derivation = paved_ingest::derive(&input("gitlab", "Issue Hook", &body, &context), &catalog(), &settings());
+    let derivation =
+        paved_ingest::derive(&input(Source::GitLab, "Issue Hook", &body, &context), &catalog(), &settings());
     assert_eq!((derivation.status, derivation.reason.as_deref()), (EventStatus::Normalized, None));
     let Record::Incident(incident) = &derivation.records[0] else { panic!("{derivation:?}") };
     assert_eq!(incident.service.as_ref().map(ToString::to_string).as_deref(), Some("component:default/gitlab-test"));

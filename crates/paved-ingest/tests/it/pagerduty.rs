@@ -3,11 +3,11 @@
 //! samples written from PagerDuty's documentation.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{Identity, Incident, Page, PageReason, Record};
+use paved_domain::{Identity, Incident, Page, PageReason, Record, Source};
 use paved_ingest::normalize::normalize;
 use paved_ingest::pagerduty::{SIGNATURE_HEADER, delivery_id, verify};
 use paved_ingest::signature::{SignatureError, hmac_sha256_hex};
-use paved_ingest::{Normalized, derive, source};
+use paved_ingest::{Normalized, derive};
 use serde_json::{Value, json};
 
 use crate::payloads::{
@@ -33,7 +33,7 @@ const DOCUMENTED: [&str; 7] = [
 fn normalized(body: &[u8]) -> Result<Normalized, String> {
     let context = json!({});
     // The server passes event.event_type; the normaliser reads the body's.
-    normalize(&input(source::PAGERDUTY, "incident.triggered", body, &context), &settings()).map_err(|error| error.0)
+    normalize(&input(Source::PagerDuty, "incident.triggered", body, &context), &settings()).map_err(|error| error.0)
 }
 
 fn documented(event_type: &str) -> Vec<u8> {
@@ -221,7 +221,7 @@ fn the_whole_story_merges_to_the_same_incident_in_any_order() {
 fn a_pagerduty_incident_is_resolved_to_the_component_of_its_service() {
     let body = documented("incident.triggered");
     let context = json!({});
-    let derivation = derive(&input(source::PAGERDUTY, "incident.triggered", &body, &context), &catalog(), &settings());
+    let derivation = derive(&input(Source::PagerDuty, "incident.triggered", &body, &context), &catalog(), &settings());
     insta::assert_json_snapshot!("derived__incident.triggered", derivation_view(&derivation));
     let Record::Incident(incident) = &derivation.records[0] else { panic!("{derivation:?}") };
     assert_eq!(

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use paved_domain::{
-    CatalogEntity, CatalogIndex, Derivation, EntityRef, PavedAnnotations, Relation, RelationType, SourcePosition,
+    CatalogEntity, CatalogIndex, Derivation, EntityRef, PavedAnnotations, Relation, RelationType, Source,
+    SourcePosition,
 };
 use paved_ingest::{IngestSettings, Normalized, RawInput};
 use serde_json::{Value, json};
@@ -57,8 +58,7 @@ pub fn received_at() -> DateTime<Utc> {
 }
 
 /// A raw input of `source` and `event_type` with `body` and no context.
-pub fn input<'a>(source: &'a str, event_type: &'a str, body: &'a [u8], context: &'a Value) -> RawInput<'a> {
-    let source = source.parse().unwrap_or_else(|error| panic!("{error}"));
+pub fn input<'a>(source: Source, event_type: &'a str, body: &'a [u8], context: &'a Value) -> RawInput<'a> {
     RawInput { source, event_type, body, context, received_at: received_at() }
 }
 

@@ -5,10 +5,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
-use paved_domain::{CatalogIndex, EntityRef, Identity, Record, RecordKind, RecordedShift, Shift, ShiftSource};
+use chrono::{DateTime, Utc};
+use paved_app::oncall::OnCallShift;
+use paved_domain::{EntityRef, Identity, Record, RecordedShift, ShiftSource};
 use paved_ingest::api::ShiftRequest;
-use paved_store::{DynStore, RecordFilter, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -44,10 +44,6 @@ pub async fn record_shift(
     })
 }
 
-/// The longest span `GET /api/v1/shifts` lists, in days (a year of daily
-/// hand-offs is 366 shifts per schedule).
-pub const MAX_SHIFT_WINDOW_DAYS: i64 = 366;
-
 /// Which shifts `GET /api/v1/shifts` lists.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -77,50 +73,11 @@ pub struct ShiftView {
     pub source: ShiftSource,
 }
 
-/// Every shift of `schedules` between `since` and `until`: the catalog's
-/// rotations and overrides, and the shifts recorded through the API.
-///
-/// # Errors
-/// When the store cannot be read.
-pub async fn shifts_between(
-    store: &DynStore,
-    catalog: &CatalogIndex,
-    schedules: &[EntityRef],
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<Vec<ShiftView>, StoreError> {
-    let mut views: Vec<ShiftView> = Vec::new();
-    for schedule in schedules.iter().filter_map(|s| catalog.schedule(s)) {
-        views.extend(schedule.shifts(since, until).into_iter().map(|shift: Shift| ShiftView {
-            schedule: shift.schedule,
-            person: Some(shift.person),
-            identity: None,
-            start: shift.start,
-            end: shift.end,
-            source: shift.source,
-        }));
+impl From<OnCallShift> for ShiftView {
+    fn from(shift: OnCallShift) -> Self {
+        let OnCallShift { schedule, person, identity, start, end, source } = shift;
+        Self { schedule, person, identity, start, end, source }
     }
-    let mut filter = RecordFilter::new(RecordKind::Shift);
-    filter.statuses = schedules.iter().map(EntityRef::key).collect();
-    // A recorded shift is found by its start; a long one may start earlier.
-    filter.since = Some(since - Duration::days(31));
-    filter.until = Some(until);
-    for record in store.all_records(&filter).await? {
-        let Record::Shift(shift) = record else { continue };
-        let (start, end) = (shift.start.max(since), shift.end.min(until));
-        if start < end {
-            views.push(ShiftView {
-                person: catalog.resolve_person(&shift.person, None).cloned(),
-                identity: Some(shift.person),
-                schedule: shift.schedule,
-                start,
-                end,
-                source: ShiftSource::Recorded,
-            });
-        }
-    }
-    views.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.schedule.cmp(&b.schedule)));
-    Ok(views)
 }
 
 /// Who is on call, by Schedule, between two times.
@@ -138,35 +95,6 @@ pub async fn list_shifts(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ShiftQuery>,
 ) -> Result<Json<Vec<ShiftView>>, ApiError> {
-    let catalog = state.catalog.current().await?;
-    let since = query
-        .since
-        .as_deref()
-        .map(|text| paved_metrics::parse_time("since", text))
-        .transpose()
-        .map_err(ApiError::bad_request)?
-        .unwrap_or_else(Utc::now);
-    let until = query
-        .until
-        .as_deref()
-        .map(|text| paved_metrics::parse_time("until", text))
-        .transpose()
-        .map_err(ApiError::bad_request)?
-        .unwrap_or(since + Duration::days(7));
-    if until <= since {
-        return Err(ApiError::bad_request(format!("until {until} is not after since {since}")));
-    }
-    paved_metrics::check_span(since, until, MAX_SHIFT_WINDOW_DAYS).map_err(ApiError::bad_request)?;
-    let schedules: Vec<EntityRef> = match &query.schedule {
-        Some(name) => {
-            let schedule = EntityRef::parse(name, Some("schedule"), paved_domain::DEFAULT_NAMESPACE)
-                .map_err(|error| ApiError::bad_request(format!("schedule: {error}")))?;
-            if catalog.schedule(&schedule).is_none() {
-                return Err(ApiError::bad_request(format!("no Schedule {schedule} in the catalog")));
-            }
-            vec![schedule]
-        }
-        None => catalog.schedules().into_iter().map(|s| s.entity_ref.clone()).collect(),
-    };
-    Ok(Json(shifts_between(&state.store, &catalog, &schedules, since, until).await?))
+    let shifts = state.shifts(query.schedule.as_deref(), query.since.as_deref(), query.until.as_deref()).await?;
+    Ok(Json(shifts.into_iter().map(ShiftView::from).collect()))
 }

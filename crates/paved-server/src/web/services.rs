@@ -15,8 +15,8 @@ use super::{
     page_path, percent, verdict, when,
 };
 use crate::AppState;
-use crate::api::shifts::shifts_between;
 use paved_app::ScopeRequest;
+use paved_app::oncall::shifts_between;
 
 /// Filters of `/services`.
 #[derive(Debug, Default, Deserialize)]

@@ -14,8 +14,8 @@ use super::{
     when,
 };
 use crate::AppState;
-use crate::api::shifts::shifts_between;
 use paved_app::ScopeRequest;
+use paved_app::oncall::shifts_between;
 
 /// `GET /teams`.
 pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {

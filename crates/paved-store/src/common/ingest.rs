@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use chrono::{DateTime, TimeZone, Utc};
-use paved_domain::{Derivation, EventStatus, IdentitySighting, Record, RecordKind};
+use paved_domain::{Derivation, EntityRef, EventStatus, IdentitySighting, Record, RecordKind};
 
 use super::storable_instant;
 use crate::sql::SqlExt as _;
@@ -59,6 +59,9 @@ pub(crate) struct RecordRow {
     pub production: bool,
     pub status: String,
     pub at_us: Option<i64>,
+    pub end_us: Option<i64>,
+    pub schedule: Option<String>,
+    pub format: i32,
     pub body: String,
 }
 
@@ -83,6 +86,9 @@ pub(crate) fn record_row(record: &Record) -> Result<RecordRow, StoreError> {
         production,
         status: index.status,
         at_us: index.at.map(micros),
+        end_us: index.end.map(micros),
+        schedule: index.schedule.as_ref().map(EntityRef::key),
+        format: RECORD_FORMAT,
         body: serde_json::to_string(record).map_err(|e| {
             StoreError::Corrupt(format!("cannot serialise {} {}: {e}", record.kind().as_str(), record.key()))
         })?,
@@ -94,6 +100,7 @@ pub(crate) fn record_row(record: &Record) -> Result<RecordRow, StoreError> {
         ("sha", row.sha.as_ref()),
         ("environment", row.environment.as_ref()),
         ("status", Some(&row.status)),
+        ("schedule", row.schedule.as_ref()),
     ];
     if let Some((field, _)) = texts.into_iter().find(|(_, text)| text.is_some_and(|t| t.contains('\0'))) {
         return Err(nul_error(format!("{} {}", row.kind, row.key.replace('\0', "\\0")), field));
@@ -101,9 +108,28 @@ pub(crate) fn record_row(record: &Record) -> Result<RecordRow, StoreError> {
     Ok(row)
 }
 
-/// Decodes a record's JSON.
-pub(crate) fn decode_record(kind: &str, key: &str, body: &str) -> Result<Record, StoreError> {
-    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("{kind} {key} does not decode: {e}")))
+/// The version of the serialised form of records that this build writes
+/// (the `format` column beside `body`).
+///
+/// Version 1 is the JSON of `paved_domain::Record` (tagged by `kind`) as
+/// migration 0003 began writing it; `tests/it/record_format.rs` pins it
+/// with a stored row of every kind. A change to the domain types that rows
+/// of version 1 no longer decode into raises this number and teaches
+/// [`decode_record`] to read the old version (or ships a migration that
+/// rewrites the rows); a reader refuses a version it does not know instead
+/// of misreading it.
+pub(crate) const RECORD_FORMAT: i32 = 1;
+
+/// Decodes a record's stored body of version `format`.
+pub(crate) fn decode_record(kind: &str, key: &str, format: i32, body: &str) -> Result<Record, StoreError> {
+    match format {
+        RECORD_FORMAT => {
+            serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("{kind} {key} does not decode: {e}")))
+        }
+        other => Err(StoreError::Corrupt(format!(
+            "{kind} {key} is stored in format {other}, which this paved does not read (it reads {RECORD_FORMAT}); upgrade paved, or run `paved events rebuild` with this one"
+        ))),
+    }
 }
 
 /// The sightings of one identity in a batch, as the `identities` upsert
@@ -306,13 +332,12 @@ pub(crate) trait IngestTx {
     fn raw_ids(&mut self, keys: &[(&str, &str)]) -> impl Future<Output = Result<Vec<RawEventKey>, sqlx::Error>> + Send;
     /// Writes (or replaces) raw events' outcomes (one row per event).
     fn put_outcomes(&mut self, rows: &[OutcomeRow]) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// The `(kind, key, body)` of the stored records among `keys` (the
-    /// caller has locked them, or holds a lock that keeps every other
-    /// writer out).
+    /// The stored records among `keys` (the caller has locked them, or
+    /// holds a lock that keeps every other writer out).
     fn record_bodies(
         &mut self,
         keys: &[(&str, &str)],
-    ) -> impl Future<Output = Result<Vec<(String, String, String)>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<RecordBodyRow>, sqlx::Error>> + Send;
     /// Inserts or replaces records' rows (one row per key).
     fn put_records(&mut self, rows: &[&RecordRow]) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Adds sightings to identities' rows (one row per identity).
@@ -355,7 +380,7 @@ pub(crate) fn record_lock_keys(events: &[IngestEvent]) -> Vec<String> {
 /// A record as the batch has it so far: the stored JSON (decoded when an
 /// event first needs it), or the record as merged by an earlier event.
 enum Current {
-    Stored(String),
+    Stored(RecordBodyRow),
     Merged(Box<Record>),
 }
 
@@ -389,10 +414,10 @@ impl BatchRecords {
             tx.record_bodies(&keys).await.map_err(StoreError::database(backend, "reading stored records"))?
         };
         let mut current = HashMap::with_capacity(keys.len());
-        for (kind, key, body) in stored {
+        for row in stored {
             // The kinds read back are the kinds asked for.
-            let Some(kind) = RecordKind::from_name(&kind) else { continue };
-            current.insert((kind.as_str(), key), Current::Stored(body));
+            let Some(kind) = RecordKind::from_name(&row.kind) else { continue };
+            current.insert((kind.as_str(), row.key.clone()), Current::Stored(row));
         }
         Ok(Self { current, rows: Vec::new(), row_of: HashMap::new() })
     }
@@ -401,7 +426,7 @@ impl BatchRecords {
     fn merged(&self, record: &Record) -> Result<Record, StoreError> {
         let kind = record.kind().as_str();
         Ok(match self.current.get(&(kind, record.key().to_owned())) {
-            Some(Current::Stored(body)) => decode_record(kind, record.key(), body)?.merge(record.clone()),
+            Some(Current::Stored(row)) => row.decode()?.merge(record.clone()),
             Some(Current::Merged(stored)) => (**stored).clone().merge(record.clone()),
             None => record.clone(),
         })
@@ -722,13 +747,14 @@ impl EventSummaryRow {
 pub(crate) struct RecordBodyRow {
     pub kind: String,
     pub key: String,
+    pub format: i32,
     pub body: String,
 }
 
 impl RecordBodyRow {
     pub fn decode(&self) -> Result<Record, StoreError> {
         decode_kind(&self.kind)?;
-        decode_record(&self.kind, &self.key, &self.body)
+        decode_record(&self.kind, &self.key, self.format, &self.body)
     }
 }
 
@@ -736,7 +762,7 @@ impl RecordBodyRow {
 /// holds one, so the filter matches nothing, on both backends alike.
 pub(crate) fn record_filter_has_nul(filter: &crate::RecordFilter) -> bool {
     filter.environment.iter().chain(&filter.shas).chain(&filter.statuses).any(|text| text.contains('\0'))
-        || filter.services.iter().any(|service| service.key().contains('\0'))
+        || filter.services.iter().chain(&filter.schedules).any(|entity| entity.key().contains('\0'))
 }
 
 /// Commit e-mail rows `(email, name, commits, last author time in seconds)`

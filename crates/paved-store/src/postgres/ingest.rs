@@ -6,7 +6,9 @@ use paved_domain::Derivation;
 use sqlx::{Postgres, Transaction};
 
 use super::PostgresStore;
-use crate::common::{self, AuditInsert, IngestTx, OutcomeRow, RawEventKey, RawRow, RecordRow, SightingRow};
+use crate::common::{
+    self, AuditInsert, IngestTx, OutcomeRow, RawEventKey, RawRow, RecordBodyRow, RecordRow, SightingRow,
+};
 use crate::sql::Sql;
 use crate::{Backend, IngestEvent, Ingested, RawEvent, RebuildSummary, StoreError};
 
@@ -122,10 +124,10 @@ impl IngestTx for Tx<'_> {
         Ok(())
     }
 
-    async fn record_bodies(&mut self, keys: &[(&str, &str)]) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    async fn record_bodies(&mut self, keys: &[(&str, &str)]) -> Result<Vec<RecordBodyRow>, sqlx::Error> {
         let (kinds, record_keys) = columns(keys);
         sqlx::query_as(
-            "SELECT r.kind, r.key, r.body FROM UNNEST($1::text[], $2::text[]) AS k(kind, key)
+            "SELECT r.kind, r.key, r.format, r.body FROM UNNEST($1::text[], $2::text[]) AS k(kind, key)
              JOIN records r ON r.kind = k.kind AND r.key = k.key",
         )
         .bind(&kinds)
@@ -144,15 +146,21 @@ impl IngestTx for Tx<'_> {
         let production: Vec<bool> = rows.iter().map(|row| row.production).collect();
         let statuses: Vec<&str> = rows.iter().map(|row| row.status.as_str()).collect();
         let at_us: Vec<Option<i64>> = rows.iter().map(|row| row.at_us).collect();
+        let end_us: Vec<Option<i64>> = rows.iter().map(|row| row.end_us).collect();
+        let schedules: Vec<Option<&str>> = rows.iter().map(|row| row.schedule.as_deref()).collect();
+        let formats: Vec<i32> = rows.iter().map(|row| row.format).collect();
         let bodies: Vec<&str> = rows.iter().map(|row| row.body.as_str()).collect();
         // One row per key: an upsert may not touch a row twice.
         sqlx::query(
-            "INSERT INTO records (kind, key, service, repo, sha, environment, production, status, at_us, body)
+            "INSERT INTO records (kind, key, service, repo, sha, environment, production, status, at_us, end_us,
+                                  schedule, format, body)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                  $7::bool[], $8::text[], $9::int8[], $10::text[])
+                                  $7::bool[], $8::text[], $9::int8[], $10::int8[], $11::text[], $12::int4[],
+                                  $13::text[])
              ON CONFLICT (kind, key) DO UPDATE SET service = excluded.service, repo = excluded.repo,
                  sha = excluded.sha, environment = excluded.environment, production = excluded.production,
-                 status = excluded.status, at_us = excluded.at_us, body = excluded.body",
+                 status = excluded.status, at_us = excluded.at_us, end_us = excluded.end_us,
+                 schedule = excluded.schedule, format = excluded.format, body = excluded.body",
         )
         .bind(&kinds)
         .bind(&keys)
@@ -163,6 +171,9 @@ impl IngestTx for Tx<'_> {
         .bind(&production)
         .bind(&statuses)
         .bind(&at_us)
+        .bind(&end_us)
+        .bind(&schedules)
+        .bind(&formats)
         .bind(&bodies)
         .execute(&mut **self.0)
         .await?;

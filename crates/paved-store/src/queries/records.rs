@@ -24,6 +24,10 @@ fn push_record_filter(query: &mut Statement, filter: &RecordFilter) {
     if !filter.statuses.is_empty() {
         query.push(" AND ").push_in("status", &filter.statuses);
     }
+    if !filter.schedules.is_empty() {
+        let keys: Vec<String> = filter.schedules.iter().map(paved_domain::EntityRef::key).collect();
+        query.push(" AND ").push_in("schedule", &keys);
+    }
     if let Some(environment) = &filter.environment {
         query.push(" AND lower(environment) = ").push_bind(environment.to_lowercase());
     }
@@ -31,7 +35,9 @@ fn push_record_filter(query: &mut Statement, filter: &RecordFilter) {
         query.push(" AND production = TRUE");
     }
     if let Some(since) = filter.since {
-        query.push(" AND at_us >= ").push_bind(common::micros(since));
+        // A record that covers a span is in the window while it lasts.
+        let column = if filter.kind.has_span() { " AND end_us > " } else { " AND at_us >= " };
+        query.push(column).push_bind(common::micros(since));
     }
     if let Some(until) = filter.until {
         query.push(" AND at_us < ").push_bind(common::micros(until));
@@ -46,7 +52,7 @@ impl<T: Db> RecordStore for T {
             return Ok(None);
         }
         let mut db = self.reader(ACTION).await?;
-        let mut select = db.statement("SELECT kind, key, body FROM records WHERE kind = ? AND key = ?");
+        let mut select = db.statement("SELECT kind, key, format, body FROM records WHERE kind = ? AND key = ?");
         select.bind(kind.as_str()).bind(key);
         db.fetch_optional::<RecordBodyRow>(&select, ACTION).await?.map(|row| row.decode()).transpose()
     }
@@ -57,7 +63,7 @@ impl<T: Db> RecordStore for T {
             return Ok(Vec::new());
         }
         let mut db = self.reader(ACTION).await?;
-        let mut select = db.statement("SELECT kind, key, body FROM records");
+        let mut select = db.statement("SELECT kind, key, format, body FROM records");
         push_record_filter(&mut select, filter);
         select
             .push(" ORDER BY at_us IS NULL, at_us DESC, key LIMIT ")
@@ -73,7 +79,7 @@ impl<T: Db> RecordStore for T {
             return Ok(Vec::new());
         }
         let mut db = self.reader(ACTION).await?;
-        let mut select = db.statement("SELECT kind, key, body FROM records");
+        let mut select = db.statement("SELECT kind, key, format, body FROM records");
         push_record_filter(&mut select, filter);
         select.push(" ORDER BY at_us, key");
         db.fetch_all::<RecordBodyRow>(&select, ACTION).await?.iter().map(RecordBodyRow::decode).collect()

@@ -5,7 +5,9 @@ use paved_domain::Derivation;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::{MAX_VARIABLES, SqliteStore};
-use crate::common::{self, AuditInsert, IngestTx, OutcomeRow, RawEventKey, RawRow, RecordRow, SightingRow};
+use crate::common::{
+    self, AuditInsert, IngestTx, OutcomeRow, RawEventKey, RawRow, RecordBodyRow, RecordRow, SightingRow,
+};
 use crate::sql::Sql;
 use crate::{Backend, IngestEvent, Ingested, RawEvent, RebuildSummary, StoreError};
 
@@ -75,10 +77,10 @@ impl IngestTx for Tx<'_> {
         Ok(())
     }
 
-    async fn record_bodies(&mut self, keys: &[(&str, &str)]) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    async fn record_bodies(&mut self, keys: &[(&str, &str)]) -> Result<Vec<RecordBodyRow>, sqlx::Error> {
         // The transaction began IMMEDIATE: nobody else writes until it ends.
         sqlx::query_as(
-            "SELECT r.kind, r.key, r.body FROM json_each(?) k
+            "SELECT r.kind, r.key, r.format, r.body FROM json_each(?) k
              JOIN records r ON r.kind = k.value ->> 0 AND r.key = k.value ->> 1",
         )
         .bind(pairs_json(keys))
@@ -87,9 +89,10 @@ impl IngestTx for Tx<'_> {
     }
 
     async fn put_records(&mut self, rows: &[&RecordRow]) -> Result<(), sqlx::Error> {
-        for chunk in rows.chunks(rows_per_statement(10)) {
+        for chunk in rows.chunks(rows_per_statement(13)) {
             let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO records (kind, key, service, repo, sha, environment, production, status, at_us, body) ",
+                "INSERT INTO records (kind, key, service, repo, sha, environment, production, status, at_us, end_us,
+                                      schedule, format, body) ",
             );
             insert.push_values(chunk, |mut row, record| {
                 row.push_bind(record.kind)
@@ -101,12 +104,16 @@ impl IngestTx for Tx<'_> {
                     .push_bind(record.production)
                     .push_bind(&record.status)
                     .push_bind(record.at_us)
+                    .push_bind(record.end_us)
+                    .push_bind(&record.schedule)
+                    .push_bind(record.format)
                     .push_bind(&record.body);
             });
             insert.push(
                 " ON CONFLICT (kind, key) DO UPDATE SET service = excluded.service, repo = excluded.repo,
                      sha = excluded.sha, environment = excluded.environment, production = excluded.production,
-                     status = excluded.status, at_us = excluded.at_us, body = excluded.body",
+                     status = excluded.status, at_us = excluded.at_us, end_us = excluded.end_us,
+                     schedule = excluded.schedule, format = excluded.format, body = excluded.body",
             );
             insert.build().persistent(false).execute(&mut **self.0).await?;
         }

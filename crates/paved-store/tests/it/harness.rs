@@ -76,6 +76,39 @@ impl TestDb {
         }
     }
 
+    /// Applies the backend's migrations up to and including `version`
+    /// only, as an older paved would have left the database.
+    pub async fn migrated_to(&self, version: i64) {
+        let backend = match &self.raw {
+            RawAccess::Sqlite(_) => "sqlite",
+            RawAccess::Postgres(_) => "postgres",
+        };
+        let all = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+        let older = tempfile::tempdir().expect("a temporary directory");
+        for entry in std::fs::read_dir(&all).expect("the migrations directory") {
+            let path = entry.expect("a migration").path();
+            let name = path.file_name().and_then(|n| n.to_str()).expect("a migration's name").to_owned();
+            let number: i64 = name.split('_').next().and_then(|n| n.parse().ok()).expect("a numbered migration");
+            if number <= version {
+                std::fs::copy(&path, older.path().join(&name)).expect("copying a migration");
+            }
+        }
+        let migrator = sqlx::migrate::Migrator::new(older.path()).await.expect("the older migrations");
+        match &self.raw {
+            RawAccess::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).create_if_missing(true);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options).await.expect("a raw SQLite connection");
+                migrator.run(&mut conn).await.expect("the older migrations apply");
+                conn.close().await.expect("closing the raw connection");
+            }
+            RawAccess::Postgres(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("a raw PostgreSQL connection");
+                migrator.run(&mut conn).await.expect("the older migrations apply");
+                conn.close().await.expect("closing the raw connection");
+            }
+        }
+    }
+
     /// Like [`Self::execute_raw`], returning the error instead of panicking.
     pub async fn try_execute_raw(&self, sqlite: &str, postgres: &str) -> Result<(), sqlx::Error> {
         match &self.raw {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use paved_domain::{
     Deployment, DeploymentStatus, Derivation, EventStatus, Identity, IdentitySighting, Incident, Record, RecordKind,
+    RecordedShift,
 };
 use paved_store::{
     CatalogImport, EventFilter, IngestEvent, NewAudit, NewRawEvent, NewToken, OrphanPolicy, RawEvent, RawEventInsert,
@@ -414,5 +415,75 @@ contract_tests! {
         assert_eq!(emails.len(), 2);
         assert_eq!((emails[0].email.as_str(), emails[0].commits), ("dana@acme.example", 2));
         assert_eq!(emails[0].last_commit_at, Utc.with_ymd_and_hms(2026, 1, 2, 10, 0, 0).unwrap());
+    }
+
+    async fn shifts_are_found_by_schedule_and_by_the_span_they_cover(db) {
+        let store = db.migrated().await;
+        let shift = |id: &str, schedule: &str, start: DateTime<Utc>, end: DateTime<Utc>| {
+            Record::Shift(RecordedShift {
+                key: format!("api:{id}"),
+                schedule: entity_ref(&format!("schedule:default/{schedule}")),
+                person: "email:dana@acme.example".parse().unwrap(),
+                start,
+                end,
+            })
+        };
+        let records = vec![
+            // Began two months before the window and still covers it.
+            shift("long", "checkout", at(0) - Duration::days(60), at(0) + Duration::days(1)),
+            shift("ended", "checkout", at(0) - Duration::days(2), at(0)),
+            shift("later", "checkout", at(60), at(120)),
+            shift("other", "payments", at(10), at(20)),
+        ];
+        store.ingest(&[event(raw("api", "s1", 0), normalized(records, vec![]))]).await.unwrap();
+        let keys = |records: Vec<Record>| records.iter().map(|r| r.key().to_owned()).collect::<Vec<_>>();
+        let mut filter = RecordFilter::new(RecordKind::Shift);
+        filter.schedules = vec![entity_ref("schedule:default/checkout")];
+        filter.since = Some(at(0));
+        filter.until = Some(at(60));
+        assert_eq!(keys(store.all_records(&filter).await.unwrap()), ["api:long"], "a shift that ends at `since` is over");
+        filter.schedules.clear();
+        assert_eq!(keys(store.all_records(&filter).await.unwrap()), ["api:long", "api:other"]);
+        filter.until = Some(at(61));
+        filter.schedules = vec![entity_ref("schedule:default/Checkout")];
+        assert_eq!(keys(store.all_records(&filter).await.unwrap()), ["api:long", "api:later"], "schedules compare as references");
+    }
+
+    async fn shifts_stored_before_the_schedule_column_are_moved_to_it(db) {
+        db.migrated_to(4).await;
+        let body = r#"{"kind":"shift","key":"api:old","schedule":"schedule:default/checkout","person":"email:dana@acme.example","start":"2026-09-01T09:00:00Z","end":"2026-11-02T09:30:00.250Z"}"#;
+        let insert = format!(
+            "INSERT INTO records (kind, key, production, status, at_us, body) VALUES ('shift', 'api:old', FALSE, 'schedule:default/checkout', 1, '{body}')"
+        );
+        db.execute_raw(&insert, &insert).await;
+        let store = db.migrated().await;
+        let mut filter = RecordFilter::new(RecordKind::Shift);
+        filter.schedules = vec![entity_ref("schedule:default/checkout")];
+        filter.since = Some(at(30));
+        let shifts = store.all_records(&filter).await.unwrap();
+        assert_eq!(shifts.len(), 1, "the old shift still covers 09:30 on its Schedule");
+        filter.since = Some(at(31));
+        assert!(store.all_records(&filter).await.unwrap().is_empty(), "and has ended by 09:31");
+        filter.since = None;
+        filter.statuses = vec!["recorded".into()];
+        assert_eq!(store.all_records(&filter).await.unwrap().len(), 1, "its status is no longer its Schedule");
+    }
+
+    async fn a_record_stored_in_an_unknown_format_is_refused_not_misread(db) {
+        let store = db.migrated().await;
+        let d = deployment("1", "checkout", DeploymentStatus::Success, 10);
+        store.ingest(&[event(raw("github", "d1", 0), normalized(vec![Record::Deployment(d)], vec![]))]).await.unwrap();
+        assert_eq!(deployments(store).await.len(), 1);
+        db.execute_raw("UPDATE records SET format = 2", "UPDATE records SET format = 2").await;
+        let error = store.records(&RecordFilter::new(RecordKind::Deployment)).await.unwrap_err();
+        assert!(
+            error.to_string().contains("stored in format 2, which this paved does not read (it reads 1)"),
+            "{error}"
+        );
+        // News about the record does not overwrite what it cannot read.
+        let news = deployment("1", "checkout", DeploymentStatus::Failure, 20);
+        let _ = store.ingest(&[event(raw("github", "d2", 1), normalized(vec![Record::Deployment(news)], vec![]))]).await;
+        db.execute_raw("UPDATE records SET format = 1", "UPDATE records SET format = 1").await;
+        assert_eq!(deployments(store).await[0].status, DeploymentStatus::Success);
     }
 }

@@ -7,5 +7,6 @@ mod contract;
 mod harness;
 mod ingest;
 mod migrate;
+mod record_format;
 mod sqlite;
 mod urls;
