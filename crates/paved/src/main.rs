@@ -7,7 +7,6 @@ use clap::Parser;
 
 mod cli;
 mod config;
-mod demo;
 mod exit;
 mod output;
 

@@ -7,12 +7,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
+use paved_catalog::CatalogLoad;
+use paved_demo::{Importer, MonthShare, Options, Plan, Timings};
+use paved_domain::RepoId;
+use paved_ingest::git::GitRepo;
 use paved_server::Application;
-use paved_store::DatabaseLocation;
+use paved_store::{DatabaseLocation, DynStore, OrphanPolicy};
 use serde::Serialize;
 
 use crate::config::{Config, DEFAULT_DATABASE, FlagOverrides};
-use crate::demo::{self, Options, Plan, Timings};
 use crate::exit::BadInput;
 use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
@@ -144,7 +147,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     // directory is removed.
     let settings = config.ingest_settings();
     let (plan, timings) = tokio::select! {
-        generated = demo::generate(&options, &store, &settings) => generated?,
+        generated = paved_demo::generate(&options, &store, &settings, &CommandImporter) => generated?,
         _ = tokio::signal::ctrl_c() => {
             eprintln!("interrupted");
             return Ok(ExitCode::from(INTERRUPTED));
@@ -190,6 +193,28 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
     drop(temporary);
     Ok(ExitCode::SUCCESS)
+}
+
+/// How `paved demo` and `paved synth` import what they generate: with the
+/// code of `paved catalog import` and `paved import git` itself.
+pub(super) struct CommandImporter;
+
+impl Importer for CommandImporter {
+    fn load_catalog(&self, paths: &[PathBuf]) -> anyhow::Result<CatalogLoad> {
+        super::catalog::load_valid(paths)
+    }
+
+    async fn import_catalog(&self, store: &DynStore, paths: &[PathBuf], load: &CatalogLoad) -> anyhow::Result<()> {
+        super::catalog::import(store, paths, load, OrphanPolicy::Mark).await?;
+        Ok(())
+    }
+
+    async fn import_git(&self, store: &DynStore, repository: GitRepo, identity: RepoId) -> anyhow::Result<Option<u64>> {
+        // Every reference, and no progress bar per repository (as under
+        // --format json).
+        let summary = super::import::import_one(store, repository, identity, &[], Format::Json, None).await?;
+        Ok(summary.map(|summary| summary.commits_total))
+    }
 }
 
 /// Midnight UTC of `YYYY-MM-DD`.
@@ -268,7 +293,7 @@ fn print_summary(plan: &Plan, timings: &Timings, directory: &Path, kept: bool) -
     );
     let handover: Vec<&str> = plan.handover_teams.iter().map(|team| team.team.as_str()).collect();
     let (first, last) = (plan.months.first(), plan.months.last());
-    let share = |month: Option<&demo::MonthShare>| {
+    let share = |month: Option<&MonthShare>| {
         month.and_then(|m| m.handover_owner_share).map_or_else(|| "-".to_owned(), |s| format!("{:.0}%", s * 100.0))
     };
     outln!("What to look for:");

@@ -10,14 +10,14 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 
-pub(crate) mod catalog;
+mod catalog;
 mod client;
 mod config_cmd;
 mod demo;
 mod deploy;
 mod events;
 mod identities;
-pub(crate) mod import;
+mod import;
 mod incident;
 mod metrics;
 mod migrate;

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use paved_demo::synth::{self, SynthOptions, SynthSummary};
 use paved_store::DatabaseLocation;
 
 use crate::config::{Config, DEFAULT_DATABASE};
-use crate::demo::synth::{self, SynthOptions, SynthSummary};
 use crate::exit::BadInput;
 use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
@@ -118,7 +118,8 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let summary = synth::generate(&options, &store, &config.ingest_settings(), &progress).await?;
+    let summary =
+        synth::generate(&options, &store, &config.ingest_settings(), &super::demo::CommandImporter, &progress).await?;
     bar.finish_and_clear();
     let output = Output { summary: &summary, directory: cmd.out.display().to_string(), database: location.to_string() };
     let summary_file = cmd.out.join("synth.json");

@@ -398,7 +398,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::demo::timeline::CommitPlan;
+    use crate::timeline::CommitPlan;
 
     fn commit(parents: Vec<usize>, at: DateTime<Utc>, message: &str, changes: Vec<FileChange>) -> CommitPlan {
         CommitPlan {

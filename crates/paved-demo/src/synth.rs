@@ -28,10 +28,11 @@ use chrono::{DateTime, Duration, FixedOffset, Offset, TimeZone, Utc};
 use paved_app::RecordAction;
 use paved_domain::{CatalogIndex, Commit, CommitSignature, FileStat, RepoId};
 use paved_ingest::IngestSettings;
-use paved_store::{DynStore, OrphanPolicy, RefTip, RepositoryState};
+use paved_store::{DynStore, RefTip, RepositoryState};
 use serde::Serialize;
 use serde_json::json;
 
+use super::Importer;
 use super::events::{self, Delivery, Pending};
 use super::org::{FileKind, Org, Role};
 use super::random::Random;
@@ -117,7 +118,7 @@ pub struct SynthTimings {
 pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
 
 /// Generates the organisation into `store` (catalog files under
-/// `options.directory`).
+/// `options.directory`, imported through `importer`).
 ///
 /// # Errors
 /// When a file cannot be written, the store fails, or the product refuses
@@ -126,6 +127,7 @@ pub async fn generate(
     options: &SynthOptions,
     store: &DynStore,
     settings: &IngestSettings,
+    importer: &impl Importer,
     progress: Progress<'_>,
 ) -> anyhow::Result<SynthSummary> {
     let started = Instant::now();
@@ -141,8 +143,8 @@ pub async fn generate(
     let catalog_directory = options.directory.join("catalog");
     super::catalog::write(&org, &catalog_directory, options.seed)?;
     let catalog_paths = vec![catalog_directory];
-    let load = crate::cli::catalog::load_valid(&catalog_paths).context("the synthetic catalog is invalid")?;
-    crate::cli::catalog::import(store, &catalog_paths, &load, OrphanPolicy::Mark).await?;
+    let load = importer.load_catalog(&catalog_paths).context("the synthetic catalog is invalid")?;
+    importer.import_catalog(store, &catalog_paths, &load).await?;
     let catalog = CatalogIndex::new(&load.entities);
     let mut summary = SynthSummary {
         seed: options.seed,

@@ -1,35 +1,45 @@
-//! `paved demo`'s generator: a realistic synthetic organisation with
-//! planted dysfunctions, recorded through the product's own paths — never
-//! by writing rows:
+//! The generator of `paved demo` and `paved synth`: a realistic made-up
+//! organisation (teams, people, services, their repositories and on-call
+//! schedules) with planted dysfunctions, and six months of what such an
+//! organisation does: commits, pull requests, deployments, incidents, pages
+//! and on-call shifts. It is demo data, but it is recorded through the same
+//! paths as real data, never by writing rows:
 //!
 //! 1. the catalog is written as descriptor files and imported as `paved
-//!    catalog import` imports them ([`catalog`]);
+//!    catalog import` imports them (`catalog.rs`);
 //! 2. each repository is written to disk as a real git repository with
-//!    gitoxide and imported as `paved import git` imports it ([`git`]);
+//!    gitoxide and imported as `paved import git` imports it (`git.rs`);
 //! 3. pull requests, deployments, incidents, pages, acknowledgements and
 //!    on-call shifts are sent as GitHub and PagerDuty webhooks, derived and
 //!    stored as the server stores them, or through the API's checks as
-//!    `paved deploy record` and `paved incident` do ([`events`]).
+//!    `paved deploy record` and `paved incident` do (`events.rs`).
 //!
-//! What happens when is decided first, by a simulation ([`timeline`]) of
-//! the model built from the seed ([`org`]). Everything is deterministic for
+//! The two imports are the binary's own commands: it passes their code in
+//! as an [`Importer`], so that this crate needs neither the command line
+//! nor the server.
+//!
+//! What happens when is decided first, by a simulation (`timeline.rs`) of
+//! the model built from the seed (`org.rs`). Everything is deterministic for
 //! a seed and an end date: the same files, the same commit ids, the same
 //! records. The [`Plan`] names what was planted, so that tests (and
 //! readers) need no hard-coded names.
+//!
+//! [`synth`] grows the same organisation to the size of a benchmark.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Duration, Months, Utc};
-use paved_domain::CatalogIndex;
+use paved_catalog::CatalogLoad;
+use paved_domain::{CatalogIndex, RepoId};
 use paved_ingest::IngestSettings;
-use paved_store::{DynStore, OrphanPolicy};
+use paved_ingest::git::GitRepo;
+use paved_store::DynStore;
 use serde::Serialize;
-
-use crate::output::Format;
 
 mod catalog;
 mod events;
@@ -44,6 +54,45 @@ use timeline::{OnCall, Timeline, Window};
 
 /// How far back the data goes: six calendar months before the end.
 const MONTHS_OF_DATA: u32 = 6;
+
+/// How the generator stores the catalog and the repositories it wrote: the
+/// code of `paved catalog import` and `paved import git`, which the binary
+/// owns and passes in, so that the demo's data takes the same path as real
+/// data.
+pub trait Importer {
+    /// Reads the descriptors at `paths` as `paved catalog import` does.
+    ///
+    /// # Errors
+    /// When any descriptor has an error (a bug of the generator).
+    fn load_catalog(&self, paths: &[PathBuf]) -> anyhow::Result<CatalogLoad>;
+
+    /// Stores `load`, read from `paths`, in `store` as `paved catalog
+    /// import` does, in one transaction, marking entities that disappeared
+    /// as orphans.
+    ///
+    /// # Errors
+    /// When the store fails.
+    fn import_catalog(
+        &self,
+        store: &DynStore,
+        paths: &[PathBuf],
+        load: &CatalogLoad,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Imports the history of `repository` under `identity` as `paved
+    /// import git` does, from every reference; returns the repository's
+    /// commits stored in all, or `None` when the import stopped before the
+    /// end.
+    ///
+    /// # Errors
+    /// When the repository cannot be read or the store fails.
+    fn import_git(
+        &self,
+        store: &DynStore,
+        repository: GitRepo,
+        identity: RepoId,
+    ) -> impl Future<Output = anyhow::Result<Option<u64>>> + Send;
+}
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -232,12 +281,13 @@ pub struct Timings {
 }
 
 /// Where the first instant of the data falls for `end`.
-pub fn start_of_data(end: DateTime<Utc>) -> DateTime<Utc> {
+fn start_of_data(end: DateTime<Utc>) -> DateTime<Utc> {
     end.checked_sub_months(Months::new(MONTHS_OF_DATA)).unwrap_or(end - Duration::weeks(26))
 }
 
 /// Generates the organisation into `options.directory` and records it in
-/// `store`.
+/// `store`: the catalog and the repositories through `importer`, the events
+/// as webhooks and API requests with `settings`.
 ///
 /// # Errors
 /// When a file or repository cannot be written, the store fails, or the
@@ -246,6 +296,7 @@ pub async fn generate(
     options: &Options,
     store: &DynStore,
     settings: &IngestSettings,
+    importer: &impl Importer,
 ) -> anyhow::Result<(Plan, Timings)> {
     let started = Instant::now();
     let mut timings = Timings::default();
@@ -256,8 +307,8 @@ pub async fn generate(
     let catalog_directory = options.directory.join("catalog");
     catalog::write(&org, &catalog_directory, options.seed)?;
     let catalog_paths = vec![catalog_directory];
-    let load = crate::cli::catalog::load_valid(&catalog_paths).context("the demo's own catalog is invalid")?;
-    crate::cli::catalog::import(store, &catalog_paths, &load, OrphanPolicy::Mark).await?;
+    let load = importer.load_catalog(&catalog_paths).context("the demo's own catalog is invalid")?;
+    importer.import_catalog(store, &catalog_paths, &load).await?;
     let catalog = CatalogIndex::new(&load.entities);
     timings.catalog_ms = started.elapsed().as_millis();
 
@@ -278,10 +329,11 @@ pub async fn generate(
         let path = repos_directory.join(&repo.name);
         let repository = paved_ingest::git::open(&path).with_context(|| format!("opening {}", path.display()))?;
         let identity = repository.identity(None)?;
-        let summary = crate::cli::import::import_one(store, repository, identity, &[], Format::Json, None)
+        let commits_total = importer
+            .import_git(store, repository, identity)
             .await?
             .context("the import of a demo repository stopped")?;
-        commits += summary.commits_total as usize;
+        commits += commits_total as usize;
     }
     timings.git_import_ms = step.elapsed().as_millis();
 
