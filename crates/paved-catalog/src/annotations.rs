@@ -1,9 +1,10 @@
-//! Parsers for the values of the annotations pavedroad reads. Each returns the
+//! The annotations pavedroad reads: [`TABLE`], which says where each one's
+//! value goes, and the parsers of their values. Each parser returns the
 //! normalised value, or what is wrong and how to fix it.
 
 use std::str::FromStr;
 
-use paved_domain::{RepoId, RepoIdError};
+use paved_domain::{EntityRef, PavedAnnotations, RepoId, RepoIdError};
 
 /// What is wrong with a value and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,132 @@ pub(crate) struct Invalid {
 
 fn invalid(message: impl Into<String>, hint: impl Into<String>) -> Invalid {
     Invalid { message: message.into(), hint: hint.into() }
+}
+
+/// The annotations pavedroad reads, in the order they are checked (and
+/// their problems reported). None depends on the entity's kind: each is read
+/// wherever it is written.
+pub(crate) static TABLE: &[Annotation] = &[
+    // The repository: paved.dev/repo wins over the project slugs.
+    Annotation { key: "paved.dev/repo", parse: Parse::Whole(|v, p| p.repo(normalize_repo(v)?)) },
+    Annotation { key: "github.com/project-slug", parse: Parse::Whole(|v, p| p.repo(github_slug(v)?)) },
+    Annotation { key: "gitlab.com/project-slug", parse: Parse::Whole(|v, p| p.repo(gitlab_slug(v)?)) },
+    Annotation {
+        key: "paved.dev/paths",
+        parse: Parse::Whole(|v, p| {
+            p.paved.paths = globs(v)?;
+            Ok(())
+        }),
+    },
+    Annotation { key: "paved.dev/production-environments", parse: Parse::Whole(production_environments) },
+    Annotation { key: "paved.dev/oncall", parse: Parse::Whole(oncall) },
+    Annotation {
+        key: "paved.dev/emails",
+        parse: Parse::EachItem(|item, p| {
+            p.paved.emails.push(email(item)?);
+            Ok(())
+        }),
+    },
+    Annotation {
+        key: "github.com/user-login",
+        parse: Parse::Whole(|v, p| {
+            p.paved.github_login = Some(github_login(v)?);
+            Ok(())
+        }),
+    },
+    Annotation {
+        key: "gitlab.com/user-login",
+        parse: Parse::Whole(|v, p| {
+            p.paved.gitlab_login = Some(gitlab_login(v)?);
+            Ok(())
+        }),
+    },
+    Annotation {
+        key: "paved.dev/timezone",
+        parse: Parse::Whole(|v, p| {
+            p.paved.timezone = Some(timezone(v)?);
+            Ok(())
+        }),
+    },
+    Annotation { key: "paved.dev/role", parse: Parse::Whole(role) },
+];
+
+/// One annotation pavedroad reads: its key, and how its value is parsed.
+pub(crate) struct Annotation {
+    pub key: &'static str,
+    pub parse: Parse,
+}
+
+/// Writes what a value (or an item of it) says into [`Parsed`], or says
+/// what is wrong with it.
+type ParseFn = fn(&str, &mut Parsed<'_>) -> Result<(), Invalid>;
+
+/// How an annotation's value is parsed.
+pub(crate) enum Parse {
+    /// The value as a whole.
+    Whole(ParseFn),
+    /// Each item of a list ([`split_list`]) on its own: every good item is
+    /// kept and every bad one is a problem.
+    EachItem(ParseFn),
+}
+
+impl Annotation {
+    /// Parses `value` into `parsed`; what is wrong with it, if anything.
+    pub(crate) fn parse(&self, value: &str, parsed: &mut Parsed<'_>) -> Vec<Invalid> {
+        match self.parse {
+            Parse::Whole(parse) => parse(value, parsed).err().into_iter().collect(),
+            Parse::EachItem(parse) => split_list(value).iter().filter_map(|item| parse(item, parsed).err()).collect(),
+        }
+    }
+}
+
+/// What an entity's annotations say, as the parsers of [`TABLE`] fill it in.
+pub(crate) struct Parsed<'a> {
+    /// The entity's namespace, the default of a reference in a value.
+    pub namespace: &'a str,
+    /// The values pavedroad reads.
+    pub paved: PavedAnnotations,
+    /// The entity the value just parsed names, which the catalog should
+    /// hold: the caller takes it and checks it as a reference.
+    pub reference: Option<EntityRef>,
+}
+
+impl Parsed<'_> {
+    /// The first repository found is kept.
+    fn repo(&mut self, repo: String) -> Result<(), Invalid> {
+        self.paved.repo.get_or_insert(repo);
+        Ok(())
+    }
+}
+
+fn production_environments(value: &str, parsed: &mut Parsed<'_>) -> Result<(), Invalid> {
+    parsed.paved.production_environments = split_list(value);
+    if parsed.paved.production_environments.is_empty() {
+        return Err(invalid(
+            "paved.dev/production-environments names no environment",
+            "list the production environments, e.g. `production, production-eu`",
+        ));
+    }
+    Ok(())
+}
+
+/// `paved.dev/oncall`: a Schedule, in the entity's namespace unless it says.
+fn oncall(value: &str, parsed: &mut Parsed<'_>) -> Result<(), Invalid> {
+    let schedule = EntityRef::parse(value, Some("schedule"), parsed.namespace)
+        .map_err(|e| invalid(format!("paved.dev/oncall: {e}"), "name a Schedule, e.g. `checkout-oncall`"))?;
+    parsed.paved.oncall = Some(value.trim().to_owned());
+    parsed.reference = Some(schedule);
+    Ok(())
+}
+
+/// `paved.dev/role` of a Group, lower-cased.
+fn role(value: &str, parsed: &mut Parsed<'_>) -> Result<(), Invalid> {
+    let role = value.trim();
+    if role.is_empty() {
+        return Err(invalid("paved.dev/role is empty", "write e.g. `paved.dev/role: platform`"));
+    }
+    parsed.paved.role = Some(role.to_ascii_lowercase());
+    Ok(())
 }
 
 /// Normalises any git remote to `host/owner/name`; the rules live in

@@ -36,9 +36,10 @@
 //! file, line and column, the entity, what is wrong and how to fix it.
 //!
 //! Module map: `yaml` parses YAML into a tree with positions; `validate`
-//! checks one document (pure); `annotations` and `rules` hold the value
-//! parsers and Backstage's format rules; `load` does the file IO, follows
-//! Locations and runs the checks that need the whole catalog.
+//! checks one document (pure); `annotations` holds the table of the
+//! annotations pavedroad reads and their value parsers, `rules` Backstage's
+//! format rules; `load` does the file IO, follows Locations and runs the
+//! checks that need the whole catalog.
 
 mod annotations;
 mod load;

@@ -279,9 +279,6 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
     c.finish(checked)
 }
 
-/// Parses and normalises an annotation value.
-type ValueParser = fn(&str) -> Result<String, Invalid>;
-
 const KIND_HINT: &str = "write a kind such as Component, API, Resource, System, Domain, Group, User or Location";
 const LIFECYCLE_HINT: &str = "add `lifecycle: production` (or experimental, deprecated) under spec";
 
@@ -607,7 +604,6 @@ impl Checker<'_> {
         namespace: &str,
         refs: &mut Vec<RefUse>,
     ) -> PavedAnnotations {
-        let mut paved = PavedAnnotations::default();
         let metadata = root.get("metadata");
         let annotations = metadata.and_then(|m| m.get("annotations"));
         let mut values: Vec<(String, &str, Pos)> = Vec::new();
@@ -644,72 +640,23 @@ impl Checker<'_> {
             }
         }
         let get = |key: &str| values.iter().find(|(k, _, _)| k == key).map(|(_, v, p)| (*v, *p));
-
-        // The repository: paved.dev/repo wins over the project slugs.
-        let repo_sources: [(&str, ValueParser); 3] = [
-            ("paved.dev/repo", annotations::normalize_repo),
-            ("github.com/project-slug", annotations::github_slug),
-            ("gitlab.com/project-slug", annotations::gitlab_slug),
-        ];
-        for (key, parse) in repo_sources {
-            if let Some((v, pos)) = get(key) {
-                match parse(v) {
-                    Ok(repo) => {
-                        paved.repo.get_or_insert(repo);
-                    }
-                    Err(e) => self.bad_annotation(key, pos, e),
-                }
+        let mut parsed = annotations::Parsed { namespace, paved: PavedAnnotations::default(), reference: None };
+        for annotation in annotations::TABLE {
+            let Some((v, pos)) = get(annotation.key) else { continue };
+            for e in annotation.parse(v, &mut parsed) {
+                self.bad_annotation(annotation.key, pos, e);
+            }
+            if let Some(target) = parsed.reference.take() {
+                refs.push(RefUse { field: annotation.key.to_owned(), target, pos, dangling: Dangling::Other });
             }
         }
-        if let Some((v, pos)) = get("paved.dev/paths") {
-            match annotations::globs(v) {
-                Ok(globs) => paved.paths = globs,
-                Err(e) => self.bad_annotation("paved.dev/paths", pos, e),
-            }
-        }
-        if let Some((v, pos)) = get("paved.dev/production-environments") {
-            paved.production_environments = annotations::split_list(v);
-            if paved.production_environments.is_empty() {
-                self.bad_annotation(
-                    "paved.dev/production-environments",
-                    pos,
-                    Invalid {
-                        message: "paved.dev/production-environments names no environment".to_owned(),
-                        hint: "list the production environments, e.g. `production, production-eu`".to_owned(),
-                    },
-                );
-            }
-        }
-        if let Some((v, pos)) = get("paved.dev/oncall") {
-            match EntityRef::parse(v, Some("schedule"), namespace) {
-                Ok(target) => {
-                    paved.oncall = Some(v.trim().to_owned());
-                    refs.push(RefUse { field: "paved.dev/oncall".to_owned(), target, pos, dangling: Dangling::Other });
-                }
-                Err(e) => self.bad_annotation(
-                    "paved.dev/oncall",
-                    pos,
-                    Invalid {
-                        message: format!("paved.dev/oncall: {e}"),
-                        hint: "name a Schedule, e.g. `checkout-oncall`".to_owned(),
-                    },
-                ),
-            }
-        }
-        let mut emails = Vec::new();
-        if let Some((v, pos)) = get("paved.dev/emails") {
-            for address in annotations::split_list(v) {
-                match annotations::email(&address) {
-                    Ok(a) => emails.push(a),
-                    Err(e) => self.bad_annotation("paved.dev/emails", pos, e),
-                }
-            }
-        }
+        let mut paved = parsed.paved;
+        // A User's profile address is no annotation, but it comes first.
         if kind == Some(EntityKind::User) {
             let profile_email = spec.and_then(|s| s.get("profile")).and_then(|p| p.get("email"));
             if let Some(node) = profile_email {
                 match node.as_str().map(annotations::email) {
-                    Some(Ok(a)) => emails.insert(0, a),
+                    Some(Ok(a)) => paved.emails.insert(0, a),
                     _ => self.warning(
                         ProblemCode::InvalidField,
                         node.pos,
@@ -720,41 +667,7 @@ impl Checker<'_> {
             }
         }
         let mut seen = std::collections::HashSet::new();
-        emails.retain(|a| seen.insert(a.clone()));
-        paved.emails = emails;
-        if let Some((v, pos)) = get("github.com/user-login") {
-            match annotations::github_login(v) {
-                Ok(l) => paved.github_login = Some(l),
-                Err(e) => self.bad_annotation("github.com/user-login", pos, e),
-            }
-        }
-        if let Some((v, pos)) = get("gitlab.com/user-login") {
-            match annotations::gitlab_login(v) {
-                Ok(l) => paved.gitlab_login = Some(l),
-                Err(e) => self.bad_annotation("gitlab.com/user-login", pos, e),
-            }
-        }
-        if let Some((v, pos)) = get("paved.dev/timezone") {
-            match annotations::timezone(v) {
-                Ok(tz) => paved.timezone = Some(tz),
-                Err(e) => self.bad_annotation("paved.dev/timezone", pos, e),
-            }
-        }
-        if let Some((v, pos)) = get("paved.dev/role") {
-            let role = v.trim();
-            if role.is_empty() {
-                self.bad_annotation(
-                    "paved.dev/role",
-                    pos,
-                    Invalid {
-                        message: "paved.dev/role is empty".to_owned(),
-                        hint: "write e.g. `paved.dev/role: platform`".to_owned(),
-                    },
-                );
-            } else {
-                paved.role = Some(role.to_ascii_lowercase());
-            }
-        }
+        paved.emails.retain(|a| seen.insert(a.clone()));
         let links = metadata.and_then(|m| m.get("links")).and_then(Node::as_seq).unwrap_or_default();
         paved.runbooks = links
             .iter()
@@ -1016,267 +929,4 @@ fn is_placeholder(node: &Node) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::yaml;
-
-    fn check(text: &str) -> Checked {
-        let parsed = yaml::parse(text);
-        assert_eq!(parsed.error, None);
-        check_document(&parsed.documents[0], "t.yaml")
-    }
-
-    fn relations(checked: &Checked) -> Vec<String> {
-        let entity = checked.entity.as_ref().expect("an entity");
-        entity.relations.iter().map(|r| format!("{} {}", r.kind, r.target)).collect()
-    }
-
-    fn codes(checked: &Checked) -> Vec<(ProblemCode, u32, u32)> {
-        checked.problems.iter().map(|p| (p.code, p.line, p.column)).collect()
-    }
-
-    #[test]
-    fn component_relations_use_per_field_default_kinds_and_the_entity_namespace() {
-        let checked = check(
-            "apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: checkout-api
-  namespace: shop
-spec:
-  type: service
-  lifecycle: production
-  owner: checkout
-  system: storefront
-  subcomponentOf: web
-  providesApis: [orders]
-  consumesApis: [api:default/payments]
-  dependsOn: [resource:orders-db, component:pricing]
-  dependencyOf: [component:web]
-",
-        );
-        assert!(checked.problems.is_empty(), "{:?}", checked.problems);
-        assert_eq!(
-            relations(&checked),
-            [
-                "ownedBy group:shop/checkout",
-                "partOf system:shop/storefront",
-                "partOf component:shop/web",
-                "providesApi api:shop/orders",
-                "consumesApi api:default/payments",
-                "dependsOn resource:shop/orders-db",
-                "dependsOn component:shop/pricing",
-                "dependencyOf component:shop/web",
-            ]
-        );
-        let entity = checked.entity.unwrap();
-        assert_eq!(entity.entity_ref.to_string(), "component:shop/checkout-api");
-        assert_eq!(entity.owner.unwrap().to_string(), "group:shop/checkout");
-        assert_eq!(entity.spec_type.as_deref(), Some("service"));
-        assert_eq!(entity.lifecycle.as_deref(), Some("production"));
-        assert_eq!((entity.source.line, entity.source.column), (1, 1));
-    }
-
-    #[test]
-    fn group_user_system_and_domain_relations() {
-        let group = check(
-            "apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: {name: checkout}
-spec: {type: team, parent: commerce, children: [checkout-web], members: [jane, user:ops/joe]}
-",
-        );
-        assert_eq!(
-            relations(&group),
-            [
-                "childOf group:default/commerce",
-                "parentOf group:default/checkout-web",
-                "hasMember user:default/jane",
-                "hasMember user:ops/joe",
-            ]
-        );
-        let user = check(
-            "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: jane}\nspec: {memberOf: [checkout]}\n",
-        );
-        assert_eq!(relations(&user), ["memberOf group:default/checkout"]);
-        assert_eq!(user.refs[0].dangling, Dangling::MemberOf);
-        let system = check(
-            "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: s}\nspec: {owner: user:jane, domain: commerce}\n",
-        );
-        assert_eq!(relations(&system), ["ownedBy user:default/jane", "partOf domain:default/commerce"]);
-        let domain = check(
-            "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: {name: d}\nspec: {owner: a, subdomainOf: commerce}\n",
-        );
-        assert_eq!(relations(&domain), ["ownedBy group:default/a", "partOf domain:default/commerce"]);
-    }
-
-    #[test]
-    fn missing_fields_point_at_their_parent() {
-        let checked = check(
-            "apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: foo
-spec:
-  type: service
-  owner: ''
-",
-        );
-        assert_eq!(codes(&checked), [(ProblemCode::MissingField, 5, 1), (ProblemCode::InvalidField, 7, 10)]);
-        assert_eq!(checked.problems[0].message, "spec.lifecycle is missing");
-        assert_eq!(checked.problems[0].entity.as_deref(), Some("component:default/foo"));
-        assert!(checked.has_error);
-    }
-
-    #[test]
-    fn depends_on_needs_a_kind() {
-        let checked = check(
-            "apiVersion: backstage.io/v1alpha1
-kind: Resource
-metadata: {name: db}
-spec: {type: database, owner: data, dependsOn: [storage]}
-",
-        );
-        assert_eq!(codes(&checked), [(ProblemCode::BadReference, 4, 49)]);
-        assert!(checked.problems[0].hint.contains("component:storage"), "{}", checked.problems[0].hint);
-    }
-
-    #[test]
-    fn names_namespaces_kinds_and_api_versions() {
-        let checked = check(
-            "apiVersion: paved.dev/v1alpha1
-kind: component
-metadata:
-  name: -bad
-  namespace: Shop
-spec: {type: service, lifecycle: production, owner: a}
-",
-        );
-        assert_eq!(
-            codes(&checked),
-            [
-                (ProblemCode::InvalidField, 2, 7),
-                (ProblemCode::InvalidField, 1, 13),
-                (ProblemCode::BadName, 4, 9),
-                (ProblemCode::BadNamespace, 5, 14),
-            ]
-        );
-    }
-
-    #[test]
-    fn unknown_kinds_are_kept_with_a_warning_and_paved_kinds_are_known() {
-        let checked = check(
-            "apiVersion: backstage.io/v1alpha1\nkind: AiResource\nmetadata: {name: x}\nspec: {owner: team-a, whatever: 1}\n",
-        );
-        assert_eq!(codes(&checked), [(ProblemCode::UnknownKind, 2, 7)]);
-        assert_eq!(checked.problems[0].severity, Severity::Warning);
-        assert!(!checked.has_error);
-        assert_eq!(relations(&checked), ["ownedBy group:default/team-a"]);
-        let schedule = check(
-            "apiVersion: paved.dev/v1alpha1\nkind: Schedule\nmetadata: {name: checkout-oncall}\nspec:\n  owner: checkout\n  timezone: Europe/Berlin\n  rotations:\n    - {participants: [lena], start: '2026-06-01T09:00', shift: 1w}\n",
-        );
-        assert!(schedule.problems.is_empty(), "{:?}", schedule.problems);
-        assert_eq!(relations(&schedule), ["ownedBy group:default/checkout"]);
-        let bad = check(
-            "apiVersion: paved.dev/v1alpha1\nkind: Schedule\nmetadata: {name: s}\nspec: {owner: checkout, timezone: Mars/Base, rotations: []}\n",
-        );
-        let messages: Vec<&str> = bad.problems.iter().map(|p| p.message.as_str()).collect();
-        assert!(messages.iter().any(|m| m.contains("spec.timezone `Mars/Base`")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("spec.rotations is empty")), "{messages:?}");
-        assert!(bad.has_error);
-    }
-
-    #[test]
-    fn api_definitions_placeholders_and_mcp_servers() {
-        let placeholder = check(
-            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec: {type: openapi, lifecycle: production, owner: t, definition: {$text: ./openapi.yaml}}\n",
-        );
-        assert!(placeholder.problems.is_empty(), "{:?}", placeholder.problems);
-        let doc = &placeholder.entity.unwrap().document;
-        assert_eq!(doc["spec"]["definition"]["$text"], "./openapi.yaml");
-        let missing = check(
-            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec:\n  type: grpc\n  lifecycle: production\n  owner: t\n",
-        );
-        assert_eq!(codes(&missing), [(ProblemCode::MissingField, 4, 1)]);
-        let mcp = check(
-            "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec: {type: mcp-server, lifecycle: production, owner: t, remotes: [{type: sse, url: 'http://x'}]}\n",
-        );
-        assert!(mcp.problems.is_empty(), "{:?}", mcp.problems);
-    }
-
-    #[test]
-    fn paved_annotations_are_parsed() {
-        let checked = check(
-            "apiVersion: backstage.io/v1alpha1
-kind: User
-metadata:
-  name: jane
-  annotations:
-    paved.dev/emails: Jane@Example.com, jane.doe@acme.example
-    github.com/user-login: jane-doe
-    paved.dev/timezone: Europe/Berlin
-spec:
-  profile: {email: jane@example.com}
-  memberOf: []
-",
-        );
-        assert!(checked.problems.is_empty(), "{:?}", checked.problems);
-        let paved = checked.entity.unwrap().paved;
-        assert_eq!(paved.emails, ["jane@example.com", "jane.doe@acme.example"]);
-        assert_eq!(paved.github_login.as_deref(), Some("jane-doe"));
-        assert_eq!(paved.timezone.as_deref(), Some("Europe/Berlin"));
-
-        let component = check(
-            "apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: web
-  annotations:
-    github.com/project-slug: acme/monorepo
-    paved.dev/paths: web/**, libs/ui/**
-    paved.dev/production-environments: production, production-eu
-    paved.dev/oncall: web-oncall
-  links:
-    - {url: 'https://wiki.acme.example/runbooks/web', title: Runbook, type: runbook}
-    - {url: 'https://grafana.acme.example/d/web', title: Dashboard}
-spec: {type: website, lifecycle: production, owner: web}
-",
-        );
-        assert!(component.problems.is_empty(), "{:?}", component.problems);
-        let paved = component.entity.unwrap().paved;
-        assert_eq!(paved.repo.as_deref(), Some("github.com/acme/monorepo"));
-        assert_eq!(paved.paths, ["web/**", "libs/ui/**"]);
-        assert_eq!(paved.production_environments, ["production", "production-eu"]);
-        assert_eq!(paved.oncall.as_deref(), Some("web-oncall"));
-        assert_eq!(paved.runbooks, ["https://wiki.acme.example/runbooks/web"]);
-        assert_eq!(component.refs[0].target.to_string(), "schedule:default/web-oncall");
-    }
-
-    #[test]
-    fn bad_annotations_are_errors_at_the_annotation() {
-        let checked = check(
-            "apiVersion: backstage.io/v1alpha1
-kind: User
-metadata:
-  name: jane
-  annotations:
-    paved.dev/timezone: Europe/Berlinn
-    paved.dev/paths: 'src/[a'
-    paved.dev/repo: not a repo
-    paved.dev/emails: jane
-spec: {memberOf: []}
-",
-        );
-        assert_eq!(
-            codes(&checked),
-            [
-                (ProblemCode::BadAnnotation, 8, 21),
-                (ProblemCode::BadAnnotation, 7, 22),
-                (ProblemCode::BadAnnotation, 9, 23),
-                (ProblemCode::BadAnnotation, 6, 25),
-            ]
-        );
-        assert!(checked.problems[3].message.contains("Europe/Berlinn"), "{}", checked.problems[3].message);
-        assert!(checked.problems[1].message.starts_with("paved.dev/paths"), "{}", checked.problems[1].message);
-    }
-}
+mod tests;

@@ -1,0 +1,114 @@
+//! The transition phase (DESIGN §6), read from the four-line test over the
+//! window and month by month.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{CultureConfig, Diagnosis, FourLineTest, percent};
+
+/// The transition phases (DESIGN §6), in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// A DevOps team does the work: reframe DevOps as a capability.
+    Reframe,
+    /// The platform builds self-service tools while still operating.
+    Build,
+    /// Deployments are being handed to the teams that build.
+    Transfer,
+    /// Teams deploy; on call and infrastructure are shifting to them.
+    Shift,
+    /// Developers run what they build; keep improving.
+    Evolve,
+}
+
+/// The phase of a period, with the figures that decided it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PhasePoint {
+    /// The period's start.
+    pub period_start: DateTime<Utc>,
+    /// The phase (`null` without deployments to judge by).
+    pub phase: Option<Phase>,
+}
+
+/// The transition phase.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PhaseReport {
+    /// The phase over the window.
+    pub phase: Option<Phase>,
+    /// The rule that decided it, in words.
+    pub rule: String,
+    /// The figures the rule read.
+    pub decided_by: BTreeMap<&'static str, Option<f64>>,
+    /// The phase per calendar month.
+    pub series: Vec<PhasePoint>,
+}
+
+impl Diagnosis<'_> {
+    /// The phase of `test`'s whole-window values (or a month's).
+    fn phase_of(
+        deploy: Option<f64>,
+        on_call: Option<f64>,
+        pipelines: Option<f64>,
+        provision: Option<f64>,
+        config: &CultureConfig,
+    ) -> Option<Phase> {
+        let deploy = deploy?;
+        let others_culture = [(on_call, config.on_call), (pipelines, config.pipelines), (provision, config.provision)]
+            .into_iter()
+            .all(|(value, t)| value.is_none_or(|v| v >= t.culture - 1e-12));
+        Some(if deploy < 0.35 {
+            Phase::Reframe
+        } else if deploy < config.deploy.role + 1e-12 {
+            Phase::Build
+        } else if deploy < config.deploy.culture - 1e-12 {
+            Phase::Transfer
+        } else if !others_culture {
+            Phase::Shift
+        } else {
+            Phase::Evolve
+        })
+    }
+
+    pub fn phase(&self, test: &FourLineTest) -> PhaseReport {
+        let series = test
+            .deploy_own_code
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, point)| PhasePoint {
+                period_start: point.period_start,
+                phase: Self::phase_of(
+                    point.value,
+                    test.on_call_own_services.series.get(i).and_then(|p| p.value),
+                    test.own_pipelines.series.get(i).and_then(|p| p.value),
+                    test.self_provision.series.get(i).and_then(|p| p.value),
+                    self.config,
+                ),
+            })
+            .collect();
+        PhaseReport {
+            phase: Self::phase_of(
+                test.deploy_own_code.value,
+                test.on_call_own_services.value,
+                test.own_pipelines.value,
+                test.self_provision.value,
+                self.config,
+            ),
+            rule: format!(
+                "by the share of production deployments made by owners: under 35 % reframe (a DevOps team does the work), under {} build (the platform builds self-service while still operating), under {} transfer (deployments move to the teams that build), then shift while on call, pipelines or provisioning are below culture, else evolve",
+                percent(self.config.deploy.role),
+                percent(self.config.deploy.culture)
+            ),
+            decided_by: BTreeMap::from([
+                ("deploy_own_code", test.deploy_own_code.value),
+                ("on_call_own_services", test.on_call_own_services.value),
+                ("own_pipelines", test.own_pipelines.value),
+                ("self_provision", test.self_provision.value),
+            ]),
+            series,
+        }
+    }
+}
