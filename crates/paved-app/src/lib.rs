@@ -17,6 +17,9 @@
 //! - [`metrics`], [`analysis_cache`], [`catalog_cache`]: loading the
 //!   analysis the reports read, and keeping it and the catalog in memory.
 //! - [`identities`]: who the data names and whom the catalog lacks.
+//! - [`deployments`]: deployments with the human who caused each.
+//! - [`services`]: one service's overview (what its page shows).
+//! - [`oncall`]: who is on call, from Schedules and recorded shifts.
 //! - [`render`]: the diagnosis as text, Markdown and HTML.
 //!
 //! The actions of the paved road (deploy, page, provision, scaffold) and
@@ -33,6 +36,7 @@ use paved_store::DynStore;
 pub mod access;
 pub mod analysis_cache;
 pub mod catalog_cache;
+pub mod deployments;
 mod error;
 pub mod events;
 pub mod identities;
@@ -41,6 +45,7 @@ pub mod metrics;
 pub mod oncall;
 pub mod record;
 pub mod render;
+pub mod services;
 pub mod tokens;
 
 pub use access::Caller;

@@ -2,11 +2,9 @@
 //! owner, code, on-call, deployments, incidents and figures.
 
 use axum::extract::{Path, Query, State};
-use chrono::{Duration, Utc};
 use maud::{Markup, html};
-use paved_domain::{EntityRef, Record, RecordKind};
+use paved_domain::{Record, RecordKind};
 use paved_metrics::{BenchmarkTable, ChangeSet, FailureRule, Verdict};
-use paved_store::RecordFilter;
 use serde::Deserialize;
 
 use super::charts::bars;
@@ -16,7 +14,7 @@ use super::{
 };
 use crate::AppState;
 use paved_app::ScopeRequest;
-use paved_app::oncall::shifts_between;
+use paved_app::services::ServiceOverview;
 
 /// Filters of `/services`.
 #[derive(Debug, Default, Deserialize)]
@@ -146,57 +144,15 @@ fn rule_text(rule: FailureRule) -> &'static str {
 }
 
 async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
-    let org = state.org_analysis().await?;
-    let Some(info) =
-        org.catalog.services().into_iter().find(|i| i.entity_ref.name().eq_ignore_ascii_case(name)).cloned()
-    else {
-        return Err(WebError::not_found(format!("no service `{name}` in the catalog")));
-    };
-    let service = info.entity_ref.clone();
-    let report = state
-        .analysis
-        .report(state, &ScopeRequest::Service(service.to_string()), window.window, BenchmarkTable::default())
-        .await?;
-    let index = org.indices(std::slice::from_ref(&service));
-    let facts = index.first().and_then(|i| org.analysis.dora().facts().get(*i));
-    let owners = org.catalog.owners_of(&service);
-    // Recent deployments, every status: the facts add change sets and failures.
-    let mut filter = RecordFilter::new(RecordKind::Deployment);
-    filter.services = vec![service.clone()];
-    filter.since = Some(window.window.since);
-    filter.until = Some(window.window.until);
-    filter.limit = 25;
-    let deployments: Vec<_> = state
-        .store
-        .records(&filter)
-        .await?
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Deployment(d) => Some(d),
-            _ => None,
-        })
-        .collect();
-    let automation = &state.ingest.automation;
-    let mut incident_filter = RecordFilter::new(RecordKind::Incident);
-    incident_filter.services = vec![service.clone()];
-    incident_filter.since = Some(window.window.since);
-    incident_filter.until = Some(window.window.until);
-    incident_filter.limit = 25;
-    let incidents: Vec<_> = state
-        .store
-        .records(&incident_filter)
-        .await?
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Incident(i) => Some(i),
-            _ => None,
-        })
-        .collect();
-    let schedules: Vec<EntityRef> =
-        org.catalog.schedule_of(&service).map(|s| s.entity_ref.clone()).into_iter().collect();
-    let now = Utc::now();
-    let on_call = shifts_between(&state.store, &org.catalog, &schedules, now, now + Duration::hours(1)).await?;
-    let person_of = |identity: &paved_domain::Identity| org.catalog.resolve_person(identity, None).cloned();
+    let overview = state.service_overview(name, window.window).await?;
+    Ok(service_markup(&overview, &window))
+}
+
+/// The page of one service, laid out from its overview.
+fn service_markup(overview: &ServiceOverview, window: &PageWindow) -> Markup {
+    let ServiceOverview { info, report, owners, deployments, incidents, schedule, on_call, .. } = overview;
+    let service = &info.entity_ref;
+    let person_of = |identity: &paved_domain::Identity| overview.person_of(identity);
     let breakdown = &report.dora.figures.lead_time_breakdown;
     let hours = |s: Option<f64>| s.map(|s| s / 3600.0);
     let bus = report.bus_factors.services.first();
@@ -215,8 +171,8 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
                     } }
                     tr { th scope="row" { "On call now" } td {
                         @if on_call.is_empty() { "nobody known" }
-                        @for shift in &on_call { @if let Some(p) = &shift.person { (link(p)) " " } }
-                        @if let Some(schedule) = schedules.first() { " (" (schedule.name()) ")" }
+                        @for shift in on_call.iter() { @if let Some(p) = &shift.person { (link(p)) " " } }
+                        @if let Some(schedule) = schedule { " (" (schedule.name()) ")" }
                     } }
                 }
             }
@@ -244,10 +200,10 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
             table {
                 thead { tr { th scope="col" { "Finished" } th scope="col" { "Environment" } th scope="col" { "Who" } th scope="col" { "Owner?" } th.num scope="col" { "Changes" } th scope="col" { "Outcome" } } }
                 tbody {
-                    @for d in &deployments {
-                        @let fact = facts.and_then(|f| f.deployments.iter().find(|x| x.key == d.key));
-                        @let human = d.human_actor(|i| i.looks_automated(automation), None);
-                        @let person = human.and_then(&person_of);
+                    @for acted in deployments {
+                        @let d = &acted.deployment;
+                        @let fact = overview.deployment_fact(&d.key);
+                        @let (human, person) = (acted.human_actor.as_ref(), &acted.person);
                         tr id=(format!("deployment-{}", d.key)) data-deployment=(d.key) {
                             td { a href=(format!("/deployments/{}", encode(&d.key))) { (d.finished_at.or(d.started_at).map_or_else(|| "–".to_owned(), when)) } }
                             td { (d.environment) }
@@ -274,7 +230,7 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
             table {
                 thead { tr { th scope="col" { "Opened" } th scope="col" { "Title" } th scope="col" { "Acknowledged by" } th scope="col" { "Resolved by" } th scope="col" { "Status" } } }
                 tbody {
-                    @for i in &incidents {
+                    @for i in incidents {
                         tr {
                             td { (i.opened_at.map_or_else(|| "–".to_owned(), when)) }
                             td { (i.title.as_deref().unwrap_or("–")) }
@@ -309,15 +265,15 @@ async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Resul
             @for f in &report.findings { (finding(f, 5)) }
         }
     };
-    let path = page_path(&service);
-    Ok(layout(
+    let path = page_path(service);
+    layout(
         &format!("Service {}", service.name()),
         Section::Services,
         &path,
-        &window,
+        window,
         &format!("/api/v1/report?service={}&{}", encode(service.name()), window.api_query()),
         content,
-    ))
+    )
 }
 
 /// `GET /services/{name}`.
@@ -336,9 +292,8 @@ async fn deployment_page(state: &AppState, key: &str, window: PageWindow) -> Res
         return Err(WebError::not_found(format!("no deployment `{key}`")));
     };
     let fact = org.analysis.dora().facts().iter().flat_map(|f| &f.deployments).find(|f| f.key == d.key);
-    let automation = &state.ingest.automation;
-    let human = d.human_actor(|i| i.looks_automated(automation), None);
-    let person = human.and_then(|h| org.catalog.resolve_person(h, None)).cloned();
+    let acted = state.with_actors(&org.catalog, vec![d]).await?.remove(0);
+    let (d, human, person) = (&acted.deployment, acted.human_actor.as_ref(), &acted.person);
     let owners = d.service.as_ref().map(|s| org.catalog.owners_of(s)).unwrap_or_default();
     let content = html! {
         table {

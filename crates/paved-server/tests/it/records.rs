@@ -79,7 +79,8 @@ api_tests! {
         let unmerged = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
         for (id, sha) in [("m-1", merged), ("m-2", merged), ("m-3", unmerged)] {
             let body = json!({"id": id, "service": "checkout-api", "environment": "production", "sha": sha,
-                "repo": "github.com/acme/checkout-api", "actor": "github-actions[bot]"});
+                "repo": "github.com/acme/checkout-api", "actor": "github-actions[bot]",
+                "finished_at": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339()});
             let (status, answer) = post_json(&app, "/api/v1/deployments", Some(&admin), body).await;
             assert_eq!(status, 201, "{answer}");
         }
@@ -109,6 +110,19 @@ api_tests! {
         }
         let (_, one) = app.get("/api/v1/deployments/m-2").await;
         assert_eq!(one["human_actor"], "github:octocat");
+        // The pages credit the same person as the API.
+        let who = |page: &str, selector: &str| {
+            let document = scraper::Html::parse_document(page);
+            let selector = scraper::Selector::parse(selector).unwrap();
+            document.select(&selector).map(|row| row.text().collect::<String>()).collect::<Vec<_>>()
+        };
+        let page = reqwest::get(format!("{}/deployments/api%3Am-2", app.base)).await.unwrap().text().await.unwrap();
+        let row: Vec<String> = who(&page, "tr").into_iter().filter(|row| row.starts_with("Who")).collect();
+        assert_eq!(row.len(), 1, "{page}");
+        assert!(row[0].contains("octocat"), "the deployment page credits who merged the commit: {row:?}");
+        let page = reqwest::get(format!("{}/services/checkout-api", app.base)).await.unwrap().text().await.unwrap();
+        let row = who(&page, r#"tr[data-deployment="api:m-2"]"#);
+        assert!(row.len() == 1 && row[0].contains("octocat"), "the service page credits who merged the commit: {row:?}");
     }
 
     async fn bad_requests_say_what_is_wrong_and_store_nothing(app) {

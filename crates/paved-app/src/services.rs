@@ -1,0 +1,116 @@
+//! One service as its page shows it: the catalog's view of it, its
+//! diagnosis over a window, its recent deployments (with their actors) and
+//! incidents, and who is on call for it now. Gathered here; the web page
+//! only lays it out.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use paved_domain::{EntityRef, Identity, Incident, Record, RecordKind, ServiceInfo};
+use paved_metrics::{BenchmarkTable, CultureReport, DeploymentFact, ServiceFacts, Window};
+use paved_store::RecordFilter;
+
+use crate::oncall::{OnCallShift, shifts_between};
+use crate::{App, AppError, OrgAnalysis, ScopeRequest};
+use crate::deployments::ActedDeployment;
+
+/// How many recent deployments and incidents an overview lists.
+pub const RECENT: u32 = 25;
+
+/// Everything a service's page shows.
+#[derive(Debug)]
+pub struct ServiceOverview {
+    /// The organisation's analysis it was read from.
+    pub org: Arc<OrgAnalysis>,
+    /// The service as the catalog describes it.
+    pub info: ServiceInfo,
+    /// Its diagnosis over the window.
+    pub report: Arc<CultureReport>,
+    /// The people of its owning team.
+    pub owners: BTreeSet<EntityRef>,
+    /// Its latest deployments in the window (at most [`RECENT`]), newest
+    /// first, every status.
+    pub deployments: Vec<ActedDeployment>,
+    /// Its latest incidents in the window (at most [`RECENT`]).
+    pub incidents: Vec<Incident>,
+    /// Its on-call Schedule, when it has one.
+    pub schedule: Option<EntityRef>,
+    /// Who is on call for it in the coming hour.
+    pub on_call: Vec<OnCallShift>,
+    index: Option<usize>,
+}
+
+impl ServiceOverview {
+    /// The DORA facts of the service over its whole history.
+    pub fn facts(&self) -> Option<&ServiceFacts> {
+        self.index.and_then(|index| self.org.analysis.dora().facts().get(index))
+    }
+
+    /// What the DORA analysis made of one of its deployments (change set,
+    /// failure); `None` for deployments it does not count.
+    pub fn deployment_fact(&self, key: &str) -> Option<&DeploymentFact> {
+        self.facts().and_then(|facts| facts.deployments.iter().find(|fact| fact.key == key))
+    }
+
+    /// The catalog User behind `identity`, when known.
+    pub fn person_of(&self, identity: &Identity) -> Option<EntityRef> {
+        self.org.catalog.resolve_person(identity, None).cloned()
+    }
+}
+
+impl App {
+    /// The overview of the service named `name` (case-insensitive) over
+    /// `window`.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when the catalog has no such service;
+    /// [`AppError::Store`] when the store cannot be read.
+    pub async fn service_overview(&self, name: &str, window: Window) -> Result<ServiceOverview, AppError> {
+        let org = self.org_analysis().await?;
+        let Some(info) =
+            org.catalog.services().into_iter().find(|i| i.entity_ref.name().eq_ignore_ascii_case(name)).cloned()
+        else {
+            return Err(AppError::NotFound(format!("no service `{name}` in the catalog")));
+        };
+        let service = info.entity_ref.clone();
+        let report =
+            self.analysis.report(self, &ScopeRequest::Service(service.to_string()), window, BenchmarkTable::default()).await?;
+        let index = org.indices(std::slice::from_ref(&service)).first().copied();
+        let owners = org.catalog.owners_of(&service);
+        let recent = |kind| {
+            let mut filter = RecordFilter::new(kind);
+            filter.services = vec![service.clone()];
+            filter.since = Some(window.since);
+            filter.until = Some(window.until);
+            filter.limit = RECENT;
+            filter
+        };
+        let deployments = self
+            .store
+            .records(&recent(RecordKind::Deployment))
+            .await?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Deployment(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        let deployments = self.with_actors(&org.catalog, deployments).await?;
+        let incidents = self
+            .store
+            .records(&recent(RecordKind::Incident))
+            .await?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Incident(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let schedule = org.catalog.schedule_of(&service).map(|s| s.entity_ref.clone());
+        let now = Utc::now();
+        let on_call =
+            shifts_between(&self.store, &org.catalog, schedule.as_slice(), now, now + Duration::hours(1)).await?;
+        Ok(ServiceOverview { org, info, report, owners, deployments, incidents, schedule, on_call, index })
+    }
+}
