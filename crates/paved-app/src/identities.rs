@@ -15,10 +15,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct IdentityView {
     /// `kind:value`, e.g. `github:octocat` or `email:dana@acme.example`.
+    #[schema(value_type = String)]
     pub identity: Identity,
     /// The name the sources show for it.
     pub display_name: Option<String>,
     /// The catalog User it resolves to now, if any.
+    #[schema(value_type = Option<String>)]
     pub person: Option<EntityRef>,
     /// True for automation (bots, CI accounts): not a person to resolve.
     pub automation: bool,

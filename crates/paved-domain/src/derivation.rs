@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{EntityRef, Identity, Record};
 
 /// Whether a raw event could be normalised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     /// It yielded records.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::{EntityRef, Relation};
 
 /// Where a descriptor document starts: file, 1-based line and column.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SourcePosition {
     /// The descriptor file, as given or found while walking a directory.
     pub file: String,
@@ -24,7 +24,7 @@ impl std::fmt::Display for SourcePosition {
 /// The `paved.dev/*` annotations (and the Backstage ones pavedroad reads),
 /// parsed into typed fields. Unknown annotations stay in
 /// [`CatalogEntity::document`] untouched.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PavedAnnotations {
     /// The component's repository identity, `host/owner/name`, from
     /// `paved.dev/repo`, `github.com/project-slug` or `gitlab.com/project-slug`.
@@ -62,7 +62,7 @@ pub struct PavedAnnotations {
 }
 
 /// One entity of the catalog, read from a descriptor and checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogEntity {
     /// `kind:namespace/name`.
     #[serde(rename = "ref")]
@@ -89,7 +89,6 @@ pub struct CatalogEntity {
     /// Where the descriptor document starts.
     pub source: SourcePosition,
     /// The whole document as written (unknown fields and annotations kept).
-    #[schema(value_type = Object)]
     pub document: serde_json::Value,
     /// Relations derived from this entity's own spec (`ownedBy` from
     /// `spec.owner`, `parentOf` from `spec.children`, ...). The inverse

@@ -130,18 +130,6 @@ impl<'de> Deserialize<'de> for EntityRef {
     }
 }
 
-impl utoipa::PartialSchema for EntityRef {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("An entity reference, `kind:namespace/name`."))
-            .examples(["component:default/checkout-api"])
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for EntityRef {}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -210,17 +210,6 @@ impl<'de> Deserialize<'de> for Identity {
     }
 }
 
-impl utoipa::PartialSchema for Identity {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("An identity as `kind:value`, e.g. `github:octocat` or `email:dana@acme.example`"))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for Identity {}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::{CatalogEntity, EntityRef};
 
 /// How a shift became known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShiftSource {
     /// From a rotation of a Schedule in the catalog.
@@ -45,7 +45,7 @@ pub enum ShiftSource {
 }
 
 /// Someone on call, from `start` to `end`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shift {
     /// The Schedule.
     pub schedule: EntityRef,

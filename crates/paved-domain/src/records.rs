@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::{EntityRef, Identity, RepoId};
 
 /// Which kind of record; the first half of a record's identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// A [`Deployment`].
@@ -263,7 +263,7 @@ fn last(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<U
 
 /// Where a deployment stands. GitHub's deployment states, GitLab's
 /// deployment statuses and the API's values map onto these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatus {
     /// Created, not started (GitHub `pending`, GitLab `created`).
@@ -324,7 +324,7 @@ impl DeploymentStatus {
 }
 
 /// What set a deployment off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentTrigger {
     /// A person started it.
@@ -348,7 +348,7 @@ impl DeploymentTrigger {
 }
 
 /// A deployment of a service to an environment (DESIGN §3 "Deployment").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deployment {
     /// The record's key: `<source>:<id within the source>`, e.g.
     /// `github:github.com/acme/checkout/145988746` or `api:ci-run-9912`.
@@ -520,7 +520,7 @@ impl Deployment {
 }
 
 /// Where an incident stands, derived from its times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentStatus {
     /// Opened, nobody acknowledged it yet.
@@ -543,7 +543,7 @@ impl IncidentStatus {
 }
 
 /// Why someone was notified about an incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageReason {
     /// Paged when the incident opened (assigned).
@@ -555,7 +555,7 @@ pub enum PageReason {
 }
 
 /// One person paged for an incident.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Page {
     /// Who was paged.
     pub person: Identity,
@@ -566,7 +566,7 @@ pub struct Page {
 }
 
 /// An incident on a service (DESIGN §3 "Incident").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// The record's key: `<source>:<id within the source>`, e.g.
     /// `pagerduty:Q2CZ1YLDVX0AYU` or
@@ -717,7 +717,7 @@ pub fn root_cause_in(text: &str) -> Option<String> {
 }
 
 /// A review of a pull request, or a comment on it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Review {
     /// Who reviewed or commented.
     pub reviewer: Identity,
@@ -728,7 +728,7 @@ pub struct Review {
 }
 
 /// Where a pull request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PullRequestState {
     /// Open.
@@ -752,7 +752,7 @@ impl PullRequestState {
 
 /// A pull request (GitHub) or merge request (GitLab) (DESIGN §3 "Pull
 /// request").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {
     /// The record's key: `<source>:<repo>#<number>`, e.g.
     /// `github:github.com/acme/checkout#42`.
@@ -867,7 +867,7 @@ impl PullRequest {
 }
 
 /// A CI run: a GitHub workflow run or check run, a GitLab pipeline or job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CiRun {
     /// The record's key: `<source>:<kind>:<repo>/<id>`, e.g.
     /// `github:workflow_run:github.com/acme/checkout/30433642`.
@@ -943,7 +943,7 @@ impl CiRun {
 
 /// An on-call shift recorded through the API, for teams whose schedules
 /// live in another tool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedShift {
     /// The record's key: `api:<id>`.
     pub key: String,
@@ -959,7 +959,7 @@ pub struct RecordedShift {
 
 /// A commit as a push event lists it (no line statistics: the git import
 /// supplies those).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushedCommit {
     /// The commit id.
     pub sha: String,
@@ -972,7 +972,7 @@ pub struct PushedCommit {
 }
 
 /// A push to a branch or tag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Push {
     /// The record's key: `<source>:<repo>:<ref>:<before>..<after>`.
     pub key: String,

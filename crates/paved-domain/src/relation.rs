@@ -7,7 +7,7 @@ use crate::EntityRef;
 /// The type of a relation, named as in Backstage (`ownedBy`, `hasPart`, ...).
 /// Every relation is stored in both directions: `A ownedBy B` comes with
 /// `B ownerOf A`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RelationType {
     /// The source is owned by the target (a Group or User).
@@ -112,7 +112,7 @@ impl std::fmt::Display for RelationType {
 }
 
 /// One relation of an entity: `<this entity> <kind> <target>`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Relation {
     /// The relation type, e.g. `ownedBy`.
     #[serde(rename = "type")]

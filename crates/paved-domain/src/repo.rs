@@ -239,17 +239,6 @@ impl<'de> Deserialize<'de> for RepoId {
     }
 }
 
-impl utoipa::PartialSchema for RepoId {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("A repository as `host/owner/name`, e.g. `github.com/acme/checkout`"))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for RepoId {}
-
 #[cfg(test)]
 mod tests {
     use super::*;

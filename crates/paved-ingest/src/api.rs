@@ -30,7 +30,7 @@ pub const SHIFT: &str = "shift";
 const KEYED_SOURCES: [&str; 7] = ["api", "github", "gitlab", "alertmanager", "pagerduty", "events", "cli"];
 
 /// A deployment to record (the body of `POST /api/v1/deployments`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentRequest {
     /// Your id for it (e.g. the CI run id): recording the same id again
@@ -81,7 +81,7 @@ pub struct DeploymentRequest {
 }
 
 /// An incident to open (the body of `POST /api/v1/incidents`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentRequest {
     /// Your id for it (e.g. `INC-42`): acknowledge and resolve it by this
@@ -113,7 +113,7 @@ pub struct IncidentRequest {
 
 /// Who acknowledged or resolved an incident, and when (the body of `POST
 /// /api/v1/incidents/{id}/acknowledge` and `.../resolve`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentUpdateRequest {
     /// A login, an e-mail or a catalog User.
@@ -125,7 +125,7 @@ pub struct IncidentUpdateRequest {
 
 /// An on-call shift kept in another tool (the body of `POST
 /// /api/v1/shifts`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShiftRequest {
     /// Your id for it: recording it again corrects it. Generated when absent.

@@ -46,6 +46,7 @@ pub struct OutsideWork {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ServiceDeployments {
     /// The service.
+    #[schema(value_type = String)]
     pub service: EntityRef,
     /// How many.
     pub deployments: u64,
@@ -55,6 +56,7 @@ pub struct ServiceDeployments {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PersonDeployments {
     /// The person.
+    #[schema(value_type = String)]
     pub person: EntityRef,
     /// How many.
     pub deployments: u64,

@@ -15,7 +15,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{SubsecRound, Utc};
-use paved_domain::{CatalogIndex, Derivation, EventStatus, Record, RecordKind, Source};
+use paved_domain::{CatalogIndex, Derivation, Record, RecordKind, Source};
 use paved_ingest::signature::SignatureError;
 use paved_ingest::{RawInput, alertmanager, events_v2, github, gitlab, pagerduty};
 use paved_store::{IngestEvent, NewAudit, NewRawEvent, RawEventInsert};
@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::api::views::EventStatusView;
 use crate::auth::caller_from_header;
 use crate::extract::UnreadBody;
 use crate::settings::{HookAuth, HookSource};
@@ -40,7 +41,7 @@ pub struct HookReceipt {
     /// Whether it was normalised (`normalized`, `ignored`, `failed`), for a
     /// delivery stored now.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<EventStatus>,
+    pub outcome: Option<EventStatusView>,
     /// Why it was ignored or failed, or what did not resolve.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -198,7 +199,7 @@ async fn store_delivery(
                 outcome = outcome.as_str(),
                 "stored a delivery"
             );
-            HookReceipt { status: "stored", event_id, outcome: Some(outcome), reason, records }
+            HookReceipt { status: "stored", event_id, outcome: Some(outcome.into()), reason, records }
         }
         RawEventInsert::Duplicate(event_id) => {
             HookReceipt { status: "duplicate", event_id, outcome: None, reason: None, records }

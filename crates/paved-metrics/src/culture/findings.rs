@@ -33,10 +33,13 @@ pub struct Evidence {
     /// production deployments of checkout-api".
     pub text: String,
     /// The people it names.
+    #[schema(value_type = Vec<String>)]
     pub people: Vec<EntityRef>,
     /// The teams it names.
+    #[schema(value_type = Vec<String>)]
     pub teams: Vec<EntityRef>,
     /// The services it names.
+    #[schema(value_type = Vec<String>)]
     pub services: Vec<EntityRef>,
     /// The count behind it.
     pub count: u64,

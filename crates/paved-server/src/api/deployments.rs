@@ -6,13 +6,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use std::collections::HashMap;
 
-use paved_domain::{CatalogIndex, Deployment, DeploymentStatus, EntityRef, Identity, Record, RecordKind, RepoId};
-use paved_ingest::api::{DeploymentRequest, record_key};
+use chrono::{DateTime, Utc};
+use paved_domain::{
+    CatalogIndex, Deployment, DeploymentStatus, DeploymentTrigger, EntityRef, Identity, Record, RecordKind, RepoId,
+};
+use paved_ingest::api::record_key;
 use paved_store::RecordFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::records::{self, Page};
+use super::views::{EntityRefSchema, IdentitySchema, RepoIdSchema};
 use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
@@ -44,17 +48,253 @@ pub struct DeploymentQuery {
     pub offset: Option<u64>,
 }
 
+/// A deployment to record (the body of `POST /api/v1/deployments`).
+//
+// The body is read by `paved_ingest::api::DeploymentRequest`; this type
+// documents it, and a test keeps the two alike.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentRequest {
+    /// Your id for it (e.g. the CI run id): recording the same id again
+    /// updates that deployment instead of adding one. Generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The Component deployed (`checkout` or `component:default/checkout`).
+    pub service: String,
+    /// The environment, e.g. `production`.
+    pub environment: String,
+    /// The deployed commit (7 to 64 hex digits).
+    pub sha: String,
+    /// `success` (default), `failure`, `error`, `in_progress`, `pending`,
+    /// `cancelled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Who deployed: a login, an e-mail or a catalog User (`user:dana`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// When it started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When it finished (RFC 3339); default: when it was received, for a
+    /// final status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// A link to it (the CI run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The repository (`github.com/acme/checkout` or any git URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// The branch or tag deployed.
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub git_ref: Option<String>,
+    /// `manual`, `automatic` or `rollback`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    /// True for a hotfix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hotfix: bool,
+    /// Ids of incidents this deployment fixes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Where a deployment stands. GitHub's deployment states, GitLab's
+/// deployment statuses and the API's values map onto these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = DeploymentStatus)]
+pub enum DeploymentStatusView {
+    /// Created, not started.
+    Pending,
+    /// Waiting for a runner.
+    Queued,
+    /// Running.
+    InProgress,
+    /// Finished and live.
+    Success,
+    /// Finished and failed.
+    Failure,
+    /// The deployment itself broke.
+    Error,
+    /// Cancelled before it finished.
+    Cancelled,
+    /// A later deployment replaced it.
+    Inactive,
+}
+
+impl From<DeploymentStatus> for DeploymentStatusView {
+    fn from(status: DeploymentStatus) -> Self {
+        match status {
+            DeploymentStatus::Pending => Self::Pending,
+            DeploymentStatus::Queued => Self::Queued,
+            DeploymentStatus::InProgress => Self::InProgress,
+            DeploymentStatus::Success => Self::Success,
+            DeploymentStatus::Failure => Self::Failure,
+            DeploymentStatus::Error => Self::Error,
+            DeploymentStatus::Cancelled => Self::Cancelled,
+            DeploymentStatus::Inactive => Self::Inactive,
+        }
+    }
+}
+
+/// What set a deployment off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = DeploymentTrigger)]
+pub enum DeploymentTriggerView {
+    /// A person started it.
+    Manual,
+    /// A pipeline started it on a merge or push.
+    Automatic,
+    /// It rolls back to an earlier version.
+    Rollback,
+}
+
+impl From<DeploymentTrigger> for DeploymentTriggerView {
+    fn from(trigger: DeploymentTrigger) -> Self {
+        match trigger {
+            DeploymentTrigger::Manual => Self::Manual,
+            DeploymentTrigger::Automatic => Self::Automatic,
+            DeploymentTrigger::Rollback => Self::Rollback,
+        }
+    }
+}
+
+/// A deployment of a service to an environment (DESIGN §3 "Deployment").
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Deployment)]
+pub struct DeploymentRecord {
+    /// The record's key: `<source>:<id within the source>`, e.g.
+    /// `github:github.com/acme/checkout/145988746` or `api:ci-run-9912`.
+    pub key: String,
+    /// Where it came from: `github`, `gitlab`, `api`, `cli`.
+    pub source: String,
+    /// The service (a Component) deployed, resolved through the catalog.
+    #[schema(value_type = Option<EntityRefSchema>)]
+    pub service: Option<EntityRef>,
+    /// The service as the source named it (a name, or nothing when only the
+    /// repository is known), kept so that an unresolved one can be shown.
+    pub service_name: Option<String>,
+    /// The repository deployed from, when the source says.
+    #[schema(value_type = Option<RepoIdSchema>)]
+    pub repo: Option<RepoId>,
+    /// The environment, as named by the source.
+    pub environment: String,
+    /// True when the environment is production for this service (DESIGN §5
+    /// "Production deployment"), decided when the record is derived.
+    pub production: bool,
+    /// What the source itself says: GitHub's `production_environment`,
+    /// GitLab's `production` tier.
+    pub production_by_source: Option<bool>,
+    /// The deployed commit, full or abbreviated lower-case hex.
+    pub sha: Option<String>,
+    /// The branch or tag deployed, when the source says.
+    pub git_ref: Option<String>,
+    /// Where it stands.
+    pub status: DeploymentStatusView,
+    /// When the current status was reported (orders updates).
+    pub status_at: Option<DateTime<Utc>>,
+    /// When the deployment was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it started running.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it reached its final status.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The human who caused it, when the source or the caller names one
+    /// explicitly (`--actor`).
+    #[schema(value_type = Option<IdentitySchema>)]
+    pub actor: Option<Identity>,
+    /// Who created it at the source (GitHub's deployment creator, GitLab's
+    /// deployable user).
+    #[schema(value_type = Option<IdentitySchema>)]
+    pub creator: Option<Identity>,
+    /// Who triggered the workflow or pipeline that created it.
+    #[schema(value_type = Option<IdentitySchema>)]
+    pub triggering_actor: Option<Identity>,
+    /// What set it off, when known.
+    pub trigger: Option<DeploymentTriggerView>,
+    /// True when its metadata marks it as a hotfix.
+    pub hotfix: bool,
+    /// Incident keys this deployment says it fixes.
+    pub fixes_incidents: Vec<String>,
+    /// A link to the deployment (a CI run, the provider's page).
+    pub url: Option<String>,
+    /// Free text from the source.
+    pub description: Option<String>,
+}
+
+impl From<Deployment> for DeploymentRecord {
+    fn from(deployment: Deployment) -> Self {
+        let Deployment {
+            key,
+            source,
+            service,
+            service_name,
+            repo,
+            environment,
+            production,
+            production_by_source,
+            sha,
+            git_ref,
+            status,
+            status_at,
+            created_at,
+            started_at,
+            finished_at,
+            actor,
+            creator,
+            triggering_actor,
+            trigger,
+            hotfix,
+            fixes_incidents,
+            url,
+            description,
+        } = deployment;
+        Self {
+            key,
+            source,
+            service,
+            service_name,
+            repo,
+            environment,
+            production,
+            production_by_source,
+            sha,
+            git_ref,
+            status: status.into(),
+            status_at,
+            created_at,
+            started_at,
+            finished_at,
+            actor,
+            creator,
+            triggering_actor,
+            trigger: trigger.map(Into::into),
+            hotfix,
+            fixes_incidents,
+            url,
+            description,
+        }
+    }
+}
+
 /// A deployment with the human behind it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeploymentView {
     /// The deployment as recorded.
     #[serde(flatten)]
-    pub deployment: Deployment,
+    pub deployment: DeploymentRecord,
     /// The human who caused it (DESIGN §3): the explicit actor, else the
     /// creator, else the workflow's triggering actor, else who merged the
     /// pull request of the deployed commit — automation passed over.
+    #[schema(value_type = Option<IdentitySchema>)]
     pub human_actor: Option<Identity>,
     /// The catalog User that human is, when known.
+    #[schema(value_type = Option<EntityRefSchema>)]
     pub person: Option<EntityRef>,
 }
 
@@ -109,7 +349,7 @@ async fn views(
             };
             let human_actor = deployment.human_actor(is_automation, merger).cloned();
             let person = human_actor.as_ref().and_then(|identity| catalog.resolve_person(identity, None).cloned());
-            DeploymentView { deployment, human_actor, person }
+            DeploymentView { deployment: deployment.into(), human_actor, person }
         })
         .collect())
 }
@@ -221,5 +461,52 @@ pub async fn get_deployment(
             "no deployment `{}`; list them with GET /api/v1/deployments",
             record_key(&id)
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::views::assert_same_body;
+
+    /// Both literals name every field of their type, so a field added to
+    /// one and not the other fails here.
+    #[test]
+    fn the_documented_body_is_the_body_ingest_reads() {
+        let some = |text: &str| Some(text.to_owned());
+        assert_same_body::<_, paved_ingest::api::DeploymentRequest>(DeploymentRequest {
+            id: some("run-1"),
+            service: "checkout".to_owned(),
+            environment: "production".to_owned(),
+            sha: "abc1234".to_owned(),
+            status: some("success"),
+            actor: some("octocat"),
+            started_at: some("2026-11-02T09:00:00Z"),
+            finished_at: some("2026-11-02T09:30:00Z"),
+            url: some("https://ci.example/1"),
+            repo: some("github.com/acme/checkout"),
+            git_ref: some("main"),
+            trigger: some("manual"),
+            hotfix: true,
+            fixes: vec!["INC-1".to_owned()],
+            description: some("a deployment"),
+        });
+        assert_same_body::<_, DeploymentRequest>(paved_ingest::api::DeploymentRequest {
+            id: some("run-1"),
+            service: "checkout".to_owned(),
+            environment: "production".to_owned(),
+            sha: "abc1234".to_owned(),
+            status: some("success"),
+            actor: some("octocat"),
+            started_at: some("2026-11-02T09:00:00Z"),
+            finished_at: some("2026-11-02T09:30:00Z"),
+            url: some("https://ci.example/1"),
+            repo: some("github.com/acme/checkout"),
+            git_ref: some("main"),
+            trigger: some("manual"),
+            hotfix: true,
+            fixes: vec!["INC-1".to_owned()],
+            description: some("a deployment"),
+        });
     }
 }

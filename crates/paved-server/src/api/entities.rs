@@ -2,11 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use paved_domain::{EntityRef, PavedAnnotations, Relation, SourcePosition};
+use paved_domain::{CatalogEntity, EntityRef, PavedAnnotations, Relation, RelationType, SourcePosition};
 use paved_store::{EntityFilter, StoredEntity};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::views::EntityRefSchema;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 
@@ -37,11 +38,177 @@ pub struct EntityQuery {
     pub offset: Option<u64>,
 }
 
+/// Where a descriptor document starts: file, 1-based line and column.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SourcePosition)]
+pub struct SourcePositionView {
+    /// The descriptor file, as given or found while walking a directory.
+    pub file: String,
+    /// 1-based line of the document's first key.
+    pub line: u32,
+    /// 1-based column of the document's first key.
+    pub column: u32,
+}
+
+impl From<&SourcePosition> for SourcePositionView {
+    fn from(source: &SourcePosition) -> Self {
+        Self { file: source.file.clone(), line: source.line, column: source.column }
+    }
+}
+
+/// The `paved.dev/*` annotations (and the Backstage ones pavedroad reads),
+/// parsed into typed fields. Unknown annotations stay in
+/// [`CatalogEntity::document`] untouched.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PavedAnnotations)]
+pub struct PavedAnnotationsView {
+    /// The component's repository identity, `host/owner/name`, from
+    /// `paved.dev/repo`, `github.com/project-slug` or `gitlab.com/project-slug`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// Globs inside a monorepo that belong to this component (`paved.dev/paths`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// Environment names that are production for this component
+    /// (`paved.dev/production-environments`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub production_environments: Vec<String>,
+    /// The on-call Schedule of this component (`paved.dev/oncall`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oncall: Option<String>,
+    /// Every address a User commits with (`paved.dev/emails` plus
+    /// `spec.profile.email`), lower-cased.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
+    /// GitHub login (`github.com/user-login`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_login: Option<String>,
+    /// GitLab login (`gitlab.com/user-login`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gitlab_login: Option<String>,
+    /// IANA time zone of a User (`paved.dev/timezone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Role of a Group (`paved.dev/role`), e.g. `platform`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Runbooks: `metadata.links` entries with `type: runbook`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runbooks: Vec<String>,
+}
+
+impl From<&PavedAnnotations> for PavedAnnotationsView {
+    fn from(paved: &PavedAnnotations) -> Self {
+        let PavedAnnotations {
+            repo,
+            paths,
+            production_environments,
+            oncall,
+            emails,
+            github_login,
+            gitlab_login,
+            timezone,
+            role,
+            runbooks,
+        } = paved.clone();
+        Self {
+            repo,
+            paths,
+            production_environments,
+            oncall,
+            emails,
+            github_login,
+            gitlab_login,
+            timezone,
+            role,
+            runbooks,
+        }
+    }
+}
+
+/// The type of a relation, named as in Backstage (`ownedBy`, `hasPart`, ...).
+/// Every relation is stored in both directions: `A ownedBy B` comes with
+/// `B ownerOf A`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = RelationType)]
+pub enum RelationTypeView {
+    /// The source is owned by the target (a Group or User).
+    OwnedBy,
+    /// The source owns the target.
+    OwnerOf,
+    /// The source (a User or Group) is a member of the target Group.
+    MemberOf,
+    /// The source Group has the target as a member.
+    HasMember,
+    /// The source is part of the target (System, Domain, parent Component).
+    PartOf,
+    /// The source has the target as a part.
+    HasPart,
+    /// The source Group is the parent of the target Group.
+    ParentOf,
+    /// The source Group is a child of the target Group.
+    ChildOf,
+    /// The source depends on the target.
+    DependsOn,
+    /// The source is a dependency of the target.
+    DependencyOf,
+    /// The source provides the target API.
+    ProvidesApi,
+    /// The source API is provided by the target.
+    ApiProvidedBy,
+    /// The source consumes the target API.
+    ConsumesApi,
+    /// The source API is consumed by the target.
+    ApiConsumedBy,
+}
+
+impl From<RelationType> for RelationTypeView {
+    fn from(kind: RelationType) -> Self {
+        match kind {
+            RelationType::OwnedBy => Self::OwnedBy,
+            RelationType::OwnerOf => Self::OwnerOf,
+            RelationType::MemberOf => Self::MemberOf,
+            RelationType::HasMember => Self::HasMember,
+            RelationType::PartOf => Self::PartOf,
+            RelationType::HasPart => Self::HasPart,
+            RelationType::ParentOf => Self::ParentOf,
+            RelationType::ChildOf => Self::ChildOf,
+            RelationType::DependsOn => Self::DependsOn,
+            RelationType::DependencyOf => Self::DependencyOf,
+            RelationType::ProvidesApi => Self::ProvidesApi,
+            RelationType::ApiProvidedBy => Self::ApiProvidedBy,
+            RelationType::ConsumesApi => Self::ConsumesApi,
+            RelationType::ApiConsumedBy => Self::ApiConsumedBy,
+        }
+    }
+}
+
+/// One relation of an entity: `<this entity> <kind> <target>`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Relation)]
+pub struct RelationView {
+    /// The relation type, e.g. `ownedBy`.
+    #[serde(rename = "type")]
+    pub kind: RelationTypeView,
+    /// The entity at the other end.
+    #[serde(rename = "targetRef")]
+    #[schema(value_type = EntityRefSchema)]
+    pub target: EntityRef,
+}
+
+impl From<Relation> for RelationView {
+    fn from(relation: Relation) -> Self {
+        Self { kind: relation.kind.into(), target: relation.target }
+    }
+}
+
 /// An entity in a list: what it is, who owns it, where it comes from.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntitySummary {
     /// `kind:namespace/name`.
     #[serde(rename = "ref")]
+    #[schema(value_type = EntityRefSchema)]
     pub entity_ref: EntityRef,
     /// The kind as written (`Component`, `API`, ...).
     pub kind: String,
@@ -59,15 +226,16 @@ pub struct EntitySummary {
     /// `spec.lifecycle`.
     pub lifecycle: Option<String>,
     /// `spec.owner` as a full reference.
+    #[schema(value_type = Option<EntityRefSchema>)]
     pub owner: Option<EntityRef>,
     /// True when the entity disappeared from its source.
     pub orphan: bool,
     /// The location it was imported from.
     pub location: String,
     /// The descriptor file, line and column.
-    pub source: SourcePosition,
+    pub source: SourcePositionView,
     /// Typed `paved.dev/*` annotations.
-    pub paved: PavedAnnotations,
+    pub paved: PavedAnnotationsView,
 }
 
 /// An entity with its relations both ways and its descriptor as written.
@@ -78,7 +246,7 @@ pub struct EntityDetail {
     pub summary: EntitySummary,
     /// Relations both ways (`ownedBy` and `ownerOf`, `memberOf` and
     /// `hasMember`, ...), including ones to entities not in the catalog.
-    pub relations: Vec<Relation>,
+    pub relations: Vec<RelationView>,
     /// The descriptor document as written, unknown fields included.
     #[schema(value_type = Object)]
     pub document: serde_json::Value,
@@ -101,7 +269,7 @@ pub struct EntityList {
 
 impl From<&StoredEntity> for EntitySummary {
     fn from(stored: &StoredEntity) -> Self {
-        let entity = &stored.entity;
+        let entity: &CatalogEntity = &stored.entity;
         Self {
             entity_ref: entity.entity_ref.clone(),
             kind: entity.kind.clone(),
@@ -114,8 +282,8 @@ impl From<&StoredEntity> for EntitySummary {
             owner: entity.owner.clone(),
             orphan: stored.orphan,
             location: stored.location.clone(),
-            source: entity.source.clone(),
-            paved: entity.paved.clone(),
+            source: SourcePositionView::from(&entity.source),
+            paved: PavedAnnotationsView::from(&entity.paved),
         }
     }
 }
@@ -124,7 +292,7 @@ impl From<StoredEntity> for EntityDetail {
     fn from(stored: StoredEntity) -> Self {
         Self {
             summary: EntitySummary::from(&stored),
-            relations: stored.all_relations,
+            relations: stored.all_relations.into_iter().map(RelationView::from).collect(),
             document: stored.entity.document,
         }
     }

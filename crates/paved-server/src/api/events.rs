@@ -9,6 +9,7 @@ use paved_store::EventFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::views::EventStatusView;
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 use paved_app::identities::{IdentityView, identity_report};
@@ -48,7 +49,7 @@ pub struct EventView {
     /// Its size in bytes.
     pub size_bytes: u64,
     /// Whether it was normalised.
-    pub status: Option<EventStatus>,
+    pub status: Option<EventStatusView>,
     /// Why not, or what did not resolve.
     pub reason: Option<String>,
     /// Whether someone should look at it: failed, or normalised with
@@ -105,7 +106,7 @@ pub async fn list_events(
                 delivery_id: e.delivery_id,
                 received_at: e.received_at,
                 size_bytes: e.size_bytes,
-                status: e.status,
+                status: e.status.map(EventStatusView::from),
                 reason: e.reason,
                 records: e.records,
             })

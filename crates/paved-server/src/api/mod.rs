@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod records;
 pub mod shifts;
 pub mod teams;
+pub mod views;
 
 /// The largest body the API takes (1 MiB).
 pub const API_BODY_LIMIT: usize = 1024 * 1024;

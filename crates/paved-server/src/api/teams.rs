@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::entities::EntitySummary;
+use super::views::EntityRefSchema;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 
@@ -24,12 +25,15 @@ pub struct Team {
     /// The Group entity.
     pub team: EntitySummary,
     /// The parent Group, if any.
+    #[schema(value_type = Option<EntityRefSchema>)]
     pub parent: Option<EntityRef>,
     /// Child Groups.
+    #[schema(value_type = Vec<EntityRefSchema>)]
     pub children: Vec<EntityRef>,
     /// Users who are members (directly), as stored in the catalog.
     pub members: Vec<EntitySummary>,
     /// Member references that are not in the catalog (or only as orphans).
+    #[schema(value_type = Vec<EntityRefSchema>)]
     pub unknown_members: Vec<EntityRef>,
     /// Entities the team owns (components, APIs, resources, systems, ...);
     /// orphans are left out.
