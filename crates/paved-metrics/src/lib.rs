@@ -27,8 +27,8 @@ mod window;
 use chrono::Duration;
 
 pub use culture::{
-    AfterHours, BusFactor, BusFactors, CultureConfig, CultureReport, Evidence, Finding, FourLineTest, Knowledge, Line,
-    LinePoint, Phase, PhasePoint, PhaseReport, Severity, Thresholds, TruckFactor, Verdict,
+    AfterHours, BusFactor, BusFactors, CultureConfig, CultureReport, Evidence, Finding, FindingCutoffs, FourLineTest,
+    Knowledge, Line, LinePoint, Phase, PhasePoint, PhaseReport, Severity, Thresholds, TruckFactor, Verdict,
 };
 pub use facts::{
     ChangeFact, ChangeSet, DeploymentFact, FailureRule, IncidentFact, PullRequestFact, RecoveryFact, ReworkPattern,

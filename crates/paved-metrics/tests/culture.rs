@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use paved_domain::EntityRef;
 use paved_metrics::{
     Analysis, BenchmarkTable, CommitGraph, CultureConfig, CultureReport, Dataset, DeploymentInput, DoraConfig,
-    GraphCommit, IncidentInput, Ownership, PageInput, PersonInput, ReportRequest, Scope, ScopeKind, ServiceInput,
-    Severity, ShiftInput, Verdict, Window,
+    FindingCutoffs, GraphCommit, IncidentInput, Ownership, PageInput, PersonInput, ReportRequest, Scope, ScopeKind,
+    ServiceInput, Severity, ShiftInput, Verdict, Window,
 };
 
 fn person(name: &str) -> EntityRef {
@@ -154,6 +154,10 @@ impl Org {
     }
 
     fn report(self) -> CultureReport {
+        self.report_with(&CultureConfig::default())
+    }
+
+    fn report_with(self, config: &CultureConfig) -> CultureReport {
         let analysis = Analysis::new(self.dataset, &DoraConfig::default());
         analysis.diagnose(
             &ReportRequest {
@@ -165,7 +169,7 @@ impl Org {
                 table: BenchmarkTable::Dora2023,
                 without_service: 0,
             },
-            &CultureConfig::default(),
+            config,
         )
     }
 }
@@ -264,6 +268,24 @@ fn a_new_silo_is_critical_at_half_the_deployments_by_non_owners() {
             assert_eq!(silo.evidence[0].teams, [team("ops")]);
             assert_eq!(silo.evidence[0].count, others as u64);
         }
+    }
+}
+
+#[test]
+fn the_severity_cut_offs_come_from_the_configuration() {
+    // 3 of 10 by non-owners: a warning at the default 20 %, nothing to act
+    // on when the configuration asks for 40 %, critical from 30 %.
+    let config = |warning: f64, critical: f64| CultureConfig {
+        cutoffs: FindingCutoffs { handoff_warning: warning, handoff_critical: critical, ..FindingCutoffs::default() },
+        ..CultureConfig::default()
+    };
+    for (config, severity) in [
+        (CultureConfig::default(), Severity::Warning),
+        (config(0.4, 0.5), Severity::Ok),
+        (config(0.2, 0.3), Severity::Critical),
+    ] {
+        let report = Org::new().deployments(7, 3).report_with(&config);
+        assert_eq!(finding(&report, "new_silo").severity, severity, "{:?}", config.cutoffs);
     }
 }
 

@@ -157,9 +157,10 @@ impl Diagnosis<'_> {
         let kept_pipelines = self.kept_pipelines();
         let pipeline_services = kept_pipelines.len();
         evidence.extend(kept_pipelines.into_iter().take(5));
+        let cutoffs = &self.config.cutoffs;
         let severity = match handoff_rate {
-            Some(rate) if rate >= 0.5 => Severity::Critical,
-            Some(rate) if rate >= 0.2 => Severity::Warning,
+            Some(rate) if rate >= cutoffs.handoff_critical => Severity::Critical,
+            Some(rate) if rate >= cutoffs.handoff_warning => Severity::Warning,
             _ => Severity::Ok,
         };
         let mut summary = match handoff_rate {
@@ -199,9 +200,11 @@ impl Diagnosis<'_> {
     fn add_work_for_others(&self, finding: &mut Finding, outside: &OutsideWork) {
         let made = outside.deployments + outside.own_deployments;
         let share = (made > 0).then(|| outside.deployments as f64 / made as f64);
+        let cutoffs = &self.config.cutoffs;
+        let counts = outside.deployments >= cutoffs.work_for_others_min_deployments;
         let severity = match share {
-            Some(share) if outside.deployments >= 5 && share >= 0.5 => Severity::Critical,
-            Some(share) if outside.deployments >= 5 && share >= 0.2 => Severity::Warning,
+            Some(share) if counts && share >= cutoffs.work_for_others_critical => Severity::Critical,
+            Some(share) if counts && share >= cutoffs.work_for_others_warning => Severity::Warning,
             _ => Severity::Ok,
         };
         finding.severity = finding.severity.max(severity);
@@ -320,12 +323,13 @@ impl Diagnosis<'_> {
                 .then(|| gates.iter().take(n).map(|(_, c)| c).sum::<u64>() as f64 / total as f64)
         };
         let (gate1, gate2) = (gate_share(1), gate_share(2));
+        let cutoffs = &self.config.cutoffs;
         let severity = match (gate1, gate2) {
-            _ if total < 10 => Severity::Ok,
-            (Some(g1), _) if g1 >= 0.5 => Severity::Critical,
-            (_, Some(g2)) if g2 >= 0.7 => Severity::Critical,
-            (Some(g1), _) if g1 >= 0.3 => Severity::Warning,
-            (_, Some(g2)) if g2 >= 0.5 => Severity::Warning,
+            _ if total < cutoffs.bottleneck_min_deployments => Severity::Ok,
+            (Some(g1), _) if g1 >= cutoffs.gate_one_critical => Severity::Critical,
+            (_, Some(g2)) if g2 >= cutoffs.gate_two_critical => Severity::Critical,
+            (Some(g1), _) if g1 >= cutoffs.gate_one_warning => Severity::Warning,
+            (_, Some(g2)) if g2 >= cutoffs.gate_two_warning => Severity::Warning,
             _ => Severity::Ok,
         };
         let summary = match (top1, top2) {
@@ -474,17 +478,18 @@ impl Diagnosis<'_> {
             });
         }
         let no_responder_share = (!incidents.is_empty()).then(|| no_responder as f64 / incidents.len() as f64);
-        let severity = if unowned > 0 || no_responder_share.is_some_and(|s| s >= 0.2) {
-            Severity::Critical
-        } else if non_owner_resolved_services > 0
-            || !without_schedule.is_empty()
-            || !without_runbook.is_empty()
-            || no_responder > 0
-        {
-            Severity::Warning
-        } else {
-            Severity::Ok
-        };
+        let severity =
+            if unowned > 0 || no_responder_share.is_some_and(|s| s >= self.config.cutoffs.no_responder_critical) {
+                Severity::Critical
+            } else if non_owner_resolved_services > 0
+                || !without_schedule.is_empty()
+                || !without_runbook.is_empty()
+                || no_responder > 0
+            {
+                Severity::Warning
+            } else {
+                Severity::Ok
+            };
         Finding {
             id: "responsibility_diffusion",
             title: "Responsibility diffusion",
@@ -509,6 +514,7 @@ impl Diagnosis<'_> {
     }
 
     fn hoarding(&self, knowledge: &Knowledge) -> Finding {
+        let cutoffs = &self.config.cutoffs;
         let mut evidence = Vec::new();
         let total_after: u64 = knowledge.after_hours.iter().map(|a| a.after_hours_pages).sum();
         if let Some(top) = knowledge.after_hours.first().filter(|t| t.after_hours_pages > 0) {
@@ -530,7 +536,7 @@ impl Diagnosis<'_> {
             ("incident acknowledgements", &knowledge.scope.acknowledgements),
             ("pages", &knowledge.scope.pages),
         ] {
-            if factor.bus_factor == 1 && factor.events >= 5 {
+            if factor.bus_factor == 1 && factor.events >= cutoffs.bus_factor_min_events {
                 let person = &factor.people[0];
                 evidence.push(Evidence {
                     text: format!(
@@ -545,8 +551,11 @@ impl Diagnosis<'_> {
                 });
             }
         }
-        let single: Vec<&TruckFactor> =
-            knowledge.truck_factors.iter().filter(|t| t.truck_factor == 1 && t.files >= 5).collect();
+        let single: Vec<&TruckFactor> = knowledge
+            .truck_factors
+            .iter()
+            .filter(|t| t.truck_factor == 1 && t.files >= cutoffs.truck_factor_min_files)
+            .collect();
         for truck in &single {
             evidence.push(Evidence {
                 text: format!(
@@ -564,12 +573,13 @@ impl Diagnosis<'_> {
         let top_share = knowledge.after_hours_top_share;
         let org_single = [&knowledge.scope.acknowledgements, &knowledge.scope.pages]
             .iter()
-            .any(|f| f.bus_factor == 1 && f.events >= 5);
-        let severity = if top_share.is_some_and(|s| s >= 0.5) && total_after >= 5 || org_single {
+            .any(|f| f.bus_factor == 1 && f.events >= cutoffs.bus_factor_min_events);
+        let enough_pages = total_after >= cutoffs.after_hours_min_pages;
+        let severity = if top_share.is_some_and(|s| s >= cutoffs.after_hours_critical) && enough_pages || org_single {
             Severity::Critical
-        } else if top_share.is_some_and(|s| s >= 0.3) && total_after >= 5
+        } else if top_share.is_some_and(|s| s >= cutoffs.after_hours_warning) && enough_pages
             || !single.is_empty()
-            || knowledge.runbook_coverage.is_some_and(|c| c < 0.8)
+            || knowledge.runbook_coverage.is_some_and(|c| c < cutoffs.runbook_coverage_warning)
         {
             Severity::Warning
         } else {

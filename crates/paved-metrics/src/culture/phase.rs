@@ -59,7 +59,7 @@ impl Diagnosis<'_> {
         let others_culture = [(on_call, config.on_call), (pipelines, config.pipelines), (provision, config.provision)]
             .into_iter()
             .all(|(value, t)| value.is_none_or(|v| v >= t.culture - 1e-12));
-        Some(if deploy < 0.35 {
+        Some(if deploy < config.cutoffs.reframe_below {
             Phase::Reframe
         } else if deploy < config.deploy.role + 1e-12 {
             Phase::Build
@@ -98,7 +98,8 @@ impl Diagnosis<'_> {
                 self.config,
             ),
             rule: format!(
-                "by the share of production deployments made by owners: under 35 % reframe (a DevOps team does the work), under {} build (the platform builds self-service while still operating), under {} transfer (deployments move to the teams that build), then shift while on call, pipelines or provisioning are below culture, else evolve",
+                "by the share of production deployments made by owners: under {} reframe (a DevOps team does the work), under {} build (the platform builds self-service while still operating), under {} transfer (deployments move to the teams that build), then shift while on call, pipelines or provisioning are below culture, else evolve",
+                percent(self.config.cutoffs.reframe_below),
                 percent(self.config.deploy.role),
                 percent(self.config.deploy.culture)
             ),
