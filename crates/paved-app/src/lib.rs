@@ -17,7 +17,9 @@
 //! - [`metrics`], [`analysis_cache`], [`catalog_cache`]: loading the
 //!   analysis the reports read, and keeping it and the catalog in memory.
 //! - [`identities`]: who the data names and whom the catalog lacks.
-//! - [`render`]: the diagnosis as text, Markdown and HTML.
+//! - [`render`]: the diagnosis as text, Markdown and HTML;
+//!   [`render::findings`]: the sentences of its findings and phase.
+//! - [`wire`]: the reports as JSON and OpenAPI schemas (CLI and API).
 //!
 //! The actions of the paved road (deploy, page, provision, scaffold) and
 //! their job queue get rooms of their own here, beside these.
@@ -42,6 +44,7 @@ pub mod oncall;
 pub mod record;
 pub mod render;
 pub mod tokens;
+pub mod wire;
 
 pub use access::Caller;
 pub use analysis_cache::{AnalysisCache, OrgAnalysis};

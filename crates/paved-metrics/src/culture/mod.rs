@@ -22,14 +22,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use paved_domain::EntityRef;
-use serde::Serialize;
 
-pub use findings::{Evidence, Finding, Severity};
+pub use findings::{
+    BusFactorEvents, Evidence, EvidenceFact, Finding, PersonInTeam, Severity, Summary, WhyUnowned, WorkForOtherTeams,
+};
 pub(crate) use four_lines::LineCache;
 pub use four_lines::{FourLineTest, Line, LinePoint, Verdict};
 pub(crate) use knowledge::RepoTruckFactor;
 pub use knowledge::{AfterHours, BusFactor, BusFactors, Knowledge, TruckFactor};
-pub use phase::{Phase, PhasePoint, PhaseReport};
+pub use phase::{Phase, PhasePoint, PhaseReport, PhaseRule};
 
 use crate::facts::ServiceFacts;
 use crate::input::{Dataset, IncidentInput};
@@ -39,7 +40,7 @@ use crate::window::Window;
 
 /// A line's thresholds: at or above `culture` it is culture, at or below
 /// `role` it is a role, between them a transition.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     /// The share at or above which the line reads `culture`.
     pub culture: f64,
@@ -184,7 +185,7 @@ impl Default for CultureConfig {
 }
 
 /// The whole diagnosis (`paved report`).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CultureReport {
     /// What it is about.
     pub scope: Scope,
@@ -202,7 +203,6 @@ pub struct CultureReport {
     pub dora: DoraReport,
     /// For a team: what its people did to services the team does not own
     /// (absent for a service or the organisation).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outside_work: Option<OutsideWork>,
 }
 
@@ -218,10 +218,6 @@ pub(crate) fn globs(list: &[String]) -> GlobSet {
 
 fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
-}
-
-fn percent(share: f64) -> String {
-    format!("{:.0} %", share * 100.0)
 }
 
 /// The diagnostics over one dataset (and its DORA facts).
