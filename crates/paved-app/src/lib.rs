@@ -20,7 +20,9 @@
 //! - [`deployments`]: deployments with the human who caused each.
 //! - [`services`]: one service's overview (what its page shows).
 //! - [`oncall`]: who is on call, from Schedules and recorded shifts.
-//! - [`render`]: the diagnosis as text, Markdown and HTML.
+//! - [`render`]: the diagnosis as text, Markdown and HTML;
+//!   [`render::findings`]: the sentences of its findings and phase.
+//! - [`wire`]: the reports as JSON and OpenAPI schemas (CLI and API).
 //!
 //! The actions of the paved road (deploy, page, provision, scaffold) and
 //! their job queue get rooms of their own here, beside these.
@@ -47,6 +49,7 @@ pub mod record;
 pub mod render;
 pub mod services;
 pub mod tokens;
+pub mod wire;
 
 pub use access::Caller;
 pub use analysis_cache::{AnalysisCache, OrgAnalysis};

@@ -2,6 +2,8 @@
 //! 100 columns), Markdown that pastes into a wiki, and one self-contained
 //! HTML file (no script, no font, no request to anything).
 
+pub mod findings;
+
 use std::fmt::Write as _;
 
 use maud::{DOCTYPE, Markup, html};
@@ -179,7 +181,7 @@ pub fn text(report: &CultureReport) -> String {
         let _ = writeln!(out, "{}", wrap(&prefix, &line_detail(id, line), WIDTH, DETAIL));
     }
     let phase = format!("Phase: {}. Decided ", phase_name(report.phase.phase));
-    let _ = writeln!(out, "\n{}", wrap(&phase, &report.phase.rule, WIDTH, 2));
+    let _ = writeln!(out, "\n{}", wrap(&phase, &findings::phase_rule(&report.phase.rule), WIDTH, 2));
     if report.phase.series.len() > 1 {
         let months: Vec<String> = report
             .phase
@@ -195,9 +197,9 @@ pub fn text(report: &CultureReport) -> String {
     let _ = writeln!(out, "\nFindings");
     for finding in &report.findings {
         let _ = writeln!(out, "  [{}] {}", severity_name(finding.severity), finding.title);
-        let _ = writeln!(out, "{}", wrap("    ", &finding.summary, WIDTH, 4));
+        let _ = writeln!(out, "{}", wrap("    ", &findings::summary(&finding.summary), WIDTH, 4));
         for evidence in finding.evidence.iter().take(5) {
-            let _ = writeln!(out, "{}", wrap("    - ", &evidence.text, WIDTH, 6));
+            let _ = writeln!(out, "{}", wrap("    - ", &findings::evidence(&evidence.fact), WIDTH, 6));
         }
         if finding.severity != Severity::Ok {
             let _ = writeln!(out, "{}", wrap("    What to do: ", finding.recommendation, WIDTH, 6));
@@ -260,15 +262,26 @@ pub fn markdown(report: &CultureReport) -> String {
             line_detail(id, line)
         );
     }
-    let _ = writeln!(out, "\n**Phase: {}.** {}\n", phase_name(report.phase.phase), report.phase.rule);
+    let _ = writeln!(
+        out,
+        "\n**Phase: {}.** {}\n",
+        phase_name(report.phase.phase),
+        findings::phase_rule(&report.phase.rule)
+    );
     if let Some(sentence) = outside_work_sentence(report) {
         let _ = writeln!(out, "## Work for other teams\n\n{sentence}\n");
     }
     let _ = writeln!(out, "## Findings\n");
     for finding in &report.findings {
-        let _ = writeln!(out, "### {} ({})\n\n{}\n", finding.title, severity_name(finding.severity), finding.summary);
+        let _ = writeln!(
+            out,
+            "### {} ({})\n\n{}\n",
+            finding.title,
+            severity_name(finding.severity),
+            findings::summary(&finding.summary)
+        );
         for evidence in &finding.evidence {
-            let _ = writeln!(out, "- {}", evidence.text);
+            let _ = writeln!(out, "- {}", findings::evidence(&evidence.fact));
         }
         let _ = writeln!(out, "\n*What to do:* {}\n", finding.recommendation);
     }
@@ -312,9 +325,9 @@ fn finding_html(finding: &Finding) -> Markup {
     html! {
         section.finding.(severity_name(finding.severity)) {
             h3 { (finding.title) " — " (severity_name(finding.severity)) }
-            p { (finding.summary) }
+            p { (findings::summary(&finding.summary)) }
             @if !finding.evidence.is_empty() {
-                ul { @for evidence in &finding.evidence { li { (evidence.text) } } }
+                ul { @for evidence in &finding.evidence { li { (findings::evidence(&evidence.fact)) } } }
             }
             p { strong { "What to do: " } (finding.recommendation) }
         }
@@ -350,7 +363,7 @@ pub fn html(report: &CultureReport) -> String {
                         }
                     }
                 }
-                p { strong { "Phase: " (phase_name(report.phase.phase)) "." } " " (report.phase.rule) }
+                p { strong { "Phase: " (phase_name(report.phase.phase)) "." } " " (findings::phase_rule(&report.phase.rule)) }
                 @if let Some(sentence) = outside_work_sentence(report) {
                     h2 { "Work for other teams" }
                     p { (sentence) }

@@ -12,8 +12,7 @@ use crate::input::{Dataset, DeploymentInput, IncidentInput};
 
 /// Why a deployment failed (DESIGN §5, change failure rate). When several
 /// rules fire, the first in this order is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FailureRule {
     /// (a) An incident is explicitly linked to it, or names as its root
     /// cause a commit it shipped.

@@ -27,8 +27,9 @@ mod window;
 use chrono::Duration;
 
 pub use culture::{
-    AfterHours, BusFactor, BusFactors, CultureConfig, CultureReport, Evidence, Finding, FourLineTest, Knowledge, Line,
-    LinePoint, Phase, PhasePoint, PhaseReport, Severity, Thresholds, TruckFactor, Verdict,
+    AfterHours, BusFactor, BusFactorEvents, BusFactors, CultureConfig, CultureReport, Evidence, EvidenceFact, Finding,
+    FindingCutoffs, FourLineTest, Knowledge, Line, LinePoint, PersonInTeam, Phase, PhasePoint, PhaseReport, PhaseRule,
+    Severity, Summary, Thresholds, TruckFactor, Verdict, WhyUnowned, WorkForOtherTeams,
 };
 pub use facts::{
     ChangeFact, ChangeSet, DeploymentFact, FailureRule, IncidentFact, PullRequestFact, RecoveryFact, ReworkPattern,

@@ -9,13 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use paved_domain::EntityRef;
-use serde::Serialize;
 
 use crate::culture::{Diagnosis, globs};
 
 /// What a team's people did, in the window, to services the team does not
 /// own.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OutsideWork {
     /// The team's people (members of it and of the Groups below it).
     pub people: u64,
@@ -43,7 +42,7 @@ pub struct OutsideWork {
 }
 
 /// Deployments to one service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceDeployments {
     /// The service.
     #[schema(value_type = String)]
@@ -53,7 +52,7 @@ pub struct ServiceDeployments {
 }
 
 /// Deployments by one person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonDeployments {
     /// The person.
     #[schema(value_type = String)]

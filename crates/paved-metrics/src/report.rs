@@ -1,11 +1,10 @@
-//! The DORA report of a scope over a window: the JSON contract of `paved
-//! metrics --format json` and `GET /api/v1/metrics/dora`. A metric with no
-//! data is `null`, never 0.
+//! The DORA report of a scope over a window. A metric with no data is
+//! `None`, never 0. Its JSON (`paved metrics --format json`, `GET
+//! /api/v1/metrics/dora`) is `paved_app::wire::DoraReport`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 
 use crate::facts::{ChangeSet, FailureRule, ServiceFacts};
 use crate::stats::{median, percentile};
@@ -13,7 +12,7 @@ use crate::tiers::{BenchmarkTable, FrequencyFigures, Tier};
 use crate::window::{Period, Window};
 
 /// What a report is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     /// `service`, `team` or `org`.
     pub kind: ScopeKind,
@@ -22,8 +21,7 @@ pub struct Scope {
 }
 
 /// The kind of a scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScopeKind {
     /// One service.
     Service,
@@ -34,7 +32,7 @@ pub enum ScopeKind {
 }
 
 /// Deployment frequency.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeploymentFrequency {
     /// Successful production deployments in the window.
     pub deployments: u64,
@@ -48,7 +46,7 @@ pub struct DeploymentFrequency {
 }
 
 /// Lead time for changes.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LeadTime {
     /// Commits shipped in the window (by their deployment's finish), with
     /// a non-negative lead time.
@@ -62,7 +60,7 @@ pub struct LeadTime {
 }
 
 /// The lead time of merged pull requests, stage by stage.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LeadTimeBreakdown {
     /// Merged pull requests whose merge commit reached production in the
     /// window.
@@ -80,7 +78,7 @@ pub struct LeadTimeBreakdown {
 }
 
 /// How many pull requests each stage of the breakdown has a duration for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageCounts {
     /// Coding.
     pub coding: u64,
@@ -93,7 +91,7 @@ pub struct StageCounts {
 }
 
 /// A failed deployment and the rule that decided it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FailedDeployment {
     /// The deployment's key.
     pub id: String,
@@ -102,7 +100,7 @@ pub struct FailedDeployment {
 }
 
 /// Change failure rate.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChangeFailureRate {
     /// Successful production deployments in the window.
     pub deployments: u64,
@@ -117,7 +115,7 @@ pub struct ChangeFailureRate {
 }
 
 /// Failed deployment recovery time (DORA 2023).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecoveryTime {
     /// Failed deployments in the window that recovered.
     pub recoveries: u64,
@@ -129,7 +127,7 @@ pub struct RecoveryTime {
 }
 
 /// Time to restore service (the pre-2023 metric).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TimeToRestore {
     /// Incidents opened in the window and resolved.
     pub incidents: u64,
@@ -140,7 +138,7 @@ pub struct TimeToRestore {
 }
 
 /// Rework rate (DORA 2024).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReworkRate {
     /// Successful production deployments in the window.
     pub deployments: u64,
@@ -151,19 +149,18 @@ pub struct ReworkRate {
 }
 
 /// The figures of one period of a series.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPoint {
     /// The period's start (Monday 00:00 UTC, or the 1st of the month).
     pub period_start: DateTime<Utc>,
     /// Deployments in the period (within the window).
     pub deployments: u64,
     /// The same figures as the report, for the period.
-    #[serde(flatten)]
     pub figures: Figures,
 }
 
 /// A data-quality note: something left out or unknown, and how often.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     /// `negative_duration`, `first_deployment`, `unknown_commit`,
     /// `open_incident`, `recovery_pending`, `unresolved_identity`,
@@ -176,7 +173,7 @@ pub struct Note {
 }
 
 /// Every figure of a report, for the whole window or one period.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Figures {
     /// Deployment frequency.
     pub deployment_frequency: DeploymentFrequency,
@@ -195,7 +192,7 @@ pub struct Figures {
 }
 
 /// The DORA report (DESIGN §5).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DoraReport {
     /// What it is about.
     pub scope: Scope,
@@ -204,7 +201,6 @@ pub struct DoraReport {
     /// The benchmark table of every tier.
     pub table: BenchmarkTable,
     /// The figures over the window.
-    #[serde(flatten)]
     pub figures: Figures,
     /// The figures per week or month, when asked for.
     pub series: Vec<SeriesPoint>,

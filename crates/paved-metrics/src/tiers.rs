@@ -1,17 +1,13 @@
 //! Performance tiers from named benchmark tables (DESIGN §5): `dora-2023`
 //! (the default) and `dora-2021`.
 
-use serde::Serialize;
-
 /// A benchmark table.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BenchmarkTable {
     /// The State of DevOps 2023 clusters.
     #[default]
-    #[serde(rename = "dora-2023")]
     Dora2023,
     /// The State of DevOps 2021 clusters.
-    #[serde(rename = "dora-2021")]
     Dora2021,
 }
 
@@ -39,8 +35,7 @@ impl std::str::FromStr for BenchmarkTable {
 }
 
 /// A performance tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Tier {
     /// The best cluster.
     Elite,

@@ -2,10 +2,9 @@
 //! UTC) and calendar months, in UTC.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
-use serde::Serialize;
 
 /// A half-open range of time `[since, until)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     /// The first instant in the window.
     pub since: DateTime<Utc>,
@@ -135,8 +134,7 @@ pub(crate) fn whole_seconds(at: DateTime<Utc>) -> i64 {
 }
 
 /// The period of a series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
     /// ISO weeks, from Monday 00:00 UTC.
     Week,

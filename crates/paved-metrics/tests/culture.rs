@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use paved_domain::EntityRef;
 use paved_metrics::{
     Analysis, BenchmarkTable, CommitGraph, CultureConfig, CultureReport, Dataset, DeploymentInput, DoraConfig,
-    GraphCommit, IncidentInput, Ownership, PageInput, PersonInput, ReportRequest, Scope, ScopeKind, ServiceInput,
-    Severity, ShiftInput, Verdict, Window,
+    EvidenceFact, FindingCutoffs, GraphCommit, IncidentInput, Ownership, PageInput, PersonInput, ReportRequest, Scope,
+    ScopeKind, ServiceInput, Severity, ShiftInput, Summary, Verdict, WhyUnowned, Window,
 };
 
 fn person(name: &str) -> EntityRef {
@@ -154,6 +154,10 @@ impl Org {
     }
 
     fn report(self) -> CultureReport {
+        self.report_with(&CultureConfig::default())
+    }
+
+    fn report_with(self, config: &CultureConfig) -> CultureReport {
         let analysis = Analysis::new(self.dataset, &DoraConfig::default());
         analysis.diagnose(
             &ReportRequest {
@@ -165,7 +169,7 @@ impl Org {
                 table: BenchmarkTable::Dora2023,
                 without_service: 0,
             },
-            &CultureConfig::default(),
+            config,
         )
     }
 }
@@ -268,13 +272,32 @@ fn a_new_silo_is_critical_at_half_the_deployments_by_non_owners() {
 }
 
 #[test]
+fn the_severity_cut_offs_come_from_the_configuration() {
+    // 3 of 10 by non-owners: a warning at the default 20 %, nothing to act
+    // on when the configuration asks for 40 %, critical from 30 %.
+    let config = |warning: f64, critical: f64| CultureConfig {
+        cutoffs: FindingCutoffs { handoff_warning: warning, handoff_critical: critical, ..FindingCutoffs::default() },
+        ..CultureConfig::default()
+    };
+    for (config, severity) in [
+        (CultureConfig::default(), Severity::Warning),
+        (config(0.4, 0.5), Severity::Ok),
+        (config(0.2, 0.3), Severity::Critical),
+    ] {
+        let report = Org::new().deployments(7, 3).report_with(&config);
+        assert_eq!(finding(&report, "new_silo").severity, severity, "{:?}", config.cutoffs);
+    }
+}
+
+#[test]
 fn a_new_silo_names_the_pipelines_non_owners_keep_at_or_below_the_role_threshold() {
     // Owners' share of pipeline commits at or below 40 % (the pipelines
     // line's role threshold): the other team keeps the pipeline.
     for (owners, others, kept) in [(4, 6, true), (0, 3, true), (5, 5, false), (7, 3, false)] {
         let report = Org::new().commits(".github/workflows/deploy.yml", owners, others).report();
         let silo = finding(&report, "new_silo");
-        let pipelines: Vec<_> = silo.evidence.iter().filter(|e| e.text.contains("pipeline commits")).collect();
+        let pipelines: Vec<_> =
+            silo.evidence.iter().filter(|e| matches!(e.fact, EvidenceFact::PipelinesKeptByOthers { .. })).collect();
         assert_eq!(silo.figures["services_with_pipelines_kept_by_others"], u64::from(kept), "{owners}/{others}");
         if kept {
             assert_eq!(pipelines.len(), 1, "{owners} of {} by owners", owners + others);
@@ -304,7 +327,7 @@ fn a_deployment_bottleneck_is_one_person_making_half_the_deployments() {
     let own = Org::new().deployments(12, 0).report();
     let bottleneck = finding(&own, "deployment_bottleneck");
     assert_eq!(bottleneck.figures["top_deployer_share"], 1.0);
-    assert_eq!(bottleneck.severity, Severity::Ok, "{}", bottleneck.summary);
+    assert_eq!(bottleneck.severity, Severity::Ok, "{:?}", bottleneck.summary);
     // Fewer than 10 deployments is too little to call a bottleneck.
     assert_eq!(finding(&Org::new().deployments(4, 4).report(), "deployment_bottleneck").severity, Severity::Ok);
 }
@@ -318,14 +341,21 @@ fn responsibility_diffuses_without_owners_runbooks_or_responders() {
     let report = no_runbook.report();
     let diffusion = finding(&report, "responsibility_diffusion");
     assert_eq!(diffusion.severity, Severity::Warning);
-    assert!(diffusion.evidence.iter().any(|e| e.text.contains("no runbook")));
+    assert!(diffusion.evidence.iter().any(|e| matches!(e.fact, EvidenceFact::WithoutRunbook { services: 1 })));
     let mut unowned = Org::new();
     unowned.dataset.services[0].ownership = Ownership::EmptyGroup;
     unowned.dataset.services[0].owners.clear();
     let report = unowned.report();
     let diffusion = finding(&report, "responsibility_diffusion");
     assert_eq!(diffusion.severity, Severity::Critical);
-    assert!(diffusion.evidence[0].text.contains("has no members"), "{:?}", diffusion.evidence);
+    assert!(
+        matches!(
+            &diffusion.evidence[0].fact,
+            EvidenceFact::NoResponsibleTeam { why: WhyUnowned::OwnerWithoutMembers(Some(owner)), .. } if *owner == team("dev")
+        ),
+        "{:?}",
+        diffusion.evidence
+    );
     let by_others =
         Org::new().incident(Some("olga"), Some("olga"), &[]).incident(Some("ana"), Some("oscar"), &[]).report();
     assert_eq!(finding(&by_others, "responsibility_diffusion").figures["services_mostly_resolved_by_non_owners"], 1);
@@ -527,9 +557,15 @@ fn a_teams_report_shows_what_its_people_do_for_other_teams() {
     assert_eq!(outside.on_call_hours, 30.0);
     assert_eq!(report.test.deploy_own_code.value, None, "its own services: none");
     let silo = finding(&report, "new_silo");
-    assert_eq!(silo.severity, Severity::Critical, "{}", silo.summary);
+    assert_eq!(silo.severity, Severity::Critical, "{:?}", silo.summary);
     assert_eq!(silo.figures["deployments_to_services_of_other_teams"], 6);
-    assert!(silo.evidence[0].text.contains("6 production deployments to 1 service(s) of other teams (6 by olga)"));
+    let EvidenceFact::WorkForOtherTeams(work) = &silo.evidence[0].fact else {
+        panic!("the work for other teams comes first: {:?}", silo.evidence)
+    };
+    assert_eq!((work.deployments, work.services, work.own_deployments), (6, 1, 0));
+    assert_eq!(work.top_deployer, Some((person("olga"), 6)));
+    let Summary::NewSilo { work_for_other_teams, .. } = &silo.summary else { panic!("{:?}", silo.summary) };
+    assert_eq!(work_for_other_teams.as_ref(), Some(work), "the summary tells it too");
     // A service's or the organisation's report has none.
     assert!(Org::new().deployments(4, 6).report().outside_work.is_none());
 }

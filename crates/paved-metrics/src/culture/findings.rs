@@ -1,22 +1,24 @@
 //! The four dysfunctions of a "DevOps team" (DESIGN §6) as findings with
 //! evidence: the new silo, the deployment bottleneck, responsibility
 //! diffusion and knowledge hoarding.
+//!
+//! A finding says what was found as facts (counts, shares, people, teams,
+//! services); the sentences that tell people are written from them by the
+//! application layer (`paved_app::render::findings`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use paved_domain::EntityRef;
-use serde::Serialize;
 
-use super::{Diagnosis, Knowledge, TruckFactor, globs, percent, round3};
+use super::{Diagnosis, Knowledge, TruckFactor, globs, round3};
 use crate::facts::ChangeSet;
 use crate::input::{IncidentInput, Ownership};
 use crate::outside::OutsideWork;
 use crate::stats::{median, percentile};
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     /// Nothing to act on.
     Ok,
@@ -27,11 +29,10 @@ pub enum Severity {
 }
 
 /// Who and what a finding is about.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
-    /// A sentence, e.g. "dana (team platform) made 87 % of the 412
-    /// production deployments of checkout-api".
-    pub text: String,
+    /// What was found, with its figures.
+    pub fact: EvidenceFact,
     /// The people it names.
     #[schema(value_type = Vec<String>)]
     pub people: Vec<EntityRef>,
@@ -45,8 +46,215 @@ pub struct Evidence {
     pub count: u64,
 }
 
+/// A person named by evidence, with their team when the catalog knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonInTeam {
+    /// The catalog User.
+    pub person: EntityRef,
+    /// The Group they are a member of.
+    pub team: Option<EntityRef>,
+}
+
+/// One kind of evidence, with the figures, people, teams and services
+/// behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvidenceFact {
+    /// New silo: a person deployed services they do not own.
+    DeployedOthersServices {
+        /// Who.
+        deployer: PersonInTeam,
+        /// Their production deployments to services they do not own.
+        deployments: u64,
+        /// Those services.
+        services: Vec<EntityRef>,
+    },
+    /// New silo: most of a service's pipeline commits in the window were
+    /// made by people who do not own it.
+    PipelinesKeptByOthers {
+        /// The service.
+        service: EntityRef,
+        /// Its pipeline commits in the window.
+        commits: u64,
+        /// Those made by people who do not own it.
+        by_others: u64,
+        /// Who made them, with how many, most first.
+        committers: Vec<(PersonInTeam, u64)>,
+    },
+    /// New silo, in a team's report: the team's people deployed services of
+    /// other teams.
+    WorkForOtherTeams(WorkForOtherTeams),
+    /// Deployment bottleneck: one of the two people who made the most
+    /// production deployments.
+    TopDeployer {
+        /// Who.
+        deployer: PersonInTeam,
+        /// Their production deployments.
+        deployments: u64,
+        /// All production deployments of the scope.
+        total: u64,
+        /// Theirs to services they do not own.
+        to_services_not_owned: u64,
+        /// How many services those were.
+        services_not_owned: u64,
+    },
+    /// Responsibility diffusion: a service nobody is responsible for.
+    NoResponsibleTeam {
+        /// The service.
+        service: EntityRef,
+        /// Why nobody is.
+        why: WhyUnowned,
+    },
+    /// Responsibility diffusion: most of a service's resolved incidents
+    /// were resolved by people who do not own it.
+    ResolvedByOthers {
+        /// The service.
+        service: EntityRef,
+        /// Those resolved by people who do not own it.
+        by_others: u64,
+        /// Its resolved incidents in the window.
+        resolved: u64,
+    },
+    /// Responsibility diffusion: incidents nobody acknowledged or resolved.
+    WithoutResponder {
+        /// Those incidents.
+        without_responder: u64,
+        /// All incidents of the scope in the window.
+        incidents: u64,
+    },
+    /// Responsibility diffusion: services without an on-call schedule.
+    WithoutOnCallSchedule {
+        /// How many.
+        services: u64,
+    },
+    /// Responsibility diffusion: services without a runbook link.
+    WithoutRunbook {
+        /// How many.
+        services: u64,
+    },
+    /// Knowledge hoarding: the person who received the most after-hours
+    /// pages.
+    AfterHoursPages {
+        /// Who.
+        person: PersonInTeam,
+        /// Their after-hours pages.
+        pages: u64,
+        /// All after-hours pages of the scope.
+        total: u64,
+    },
+    /// Knowledge hoarding: one person accounts for half or more of some
+    /// events (a bus factor of 1).
+    HalfOfEvents {
+        /// Who.
+        person: PersonInTeam,
+        /// Which events.
+        events: BusFactorEvents,
+        /// How many there were.
+        count: u64,
+    },
+    /// Knowledge hoarding: a repository with a code truck factor of 1.
+    TruckFactorOne {
+        /// The services deployed from it.
+        services: Vec<EntityRef>,
+        /// Its authors (catalog Users, or e-mails).
+        authors: Vec<String>,
+        /// Its files.
+        files: u64,
+    },
+}
+
+/// What a team's people did for other teams, as the new silo tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkForOtherTeams {
+    /// Their production deployments to other teams' services.
+    pub deployments: u64,
+    /// How many services those were.
+    pub services: u64,
+    /// Who of them deployed the most there, and how often.
+    pub top_deployer: Option<(EntityRef, u64)>,
+    /// Their production deployments to the team's own services.
+    pub own_deployments: u64,
+    /// Their share of those services' production deployments.
+    pub share_of_their_deployments: Option<f64>,
+}
+
+/// Why nobody is responsible for a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WhyUnowned {
+    /// Its descriptor names no owner.
+    NoOwner,
+    /// Its owner is not in the catalog.
+    OwnerNotInCatalog(Option<EntityRef>),
+    /// Its owning Group has no members.
+    OwnerWithoutMembers(Option<EntityRef>),
+}
+
+/// The events a bus factor counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusFactorEvents {
+    /// Production deployments, by human actor.
+    Deployments,
+    /// First acknowledgements of incidents.
+    Acknowledgements,
+    /// Pages.
+    Pages,
+}
+
+/// Why a finding has its severity: the figures its summary reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Summary {
+    /// `new_silo`.
+    NewSilo {
+        /// Production deployments by people who do not own the service.
+        handed_off: u64,
+        /// Production deployments with a known actor.
+        attributed: u64,
+        /// `handed_off / attributed` (`None` without attributed ones).
+        handoff_rate: Option<f64>,
+        /// Services whose pipelines are changed mostly by non-owners.
+        services_with_pipelines_kept_by_others: u64,
+        /// In a team's report with deployments to other teams' services:
+        /// those.
+        work_for_other_teams: Option<WorkForOtherTeams>,
+    },
+    /// `deployment_bottleneck`.
+    DeploymentBottleneck {
+        /// Production deployments of the scope.
+        deployments: u64,
+        /// The top deployer's share (`None` without a known actor).
+        top_deployer_share: Option<f64>,
+        /// The top two deployers' share.
+        top_two_deployers_share: Option<f64>,
+    },
+    /// `responsibility_diffusion`.
+    ResponsibilityDiffusion {
+        /// Services without a responsible team.
+        services_without_owner: u64,
+        /// Services whose incidents are mostly resolved by others.
+        services_mostly_resolved_by_non_owners: u64,
+        /// Incidents nobody acknowledged or resolved.
+        incidents_without_responder: u64,
+        /// Services without an on-call schedule.
+        services_without_on_call: u64,
+        /// Services without a runbook.
+        services_without_runbook: u64,
+    },
+    /// `knowledge_hoarding`.
+    KnowledgeHoarding {
+        /// The bus factor of pages.
+        bus_factor_pages: u64,
+        /// The bus factor of acknowledgements.
+        bus_factor_acknowledgements: u64,
+        /// The top person's share of after-hours pages.
+        after_hours_top_share: Option<f64>,
+        /// All after-hours pages.
+        after_hours_pages: u64,
+        /// Runbook coverage.
+        runbook_coverage: Option<f64>,
+    },
+}
+
 /// One of the four dysfunctions, measured.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// `new_silo`, `deployment_bottleneck`, `responsibility_diffusion` or
     /// `knowledge_hoarding`.
@@ -55,8 +263,8 @@ pub struct Finding {
     pub title: &'static str,
     /// How serious.
     pub severity: Severity,
-    /// Why that severity, in a sentence.
-    pub summary: String,
+    /// Why that severity.
+    pub summary: Summary,
     /// The figures it is measured by.
     pub figures: BTreeMap<&'static str, serde_json::Value>,
     /// Who and what, most significant first.
@@ -66,11 +274,8 @@ pub struct Finding {
 }
 
 impl Diagnosis<'_> {
-    fn person_text(&self, person: &EntityRef) -> String {
-        match self.team_of(person) {
-            Some(team) => format!("{} (team {})", person.name(), team.name()),
-            None => person.name().to_owned(),
-        }
+    fn in_team(&self, person: &EntityRef) -> PersonInTeam {
+        PersonInTeam { person: person.clone(), team: self.team_of(person) }
     }
 
     /// Services whose pipeline changes in the window were made mostly by
@@ -96,15 +301,14 @@ impl Diagnosis<'_> {
             }
             let ranked = Self::ranking(others.iter());
             let teams: BTreeSet<EntityRef> = ranked.iter().filter_map(|(p, _)| self.team_of(p)).collect();
-            let names: Vec<String> = ranked.iter().map(|(p, n)| format!("{} {n}", self.person_text(p))).collect();
             let service_ref = self.dataset.services[service].service.clone();
             evidence.push(Evidence {
-                text: format!(
-                    "{} of the {total} pipeline commits of {} were made by people who do not own it: {}",
-                    others.len(),
-                    service_ref.name(),
-                    names.join(", ")
-                ),
+                fact: EvidenceFact::PipelinesKeptByOthers {
+                    service: service_ref.clone(),
+                    commits: total,
+                    by_others: others.len() as u64,
+                    committers: ranked.iter().map(|(p, n)| (self.in_team(p), *n)).collect(),
+                },
                 people: ranked.into_iter().map(|(p, _)| p).collect(),
                 teams: teams.into_iter().collect(),
                 services: vec![service_ref],
@@ -144,13 +348,12 @@ impl Diagnosis<'_> {
                 .filter(|d| d.actor.as_ref() == Some(&person))
                 .map(|d| self.dataset.services[d.service].service.clone())
                 .collect();
-            let names: Vec<&str> = services.iter().map(|s| s.name()).collect();
             evidence.push(Evidence {
-                text: format!(
-                    "{} deployed {count} of the production deployments of services they do not own ({})",
-                    self.person_text(&person),
-                    names.join(", ")
-                ),
+                fact: EvidenceFact::DeployedOthersServices {
+                    deployer: self.in_team(&person),
+                    deployments: count,
+                    services: services.iter().cloned().collect(),
+                },
                 teams: self.team_of(&person).into_iter().collect(),
                 people: vec![person],
                 services: services.into_iter().collect(),
@@ -160,25 +363,19 @@ impl Diagnosis<'_> {
         let kept_pipelines = self.kept_pipelines();
         let pipeline_services = kept_pipelines.len();
         evidence.extend(kept_pipelines.into_iter().take(5));
+        let cutoffs = &self.config.cutoffs;
         let severity = match handoff_rate {
-            Some(rate) if rate >= 0.5 => Severity::Critical,
-            Some(rate) if rate >= 0.2 => Severity::Warning,
+            Some(rate) if rate >= cutoffs.handoff_critical => Severity::Critical,
+            Some(rate) if rate >= cutoffs.handoff_warning => Severity::Warning,
             _ => Severity::Ok,
         };
-        let mut summary = match handoff_rate {
-            Some(rate) => format!(
-                "{} of {} attributed production deployments were made by people who do not own the service (handoff rate {})",
-                handed_off.len(),
-                attributed.len(),
-                percent(rate)
-            ),
-            None => "no production deployment with a known actor in the window".to_owned(),
+        let summary = Summary::NewSilo {
+            handed_off: handed_off.len() as u64,
+            attributed: attributed.len() as u64,
+            handoff_rate,
+            services_with_pipelines_kept_by_others: pipeline_services as u64,
+            work_for_other_teams: None,
         };
-        if pipeline_services > 0 {
-            summary.push_str(&format!(
-                "; {pipeline_services} service(s) whose pipelines are changed mostly by non-owners"
-            ));
-        }
         Finding {
             id: "new_silo",
             title: "New silo, same problem",
@@ -202,9 +399,11 @@ impl Diagnosis<'_> {
     fn add_work_for_others(&self, finding: &mut Finding, outside: &OutsideWork) {
         let made = outside.deployments + outside.own_deployments;
         let share = (made > 0).then(|| outside.deployments as f64 / made as f64);
+        let cutoffs = &self.config.cutoffs;
+        let counts = outside.deployments >= cutoffs.work_for_others_min_deployments;
         let severity = match share {
-            Some(share) if outside.deployments >= 5 && share >= 0.5 => Severity::Critical,
-            Some(share) if outside.deployments >= 5 && share >= 0.2 => Severity::Warning,
+            Some(share) if counts && share >= cutoffs.work_for_others_critical => Severity::Critical,
+            Some(share) if counts && share >= cutoffs.work_for_others_warning => Severity::Warning,
             _ => Severity::Ok,
         };
         finding.severity = finding.severity.max(severity);
@@ -214,26 +413,20 @@ impl Diagnosis<'_> {
             return;
         }
         let services: Vec<EntityRef> = outside.services.iter().map(|s| s.service.clone()).collect();
-        let top = outside
-            .deployers
-            .first()
-            .map(|top| format!(" ({} by {})", top.deployments, top.person.name()))
-            .unwrap_or_default();
-        let text = format!(
-            "the team's people made {} production deployments to {} service(s) of other teams{top}, against {} to its own{}",
-            outside.deployments,
-            services.len(),
-            outside.own_deployments,
-            outside
-                .share_of_their_deployments
-                .map(|share| format!("; that is {} of those services' production deployments", percent(share)))
-                .unwrap_or_default()
-        );
-        finding.summary = format!("{}; {}", finding.summary, text);
+        let work = WorkForOtherTeams {
+            deployments: outside.deployments,
+            services: services.len() as u64,
+            top_deployer: outside.deployers.first().map(|top| (top.person.clone(), top.deployments)),
+            own_deployments: outside.own_deployments,
+            share_of_their_deployments: outside.share_of_their_deployments,
+        };
+        if let Summary::NewSilo { work_for_other_teams, .. } = &mut finding.summary {
+            *work_for_other_teams = Some(work.clone());
+        }
         finding.evidence.insert(
             0,
             Evidence {
-                text,
+                fact: EvidenceFact::WorkForOtherTeams(work),
                 people: outside.deployers.iter().map(|d| d.person.clone()).collect(),
                 teams: Vec::new(),
                 services,
@@ -293,14 +486,13 @@ impl Diagnosis<'_> {
             let services: BTreeSet<EntityRef> =
                 not_owned.iter().map(|d| self.dataset.services[d.service].service.clone()).collect();
             evidence.push(Evidence {
-                text: format!(
-                    "{} made {} of the {total} production deployments ({}), {} of them to {} service(s) they do not own",
-                    self.person_text(person),
-                    count,
-                    percent(*count as f64 / total as f64),
-                    not_owned.len(),
-                    services.len()
-                ),
+                fact: EvidenceFact::TopDeployer {
+                    deployer: self.in_team(person),
+                    deployments: *count,
+                    total,
+                    to_services_not_owned: not_owned.len() as u64,
+                    services_not_owned: services.len() as u64,
+                },
                 people: vec![person.clone()],
                 teams: self.team_of(person).into_iter().collect(),
                 services: services.into_iter().collect(),
@@ -323,21 +515,19 @@ impl Diagnosis<'_> {
                 .then(|| gates.iter().take(n).map(|(_, c)| c).sum::<u64>() as f64 / total as f64)
         };
         let (gate1, gate2) = (gate_share(1), gate_share(2));
+        let cutoffs = &self.config.cutoffs;
         let severity = match (gate1, gate2) {
-            _ if total < 10 => Severity::Ok,
-            (Some(g1), _) if g1 >= 0.5 => Severity::Critical,
-            (_, Some(g2)) if g2 >= 0.7 => Severity::Critical,
-            (Some(g1), _) if g1 >= 0.3 => Severity::Warning,
-            (_, Some(g2)) if g2 >= 0.5 => Severity::Warning,
+            _ if total < cutoffs.bottleneck_min_deployments => Severity::Ok,
+            (Some(g1), _) if g1 >= cutoffs.gate_one_critical => Severity::Critical,
+            (_, Some(g2)) if g2 >= cutoffs.gate_two_critical => Severity::Critical,
+            (Some(g1), _) if g1 >= cutoffs.gate_one_warning => Severity::Warning,
+            (_, Some(g2)) if g2 >= cutoffs.gate_two_warning => Severity::Warning,
             _ => Severity::Ok,
         };
-        let summary = match (top1, top2) {
-            (Some(t1), t2) => format!(
-                "the top deployer made {} of {total} production deployments, the top two {}",
-                percent(t1),
-                t2.map_or_else(|| "–".to_owned(), percent)
-            ),
-            _ => "no production deployment with a known actor in the window".to_owned(),
+        let summary = Summary::DeploymentBottleneck {
+            deployments: total,
+            top_deployer_share: top1,
+            top_two_deployers_share: top2,
         };
         let seconds = |v: Option<f64>| serde_json::json!(v.map(round3));
         Finding {
@@ -371,21 +561,15 @@ impl Diagnosis<'_> {
         let mut unowned = 0u64;
         for &s in self.services {
             let service = &self.dataset.services[s];
-            let problem = match service.ownership {
+            let why = match service.ownership {
                 Ownership::Owned => continue,
-                Ownership::NoOwner => "names no owner".to_owned(),
-                Ownership::MissingOwner => format!(
-                    "is owned by {}, which is not in the catalog",
-                    service.owner.as_ref().map_or_else(String::new, ToString::to_string)
-                ),
-                Ownership::EmptyGroup => format!(
-                    "is owned by {}, which has no members",
-                    service.owner.as_ref().map_or_else(String::new, ToString::to_string)
-                ),
+                Ownership::NoOwner => WhyUnowned::NoOwner,
+                Ownership::MissingOwner => WhyUnowned::OwnerNotInCatalog(service.owner.clone()),
+                Ownership::EmptyGroup => WhyUnowned::OwnerWithoutMembers(service.owner.clone()),
             };
             unowned += 1;
             evidence.push(Evidence {
-                text: format!("{} {problem}: nobody is responsible for it", service.service.name()),
+                fact: EvidenceFact::NoResponsibleTeam { service: service.service.clone(), why },
                 people: Vec::new(),
                 teams: service.owner.iter().filter(|o| o.is(paved_domain::EntityKind::Group)).cloned().collect(),
                 services: vec![service.service.clone()],
@@ -412,11 +596,11 @@ impl Diagnosis<'_> {
                     .filter(|p| self.is_owner(s, Some(p)) == Some(false))
                     .collect();
                 evidence.push(Evidence {
-                    text: format!(
-                        "{by_others} of the {} resolved incidents of {} were resolved by people who do not own it",
-                        resolved.len(),
-                        service.name()
-                    ),
+                    fact: EvidenceFact::ResolvedByOthers {
+                        service: service.clone(),
+                        by_others: by_others as u64,
+                        resolved: resolved.len() as u64,
+                    },
                     teams: resolvers
                         .iter()
                         .filter_map(|p| self.team_of(p))
@@ -431,7 +615,10 @@ impl Diagnosis<'_> {
         }
         if no_responder > 0 {
             evidence.push(Evidence {
-                text: format!("{no_responder} of {} incidents had nobody acknowledge or resolve them", incidents.len()),
+                fact: EvidenceFact::WithoutResponder {
+                    without_responder: no_responder,
+                    incidents: incidents.len() as u64,
+                },
                 people: Vec::new(),
                 teams: Vec::new(),
                 services: incidents
@@ -460,7 +647,7 @@ impl Diagnosis<'_> {
             .collect();
         if !without_schedule.is_empty() {
             evidence.push(Evidence {
-                text: format!("{} service(s) have no on-call schedule (paved.dev/oncall)", without_schedule.len()),
+                fact: EvidenceFact::WithoutOnCallSchedule { services: without_schedule.len() as u64 },
                 people: Vec::new(),
                 teams: Vec::new(),
                 count: without_schedule.len() as u64,
@@ -469,7 +656,7 @@ impl Diagnosis<'_> {
         }
         if !without_runbook.is_empty() {
             evidence.push(Evidence {
-                text: format!("{} service(s) have no runbook link", without_runbook.len()),
+                fact: EvidenceFact::WithoutRunbook { services: without_runbook.len() as u64 },
                 people: Vec::new(),
                 teams: Vec::new(),
                 count: without_runbook.len() as u64,
@@ -477,26 +664,29 @@ impl Diagnosis<'_> {
             });
         }
         let no_responder_share = (!incidents.is_empty()).then(|| no_responder as f64 / incidents.len() as f64);
-        let severity = if unowned > 0 || no_responder_share.is_some_and(|s| s >= 0.2) {
-            Severity::Critical
-        } else if non_owner_resolved_services > 0
-            || !without_schedule.is_empty()
-            || !without_runbook.is_empty()
-            || no_responder > 0
-        {
-            Severity::Warning
-        } else {
-            Severity::Ok
-        };
+        let severity =
+            if unowned > 0 || no_responder_share.is_some_and(|s| s >= self.config.cutoffs.no_responder_critical) {
+                Severity::Critical
+            } else if non_owner_resolved_services > 0
+                || !without_schedule.is_empty()
+                || !without_runbook.is_empty()
+                || no_responder > 0
+            {
+                Severity::Warning
+            } else {
+                Severity::Ok
+            };
         Finding {
             id: "responsibility_diffusion",
             title: "Responsibility diffusion",
             severity,
-            summary: format!(
-                "{unowned} service(s) without a responsible team, {non_owner_resolved_services} whose incidents are mostly resolved by others, {no_responder} incident(s) without a responder, {} without on-call, {} without a runbook",
-                without_schedule.len(),
-                without_runbook.len()
-            ),
+            summary: Summary::ResponsibilityDiffusion {
+                services_without_owner: unowned,
+                services_mostly_resolved_by_non_owners: non_owner_resolved_services,
+                incidents_without_responder: no_responder,
+                services_without_on_call: without_schedule.len() as u64,
+                services_without_runbook: without_runbook.len() as u64,
+            },
             figures: BTreeMap::from([
                 ("services", serde_json::json!(self.services.len())),
                 ("services_without_owner", serde_json::json!(unowned)),
@@ -512,35 +702,31 @@ impl Diagnosis<'_> {
     }
 
     fn hoarding(&self, knowledge: &Knowledge) -> Finding {
+        let cutoffs = &self.config.cutoffs;
         let mut evidence = Vec::new();
         let total_after: u64 = knowledge.after_hours.iter().map(|a| a.after_hours_pages).sum();
         if let Some(top) = knowledge.after_hours.first().filter(|t| t.after_hours_pages > 0) {
             evidence.push(Evidence {
-                text: format!(
-                    "{} received {} of the {total_after} after-hours pages ({})",
-                    self.person_text(&top.person),
-                    top.after_hours_pages,
-                    percent(top.after_hours_pages as f64 / total_after as f64)
-                ),
+                fact: EvidenceFact::AfterHoursPages {
+                    person: self.in_team(&top.person),
+                    pages: top.after_hours_pages,
+                    total: total_after,
+                },
                 people: vec![top.person.clone()],
                 teams: top.team.iter().cloned().collect(),
                 services: Vec::new(),
                 count: top.after_hours_pages,
             });
         }
-        for (what, factor) in [
-            ("production deployments", &knowledge.scope.deployments),
-            ("incident acknowledgements", &knowledge.scope.acknowledgements),
-            ("pages", &knowledge.scope.pages),
+        for (events, factor) in [
+            (BusFactorEvents::Deployments, &knowledge.scope.deployments),
+            (BusFactorEvents::Acknowledgements, &knowledge.scope.acknowledgements),
+            (BusFactorEvents::Pages, &knowledge.scope.pages),
         ] {
-            if factor.bus_factor == 1 && factor.events >= 5 {
+            if factor.bus_factor == 1 && factor.events >= cutoffs.bus_factor_min_events {
                 let person = &factor.people[0];
                 evidence.push(Evidence {
-                    text: format!(
-                        "{} alone accounts for half or more of the {} {what}",
-                        self.person_text(person),
-                        factor.events
-                    ),
+                    fact: EvidenceFact::HalfOfEvents { person: self.in_team(person), events, count: factor.events },
                     people: vec![person.clone()],
                     teams: self.team_of(person).into_iter().collect(),
                     services: Vec::new(),
@@ -548,16 +734,18 @@ impl Diagnosis<'_> {
                 });
             }
         }
-        let single: Vec<&TruckFactor> =
-            knowledge.truck_factors.iter().filter(|t| t.truck_factor == 1 && t.files >= 5).collect();
+        let single: Vec<&TruckFactor> = knowledge
+            .truck_factors
+            .iter()
+            .filter(|t| t.truck_factor == 1 && t.files >= cutoffs.truck_factor_min_files)
+            .collect();
         for truck in &single {
             evidence.push(Evidence {
-                text: format!(
-                    "the code of {} has a truck factor of 1: {} is the author of most of its {} files",
-                    truck.services.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "),
-                    truck.authors.join(", "),
-                    truck.files
-                ),
+                fact: EvidenceFact::TruckFactorOne {
+                    services: truck.services.clone(),
+                    authors: truck.authors.clone(),
+                    files: truck.files,
+                },
                 people: truck.authors.iter().filter_map(|a| a.parse().ok()).collect(),
                 teams: Vec::new(),
                 services: truck.services.clone(),
@@ -567,12 +755,13 @@ impl Diagnosis<'_> {
         let top_share = knowledge.after_hours_top_share;
         let org_single = [&knowledge.scope.acknowledgements, &knowledge.scope.pages]
             .iter()
-            .any(|f| f.bus_factor == 1 && f.events >= 5);
-        let severity = if top_share.is_some_and(|s| s >= 0.5) && total_after >= 5 || org_single {
+            .any(|f| f.bus_factor == 1 && f.events >= cutoffs.bus_factor_min_events);
+        let enough_pages = total_after >= cutoffs.after_hours_min_pages;
+        let severity = if top_share.is_some_and(|s| s >= cutoffs.after_hours_critical) && enough_pages || org_single {
             Severity::Critical
-        } else if top_share.is_some_and(|s| s >= 0.3) && total_after >= 5
+        } else if top_share.is_some_and(|s| s >= cutoffs.after_hours_warning) && enough_pages
             || !single.is_empty()
-            || knowledge.runbook_coverage.is_some_and(|c| c < 0.8)
+            || knowledge.runbook_coverage.is_some_and(|c| c < cutoffs.runbook_coverage_warning)
         {
             Severity::Warning
         } else {
@@ -582,13 +771,13 @@ impl Diagnosis<'_> {
             id: "knowledge_hoarding",
             title: "Knowledge hoarding",
             severity,
-            summary: format!(
-                "bus factor of pages {}, of acknowledgements {}; the top person received {} of {total_after} after-hours pages; runbook coverage {}",
-                knowledge.scope.pages.bus_factor,
-                knowledge.scope.acknowledgements.bus_factor,
-                top_share.map_or_else(|| "none".to_owned(), percent),
-                knowledge.runbook_coverage.map_or_else(|| "–".to_owned(), percent)
-            ),
+            summary: Summary::KnowledgeHoarding {
+                bus_factor_pages: knowledge.scope.pages.bus_factor,
+                bus_factor_acknowledgements: knowledge.scope.acknowledgements.bus_factor,
+                after_hours_top_share: top_share,
+                after_hours_pages: total_after,
+                runbook_coverage: knowledge.runbook_coverage,
+            },
             figures: BTreeMap::from([
                 ("bus_factor_deployments", serde_json::json!(knowledge.scope.deployments.bus_factor)),
                 ("bus_factor_acknowledgements", serde_json::json!(knowledge.scope.acknowledgements.bus_factor)),

@@ -4,14 +4,12 @@
 //! and per month, with the tallies and commit indexes behind it.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::{ChangeIndex, Diagnosis, Thresholds, globs, round3};
 use crate::window::{Period, Window};
 
 /// What a line says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// Developers do it themselves.
     Culture,
@@ -45,7 +43,7 @@ impl Verdict {
 }
 
 /// One line of the test for one period.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LinePoint {
     /// The period's start.
     pub period_start: DateTime<Utc>,
@@ -60,7 +58,7 @@ pub struct LinePoint {
 }
 
 /// One line of the four-line test.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Line {
     /// The share done by the service's owners, or `null` without data.
     pub value: Option<f64>,
@@ -84,7 +82,7 @@ pub struct Line {
 }
 
 /// The four-line test (DESIGN §6).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FourLineTest {
     /// Developers deploy their own code.
     pub deploy_own_code: Line,

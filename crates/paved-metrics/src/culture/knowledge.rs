@@ -6,12 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Timelike;
 use paved_domain::EntityRef;
-use serde::Serialize;
 
 use super::{Diagnosis, round3, services_of_repo};
 
 /// The smallest number of people who together account for at least half.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BusFactor {
     /// How many people (0 without data).
     pub bus_factor: u64,
@@ -23,7 +22,7 @@ pub struct BusFactor {
 }
 
 /// Bus factors of one service (or the organisation).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BusFactors {
     /// The service, or `null` for the scope as a whole.
     #[schema(value_type = Option<String>)]
@@ -37,7 +36,7 @@ pub struct BusFactors {
 }
 
 /// A repository's code truck factor (Avelino et al., ICPC 2016).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TruckFactor {
     /// The repository (the first service's reference that lives in it).
     #[schema(value_type = Vec<String>)]
@@ -54,7 +53,7 @@ pub struct TruckFactor {
 }
 
 /// After-hours pages of one person.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AfterHours {
     /// The person.
     #[schema(value_type = String)]
@@ -69,7 +68,7 @@ pub struct AfterHours {
 }
 
 /// Knowledge concentration (DESIGN §6, knowledge hoarding).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Knowledge {
     /// The scope as a whole.
     pub scope: BusFactors,

@@ -22,14 +22,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use paved_domain::EntityRef;
-use serde::Serialize;
 
-pub use findings::{Evidence, Finding, Severity};
+pub use findings::{
+    BusFactorEvents, Evidence, EvidenceFact, Finding, PersonInTeam, Severity, Summary, WhyUnowned, WorkForOtherTeams,
+};
 pub(crate) use four_lines::LineCache;
 pub use four_lines::{FourLineTest, Line, LinePoint, Verdict};
 pub(crate) use knowledge::RepoTruckFactor;
 pub use knowledge::{AfterHours, BusFactor, BusFactors, Knowledge, TruckFactor};
-pub use phase::{Phase, PhasePoint, PhaseReport};
+pub use phase::{Phase, PhasePoint, PhaseReport, PhaseRule};
 
 use crate::facts::ServiceFacts;
 use crate::input::{Dataset, IncidentInput};
@@ -39,7 +40,7 @@ use crate::window::Window;
 
 /// A line's thresholds: at or above `culture` it is culture, at or below
 /// `role` it is a role, between them a transition.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     /// The share at or above which the line reads `culture`.
     pub culture: f64,
@@ -66,6 +67,85 @@ pub struct CultureConfig {
     pub after_hours_from: u32,
     /// ... until this hour.
     pub after_hours_until: u32,
+    /// The cut-offs that decide each finding's severity and the phase.
+    pub cutoffs: FindingCutoffs,
+}
+
+/// The cut-offs that decide how serious each finding is, and where the
+/// `reframe` phase ends (docs/diagnostics.md; the defaults are DESIGN §6's).
+/// A share is a fraction from 0 to 1; "at or above" unless said otherwise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FindingCutoffs {
+    /// New silo: the handoff rate at which the finding is critical (50 %).
+    pub handoff_critical: f64,
+    /// New silo: the handoff rate at which it is a warning (20 %).
+    pub handoff_warning: f64,
+    /// A team's new silo: the fewest deployments to other teams' services
+    /// that count at all (5).
+    pub work_for_others_min_deployments: u64,
+    /// A team's new silo: their share of what the team's people deployed
+    /// at which it is critical (50 %).
+    pub work_for_others_critical: f64,
+    /// ... and at which it is a warning (20 %).
+    pub work_for_others_warning: f64,
+    /// Deployment bottleneck: with fewer production deployments than this
+    /// nobody is a gate (10).
+    pub bottleneck_min_deployments: u64,
+    /// Deployment bottleneck: one person's share of deployments to services
+    /// they do not own at which it is critical (50 %).
+    pub gate_one_critical: f64,
+    /// ... two people's share at which it is critical (70 %).
+    pub gate_two_critical: f64,
+    /// ... one person's share at which it is a warning (30 %).
+    pub gate_one_warning: f64,
+    /// ... two people's share at which it is a warning (50 %).
+    pub gate_two_warning: f64,
+    /// Responsibility diffusion: the share of incidents without a responder
+    /// at which it is critical (20 %).
+    pub no_responder_critical: f64,
+    /// Knowledge hoarding: the top person's share of after-hours pages at
+    /// which it is critical (50 %).
+    pub after_hours_critical: f64,
+    /// ... and at which it is a warning (30 %).
+    pub after_hours_warning: f64,
+    /// ... counted only from this many after-hours pages (5).
+    pub after_hours_min_pages: u64,
+    /// Knowledge hoarding: runbook coverage under this is a warning (80 %).
+    pub runbook_coverage_warning: f64,
+    /// Knowledge hoarding: a truck factor of 1 counts for a repository of
+    /// at least this many files (5).
+    pub truck_factor_min_files: u64,
+    /// Knowledge hoarding: a bus factor of 1 counts over at least this many
+    /// events (5).
+    pub bus_factor_min_events: u64,
+    /// The phase: under this share of production deployments made by
+    /// owners it is `reframe` (35 %).
+    pub reframe_below: f64,
+}
+
+impl Default for FindingCutoffs {
+    fn default() -> Self {
+        Self {
+            handoff_critical: 0.5,
+            handoff_warning: 0.2,
+            work_for_others_min_deployments: 5,
+            work_for_others_critical: 0.5,
+            work_for_others_warning: 0.2,
+            bottleneck_min_deployments: 10,
+            gate_one_critical: 0.5,
+            gate_two_critical: 0.7,
+            gate_one_warning: 0.3,
+            gate_two_warning: 0.5,
+            no_responder_critical: 0.2,
+            after_hours_critical: 0.5,
+            after_hours_warning: 0.3,
+            after_hours_min_pages: 5,
+            runbook_coverage_warning: 0.8,
+            truck_factor_min_files: 5,
+            bus_factor_min_events: 5,
+            reframe_below: 0.35,
+        }
+    }
 }
 
 impl Default for CultureConfig {
@@ -99,12 +179,13 @@ impl Default for CultureConfig {
             ]),
             after_hours_from: 22,
             after_hours_until: 7,
+            cutoffs: FindingCutoffs::default(),
         }
     }
 }
 
 /// The whole diagnosis (`paved report`).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CultureReport {
     /// What it is about.
     pub scope: Scope,
@@ -122,7 +203,6 @@ pub struct CultureReport {
     pub dora: DoraReport,
     /// For a team: what its people did to services the team does not own
     /// (absent for a service or the organisation).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outside_work: Option<OutsideWork>,
 }
 
@@ -138,10 +218,6 @@ pub(crate) fn globs(list: &[String]) -> GlobSet {
 
 fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
-}
-
-fn percent(share: f64) -> String {
-    format!("{:.0} %", share * 100.0)
 }
 
 /// The diagnostics over one dataset (and its DORA facts).

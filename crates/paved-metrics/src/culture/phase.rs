@@ -4,13 +4,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-use super::{CultureConfig, Diagnosis, FourLineTest, percent};
+use super::{CultureConfig, Diagnosis, FourLineTest};
 
 /// The transition phases (DESIGN §6), in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
     /// A DevOps team does the work: reframe DevOps as a capability.
     Reframe,
@@ -25,7 +23,7 @@ pub enum Phase {
 }
 
 /// The phase of a period, with the figures that decided it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PhasePoint {
     /// The period's start.
     pub period_start: DateTime<Utc>,
@@ -33,13 +31,25 @@ pub struct PhasePoint {
     pub phase: Option<Phase>,
 }
 
+/// The rule that decides the phase: its cut-offs on the share of
+/// production deployments made by owners.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhaseRule {
+    /// Under this share: `reframe`.
+    pub reframe_below: f64,
+    /// Under this share (the deploy line's role threshold): `build`.
+    pub build_below: f64,
+    /// Under this share (the deploy line's culture threshold): `transfer`.
+    pub transfer_below: f64,
+}
+
 /// The transition phase.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PhaseReport {
     /// The phase over the window.
     pub phase: Option<Phase>,
-    /// The rule that decided it, in words.
-    pub rule: String,
+    /// The rule that decided it.
+    pub rule: PhaseRule,
     /// The figures the rule read.
     pub decided_by: BTreeMap<&'static str, Option<f64>>,
     /// The phase per calendar month.
@@ -59,7 +69,7 @@ impl Diagnosis<'_> {
         let others_culture = [(on_call, config.on_call), (pipelines, config.pipelines), (provision, config.provision)]
             .into_iter()
             .all(|(value, t)| value.is_none_or(|v| v >= t.culture - 1e-12));
-        Some(if deploy < 0.35 {
+        Some(if deploy < config.cutoffs.reframe_below {
             Phase::Reframe
         } else if deploy < config.deploy.role + 1e-12 {
             Phase::Build
@@ -97,11 +107,11 @@ impl Diagnosis<'_> {
                 test.self_provision.value,
                 self.config,
             ),
-            rule: format!(
-                "by the share of production deployments made by owners: under 35 % reframe (a DevOps team does the work), under {} build (the platform builds self-service while still operating), under {} transfer (deployments move to the teams that build), then shift while on call, pipelines or provisioning are below culture, else evolve",
-                percent(self.config.deploy.role),
-                percent(self.config.deploy.culture)
-            ),
+            rule: PhaseRule {
+                reframe_below: self.config.cutoffs.reframe_below,
+                build_below: self.config.deploy.role,
+                transfer_below: self.config.deploy.culture,
+            },
             decided_by: BTreeMap::from([
                 ("deploy_own_code", test.deploy_own_code.value),
                 ("on_call_own_services", test.on_call_own_services.value),

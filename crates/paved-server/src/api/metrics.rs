@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use paved_metrics::{BenchmarkTable, CultureReport, DoraReport, Period, Scope, ScopeKind, Window};
+use paved_app::wire;
+use paved_metrics::{BenchmarkTable, DoraReport, Period, Scope, ScopeKind, Window};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -64,20 +65,20 @@ fn scope_request(service: Option<String>, team: Option<String>) -> Result<ScopeR
     tag = "metrics",
     params(DoraQuery),
     responses(
-        (status = 200, body = DoraReport),
+        (status = 200, body = wire::DoraReport),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown service or team, a bad time, period or table"),
     )
 )]
 pub async fn dora(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DoraQuery>,
-) -> Result<Json<DoraReport>, ApiError> {
+) -> Result<Json<wire::DoraReport>, ApiError> {
     let scope = scope_request(query.service, query.team)?;
     let window =
         Window::parse(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
     let series = query.by.as_deref().map(str::parse::<Period>).transpose().map_err(ApiError::bad_request)?;
     let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
-    Ok(Json(state.dora(&scope, window, series, table).await?))
+    Ok(Json(wire::DoraReport::from(&state.dora(&scope, window, series, table).await?)))
 }
 
 /// Parameters of `GET /api/v1/report`.
@@ -109,19 +110,19 @@ pub struct ReportQuery {
     tag = "metrics",
     params(ReportQuery),
     responses(
-        (status = 200, body = CultureReport),
+        (status = 200, body = wire::CultureReport),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown service or team, a bad time or table"),
     )
 )]
 pub async fn report(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ReportQuery>,
-) -> Result<Json<CultureReport>, ApiError> {
+) -> Result<Json<wire::CultureReport>, ApiError> {
     let scope = scope_request(query.service, query.team)?;
     let window =
         Window::parse(query.since.as_deref(), query.until.as_deref(), Utc::now()).map_err(ApiError::bad_request)?;
     let table = table(query.table.as_deref()).map_err(ApiError::bad_request)?;
-    Ok(Json((*state.report(&scope, window, table).await?).clone()))
+    Ok(Json(wire::CultureReport::from(&*state.report(&scope, window, table).await?)))
 }
 
 /// One gauge of the exposition.

@@ -296,7 +296,7 @@ pub fn duration(seconds: Option<f64>) -> String {
 pub fn evidence(evidence: &paved_metrics::Evidence) -> Markup {
     let named: Vec<&EntityRef> = evidence.people.iter().chain(&evidence.teams).chain(&evidence.services).collect();
     html! {
-        (evidence.text)
+        (paved_app::render::findings::evidence(&evidence.fact))
         @if !named.is_empty() {
             " — "
             @for (i, entity) in named.iter().enumerate() {
@@ -317,7 +317,7 @@ pub fn finding(finding: &paved_metrics::Finding, evidence_shown: usize) -> Marku
     html! {
         section.finding.(class) id=(finding.id) {
             h3 { (finding.title) " " (severity(finding.severity)) }
-            p { (finding.summary) }
+            p { (paved_app::render::findings::summary(&finding.summary)) }
             @if !finding.evidence.is_empty() {
                 ul { @for e in finding.evidence.iter().take(evidence_shown) { li { (evidence(e)) } } }
             }

@@ -31,7 +31,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
             (four_lines(&report.test))
             p {
                 "Phase: " strong data-phase { (report.phase.phase.map_or("–", phase_name)) } " — decided "
-                (report.phase.rule)
+                (paved_app::render::findings::phase_rule(&report.phase.rule))
             }
             @if !report.phase.series.is_empty() {
                 p { "By month: "

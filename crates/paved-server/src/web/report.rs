@@ -36,7 +36,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
         }
         section aria-labelledby="phase" {
             h2 id="phase" { "Transition phase: " (report.phase.phase.map_or("–", phase_name)) }
-            p { (report.phase.rule) }
+            p { (paved_app::render::findings::phase_rule(&report.phase.rule)) }
             ul { @for p in &report.phase.series { li { (p.period_start.format("%B %Y")) ": " (p.phase.map_or("–", phase_name)) } } }
         }
         section aria-labelledby="findings" {

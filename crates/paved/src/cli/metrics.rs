@@ -84,7 +84,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let (store, catalog) = local_store(&config).await?;
     let report = dora_report(&store, &catalog, &config.ingest_settings(), &scope, window, series, table).await?;
     match cmd.output.format {
-        Format::Json => print_json(&report)?,
+        Format::Json => print_json(&paved_app::wire::DoraReport::from(&report))?,
         Format::Text => out!("{}", text(&report)),
     }
     Ok(ExitCode::SUCCESS)

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 use paved_app::metrics::culture_report;
-use paved_app::{ScopeRequest, render};
+use paved_app::{ScopeRequest, render, wire};
 use paved_metrics::{BenchmarkTable, Window};
 
 use super::client::local_store;
@@ -86,7 +86,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         ReportFormat::Text => out!("{}", render::text(&report)),
         ReportFormat::Md => out!("{}", render::markdown(&report)),
         ReportFormat::Html => outln!("{}", render::html(&report)),
-        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&wire::CultureReport::from(&report))?),
     }
     Ok(ExitCode::SUCCESS)
 }
