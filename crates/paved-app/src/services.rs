@@ -11,9 +11,9 @@ use paved_domain::{EntityRef, Identity, Incident, Record, RecordKind, ServiceInf
 use paved_metrics::{BenchmarkTable, CultureReport, DeploymentFact, ServiceFacts, Window};
 use paved_store::RecordFilter;
 
+use crate::deployments::ActedDeployment;
 use crate::oncall::{OnCallShift, shifts_between};
 use crate::{App, AppError, OrgAnalysis, ScopeRequest};
-use crate::deployments::ActedDeployment;
 
 /// How many recent deployments and incidents an overview lists.
 pub const RECENT: u32 = 25;
@@ -74,8 +74,10 @@ impl App {
             return Err(AppError::NotFound(format!("no service `{name}` in the catalog")));
         };
         let service = info.entity_ref.clone();
-        let report =
-            self.analysis.report(self, &ScopeRequest::Service(service.to_string()), window, BenchmarkTable::default()).await?;
+        let report = self
+            .analysis
+            .report(self, &ScopeRequest::Service(service.to_string()), window, BenchmarkTable::default())
+            .await?;
         let index = org.indices(std::slice::from_ref(&service)).first().copied();
         let owners = org.catalog.owners_of(&service);
         let recent = |kind| {

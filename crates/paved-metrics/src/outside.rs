@@ -45,7 +45,6 @@ pub struct OutsideWork {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceDeployments {
     /// The service.
-    #[schema(value_type = String)]
     pub service: EntityRef,
     /// How many.
     pub deployments: u64,
@@ -55,7 +54,6 @@ pub struct ServiceDeployments {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonDeployments {
     /// The person.
-    #[schema(value_type = String)]
     pub person: EntityRef,
     /// How many.
     pub deployments: u64,

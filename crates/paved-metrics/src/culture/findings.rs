@@ -34,13 +34,10 @@ pub struct Evidence {
     /// What was found, with its figures.
     pub fact: EvidenceFact,
     /// The people it names.
-    #[schema(value_type = Vec<String>)]
     pub people: Vec<EntityRef>,
     /// The teams it names.
-    #[schema(value_type = Vec<String>)]
     pub teams: Vec<EntityRef>,
     /// The services it names.
-    #[schema(value_type = Vec<String>)]
     pub services: Vec<EntityRef>,
     /// The count behind it.
     pub count: u64,

@@ -15,7 +15,6 @@ pub struct BusFactor {
     /// How many people (0 without data).
     pub bus_factor: u64,
     /// Those people.
-    #[schema(value_type = Vec<String>)]
     pub people: Vec<EntityRef>,
     /// Over how many events.
     pub events: u64,
@@ -25,7 +24,6 @@ pub struct BusFactor {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BusFactors {
     /// The service, or `null` for the scope as a whole.
-    #[schema(value_type = Option<String>)]
     pub service: Option<EntityRef>,
     /// Of production deployments.
     pub deployments: BusFactor,
@@ -39,7 +37,6 @@ pub struct BusFactors {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TruckFactor {
     /// The repository (the first service's reference that lives in it).
-    #[schema(value_type = Vec<String>)]
     pub services: Vec<EntityRef>,
     /// How many authors must leave before more than half of the files have
     /// no author left.
@@ -56,10 +53,8 @@ pub struct TruckFactor {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AfterHours {
     /// The person.
-    #[schema(value_type = String)]
     pub person: EntityRef,
     /// Their team.
-    #[schema(value_type = Option<String>)]
     pub team: Option<EntityRef>,
     /// Pages in their own time zone's night.
     pub after_hours_pages: u64,

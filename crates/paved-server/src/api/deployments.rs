@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use paved_domain::{
@@ -21,6 +20,7 @@ use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 use paved_app::RecordAction;
+use paved_app::deployments::ActedDeployment;
 
 /// Filters and paging of `GET /api/v1/deployments`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -298,60 +298,21 @@ pub struct DeploymentView {
     pub person: Option<EntityRef>,
 }
 
-/// Who merged the pull requests whose merge commits `deployments` deployed,
-/// by repository and commit: one query for a whole page. Only deployments
-/// with no other human are looked up.
-async fn mergers(
-    state: &AppState,
-    deployments: &[Deployment],
-) -> Result<HashMap<(RepoId, String), Identity>, ApiError> {
-    let automation = &state.ingest.automation;
-    let is_automation = |identity: &Identity| identity.looks_automated(automation);
-    let wanted: Vec<(&RepoId, &String)> = deployments
-        .iter()
-        .filter(|deployment| deployment.human_actor(is_automation, None).is_none())
-        .filter_map(|deployment| Some((deployment.repo.as_ref()?, deployment.sha.as_ref()?)))
-        .collect();
-    let mut found = HashMap::new();
-    if wanted.is_empty() {
-        return Ok(found);
+impl From<ActedDeployment> for DeploymentView {
+    fn from(acted: ActedDeployment) -> Self {
+        let ActedDeployment { deployment, human_actor, person } = acted;
+        Self { deployment: deployment.into(), human_actor, person }
     }
-    let mut filter = RecordFilter::new(RecordKind::PullRequest);
-    filter.shas = wanted.iter().map(|(_, sha)| (*sha).clone()).collect();
-    filter.shas.sort();
-    filter.shas.dedup();
-    for record in state.store.all_records(&filter).await? {
-        if let Record::PullRequest(pr) = record
-            && let (Some(sha), Some(merged_by)) = (pr.merge_commit_sha.as_ref(), pr.merged_by.clone())
-            && wanted.iter().any(|(repo, wanted)| **repo == pr.repo && wanted.eq_ignore_ascii_case(sha))
-        {
-            found.entry((pr.repo, sha.to_ascii_lowercase())).or_insert(merged_by);
-        }
-    }
-    Ok(found)
 }
 
-/// `deployments` with their human actors resolved.
+/// `deployments` with their human actors resolved (by the application, as
+/// the pages resolve them).
 async fn views(
     state: &AppState,
     catalog: &CatalogIndex,
     deployments: Vec<Deployment>,
 ) -> Result<Vec<DeploymentView>, ApiError> {
-    let mergers = mergers(state, &deployments).await?;
-    let automation = &state.ingest.automation;
-    let is_automation = |identity: &Identity| identity.looks_automated(automation);
-    Ok(deployments
-        .into_iter()
-        .map(|deployment| {
-            let merger = match (&deployment.repo, &deployment.sha) {
-                (Some(repo), Some(sha)) => mergers.get(&(repo.clone(), sha.to_ascii_lowercase())),
-                _ => None,
-            };
-            let human_actor = deployment.human_actor(is_automation, merger).cloned();
-            let person = human_actor.as_ref().and_then(|identity| catalog.resolve_person(identity, None).cloned());
-            DeploymentView { deployment: deployment.into(), human_actor, person }
-        })
-        .collect())
+    Ok(state.with_actors(catalog, deployments).await?.into_iter().map(DeploymentView::from).collect())
 }
 
 /// Records a deployment (idempotent on its `id`: the same id again updates
