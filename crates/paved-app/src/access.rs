@@ -3,7 +3,9 @@
 //! changes something asks here; the CLI, the API, the pages and background
 //! jobs never decide it themselves.
 
-use paved_domain::{CatalogIndex, EntityRef};
+use std::collections::BTreeSet;
+
+use paved_domain::{CatalogIndex, EntityKind, EntityRef};
 use paved_store::{TokenInfo, TokenScope};
 
 use crate::AppError;
@@ -26,12 +28,13 @@ impl Caller {
             Self::Token(token) => match &token.scope {
                 TokenScope::Admin => format!("token {} ({}, admin)", token.id, token.name),
                 TokenScope::Team(team) => format!("token {} ({}, team {team})", token.id, token.name),
+                TokenScope::User(person) => format!("{person} (token {})", token.id),
             },
         }
     }
 
     /// The team a team token belongs to, with the token's name; `None` for
-    /// the CLI and admin tokens, which may act on any service.
+    /// the CLI, admin and personal tokens.
     pub fn team(&self) -> Option<(&EntityRef, &str)> {
         match self {
             Self::Token(TokenInfo { scope: TokenScope::Team(team), name, .. }) => Some((team, name)),
@@ -39,25 +42,41 @@ impl Caller {
         }
     }
 
-    /// Checks that the caller may record deployments and incidents of
-    /// `service`: the CLI and admin tokens may; a team token only for the
-    /// services its team (or a team below it) owns.
+    /// The person a personal token acts as.
+    pub fn person(&self) -> Option<&EntityRef> {
+        match self {
+            Self::Token(TokenInfo { scope: TokenScope::User(person), .. }) => Some(person),
+            _ => None,
+        }
+    }
+
+    /// Checks that the caller may act on `service` (record its deployments
+    /// and incidents, and every action of the paved road on it): the CLI
+    /// and admin tokens may; a team token for the services its team (or a
+    /// team below it) owns; a person for the services they own — members
+    /// of the owning Group or of a Group below it, or the owning User.
     ///
     /// # Errors
-    /// [`AppError::Forbidden`] naming the service, its owner and the
-    /// token's team.
+    /// [`AppError::Forbidden`] saying why, and who could act instead.
     pub fn may_act_on(&self, catalog: &CatalogIndex, service: &EntityRef) -> Result<(), AppError> {
-        let Some((team, name)) = self.team() else { return Ok(()) };
-        if catalog.team_owns(team, service) {
+        if let Some((team, name)) = self.team() {
+            if catalog.team_owns(team, service) {
+                return Ok(());
+            }
+            let owner = catalog
+                .service(service)
+                .and_then(|info| info.owner.as_ref())
+                .map_or_else(|| "no owner".to_owned(), |owner| format!("owner {owner}"));
+            return Err(AppError::Forbidden(format!(
+                "token `{name}` belongs to {team}, which does not own {service} ({owner}); use a token of the owning team"
+            )));
+        }
+        let Some(person) = self.person() else { return Ok(()) };
+        let owners = catalog.owners_of(service);
+        if owners.contains(person) {
             return Ok(());
         }
-        let owner = catalog
-            .service(service)
-            .and_then(|info| info.owner.as_ref())
-            .map_or_else(|| "no owner".to_owned(), |owner| format!("owner {owner}"));
-        Err(AppError::Forbidden(format!(
-            "token `{name}` belongs to {team}, which does not own {service} ({owner}); use a token of the owning team"
-        )))
+        Err(AppError::Forbidden(format!("{person} may not act on {}: {}", service.name(), who_owns(catalog, service))))
     }
 
     /// Checks that the caller may act on `what` (e.g. "incident `x`"), a
@@ -65,27 +84,94 @@ impl Caller {
     /// only the CLI and admin tokens may.
     ///
     /// # Errors
-    /// [`AppError::Forbidden`] for a team token.
+    /// [`AppError::Forbidden`] for a team or personal token.
     pub fn may_act_without_service(&self, what: &str) -> Result<(), AppError> {
-        let Some((team, name)) = self.team() else { return Ok(()) };
-        Err(AppError::Forbidden(format!(
-            "token `{name}` belongs to {team}, and {what} names no service of the catalog, so only an admin token \
-             may act on it; route it with a service the team owns, or use an admin token"
-        )))
+        if let Some((team, name)) = self.team() {
+            return Err(AppError::Forbidden(format!(
+                "token `{name}` belongs to {team}, and {what} names no service of the catalog, so only an admin \
+                 token may act on it; route it with a service the team owns, or use an admin token"
+            )));
+        }
+        match self.person() {
+            Some(person) => Err(AppError::Forbidden(format!(
+                "{person} may not act on {what}: it names no service of the catalog, so nobody owns it; route it \
+                 with a service (its owners may then act), or ask someone with an admin token"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Checks that the caller may record shifts of the Schedule `schedule`:
-    /// a team token only for its team's schedules.
+    /// a team token only for its team's schedules, a person only for the
+    /// schedules of a team they belong to.
     ///
     /// # Errors
-    /// [`AppError::Forbidden`] naming the schedule and the token's team.
+    /// [`AppError::Forbidden`] naming the schedule and its owner.
     pub fn may_act_on_schedule(&self, catalog: &CatalogIndex, schedule: &EntityRef) -> Result<(), AppError> {
-        let Some((team, name)) = self.team() else { return Ok(()) };
-        if catalog.team_owns_schedule(team, schedule) {
+        if let Some((team, name)) = self.team() {
+            if catalog.team_owns_schedule(team, schedule) {
+                return Ok(());
+            }
+            return Err(AppError::Forbidden(format!(
+                "token `{name}` belongs to {team}, which does not own {schedule}; use a token of the owning team"
+            )));
+        }
+        let Some(person) = self.person() else { return Ok(()) };
+        let owner = catalog.schedule(schedule).and_then(|s| s.owner.clone());
+        let members = owner.as_ref().map(|owner| members_of(catalog, owner)).unwrap_or_default();
+        if members.contains(person) {
             return Ok(());
         }
-        Err(AppError::Forbidden(format!(
-            "token `{name}` belongs to {team}, which does not own {schedule}; use a token of the owning team"
-        )))
+        Err(AppError::Forbidden(match owner {
+            Some(owner) => format!(
+                "{person} may not change {schedule}: it belongs to {owner} ({}); ask one of them, or add yourself \
+                 to {owner}'s spec.members in the catalog",
+                names(&members)
+            ),
+            None => format!("{person} may not change {schedule}: it names no owner; give it spec.owner in the catalog"),
+        }))
+    }
+}
+
+/// The people of `owner` (a Group with the Groups below it, or a User).
+fn members_of(catalog: &CatalogIndex, owner: &EntityRef) -> BTreeSet<EntityRef> {
+    if owner.is(EntityKind::User) {
+        return std::iter::once(owner.clone()).collect();
+    }
+    catalog
+        .group_and_descendants(owner)
+        .iter()
+        .filter_map(|group| catalog.group(group))
+        .flat_map(|info| info.members.iter().cloned())
+        .collect()
+}
+
+/// People's names, a few of them: `ana, bo, chen and 4 more`.
+fn names(people: &BTreeSet<EntityRef>) -> String {
+    const SHOWN: usize = 5;
+    if people.is_empty() {
+        return "no members".to_owned();
+    }
+    let mut text = people.iter().take(SHOWN).map(EntityRef::name).collect::<Vec<_>>().join(", ");
+    if people.len() > SHOWN {
+        text.push_str(&format!(" and {} more", people.len() - SHOWN));
+    }
+    text
+}
+
+/// Who owns `service`, and what to do: "payments-api is owned by
+/// group:default/payments (ana, bo, chen); ask one of them, or add yourself
+/// to group:default/payments's spec.members in the catalog".
+fn who_owns(catalog: &CatalogIndex, service: &EntityRef) -> String {
+    match catalog.service(service).and_then(|info| info.owner.as_ref()) {
+        Some(owner) if owner.is(EntityKind::User) => {
+            format!("{} is owned by {owner}; ask them, or an admin", service.name())
+        }
+        Some(owner) => format!(
+            "{} is owned by {owner} ({}); ask one of them, or add yourself to {owner}'s spec.members in the catalog",
+            service.name(),
+            names(&catalog.owners_of(service))
+        ),
+        None => format!("{} names no owner; give it spec.owner in the catalog", service.name()),
     }
 }

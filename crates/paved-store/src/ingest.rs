@@ -213,15 +213,38 @@ pub struct CommitEmail {
     pub last_commit_at: DateTime<Utc>,
 }
 
-/// What a token may do (DESIGN §8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "scope", content = "team", rename_all = "snake_case")]
+/// What a token may do (DESIGN §8). Serialised as `{"scope": "admin"}`,
+/// `{"scope": "team", "team": "group:default/x"}` or `{"scope": "user",
+/// "user": "user:default/dana"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenScope {
     /// Anything.
     Admin,
     /// Record deployments and incidents of the services this Group (or one
-    /// of its descendants) owns.
+    /// of its descendants) owns; used by CI.
     Team(EntityRef),
+    /// Act as this person (a catalog User): what they may do is what the
+    /// catalog lets them do.
+    User(EntityRef),
+}
+
+impl Serialize for TokenScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            Self::Admin => map.serialize_entry("scope", "admin")?,
+            Self::Team(team) => {
+                map.serialize_entry("scope", "team")?;
+                map.serialize_entry("team", team)?;
+            }
+            Self::User(person) => {
+                map.serialize_entry("scope", "user")?;
+                map.serialize_entry("user", person)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// A token to store: its hash, never the token.
@@ -235,6 +258,8 @@ pub struct NewToken {
     pub hash: String,
     /// The token's first characters, shown in lists.
     pub prefix: String,
+    /// When it stops authenticating; `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A stored token (without its secret).
@@ -253,6 +278,8 @@ pub struct TokenInfo {
     pub created_at: DateTime<Utc>,
     /// When it was revoked; a revoked token authenticates nothing.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it expires; an expired token authenticates nothing.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// An action to write to the audit log.

@@ -101,6 +101,7 @@ impl TestApp {
             scope,
             hash: paved_app::tokens::token_hash(&token),
             prefix: paved_app::tokens::token_prefix(&token),
+            expires_at: None,
         };
         self.store.create_token(&new, "test").await.unwrap();
         token

@@ -49,6 +49,40 @@ api_tests! {
         assert!(audit[0].actor.contains("team group:default/checkout"), "{:?}", audit[0]);
     }
 
+    async fn a_personal_token_acts_as_its_person_on_the_services_they_own(app) {
+        let lena = app.token(TokenScope::User("user:default/lena.fischer".parse().unwrap())).await;
+        let (status, recorded) = post_json(&app, "/api/v1/deployments", Some(&lena), deployment("p-1", "checkout-api")).await;
+        assert_eq!(status, 201, "an owner records her own service's deployment: {recorded}");
+        let audit = app.store.audit_log(1).await.unwrap();
+        assert!(audit[0].actor.starts_with("user:default/lena.fischer (token "), "{:?}", audit[0]);
+
+        let priya = app.token(TokenScope::User("user:default/priya.raman".parse().unwrap())).await;
+        let (status, error) = post_json(&app, "/api/v1/deployments", Some(&priya), deployment("p-2", "checkout-api")).await;
+        assert_eq!(status, 403, "{error}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("user:default/priya.raman may not act on checkout-api: checkout-api is owned by group:default/checkout (")
+                && message.contains("lena.fischer")
+                && message.contains("add yourself to group:default/checkout's spec.members"),
+            "the refusal says why and who could act: {message}"
+        );
+    }
+
+    async fn an_expired_token_authenticates_nothing(app) {
+        let token = paved_app::tokens::generate_token().unwrap();
+        let new = paved_store::NewToken {
+            name: "old".into(),
+            scope: TokenScope::Admin,
+            hash: paved_app::tokens::token_hash(&token),
+            prefix: paved_app::tokens::token_prefix(&token),
+            expires_at: Some(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        };
+        app.store.create_token(&new, "test").await.unwrap();
+        let (status, error) = post_json(&app, "/api/v1/deployments", Some(&token), deployment("e-1", "checkout-api")).await;
+        assert_eq!(status, 401, "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("token `old` expired at"), "{error}");
+    }
+
     async fn recording_is_idempotent_on_the_id_and_updates_by_id(app) {
         let admin = app.token(TokenScope::Admin).await;
         let mut started = deployment("run-7", "checkout-api");

@@ -212,9 +212,11 @@ pub(crate) struct TokenRow {
     pub name: String,
     pub scope: String,
     pub team: Option<String>,
+    pub person: Option<String>,
     pub prefix: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl TokenRow {
@@ -224,6 +226,14 @@ impl TokenRow {
             ("team", Some(team)) => TokenScope::Team(
                 team.parse().map_err(|e| StoreError::Corrupt(format!("token {} team `{team}`: {e}", self.id)))?,
             ),
+            ("user", _) if self.person.is_some() => {
+                let person = self.person.as_deref().unwrap_or_default();
+                TokenScope::User(
+                    person
+                        .parse()
+                        .map_err(|e| StoreError::Corrupt(format!("token {} user `{person}`: {e}", self.id)))?,
+                )
+            }
             (scope, _) => return Err(StoreError::Corrupt(format!("token {} has scope `{scope}`", self.id))),
         };
         Ok(TokenInfo {
@@ -233,15 +243,18 @@ impl TokenRow {
             prefix: self.prefix,
             created_at: self.created_at,
             revoked_at: self.revoked_at,
+            expires_at: self.expires_at,
         })
     }
 }
 
 /// The `scope` and `team` columns of a token.
-pub(crate) fn scope_columns(scope: &TokenScope) -> (&'static str, Option<String>) {
+/// The `scope`, `team` and `person` columns of a token of `scope`.
+pub(crate) fn scope_columns(scope: &TokenScope) -> (&'static str, Option<String>, Option<String>) {
     match scope {
-        TokenScope::Admin => ("admin", None),
-        TokenScope::Team(team) => ("team", Some(team.to_string())),
+        TokenScope::Admin => ("admin", None, None),
+        TokenScope::Team(team) => ("team", Some(team.to_string()), None),
+        TokenScope::User(person) => ("user", None, Some(person.to_string())),
     }
 }
 
@@ -795,6 +808,7 @@ pub(crate) fn token_audit(actor: &str, action: &str, token: &TokenInfo) -> NewAu
     let scope = match &token.scope {
         TokenScope::Admin => "admin".to_owned(),
         TokenScope::Team(team) => format!("team {team}"),
+        TokenScope::User(person) => format!("user {person}"),
     };
     NewAudit {
         actor: actor.to_owned(),

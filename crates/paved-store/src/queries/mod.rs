@@ -16,7 +16,7 @@ mod tokens;
 use crate::sql::{Sql, SqlExt};
 
 /// Columns of [`crate::common::TokenRow`].
-pub(crate) const TOKEN_COLUMNS: &str = "id, name, scope, team, prefix, created_at, revoked_at";
+pub(crate) const TOKEN_COLUMNS: &str = "id, name, scope, team, person, prefix, created_at, revoked_at, expires_at";
 
 /// Appends an audit entry in the transaction `tx`.
 pub(crate) async fn insert_audit<S: Sql + ?Sized>(

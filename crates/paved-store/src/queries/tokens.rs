@@ -13,14 +13,22 @@ impl<T: Db> TokenStore for T {
     async fn create_token(&self, token: &NewToken, actor: &str) -> Result<TokenInfo, StoreError> {
         const ACTION: &str = "creating a token";
         common::check_token_name(&token.name)?;
-        let (scope, team) = common::scope_columns(&token.scope);
+        let (scope, team, person) = common::scope_columns(&token.scope);
         let now = common::now();
         let mut tx = self.writer(ACTION).await?;
         let mut insert = tx.statement(format!(
-            "INSERT INTO api_tokens (name, scope, team, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)
-             RETURNING {TOKEN_COLUMNS}"
+            "INSERT INTO api_tokens (name, scope, team, person, hash, prefix, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {TOKEN_COLUMNS}"
         ));
-        insert.bind(&token.name).bind(scope).bind(team).bind(&token.hash).bind(&token.prefix).bind(now);
+        insert
+            .bind(&token.name)
+            .bind(scope)
+            .bind(team)
+            .bind(person)
+            .bind(&token.hash)
+            .bind(&token.prefix)
+            .bind(now)
+            .bind(token.expires_at);
         let info = tx.fetch_one::<TokenRow>(&insert, ACTION).await?.decode()?;
         insert_audit(&mut *tx, &common::token_audit(actor, "token.create", &info), now, None, ACTION).await?;
         tx.commit().await.map_err(StoreError::database(self.db_backend(), ACTION))?;

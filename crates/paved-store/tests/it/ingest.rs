@@ -300,11 +300,12 @@ contract_tests! {
             scope: TokenScope::Team(entity_ref("group:default/checkout")),
             hash: "a".repeat(64),
             prefix: "paved_abc".into(),
+            expires_at: None,
         };
         let created = store.create_token(&team, "cli").await.unwrap();
         assert_eq!(created.scope, team.scope);
         assert!(created.revoked_at.is_none());
-        let admin = store.create_token(&NewToken { name: "admin".into(), scope: TokenScope::Admin, hash: "b".repeat(64), prefix: "paved_def".into() }, "cli").await.unwrap();
+        let admin = store.create_token(&NewToken { name: "admin".into(), scope: TokenScope::Admin, hash: "b".repeat(64), prefix: "paved_def".into(), expires_at: None }, "cli").await.unwrap();
         assert!(store.create_token(&team, "cli").await.is_err(), "a hash is stored once");
         assert_eq!(store.token_by_hash(&"a".repeat(64)).await.unwrap(), Some(created.clone()));
         assert_eq!(store.token_by_hash("nope").await.unwrap(), None);
@@ -485,5 +486,42 @@ contract_tests! {
         let _ = store.ingest(&[event(raw("github", "d2", 1), normalized(vec![Record::Deployment(news)], vec![]))]).await;
         db.execute_raw("UPDATE records SET format = 1", "UPDATE records SET format = 1").await;
         assert_eq!(deployments(store).await[0].status, DeploymentStatus::Success);
+    }
+
+    async fn personal_tokens_name_their_person_and_may_expire(db) {
+        let store = db.migrated().await;
+        let expires = Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap();
+        let new = NewToken {
+            name: "dana".into(),
+            scope: TokenScope::User(entity_ref("user:default/dana")),
+            hash: "c".repeat(64),
+            prefix: "paved_ghi".into(),
+            expires_at: Some(expires),
+        };
+        let created = store.create_token(&new, "cli").await.unwrap();
+        assert_eq!((created.scope.clone(), created.expires_at), (new.scope.clone(), Some(expires)));
+        assert_eq!(store.token_by_hash(&"c".repeat(64)).await.unwrap(), Some(created.clone()));
+        assert_eq!(
+            serde_json::to_value(&created.scope).unwrap(),
+            serde_json::json!({"scope": "user", "user": "user:default/dana"})
+        );
+        let audit = store.audit_log(1).await.unwrap();
+        assert_eq!(audit[0].detail.as_deref(), Some("dana (user user:default/dana)"));
+    }
+
+    async fn tokens_made_before_personal_tokens_keep_working(db) {
+        db.migrated_to(5).await;
+        let insert = "INSERT INTO api_tokens (name, scope, team, hash, prefix, created_at) \
+                      VALUES ('ci', 'team', 'group:default/checkout', 'dddd', 'paved_jkl', '2026-11-01T09:00:00Z')";
+        db.execute_raw(insert, insert).await;
+        let store = db.migrated().await;
+        let token = store.token_by_hash("dddd").await.unwrap().expect("the token survives the migration");
+        assert_eq!((token.name.as_str(), token.expires_at), ("ci", None));
+        assert_eq!(token.scope, TokenScope::Team(entity_ref("group:default/checkout")));
+        let next = store
+            .create_token(&NewToken { name: "n".into(), scope: TokenScope::Admin, hash: "e".repeat(64), prefix: "p".into(), expires_at: None }, "cli")
+            .await
+            .unwrap();
+        assert!(next.id > token.id, "ids go on growing");
     }
 }

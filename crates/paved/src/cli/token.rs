@@ -2,11 +2,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
-use paved_app::tokens::{generate_token, token_hash, token_prefix};
-use paved_domain::EntityRef;
-use paved_store::{NewToken, TokenInfo, TokenScope};
+use paved_app::tokens::{CreatedToken, TokenRequest};
+use paved_app::{App, Caller};
+use paved_store::{TokenInfo, TokenScope};
 use serde::Serialize;
 
 use super::client::local_store;
@@ -15,9 +14,11 @@ use crate::exit::BadInput;
 use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
-/// API tokens: what CI jobs and senders of alerts authenticate with.
+/// API tokens: what people, CI jobs and senders of alerts authenticate with.
 ///
-/// A team token records deployments and incidents only for services its
+/// A personal token (--user) acts as that person: they may act on the
+/// services they own (members of the owning team or a team below it). A
+/// team token records deployments and incidents only for services its
 /// team (or a team below it) owns; an admin token for any. Alertmanager and
 /// Events API v2 senders (/hooks/alertmanager, /v2/enqueue) send a token as
 /// a bearer token or as the routing key. Tokens are shown once and stored
@@ -26,7 +27,10 @@ use crate::output::{Format, OutputArgs, print_json};
 pub enum Cmd {
     /// Create a token and print it (once).
     ///
-    /// Example: paved token create --team checkout --name ci-checkout
+    /// Examples:
+    ///   paved token create --user dana --expires 90d
+    ///   paved token create --team checkout --name ci-checkout
+    #[command(verbatim_doc_comment)]
     Create(CreateCmd),
     /// List tokens (never their secret).
     List(ListCmd),
@@ -36,17 +40,24 @@ pub enum Cmd {
 
 /// Arguments of `paved token create`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("scope").required(true).args(["team", "admin"])))]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["team", "user", "admin"])))]
 pub struct CreateCmd {
+    /// A person (a catalog User) the token acts as: a personal token.
+    #[arg(long)]
+    user: Option<String>,
     /// The team (a Group) whose services the token acts on.
     #[arg(long)]
     team: Option<String>,
     /// A token that acts on every service.
     #[arg(long)]
     admin: bool,
-    /// A name to recognise it by (default: the team's name, or `admin`).
+    /// A name to recognise it by (default: the person's or team's name, or
+    /// `admin`).
     #[arg(long)]
     name: Option<String>,
+    /// How long it lives: 30m, 12h, 90d, 2w (default: until revoked).
+    #[arg(long, value_name = "SPAN")]
+    expires: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -75,40 +86,26 @@ struct Created<'a> {
 }
 
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
-    let (store, catalog) = local_store(&config).await?;
+    let (store, _) = local_store(&config).await?;
     match cmd {
         Cmd::Create(cmd) => {
-            let scope = match &cmd.team {
-                Some(team) => {
-                    let group = EntityRef::parse(team, Some("group"), paved_domain::DEFAULT_NAMESPACE)
-                        .map_err(|error| BadInput(format!("--team: {error}")))?;
-                    if catalog.group(&group).is_none() {
-                        return Err(BadInput(format!(
-                            "no team {group} in the catalog; import it first (`paved catalog import`)"
-                        ))
-                        .into());
-                    }
-                    TokenScope::Team(group)
-                }
-                None => TokenScope::Admin,
-            };
-            let name = cmd.name.clone().unwrap_or_else(|| match &scope {
-                TokenScope::Admin => "admin".to_owned(),
-                TokenScope::Team(team) => team.name().to_owned(),
-            });
-            if name.trim().is_empty() {
-                return Err(BadInput("--name is blank".to_owned()).into());
-            }
-            let token = generate_token().context("making a token")?;
-            let info = store
-                .create_token(&NewToken { name, scope, hash: token_hash(&token), prefix: token_prefix(&token) }, "cli")
-                .await?;
+            let app = App::new(store, config.ingest_settings());
+            let request = TokenRequest { name: cmd.name, team: cmd.team, user: cmd.user, expires: cmd.expires };
+            let CreatedToken { token, info } = app.create_token(&Caller::Local, &request).await?;
             match cmd.output.format {
                 Format::Json => print_json(&Created { token: &token, info: &info })?,
                 Format::Text => {
                     outln!("{token}");
+                    let expires = info
+                        .expires_at
+                        .map(|at| format!(", expires {}", at.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_default();
+                    let keep = match info.scope {
+                        TokenScope::User(_) => "keep it like a password (e.g. PAVED_TOKEN in your shell profile)",
+                        _ => "store it as a CI secret (e.g. PAVED_TOKEN)",
+                    };
                     eprintln!(
-                        "token {} ({}) created; it is shown only now: store it as a CI secret (e.g. PAVED_TOKEN)",
+                        "token {} ({}{expires}) created; it is shown only now: {keep}",
                         info.id,
                         describe_scope(&info.scope)
                     );
@@ -122,9 +119,14 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
                 Format::Text if tokens.is_empty() => outln!("no tokens; create one with `paved token create`"),
                 Format::Text => {
                     for token in &tokens {
-                        let state = token
-                            .revoked_at
-                            .map_or_else(|| "active".to_owned(), |at| format!("revoked {}", at.format("%Y-%m-%d")));
+                        let state = match (token.revoked_at, token.expires_at) {
+                            (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d")),
+                            (None, Some(at)) if at <= chrono::Utc::now() => {
+                                format!("expired {}", at.format("%Y-%m-%d"))
+                            }
+                            (None, Some(at)) => format!("active, expires {}", at.format("%Y-%m-%d")),
+                            (None, None) => "active".to_owned(),
+                        };
                         outln!(
                             "{:>4}  {:<20} {:<32} {}…  created {}  {state}",
                             token.id,
@@ -154,5 +156,6 @@ fn describe_scope(scope: &TokenScope) -> String {
     match scope {
         TokenScope::Admin => "admin".to_owned(),
         TokenScope::Team(team) => format!("team {team}"),
+        TokenScope::User(person) => format!("user {person}"),
     }
 }

@@ -163,6 +163,41 @@ fn tokens_are_shown_once_listed_without_their_secret_and_revoked() {
     assert_eq!(nobody.status.code(), Some(2));
 }
 
+#[test]
+fn a_personal_token_names_a_catalog_user_and_may_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    import_acme(dir.path());
+    let created = run(paved(dir.path()).args([
+        "token",
+        "create",
+        "--user",
+        "lena.fischer",
+        "--expires",
+        "90d",
+        "--format",
+        "json",
+    ]));
+    let created = json(&created);
+    assert_eq!(
+        (created["scope"].as_str(), created["user"].as_str()),
+        (Some("user"), Some("user:default/lena.fischer"))
+    );
+    assert_eq!(created["name"], "lena.fischer", "named after the person by default");
+    let expires = chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().unwrap()).unwrap();
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours() as f64 / 24.0;
+    assert!((89.9..=90.0).contains(&days), "{days}");
+    let listed = stdout(&run(paved(dir.path()).args(["token", "list"])));
+    assert!(listed.contains("user user:default/lena.fischer") && listed.contains("active, expires"), "{listed}");
+    let nobody = run(paved(dir.path()).args(["token", "create", "--user", "nobody"]));
+    assert_eq!(nobody.status.code(), Some(2));
+    assert!(stderr(&nobody).contains("no User user:default/nobody in the catalog"), "{}", stderr(&nobody));
+    let bad = run(paved(dir.path()).args(["token", "create", "--user", "lena.fischer", "--expires", "3y"]));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("expires: `3y` needs a unit"), "{}", stderr(&bad));
+    let both = run(paved(dir.path()).args(["token", "create", "--user", "lena.fischer", "--team", "checkout"]));
+    assert_eq!(both.status.code(), Some(2), "a token is a person's or a team's");
+}
+
 #[tokio::test]
 async fn the_cli_records_on_a_server_with_a_team_token() {
     let dir = tempfile::tempdir().unwrap();
