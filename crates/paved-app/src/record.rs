@@ -6,7 +6,7 @@
 //! the same way and rebuilt the same way.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{CatalogIndex, Deployment, Incident, Record, RecordKind, Source};
+use paved_domain::{CatalogIndex, Deployment, Identity, Incident, Record, RecordKind, Source};
 use paved_ingest::{IngestSettings, RawInput, api};
 use paved_store::{DynStore, IngestEvent, Ingested, NewAudit, NewRawEvent, RawEventInsert};
 use serde_json::{Value, json};
@@ -93,6 +93,12 @@ pub async fn prepare(
             }
         }
     }
+    // Refused as someone else only once it is clear they may act at all.
+    let impersonation = if matches!(action, RecordAction::RecordDeployment) {
+        acting_for(catalog, caller, &body, &mut context)
+    } else {
+        Ok(())
+    };
     let event_type = action.event_type();
     let input = RawInput { source: Source::Api, event_type, body: &body, context: &context, received_at };
     paved_ingest::normalize::normalize(&input, settings).map_err(|error| AppError::Invalid(error.0))?;
@@ -167,6 +173,7 @@ pub async fn prepare(
         }
     };
     caller.may_act_on(catalog, &service)?;
+    impersonation?;
     check_links(store, catalog, caller, record).await?;
     prepared(caller, &action, derivation, (kind, key), (body, context), received_at, &format!("service {service}"))
 }
@@ -313,4 +320,31 @@ pub async fn outcome(
         Some(record) => Ok((record, new)),
         None => Err(AppError::Internal(format!("the record {} of a stored request is missing", prepared.key))),
     }
+}
+
+/// Who a deployment is recorded as made by, when the caller says it: a
+/// personal token's person is the actor (and may name no one else); a team
+/// token that names an actor vouches for it, so the record says the actor
+/// is claimed by that token. Written into the raw event's context, so that
+/// a rebuild derives the same actor.
+fn acting_for(catalog: &CatalogIndex, caller: &Caller, body: &[u8], context: &mut Value) -> Result<(), AppError> {
+    let named = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|body| body.get("actor").and_then(Value::as_str).map(str::to_owned));
+    if let Some(person) = caller.person() {
+        if let Some(named) = &named {
+            let resolved =
+                Identity::from_person(named).ok().and_then(|identity| catalog.resolve_person(&identity, None).cloned());
+            if resolved.as_ref() != Some(person) {
+                return Err(AppError::Forbidden(format!(
+                    "a personal token acts as its person: {person} cannot record a deployment made by `{named}`; leave \
+                     out actor (it is you), or let `{named}` record it with their own token"
+                )));
+            }
+        }
+        context["actor"] = json!(person.to_string());
+    } else if caller.team().is_some() && named.is_some() {
+        context["actor_claimed_by"] = json!(caller.audit_name());
+    }
+    Ok(())
 }

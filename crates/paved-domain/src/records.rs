@@ -392,6 +392,11 @@ pub struct Deployment {
     pub creator: Option<Identity>,
     /// Who triggered the workflow or pipeline that created it.
     pub triggering_actor: Option<Identity>,
+    /// The token that named `actor` on the actor's behalf (a team's CI
+    /// token saying whom it deploys for), as the audit log names it: the
+    /// actor is claimed by that token, not proven by the person's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_claimed_by: Option<String>,
     /// What set it off, when known.
     pub trigger: Option<DeploymentTrigger>,
     /// True when its metadata marks it as a hotfix.
@@ -424,6 +429,7 @@ impl Deployment {
             started_at: None,
             finished_at: None,
             actor: None,
+            actor_claimed_by: None,
             creator: None,
             triggering_actor: None,
             trigger: None,
@@ -507,6 +513,8 @@ impl Deployment {
             created_at: earliest(self.created_at, new.created_at),
             started_at: earliest(self.started_at, new.started_at),
             finished_at,
+            // Whoever names the actor last says whether it was claimed.
+            actor_claimed_by: if new.actor.is_some() { new.actor_claimed_by } else { self.actor_claimed_by },
             actor: latest(self.actor, new.actor),
             creator: latest(self.creator, new.creator),
             triggering_actor: latest(self.triggering_actor, new.triggering_actor),

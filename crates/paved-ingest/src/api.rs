@@ -241,7 +241,12 @@ fn deployment(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
     // none rather than the server's clock, so that the final status the
     // caller reports later wins even when its clock is a little behind.
     deployment.status_at = deployment.finished_at.or(deployment.started_at);
-    deployment.actor = request.actor.as_deref().map(|actor| person("actor", actor)).transpose()?;
+    // A personal token's person is the actor (in the context, set by the
+    // server); a team token that names an actor vouches for it.
+    let context_text = |key: &str| input.context.get(key).and_then(serde_json::Value::as_str);
+    deployment.actor =
+        context_text("actor").or(request.actor.as_deref()).map(|actor| person("actor", actor)).transpose()?;
+    deployment.actor_claimed_by = context_text("actor_claimed_by").map(str::to_owned);
     deployment.trigger = request
         .trigger
         .as_deref()

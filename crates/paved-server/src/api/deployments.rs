@@ -215,6 +215,11 @@ pub struct DeploymentRecord {
     /// Who triggered the workflow or pipeline that created it.
     #[schema(value_type = Option<IdentitySchema>)]
     pub triggering_actor: Option<Identity>,
+    /// The token that named `actor` on the actor's behalf (a team's CI
+    /// token saying whom it deploys for): the actor is claimed, not proven.
+    /// Absent when the actor was not claimed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_claimed_by: Option<String>,
     /// What set it off, when known.
     pub trigger: Option<DeploymentTriggerView>,
     /// True when its metadata marks it as a hotfix.
@@ -248,6 +253,7 @@ impl From<Deployment> for DeploymentRecord {
             actor,
             creator,
             triggering_actor,
+            actor_claimed_by,
             trigger,
             hotfix,
             fixes_incidents,
@@ -273,6 +279,7 @@ impl From<Deployment> for DeploymentRecord {
             actor,
             creator,
             triggering_actor,
+            actor_claimed_by,
             trigger: trigger.map(Into::into),
             hotfix,
             fixes_incidents,

@@ -53,8 +53,23 @@ api_tests! {
         let lena = app.token(TokenScope::User("user:default/lena.fischer".parse().unwrap())).await;
         let (status, recorded) = post_json(&app, "/api/v1/deployments", Some(&lena), deployment("p-1", "checkout-api")).await;
         assert_eq!(status, 201, "an owner records her own service's deployment: {recorded}");
-        let audit = app.store.audit_log(1).await.unwrap();
-        assert!(audit[0].actor.starts_with("user:default/lena.fischer (token "), "{:?}", audit[0]);
+        assert_eq!(recorded["actor"], "user:default/lena.fischer", "the token's person is the actor");
+        assert_eq!(recorded["person"], "user:default/lena.fischer");
+        assert!(recorded.get("actor_claimed_by").is_none(), "proven by her own token: {recorded}");
+        let mut as_other = deployment("p-3", "checkout-api");
+        as_other["actor"] = json!("marco.rossi");
+        let (status, error) = post_json(&app, "/api/v1/deployments", Some(&lena), as_other.clone()).await;
+        assert_eq!(status, 403, "a person records only as themselves: {error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("leave out actor (it is you)"), "{error}");
+        let ci = app.token(TokenScope::Team("group:default/checkout".parse().unwrap())).await;
+        let (status, claimed) = post_json(&app, "/api/v1/deployments", Some(&ci), as_other).await;
+        assert_eq!(status, 201, "{claimed}");
+        assert_eq!(claimed["person"], "user:default/marco.rossi");
+        let claim = claimed["actor_claimed_by"].as_str().unwrap_or_default();
+        assert!(claim.starts_with("token ") && claim.ends_with("team group:default/checkout)"), "{claimed}");
+        let audit = app.store.audit_log(10).await.unwrap();
+        let own = audit.iter().find(|entry| entry.target == "api:p-1").expect("her deployment is audited");
+        assert!(own.actor.starts_with("user:default/lena.fischer (token "), "{own:?}");
 
         let priya = app.token(TokenScope::User("user:default/priya.raman".parse().unwrap())).await;
         let (status, error) = post_json(&app, "/api/v1/deployments", Some(&priya), deployment("p-2", "checkout-api")).await;
