@@ -224,6 +224,9 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
             owner = s.owner();
         }
         Some(EntityKind::EscalationPolicy) => {}
+        // Owned by its Component's owner; `DeployTarget::parse` checks the
+        // spec below.
+        Some(EntityKind::DeployTarget) => {}
         None => {
             // No checks, but an owner written the usual way is still worth
             // knowing (e.g. Backstage's AiResource).
@@ -276,7 +279,43 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
             );
         }
     }
+    if kind_enum == Some(EntityKind::DeployTarget)
+        && let Some(entity) = &checked.entity
+        && let Err(problems) = paved_domain::DeployTarget::parse(entity)
+    {
+        for problem in problems {
+            let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
+            c.error(
+                ProblemCode::InvalidField,
+                pos,
+                problem.message,
+                "a DeployTarget has component, environment, steps (run, gitops or http), health, rollback and policy \
+                 under spec; see the README's deploy section",
+            );
+        }
+    }
     c.finish(checked)
+}
+
+/// Where the field at `path` (`spec.steps[1].timeout`) was written, when
+/// it was.
+fn position_of(root: &Node, path: &str) -> Option<Pos> {
+    let mut node = root;
+    let mut pos = None;
+    for part in path.split('.') {
+        let (key, index) = match part.split_once('[') {
+            Some((key, rest)) => (key, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let entry = node.entry(key)?;
+        pos = Some(entry.key.pos);
+        node = &entry.value;
+        if let Some(index) = index {
+            node = node.as_seq()?.get(index)?;
+            pos = Some(node.pos);
+        }
+    }
+    pos
 }
 
 const KIND_HINT: &str = "write a kind such as Component, API, Resource, System, Domain, Group, User or Location";

@@ -104,6 +104,9 @@ pub struct CatalogIndex {
     path_globs: HashMap<String, globset::GlobSet>,
     /// The Schedules that parse.
     schedules: HashMap<String, crate::Schedule>,
+    /// The DeployTargets that parse, by their Component's key and
+    /// environment (lower-case).
+    deploy_targets: HashMap<(String, String), crate::DeployTarget>,
 }
 
 fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
@@ -129,6 +132,13 @@ impl CatalogIndex {
                     // The catalog refuses a Schedule that does not parse.
                     if let Ok(schedule) = crate::Schedule::parse(entity) {
                         index.schedules.insert(entity_ref.key(), schedule);
+                    }
+                }
+                Some(EntityKind::DeployTarget) => {
+                    // The catalog refuses a DeployTarget that does not parse.
+                    if let Ok(target) = crate::DeployTarget::parse(entity) {
+                        let key = (target.component.key(), target.environment.to_lowercase());
+                        index.deploy_targets.insert(key, target);
                     }
                 }
                 Some(EntityKind::Group) => {
@@ -370,6 +380,20 @@ impl CatalogIndex {
         let name = self.service(service)?.oncall.as_deref()?;
         let schedule = EntityRef::parse(name, Some("schedule"), service.namespace()).ok()?;
         self.schedule(&schedule)
+    }
+
+    /// How `service` is deployed to `environment` (compared without case).
+    pub fn deploy_target(&self, service: &EntityRef, environment: &str) -> Option<&crate::DeployTarget> {
+        self.deploy_targets.get(&(service.key(), environment.to_lowercase()))
+    }
+
+    /// The DeployTargets of `service`, by environment.
+    pub fn deploy_targets_of(&self, service: &EntityRef) -> Vec<&crate::DeployTarget> {
+        let key = service.key();
+        let mut all: Vec<&crate::DeployTarget> =
+            self.deploy_targets.iter().filter(|((component, _), _)| *component == key).map(|(_, t)| t).collect();
+        all.sort_by(|a, b| a.environment.cmp(&b.environment));
+        all
     }
 
     /// Every Schedule, in reference order.

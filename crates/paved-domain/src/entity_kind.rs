@@ -29,6 +29,8 @@ pub enum EntityKind {
     Schedule,
     /// Who is paged, in which order (pavedroad).
     EscalationPolicy,
+    /// How a service is deployed to an environment (pavedroad).
+    DeployTarget,
 }
 
 impl EntityKind {
@@ -44,7 +46,7 @@ impl EntityKind {
         Self::Location,
     ];
     /// pavedroad's own kinds (`apiVersion: paved.dev/v1alpha1`).
-    pub const PAVED: [Self; 2] = [Self::Schedule, Self::EscalationPolicy];
+    pub const PAVED: [Self; 3] = [Self::Schedule, Self::EscalationPolicy, Self::DeployTarget];
 
     /// The kind as references write it, lower-case: `component`, `api`.
     pub fn as_str(self) -> &'static str {
@@ -59,6 +61,7 @@ impl EntityKind {
             Self::Location => "location",
             Self::Schedule => "schedule",
             Self::EscalationPolicy => "escalationpolicy",
+            Self::DeployTarget => "deploytarget",
         }
     }
 
@@ -75,6 +78,7 @@ impl EntityKind {
             Self::Location => "Location",
             Self::Schedule => "Schedule",
             Self::EscalationPolicy => "EscalationPolicy",
+            Self::DeployTarget => "DeployTarget",
         }
     }
 }
@@ -102,7 +106,7 @@ impl FromStr for EntityKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "`{0}` is not a kind pavedroad knows (component, api, resource, system, domain, group, user, location, schedule, \
-     escalationpolicy)"
+     escalationpolicy, deploytarget)"
 )]
 pub struct UnknownKind(pub String);
 

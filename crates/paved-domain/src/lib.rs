@@ -6,6 +6,7 @@
 
 mod catalog_index;
 mod commit;
+mod deploy_target;
 mod derivation;
 mod entity;
 mod entity_kind;
@@ -22,6 +23,9 @@ pub use catalog_index::{
     ServiceMatch,
 };
 pub use commit::{Commit, CommitSignature, FileStat};
+pub use deploy_target::{
+    DenyWindow, DeployTarget, FieldProblem, HealthCheck, Policy, Rollback, Step, StepAction, parse_span,
+};
 pub use derivation::{Derivation, EventStatus, IdentitySighting};
 pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
 pub use entity_kind::{EntityKind, UnknownKind};

@@ -261,3 +261,69 @@ spec: {memberOf: []}
     assert!(checked.problems[3].message.contains("Europe/Berlinn"), "{}", checked.problems[3].message);
     assert!(checked.problems[1].message.starts_with("paved.dev/paths"), "{}", checked.problems[1].message);
 }
+
+const DEPLOY_TARGET: &str = r#"apiVersion: paved.dev/v1alpha1
+kind: DeployTarget
+metadata: { name: checkout-api-production }
+spec:
+  component: checkout-api
+  environment: production
+  steps:
+    - name: release
+      run: ./deploy.sh
+      timeout: 10m
+    - name: bump
+      gitops: { repo: /srv/git/deploy-config.git, branch: main, file: apps/checkout/values.yaml, key: image.tag }
+    - name: notify-ci
+      http: { url: https://ci.example/hooks/deploy, method: POST, secret_env: CI_HOOK_TOKEN }
+  health:
+    http: { url: http://127.0.0.1:8080/healthz, expect: 200, consecutive: 3, interval: 2s, timeout: 2m }
+  rollback: automatic
+  policy:
+    checks_passed: true
+    deny_windows: [ { days: [fri], from: "15:00", to: "23:59", timezone: Europe/Berlin } ]
+    block_on_open_incident: SEV-2
+    allow: [ user:default/sam ]
+"#;
+
+#[test]
+fn a_deploy_target_is_read_whole() {
+    let checked = check(DEPLOY_TARGET);
+    assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+    let target = paved_domain::DeployTarget::parse(checked.entity.as_ref().unwrap()).unwrap();
+    assert_eq!(target.component.to_string(), "component:default/checkout-api");
+    assert_eq!(target.steps.len(), 3);
+    assert_eq!(target.steps[0].timeout, std::time::Duration::from_secs(600));
+    assert!(matches!(&target.steps[1].action, paved_domain::StepAction::Gitops { key, .. } if key == "image.tag"));
+    assert_eq!(target.health.as_ref().map(|h| (h.consecutive, h.interval.as_secs())), Some((3, 2)));
+    assert_eq!(target.rollback, paved_domain::Rollback::Automatic);
+    assert_eq!(target.policy.deny_windows[0].days.len(), 1);
+    assert_eq!(target.policy.deny_windows[0].from.to_string(), "15:00:00");
+    assert_eq!(target.policy.allow[0].to_string(), "user:default/sam");
+    let index = paved_domain::CatalogIndex::new(checked.entity.as_ref());
+    let found = index.deploy_target(&target.component, "Production").expect("found by service and environment");
+    assert_eq!(found.entity_ref.name(), "checkout-api-production");
+    assert!(index.deploy_target(&target.component, "staging").is_none());
+    assert_eq!(index.deploy_targets_of(&target.component).len(), 1);
+}
+
+#[test]
+fn a_deploy_targets_problems_point_at_their_fields() {
+    let bad = DEPLOY_TARGET
+        .replace("      timeout: 10m", "      timeout: ten minutes")
+        .replace("    - name: notify-ci\n", "    - name: notify-ci\n      run: ./also.sh\n")
+        .replace("rollback: automatic", "rollback: sometimes")
+        .replace("days: [fri]", "days: [funday]")
+        .replace("  component: checkout-api\n", "");
+    let checked = check(&bad);
+    let problems: Vec<(u32, u32, &str)> =
+        checked.problems.iter().map(|p| (p.line, p.column, p.message.as_str())).collect();
+    let at = |line: u32| problems.iter().find(|p| p.0 == line).unwrap_or_else(|| panic!("line {line}: {problems:?}"));
+    assert!(at(4).2.contains("spec.component is missing"), "{problems:?}");
+    assert!(at(9).2.contains("spec.steps[0].timeout: `ten minutes` is not a span"), "{problems:?}");
+    assert_eq!(at(9).1, 7, "at the key");
+    assert!(at(12).2.contains("spec.steps[2] needs exactly one of"), "{problems:?}");
+    assert!(at(17).2.contains("spec.rollback `sometimes`"), "{problems:?}");
+    assert!(at(20).2.contains("days must list weekdays"), "{problems:?}");
+    assert!(checked.problems.iter().all(|p| p.code == ProblemCode::InvalidField && p.severity == Severity::Error));
+}
