@@ -17,6 +17,8 @@
 //! - [`metrics`], [`analysis_cache`], [`catalog_cache`]: loading the
 //!   analysis the reports read, and keeping it and the catalog in memory.
 //! - [`identities`]: who the data names and whom the catalog lacks.
+//! - [`deploy`]: deploys on the paved road; [`deploy::policy`] the checks
+//!   that decide whether one may start.
 //! - [`deployments`]: deployments with the human who caused each.
 //! - [`services`]: one service's overview (what its page shows).
 //! - [`oncall`]: who is on call, from Schedules and recorded shifts.
@@ -38,6 +40,7 @@ use paved_store::DynStore;
 pub mod access;
 pub mod analysis_cache;
 pub mod catalog_cache;
+pub mod deploy;
 pub mod deployments;
 mod error;
 pub mod events;
