@@ -1,4 +1,4 @@
-//! `paved deploy record`.
+//! `paved deploy record` and `paved deploy check`.
 
 use std::process::ExitCode;
 
@@ -32,7 +32,43 @@ pub enum Cmd {
     ///   paved deploy record --service checkout --environment production --sha "$GITHUB_SHA" \
     ///       --server https://paved.acme.example --token "$PAVED_TOKEN"
     #[command(verbatim_doc_comment)]
-    Record(RecordCmd),
+    Record(Box<RecordCmd>),
+    /// Say whether a deploy may start, and why: every check of the service's
+    /// DeployTarget policy (who may act, the commit's CI, deny windows, open
+    /// incidents), each passed or failed with its reason. Changes nothing.
+    ///
+    /// Exit 0 when every check passes, 2 when one fails.
+    ///
+    /// Examples:
+    ///   paved deploy check checkout-api --version "$(git rev-parse HEAD)" --as lena.fischer
+    ///   paved deploy check checkout-api --environment staging --version v1.4.2 --format json
+    #[command(verbatim_doc_comment)]
+    Check(CheckCmd),
+}
+
+/// Arguments of `paved deploy check` (`--version` is what to deploy, so
+/// the command has no version flag of its own).
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct CheckCmd {
+    /// The service (a Component's name or reference).
+    service: String,
+    /// The environment.
+    #[arg(long, default_value = "production")]
+    environment: String,
+    /// What to deploy: a commit sha, a tag or a version the steps understand.
+    #[arg(long)]
+    version: String,
+    /// The incident this deploy fixes (an open incident of it does not block).
+    #[arg(long, value_name = "INCIDENT")]
+    fixes: Option<String>,
+    /// Check as this person (a catalog User), as their personal token would
+    /// be checked; default: the local database's user, who may act on any
+    /// service.
+    #[arg(long = "as", value_name = "USER")]
+    as_user: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 /// Arguments of `paved deploy record`.
@@ -91,6 +127,7 @@ impl Cmd {
     pub fn overrides(&self, flags: crate::config::FlagOverrides) -> crate::config::FlagOverrides {
         match self {
             Self::Record(cmd) => cmd.target.overrides(flags),
+            Self::Check(_) => flags,
         }
     }
 }
@@ -141,7 +178,10 @@ fn body(cmd: &RecordCmd, var: impl Fn(&str) -> Option<String>) -> Value {
 }
 
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
-    let Cmd::Record(cmd) = cmd;
+    let cmd = match cmd {
+        Cmd::Record(cmd) => *cmd,
+        Cmd::Check(cmd) => return check(cmd, config).await,
+    };
     let body = body(&cmd, |name| std::env::var(name).ok().filter(|value| !value.is_empty()));
     let recorded = client::record(&config, RecordAction::RecordDeployment, body).await?;
     let Record::Deployment(deployment) = &recorded.record else {
@@ -199,4 +239,73 @@ mod tests {
         let nowhere = super::body(&cmd(), |_| None);
         assert!(nowhere.get("id").is_none() && nowhere.get("actor").is_none(), "{nowhere}");
     }
+}
+
+/// The JSON of `paved deploy check --format json`.
+#[derive(serde::Serialize)]
+struct CheckView<'a> {
+    service: String,
+    environment: &'a str,
+    target: String,
+    sha: Option<&'a str>,
+    allowed: bool,
+    checks: Vec<CheckLine<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct CheckLine<'a> {
+    check: &'static str,
+    passed: bool,
+    reason: &'a str,
+}
+
+async fn check(cmd: CheckCmd, config: Config) -> anyhow::Result<ExitCode> {
+    let (store, _) = client::local_store(&config).await?;
+    let app = paved_app::App::new(store, config.ingest_settings());
+    let caller = match &cmd.as_user {
+        None => paved_app::Caller::Local,
+        Some(user) => {
+            let person = paved_domain::EntityRef::parse(user, Some("user"), paved_domain::DEFAULT_NAMESPACE)
+                .map_err(|error| crate::exit::BadInput(format!("--as: {error}")))?;
+            paved_app::Caller::Token(paved_store::TokenInfo {
+                id: 0,
+                name: format!("--as {user}"),
+                scope: paved_store::TokenScope::User(person),
+                prefix: String::new(),
+                created_at: chrono::Utc::now(),
+                revoked_at: None,
+                expires_at: None,
+            })
+        }
+    };
+    let request = paved_app::deploy::DeployRequest {
+        service: cmd.service,
+        environment: Some(cmd.environment),
+        version: cmd.version,
+        fixes: cmd.fixes,
+    };
+    let checked = app.deploy_check(&caller, &request).await?;
+    match cmd.output.format {
+        Format::Json => print_json(&CheckView {
+            service: checked.service.to_string(),
+            environment: &checked.environment,
+            target: checked.target.to_string(),
+            sha: checked.sha.as_deref(),
+            allowed: checked.allowed,
+            checks: checked
+                .outcomes
+                .iter()
+                .map(|o| CheckLine { check: o.check.as_str(), passed: o.passed, reason: &o.reason })
+                .collect(),
+        })?,
+        Format::Text => {
+            for outcome in &checked.outcomes {
+                let mark = if outcome.passed { "pass" } else { "FAIL" };
+                outln!("{mark}  {:<14} {}", outcome.check.as_str(), outcome.reason);
+            }
+            let verdict = if checked.allowed { "may start" } else { "is refused" };
+            outln!("a deploy of {} to {} {verdict}", checked.service.name(), checked.environment);
+        }
+    }
+    Ok(if checked.allowed { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }

@@ -241,3 +241,67 @@ async fn the_cli_records_on_a_server_with_a_team_token() {
     let (status, _) = server.post("/api/v1/incidents", &[], b"{}".to_vec()).await;
     assert_eq!(status, 401);
 }
+
+#[test]
+fn deploy_check_reports_every_check_and_refuses_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("deploy-target.yaml");
+    std::fs::write(
+        &target,
+        "apiVersion: paved.dev/v1alpha1
+kind: DeployTarget
+metadata: { name: checkout-api-production }
+spec:
+  component: checkout-api
+  environment: production
+  steps: [ { name: release, run: ./deploy.sh } ]
+  policy: { checks_passed: true }
+",
+    )
+    .unwrap();
+    let acme = acme().display().to_string();
+    let imported = run(paved(dir.path()).args(["catalog", "import", &acme, &target.display().to_string()]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let check = |user: &str| {
+        run(paved(dir.path()).args([
+            "deploy",
+            "check",
+            "checkout-api",
+            "--version",
+            sha,
+            "--as",
+            user,
+            "--format",
+            "json",
+        ]))
+    };
+    let owner = check("lena.fischer");
+    assert_eq!(owner.status.code(), Some(2), "no CI result yet: {}", stdout(&owner));
+    let verdict = json(&owner);
+    let failed: Vec<&str> = verdict["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["checks_passed"], "{verdict}");
+    let other = check("priya.raman");
+    let text = stdout(&run(paved(dir.path()).args([
+        "deploy",
+        "check",
+        "checkout-api",
+        "--version",
+        sha,
+        "--as",
+        "priya.raman",
+    ])));
+    assert_eq!(other.status.code(), Some(2));
+    assert!(text.contains("FAIL  may_act") && text.contains("owned by group:default/checkout"), "{text}");
+    assert!(text.ends_with("a deploy of checkout-api to production is refused\n"), "{text}");
+    let staging =
+        run(paved(dir.path()).args(["deploy", "check", "checkout-api", "--environment", "staging", "--version", sha]));
+    assert_eq!(staging.status.code(), Some(2));
+    assert!(stderr(&staging).contains("has no DeployTarget for staging (it has: production)"), "{}", stderr(&staging));
+}
