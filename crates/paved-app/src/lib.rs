@@ -156,3 +156,9 @@ impl App {
         self.analysis.dora(self, scope, window, series, table).await
     }
 }
+
+/// The records of one kind among `records`, as the type `pick` takes out
+/// of them (records of other kinds are left out).
+pub(crate) fn records_as<T>(records: Vec<Record>, pick: impl Fn(Record) -> Option<T>) -> Vec<T> {
+    records.into_iter().filter_map(pick).collect()
+}

@@ -88,27 +88,11 @@ impl App {
             filter.limit = RECENT;
             filter
         };
-        let deployments = self
-            .store
-            .records(&recent(RecordKind::Deployment))
-            .await?
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Deployment(d) => Some(d),
-                _ => None,
-            })
-            .collect();
+        let pick = |record| if let Record::Deployment(d) = record { Some(d) } else { None };
+        let deployments = crate::records_as(self.store.records(&recent(RecordKind::Deployment)).await?, pick);
         let deployments = self.with_actors(&org.catalog, deployments).await?;
-        let incidents = self
-            .store
-            .records(&recent(RecordKind::Incident))
-            .await?
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Incident(i) => Some(i),
-                _ => None,
-            })
-            .collect();
+        let pick = |record| if let Record::Incident(i) = record { Some(i) } else { None };
+        let incidents = crate::records_as(self.store.records(&recent(RecordKind::Incident)).await?, pick);
         let schedule = org.catalog.schedule_of(&service).map(|s| s.entity_ref.clone());
         let now = Utc::now();
         let on_call =

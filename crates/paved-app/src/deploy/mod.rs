@@ -78,30 +78,14 @@ impl App {
         if let Some(sha) = &sha {
             let mut filter = RecordFilter::new(RecordKind::CiRun);
             filter.shas = vec![sha.clone()];
-            ci_runs = self
-                .store
-                .all_records(&filter)
-                .await?
-                .into_iter()
-                .filter_map(|record| match record {
-                    Record::CiRun(run) => Some(run),
-                    _ => None,
-                })
-                .collect();
+            let pick = |record| if let Record::CiRun(run) = record { Some(run) } else { None };
+            ci_runs = crate::records_as(self.store.all_records(&filter).await?, pick);
         }
         let mut filter = RecordFilter::new(RecordKind::Incident);
         filter.services = vec![service.clone()];
         filter.statuses = vec!["open".to_owned(), "acknowledged".to_owned()];
-        let open_incidents: Vec<Incident> = self
-            .store
-            .all_records(&filter)
-            .await?
-            .into_iter()
-            .filter_map(|record| match record {
-                Record::Incident(incident) => Some(incident),
-                _ => None,
-            })
-            .collect();
+        let pick = |record| if let Record::Incident(incident) = record { Some(incident) } else { None };
+        let open_incidents: Vec<Incident> = crate::records_as(self.store.all_records(&filter).await?, pick);
         let outcomes = evaluate(&PolicyInput {
             caller,
             catalog: &catalog,
