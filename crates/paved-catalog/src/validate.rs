@@ -20,6 +20,9 @@ pub(crate) enum Dangling {
     Owner,
     /// A User's `spec.memberOf`: an error.
     MemberOf,
+    /// A DeployTarget's `spec.component`: an error (it would deploy
+    /// nothing).
+    DeployedComponent,
     /// Any other reference: a warning.
     Other,
 }
@@ -281,17 +284,40 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
     }
     if kind_enum == Some(EntityKind::DeployTarget)
         && let Some(entity) = &checked.entity
-        && let Err(problems) = paved_domain::DeployTarget::parse(entity)
     {
-        for problem in problems {
-            let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
-            c.error(
-                ProblemCode::InvalidField,
-                pos,
-                problem.message,
-                "a DeployTarget has component, environment, steps (run, gitops or http), health, rollback and policy \
-                 under spec; see the README's deploy section",
-            );
+        match paved_domain::DeployTarget::parse(entity) {
+            Ok(target) => {
+                // What it names must exist: its Component (else it deploys
+                // nothing) and, less strictly, who it allows.
+                let component_pos = position_of(root, "spec.component").unwrap_or(spec_pos);
+                checked.refs.push(RefUse {
+                    field: "spec.component".to_owned(),
+                    target: target.component.clone(),
+                    pos: component_pos,
+                    dangling: Dangling::DeployedComponent,
+                });
+                let allow_pos = position_of(root, "spec.policy.allow").unwrap_or(spec_pos);
+                for who in target.policy.allow {
+                    checked.refs.push(RefUse {
+                        field: "spec.policy.allow".to_owned(),
+                        target: who,
+                        pos: allow_pos,
+                        dangling: Dangling::Other,
+                    });
+                }
+            }
+            Err(problems) => {
+                for problem in problems {
+                    let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
+                    c.error(
+                        ProblemCode::InvalidField,
+                        pos,
+                        problem.message,
+                        "a DeployTarget has component, environment, steps (run, gitops or http), health, rollback \
+                         and policy under spec; see the README's deploy section",
+                    );
+                }
+            }
         }
     }
     c.finish(checked)

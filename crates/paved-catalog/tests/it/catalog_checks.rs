@@ -173,3 +173,27 @@ fn globs_with_alternatives_in_braces_are_one_path() {
     let web = crate::support::entity(&load, "component:default/web");
     assert_eq!(web.paved.paths, ["services/{checkout,cart}/**", "libs/ui/**"]);
 }
+
+#[test]
+fn a_deploy_target_for_a_component_not_in_the_catalog_is_an_error_at_its_component() {
+    let dir = TempDir::new().unwrap();
+    let files = [
+        entity("Group", "checkout", "  type: team\n  children: []\n"),
+        entity("Component", "checkout-api", "  type: service\n  lifecycle: production\n  owner: checkout\n"),
+        "apiVersion: paved.dev/v1alpha1\nkind: DeployTarget\nmetadata:\n  name: web-production\nspec:\n  component: checkout-apii\n  environment: production\n  steps: [ { run: ./deploy.sh } ]\n  policy: { allow: [ user:sam ] }\n".to_owned(),
+    ]
+    .join("---\n");
+    write_files(dir.path(), &[("catalog-info.yaml", &files)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let problems: Vec<_> = load.problems.iter().collect();
+    assert_eq!(
+        located(&problems, dir.path()),
+        ["dangling-reference catalog-info.yaml:23:3", "dangling-reference catalog-info.yaml:26:13"],
+        "{}",
+        render(&load)
+    );
+    assert_eq!((problems[0].severity, problems[1].severity), (Severity::Error, Severity::Warning));
+    assert!(problems[0].message.contains("component:default/checkout-apii"), "{}", problems[0].message);
+    assert!(problems[0].hint.contains("did you mean component:default/checkout-api"), "{}", problems[0].hint);
+    assert_eq!(load.entities.len(), 2, "the target is not loaded");
+}
