@@ -76,6 +76,9 @@ pub struct App {
     pub ingest: Arc<IngestSettings>,
     /// The organisation's analysis, for reports and pages.
     pub analysis: AnalysisCache,
+    /// The organisation's deploy policy: what a DeployTarget's own policy
+    /// leaves out.
+    pub deploy_defaults: Arc<paved_domain::Policy>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -89,6 +92,13 @@ pub struct Recorded {
 }
 
 impl App {
+    /// With `policy` as the organisation's deploy policy.
+    #[must_use]
+    pub fn with_deploy_defaults(mut self, policy: paved_domain::Policy) -> Self {
+        self.deploy_defaults = Arc::new(policy);
+        self
+    }
+
     /// The application over `store`; starts the ingestion writer on the
     /// current Tokio runtime.
     pub fn new(store: DynStore, ingest: IngestSettings) -> Self {
@@ -97,6 +107,7 @@ impl App {
             ingestor: Ingestor::start(store.clone()),
             ingest: Arc::new(ingest),
             analysis: AnalysisCache::default(),
+            deploy_defaults: Arc::new(paved_domain::Policy::default()),
             store,
         }
     }

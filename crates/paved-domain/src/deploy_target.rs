@@ -301,7 +301,8 @@ impl DeployTarget {
                 Rollback::Manual
             }
         };
-        let policy = spec.policy.map(|value| policy(value, namespace, &mut problems)).unwrap_or_default();
+        let policy =
+            spec.policy.map(|value| policy(value, namespace, "spec.policy", &mut problems)).unwrap_or_default();
         match (component, environment) {
             (Some(component), Some(environment)) if problems.0.is_empty() => Ok(Self {
                 entity_ref: entity.entity_ref.clone(),
@@ -380,9 +381,23 @@ fn health(value: Value, problems: &mut Problems) -> Option<HealthCheck> {
     })
 }
 
-fn policy(value: Value, namespace: &str, problems: &mut Problems) -> Policy {
+impl Policy {
+    /// Reads a policy written as a DeployTarget's `spec.policy` is, found
+    /// at `base` (e.g. `deploy_policy` of the configuration, whose
+    /// references are in `namespace`).
+    ///
+    /// # Errors
+    /// Every problem, each with the path of its field under `base`.
+    pub fn parse_at(value: Value, namespace: &str, base: &str) -> Result<Self, Vec<FieldProblem>> {
+        let mut problems = Problems(Vec::new());
+        let policy = policy(value, namespace, base, &mut problems);
+        if problems.0.is_empty() { Ok(policy) } else { Err(problems.0) }
+    }
+}
+
+fn policy(value: Value, namespace: &str, base: &str, problems: &mut Problems) -> Policy {
     let Some(spec) = problems.read::<PolicySpec>(
-        "spec.policy",
+        base,
         value,
         "a policy has checks_passed, deny_windows, block_on_open_incident and allow",
     ) else {
@@ -390,7 +405,7 @@ fn policy(value: Value, namespace: &str, problems: &mut Problems) -> Policy {
     };
     let mut deny_windows = Vec::new();
     for (i, value) in spec.deny_windows.into_iter().enumerate() {
-        let path = format!("spec.policy.deny_windows[{i}]");
+        let path = format!("{base}.deny_windows[{i}]");
         let Some(window) = problems.read::<DenyWindowSpec>(
             &path,
             value,
@@ -424,8 +439,8 @@ fn policy(value: Value, namespace: &str, problems: &mut Problems) -> Policy {
         match EntityRef::parse(text, Some("user"), namespace) {
             Ok(who) if who.is(EntityKind::User) || who.is(EntityKind::Group) => allow.push(who),
             _ => problems.push(
-                "spec.policy.allow",
-                format!("spec.policy.allow `{text}` is not a User or Group; write e.g. `user:sam` or `group:sre`"),
+                format!("{base}.allow"),
+                format!("{base}.allow `{text}` is not a User or Group; write e.g. `user:sam` or `group:sre`"),
             ),
         }
     }

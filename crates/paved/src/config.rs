@@ -52,6 +52,41 @@ pub struct Config {
     pub server: String,
     /// The API token the CLI sends to `server` (`--token`).
     pub token: String,
+    /// The organisation's deploy policy: what a DeployTarget's own
+    /// `policy` leaves out (same fields).
+    #[serde(default)]
+    pub deploy_policy: DeployPolicyConfig,
+}
+
+/// `[deploy_policy]`: the defaults of every DeployTarget's policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeployPolicyConfig {
+    /// The commit's CI must have passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checks_passed: Option<bool>,
+    /// An open incident of this severity or worse blocks (`SEV-2`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_on_open_incident: Option<String>,
+    /// Who may deploy besides the owners (Users and Groups).
+    pub allow: Vec<String>,
+    /// When nobody deploys: `{ days = ["fri"], from = "15:00", to = "23:59", timezone = "Europe/Berlin" }`.
+    pub deny_windows: Vec<DenyWindowConfig>,
+}
+
+/// One deny window of `[deploy_policy]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenyWindowConfig {
+    /// Weekdays (`mon` ... `sun`).
+    pub days: Vec<String>,
+    /// From, local time (`15:00`).
+    pub from: String,
+    /// To, local time, inclusive to the minute.
+    pub to: String,
+    /// An IANA time zone; default UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 impl Default for Config {
@@ -72,6 +107,7 @@ impl Default for Config {
             production_environments: ingest.production_environments,
             server: String::new(),
             token: String::new(),
+            deploy_policy: DeployPolicyConfig::default(),
         }
     }
 }
@@ -99,6 +135,7 @@ impl std::fmt::Debug for Config {
             .field("production_environments", &self.production_environments)
             .field("server", &self.server)
             .field("token", &shown(&self.token))
+            .field("deploy_policy", &self.deploy_policy)
             .finish()
     }
 }
@@ -255,6 +292,14 @@ production_environments = ["production", "prod", "prd", "live"]
 # Env: PAVED_SERVER, PAVED_TOKEN. Flags: --server, --token.
 server = ""
 token = ""
+
+# The organisation's deploy policy: what a DeployTarget's own `policy` leaves
+# out (its values win). See `paved deploy check --help`.
+# [deploy_policy]
+# checks_passed = true
+# block_on_open_incident = "SEV-2"
+# allow = ["group:sre"]
+# deny_windows = [{{ days = ["fri"], from = "15:00", to = "23:59", timezone = "Europe/Berlin" }}]
 "#
     )
 }
@@ -286,6 +331,18 @@ impl Config {
             gitlab: auth(HookSource::GitLab, &self.gitlab_webhook_token),
             pagerduty: auth(HookSource::PagerDuty, &self.pagerduty_webhook_secret),
             timeouts: paved_server::Timeouts::default(),
+        })
+    }
+
+    /// The organisation's deploy policy, checked.
+    ///
+    /// # Errors
+    /// [`BadInput`] naming the field of `[deploy_policy]` that is wrong.
+    pub fn deploy_defaults(&self) -> anyhow::Result<paved_domain::Policy> {
+        let value = serde_json::to_value(&self.deploy_policy).context("reading [deploy_policy]")?;
+        paved_domain::Policy::parse_at(value, paved_domain::DEFAULT_NAMESPACE, "deploy_policy").map_err(|problems| {
+            let messages: Vec<String> = problems.into_iter().map(|problem| problem.message).collect();
+            BadInput(format!("invalid configuration: {}", messages.join("; "))).into()
         })
     }
 

@@ -7,7 +7,7 @@ pub mod policy;
 pub use policy::{CheckKind, CheckOutcome, PolicyInput, allowed, evaluate};
 
 use chrono::Utc;
-use paved_domain::{CiRun, EntityRef, Incident, Policy, Record, RecordKind};
+use paved_domain::{CiRun, EntityRef, Incident, Record, RecordKind};
 use paved_store::RecordFilter;
 
 use crate::{App, AppError, Caller};
@@ -90,7 +90,7 @@ impl App {
             caller,
             catalog: &catalog,
             target,
-            defaults: &Policy::default(),
+            defaults: &self.deploy_defaults,
             sha: sha.as_deref(),
             ci_runs: &ci_runs,
             open_incidents: &open_incidents,

@@ -261,7 +261,7 @@ struct CheckLine<'a> {
 
 async fn check(cmd: CheckCmd, config: Config) -> anyhow::Result<ExitCode> {
     let (store, _) = client::local_store(&config).await?;
-    let app = paved_app::App::new(store, config.ingest_settings());
+    let app = paved_app::App::new(store, config.ingest_settings()).with_deploy_defaults(config.deploy_defaults()?);
     let caller = match &cmd.as_user {
         None => paved_app::Caller::Local,
         Some(user) => {

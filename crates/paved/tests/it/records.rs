@@ -305,3 +305,68 @@ spec:
     assert_eq!(staging.status.code(), Some(2));
     assert!(stderr(&staging).contains("has no DeployTarget for staging (it has: production)"), "{}", stderr(&staging));
 }
+
+#[test]
+fn the_organisations_deploy_policy_fills_what_a_target_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("deploy-target.yaml");
+    std::fs::write(
+        &target,
+        "apiVersion: paved.dev/v1alpha1
+kind: DeployTarget
+metadata: { name: checkout-api-production }
+spec:
+  component: checkout-api
+  environment: production
+  steps: [ { name: release, run: ./deploy.sh } ]
+",
+    )
+    .unwrap();
+    let acme = acme().display().to_string();
+    let imported = run(paved(dir.path()).args(["catalog", "import", &acme, &target.display().to_string()]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let opened = run(paved(dir.path()).args([
+        "incident",
+        "open",
+        "--service",
+        "checkout-api",
+        "--id",
+        "INC-1",
+        "--severity",
+        "SEV-1",
+    ]));
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    let config = dir.path().join("paved.toml");
+    std::fs::write(&config, "[deploy_policy]\nblock_on_open_incident = \"SEV-2\"\n").unwrap();
+    let config = config.display().to_string();
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let check = run(paved(dir.path()).args([
+        "--config",
+        &config,
+        "deploy",
+        "check",
+        "checkout-api",
+        "--version",
+        sha,
+        "--as",
+        "lena.fischer",
+    ]));
+    assert_eq!(check.status.code(), Some(2), "{}", stdout(&check));
+    assert!(
+        stdout(&check).contains("FAIL  open_incident  api:INC-1 is open with severity SEV-1 (SEV-2 or worse blocks)"),
+        "{}",
+        stdout(&check)
+    );
+    let without =
+        run(paved(dir.path()).args(["deploy", "check", "checkout-api", "--version", sha, "--as", "lena.fischer"]));
+    assert!(without.status.success(), "without the organisation's policy nothing blocks: {}", stdout(&without));
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[deploy_policy]\ndeny_windows = [{ days = [\"funday\"], from = \"15:00\", to = \"16:00\" }]\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.toml").display().to_string();
+    let refused = run(paved(dir.path()).args(["--config", &bad, "deploy", "check", "checkout-api", "--version", sha]));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("deploy_policy.deny_windows[0].days must list weekdays"), "{}", stderr(&refused));
+}
