@@ -242,26 +242,30 @@ async fn the_cli_records_on_a_server_with_a_team_token() {
     assert_eq!(status, 401);
 }
 
-#[test]
-fn deploy_check_reports_every_check_and_refuses_with_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("deploy-target.yaml");
-    std::fs::write(
-        &target,
+/// Imports the example organisation and a production DeployTarget of
+/// checkout-api whose spec ends with `policy` (YAML lines, or nothing).
+fn import_acme_with_target(dir: &Path, policy: &str) {
+    let target = dir.join("deploy-target.yaml");
+    let yaml = format!(
         "apiVersion: paved.dev/v1alpha1
 kind: DeployTarget
-metadata: { name: checkout-api-production }
+metadata: {{ name: checkout-api-production }}
 spec:
   component: checkout-api
   environment: production
-  steps: [ { name: release, run: ./deploy.sh } ]
-  policy: { checks_passed: true }
-",
-    )
-    .unwrap();
+  steps: [ {{ name: release, run: ./deploy.sh }} ]
+{policy}"
+    );
+    std::fs::write(&target, yaml).unwrap();
     let acme = acme().display().to_string();
-    let imported = run(paved(dir.path()).args(["catalog", "import", &acme, &target.display().to_string()]));
+    let imported = run(paved(dir).args(["catalog", "import", &acme, &target.display().to_string()]));
     assert!(imported.status.success(), "{}", stderr(&imported));
+}
+
+#[test]
+fn deploy_check_reports_every_check_and_refuses_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    import_acme_with_target(dir.path(), "  policy: { checks_passed: true }\n");
     let sha = "0123456789abcdef0123456789abcdef01234567";
     let check = |user: &str| {
         run(paved(dir.path()).args([
@@ -309,22 +313,7 @@ spec:
 #[test]
 fn the_organisations_deploy_policy_fills_what_a_target_leaves_out() {
     let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("deploy-target.yaml");
-    std::fs::write(
-        &target,
-        "apiVersion: paved.dev/v1alpha1
-kind: DeployTarget
-metadata: { name: checkout-api-production }
-spec:
-  component: checkout-api
-  environment: production
-  steps: [ { name: release, run: ./deploy.sh } ]
-",
-    )
-    .unwrap();
-    let acme = acme().display().to_string();
-    let imported = run(paved(dir.path()).args(["catalog", "import", &acme, &target.display().to_string()]));
-    assert!(imported.status.success(), "{}", stderr(&imported));
+    import_acme_with_target(dir.path(), "");
     let opened = run(paved(dir.path()).args([
         "incident",
         "open",
