@@ -18,6 +18,36 @@ pub enum Caller {
     Local,
     /// A request with a valid token.
     Token(TokenInfo),
+    /// A person known without a token of their own: signed in to the web
+    /// UI, named by a trusted authenticating proxy, or the creator of a
+    /// GitHub deployment. `via` says which, for the audit log.
+    Person {
+        /// The catalog User.
+        person: EntityRef,
+        /// How they were identified.
+        via: Via,
+    },
+}
+
+/// How a [`Caller::Person`] was identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A web session (its id), started with the person's own token.
+    Session(i64),
+    /// The header of a trusted authenticating proxy.
+    Proxy,
+    /// The creator of a GitHub deployment, matched to a catalog User.
+    GitHub,
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Session(id) => write!(f, "session {id}"),
+            Self::Proxy => f.write_str("authenticating proxy"),
+            Self::GitHub => f.write_str("GitHub deployment creator"),
+        }
+    }
 }
 
 impl Caller {
@@ -30,6 +60,7 @@ impl Caller {
                 TokenScope::Team(team) => format!("token {} ({}, team {team})", token.id, token.name),
                 TokenScope::User(person) => format!("{person} (token {})", token.id),
             },
+            Self::Person { person, via } => format!("{person} ({via})"),
         }
     }
 
@@ -45,7 +76,9 @@ impl Caller {
     /// The person a personal token acts as.
     pub fn person(&self) -> Option<&EntityRef> {
         match self {
-            Self::Token(TokenInfo { scope: TokenScope::User(person), .. }) => Some(person),
+            Self::Token(TokenInfo { scope: TokenScope::User(person), .. }) | Self::Person { person, .. } => {
+                Some(person)
+            }
             _ => None,
         }
     }

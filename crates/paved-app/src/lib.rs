@@ -54,7 +54,7 @@ pub mod services;
 pub mod tokens;
 pub mod wire;
 
-pub use access::Caller;
+pub use access::{Caller, Via};
 pub use analysis_cache::{AnalysisCache, OrgAnalysis};
 pub use catalog_cache::CatalogCache;
 pub use error::AppError;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{CatalogEntity, EntityKind, EntityRef};
@@ -43,10 +43,34 @@ pub struct DeployTarget {
     /// What decides whether a deploy may start (the organisation's defaults
     /// fill what it leaves out).
     pub policy: Policy,
+    /// The label a runner must have to run its deploys (`spec.runner`,
+    /// e.g. `prod`: `paved runner --label prod` where the credentials
+    /// are); `None`: any runner, the embedded one included.
+    pub runner: Option<String>,
+}
+
+/// What a runner runs for one deploy: the target's steps, health check and
+/// rollback, copied when the deploy is queued (so that a catalog change
+/// does not alter a deploy in flight) and sent to the runner with the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployPlan {
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// The health check after them.
+    pub health: Option<HealthCheck>,
+    /// What a failure does.
+    pub rollback: Rollback,
+}
+
+impl DeployTarget {
+    /// The plan a runner runs for a deploy of this target.
+    pub fn plan(&self) -> DeployPlan {
+        DeployPlan { steps: self.steps.clone(), health: self.health.clone(), rollback: self.rollback }
+    }
 }
 
 /// One step of a deploy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// Its name, shown in logs.
     pub name: String,
@@ -57,7 +81,8 @@ pub struct Step {
 }
 
 /// What a step does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepAction {
     /// A command, run by a runner with the deploy's environment variables.
     Run {
@@ -89,7 +114,7 @@ pub enum StepAction {
 
 /// The check after the steps: healthy `consecutive` times in a row within
 /// `timeout`, polled every `interval`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCheck {
     /// The URL polled.
     pub url: String,
@@ -104,7 +129,8 @@ pub struct HealthCheck {
 }
 
 /// What a failed deploy does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Rollback {
     /// Deploy the last successful version again (recorded as a rollback).
     Automatic,
@@ -149,6 +175,7 @@ struct Spec {
     health: Option<Value>,
     rollback: Option<String>,
     policy: Option<Value>,
+    runner: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -303,8 +330,13 @@ impl DeployTarget {
         };
         let policy =
             spec.policy.map(|value| policy(value, namespace, "spec.policy", &mut problems)).unwrap_or_default();
+        let runner = spec.runner.map(|label| label.trim().to_owned());
+        if runner.as_deref().is_some_and(|label| label.is_empty() || label.contains(char::is_whitespace)) {
+            problems.push("spec.runner", "spec.runner is a runner label without spaces, e.g. `prod`");
+        }
         match (component, environment) {
             (Some(component), Some(environment)) if problems.0.is_empty() => Ok(Self {
+                runner,
                 entity_ref: entity.entity_ref.clone(),
                 component,
                 environment,

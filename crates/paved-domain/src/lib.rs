@@ -24,7 +24,7 @@ pub use catalog_index::{
 };
 pub use commit::{Commit, CommitSignature, FileStat};
 pub use deploy_target::{
-    DenyWindow, DeployTarget, FieldProblem, HealthCheck, Policy, Rollback, Step, StepAction, parse_span,
+    DenyWindow, DeployPlan, DeployTarget, FieldProblem, HealthCheck, Policy, Rollback, Step, StepAction, parse_span,
 };
 pub use derivation::{Derivation, EventStatus, IdentitySighting};
 pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};

@@ -20,15 +20,18 @@ pub enum Source {
     /// pavedroad's own API and CLI (`/api/v1/deployments`,
     /// `/api/v1/incidents`, `paved deploy record`, `paved incident ...`).
     Api,
+    /// pavedroad's own deploys (`paved deploy`, the Deploy form): deploys
+    /// that ran through the paved road.
+    Paved,
 }
 
 impl Source {
     /// Every source, in the order they are listed to people.
-    pub const ALL: [Self; 6] =
-        [Self::GitHub, Self::GitLab, Self::Alertmanager, Self::PagerDuty, Self::EventsV2, Self::Api];
+    pub const ALL: [Self; 7] =
+        [Self::GitHub, Self::GitLab, Self::Alertmanager, Self::PagerDuty, Self::EventsV2, Self::Api, Self::Paved];
 
     /// The name stored and shown: `github`, `gitlab`, `alertmanager`,
-    /// `pagerduty`, `events` or `api`.
+    /// `pagerduty`, `events`, `api` or `paved`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::GitHub => "github",
@@ -37,6 +40,7 @@ impl Source {
             Self::PagerDuty => "pagerduty",
             Self::EventsV2 => "events",
             Self::Api => "api",
+            Self::Paved => "paved",
         }
     }
 }
@@ -58,7 +62,9 @@ impl FromStr for Source {
 
 /// A name that is not one of pavedroad's sources.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a source pavedroad takes events from (github, gitlab, alertmanager, pagerduty, events, api)")]
+#[error(
+    "`{0}` is not a source pavedroad takes events from (github, gitlab, alertmanager, pagerduty, events, api, paved)"
+)]
 pub struct UnknownSource(pub String);
 
 #[cfg(test)]

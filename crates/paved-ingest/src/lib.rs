@@ -4,8 +4,8 @@
 //! - [`git`]: the history of a local repository (commits with per-file line
 //!   statistics), read with gitoxide — no `git` process is started.
 //! - One module per webhook source ([`github`], [`gitlab`], [`alertmanager`],
-//!   [`pagerduty`], [`events_v2`]) and one for pavedroad's own API payloads
-//!   ([`api`]): each verifies a delivery's signature on the raw bytes, then
+//!   [`pagerduty`], [`events_v2`]), one for pavedroad's own API payloads
+//!   ([`api`]) and one for the deploys pavedroad runs itself ([`paved`]): each verifies a delivery's signature on the raw bytes, then
 //!   normalises its body into records. [`contract`] holds what every
 //!   normaliser receives and returns, [`normalize`] dispatches on the
 //!   source, and [`resolve`] resolves the result against the catalog.
@@ -26,6 +26,7 @@ pub mod gitlab;
 pub mod json;
 pub mod normalize;
 pub mod pagerduty;
+pub mod paved;
 pub mod resolve;
 pub mod signature;
 

@@ -4,7 +4,7 @@
 use paved_domain::Source;
 
 use crate::contract::{IngestSettings, NormalizeError, Normalized, RawInput};
-use crate::{alertmanager, api, events_v2, github, gitlab, pagerduty};
+use crate::{alertmanager, api, events_v2, github, gitlab, pagerduty, paved};
 
 /// Normalises a raw event of any source.
 ///
@@ -19,5 +19,6 @@ pub fn normalize(input: &RawInput<'_>, settings: &IngestSettings) -> Result<Norm
         Source::PagerDuty => pagerduty::normalize(input, settings),
         Source::EventsV2 => events_v2::normalize(input, settings),
         Source::Api => api::normalize(input, settings),
+        Source::Paved => paved::normalize(input),
     }
 }

@@ -464,6 +464,7 @@ async fn events_incident_key(
     let scope = match caller {
         Caller::Token(token) => format!("token{}", token.id),
         Caller::Local => "local".to_owned(),
+        Caller::Person { person, .. } => person.to_string(),
     };
     let base = format!("{}:{scope}:{dedup_key}", Source::EventsV2);
     let key = |occurrence: u32| if occurrence == 1 { base.clone() } else { format!("{base}#{occurrence}") };

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 mod common;
 mod error;
 mod ingest;
+mod jobs;
 mod postgres;
 mod queries;
 mod sql;
@@ -30,6 +31,7 @@ pub use ingest::{
     AuditEntry, CommitEmail, EventCount, EventFilter, EventSummary, IdentityRecord, IngestEvent, Ingested, NewAudit,
     NewToken, RebuildSummary, RecordFilter, TokenInfo, TokenScope,
 };
+pub use jobs::{DeployJob, JobEnd, JobFilter, JobState, JobStore, LogEntry, LogStream, NewJob};
 pub use postgres::PostgresStore;
 pub use sqlite::{SqliteDurability, SqliteStore};
 
@@ -281,13 +283,13 @@ pub struct AppliedMigration {
 /// behaviour (the contract tests run on both).
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
-/// [`TokenStore`], [`AuditStore`]) are written once for both databases
+/// [`TokenStore`], [`AuditStore`], [`JobStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
 #[async_trait]
 pub trait Store:
-    CatalogStore + CommitStore + RecordStore + TokenStore + AuditStore + Send + Sync + std::fmt::Debug + 'static
+    CatalogStore + CommitStore + RecordStore + TokenStore + AuditStore + JobStore + Send + Sync + std::fmt::Debug + 'static
 {
     /// Which database this is.
     fn backend(&self) -> Backend;
@@ -455,6 +457,14 @@ pub trait CommitStore: Send + Sync {
     /// # Errors
     /// On a database error.
     async fn commit_emails(&self) -> Result<Vec<CommitEmail>, StoreError>;
+
+    /// The full ids of stored commits that start with `prefix` (hex, any
+    /// case), in `repos` (every repository when empty), at most 10: one
+    /// when an abbreviated sha is unambiguous.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn commits_by_prefix(&self, repos: &[RepoId], prefix: &str) -> Result<Vec<String>, StoreError>;
 }
 
 /// Records, identities and raw events as readers ask for them. Part of

@@ -177,6 +177,17 @@ impl Statement {
         }
     }
 
+    /// Appends what makes a `SELECT` skip rows another transaction holds
+    /// and lock the ones it returns: PostgreSQL's `FOR UPDATE SKIP LOCKED`,
+    /// so that replicas claiming jobs at the same time each get another
+    /// one. SQLite needs nothing: its one writer runs claims one at a time.
+    pub(crate) fn push_skip_locked(&mut self) -> &mut Self {
+        match self.backend {
+            Backend::Sqlite => self,
+            Backend::Postgres => self.push(" FOR UPDATE SKIP LOCKED"),
+        }
+    }
+
     /// The SQL as the backend reads it: PostgreSQL's placeholders are
     /// numbered.
     fn text(&self) -> std::borrow::Cow<'_, str> {

@@ -53,4 +53,24 @@ impl<T: Db> CommitStore for T {
         );
         common::commit_emails(db.fetch_all(&select, ACTION).await?)
     }
+
+    async fn commits_by_prefix(&self, repos: &[RepoId], prefix: &str) -> Result<Vec<String>, StoreError> {
+        const ACTION: &str = "resolving an abbreviated commit";
+        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) || prefix.len() > 40 {
+            return Ok(Vec::new());
+        }
+        let prefix = prefix.to_ascii_lowercase();
+        // `sha >= prefix AND sha < prefix + 'g'` reads the primary key's
+        // range on both databases (hex digits sort below `g`).
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement("SELECT DISTINCT sha FROM commits WHERE sha >= ? AND sha < ?");
+        select.bind(prefix.clone()).bind(format!("{prefix}g"));
+        if !repos.is_empty() {
+            let repos: Vec<String> = repos.iter().map(ToString::to_string).collect();
+            select.push(" AND ").push_in("repo", &repos);
+        }
+        select.push(" ORDER BY sha LIMIT 10");
+        let rows: Vec<(String,)> = db.fetch_all(&select, ACTION).await?;
+        Ok(rows.into_iter().map(|(sha,)| sha).collect())
+    }
 }

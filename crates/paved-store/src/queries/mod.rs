@@ -10,6 +10,7 @@ mod catalog;
 mod commits;
 #[cfg(feature = "testing")]
 mod inspect;
+mod jobs;
 mod records;
 mod tokens;
 

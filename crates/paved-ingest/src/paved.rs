@@ -1,0 +1,134 @@
+//! The deploys pavedroad runs itself (`paved deploy`, the Deploy form, the
+//! API): each change of a deploy job's state is stored as a raw event of
+//! source `paved` whose body is a [`DeployEvent`], and becomes a
+//! deployment record like any other source's, keyed `paved:deploy-<id>`.
+//! The record's source, `paved`, is what marks a deployment as done
+//! through the paved road.
+
+use chrono::{DateTime, Utc};
+use paved_domain::{Deployment, DeploymentStatus, DeploymentTrigger, Identity, Record, Source};
+use serde::{Deserialize, Serialize};
+
+use crate::contract::{NormalizeError, Normalized, Observation, RawInput, ServiceHint, parse_json};
+
+/// The event type of a deploy's state change.
+pub const DEPLOY: &str = "deploy";
+
+/// A deploy job's state, as its events carry it (the body of a raw event of
+/// source `paved`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployEvent {
+    /// The job's id.
+    pub id: i64,
+    /// The Component's name.
+    pub service: String,
+    /// The environment.
+    pub environment: String,
+    /// The version deployed.
+    pub version: String,
+    /// The commit, when the version names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<String>,
+    /// `queued`, `running`, `succeeded`, `failed` or `interrupted`.
+    pub state: String,
+    /// `manual`, `automatic` or `rollback`.
+    pub trigger: String,
+    /// The job a rollback undoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<i64>,
+    /// The person (a User's reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The token that named the person for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_claimed_by: Option<String>,
+    /// The incident it fixes (a record key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixes: Option<String>,
+    /// Why the on-call person broke the glass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<String>,
+    /// Why it failed or was interrupted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When a runner started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl DeployEvent {
+    /// The key of the deployment record it adds to.
+    pub fn record_key(id: i64) -> String {
+        format!("{}:deploy-{id}", Source::Paved)
+    }
+
+    /// The delivery id of this state's event: one per job and state.
+    pub fn delivery_id(&self) -> String {
+        format!("deploy-{}-{}", self.id, self.state)
+    }
+}
+
+/// Normalises a deploy's event into its deployment record.
+///
+/// # Errors
+/// [`NormalizeError`] for a body that is not a [`DeployEvent`], or a state
+/// or trigger it does not know.
+pub fn normalize(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
+    if input.event_type != DEPLOY {
+        return Ok(Normalized::Ignored(format!("`{}` is not an event of pavedroad's deploys", input.event_type)));
+    }
+    let value = parse_json(input.body)?;
+    let event: DeployEvent = serde_json::from_value(value)
+        .map_err(|error| NormalizeError::new(format!("the deploy event is not valid: {error}")))?;
+    let mut deployment = Deployment::new(DeployEvent::record_key(event.id), Source::Paved.as_str(), &event.environment);
+    deployment.status = match event.state.as_str() {
+        "queued" => DeploymentStatus::Queued,
+        "running" => DeploymentStatus::InProgress,
+        "succeeded" => DeploymentStatus::Success,
+        "failed" => DeploymentStatus::Failure,
+        "interrupted" => DeploymentStatus::Error,
+        other => return Err(NormalizeError::new(format!("state `{}` is not a deploy's state", other.escape_debug()))),
+    };
+    deployment.trigger = Some(DeploymentTrigger::parse(&event.trigger).ok_or_else(|| {
+        NormalizeError::new(format!("trigger `{}` is not manual, automatic or rollback", event.trigger.escape_debug()))
+    })?);
+    deployment.sha.clone_from(&event.sha);
+    deployment.created_at = Some(event.created_at);
+    deployment.started_at = event.started_at;
+    deployment.finished_at = event.finished_at;
+    deployment.status_at = Some(event.finished_at.or(event.started_at).unwrap_or(event.created_at));
+    deployment.actor = event
+        .actor
+        .as_deref()
+        .map(|actor| Identity::from_person(actor).map_err(|error| NormalizeError::new(format!("actor: {error}"))))
+        .transpose()?;
+    deployment.actor_claimed_by.clone_from(&event.actor_claimed_by);
+    deployment.fixes_incidents = event.fixes.iter().cloned().collect();
+    deployment.hotfix = event.fixes.is_some() || event.break_glass.is_some();
+    deployment.url = Some(format!("/deploys/{}", event.id));
+    let mut description = format!("{} through the paved road (deploy {})", event.version, event.id);
+    if let Some(of) = event.rollback_of {
+        description.push_str(&format!(", rolling back deploy {of}"));
+    }
+    if let Some(reason) = &event.break_glass {
+        description.push_str(&format!("; break glass: {reason}"));
+    }
+    if let Some(error) = &event.error {
+        description.push_str(&format!("; {error}"));
+    }
+    deployment.description = Some(description);
+    deployment.service_name = Some(event.service.clone());
+    Ok(Normalized::Observations {
+        observations: vec![Observation {
+            record: Record::Deployment(deployment),
+            service: ServiceHint { names: vec![event.service], repo: None, pagerduty_service: None },
+        }],
+        people: Vec::new(),
+    })
+}
