@@ -112,6 +112,24 @@ impl Caller {
         Err(AppError::Forbidden(format!("{person} may not act on {}: {}", service.name(), who_owns(catalog, service))))
     }
 
+    /// Checks that the caller may run deploys as a runner (claim jobs,
+    /// report their logs, finish them): the CLI on the local database and
+    /// admin tokens. A runner runs every team's deploys, so no team or
+    /// personal token may.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] saying which token a runner needs.
+    pub fn may_run_deploys(&self) -> Result<(), AppError> {
+        match self {
+            Self::Local | Self::Token(TokenInfo { scope: TokenScope::Admin, .. }) => Ok(()),
+            _ => Err(AppError::Forbidden(format!(
+                "{} may not run deploys: a runner runs every team's deploys, so it needs an admin token (paved token \
+                 create --admin --name runner)",
+                self.audit_name()
+            ))),
+        }
+    }
+
     /// Checks that the caller may act on `what` (e.g. "incident `x`"), a
     /// record of no service of the catalog: it may be another team's, so
     /// only the CLI and admin tokens may.

@@ -22,6 +22,11 @@ pub enum CheckKind {
     DenyWindow,
     /// No open incident of the blocking severity or worse.
     OpenIncident,
+    /// No other deploy of the target is queued or running.
+    OneAtATime,
+    /// The on-call person deploys past a deny window or an incident block
+    /// during an open incident (`--break-glass`).
+    BreakGlass,
 }
 
 impl CheckKind {
@@ -32,6 +37,8 @@ impl CheckKind {
             Self::ChecksPassed => "checks_passed",
             Self::DenyWindow => "deny_window",
             Self::OpenIncident => "open_incident",
+            Self::OneAtATime => "one_at_a_time",
+            Self::BreakGlass => "break_glass",
         }
     }
 }
@@ -81,7 +88,8 @@ pub fn allowed(outcomes: &[CheckOutcome]) -> bool {
     outcomes.iter().all(|outcome| outcome.passed)
 }
 
-fn outcome(check: CheckKind, passed: bool, reason: String) -> CheckOutcome {
+/// A check's outcome.
+pub fn outcome(check: CheckKind, passed: bool, reason: String) -> CheckOutcome {
     CheckOutcome { check, passed, reason }
 }
 

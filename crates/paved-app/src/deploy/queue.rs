@@ -1,0 +1,297 @@
+//! A deploy asked for: every check evaluated, then the deploy queued as a
+//! job under its target's lock (and recorded as a queued deployment), or
+//! refused with every check that failed. No person approves anything.
+
+use chrono::Utc;
+use paved_domain::{DeployTarget, EntityRef, Identity, Incident};
+use paved_ingest::paved::DeployEvent;
+use paved_store::{DeployJob, NewAudit, NewJob};
+use serde_json::json;
+
+use super::policy::{CheckKind, CheckOutcome, outcome};
+use super::{DeployCheck, DeployRequest};
+use crate::{App, AppError, Caller};
+
+/// What [`App::deploy`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeployOutcome {
+    /// `--dry-run`: the checks, nothing changed.
+    DryRun(DeployCheck),
+    /// Every check passed: the deploy is queued for a runner.
+    Queued {
+        /// The checks, all passed.
+        check: DeployCheck,
+        /// The job.
+        job: DeployJob,
+    },
+    /// A check failed: nothing was queued.
+    Refused(Refusal),
+}
+
+/// A refused deploy: the checks, and why in one sentence per failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// Every check, passed or not.
+    pub check: DeployCheck,
+    /// True when the only failure is another deploy of the target in the
+    /// way (a 409 rather than a 403).
+    pub conflict: bool,
+}
+
+impl Refusal {
+    /// The failed checks as one message: "refused: may_act: ...; deny_window: ...".
+    pub fn message(&self) -> String {
+        let failed: Vec<String> = self
+            .check
+            .outcomes
+            .iter()
+            .filter(|outcome| !outcome.passed)
+            .map(|outcome| format!("{}: {}", outcome.check.as_str(), outcome.reason))
+            .collect();
+        format!(
+            "the deploy of {} to {} is refused — {}",
+            self.check.service.name(),
+            self.check.environment,
+            failed.join("; ")
+        )
+    }
+}
+
+/// The lock's check: no other deploy of `target` queued or running.
+pub(crate) fn one_at_a_time(target: &DeployTarget, in_the_way: Option<&DeployJob>) -> CheckOutcome {
+    match in_the_way {
+        None => outcome(
+            CheckKind::OneAtATime,
+            true,
+            format!("no other deploy of {} is queued or running", target.entity_ref.name()),
+        ),
+        Some(job) => outcome(
+            CheckKind::OneAtATime,
+            false,
+            format!(
+                "deploy {} of {} ({}) is {} since {}; wait for it to finish (follow it at /deploys/{})",
+                job.id,
+                job.version,
+                job.actor.as_deref().unwrap_or(&job.requested_by),
+                job.state,
+                job.started_at.unwrap_or(job.created_at).format("%Y-%m-%d %H:%M UTC"),
+                job.id
+            ),
+        ),
+    }
+}
+
+/// Applies `--break-glass`: when the caller is on call for `service` and
+/// an incident of it is open, a failed deny-window or open-incident check
+/// passes, saying so; otherwise a failed `break_glass` check says why not.
+pub(crate) fn break_glass(
+    outcomes: &mut Vec<CheckOutcome>,
+    caller: &Caller,
+    service: &EntityRef,
+    reason: &str,
+    on_call: &[EntityRef],
+    open_incidents: &[Incident],
+) {
+    let check = CheckKind::BreakGlass;
+    let refusal = if reason.trim().is_empty() {
+        Some("--break-glass needs --reason: say why the deploy cannot wait".to_owned())
+    } else if open_incidents.is_empty() {
+        Some(format!("break glass is for open incidents, and {} has none; deploy normally", service.name()))
+    } else {
+        match caller.person() {
+            None => Some(
+                "break glass is for the on-call person, acting as themselves (a personal token or a signed-in session)"
+                    .to_owned(),
+            ),
+            Some(person) if !on_call.contains(person) => Some(format!(
+                "{person} is not on call for {} now ({}); only the on-call person may break the glass",
+                service.name(),
+                if on_call.is_empty() {
+                    "its Schedule has nobody on call now".to_owned()
+                } else {
+                    format!("on call: {}", on_call.iter().map(EntityRef::name).collect::<Vec<_>>().join(", "))
+                }
+            )),
+            Some(_) => None,
+        }
+    };
+    if let Some(refusal) = refusal {
+        outcomes.push(outcome(check, false, refusal));
+        return;
+    }
+    let person = caller.person().map(ToString::to_string).unwrap_or_default();
+    for outcome in outcomes.iter_mut() {
+        if !outcome.passed && matches!(outcome.check, CheckKind::DenyWindow | CheckKind::OpenIncident) {
+            outcome.passed = true;
+            outcome.reason = format!("{} — passed by break glass", outcome.reason);
+        }
+    }
+    outcomes.push(outcome(check, true, format!("{person}, on call, broke the glass: {}", reason.trim())));
+}
+
+impl App {
+    /// Deploys as `request` asks, by `caller`: every check first; a failed
+    /// one refuses the deploy; otherwise it is queued for a runner under
+    /// the target's lock, audited, and recorded as a queued deployment of
+    /// source `paved`. With `dry_run`, only the checks.
+    ///
+    /// # Errors
+    /// As [`App::deploy_check`]; [`AppError::Forbidden`] when a personal
+    /// token names another actor; a store failure.
+    pub async fn deploy(
+        &self,
+        caller: &Caller,
+        request: &DeployRequest,
+        dry_run: bool,
+    ) -> Result<DeployOutcome, AppError> {
+        let gathered = self.gather(caller, request, Utc::now()).await?;
+        let check = gathered.check;
+        if dry_run {
+            return Ok(DeployOutcome::DryRun(check));
+        }
+        if !check.allowed {
+            let conflict = check.outcomes.iter().filter(|o| !o.passed).all(|o| o.check == CheckKind::OneAtATime);
+            return Ok(DeployOutcome::Refused(Refusal { check, conflict }));
+        }
+        let (actor, actor_claimed_by) = actor_of(&gathered.catalog, caller, request.actor.as_deref())?;
+        let checks: Vec<serde_json::Value> = check
+            .outcomes
+            .iter()
+            .map(|o| json!({"check": o.check.as_str(), "passed": o.passed, "reason": o.reason}))
+            .collect();
+        let job = NewJob {
+            service: check.service.to_string(),
+            target: check.target.to_string(),
+            environment: check.environment.clone(),
+            version: check.version.clone(),
+            sha: check.sha.clone(),
+            trigger: "manual".into(),
+            rollback_of: None,
+            actor: actor.map(|a| a.to_string()),
+            requested_by: caller.audit_name(),
+            actor_claimed_by,
+            fixes: request.fixes.clone(),
+            break_glass: request.break_glass.as_ref().map(|r| r.trim().to_owned()),
+            checks: serde_json::Value::Array(checks),
+            plan: serde_json::to_value(gathered.target.plan())
+                .map_err(|error| AppError::Internal(format!("a deploy plan does not serialise: {error}")))?,
+            label: gathered.target.runner.clone(),
+        };
+        let audit = NewAudit {
+            actor: caller.audit_name(),
+            action: if job.break_glass.is_some() { "deploy.break_glass".into() } else { "deploy.queue".into() },
+            target: String::new(),
+            detail: Some(match &job.break_glass {
+                Some(reason) => format!("{} to {}; break glass: {reason}", job.version, job.environment),
+                None => format!("{} to {}", job.version, job.environment),
+            }),
+        };
+        match self.store.enqueue_job(&job, &audit).await? {
+            Ok(job) => {
+                self.record_deploy(&job).await?;
+                Ok(DeployOutcome::Queued { check, job })
+            }
+            // Queued by someone else between the check and now.
+            Err(in_the_way) => {
+                let mut check = check;
+                for outcome in &mut check.outcomes {
+                    if outcome.check == CheckKind::OneAtATime {
+                        *outcome = super::queue::one_at_a_time(&gathered.target, Some(&in_the_way));
+                    }
+                }
+                check.allowed = false;
+                check.in_the_way = Some(in_the_way);
+                Ok(DeployOutcome::Refused(Refusal { check, conflict: true }))
+            }
+        }
+    }
+
+    /// Records `job`'s current state as a deployment (source `paved`),
+    /// through the same path as every event: a raw event first.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub(crate) async fn record_deploy(&self, job: &DeployJob) -> Result<(), AppError> {
+        let catalog = self.catalog.current().await?;
+        let event = DeployEvent {
+            id: job.id,
+            service: job.service.parse::<EntityRef>().map_or_else(|_| job.service.clone(), |s| s.name().to_owned()),
+            environment: job.environment.clone(),
+            version: job.version.clone(),
+            sha: job.sha.clone(),
+            state: job.state.as_str().to_owned(),
+            trigger: job.trigger.clone(),
+            rollback_of: job.rollback_of,
+            actor: job.actor.clone(),
+            actor_claimed_by: job.actor_claimed_by.clone(),
+            fixes: job.fixes.clone(),
+            break_glass: job.break_glass.clone(),
+            error: job.error.clone(),
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+        };
+        let body = serde_json::to_vec(&event)
+            .map_err(|error| AppError::Internal(format!("a deploy event does not serialise: {error}")))?;
+        let context = json!({});
+        let received_at = crate::deploy::runs::storable(Utc::now());
+        let input = paved_ingest::RawInput {
+            source: paved_domain::Source::Paved,
+            event_type: paved_ingest::paved::DEPLOY,
+            body: &body,
+            context: &context,
+            received_at,
+        };
+        let derivation = paved_ingest::derive(&input, &catalog, &self.ingest);
+        let raw = paved_store::NewRawEvent {
+            source: paved_domain::Source::Paved.as_str().to_owned(),
+            event_type: paved_ingest::paved::DEPLOY.to_owned(),
+            delivery_id: event.delivery_id(),
+            received_at,
+            body,
+            context,
+        };
+        self.ingestor.ingest(paved_store::IngestEvent { event: raw, derivation, audit: None }).await?;
+        Ok(())
+    }
+}
+
+/// The person a deploy is for, and the token that vouches for them when
+/// it is not their own: a person acts as themselves (and may name nobody
+/// else); a team token or the local CLI may name the actor.
+fn actor_of(
+    catalog: &paved_domain::CatalogIndex,
+    caller: &Caller,
+    named: Option<&str>,
+) -> Result<(Option<EntityRef>, Option<String>), AppError> {
+    let resolve = |named: &str| -> Result<EntityRef, AppError> {
+        Identity::from_person(named)
+            .ok()
+            .and_then(|identity| catalog.resolve_person(&identity, None).cloned())
+            .ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "actor `{named}` is not a User of the catalog; give a catalog User (user:NAME), or their login \
+                     or e-mail as the catalog knows it"
+                ))
+            })
+    };
+    if let Some(person) = caller.person() {
+        if let Some(named) = named
+            && resolve(named).ok().as_ref() != Some(person)
+        {
+            return Err(AppError::Forbidden(format!(
+                "{person} deploys as themselves and cannot deploy as `{named}`; leave out --actor, or let `{named}` \
+                 deploy with their own token"
+            )));
+        }
+        return Ok((Some(person.clone()), None));
+    }
+    match named {
+        None => Ok((None, None)),
+        Some(named) => {
+            // The caller vouches for the person: a team's CI token, an
+            // admin token, the local CLI.
+            Ok((Some(resolve(named)?), Some(caller.audit_name())))
+        }
+    }
+}
