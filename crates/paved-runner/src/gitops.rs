@@ -41,14 +41,16 @@ pub(crate) async fn gitops(
     let repo = redact_url(target.repo);
     let file = relative_path(target.file).ok_or_else(|| StepError::Invalid {
         step: step.name.clone(),
-        problem: format!("gitops file `{}` is not a path inside the repository; write it like `deploy/values.yaml`", target.file),
+        problem: format!(
+            "gitops file `{}` is not a path inside the repository; write it like `deploy/values.yaml`",
+            target.file
+        ),
     })?;
-    let scratch = tempfile::Builder::new().prefix("gitops-").tempdir_in(&ctx.workdir).map_err(|error| {
-        StepError::Start {
+    let scratch =
+        tempfile::Builder::new().prefix("gitops-").tempdir_in(&ctx.workdir).map_err(|error| StepError::Start {
             step: step.name.clone(),
             reason: format!("no directory for the clone could be made in {} ({error})", ctx.workdir.display()),
-        }
-    })?;
+        })?;
     let checkout = scratch.path().join("repo");
     let on_branch = format!("branch `{}` of {repo}", target.branch);
     git.ok(
@@ -94,8 +96,12 @@ pub(crate) async fn gitops(
         }
         // Why did it fail? If the branch moved since the clone, edit its new
         // tip; otherwise (no permission, a hook said no) give up.
-        git.ok(&checkout, &["fetch", "origin", &format!("refs/heads/{}", target.branch)], &format!("fetch {on_branch}"))
-            .await?;
+        git.ok(
+            &checkout,
+            &["fetch", "origin", &format!("refs/heads/{}", target.branch)],
+            &format!("fetch {on_branch}"),
+        )
+        .await?;
         let moved = git.status(&checkout, &["merge-base", "--is-ancestor", "FETCH_HEAD", "HEAD"]).await?;
         match moved.code() {
             Some(1) => {}
@@ -183,6 +189,11 @@ impl Git<'_> {
             .current_dir(dir)
             // A credential prompt would wait for the timeout: fail instead.
             .env("GIT_TERMINAL_PROMPT", "0");
+        // A runner started from inside a git hook or worktree must not point
+        // these commands at that repository instead of the clone.
+        for variable in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR"] {
+            git.env_remove(variable);
+        }
         match process::run(&mut git, self.deadline, self.log).await {
             Ok(Finished::Exited(status)) => Ok(status),
             Ok(Finished::TimedOut) => Err(StepError::TimedOut { step: self.step.to_owned(), after: self.timeout }),

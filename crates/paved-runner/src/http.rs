@@ -44,10 +44,10 @@ pub(crate) async fn call(step: &Step, call: &Call<'_>, ctx: &StepContext, log: &
     let url = redact_url(call.url);
     let secret = match call.secret_env {
         None => None,
-        Some(variable) => Some(std::env::var(variable).map_err(|_| StepError::MissingSecret {
-            step: step.name.clone(),
-            variable: variable.to_owned(),
-        })?),
+        Some(variable) => Some(
+            std::env::var(variable)
+                .map_err(|_| StepError::MissingSecret { step: step.name.clone(), variable: variable.to_owned() })?,
+        ),
     };
     let client = Client::builder()
         .build()
@@ -226,7 +226,10 @@ mod tests {
 
     #[test]
     fn passwords_in_urls_are_redacted() {
-        assert_eq!(redact_url("https://bot:s3cret@git.example/org/repo.git"), "https://bot:***@git.example/org/repo.git");
+        assert_eq!(
+            redact_url("https://bot:s3cret@git.example/org/repo.git"),
+            "https://bot:***@git.example/org/repo.git"
+        );
         assert_eq!(redact_url("https://ghp_token@git.example/repo"), "https://***@git.example/repo");
         assert_eq!(redact_url("https://git.example/a@b"), "https://git.example/a@b");
         assert_eq!(redact_url("git@github.com:org/repo.git"), "git@github.com:org/repo.git");

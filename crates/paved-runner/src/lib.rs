@@ -165,7 +165,7 @@ pub async fn run_step(step: &Step, ctx: &StepContext, log: &LogSender) -> Result
     tracing::debug!(step = %step.name, deployment_id = %ctx.deployment_id, "deploy step started");
     let result = match &step.action {
         StepAction::Run { command } => {
-            system(log, format!("step `{}` started: run `{command}`", step.name));
+            system(log, format!("step `{}` started: run `{}`", step.name, first_line(command)));
             run::run(step, command, ctx, log).await
         }
         StepAction::Gitops { repo, branch, file, key } => {
@@ -203,6 +203,16 @@ pub async fn run_step(step: &Step, ctx: &StepContext, log: &LogSender) -> Result
 /// answer (or why there was none) and how many healthy answers were in a row.
 pub async fn check_health(health: &HealthCheck, log: &LogSender) -> Result<(), StepError> {
     http::check_health(health, log).await
+}
+
+/// The first line of a command, with `…` when there are more: log lines are
+/// one line each.
+fn first_line(command: &str) -> String {
+    let command = command.trim();
+    match command.split_once('\n') {
+        Some((first, _)) => format!("{} …", first.trim_end()),
+        None => command.to_owned(),
+    }
 }
 
 /// A span as DeployTargets write them: `500ms`, `90s`, `10m`, `1h`.

@@ -41,12 +41,7 @@ pub(crate) enum Finished {
 /// # Errors
 /// When the process cannot be started or waited for.
 pub(crate) async fn run(command: &mut Command, deadline: Instant, log: &LogSender) -> io::Result<Finished> {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).kill_on_drop(true);
     let mut child = command.spawn()?;
     // From here on, dropping this future (a cancelled runner) kills the group.
     let mut group = ProcessGroup::of(&child);
@@ -152,11 +147,8 @@ impl Drop for Pumps {
 async fn pump(pipe: impl AsyncRead + Unpin, stream: LogStream, log: LogSender) {
     let mut reader = BufReader::new(pipe);
     let mut line = Vec::new();
-    loop {
-        let buffer = match reader.fill_buf().await {
-            Ok(buffer) => buffer,
-            Err(_) => break,
-        };
+    // A read error ends the output like its end does: nothing more to read.
+    while let Ok(buffer) = reader.fill_buf().await {
         if buffer.is_empty() {
             break;
         }

@@ -231,8 +231,7 @@ fn find<'a>(root: &'a Node, parts: &[&str]) -> Result<&'a Node, EditError> {
                 return Err(EditError::NotMapping { path, found: other.kind(), missing: (*part).to_owned() });
             }
         };
-        let mut found =
-            entries.iter().filter(|(key, _)| matches!(key, Node::Scalar { value, .. } if value == part));
+        let mut found = entries.iter().filter(|(key, _)| matches!(key, Node::Scalar { value, .. } if value == part));
         let Some((_, value)) = found.next() else {
             return Err(EditError::Missing { missing: (*part).to_owned(), place });
         };
