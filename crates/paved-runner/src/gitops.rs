@@ -65,14 +65,13 @@ pub(crate) async fn gitops(
     if let Some(actor) = &ctx.actor {
         trailers.push_str(&format!("\nPaved-Actor: {}", one_line(actor)));
     }
-    let file_arg = target.file.to_owned();
     let attempts = 1 + PUSH_RETRIES;
     for attempt in 1..=attempts {
         let problem = |problem: String| StepError::Gitops {
             step: step.name.clone(),
             problem: format!("cannot set `{}` in {} on {on_branch}: {problem}", target.key, target.file),
         };
-        let path = checked_file(&checkout, &file).await.map_err(problem)?;
+        let (path, inside) = checked_file(&checkout, &file).await.map_err(problem)?;
         let text = tokio::fs::read(&path).await.map_err(|error| problem(format!("it cannot be read ({error})")))?;
         let text = String::from_utf8(text).map_err(|_| problem("it is not UTF-8 text".to_owned()))?;
         match set_value(&text, target.key, &ctx.version).map_err(|error| problem(error.to_string()))? {
@@ -87,7 +86,7 @@ pub(crate) async fn gitops(
                 .await
                 .map_err(|error| problem(format!("it cannot be written ({error})")))?,
         }
-        git.ok(&checkout, &["add", "--", &file_arg], "stage the change").await?;
+        git.ok(&checkout, &["add", "--", &inside.to_string_lossy()], "stage the change").await?;
         git.ok(&checkout, &["commit", "-m", &subject, "-m", &trailers], "commit the change").await?;
         let push = git.status(&checkout, &["push", "origin", &format!("HEAD:refs/heads/{}", target.branch)]).await?;
         if push.success() {
@@ -136,15 +135,19 @@ pub(crate) async fn gitops(
     Err(StepError::BranchKeptMoving { step: step.name.clone(), repo, branch: target.branch.to_owned(), attempts })
 }
 
-/// `file` as a relative path without `..`, or `None`.
+/// `file` as a relative path without `..`, outside git's own directory, or
+/// `None`.
 fn relative_path(file: &str) -> Option<PathBuf> {
     let path = Path::new(file);
     let plain = path.components().all(|part| matches!(part, Component::Normal(_) | Component::CurDir));
-    (plain && path.components().any(|part| matches!(part, Component::Normal(_)))).then(|| path.to_owned())
+    let mut names = path.components().filter(|part| matches!(part, Component::Normal(_)));
+    let first = names.next()?;
+    (plain && first.as_os_str() != ".git").then(|| path.to_owned())
 }
 
-/// The file in the checkout, which must exist and not lead outside it.
-async fn checked_file(checkout: &Path, file: &Path) -> Result<PathBuf, String> {
+/// The file in the checkout, which must exist and not lead outside it: its
+/// real path, and that path relative to the checkout (what `git add` takes).
+async fn checked_file(checkout: &Path, file: &Path) -> Result<(PathBuf, PathBuf), String> {
     let path = checkout.join(file);
     let (real, root) = match (tokio::fs::canonicalize(&path).await, tokio::fs::canonicalize(checkout).await) {
         (Ok(real), Ok(root)) => (real, root),
@@ -159,7 +162,12 @@ async fn checked_file(checkout: &Path, file: &Path) -> Result<PathBuf, String> {
     if !real.is_file() {
         return Err("it is not a file".to_owned());
     }
-    Ok(real)
+    // A link inside the repository: the file it leads to is the one changed.
+    let inside = real.strip_prefix(&root).map(Path::to_owned).unwrap_or_default();
+    if inside.starts_with(".git") {
+        return Err("it is a link into git's own directory".to_owned());
+    }
+    Ok((real, inside))
 }
 
 /// `text` with line breaks and other control characters replaced by spaces,
@@ -231,6 +239,8 @@ mod tests {
         assert_eq!(relative_path("/etc/passwd"), None);
         assert_eq!(relative_path(""), None);
         assert_eq!(relative_path("."), None);
+        assert_eq!(relative_path(".git/config"), None);
+        assert_eq!(relative_path("./.git/config"), None);
     }
 
     #[test]

@@ -398,6 +398,21 @@ async fn gitops_refuses_a_missing_key_or_file_naming_it() {
 }
 
 #[tokio::test]
+async fn gitops_through_a_link_changes_the_file_it_leads_to() {
+    let remote = Remote::new();
+    std::os::unix::fs::symlink("values.yaml", remote.people.join("deploy/production.yaml")).expect("link");
+    git(&remote.people, &["add", "deploy/production.yaml"]);
+    git(&remote.people, &["commit", "--quiet", "-m", "Name production's values"]);
+    git(&remote.people, &["push", "--quiet", "origin", "HEAD:refs/heads/main"]);
+    let workdir = tempfile::tempdir().expect("temp dir");
+    let (tx, _rx) = unbounded_channel();
+    let result = run_step(&bump(&remote, "deploy/production.yaml", "image.tag"), &context(workdir.path()), &tx).await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(remote.values(), VALUES.replace("tag: 'v1.4.1'", "tag: 'v1.5.0'"));
+    assert_eq!(git(&remote.bare, &["diff", "--name-only", "main~1", "main"]), "deploy/values.yaml\n");
+}
+
+#[tokio::test]
 async fn gitops_edits_the_new_tip_when_the_branch_moved_during_the_push() {
     let remote = Remote::new();
     // Someone scales the service; their commit waits on a side branch...
