@@ -192,7 +192,9 @@ impl Git<'_> {
         let mut git = Command::new("git");
         // The runner's identity unless GIT_AUTHOR_*/GIT_COMMITTER_* say
         // otherwise (the environment wins over `-c`).
-        git.args(["-c", "user.name=pavedroad", "-c", "user.email=paved@localhost", "-c", "advice.detachedHead=false"])
+        // A clone thrown away after the step needs no housekeeping.
+        git.args(["-c", "user.name=pavedroad", "-c", "user.email=paved@localhost", "-c", "gc.auto=0"])
+            .args(["-c", "maintenance.auto=false", "-c", "advice.detachedHead=false"])
             .args(args)
             .current_dir(dir)
             // A credential prompt would wait for the timeout: fail instead.

@@ -175,7 +175,13 @@ async fn run_fails_naming_the_exit_status() {
     let lines = drain(&mut rx);
     assert_eq!(texts(&lines, LogStream::Stdout), ["migrating"]);
     assert_eq!(texts(&lines, LogStream::Stderr), ["no database"]);
-    assert_eq!(lines.last().map(|l| l.text.as_str()), Some("step `release` exited with status 3"));
+    assert_eq!(
+        texts(&lines, LogStream::System),
+        [
+            "step `release` started: run `echo migrating; echo 'no database' >&2; exit 3`",
+            "step `release` exited with status 3"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -219,8 +225,11 @@ async fn run_stops_what_it_left_in_the_background_when_it_exits() {
     let workdir = tempfile::tempdir().expect("temp dir");
     let script = "sleep 300 > /dev/null 2>&1 & echo $! > leftover.pid";
     let quick = step("quick", run(script), PATIENCE);
-    let (tx, _rx) = unbounded_channel();
+    let (tx, mut rx) = unbounded_channel();
     assert_eq!(run_step(&quick, &context(workdir.path()), &tx).await, Ok(()));
+    drop(tx);
+    let lines = drain(&mut rx);
+    assert!(texts(&lines, LogStream::System).contains(&"stopping what the command left running in the background"));
     let leftover = read_pid(&workdir.path().join("leftover.pid"));
     assert!(ended(leftover), "the `sleep` left in the background ({leftover}) still runs");
 }
