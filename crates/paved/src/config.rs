@@ -584,7 +584,7 @@ mod tests {
             let config = Config::load(Some(Path::new("paved.toml")), FlagOverrides::default()).unwrap();
             let web = config.web_auth().unwrap();
             assert!(web.require_sign_in);
-            assert_eq!(web.proxy_header.map(|h| h.to_string()).as_deref(), Some("x-forwarded-email"));
+            assert_eq!(web.proxy_header.as_ref().map(ToString::to_string).as_deref(), Some("x-forwarded-email"));
             assert!(web.trusts("127.0.0.1".parse().unwrap()) && web.trusts("10.2.3.4".parse().unwrap()));
             assert!(!web.trusts("192.168.0.1".parse().unwrap()));
             assert_eq!(web.session_lifetime, chrono::Duration::hours(8));

@@ -258,10 +258,10 @@ async fn resolve(state: &AppState, parts: &Parts) -> Result<Resolved, WebError> 
             None => clear_session = true,
         }
     }
-    if let Some(header) = &web.proxy_header {
-        if let Some(person) = proxy_person(state, parts, header, trusted).await? {
-            signed_in = Some(Caller::Person { person, via: Via::Proxy });
-        }
+    if let Some(header) = &web.proxy_header
+        && let Some(person) = proxy_person(state, parts, header, trusted).await?
+    {
+        signed_in = Some(Caller::Person { person, via: Via::Proxy });
     }
     let existing = cookie(&parts.headers, CSRF_COOKIE)
         .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -454,15 +454,16 @@ impl Refusal {
 /// `response` with the cookies `resolved` asks for.
 fn with_cookies(mut response: Response, resolved: &Resolved) -> Response {
     let https = resolved.viewer.https;
-    if resolved.new_csrf_cookie {
-        if let Some(value) = set_cookie(CSRF_COOKIE, &resolved.viewer.csrf, None, https) {
-            response.headers_mut().append(SET_COOKIE, value);
-        }
+    if resolved.new_csrf_cookie
+        && let Some(value) = set_cookie(CSRF_COOKIE, &resolved.viewer.csrf, None, https)
+    {
+        response.headers_mut().append(SET_COOKIE, value);
     }
-    if resolved.clear_session && response.extensions().get::<SessionCookieSet>().is_none() {
-        if let Some(value) = set_cookie(SESSION_COOKIE, "", Some(0), https) {
-            response.headers_mut().append(SET_COOKIE, value);
-        }
+    if resolved.clear_session
+        && response.extensions().get::<SessionCookieSet>().is_none()
+        && let Some(value) = set_cookie(SESSION_COOKIE, "", Some(0), https)
+    {
+        response.headers_mut().append(SET_COOKIE, value);
     }
     response
 }

@@ -15,6 +15,9 @@ use crate::helpers::{On, TestApp};
 
 const PRIYA: &str = "user:default/priya.raman";
 
+/// A form field or a header: name and value.
+type Field<'a> = (&'a str, &'a str);
+
 /// What a browser keeps between requests: its cookies, sent back to the
 /// server; requests are not redirected, so that each answer can be read.
 struct Browser {
@@ -321,7 +324,7 @@ sign_in_tests! {
         browser.sign_in(&token, "%2F").await;
         let good = browser.get("/", &[]).await.csrf("form.sign-out");
         let bad_token = "0".repeat(64);
-        let refusals: [(&[(&str, &str)], &[(&str, &str)], &str); 5] = [
+        let refusals: [(&[Field], &[Field], &str); 5] = [
             (&[], &[], "no token"),
             (&[("csrf", &bad_token)], &[], "another token"),
             (&[("csrf", &good)], &[("Origin", "http://evil.example")], "another site's Origin"),
