@@ -562,11 +562,13 @@ pub(crate) async fn sign_in_form(viewer: Viewer, Query(query): Query<SignInQuery
     sign_in_page(&viewer, &local_path(query.next.as_deref()), None)
 }
 
-/// `POST /sign-in`: a session from a personal token, then back to `next`.
-/// A wrong token shows the form again with the reason (401).
+/// `POST /sign-in`: a session from a personal token, then back to `next`;
+/// a session the browser had before is ended. A wrong token shows the form
+/// again with the reason (401).
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: HeaderMap,
     axum::Form(form): axum::Form<SignInForm>,
 ) -> Result<Response, WebError> {
     let next = local_path(form.next.as_deref());
@@ -577,11 +579,14 @@ pub(crate) async fn sign_in(
     }
     let (secret, session) = match state.sign_in(&form.token, state.settings.web.session_lifetime).await {
         Ok(signed_in) => signed_in,
-        Err(AppError::Unauthenticated(message) | AppError::Invalid(message)) => {
+        Err(AppError::Unauthenticated(message)) => {
             return Ok(failed(StatusCode::UNAUTHORIZED, &format!("Not signed in: {message}.")));
         }
         Err(error) => return Err(error.into()),
     };
+    if let Some(previous) = cookie(&headers, SESSION_COOKIE).and_then(SessionSecret::new) {
+        state.sign_out(&previous).await?;
+    }
     let lifetime = (session.expires_at - chrono::Utc::now()).num_seconds();
     let mut response = see_other(&next);
     if let Some(value) = set_cookie(SESSION_COOKIE, secret.expose(), Some(lifetime), viewer.https) {

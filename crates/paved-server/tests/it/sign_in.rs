@@ -283,6 +283,21 @@ sign_in_tests! {
         assert!(audit[0].actor.starts_with(&format!("{PRIYA} (session ")), "{}", audit[0].actor);
     }
 
+    async fn signing_in_again_ends_the_session_before(on) {
+        let app = spawn(on, WebAuth::default()).await;
+        let (token, _) = token_expiring(&app, priya(), None).await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in(&token, "%2F").await;
+        let first = browser.cookies["paved_session"].clone();
+        let again = browser.sign_in(&token, "%2F").await;
+        assert_eq!(again.status, 303, "{}", again.body);
+        let second = browser.cookies["paved_session"].clone();
+        assert_ne!(first, second, "a new session");
+        let (old, _) = app.store.session_by_hash(&paved_app::tokens::token_hash(&first)).await.unwrap().unwrap();
+        assert!(old.ended_at.is_some(), "the session before is ended, not left behind");
+        assert!(browser.get("/", &[]).await.texts("header .session")[0].starts_with("Signed in as Priya Raman"));
+    }
+
     async fn the_proxy_header_signs_people_in_only_from_trusted_addresses(on) {
         let app = spawn(on, proxy("127.0.0.1/32")).await;
         let mut browser = Browser::new(&app);
