@@ -137,7 +137,7 @@ async function main() {
       assert.equal(response.status(), 200);
       assert.equal(page.url(), `${base}/sign-in?next=%2Fservices%3Fdays%3D30`);
       assert.equal(await page.locator('h1').innerText(), 'Sign in');
-      assert.equal(await signedInAs(page), 'Sign in');
+      assert.equal(await signedInAs(page), '', 'nobody is signed in, and the page needs no link to itself');
     });
 
     await check('a wrong token shows the form again with the reason', async () => {

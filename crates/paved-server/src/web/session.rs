@@ -139,7 +139,7 @@ pub(super) fn header_status() -> Markup {
                         button type="submit" { "Sign out" }
                     }
                 }
-            } @else {
+            } @else if !viewer.path.starts_with("/sign-in") {
                 a href=(sign_in_path(&viewer.path)) { "Sign in" }
             }
         }
