@@ -11,6 +11,8 @@
 //! - [`access`]: who is acting ([`Caller`]) and what catalog ownership lets
 //!   them do — the one place that decides it.
 //! - [`tokens`]: API tokens, made, hashed and looked up.
+//! - [`sessions`]: signing in to the web UI (sessions from personal tokens,
+//!   people named by an authenticating proxy).
 //! - [`record`]: recording deployments, incidents and shifts through
 //!   pavedroad's own API, checked before anything is stored.
 //! - [`ingestor`]: group commit of raw events (one transaction per burst).
@@ -51,6 +53,7 @@ pub mod oncall;
 pub mod record;
 pub mod render;
 pub mod services;
+pub mod sessions;
 pub mod tokens;
 pub mod wire;
 

@@ -35,7 +35,12 @@ use paved_app::App;
 
 pub use error::ApiError;
 pub use router::router;
-pub use settings::{HookAuth, HookSource, Secret, ServerSettings, Timeouts};
+pub use settings::{
+    HookAuth, HookSource, PublicUrl, Secret, ServerSettings, Timeouts, WebAuth, parse_proxy_header,
+    parse_trusted_proxies,
+};
+pub use web::FORM_ROUTES;
+pub use web::session::{CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, Viewer, csrf_field};
 
 /// Shared state of every handler: the application, and what only HTTP
 /// needs (webhook secrets, timeouts, the readiness probe).

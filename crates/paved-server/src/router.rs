@@ -20,7 +20,7 @@ pub fn router(state: AppState) -> Router {
     let body_read = BodyTimeout(state.settings.timeouts.body_read);
     let routes = Router::new()
         .merge(api::routes())
-        .merge(crate::web::routes())
+        .merge(crate::web::routes(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(body_read));

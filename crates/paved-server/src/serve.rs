@@ -9,16 +9,22 @@
 //!   unanswered.
 //! - At most [`MAX_CONNECTIONS`] connections are served at once; beyond
 //!   that, new ones wait in the listener's backlog.
+//! - Each request carries the address of the peer it came from
+//!   (`ConnectInfo<SocketAddr>` in its extensions), which decides whether
+//!   an authenticating proxy's headers are believed.
 //! - On shutdown the listener closes at once, idle connections close, and
 //!   requests in flight get [`Timeouts::shutdown_grace`] to finish;
 //!   connections still open then are aborted, so a client cannot hold the
 //!   process.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -26,6 +32,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tower::ServiceExt as _;
 
 use crate::Timeouts;
 
@@ -60,9 +67,9 @@ pub(crate) async fn serve(
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors and the like: wait, don't spin.
                     tracing::warn!(%error, "accepting a connection failed");
@@ -83,7 +90,10 @@ pub(crate) async fn serve(
                 tracing::debug!("a connection sent too little to start a request in time");
                 return;
             }
-            let service = TowerToHyperService::new(router);
+            let service = TowerToHyperService::new(router.map_request(move |mut request: Request<_>| {
+                request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                request
+            }));
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(error = %error, "a connection ended with an error");

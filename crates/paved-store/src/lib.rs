@@ -23,6 +23,7 @@ mod ingest;
 mod jobs;
 mod postgres;
 mod queries;
+mod sessions;
 mod sql;
 mod sqlite;
 
@@ -33,6 +34,7 @@ pub use ingest::{
 };
 pub use jobs::{DeployJob, JobEnd, JobFilter, JobState, JobStore, LogEntry, LogStream, NewJob};
 pub use postgres::PostgresStore;
+pub use sessions::{NewSession, SessionInfo, SessionStore};
 pub use sqlite::{SqliteDurability, SqliteStore};
 
 /// Which database a store runs on.
@@ -283,13 +285,23 @@ pub struct AppliedMigration {
 /// behaviour (the contract tests run on both).
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
-/// [`TokenStore`], [`AuditStore`], [`JobStore`]) are written once for both databases
+/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
 #[async_trait]
 pub trait Store:
-    CatalogStore + CommitStore + RecordStore + TokenStore + AuditStore + JobStore + Send + Sync + std::fmt::Debug + 'static
+    CatalogStore
+    + CommitStore
+    + RecordStore
+    + TokenStore
+    + SessionStore
+    + AuditStore
+    + JobStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + 'static
 {
     /// Which database this is.
     fn backend(&self) -> Backend;

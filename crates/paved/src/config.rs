@@ -15,6 +15,9 @@ use crate::exit::BadInput;
 pub const DEFAULT_DATABASE: &str = "paved.db";
 /// The address `paved serve` listens on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7700";
+/// How long a web session lasts by default (the application's
+/// [`paved_app::sessions::DEFAULT_SESSION_LIFETIME`], as configured).
+pub const DEFAULT_SESSION_LIFETIME: &str = "12h";
 
 /// The whole configuration of `paved`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +55,20 @@ pub struct Config {
     pub server: String,
     /// The API token the CLI sends to `server` (`--token`).
     pub token: String,
+    /// The header an authenticating proxy names the signed-in person in
+    /// (e.g. `X-Forwarded-Email`); empty: no proxy signs people in.
+    pub auth_proxy_header: String,
+    /// The addresses (CIDRs or single addresses) the authenticating proxy
+    /// connects from; its headers are ignored from anyone else.
+    pub auth_proxy_trusted: Vec<String>,
+    /// Whether reading the web UI's pages needs signing in.
+    pub require_sign_in: bool,
+    /// How long a web session lasts (`12h`, `7d`), never beyond the
+    /// expiry of the token it was started with.
+    pub session_lifetime: String,
+    /// Where people reach pavedroad (`https://paved.example.com`) when it
+    /// is behind a proxy; empty: the address it serves on.
+    pub public_url: String,
     /// The organisation's deploy policy: what a DeployTarget's own
     /// `policy` leaves out (same fields).
     #[serde(default)]
@@ -107,6 +124,11 @@ impl Default for Config {
             production_environments: ingest.production_environments,
             server: String::new(),
             token: String::new(),
+            auth_proxy_header: String::new(),
+            auth_proxy_trusted: Vec::new(),
+            require_sign_in: false,
+            session_lifetime: DEFAULT_SESSION_LIFETIME.to_owned(),
+            public_url: String::new(),
             deploy_policy: DeployPolicyConfig::default(),
         }
     }
@@ -135,6 +157,11 @@ impl std::fmt::Debug for Config {
             .field("production_environments", &self.production_environments)
             .field("server", &self.server)
             .field("token", &shown(&self.token))
+            .field("auth_proxy_header", &self.auth_proxy_header)
+            .field("auth_proxy_trusted", &self.auth_proxy_trusted)
+            .field("require_sign_in", &self.require_sign_in)
+            .field("session_lifetime", &self.session_lifetime)
+            .field("public_url", &self.public_url)
             .field("deploy_policy", &self.deploy_policy)
             .finish()
     }
@@ -164,12 +191,25 @@ pub struct FlagOverrides {
     pub server: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_proxy_header: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_proxy_trusted: Option<Vec<String>>,
+    /// A boolean, or the text as written when it is none (then loading
+    /// says that `require_sign_in` wants a boolean).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_sign_in: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_lifetime: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl FlagOverrides {
     /// The `PAVED_*` variables, read as text exactly as written
-    /// (`PAVED_LISTEN=7700` stays the string `7700`); `PAVED_CATALOG` is a
-    /// comma-separated list of paths.
+    /// (`PAVED_LISTEN=7700` stays the string `7700`); `PAVED_CATALOG` and
+    /// `PAVED_AUTH_PROXY_TRUSTED` are comma-separated lists;
+    /// `PAVED_REQUIRE_SIGN_IN` is `true`/`false` (or `1`/`0`, `yes`/`no`).
     fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok();
         let list = |name: &str| {
@@ -186,6 +226,15 @@ impl FlagOverrides {
             open_hooks: list("PAVED_OPEN_HOOKS"),
             server: var("PAVED_SERVER"),
             token: var("PAVED_TOKEN"),
+            auth_proxy_header: var("PAVED_AUTH_PROXY_HEADER"),
+            auth_proxy_trusted: list("PAVED_AUTH_PROXY_TRUSTED"),
+            require_sign_in: var("PAVED_REQUIRE_SIGN_IN").map(|text| match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => serde_json::Value::Bool(true),
+                "false" | "0" | "no" | "off" | "" => serde_json::Value::Bool(false),
+                _ => serde_json::Value::String(text),
+            }),
+            session_lifetime: var("PAVED_SESSION_LIFETIME"),
+            public_url: var("PAVED_PUBLIC_URL"),
         }
     }
 }
@@ -293,6 +342,32 @@ production_environments = ["production", "prod", "prd", "live"]
 server = ""
 token = ""
 
+# Signing in to the web UI. People sign in on /sign-in with a personal token
+# (`paved token create --user NAME`) and get a session cookie that lasts
+# session_lifetime (e.g. 12h, 7d; never beyond the token's expiry).
+# Env: PAVED_SESSION_LIFETIME.
+session_lifetime = "{DEFAULT_SESSION_LIFETIME}"
+
+# Behind an authenticating proxy (oauth2-proxy, Pomerium, an ingress with
+# OIDC), the header the proxy names the person in, matched to a catalog
+# User's e-mails or logins, e.g. "X-Forwarded-Email"; and the addresses the
+# proxy connects from (CIDRs or addresses). The header is believed only from
+# those; from anyone else it is ignored. Empty header: no proxy signs people in.
+# Env: PAVED_AUTH_PROXY_HEADER, PAVED_AUTH_PROXY_TRUSTED (comma-separated).
+auth_proxy_header = ""
+auth_proxy_trusted = []
+
+# When true, every page of the web UI asks who is reading it (redirects to
+# /sign-in). The API, webhooks, /healthz, /readyz and /metrics are not pages.
+# Env: PAVED_REQUIRE_SIGN_IN (true or false).
+require_sign_in = false
+
+# Where people reach pavedroad when it is behind a proxy, e.g.
+# "https://paved.example.com": forms posted from there are accepted, and an
+# https URL makes every cookie Secure. Empty: the address it serves on.
+# Env: PAVED_PUBLIC_URL.
+public_url = ""
+
 # The organisation's deploy policy: what a DeployTarget's own `policy` leaves
 # out (its values win). See `paved deploy check --help`.
 # [deploy_policy]
@@ -331,6 +406,44 @@ impl Config {
             gitlab: auth(HookSource::GitLab, &self.gitlab_webhook_token),
             pagerduty: auth(HookSource::PagerDuty, &self.pagerduty_webhook_secret),
             timeouts: paved_server::Timeouts::default(),
+            web: self.web_auth()?,
+        })
+    }
+
+    /// How people sign in to the web UI.
+    ///
+    /// # Errors
+    /// [`BadInput`] naming the key and its value: a header that is no
+    /// header name, a proxy address that is no CIDR, a proxy header without
+    /// trusted addresses, a bad `session_lifetime` or `public_url`.
+    pub fn web_auth(&self) -> anyhow::Result<paved_server::WebAuth> {
+        let invalid = |message: String| BadInput(format!("invalid configuration: {message}"));
+        let proxy_header = match self.auth_proxy_header.trim() {
+            "" => None,
+            header => Some(paved_server::parse_proxy_header(header).map_err(invalid)?),
+        };
+        let proxy_trusted = paved_server::parse_trusted_proxies(&self.auth_proxy_trusted).map_err(invalid)?;
+        if proxy_header.is_some() && proxy_trusted.is_empty() {
+            return Err(invalid(format!(
+                "auth_proxy_header is `{}` but auth_proxy_trusted is empty, so the header would never be believed; \
+                 list the proxy's addresses, e.g. auth_proxy_trusted = [\"10.0.0.0/8\"] \
+                 (PAVED_AUTH_PROXY_TRUSTED=10.0.0.0/8)",
+                self.auth_proxy_header.trim()
+            ))
+            .into());
+        }
+        let session_lifetime = paved_app::tokens::parse_lifetime(&self.session_lifetime)
+            .map_err(|error| invalid(format!("session_lifetime: {error}")))?;
+        let public_url = match self.public_url.trim() {
+            "" => None,
+            url => Some(paved_server::PublicUrl::parse(url).map_err(invalid)?),
+        };
+        Ok(paved_server::WebAuth {
+            proxy_header,
+            proxy_trusted,
+            require_sign_in: self.require_sign_in,
+            session_lifetime,
+            public_url,
         })
     }
 
@@ -456,6 +569,52 @@ mod tests {
         let typo = Config { open_hooks: vec!["githbu".into()], ..Config::default() };
         let error = typo.server_settings().unwrap_err();
         assert!(error.chain().any(|c| c.is::<BadInput>()), "{error:#}");
+    }
+
+    #[test]
+    fn sign_in_settings_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "paved.toml",
+                "auth_proxy_header = \"X-Forwarded-Email\"\nauth_proxy_trusted = [\"10.0.0.0/8\"]\n\
+                 session_lifetime = \"8h\"\npublic_url = \"https://paved.example.com\"",
+            )?;
+            jail.set_env("PAVED_REQUIRE_SIGN_IN", "true");
+            jail.set_env("PAVED_AUTH_PROXY_TRUSTED", "127.0.0.1, 10.0.0.0/8");
+            let config = Config::load(Some(Path::new("paved.toml")), FlagOverrides::default()).unwrap();
+            let web = config.web_auth().unwrap();
+            assert!(web.require_sign_in);
+            assert_eq!(web.proxy_header.as_ref().map(ToString::to_string).as_deref(), Some("x-forwarded-email"));
+            assert!(web.trusts("127.0.0.1".parse().unwrap()) && web.trusts("10.2.3.4".parse().unwrap()));
+            assert!(!web.trusts("192.168.0.1".parse().unwrap()));
+            assert_eq!(web.session_lifetime, chrono::Duration::hours(8));
+            assert_eq!(web.public_url.map(|u| u.origin().to_owned()).as_deref(), Some("https://paved.example.com"));
+            jail.set_env("PAVED_REQUIRE_SIGN_IN", "maybe");
+            let error = Config::load(Some(Path::new("paved.toml")), FlagOverrides::default()).unwrap_err();
+            assert!(format!("{error:#}").contains("require_sign_in"), "{error:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_sign_in_settings_are_bad_input_naming_the_value() {
+        let bad = [
+            (Config { auth_proxy_trusted: vec!["10.0.0.0/33".into()], ..Config::default() }, "`10.0.0.0/33`"),
+            (
+                Config { auth_proxy_header: "X-Forwarded-Email".into(), ..Config::default() },
+                "auth_proxy_trusted is empty",
+            ),
+            (Config { auth_proxy_header: "X Email".into(), ..Config::default() }, "`X Email`"),
+            (Config { session_lifetime: "12".into(), ..Config::default() }, "session_lifetime"),
+            (Config { public_url: "paved.example.com".into(), ..Config::default() }, "`paved.example.com`"),
+        ];
+        for (config, named) in bad {
+            let error = config.server_settings().unwrap_err();
+            assert!(error.chain().any(|c| c.is::<BadInput>()), "{error:#}");
+            assert!(format!("{error:#}").contains(named), "{named}: {error:#}");
+        }
+        let web = Config::default().web_auth().unwrap();
+        assert_eq!((web.require_sign_in, web.session_lifetime), (false, chrono::Duration::hours(12)));
     }
 
     #[test]

@@ -2,14 +2,18 @@
 //! no script, no font, nothing fetched from anywhere but this server. Every
 //! page has a stable URL, a window selector (30, 90 or 180 days) and a link
 //! to the JSON behind it.
+//!
+//! Who reads a page, signing in and out, and the check every form passes
+//! are in [`session`]: its layer covers every route here but the assets.
 
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use maud::{DOCTYPE, Markup, html};
 use paved_domain::{EntityKind, EntityRef};
@@ -24,6 +28,7 @@ mod people;
 mod quality;
 mod report;
 mod services;
+pub mod session;
 mod teams;
 
 /// The windows a page offers, in days.
@@ -31,9 +36,17 @@ pub const WINDOWS: [i64; 3] = [30, 90, 180];
 /// The window a page shows by default.
 pub const DEFAULT_DAYS: i64 = 90;
 
-/// The UI's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
+/// Every route of the UI that takes a form (`POST`). Each is behind
+/// [`session::guard`], which refuses a form from another site or without
+/// the viewer's CSRF token before the handler runs; a test posts to each of
+/// these without a token and expects 403. A new form route goes here.
+pub const FORM_ROUTES: [&str; 2] = ["/sign-in", "/sign-out"];
+
+/// The UI's routes: the pages (behind the sign-in requirement when it is
+/// configured), the sign-in and sign-out forms, all of them behind the
+/// session guard; and the assets, open to all.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let pages = Router::new()
         .route("/", get(overview::page))
         .route("/teams", get(teams::list))
         .route("/teams/{name}", get(teams::page))
@@ -43,8 +56,12 @@ pub fn routes() -> Router<AppState> {
         .route("/report", get(report::page))
         .route("/people/{name}", get(people::page))
         .route("/data-quality", get(quality::page))
-        .route("/assets/style.css", get(stylesheet))
-        .route("/assets/favicon.svg", get(favicon))
+        .route_layer(from_fn_with_state(state.clone(), session::require_sign_in));
+    let forms = Router::new()
+        .route("/sign-in", get(session::sign_in_form).post(session::sign_in))
+        .route("/sign-out", post(session::sign_out));
+    let assets = Router::new().route("/assets/style.css", get(stylesheet)).route("/assets/favicon.svg", get(favicon));
+    pages.merge(forms).route_layer(from_fn_with_state(state.clone(), session::guard)).merge(assets)
 }
 
 async fn stylesheet() -> Response {
@@ -111,7 +128,7 @@ pub struct WebError {
 }
 
 impl WebError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self { status, message: message.into() }
     }
 
@@ -169,8 +186,9 @@ pub enum Section {
     Quality,
 }
 
-/// A whole page: navigation, the window selector, the content, and the link
-/// to the JSON behind it.
+/// A whole page: navigation, who is signed in (the viewer of the request
+/// being served, set by [`session::guard`]), the window selector, the
+/// content, and the link to the JSON behind it.
 pub fn layout(title: &str, section: Section, path: &str, window: &PageWindow, json: &str, content: Markup) -> Markup {
     let nav = [
         (Section::Overview, "/", "Overview"),
@@ -199,6 +217,7 @@ pub fn layout(title: &str, section: Section, path: &str, window: &PageWindow, js
                             }
                         }
                     }
+                    (session::header_status())
                 }
                 main id="main" {
                     div.toolbar {
@@ -465,5 +484,9 @@ input,select,button{font:inherit;padding:.3rem .4rem}
 footer{border-top:1px solid var(--line);padding:1rem 1.5rem;color:var(--muted);font-size:.9rem}
 .after-hours{color:var(--bad);font-weight:600}
 code{overflow-wrap:anywhere}
+.session{margin-left:auto;color:var(--muted)}.session form{display:inline}
+.session button{background:none;border:0;padding:0;color:var(--link);text-decoration:underline;cursor:pointer}
+form.sign-in{display:flex;flex-direction:column;gap:.5rem;max-width:32rem}
+.problem{color:var(--bad);font-weight:600}
 @media (max-width:48rem){main{padding:.5rem}th,td{padding:.3rem}table{display:block;overflow-x:auto}}
 "#;

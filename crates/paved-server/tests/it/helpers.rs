@@ -62,6 +62,26 @@ impl TestApp {
         self._sqlite_dir.as_ref().map(|dir| dir.path().join("paved.db"))
     }
 
+    /// Runs `sql` on the app's database behind its back (the same text on
+    /// SQLite and PostgreSQL).
+    pub async fn execute_sql(&self, sql: &str) {
+        use sqlx::Connection as _;
+        match (&self.sqlite_path(), &self._postgres) {
+            (Some(path), _) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options).await.expect("a raw SQLite connection");
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect("raw SQL runs on SQLite");
+                conn.close().await.expect("closing the raw connection");
+            }
+            (None, Some(database)) => {
+                let mut conn = sqlx::PgConnection::connect(database.url()).await.expect("a raw PostgreSQL connection");
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect("raw SQL runs on PostgreSQL");
+                conn.close().await.expect("closing the raw connection");
+            }
+            (None, None) => unreachable!("the app runs on SQLite or PostgreSQL"),
+        }
+    }
+
     /// Imports `examples/acme` again without `left_out`, which makes it an
     /// orphan.
     pub async fn reimport_acme_without(&self, left_out: &str) {

@@ -8,4 +8,5 @@ mod helpers;
 mod hooks;
 mod metrics;
 mod records;
+mod sign_in;
 mod web;

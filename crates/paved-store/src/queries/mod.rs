@@ -12,6 +12,7 @@ mod commits;
 mod inspect;
 mod jobs;
 mod records;
+mod sessions;
 mod tokens;
 
 use crate::sql::{Sql, SqlExt};

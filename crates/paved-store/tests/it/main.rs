@@ -8,5 +8,6 @@ mod harness;
 mod ingest;
 mod migrate;
 mod record_format;
+mod sessions;
 mod sqlite;
 mod urls;

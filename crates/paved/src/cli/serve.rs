@@ -29,6 +29,11 @@ use crate::exit::BadInput;
 /// A webhook source without its secret is refused (403) unless opened with
 /// --open-hook. Every delivery is stored, durably, before it is answered.
 ///
+/// The web UI is at /. People sign in on /sign-in with a personal token
+/// (`paved token create --user NAME`), or through an authenticating proxy
+/// (auth_proxy_header, auth_proxy_trusted); with require_sign_in every page
+/// asks for it. See `paved config default`.
+///
 /// Example: PAVED_GITHUB_WEBHOOK_SECRET=... paved serve --catalog examples/acme
 #[derive(Debug, Args)]
 pub struct Cmd {
@@ -90,6 +95,17 @@ pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
                 source.secret_variable()
             ),
         }
+    }
+    match &settings.web.proxy_header {
+        Some(header) => tracing::info!(
+            header = %header,
+            trusted = ?settings.web.proxy_trusted,
+            "people are signed in by an authenticating proxy's header, believed only from the trusted addresses"
+        ),
+        None => tracing::info!("people sign in to the web UI with a personal token at /sign-in"),
+    }
+    if settings.web.require_sign_in {
+        tracing::info!("every page of the web UI needs signing in (require_sign_in)");
     }
     let app = Application::build(&config.listen, store, settings).await?;
     tracing::info!(address = %app.address(), "listening on http://{}", app.address());
