@@ -35,7 +35,7 @@ use paved_app::App;
 
 pub use error::ApiError;
 pub use router::router;
-pub use settings::{HookAuth, HookSource, Secret, ServerSettings, Timeouts};
+pub use settings::{GitHubApi, HookAuth, HookSource, InvalidApiUrl, Secret, ServerSettings, Timeouts};
 
 /// Shared state of every handler: the application, and what only HTTP
 /// needs (webhook secrets, timeouts, the readiness probe).
@@ -55,7 +55,7 @@ impl AppState {
     /// runtime.
     pub fn new(store: DynStore, settings: ServerSettings) -> Self {
         Self {
-            app: App::new(store, settings.ingest.clone()),
+            app: App::new(store, settings.ingest.clone()).with_deploy_defaults(settings.deploy_policy.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
         }

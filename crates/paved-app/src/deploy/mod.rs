@@ -1,10 +1,13 @@
 //! Deploys on the paved road (DESIGN §7 Deploy): a service's owners deploy
 //! it themselves through its DeployTarget, and automated checks decide
-//! instead of a gatekeeper. [`policy`] holds the checks.
+//! instead of a gatekeeper. [`policy`] holds the checks; [`protection`]
+//! answers GitHub's custom deployment protection rules with them.
 
 pub mod policy;
+pub mod protection;
 
 pub use policy::{CheckKind, CheckOutcome, PolicyInput, allowed, evaluate};
+pub use protection::{ProtectionAnswer, ProtectionState};
 
 use chrono::Utc;
 use paved_domain::{CiRun, EntityRef, Incident, Record, RecordKind};

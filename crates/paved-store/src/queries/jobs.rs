@@ -108,7 +108,7 @@ fn check_job(job: &NewJob) -> Result<(), StoreError> {
         return Err(StoreError::InvalidRecord {
             record: format!("deploy of {}", job.service.replace('\0', "")),
             field: "a text".into(),
-            problem: "holds a NUL character (\\0)".into(),
+            problem: "holds a NUL character (\\0)",
         });
     }
     Ok(())
@@ -236,7 +236,7 @@ impl<T: Db> JobStore for T {
             return Err(StoreError::InvalidRecord {
                 record: format!("deploy {id}"),
                 field: "log line".into(),
-                problem: "holds a NUL character (\\0)".into(),
+                problem: "holds a NUL character (\\0)",
             });
         }
         let now = common::now();
