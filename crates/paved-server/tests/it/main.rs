@@ -7,5 +7,6 @@ mod connections;
 mod helpers;
 mod hooks;
 mod metrics;
+mod protection_rule;
 mod records;
 mod web;
