@@ -171,7 +171,8 @@ impl Answering {
                         status,
                         %refusal,
                         "GitHub refused the answer to a deployment protection rule (not retried); check that \
-                         PAVED_GITHUB_TOKEN belongs to the GitHub App of the rule and may write deployments"
+                         PAVED_GITHUB_TOKEN is a current installation token of the rule's GitHub App (they expire \
+                         after an hour) and that the app may write deployments"
                     );
                     return;
                 }
