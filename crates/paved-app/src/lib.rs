@@ -20,7 +20,8 @@
 //!   analysis the reports read, and keeping it and the catalog in memory.
 //! - [`identities`]: who the data names and whom the catalog lacks.
 //! - [`deploy`]: deploys on the paved road; [`deploy::policy`] the checks
-//!   that decide whether one may start.
+//!   that decide whether one may start; [`deploy::protection`] GitHub's
+//!   custom deployment protection rules answered with them.
 //! - [`deployments`]: deployments with the human who caused each.
 //! - [`services`]: one service's overview (what its page shows).
 //! - [`oncall`]: who is on call, from Schedules and recorded shifts.
@@ -133,6 +134,16 @@ impl App {
         let ingested = self.ingestor.ingest(prepared.event.clone()).await?;
         let (record, new) = record::outcome(&self.store, &prepared, ingested).await?;
         Ok(Recorded { record, new })
+    }
+
+    /// Appends `entry` to the audit log on its own, for an action that
+    /// stores nothing else (an answer to GitHub's deployment protection
+    /// rule); `raw_event_id` names the stored delivery that asked for it.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn audit(&self, entry: &paved_store::NewAudit, raw_event_id: Option<i64>) -> Result<(), AppError> {
+        Ok(self.store.append_audit(entry, raw_event_id).await?)
     }
 
     /// The organisation's analysis for the data as it is now.

@@ -2,7 +2,9 @@
 //! bytes ([`verify`]), then normalising the events pavedroad uses
 //! ([`normalize`]): pushes, pull requests and their reviews, deployments and
 //! their statuses, workflow runs, workflow jobs and check runs, and issues
-//! labelled as incidents.
+//! labelled as incidents. A `deployment_protection_rule` delivery records
+//! nothing: it is a question, read by [`protection_rule_request`] for the
+//! server to answer with the deploy policy.
 //!
 //! Each event becomes a *partial* record keyed so that later events about
 //! the same thing merge into it (a `deployment_status` into its
@@ -29,6 +31,9 @@ pub const EVENT_HEADER: &str = "X-GitHub-Event";
 pub const DELIVERY_HEADER: &str = "X-GitHub-Delivery";
 /// The header carrying `sha256=` and the hex HMAC-SHA256 of the body.
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
+/// The event GitHub sends the GitHub App of a custom deployment protection
+/// rule when a deployment to an environment it guards waits for its answer.
+pub const PROTECTION_RULE_EVENT: &str = "deployment_protection_rule";
 
 /// Checks that `body` was signed with `secret`: `signature_header` is the
 /// value of [`SIGNATURE_HEADER`], `sha256=` followed by the hex HMAC-SHA256
@@ -65,6 +70,8 @@ pub fn verify(secret: &[u8], body: &[u8], signature_header: Option<&str>) -> Res
 /// - `workflow_run`, `workflow_job`, `check_run` → a [`CiRun`];
 /// - `issues` → an [`Incident`] when the issue carries
 ///   [`IngestSettings::incident_label`], else ignored;
+/// - [`PROTECTION_RULE_EVENT`] → ignored: it asks a question
+///   ([`protection_rule_request`]) and records nothing;
 /// - `ping` and every other event → ignored, with the reason.
 ///
 /// # Errors
@@ -83,6 +90,11 @@ pub fn normalize(input: &RawInput<'_>, settings: &IngestSettings) -> Result<Norm
         "workflow_job" => workflow_job(parse(input)?),
         "check_run" => check_run(parse(input)?),
         "issues" => issue(parse(input)?, settings, input.received_at),
+        PROTECTION_RULE_EVENT => Ok(Normalized::Ignored(
+            "deployment_protection_rule: a question pavedroad answers with the deploy policy (see the audit log); \
+             the deployment itself arrives as a `deployment` event"
+                .to_owned(),
+        )),
         other => Ok(Normalized::Ignored(format!("GitHub `{other}` events carry nothing pavedroad records"))),
     }
 }
@@ -162,6 +174,69 @@ impl People {
             None => self.0.push(hint),
         }
     }
+}
+
+/// What a `deployment_protection_rule` delivery (action `requested`) asks:
+/// may this deployment go to this environment? The answer goes to
+/// [`callback_url`](Self::callback_url).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtectionRuleRequest {
+    /// The environment the rule guards (`environment`, else the
+    /// deployment's).
+    pub environment: String,
+    /// Where GitHub takes the answer (`deployment_callback_url`).
+    pub callback_url: String,
+    /// The repository.
+    pub repo: RepoId,
+    /// The commit being deployed (`deployment.sha`), lower case.
+    pub sha: Option<String>,
+    /// The ref being deployed (`deployment.ref`).
+    pub git_ref: Option<String>,
+    /// Who asks: the deployment's creator (`deployment.creator.login`),
+    /// else the delivery's sender (`sender.login`).
+    pub login: Option<String>,
+    /// The services the deployment's `payload` names (`service`, then
+    /// `component`), as for `deployment` events.
+    pub service_names: Vec<String>,
+    /// The deployment's id.
+    pub deployment_id: Option<u64>,
+    /// What started the deployment (`event`: `push`, `workflow_dispatch`).
+    pub event: Option<String>,
+}
+
+/// Reads a [`PROTECTION_RULE_EVENT`] delivery: `Ok(None)` for an action
+/// other than `requested` (nothing to answer).
+///
+/// # Errors
+/// [`NormalizeError`] when the body is not the event's JSON, or lacks what
+/// an answer needs: `deployment_callback_url`, the environment
+/// (`environment` or `deployment.environment`) and the repository.
+pub fn protection_rule_request(body: &[u8]) -> Result<Option<ProtectionRuleRequest>, NormalizeError> {
+    let event: ProtectionRuleEvent = serde_json::from_slice(body).map_err(|error| match error.classify() {
+        serde_json::error::Category::Data => {
+            NormalizeError::new(format!("the body is not a GitHub `{PROTECTION_RULE_EVENT}` event: {error}"))
+        }
+        _ => NormalizeError::new(format!("the body is not valid JSON: {error}")),
+    })?;
+    if event.action.as_deref() != Some("requested") {
+        return Ok(None);
+    }
+    let deployment = event.deployment.unwrap_or_default();
+    let callback_url = required(non_empty(event.deployment_callback_url), "deployment_callback_url")?;
+    let environment = required(non_empty(event.environment.or(deployment.environment)), "environment")?;
+    let repo = repo_of(event.repository.as_ref())?;
+    let login = |account: Option<Account>| account.and_then(|account| non_empty(account.login));
+    Ok(Some(ProtectionRuleRequest {
+        environment,
+        callback_url,
+        repo,
+        sha: sha_unless_zero(deployment.sha.as_deref()),
+        git_ref: non_empty(deployment.git_ref),
+        login: login(deployment.creator).or_else(|| login(event.sender)),
+        service_names: DeploymentMetadata::read(&deployment.payload).service_names,
+        deployment_id: deployment.id,
+        event: non_empty(event.event),
+    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -292,6 +367,18 @@ struct DeploymentEvent {
     deployment_status: Option<DeploymentStatusPayload>,
     workflow_run: Option<WorkflowRun>,
     repository: Option<Repository>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ProtectionRuleEvent {
+    action: Option<String>,
+    environment: Option<String>,
+    event: Option<String>,
+    deployment_callback_url: Option<String>,
+    deployment: Option<DeploymentPayload>,
+    repository: Option<Repository>,
+    sender: Option<Account>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,6 +8,10 @@
 //! event together with what it yields — answering 2xx only once that is
 //! durable (DESIGN §8). A redelivery (same source and delivery id) answers
 //! 200 and changes nothing.
+//!
+//! GitHub's `deployment_protection_rule` is a question as well as an event:
+//! once stored, [`protection_rule`] answers it with the deploy policy (a
+//! redelivery is answered again: that is how a lost answer is retried).
 
 use axum::Json;
 use axum::extract::State;
@@ -30,6 +34,8 @@ use crate::extract::UnreadBody;
 use crate::settings::{HookAuth, HookSource};
 use crate::{ApiError, AppState};
 use paved_app::Caller;
+
+mod protection_rule;
 
 /// What a webhook delivery became.
 #[derive(Debug, Serialize, ToSchema)]
@@ -244,7 +250,11 @@ pub async fn github_hook(
     let delivery = required_header(&headers, github::DELIVERY_HEADER, "delivery")?.to_owned();
     check_json(&body)?;
     let context = hook_context(&state, HookSource::GitHub);
-    Ok(Json(store_delivery(&state, Source::GitHub, &event_type, delivery, body.to_vec(), context, None).await?))
+    let receipt = store_delivery(&state, Source::GitHub, &event_type, delivery, body.to_vec(), context, None).await?;
+    if event_type == github::PROTECTION_RULE_EVENT {
+        protection_rule::answer_later(&state, &body, receipt.event_id);
+    }
+    Ok(Json(receipt))
 }
 
 /// A GitLab webhook delivery.

@@ -36,8 +36,8 @@ use paved_app::App;
 pub use error::ApiError;
 pub use router::router;
 pub use settings::{
-    HookAuth, HookSource, PublicUrl, Secret, ServerSettings, Timeouts, WebAuth, parse_proxy_header,
-    parse_trusted_proxies,
+    GitHubApi, HookAuth, HookSource, InvalidApiUrl, PublicUrl, Secret, ServerSettings, Timeouts, WebAuth,
+    parse_proxy_header, parse_trusted_proxies,
 };
 pub use web::FORM_ROUTES;
 pub use web::session::{CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, Viewer, csrf_field};
@@ -60,7 +60,7 @@ impl AppState {
     /// runtime.
     pub fn new(store: DynStore, settings: ServerSettings) -> Self {
         Self {
-            app: App::new(store, settings.ingest.clone()),
+            app: App::new(store, settings.ingest.clone()).with_deploy_defaults(settings.deploy_policy.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
         }

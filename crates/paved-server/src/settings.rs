@@ -1,6 +1,7 @@
 //! What the server needs from pavedroad's configuration: how to derive
-//! records, the secrets webhooks are verified with, and how people sign in
-//! to the web UI.
+//! records, the secrets webhooks are verified with, the organisation's
+//! deploy policy, how to answer GitHub, and how people sign in to the web
+//! UI.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use axum::http::HeaderName;
 use ipnet::IpNet;
 use paved_ingest::IngestSettings;
+use reqwest::Url;
 
 /// A secret from the configuration. Its `Debug` shows only whether it is
 /// set, so it never reaches a log.
@@ -26,6 +28,11 @@ impl Secret {
     /// The secret's bytes.
     pub fn expose(&self) -> &[u8] {
         self.0.as_bytes()
+    }
+
+    /// The secret as text (for a header).
+    pub fn expose_text(&self) -> &str {
+        &self.0
     }
 }
 
@@ -93,6 +100,105 @@ pub struct ServerSettings {
     pub timeouts: Timeouts,
     /// How people sign in to the web UI.
     pub web: WebAuth,
+    /// The organisation's deploy policy: what a DeployTarget's own policy
+    /// leaves out (`[deploy_policy]`).
+    pub deploy_policy: paved_domain::Policy,
+    /// How GitHub's REST API is called (answers to custom deployment
+    /// protection rules).
+    pub github_api: GitHubApi,
+}
+
+/// How pavedroad calls GitHub's REST API: where it is, and the token it
+/// sends. Used to answer custom deployment protection rules; without a
+/// token they are stored but not answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHubApi {
+    base_url: Url,
+    token: Option<Secret>,
+    /// How long to wait before each retry of an answer that failed with a
+    /// 5xx or no answer at all (default 2 s, then 10 s); a 4xx is not
+    /// retried.
+    pub retry_delays: Vec<Duration>,
+}
+
+/// A GitHub API base URL that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the GitHub API URL `{url}` {problem}; write https://api.github.com, or https://HOST/api/v3 for GitHub \
+     Enterprise Server (PAVED_GITHUB_API_URL, github_api_url)"
+)]
+pub struct InvalidApiUrl {
+    /// The URL as given.
+    pub url: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl GitHubApi {
+    /// GitHub.com's REST API.
+    pub const DEFAULT_URL: &str = "https://api.github.com";
+
+    /// The API at `base_url` (`https://api.github.com`, or
+    /// `https://HOST/api/v3`), called with `token` (a GitHub App
+    /// installation token or a personal access token).
+    ///
+    /// # Errors
+    /// [`InvalidApiUrl`] for a URL that does not parse, is not `http(s)`,
+    /// or carries credentials, a query or a fragment.
+    pub fn new(base_url: &str, token: Option<Secret>) -> Result<Self, InvalidApiUrl> {
+        let invalid = |problem: &str| InvalidApiUrl { url: base_url.to_owned(), problem: problem.to_owned() };
+        let url = Url::parse(base_url.trim()).map_err(|error| invalid(&format!("is not a URL ({error})")))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+            return Err(invalid("is not an http(s) URL with a host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid("carries credentials; give the token as PAVED_GITHUB_TOKEN instead"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("has a query or a fragment"));
+        }
+        Ok(Self { base_url: url, token, retry_delays: vec![Duration::from_secs(2), Duration::from_secs(10)] })
+    }
+
+    /// The API's base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The token, when one is configured.
+    pub fn token(&self) -> Option<&Secret> {
+        self.token.as_ref()
+    }
+
+    /// `url` parsed, when it is on the configured API (same scheme, host
+    /// and port, under its path): the only URLs the token is sent to,
+    /// whatever a payload says.
+    ///
+    /// # Errors
+    /// Why it is not, in a sentence for the log.
+    pub fn callback_url(&self, url: &str) -> Result<Url, String> {
+        let parsed = Url::parse(url).map_err(|error| format!("`{url}` is not a URL ({error})"))?;
+        let base_path = self.base_url.path().trim_end_matches('/');
+        let under_base = parsed.path() == base_path || parsed.path().starts_with(&format!("{base_path}/"));
+        let credentials = !parsed.username().is_empty() || parsed.password().is_some();
+        if parsed.origin() != self.base_url.origin() || !under_base || credentials {
+            return Err(format!(
+                "`{url}` is not on the configured GitHub API {} (PAVED_GITHUB_API_URL)",
+                self.base_url.as_str().trim_end_matches('/')
+            ));
+        }
+        Ok(parsed)
+    }
+}
+
+impl Default for GitHubApi {
+    /// GitHub.com, without a token.
+    fn default() -> Self {
+        match Self::new(Self::DEFAULT_URL, None) {
+            Ok(api) => api,
+            Err(error) => unreachable!("the default GitHub API URL parses: {error}"),
+        }
+    }
 }
 
 /// How long a client may take to send a request, and how long requests in
@@ -129,6 +235,8 @@ impl Default for ServerSettings {
             pagerduty: HookAuth::Refused,
             timeouts: Timeouts::default(),
             web: WebAuth::default(),
+            deploy_policy: paved_domain::Policy::default(),
+            github_api: GitHubApi::default(),
         }
     }
 }
@@ -289,8 +397,49 @@ mod tests {
     }
 
     #[test]
+    fn the_token_goes_only_to_the_configured_api() {
+        let api = GitHubApi::default();
+        let callback = "https://api.github.com/repos/acme/shop/actions/runs/1/deployment_protection_rule";
+        assert_eq!(api.callback_url(callback).unwrap().as_str(), callback);
+        for elsewhere in [
+            "https://evil.example/repos/acme/shop/actions/runs/1/deployment_protection_rule",
+            "http://api.github.com/repos/acme/shop/actions/runs/1/deployment_protection_rule",
+            "https://api.github.com:8443/repos/acme/shop/actions/runs/1/deployment_protection_rule",
+            "https://api.github.com.evil.example/repos/x",
+            "https://user:pass@api.github.com/repos/x",
+            "not a url",
+        ] {
+            assert!(api.callback_url(elsewhere).is_err(), "{elsewhere}");
+        }
+        let enterprise = GitHubApi::new("https://ghe.acme.example/api/v3/", None).unwrap();
+        assert!(enterprise.callback_url("https://ghe.acme.example/api/v3/repos/a/b/actions/runs/1/x").is_ok());
+        assert!(enterprise.callback_url("https://ghe.acme.example/api/v3evil/repos/a").is_err());
+        assert!(enterprise.callback_url("https://ghe.acme.example/other/repos/a").is_err());
+    }
+
+    #[test]
+    fn a_bad_api_url_says_how_to_write_one() {
+        for (url, problem) in [
+            ("api.github.com", "is not a URL"),
+            ("ftp://api.github.com", "http(s)"),
+            ("https://x:y@api.github.com", "credentials"),
+            ("https://api.github.com/?a=b", "query"),
+        ] {
+            let error = GitHubApi::new(url, None).unwrap_err().to_string();
+            assert!(error.contains(problem) && error.contains("PAVED_GITHUB_API_URL"), "{url}: {error}");
+        }
+    }
+
+    #[test]
     fn proxy_headers_are_header_names() {
         assert_eq!(parse_proxy_header("X-Forwarded-Email").unwrap().as_str(), "x-forwarded-email");
         assert!(parse_proxy_header("X Forwarded").unwrap_err().contains("`X Forwarded`"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let api = GitHubApi::new(GitHubApi::DEFAULT_URL, Secret::new("ghs_s3cret")).unwrap();
+        assert!(!format!("{api:?}").contains("s3cret"));
+        assert_eq!(api.token().map(Secret::expose_text), Some("ghs_s3cret"));
     }
 }

@@ -574,6 +574,14 @@ pub trait AuditStore: Send + Sync {
     /// # Errors
     /// On a database error.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Appends `audit` on its own, for an action that stores nothing else
+    /// (answering GitHub's deployment protection rule); `raw_event_id`
+    /// names the stored delivery that asked for it, if any.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn append_audit(&self, audit: &NewAudit, raw_event_id: Option<i64>) -> Result<(), StoreError>;
 }
 
 /// What only tests read back or write directly: single raw events without

@@ -39,6 +39,13 @@ pub struct Config {
     pub gitlab_webhook_token: String,
     /// The secret PagerDuty signs v3 webhooks with.
     pub pagerduty_webhook_secret: String,
+    /// The token pavedroad sends to GitHub's REST API to answer custom
+    /// deployment protection rules (a GitHub App installation token or a
+    /// personal access token); empty: they are stored, not answered.
+    pub github_token: String,
+    /// GitHub's REST API (`https://HOST/api/v3` for GitHub Enterprise
+    /// Server); answers go only to URLs on it.
+    pub github_api_url: String,
     /// Webhook sources accepted without verification (`github`, `gitlab`,
     /// `pagerduty`).
     pub open_hooks: Vec<String>,
@@ -117,6 +124,8 @@ impl Default for Config {
             github_webhook_secret: String::new(),
             gitlab_webhook_token: String::new(),
             pagerduty_webhook_secret: String::new(),
+            github_token: String::new(),
+            github_api_url: paved_server::GitHubApi::DEFAULT_URL.to_owned(),
             open_hooks: Vec::new(),
             incident_label: ingest.incident_label,
             alert_service_label: ingest.alert_service_label,
@@ -150,6 +159,8 @@ impl std::fmt::Debug for Config {
             .field("github_webhook_secret", &shown(&self.github_webhook_secret))
             .field("gitlab_webhook_token", &shown(&self.gitlab_webhook_token))
             .field("pagerduty_webhook_secret", &shown(&self.pagerduty_webhook_secret))
+            .field("github_token", &shown(&self.github_token))
+            .field("github_api_url", &self.github_api_url)
             .field("open_hooks", &self.open_hooks)
             .field("incident_label", &self.incident_label)
             .field("alert_service_label", &self.alert_service_label)
@@ -185,6 +196,10 @@ pub struct FlagOverrides {
     pub gitlab_webhook_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pagerduty_webhook_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_api_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_hooks: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,6 +238,8 @@ impl FlagOverrides {
             github_webhook_secret: var("PAVED_GITHUB_WEBHOOK_SECRET"),
             gitlab_webhook_token: var("PAVED_GITLAB_WEBHOOK_TOKEN"),
             pagerduty_webhook_secret: var("PAVED_PAGERDUTY_WEBHOOK_SECRET"),
+            github_token: var("PAVED_GITHUB_TOKEN"),
+            github_api_url: var("PAVED_GITHUB_API_URL"),
             open_hooks: list("PAVED_OPEN_HOOKS"),
             server: var("PAVED_SERVER"),
             token: var("PAVED_TOKEN"),
@@ -315,6 +332,17 @@ github_webhook_secret = ""
 gitlab_webhook_token = ""
 pagerduty_webhook_secret = ""
 
+# GitHub's custom deployment protection rules: a GitHub App subscribed to
+# `deployment_protection_rule` sends its webhooks to /hooks/github (signed
+# with github_webhook_secret), and pavedroad answers each with the deploy
+# policy by calling GitHub's API with this token (a GitHub App installation
+# token or a personal access token that may write deployments). Empty: the
+# events are stored but not answered. Answers go only to URLs on
+# github_api_url (https://HOST/api/v3 for GitHub Enterprise Server).
+# Env: PAVED_GITHUB_TOKEN, PAVED_GITHUB_API_URL.
+github_token = ""
+github_api_url = "{github_api_url}"
+
 # Sources accepted WITHOUT verifying who sent them ("github", "gitlab",
 # "pagerduty"): only for trying pavedroad out on a private network.
 # Env: PAVED_OPEN_HOOKS (comma-separated). Flag: paved serve --open-hook.
@@ -375,17 +403,21 @@ public_url = ""
 # block_on_open_incident = "SEV-2"
 # allow = ["group:sre"]
 # deny_windows = [{{ days = ["fri"], from = "15:00", to = "23:59", timezone = "Europe/Berlin" }}]
-"#
+"#,
+        github_api_url = paved_server::GitHubApi::DEFAULT_URL
     )
 }
 
 impl Config {
-    /// How the server derives records and verifies webhooks.
+    /// How the server derives records, verifies webhooks, decides deploys
+    /// and calls GitHub.
     ///
     /// # Errors
-    /// [`BadInput`] for an `open_hooks` entry that is not a webhook source.
+    /// [`BadInput`] for an `open_hooks` entry that is not a webhook source,
+    /// a `github_api_url` that is not an http(s) URL, or an invalid
+    /// `[deploy_policy]`.
     pub fn server_settings(&self) -> anyhow::Result<paved_server::ServerSettings> {
-        use paved_server::{HookAuth, HookSource, Secret};
+        use paved_server::{GitHubApi, HookAuth, HookSource, Secret};
         for name in &self.open_hooks {
             if !["github", "gitlab", "pagerduty"].contains(&name.to_ascii_lowercase().as_str()) {
                 return Err(BadInput(format!(
@@ -406,6 +438,9 @@ impl Config {
             gitlab: auth(HookSource::GitLab, &self.gitlab_webhook_token),
             pagerduty: auth(HookSource::PagerDuty, &self.pagerduty_webhook_secret),
             timeouts: paved_server::Timeouts::default(),
+            deploy_policy: self.deploy_defaults()?,
+            github_api: GitHubApi::new(&self.github_api_url, Secret::new(&self.github_token))
+                .map_err(|error| BadInput(format!("invalid configuration: {error}")))?,
             web: self.web_auth()?,
         })
     }
@@ -551,6 +586,7 @@ mod tests {
             gitlab_webhook_token: "gl-s3cret".into(),
             pagerduty_webhook_secret: "pd-s3cret".into(),
             token: "paved_s3cret".into(),
+            github_token: "ghs_s3cret".into(),
             ..Config::default()
         };
         let shown = format!("{config:?}");
@@ -627,5 +663,39 @@ mod tests {
             assert_eq!(config.open_hooks, ["pagerduty", "gitlab"]);
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_github_token_and_api_url_come_from_their_environment_variables_and_reach_the_server() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PAVED_GITHUB_TOKEN", "ghs_from_env");
+            jail.set_env("PAVED_GITHUB_API_URL", "https://ghe.acme.example/api/v3");
+            let config = Config::load(None, FlagOverrides::default()).unwrap();
+            let settings = config.server_settings().unwrap();
+            assert_eq!(settings.github_api.token().map(paved_server::Secret::expose_text), Some("ghs_from_env"));
+            assert_eq!(settings.github_api.base_url().as_str(), "https://ghe.acme.example/api/v3");
+            assert!(!format!("{settings:?}").contains("ghs_from_env"), "the server's settings are logged too");
+            Ok(())
+        });
+        let unset = Config::default().server_settings().unwrap();
+        assert_eq!(unset.github_api.token(), None, "no token: protection rules are stored, not answered");
+        assert_eq!(unset.github_api.base_url().as_str(), "https://api.github.com/");
+    }
+
+    #[test]
+    fn a_bad_github_api_url_is_bad_input_naming_the_setting() {
+        let config = Config { github_api_url: "api.github.com".into(), ..Config::default() };
+        let error = config.server_settings().unwrap_err();
+        assert!(error.chain().any(|c| c.is::<BadInput>()), "{error:#}");
+        assert!(format!("{error:#}").contains("PAVED_GITHUB_API_URL"), "{error:#}");
+    }
+
+    #[test]
+    fn the_server_decides_with_the_organisations_deploy_policy() {
+        let config = Config {
+            deploy_policy: DeployPolicyConfig { checks_passed: Some(true), ..DeployPolicyConfig::default() },
+            ..Config::default()
+        };
+        assert_eq!(config.server_settings().unwrap().deploy_policy.checks_passed, Some(true));
     }
 }

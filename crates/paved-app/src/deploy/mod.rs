@@ -7,12 +7,16 @@
 //!   the target's lock, or refused with every failed check.
 //! - [`runs`]: what runners do with jobs — claim, report, finish (and roll
 //!   back) — and the deploys as read back, with their logs.
+//! - [`protection`]: GitHub's custom deployment protection rules, answered
+//!   with the same checks.
 
 pub mod policy;
+pub mod protection;
 pub mod queue;
 pub mod runs;
 
 pub use policy::{CheckKind, CheckOutcome, PolicyInput, allowed, evaluate};
+pub use protection::{ProtectionAnswer, ProtectionState};
 pub use queue::{DeployOutcome, Refusal};
 pub use runs::{ClaimedJob, JobReport};
 

@@ -13,6 +13,7 @@ mod github;
 mod gitlab;
 mod incremental;
 mod pagerduty;
+mod protection_rule;
 mod review_fixes;
 mod small_repository;
 mod this_repository;

@@ -32,6 +32,12 @@ impl TestApp {
 
     /// Spawns the server over a fresh store holding `examples/acme`.
     pub async fn spawn_with(on: On, settings: ServerSettings) -> TestApp {
+        Self::spawn_with_catalog(on, settings, &[]).await
+    }
+
+    /// Spawns the server over a fresh store holding `examples/acme` and the
+    /// descriptors in `more` (files or directories, e.g. DeployTargets).
+    pub async fn spawn_with_catalog(on: On, settings: ServerSettings, more: &[std::path::PathBuf]) -> TestApp {
         let (location, sqlite_dir, postgres) = match on {
             On::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -41,8 +47,9 @@ impl TestApp {
         };
         let store = paved_store::connect(&location).await.expect("the store opens");
         let acme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme");
-        let load = paved_catalog::load(&[acme], &LoadOptions::default());
-        assert!(!load.has_errors(), "examples/acme is valid: {:?}", load.problems);
+        let paths: Vec<std::path::PathBuf> = std::iter::once(acme).chain(more.iter().cloned()).collect();
+        let load = paved_catalog::load(&paths, &LoadOptions::default());
+        assert!(!load.has_errors(), "examples/acme (and {more:?}) is valid: {:?}", load.problems);
         store
             .import_catalog(CatalogImport {
                 location: "examples/acme",

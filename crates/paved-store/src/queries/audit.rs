@@ -1,10 +1,11 @@
-//! The audit log, newest first.
+//! The audit log: read newest first, and appended to on its own.
 
 use async_trait::async_trait;
 
-use crate::common::AuditRow;
+use super::insert_audit;
+use crate::common::{self, AuditRow};
 use crate::sql::{Db, SqlExt};
-use crate::{AuditEntry, AuditStore, StoreError};
+use crate::{AuditEntry, AuditStore, NewAudit, StoreError};
 
 #[async_trait]
 impl<T: Db> AuditStore for T {
@@ -16,5 +17,13 @@ impl<T: Db> AuditStore for T {
         );
         select.bind(i64::from(limit.clamp(1, 1000)));
         Ok(db.fetch_all::<AuditRow>(&select, ACTION).await?.into_iter().map(AuditEntry::from).collect())
+    }
+
+    async fn append_audit(&self, audit: &NewAudit, raw_event_id: Option<i64>) -> Result<(), StoreError> {
+        const ACTION: &str = "appending to the audit log";
+        let mut tx = self.writer(ACTION).await?;
+        insert_audit(&mut *tx, audit, common::now(), raw_event_id, ACTION).await?;
+        tx.commit().await.map_err(StoreError::database(self.db_backend(), ACTION))?;
+        Ok(())
     }
 }

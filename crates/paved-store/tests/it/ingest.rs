@@ -333,6 +333,26 @@ contract_tests! {
         assert_eq!((audit[0].raw_event_id, audit[0].action.as_str()), (Some(id), "deployment.record"));
     }
 
+    async fn an_audit_entry_is_appended_on_its_own_naming_the_delivery_that_asked(db) {
+        let store = db.migrated().await;
+        let results = store.ingest(&[event(raw("github", "rule-1", 0), Derivation::ignored("a question, not a record"))]).await.unwrap();
+        let RawEventInsert::Stored(id) = results[0].raw else { panic!() };
+        let decision = NewAudit {
+            actor: "user:default/ana (GitHub deployment creator)".into(),
+            action: "deploy.protection_rule".into(),
+            target: "component:default/checkout".into(),
+            detail: Some("rejected production: may_act".into()),
+        };
+        store.append_audit(&decision, Some(id)).await.unwrap();
+        store.append_audit(&NewAudit { detail: None, ..decision.clone() }, None).await.unwrap();
+        let audit = store.audit_log(5).await.unwrap();
+        assert_eq!(audit.len(), 2, "{audit:?}");
+        assert_eq!((audit[1].raw_event_id, audit[1].detail.as_deref()), (Some(id), Some("rejected production: may_act")));
+        assert_eq!((audit[1].actor.as_str(), audit[1].action.as_str(), audit[1].target.as_str()),
+            ("user:default/ana (GitHub deployment creator)", "deploy.protection_rule", "component:default/checkout"));
+        assert_eq!((audit[0].raw_event_id, audit[0].detail.as_deref()), (None, None), "newest first");
+    }
+
     async fn the_catalog_generation_grows_only_when_an_import_changes_something(db) {
         let store = db.migrated().await;
         let start = store.catalog_generation().await.unwrap();

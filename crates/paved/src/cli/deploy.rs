@@ -283,6 +283,7 @@ async fn check(cmd: CheckCmd, config: Config) -> anyhow::Result<ExitCode> {
         environment: Some(cmd.environment),
         version: cmd.version,
         fixes: cmd.fixes,
+        ..paved_app::deploy::DeployRequest::default()
     };
     let checked = app.deploy_check(&caller, &request).await?;
     match cmd.output.format {

@@ -107,6 +107,15 @@ pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     if settings.web.require_sign_in {
         tracing::info!("every page of the web UI needs signing in (require_sign_in)");
     }
+    match settings.github_api.token() {
+        Some(_) => tracing::info!(
+            api = %settings.github_api.base_url(),
+            "GitHub deployment protection rules are answered with the deploy policy"
+        ),
+        None => tracing::info!(
+            "GitHub deployment protection rules are stored, not answered, until PAVED_GITHUB_TOKEN is set"
+        ),
+    }
     let app = Application::build(&config.listen, store, settings).await?;
     tracing::info!(address = %app.address(), "listening on http://{}", app.address());
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
