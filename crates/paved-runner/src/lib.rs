@@ -70,6 +70,7 @@ mod gitops;
 mod http;
 mod process;
 mod run;
+pub mod worker;
 mod yaml_edit;
 
 use std::path::PathBuf;

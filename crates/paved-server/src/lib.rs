@@ -117,6 +117,13 @@ impl Application {
         self.address
     }
 
+    /// The application the server calls (for the work it does beside
+    /// answering requests: the embedded runner, the interrupted-deploy
+    /// sweep).
+    pub fn app(&self) -> App {
+        self.state.app.clone()
+    }
+
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.address.port()

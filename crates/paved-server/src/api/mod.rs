@@ -15,6 +15,7 @@ use crate::extract::{BodyBudget, BodyLimit};
 use crate::{AppState, hooks};
 
 pub mod deployments;
+pub mod deploys;
 pub mod entities;
 pub mod events;
 pub mod health;
@@ -91,6 +92,12 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events::list_events))
         .routes(routes!(events::list_identities))
         .routes(routes!(shifts::list_shifts, shifts::record_shift))
+        .routes(routes!(deploys::deploy))
+        .routes(routes!(deploys::get_deploy))
+        .routes(routes!(deploys::claim))
+        .routes(routes!(deploys::heartbeat))
+        .routes(routes!(deploys::log))
+        .routes(routes!(deploys::finish))
         .routes(routes!(metrics::dora))
         .routes(routes!(metrics::report))
         .routes(routes!(metrics::prometheus))

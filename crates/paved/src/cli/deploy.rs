@@ -12,9 +12,35 @@ use crate::config::Config;
 use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
-/// Deployments.
+/// Deploy a service through its DeployTarget, or record and check deployments.
+///
+/// `paved deploy SERVICE --version V` checks the policy, then runs the
+/// target's steps and health check on a runner and follows its log: on the
+/// local database the CLI is the runner; with --server the server queues it
+/// for its runners. Exit 0 when it succeeded, 1 when it failed (and rolled
+/// back where the target says so), 2 when a check refused it.
+///
+/// Examples:
+///   paved deploy checkout-api --version "$(git rev-parse HEAD)"
+///   paved deploy checkout-api --version v1.4.2 --dry-run
+///   paved deploy checkout-api --version "$GITHUB_SHA" --server https://paved.acme.example --token "$PAVED_TOKEN"
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    disable_version_flag = true,
+    verbatim_doc_comment
+)]
+pub struct Cmd {
+    #[command(subcommand)]
+    sub: Option<Sub>,
+    #[command(flatten)]
+    start: super::deploy_start::StartCmd,
+}
+
+/// What `paved deploy` does besides deploying.
 #[derive(Debug, Subcommand)]
-pub enum Cmd {
+pub enum Sub {
     /// Record a deployment, from any CI.
     ///
     /// Run it as the last step of a deploy job. Recording the same --id again
@@ -125,9 +151,10 @@ pub struct RecordCmd {
 impl Cmd {
     /// These flags on top of the global ones.
     pub fn overrides(&self, flags: crate::config::FlagOverrides) -> crate::config::FlagOverrides {
-        match self {
-            Self::Record(cmd) => cmd.target.overrides(flags),
-            Self::Check(_) => flags,
+        match (&self.sub, &self.start) {
+            (Some(Sub::Record(cmd)), _) => cmd.target.overrides(flags),
+            (None, start) => start.target.overrides(flags),
+            _ => flags,
         }
     }
 }
@@ -178,9 +205,10 @@ fn body(cmd: &RecordCmd, var: impl Fn(&str) -> Option<String>) -> Value {
 }
 
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
-    let cmd = match cmd {
-        Cmd::Record(cmd) => *cmd,
-        Cmd::Check(cmd) => return check(cmd, config).await,
+    let cmd = match (cmd.sub, cmd.start) {
+        (Some(Sub::Record(cmd)), _) => *cmd,
+        (Some(Sub::Check(cmd)), _) => return check(cmd, config).await,
+        (None, start) => return super::deploy_start::run(start, config).await,
     };
     let body = body(&cmd, |name| std::env::var(name).ok().filter(|value| !value.is_empty()));
     let recorded = client::record(&config, RecordAction::RecordDeployment, body).await?;

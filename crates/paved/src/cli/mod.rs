@@ -15,6 +15,7 @@ mod client;
 mod config_cmd;
 mod demo;
 mod deploy;
+mod deploy_start;
 mod events;
 mod identities;
 mod import;
@@ -79,7 +80,6 @@ enum Command {
     Catalog(catalog::Cmd),
     #[command(subcommand)]
     Import(import::Cmd),
-    #[command(subcommand)]
     Deploy(deploy::Cmd),
     #[command(subcommand)]
     Incident(incident::Cmd),

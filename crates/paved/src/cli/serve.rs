@@ -53,6 +53,17 @@ pub struct Cmd {
     /// Env: PAVED_OPEN_HOOKS (comma-separated).
     #[arg(long = "open-hook", value_name = "SOURCE")]
     open_hooks: Vec<String>,
+
+    /// Run no deploys in this process: leave them to `paved runner`
+    /// processes (where the deploy credentials are). By default the server
+    /// runs the deploys of targets without a `spec.runner` label itself.
+    #[arg(long)]
+    no_embedded_runner: bool,
+
+    /// How long a runner may go silent before its deploy is marked
+    /// interrupted and the target's lock is freed (e.g. 30s, 2m).
+    #[arg(long, value_name = "SPAN", default_value = "30s", env = "PAVED_RUNNER_LEASE")]
+    runner_lease: String,
 }
 
 impl Cmd {
@@ -69,8 +80,10 @@ impl Cmd {
     }
 }
 
-pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     check_listen(&config.listen)?;
+    let lease =
+        paved_domain::parse_span(&cmd.runner_lease).map_err(|error| BadInput(format!("--runner-lease: {error}")))?;
     let settings = config.server_settings()?;
     let location = DatabaseLocation::parse(&config.database_url)?;
     let catalog = if config.catalog.is_empty() { None } else { Some(super::catalog::load_valid(&config.catalog)?) };
@@ -117,8 +130,11 @@ pub async fn run(_cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         ),
     }
     let app = Application::build(&config.listen, store, settings).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    spawn_deploy_work(app.app(), lease, !cmd.no_embedded_runner, stopped);
     tracing::info!(address = %app.address(), "listening on http://{}", app.address());
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
+    let _ = stop.send(true);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -137,4 +153,44 @@ pub(super) fn check_listen(listen: &str) -> anyhow::Result<()> {
         ))
         .into()),
     }
+}
+
+/// The deploy work of a server: marking interrupted the deploys whose
+/// runner went silent for `lease` (on every replica; the store makes each
+/// change once), and the embedded runner unless `embedded` is off.
+fn spawn_deploy_work(
+    app: paved_app::App,
+    lease: std::time::Duration,
+    embedded: bool,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let sweeper = app.clone();
+    let mut sweep_stopped = stopped.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval((lease / 3).max(std::time::Duration::from_millis(200)));
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Err(error) = sweeper.interrupt_stale_deploys(lease).await {
+                        tracing::warn!(%error, "looking for interrupted deploys failed");
+                    }
+                }
+                _ = sweep_stopped.changed() => return,
+            }
+        }
+    });
+    if !embedded {
+        tracing::info!("deploys run only on `paved runner` processes (--no-embedded-runner)");
+        return;
+    }
+    let settings = paved_runner::worker::RunnerSettings::new(Vec::new());
+    tracing::info!(runner = %settings.name, "the embedded runner runs deploys of targets without a runner label");
+    let source = paved_runner::worker::AppSource { app, caller: paved_app::Caller::Local };
+    let mut stopped = stopped;
+    tokio::spawn(async move {
+        paved_runner::worker::run_forever(&source, &settings, async move {
+            let _ = stopped.changed().await;
+        })
+        .await;
+    });
 }
