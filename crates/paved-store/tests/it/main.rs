@@ -6,6 +6,7 @@ mod commits;
 mod contract;
 mod harness;
 mod ingest;
+mod jobs;
 mod migrate;
 mod record_format;
 mod sessions;

@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod demo;
 mod demo_report;
+mod deploy_road;
 mod disk_full;
 mod dora;
 mod import;

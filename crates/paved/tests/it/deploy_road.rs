@@ -1,0 +1,132 @@
+//! `paved deploy` on the paved road, through the real binary: a deploy's
+//! `run` and `gitops` steps really run (a command with the documented
+//! environment, a commit pushed to a bare repository), a refused deploy
+//! changes nothing, and a failed one rolls back to the last good version,
+//! recorded as two linked deployments of source `paved`.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::support::{json, paved, run, stderr, stdout};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A catalog whose shop-api is owned by the team of ana (not of bo), with
+/// a DeployTarget that runs a script (failing for version `bad`) and bumps
+/// `image.tag` in a bare repository.
+fn organisation(dir: &Path) {
+    let config = dir.join("config.git");
+    git(dir, &["init", "-q", "--bare", "-b", "main", config.to_str().unwrap()]);
+    let work = dir.join("work");
+    git(dir, &["clone", "-q", config.to_str().unwrap(), work.to_str().unwrap()]);
+    std::fs::write(work.join("values.yaml"), "# shop-api\nimage:\n  repo: shop # kept\n  tag: \"0.9\"\n").unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "init"]);
+    git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let catalog = dir.join("catalog");
+    std::fs::create_dir(&catalog).unwrap();
+    let released = dir.join("released");
+    std::fs::write(
+        catalog.join("org.yaml"),
+        format!(
+            r#"apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{ name: shop }}
+spec: {{ type: team, children: [], members: [ana] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{ name: platform }}
+spec: {{ type: team, children: [], members: [bo] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {{ name: ana }}
+spec: {{ memberOf: [shop] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {{ name: bo }}
+spec: {{ memberOf: [platform] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {{ name: shop-api }}
+spec: {{ type: service, lifecycle: production, owner: shop }}
+---
+apiVersion: paved.dev/v1alpha1
+kind: DeployTarget
+metadata: {{ name: shop-api-production }}
+spec:
+  component: shop-api
+  environment: production
+  steps:
+    - name: release
+      run: test "$PAVED_VERSION" != bad && echo "$PAVED_SERVICE $PAVED_ENVIRONMENT $PAVED_VERSION $PAVED_DEPLOYMENT_ID" > {released}
+      timeout: 1m
+    - name: bump
+      gitops: {{ repo: {config}, branch: main, file: values.yaml, key: image.tag }}
+  rollback: automatic
+"#,
+            released = released.display(),
+            config = config.display()
+        ),
+    )
+    .unwrap();
+    let imported = run(paved(dir).args(["catalog", "import", "catalog", "--database-url", "paved.db"]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+}
+
+#[test]
+fn an_owner_deploys_refusals_change_nothing_and_a_failure_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    organisation(dir);
+    let db = ["--database-url", "paved.db"];
+
+    // The owner's deploy runs both steps.
+    let deployed = run(paved(dir).args(["deploy", "shop-api", "--version", "1.0.0", "--actor", "ana"]).args(db));
+    assert!(deployed.status.success(), "{}\n{}", stdout(&deployed), stderr(&deployed));
+    assert!(stdout(&deployed).contains("succeeded"), "{}", stdout(&deployed));
+    assert_eq!(std::fs::read_to_string(dir.join("released")).unwrap().trim(), "shop-api production 1.0.0 1");
+    let pushed = git(dir, &["--git-dir", "config.git", "show", "main:values.yaml"]);
+    assert_eq!(pushed, "# shop-api\nimage:\n  repo: shop # kept\n  tag: \"1.0.0\"\n", "only the value changed");
+    let message = git(dir, &["--git-dir", "config.git", "log", "-1", "--format=%B", "main"]);
+    assert!(message.starts_with("Deploy shop-api 1.0.0 to production") && message.contains("Paved-Deployment: 1"));
+
+    // A dry run by a person of another team: refused naming the owners,
+    // nothing runs.
+    let check = run(paved(dir).args(["deploy", "check", "shop-api", "--version", "2.0.0", "--as", "bo"]).args(db));
+    assert_eq!(check.status.code(), Some(2), "{}", stdout(&check));
+    assert!(stdout(&check).contains("FAIL  may_act") && stdout(&check).contains("ana"), "{}", stdout(&check));
+    let dry = run(paved(dir).args(["deploy", "shop-api", "--version", "2.0.0", "--dry-run"]).args(db));
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("dry run"), "{}", stdout(&dry));
+    assert!(std::fs::read_to_string(dir.join("released")).unwrap().contains("1.0.0"), "a dry run runs nothing");
+
+    // A failing step fails the deploy and rolls back to 1.0.0.
+    let failed = run(paved(dir).args(["deploy", "shop-api", "--version", "bad", "--actor", "ana"]).args(db));
+    assert_eq!(failed.status.code(), Some(1), "{}\n{}", stdout(&failed), stderr(&failed));
+    let out = stdout(&failed);
+    assert!(out.contains("step `release` exited with status 1") && out.contains("rolling back: deploy 3"), "{out}");
+    assert_eq!(std::fs::read_to_string(dir.join("released")).unwrap().trim(), "shop-api production 1.0.0 3");
+
+    // Every state of the three deploys was stored as a raw event of source
+    // `paved` (what DORA and the report derive deployments from).
+    let events = run(paved(dir).args(["events", "list", "--source", "paved", "--format", "json"]).args(db));
+    assert!(events.status.success(), "{}", stderr(&events));
+    let events = json(&events);
+    let delivered: Vec<&str> = events.as_array().unwrap().iter().filter_map(|e| e["delivery_id"].as_str()).collect();
+    for state in ["deploy-1-succeeded", "deploy-2-failed", "deploy-3-succeeded", "deploy-3-queued"] {
+        assert!(delivered.contains(&state), "{state} in {delivered:?}");
+    }
+}
