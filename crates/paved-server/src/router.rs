@@ -62,11 +62,13 @@ async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
 }
 
-/// What every response says about how a browser may use it. The pages have
-/// no script at all, load their stylesheet and icon from this server, and
+/// What every response says about how a browser may use it. The pages load
+/// their stylesheet, icon and one script (the deploy page's log follower)
+/// from this server only, fetch only from it, and
 /// are never framed; `javascript:` links cannot run, whatever a descriptor
 /// or payload holds.
 pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     script-src 'self'; connect-src 'self'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Adds the security headers to every response of `router` (a handler

@@ -226,7 +226,8 @@ impl App {
         let Some(schedule) = catalog.schedule_of(service) else { return Ok(Vec::new()) };
         let until = now + chrono::Duration::seconds(1);
         let shifts =
-            crate::oncall::shifts_between(&self.store, catalog, &[schedule.entity_ref.clone()], now, until).await?;
+            crate::oncall::shifts_between(&self.store, catalog, std::slice::from_ref(&schedule.entity_ref), now, until)
+                .await?;
         Ok(shifts.into_iter().filter_map(|shift| shift.person).collect())
     }
 }

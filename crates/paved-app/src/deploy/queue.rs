@@ -22,7 +22,7 @@ pub enum DeployOutcome {
         /// The checks, all passed.
         check: DeployCheck,
         /// The job.
-        job: DeployJob,
+        job: Box<DeployJob>,
     },
     /// A check failed: nothing was queued.
     Refused(Refusal),
@@ -189,7 +189,7 @@ impl App {
         match self.store.enqueue_job(&job, &audit).await? {
             Ok(job) => {
                 self.record_deploy(&job).await?;
-                Ok(DeployOutcome::Queued { check, job })
+                Ok(DeployOutcome::Queued { check, job: Box::new(job) })
             }
             // Queued by someone else between the check and now.
             Err(in_the_way) => {

@@ -205,7 +205,7 @@ pub fn respond(outcome: DeployOutcome) -> (StatusCode, Json<DeployResponse>) {
                 allowed: true,
                 dry_run: false,
                 checks: checks(&check),
-                deploy: Some(job.into()),
+                deploy: Some((*job).into()),
                 refused: None,
             }),
         ),

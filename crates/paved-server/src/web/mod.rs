@@ -23,6 +23,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::{ApiError, AppState};
 
 mod charts;
+mod deploys;
 mod overview;
 mod people;
 mod quality;
@@ -40,7 +41,7 @@ pub const DEFAULT_DAYS: i64 = 90;
 /// [`session::guard`], which refuses a form from another site or without
 /// the viewer's CSRF token before the handler runs; a test posts to each of
 /// these without a token and expects 403. A new form route goes here.
-pub const FORM_ROUTES: [&str; 2] = ["/sign-in", "/sign-out"];
+pub const FORM_ROUTES: [&str; 3] = ["/sign-in", "/sign-out", "/services/checkout-api/deploy"];
 
 /// The UI's routes: the pages (behind the sign-in requirement when it is
 /// configured), the sign-in and sign-out forms, all of them behind the
@@ -56,11 +57,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/report", get(report::page))
         .route("/people/{name}", get(people::page))
         .route("/data-quality", get(quality::page))
+        .route("/deploys/{id}", get(deploys::page))
         .route_layer(from_fn_with_state(state.clone(), session::require_sign_in));
     let forms = Router::new()
         .route("/sign-in", get(session::sign_in_form).post(session::sign_in))
-        .route("/sign-out", post(session::sign_out));
-    let assets = Router::new().route("/assets/style.css", get(stylesheet)).route("/assets/favicon.svg", get(favicon));
+        .route("/sign-out", post(session::sign_out))
+        .route("/services/{name}/deploy", post(deploys::start));
+    let assets = Router::new()
+        .route("/assets/style.css", get(stylesheet))
+        .route("/assets/favicon.svg", get(favicon))
+        .route("/assets/deploy-log.js", get(deploys::script));
     pages.merge(forms).route_layer(from_fn_with_state(state.clone(), session::guard)).merge(assets)
 }
 

@@ -143,13 +143,28 @@ fn rule_text(rule: FailureRule) -> &'static str {
     }
 }
 
-async fn service_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
+async fn service_page(
+    state: &AppState,
+    name: &str,
+    window: PageWindow,
+    viewer: &super::session::Viewer,
+) -> Result<Markup, WebError> {
     let overview = state.service_overview(name, window.window).await?;
-    Ok(service_markup(&overview, &window))
+    let service = &overview.info.entity_ref;
+    let catalog = state.catalog.current().await?;
+    let targets = catalog.deploy_targets_of(service);
+    let filter = paved_store::JobFilter { service: Some(service.to_string()), limit: 10, ..Default::default() };
+    let jobs = if targets.is_empty() { Vec::new() } else { state.deploy_jobs(&filter).await? };
+    // Versions offered: what was deployed lately, newest first.
+    let mut versions: Vec<String> = jobs.iter().map(|job| job.version.clone()).collect();
+    versions.extend(overview.deployments.iter().filter_map(|d| d.deployment.sha.clone()));
+    versions.dedup();
+    let deploy = super::deploys::section(viewer, service, &targets, &jobs, &versions);
+    Ok(service_markup(&overview, &window, deploy))
 }
 
 /// The page of one service, laid out from its overview.
-fn service_markup(overview: &ServiceOverview, window: &PageWindow) -> Markup {
+fn service_markup(overview: &ServiceOverview, window: &PageWindow, deploy: Markup) -> Markup {
     let ServiceOverview { info, report, owners, deployments, incidents, schedule, on_call, .. } = overview;
     let service = &info.entity_ref;
     let person_of = |identity: &paved_domain::Identity| overview.person_of(identity);
@@ -260,6 +275,7 @@ fn service_markup(overview: &ServiceOverview, window: &PageWindow) -> Markup {
                     (truck.authors.join(", ")) ")." }
             }
         }
+        (deploy)
         section aria-labelledby="findings" {
             h2 id="findings" { "Findings" }
             @for f in &report.findings { (finding(f, 5)) }
@@ -281,8 +297,9 @@ pub async fn page(
     State(state): State<AppState>,
     Path(name): Path<String>,
     window: PageWindow,
+    viewer: super::session::Viewer,
 ) -> Result<Markup, WebError> {
-    service_page(&state, &name, window).await
+    service_page(&state, &name, window, &viewer).await
 }
 
 async fn deployment_page(state: &AppState, key: &str, window: PageWindow) -> Result<Markup, WebError> {

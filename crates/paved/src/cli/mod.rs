@@ -23,6 +23,7 @@ mod incident;
 mod metrics;
 mod migrate;
 mod report;
+mod runner;
 mod serve;
 mod synth;
 mod token;
@@ -74,6 +75,7 @@ enum Command {
     // No doc comments on the variants: each command's own doc comment is its
     // help, and a variant's would replace it.
     Serve(serve::Cmd),
+    Runner(runner::Cmd),
     Demo(demo::Cmd),
     Synth(synth::Cmd),
     #[command(subcommand)]
@@ -112,6 +114,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Info)?;
             runtime()?.block_on(serve::run(cmd, config))
+        }
+        Command::Runner(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Info)?;
+            runtime()?.block_on(runner::run(cmd, config))
         }
         Command::Demo(cmd) => {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;

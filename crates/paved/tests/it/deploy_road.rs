@@ -7,7 +7,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::support::{json, paved, run, stderr, stdout};
+use std::time::Duration;
+
+use super::support::{Server, json, paved, run, stderr, stdout};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
@@ -71,7 +73,7 @@ spec:
   environment: production
   steps:
     - name: release
-      run: test "$PAVED_VERSION" != bad && echo "$PAVED_SERVICE $PAVED_ENVIRONMENT $PAVED_VERSION $PAVED_DEPLOYMENT_ID" > {released}
+      run: case "$PAVED_VERSION" in bad) exit 1;; slow) sleep 60;; esac; echo "$PAVED_SERVICE $PAVED_ENVIRONMENT $PAVED_VERSION $PAVED_DEPLOYMENT_ID" > {released}
       timeout: 1m
     - name: bump
       gitops: {{ repo: {config}, branch: main, file: values.yaml, key: image.tag }}
@@ -129,4 +131,91 @@ fn an_owner_deploys_refusals_change_nothing_and_a_failure_rolls_back() {
     for state in ["deploy-1-succeeded", "deploy-2-failed", "deploy-3-succeeded", "deploy-3-queued"] {
         assert!(delivered.contains(&state), "{state} in {delivered:?}");
     }
+}
+
+fn token(dir: &Path, args: &[&str]) -> String {
+    let created =
+        run(paved(dir).args(["token", "create", "--database-url", "paved.db", "--format", "json"]).args(args));
+    assert!(created.status.success(), "{}", stderr(&created));
+    json(&created)["token"].as_str().unwrap().to_owned()
+}
+
+async fn deploy(server: &Server, token: &str, version: &str) -> (u16, serde_json::Value) {
+    let body = serde_json::json!({ "version": version }).to_string().into_bytes();
+    let auth = format!("Bearer {token}");
+    server
+        .post(
+            "/api/v1/services/shop-api/deploys",
+            &[("authorization", &auth), ("content-type", "application/json")],
+            body,
+        )
+        .await
+}
+
+/// Waits until deploy `id` is in `state` (a minute at most).
+async fn until_state(server: &Server, id: i64, state: &str) -> serde_json::Value {
+    for _ in 0..600 {
+        let (status, body) = server.get(&format!("/api/v1/deploys/{id}")).await;
+        assert_eq!(status, 200, "{body}");
+        if body["deploy"]["state"] == state {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("deploy {id} never became {state}");
+}
+
+fn runner(dir: &Path, base: &str, token: &str) -> std::process::Child {
+    paved(dir)
+        .args(["runner", "--server", base, "--token", token])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("paved runner starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_killed_mid_deploy_leaves_it_interrupted_and_the_target_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    organisation(dir);
+    let admin = token(dir, &["--admin", "--name", "runner"]);
+    let ana = token(dir, &["--user", "ana"]);
+    let bo = token(dir, &["--user", "bo"]);
+    let server = Server::start(dir, &["--database-url", "paved.db", "--no-embedded-runner", "--runner-lease", "2s"]);
+
+    // Another team's person is refused, naming the check and the owners.
+    let (status, refused) = deploy(&server, &bo, "2.0.0").await;
+    assert_eq!(status, 403, "{refused}");
+    let message = refused["refused"].as_str().unwrap();
+    assert!(message.contains("may_act") && message.contains("ana"), "{message}");
+
+    // The owner's deploy waits for a runner, which is killed mid-step.
+    let (status, queued) = deploy(&server, &ana, "slow").await;
+    assert_eq!(status, 202, "{queued}");
+    let id = queued["deploy"]["id"].as_i64().unwrap();
+    let (status, locked) = deploy(&server, &ana, "2.0.0").await;
+    assert_eq!(status, 409, "one deploy at a time: {locked}");
+    let mut first = runner(dir, &server.base, &admin);
+    let running = until_state(&server, id, "running").await;
+    assert_eq!(running["deploy"]["actor"], "user:default/ana");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let interrupted = until_state(&server, id, "interrupted").await;
+    assert!(interrupted["deploy"]["error"].as_str().unwrap().contains("stopped reporting"), "{interrupted}");
+
+    // The lock is free: the next deploy runs on a new runner, as ana.
+    let (status, next) = deploy(&server, &ana, "2.0.0").await;
+    assert_eq!(status, 202, "the target is free again: {next}");
+    let next_id = next["deploy"]["id"].as_i64().unwrap();
+    let mut second = runner(dir, &server.base, &admin);
+    let done = until_state(&server, next_id, "succeeded").await;
+    let lines: Vec<&str> = done["log"].as_array().unwrap().iter().filter_map(|l| l["line"].as_str()).collect();
+    assert!(lines.iter().any(|l| l.contains("pushed `2.0.0`")), "{lines:?}");
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let (status, deployments) = server.get("/api/v1/deployments?service=shop-api").await;
+    assert_eq!(status, 200);
+    let text = deployments.to_string();
+    assert!(text.contains(&format!("paved:deploy-{next_id}")) && text.contains("user:default/ana"), "{text}");
 }
