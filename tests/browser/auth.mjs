@@ -13,6 +13,12 @@
 //   - one behind an "authenticating proxy" (playwright's extraHTTPHeaders
 //     sends X-Forwarded-Email from 127.0.0.1, the trusted address), where the
 //     person is signed in as the User the header names.
+// With the example organisation comes tests/browser/deploy-target.yaml, a
+// DeployTarget for checkout-api: a person outside its team is refused on
+// the Deploy form with every check's reason, and an owner's deploy opens the
+// deploy's page, whose log grows without a reload until it succeeds (the
+// servers' embedded runners run it; both share the database, and one claims
+// it).
 //
 // Environment: PAVED_BIN (default target/debug/paved), CHROMIUM (default
 // /usr/bin/chromium); PAVED_AUTH_SHOW_LOG=1 prints the first server's log.
@@ -101,8 +107,9 @@ async function signedInAs(page) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'paved-auth-'));
   const database = join(dir, 'paved.db');
-  paved(database, ['catalog', 'import', 'examples/acme']);
+  paved(database, ['catalog', 'import', 'examples/acme', 'tests/browser/deploy-target.yaml']);
   const token = paved(database, ['token', 'create', '--user', 'priya.raman', '--expires', '1d']).trim();
+  const owner = paved(database, ['token', 'create', '--user', 'lena.fischer', '--expires', '1d']).trim();
   assert.match(token, /^paved_[0-9a-f]{64}$/, 'paved token create prints the token');
 
   const byToken = await serve(database, { PAVED_REQUIRE_SIGN_IN: 'true' });
@@ -179,6 +186,21 @@ async function main() {
       });
     }
 
+    await check("a deploy by someone outside the owning team is refused with every check's reason", async () => {
+      await page.goto(`${base}/services/checkout-api`);
+      await page.getByLabel('Version to production').fill('1.2.3');
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url() === `${base}/services/checkout-api/deploy` && r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Deploy to production' }).click(),
+      ]);
+      assert.equal(response.status(), 403);
+      await page.waitForLoadState();
+      const text = await page.locator('main').innerText();
+      assert.match(text, /is refused/, text);
+      assert.match(text, /may_act/, text);
+      assert.match(text, /lena\.fischer/, 'the owners are named');
+    });
+
     await check('signing out ends the session', async () => {
       await Promise.all([page.waitForURL(`${base}/sign-in`), page.getByRole('button', { name: 'Sign out' }).click()]);
       assert.equal((await context.cookies()).filter((c) => c.name === 'paved_session').length, 0);
@@ -204,6 +226,38 @@ async function main() {
       await directPage.goto(`${byProxy.base}/teams`);
       assert.equal(directPage.url(), `${byProxy.base}/sign-in?next=%2Fteams`, 'without the header, nobody');
       await direct.close();
+    });
+
+    await check("an owner's deploy from the service page shows its log as it runs", async () => {
+      const ownerContext = await browser.newContext();
+      const ownerPage = await ownerContext.newPage();
+      const ownerProblems = watch(ownerPage);
+      await ownerPage.goto(`${base}/sign-in?next=/services/checkout-api`);
+      await ownerPage.getByLabel('Personal token').fill(owner);
+      await Promise.all([
+        ownerPage.waitForURL(`${base}/services/checkout-api`),
+        ownerPage.getByRole('button', { name: 'Sign in' }).click(),
+      ]);
+      await ownerPage.getByLabel('Version to production').fill('1.2.3');
+      await Promise.all([
+        ownerPage.waitForURL(/\/deploys\/\d+$/),
+        ownerPage.getByRole('button', { name: 'Deploy to production' }).click(),
+      ]);
+      // The log grows on the page without a reload, until the deploy ends.
+      await ownerPage.waitForFunction(
+        () => document.getElementById('deploy-log').textContent.includes('released 1.2.3'),
+        null,
+        { timeout: 30000 },
+      );
+      await ownerPage.waitForFunction(() => document.getElementById('deploy-state').textContent === 'succeeded', null, {
+        timeout: 30000,
+      });
+      const log = await ownerPage.locator('#deploy-log').innerText();
+      assert.match(log, /deploying checkout-api 1\.2\.3/, log);
+      const main = await ownerPage.locator('main').innerText();
+      assert.match(main, /user:default\/lena\.fischer/, 'the person is the actor');
+      assert.deepEqual(ownerProblems, []);
+      await ownerContext.close();
     });
   } finally {
     await browser.close();
