@@ -9,3 +9,4 @@ echo "smoke: git import"; bash bench-git-import.sh --smoke
 echo "smoke: webhook ingestion"; bash bench-ingest.sh --smoke
 echo "smoke: report against DuckDB"; bash bench-report.sh --smoke
 echo "smoke: web pages under load"; bash bench-web.sh --smoke
+echo "smoke: deploy policy"; bash bench-policy.sh --smoke
