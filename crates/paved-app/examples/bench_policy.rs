@@ -72,7 +72,11 @@ fn main() {
     let load = paved_catalog::load(&[path], &paved_catalog::LoadOptions::default());
     assert!(!load.has_errors(), "{:?}", load.problems.first());
     let catalog = CatalogIndex::new(&load.entities);
-    println!("catalog: {} entities loaded and indexed in {:.0} ms", load.entities.len(), loaded.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "catalog: {} entities loaded and indexed in {:.0} ms",
+        load.entities.len(),
+        loaded.elapsed().as_secs_f64() * 1e3
+    );
     let sha = "0123456789abcdef0123456789abcdef01234567";
     let repo: RepoId = "github.com/acme/svc".parse().expect("a repository");
     let runs: Vec<CiRun> = (0..5)
@@ -100,13 +104,15 @@ fn main() {
     incident.severity = Some("SEV-3".into());
     let incidents = vec![incident];
     let defaults = Policy::default();
-    let callers: Vec<Caller> = (0..64).map(|i| person(&format!("p{}-{}", (i * 7) % TEAMS, i % PEOPLE_PER_TEAM))).collect();
+    let callers: Vec<Caller> =
+        (0..64).map(|i| person(&format!("p{}-{}", (i * 7) % TEAMS, i % PEOPLE_PER_TEAM))).collect();
     let mut times: Vec<f64> = Vec::with_capacity(iterations);
     let mut allowed = 0usize;
     let mut seed: u64 = 42;
     for _ in 0..iterations {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        let service: EntityRef = format!("component:default/svc{}", (seed >> 33) as usize % SERVICES).parse().expect("a ref");
+        let service: EntityRef =
+            format!("component:default/svc{}", (seed >> 33) as usize % SERVICES).parse().expect("a ref");
         let caller = &callers[(seed >> 20) as usize % callers.len()];
         let started = Instant::now();
         let target = catalog.deploy_target(&service, "production").expect("every service has a target");
