@@ -295,3 +295,56 @@ fn actor_of(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(name: &str) -> EntityRef {
+        format!("user:default/{name}").parse().expect("a User reference")
+    }
+
+    fn blocked() -> Vec<CheckOutcome> {
+        vec![
+            outcome(CheckKind::MayAct, true, "ana may deploy shop-api".into()),
+            outcome(CheckKind::DenyWindow, false, "deploys are denied on fri".into()),
+            outcome(CheckKind::OpenIncident, false, "api:inc-1 is open with severity SEV-1".into()),
+        ]
+    }
+
+    fn incident() -> Incident {
+        Incident::new("api:inc-1".to_owned(), "api")
+    }
+
+    #[test]
+    fn the_on_call_person_breaks_the_glass_during_an_open_incident() {
+        let service: EntityRef = "component:default/shop-api".parse().unwrap();
+        let caller = Caller::Person { person: person("ana"), via: crate::Via::Session(1) };
+        let mut outcomes = blocked();
+        break_glass(&mut outcomes, &caller, &service, "the fix for inc-1", &[person("ana")], &[incident()]);
+        assert!(outcomes.iter().all(|o| o.passed), "{outcomes:?}");
+        assert!(outcomes[1].reason.ends_with("passed by break glass"), "{}", outcomes[1].reason);
+        let glass = outcomes.last().unwrap();
+        assert_eq!(glass.check, CheckKind::BreakGlass);
+        assert!(glass.reason.contains("user:default/ana") && glass.reason.contains("the fix for inc-1"));
+    }
+
+    #[test]
+    fn breaking_the_glass_is_refused_off_call_without_an_incident_or_a_reason() {
+        let service: EntityRef = "component:default/shop-api".parse().unwrap();
+        let caller = Caller::Person { person: person("bo"), via: crate::Via::Session(2) };
+        let cases: [(&str, &[EntityRef], Vec<Incident>, &str); 3] = [
+            ("urgent", &[], vec![incident()], "not on call"),
+            ("urgent", &[], vec![], "has none"),
+            ("  ", &[], vec![incident()], "needs --reason"),
+        ];
+        for (reason, on_call, incidents, says) in cases {
+            let mut outcomes = blocked();
+            break_glass(&mut outcomes, &caller, &service, reason, on_call, &incidents);
+            let glass = outcomes.last().unwrap();
+            assert_eq!((glass.check, glass.passed), (CheckKind::BreakGlass, false));
+            assert!(glass.reason.contains(says), "{says}: {}", glass.reason);
+            assert!(!outcomes[1].passed && !outcomes[2].passed, "nothing is passed by a refused break glass");
+        }
+    }
+}
