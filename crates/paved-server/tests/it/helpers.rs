@@ -219,3 +219,32 @@ macro_rules! api_tests {
     };
 }
 pub(crate) use api_tests;
+
+/// Declares each test on SQLite and on PostgreSQL; the body gets the
+/// database to start its own server on as `$on` (an [`On`]).
+macro_rules! on_tests {
+    ($(async fn $name:ident($on:ident) $body:block)*) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let $on = $crate::helpers::On::Sqlite;
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = paved_test_support::paved_test_database().await else { return };
+                    let $on = $crate::helpers::On::Postgres(db);
+                    $body
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_tests;

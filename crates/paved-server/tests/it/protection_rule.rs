@@ -166,34 +166,7 @@ async fn protection_audit(app: &TestApp) -> Vec<paved_store::AuditEntry> {
     audit.into_iter().filter(|entry| entry.action == "deploy.protection_rule").collect()
 }
 
-/// Declares each test on SQLite and on PostgreSQL.
-macro_rules! protection_tests {
-    ($(async fn $name:ident($on:ident) $body:block)*) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let $on = On::Sqlite;
-                    $body
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = paved_test_support::paved_test_database().await else { return };
-                    let $on = On::Postgres(db);
-                    $body
-                }
-            )*
-        }
-    };
-}
-
-protection_tests! {
+crate::helpers::on_tests! {
     async fn an_owners_deployment_is_approved_with_every_check_in_the_comment(on) {
         let (app, github) = spawn(on, "").await;
         let (status, receipt) = deliver(&app, "rule-1", &owners_deployment(&github)).await;

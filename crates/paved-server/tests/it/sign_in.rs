@@ -157,34 +157,7 @@ fn proxy(trusted: &str) -> WebAuth {
     }
 }
 
-/// Declares each test on SQLite and PostgreSQL; the body gets `$on`.
-macro_rules! sign_in_tests {
-    ($(async fn $name:ident($on:ident) $body:block)*) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let $on = On::Sqlite;
-                    $body
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = paved_test_support::paved_test_database().await else { return };
-                    let $on = On::Postgres(db);
-                    $body
-                }
-            )*
-        }
-    };
-}
-
-sign_in_tests! {
+crate::helpers::on_tests! {
     async fn a_personal_token_starts_a_session_whose_cookie_is_http_only_and_lax(on) {
         let app = spawn(on, WebAuth::default()).await;
         let (token, token_id) = token_expiring(&app, priya(), None).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use paved_app::deploy::{DeployOutcome, DeployRequest};
+use paved_app::deploy::DeployRequest;
 use paved_app::{App, Caller};
 use paved_server::api::deploys::{DeployResponse, DeployWithLog, deploy_with_log, respond};
 
@@ -86,12 +86,10 @@ async fn run_locally(
     let (store, _) = client::local_store(config).await?;
     let app = App::new(store, config.ingest_settings()).with_deploy_defaults(config.deploy_defaults()?);
     let outcome = app.deploy(&Caller::Local, request, dry_run).await?;
-    let queued = matches!(outcome, DeployOutcome::Queued { .. });
     let (status, response) = respond(outcome);
     let Some(id) = show_checks(&response.0, format)? else {
         return Ok(exit_of_checks(status.as_u16(), &response.0));
     };
-    debug_assert!(queued);
     // This process is the runner until the deploy (and its rollback) end.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let runner_app = app.clone();
