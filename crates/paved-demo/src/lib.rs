@@ -46,6 +46,7 @@ mod events;
 mod git;
 mod org;
 mod random;
+pub mod road;
 pub mod synth;
 mod timeline;
 

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
+use paved_app::Caller;
+use paved_app::tokens::TokenRequest;
 use paved_catalog::CatalogLoad;
+use paved_demo::road::Road;
 use paved_demo::{Importer, MonthShare, Options, Plan, Timings};
 use paved_domain::RepoId;
 use paved_ingest::git::GitRepo;
@@ -20,6 +23,9 @@ use crate::exit::BadInput;
 use crate::output::outln;
 use crate::output::{Format, OutputArgs, print_json};
 
+/// How long the demo's runner may go silent before its deploy counts as
+/// interrupted (as `paved serve --runner-lease`).
+const RUNNER_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Exit code after Ctrl-C, as shells expect (128 + SIGINT).
 const INTERRUPTED: u8 = 130;
 /// The file that marks a directory as `paved demo`'s, so that `--out` may
@@ -27,7 +33,7 @@ const INTERRUPTED: u8 = 130;
 const MARKER: &str = ".paved-demo";
 /// What `paved demo` writes in its directory, and deletes before writing
 /// it again.
-const GENERATED: [&str; 6] = ["catalog", "repos", "paved.db", "paved.db-wal", "paved.db-shm", "plan.json"];
+const GENERATED: [&str; 7] = ["catalog", "repos", "deploy", "paved.db", "paved.db-wal", "paved.db-shm", "plan.json"];
 
 /// Generate a realistic demo organisation and serve it.
 ///
@@ -106,6 +112,18 @@ struct Output<'a> {
     database: String,
     kept: bool,
     timings: &'a Timings,
+    /// The paved road set up for deploying (only when serving).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    road: Option<&'a DemoRoad>,
+}
+
+/// The demo's deploy targets and the token to deploy with.
+#[derive(Serialize)]
+struct DemoRoad {
+    #[serde(flatten)]
+    road: Road,
+    /// A personal token of `road.person`, valid for a day.
+    token: String,
 }
 
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
@@ -156,27 +174,48 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let plan_file = directory.join("plan.json");
     std::fs::write(&plan_file, serde_json::to_string_pretty(&plan)? + "\n")
         .with_context(|| format!("writing {}", plan_file.display()))?;
-
-    match cmd.output.format {
-        Format::Json => print_json(&Output {
-            plan: &plan,
-            directory: directory.display().to_string(),
-            database: database.display().to_string(),
-            kept: temporary.is_none(),
-            timings: &timings,
-        })?,
-        Format::Text => print_summary(&plan, &timings, &directory, temporary.is_none())?,
-    }
     if cmd.no_serve {
+        print(&cmd, &plan, &timings, &directory, &database, temporary.is_none(), None)?;
         return Ok(ExitCode::SUCCESS);
     }
+
+    // The paved road: deploy targets whose steps run here, a health server
+    // for them, and a personal token of a member of their team.
+    let (road, health) = paved_demo::road::prepare(&directory, &plan, &store, &CommandImporter).await?;
     let app = Application::build(&config.listen, store, config.server_settings()?).await?;
+    let token = app
+        .app()
+        .create_token(
+            &Caller::Local,
+            &TokenRequest {
+                name: Some("paved demo".to_owned()),
+                team: None,
+                user: Some(road.person.clone()),
+                expires: Some("1d".to_owned()),
+            },
+        )
+        .await?
+        .token;
+    let demo_road = DemoRoad { road, token };
+    print(&cmd, &plan, &timings, &directory, &database, temporary.is_none(), Some(&demo_road))?;
     let address = app.address();
     let removed = if temporary.is_some() { " and removes it" } else { "" };
+    let DemoRoad { road, token } = &demo_road;
     let serving = format!(
         "\nServing the demo on http://{address}/  (Ctrl-C stops{removed})\n  curl http://{address}/api/v1/report\n  \
-         curl http://{address}/api/v1/teams/{}",
-        plan.platform_team
+         curl http://{address}/api/v1/teams/{platform}\n\
+         Deploy on the paved road as {person} (team {team}): sign in at http://{address}/sign-in with the token\n  \
+         {token}\n\
+         then press Deploy on http://{address}/services/{service} ; {failing}'s health check fails on any new \
+         version, so its deploy rolls back. From the terminal:\n  \
+         curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n    \
+         -d '{{\"version\": \"{version}\"}}' http://{address}/api/v1/services/{service}/deploys",
+        platform = plan.platform_team,
+        person = road.person,
+        team = road.team,
+        service = road.service,
+        failing = road.failing_service,
+        version = road.versions.get(1).or(road.versions.first()).map_or("v2", String::as_str),
     );
     // Under --format json, stdout stays one JSON document. A closed stdout
     // (`paved demo | head`) must not stop the server: write errors are
@@ -189,10 +228,39 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             let _ = stdout.flush();
         }
     }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    super::serve::spawn_deploy_work(app.app(), RUNNER_LEASE, true, stopped);
+    let health = tokio::spawn(health.serve());
     tracing::info!(address = %address, "listening on http://{address}");
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
+    let _ = stop.send(true);
+    health.abort();
     drop(temporary);
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the demo prints: under `--format json` one document, else the
+/// summary.
+fn print(
+    cmd: &Cmd,
+    plan: &Plan,
+    timings: &Timings,
+    directory: &Path,
+    database: &Path,
+    kept: bool,
+    road: Option<&DemoRoad>,
+) -> anyhow::Result<()> {
+    match cmd.output.format {
+        Format::Json => print_json(&Output {
+            plan,
+            directory: directory.display().to_string(),
+            database: database.display().to_string(),
+            kept,
+            timings,
+            road,
+        }),
+        Format::Text => print_summary(plan, timings, directory, kept),
+    }
 }
 
 /// How `paved demo` and `paved synth` import what they generate: with the

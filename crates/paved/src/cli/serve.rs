@@ -155,10 +155,10 @@ pub(super) fn check_listen(listen: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The deploy work of a server: marking interrupted the deploys whose
+/// The deploy work of a server (`paved serve`, `paved demo`): marking interrupted the deploys whose
 /// runner went silent for `lease` (on every replica; the store makes each
 /// change once), and the embedded runner unless `embedded` is off.
-fn spawn_deploy_work(
+pub(super) fn spawn_deploy_work(
     app: paved_app::App,
     lease: std::time::Duration,
     embedded: bool,

@@ -145,19 +145,25 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut files = None;
+        let (mut files, mut address) = (None, None);
         // Read to the end: the demo keeps its stdout open while it serves.
         for line in lines.map_while(Result::ok) {
             if let Some(rest) = line.strip_prefix("Files: ") {
                 files = rest.split(' ').next().map(PathBuf::from);
             }
-            if let Some(rest) = line.split("http://").nth(1) {
-                let address = rest.split_whitespace().next().unwrap_or_default().trim_end_matches('/').to_owned();
-                tx.send((address, files.take())).ok();
+            if address.is_none()
+                && let Some(rest) = line.split("http://").nth(1)
+            {
+                address = Some(rest.split_whitespace().next().unwrap_or_default().trim_end_matches('/').to_owned());
+            }
+            if let Some(token) = line.trim().strip_prefix("paved_") {
+                tx.send((address.take(), files.take(), format!("paved_{token}"))).ok();
             }
         }
     });
-    let (address, files) = rx.recv_timeout(Duration::from_secs(120)).expect("paved demo prints its URL");
+    let (address, files, token) =
+        rx.recv_timeout(Duration::from_secs(120)).expect("paved demo prints its URL and a token");
+    let address = address.expect("paved demo says where it serves");
     let files = files.expect("paved demo says where its files are");
     assert!(files.join("paved.db").exists());
 
@@ -170,6 +176,76 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
         .await
         .unwrap();
     assert_eq!(components["total"], 15, "{components}");
+
+    // The paved road: the printed token deploys the team's two targets on
+    // this machine; one passes its health check, the other rolls back.
+    let plan: Value = serde_json::from_slice(&std::fs::read(files.join("plan.json")).unwrap()).unwrap();
+    let targets: Value = reqwest::get(format!("http://{address}/api/v1/entities?kind=deploytarget&limit=10"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(targets["total"], 2, "{targets}");
+    let services: Vec<String> = targets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().strip_suffix("-production").unwrap().to_owned())
+        .collect();
+    let client = reqwest::Client::new();
+    let deploy = |service: &str, version: &str| {
+        client
+            .post(format!("http://{address}/api/v1/services/{service}/deploys"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "version": version }))
+            .send()
+    };
+    let until_done = |id: i64| {
+        let client = client.clone();
+        let address = address.clone();
+        async move {
+            for _ in 0..300 {
+                let body: Value = client
+                    .get(format!("http://{address}/api/v1/deploys/{id}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if matches!(body["deploy"]["state"].as_str(), Some("succeeded" | "failed" | "interrupted")) {
+                    return body;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("deploy {id} never finished");
+        }
+    };
+    let log = |body: &Value| {
+        body["log"].as_array().unwrap().iter().filter_map(|l| l["line"].as_str()).collect::<Vec<_>>().join("\n")
+    };
+    let mut outcomes = Vec::new();
+    for service in &services {
+        let response = deploy(service, "demo-2").await.unwrap();
+        assert_eq!(response.status(), 202, "{service}: {}", response.text().await.unwrap());
+        let queued: Value = response.json().await.unwrap();
+        assert_eq!(queued["deploy"]["actor"].as_str().unwrap().rsplit('/').next(), plan["healthy_members"][0].as_str());
+        let done = until_done(queued["deploy"]["id"].as_i64().unwrap()).await;
+        assert!(log(&done).contains(&format!("{service} now runs demo-2")), "{}", log(&done));
+        outcomes.push((service.clone(), done));
+    }
+    let (healthy, failed): (Vec<_>, Vec<_>) =
+        outcomes.into_iter().partition(|(_, done)| done["deploy"]["state"] == "succeeded");
+    assert_eq!((healthy.len(), failed.len()), (1, 1), "one target is healthy, one is not");
+    let (failing, done) = &failed[0];
+    let rollback = done["rolled_back_by"].as_i64().unwrap_or_else(|| panic!("{failing} rolls back: {done}"));
+    let rolled = until_done(rollback).await;
+    assert_eq!(rolled["deploy"]["state"], "succeeded", "{}", log(&rolled));
+    assert_eq!(rolled["deploy"]["trigger"], "rollback");
+    let good = rolled["deploy"]["version"].as_str().unwrap();
+    let release = std::fs::read_to_string(files.join("deploy/releases").join(failing)).unwrap();
+    assert_eq!(release.trim(), good, "the failing service runs its last good version again");
 
     let pid = child.id().to_string();
     std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
