@@ -24,8 +24,14 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// A catalog whose shop-api is owned by the team of ana (not of bo), with
 /// a DeployTarget that runs a script (failing for version `bad`) and bumps
-/// `image.tag` in a bare repository.
+/// `image.tag` in a bare repository. Every run of the step appends its
+/// deployment id to `ledger`, so that a test can count runs.
 fn organisation(dir: &Path) {
+    organisation_in(dir, "paved.db");
+}
+
+/// [`organisation`] imported into `database`.
+fn organisation_in(dir: &Path, database: &str) {
     let config = dir.join("config.git");
     git(dir, &["init", "-q", "--bare", "-b", "main", config.to_str().unwrap()]);
     let work = dir.join("work");
@@ -73,18 +79,19 @@ spec:
   environment: production
   steps:
     - name: release
-      run: case "$PAVED_VERSION" in bad) exit 1;; slow) sleep 60;; esac; echo "$PAVED_SERVICE $PAVED_ENVIRONMENT $PAVED_VERSION $PAVED_DEPLOYMENT_ID" > {released}
+      run: echo "$PAVED_DEPLOYMENT_ID" >> {ledger}; case "$PAVED_VERSION" in bad) exit 1;; slow) sleep 60;; esac; echo "$PAVED_SERVICE $PAVED_ENVIRONMENT $PAVED_VERSION $PAVED_DEPLOYMENT_ID" > {released}
       timeout: 1m
     - name: bump
       gitops: {{ repo: {config}, branch: main, file: values.yaml, key: image.tag }}
   rollback: automatic
 "#,
             released = released.display(),
+            ledger = dir.join("ledger").display(),
             config = config.display()
         ),
     )
     .unwrap();
-    let imported = run(paved(dir).args(["catalog", "import", "catalog", "--database-url", "paved.db"]));
+    let imported = run(paved(dir).args(["catalog", "import", "catalog", "--database-url", database]));
     assert!(imported.status.success(), "{}", stderr(&imported));
 }
 
@@ -134,8 +141,12 @@ fn an_owner_deploys_refusals_change_nothing_and_a_failure_rolls_back() {
 }
 
 fn token(dir: &Path, args: &[&str]) -> String {
-    let created =
-        run(paved(dir).args(["token", "create", "--database-url", "paved.db", "--format", "json"]).args(args));
+    token_in(dir, "paved.db", args)
+}
+
+/// [`token`] made in `database`.
+fn token_in(dir: &Path, database: &str, args: &[&str]) -> String {
+    let created = run(paved(dir).args(["token", "create", "--database-url", database, "--format", "json"]).args(args));
     assert!(created.status.success(), "{}", stderr(&created));
     json(&created)["token"].as_str().unwrap().to_owned()
 }
@@ -218,4 +229,60 @@ async fn a_runner_killed_mid_deploy_leaves_it_interrupted_and_the_target_free() 
     assert_eq!(status, 200);
     let text = deployments.to_string();
     assert!(text.contains(&format!("paved:deploy-{next_id}")) && text.contains("user:default/ana"), "{text}");
+}
+
+/// Two `paved serve` replicas on one PostgreSQL database, each with its
+/// embedded runner: every queued deploy runs exactly once whichever replica
+/// queued it, and a replica killed with SIGKILL mid-deploy leaves the
+/// deploy interrupted and the target free, for the other replica and for
+/// itself once restarted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_postgresql_run_each_deploy_once_and_survive_a_kill() {
+    let Some(database) = paved_test_support::paved_test_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let url = database.url();
+    organisation_in(dir, url);
+    let ana = token_in(dir, url, &["--user", "ana"]);
+    let replica = || Server::start(dir, &["--database-url", url, "--runner-lease", "2s"]);
+    let mut replicas = vec![replica(), replica()];
+
+    // Deploys queued on alternate replicas; both runners poll for each.
+    let mut ids = Vec::new();
+    for round in 0..6 {
+        let (status, queued) = deploy(&replicas[round % 2], &ana, &format!("1.0.{round}")).await;
+        assert_eq!(status, 202, "{queued}");
+        let id = queued["deploy"]["id"].as_i64().unwrap();
+        until_state(&replicas[(round + 1) % 2], id, "succeeded").await;
+        ids.push(id.to_string());
+    }
+    let ledger = std::fs::read_to_string(dir.join("ledger")).unwrap();
+    let ran: Vec<&str> = ledger.lines().collect();
+    assert_eq!(ran, ids, "each deploy ran exactly once, in order");
+
+    // The replica whose runner holds a slow deploy is killed.
+    let (status, queued) = deploy(&replicas[0], &ana, "slow").await;
+    assert_eq!(status, 202, "{queued}");
+    let id = queued["deploy"]["id"].as_i64().unwrap();
+    let running = until_state(&replicas[1], id, "running").await;
+    let runner = running["deploy"]["runner"].as_str().unwrap().to_owned();
+    let holder = replicas
+        .iter()
+        .position(|server| runner.contains(&format!(":{}:", server.child.id())))
+        .unwrap_or_else(|| panic!("runner {runner} is one of the replicas"));
+    replicas.remove(holder).kill();
+    let survivor = &replicas[0];
+    let interrupted = until_state(survivor, id, "interrupted").await;
+    assert!(interrupted["deploy"]["error"].as_str().unwrap().contains("stopped reporting"), "{interrupted}");
+
+    // Restarted, the killed replica takes deploys again; the target is free.
+    replicas.push(replica());
+    let restarted = &replicas[1];
+    let (status, next) = deploy(restarted, &ana, "2.0.0").await;
+    assert_eq!(status, 202, "the target is free again: {next}");
+    let next_id = next["deploy"]["id"].as_i64().unwrap();
+    until_state(restarted, next_id, "succeeded").await;
+    let ledger = std::fs::read_to_string(dir.join("ledger")).unwrap();
+    let last: Vec<&str> = ledger.lines().rev().take(2).collect();
+    assert_eq!(last, [next_id.to_string(), id.to_string()], "the interrupted deploy is not run again");
 }
