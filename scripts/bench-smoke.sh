@@ -10,3 +10,4 @@ echo "smoke: webhook ingestion"; bash bench-ingest.sh --smoke
 echo "smoke: report against DuckDB"; bash bench-report.sh --smoke
 echo "smoke: web pages under load"; bash bench-web.sh --smoke
 echo "smoke: deploy policy"; bash bench-policy.sh --smoke
+echo "smoke: deploy overhead"; bash bench-deploy.sh --smoke

@@ -83,6 +83,9 @@ pub struct App {
     /// The organisation's deploy policy: what a DeployTarget's own policy
     /// leaves out.
     pub deploy_defaults: Arc<paved_domain::Policy>,
+    /// Woken when this process queues a deploy, so that its embedded runner
+    /// claims it at once instead of at its next poll.
+    deploys_queued: Arc<tokio::sync::Notify>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -112,8 +115,22 @@ impl App {
             ingest: Arc::new(ingest),
             analysis: AnalysisCache::default(),
             deploy_defaults: Arc::new(paved_domain::Policy::default()),
+            deploys_queued: Arc::new(tokio::sync::Notify::new()),
             store,
         }
+    }
+
+    /// Resolves once this process has queued a deploy (a deploy, or the
+    /// rollback of a failed one) since the last time it resolved — at once
+    /// if one was queued meanwhile. The embedded runner waits on it between
+    /// polls; deploys queued by other replicas are found by polling.
+    pub async fn deploy_queued(&self) {
+        self.deploys_queued.notified().await;
+    }
+
+    /// Wakes a runner waiting in [`App::deploy_queued`].
+    pub(crate) fn wake_runner(&self) {
+        self.deploys_queued.notify_one();
     }
 
     /// Records `body` as `action` by `caller`: checked against the catalog

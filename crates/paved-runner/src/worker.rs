@@ -30,6 +30,11 @@ pub trait JobSource: Send + Sync {
     async fn log(&self, id: i64, lines: Vec<(StoredStream, String)>) -> Result<(), String>;
     /// Deploy `id` ended.
     async fn finish(&self, id: i64, runner: &str, report: &JobReport) -> Result<(), String>;
+    /// Waits at most `longest` for a deploy to be queued; by default it
+    /// simply waits (polling).
+    async fn wait_for_work(&self, longest: Duration) {
+        tokio::time::sleep(longest).await;
+    }
 }
 
 /// The application itself as a job source: the embedded runner of `paved
@@ -58,6 +63,12 @@ impl JobSource for AppSource {
 
     async fn finish(&self, id: i64, runner: &str, report: &JobReport) -> Result<(), String> {
         self.app.finish_deploy(&self.caller, id, runner, report).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// Wakes as soon as this process queues a deploy: the embedded runner
+    /// starts it without waiting for its next poll.
+    async fn wait_for_work(&self, longest: Duration) {
+        let _ = tokio::time::timeout(longest, self.app.deploy_queued()).await;
     }
 }
 
@@ -110,7 +121,7 @@ pub async fn run_forever(
             }
             Ok(None) => {
                 tokio::select! {
-                    () = tokio::time::sleep(settings.poll) => {}
+                    () = source.wait_for_work(settings.poll) => {}
                     () = &mut shutdown => return,
                 }
             }

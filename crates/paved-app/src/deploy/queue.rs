@@ -188,6 +188,7 @@ impl App {
         };
         match self.store.enqueue_job(&job, &audit).await? {
             Ok(job) => {
+                self.wake_runner();
                 self.record_deploy(&job).await?;
                 Ok(DeployOutcome::Queued { check, job: Box::new(job) })
             }

@@ -166,6 +166,9 @@ impl App {
                  was not recorded"
             )));
         };
+        if next.is_some() {
+            self.wake_runner();
+        }
         self.record_deploy(&finished).await?;
         if let Some(next) = &next {
             self.record_deploy(next).await?;
