@@ -34,6 +34,7 @@ pub(crate) static TABLE: &[Annotation] = &[
     },
     Annotation { key: "paved.dev/production-environments", parse: Parse::Whole(production_environments) },
     Annotation { key: "paved.dev/oncall", parse: Parse::Whole(oncall) },
+    Annotation { key: "paved.dev/escalation-policy", parse: Parse::Whole(escalation_policy) },
     Annotation {
         key: "paved.dev/emails",
         parse: Parse::EachItem(|item, p| {
@@ -130,6 +131,17 @@ fn oncall(value: &str, parsed: &mut Parsed<'_>) -> Result<(), Invalid> {
         .map_err(|e| invalid(format!("paved.dev/oncall: {e}"), "name a Schedule, e.g. `checkout-oncall`"))?;
     parsed.paved.oncall = Some(value.trim().to_owned());
     parsed.reference = Some(schedule);
+    Ok(())
+}
+
+/// `paved.dev/escalation-policy`: an EscalationPolicy, in the entity's
+/// namespace unless it says.
+fn escalation_policy(value: &str, parsed: &mut Parsed<'_>) -> Result<(), Invalid> {
+    let policy = EntityRef::parse(value, Some("escalationpolicy"), parsed.namespace).map_err(|e| {
+        invalid(format!("paved.dev/escalation-policy: {e}"), "name an EscalationPolicy, e.g. `checkout-escalation`")
+    })?;
+    parsed.paved.escalation_policy = Some(value.trim().to_owned());
+    parsed.reference = Some(policy);
     Ok(())
 }
 

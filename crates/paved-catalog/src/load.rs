@@ -535,7 +535,9 @@ impl<'o> Loader<'o> {
                 let (severity, code) = match r.dangling {
                     Dangling::Owner => (Severity::Error, ProblemCode::DanglingOwner),
                     Dangling::MemberOf => (Severity::Error, ProblemCode::DanglingMemberOf),
-                    Dangling::DeployedComponent => (Severity::Error, ProblemCode::DanglingReference),
+                    Dangling::DeployedComponent | Dangling::PagedNobody => {
+                        (Severity::Error, ProblemCode::DanglingReference)
+                    }
                     Dangling::Other => (Severity::Warning, ProblemCode::DanglingReference),
                 };
                 let similar = suggestions

@@ -23,6 +23,9 @@ pub(crate) enum Dangling {
     /// A DeployTarget's `spec.component`: an error (it would deploy
     /// nothing).
     DeployedComponent,
+    /// Whom an EscalationPolicy's step pages: an error (the step would page
+    /// nobody).
+    PagedNobody,
     /// Any other reference: a warning.
     Other,
 }
@@ -226,7 +229,9 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
         Some(EntityKind::Schedule) => {
             owner = s.owner();
         }
-        Some(EntityKind::EscalationPolicy) => {}
+        Some(EntityKind::EscalationPolicy) => {
+            owner = s.owner();
+        }
         // Owned by its Component's owner; `DeployTarget::parse` checks the
         // spec below.
         Some(EntityKind::DeployTarget) => {}
@@ -280,6 +285,39 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                 problem,
                 "a Schedule has `timezone`, `rotations` (participants, start, shift) and `overrides` (user, start, end) under spec",
             );
+        }
+    }
+    if kind_enum == Some(EntityKind::EscalationPolicy)
+        && let Some(entity) = &checked.entity
+    {
+        match paved_domain::EscalationPolicy::parse(entity) {
+            Ok(policy) => {
+                // Whom it pages must exist, else a step pages nobody.
+                for (i, step) in policy.steps.iter().enumerate() {
+                    let field = format!("spec.steps[{i}].notify");
+                    let pos = position_of(root, &field).unwrap_or(spec_pos);
+                    for target in &step.notify {
+                        checked.refs.push(RefUse {
+                            field: field.clone(),
+                            target: target.entity().clone(),
+                            pos,
+                            dangling: Dangling::PagedNobody,
+                        });
+                    }
+                }
+            }
+            Err(problems) => {
+                for problem in problems {
+                    let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
+                    c.error(
+                        ProblemCode::InvalidField,
+                        pos,
+                        problem.message,
+                        "an EscalationPolicy has `steps` (each `notify: [schedule:NAME, user:NAME, group:NAME]` and \
+                         `after: 10m`) and `repeat` (0-5) under spec; see the README's paging section",
+                    );
+                }
+            }
         }
     }
     if kind_enum == Some(EntityKind::DeployTarget)

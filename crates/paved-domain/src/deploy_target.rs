@@ -242,15 +242,15 @@ struct DenyWindowSpec {
 }
 
 /// Collects problems while a spec is read.
-struct Problems(Vec<FieldProblem>);
+pub(crate) struct Problems(pub(crate) Vec<FieldProblem>);
 
 impl Problems {
-    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldProblem { path: path.into(), message: message.into() });
     }
 
     /// `value` read as `T`, or a problem at `path` saying why not.
-    fn read<T: for<'de> Deserialize<'de>>(&mut self, path: &str, value: Value, what: &str) -> Option<T> {
+    pub(crate) fn read<T: for<'de> Deserialize<'de>>(&mut self, path: &str, value: Value, what: &str) -> Option<T> {
         serde_json::from_value(value).map_err(|error| self.push(path, format!("{path}: {error}; {what}"))).ok()
     }
 }

@@ -40,6 +40,10 @@ pub struct PavedAnnotations {
     /// The on-call Schedule of this component (`paved.dev/oncall`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oncall: Option<String>,
+    /// The EscalationPolicy of a Component or a Group's services
+    /// (`paved.dev/escalation-policy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<String>,
     /// Every address a User commits with (`paved.dev/emails` plus
     /// `spec.profile.email`), lower-cased.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

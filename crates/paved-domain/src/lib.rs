@@ -11,6 +11,7 @@ mod derivation;
 mod entity;
 mod entity_kind;
 mod entity_ref;
+mod escalation;
 mod identity;
 mod oncall;
 mod records;
@@ -30,6 +31,7 @@ pub use derivation::{Derivation, EventStatus, IdentitySighting};
 pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
 pub use entity_kind::{EntityKind, UnknownKind};
 pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
+pub use escalation::{EscalationPolicy, EscalationStep, MAX_REPEAT, PageTarget};
 pub use identity::{Identity, IdentityError, IdentityKind};
 pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource};
 pub use records::{

@@ -197,3 +197,47 @@ fn a_deploy_target_for_a_component_not_in_the_catalog_is_an_error_at_its_compone
     assert!(problems[0].hint.contains("did you mean component:default/checkout-api"), "{}", problems[0].hint);
     assert_eq!(load.entities.len(), 2, "the target is not loaded");
 }
+
+#[test]
+fn an_escalation_policy_pages_only_what_exists_and_its_problems_point_at_their_fields() {
+    let dir = TempDir::new().unwrap();
+    let policy = |steps: &str| {
+        format!(
+            "apiVersion: paved.dev/v1alpha1\nkind: EscalationPolicy\nmetadata:\n  name: checkout\nspec:\n  owner: checkout\n  steps:\n{steps}  repeat: 1\n"
+        )
+    };
+    let files = [
+        entity("Group", "checkout", "  type: team\n  children: []\n"),
+        entity("Component", "checkout-api", "  type: service\n  lifecycle: production\n  owner: checkout\n")
+            .replace("metadata:\n", "metadata:\n  annotations: { paved.dev/escalation-policy: checkout }\n"),
+        policy("    - notify: [group:checkout, user:sam]\n      after: 10m\n    - notify: [group:checkout]\n      after: 5s\n"),
+    ]
+    .join("---\n");
+    write_files(dir.path(), &[("catalog-info.yaml", &files)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let text = render(&load);
+    let located: Vec<(u32, u32, &str)> = load.problems.iter().map(|p| (p.line, p.column, p.message.as_str())).collect();
+    assert_eq!(located.len(), 1, "{text}");
+    assert_eq!((located[0].0, located[0].1), (29, 7), "at the step's `after`: {text}");
+    assert!(located[0].2.contains("spec.steps[1].after is between 1m and 24h"), "{text}");
+
+    let unknown = files.replace("after: 5s", "after: 15m");
+    write_files(dir.path(), &[("catalog-info.yaml", &unknown)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let text = render(&load);
+    assert_eq!(load.problems.len(), 1, "{text}");
+    let problem = &load.problems[0];
+    assert!(problem.message.contains("user:default/sam") && problem.severity == Severity::Error, "{text}");
+    assert_eq!(
+        (problem.line, problem.column),
+        (26, 7),
+        "a step paging someone unknown is an error at its notify: {text}"
+    );
+
+    let good = files.replace("after: 5s", "after: 15m").replace(", user:sam", "");
+    write_files(dir.path(), &[("catalog-info.yaml", &good)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    assert!(load.problems.is_empty(), "{}", render(&load));
+    let api = crate::support::entity(&load, "component:default/checkout-api");
+    assert_eq!(api.paved.escalation_policy.as_deref(), Some("checkout"));
+}

@@ -266,6 +266,14 @@ async fn two_replicas_on_postgresql_run_each_deploy_once_and_survive_a_kill() {
     let id = queued["deploy"]["id"].as_i64().unwrap();
     let running = until_state(&replicas[1], id, "running").await;
     let runner = running["deploy"]["runner"].as_str().unwrap().to_owned();
+    // Mid-step: its command has started (it wrote its id to the ledger).
+    for _ in 0..300 {
+        let ledger = std::fs::read_to_string(dir.join("ledger")).unwrap();
+        if ledger.lines().any(|line| line == id.to_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let holder = replicas
         .iter()
         .position(|server| runner.contains(&format!(":{}:", server.child.id())))
