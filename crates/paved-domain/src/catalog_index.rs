@@ -77,6 +77,8 @@ pub struct GroupInfo {
     pub role: Option<String>,
     /// `spec.type` (`team`, `organization`, `business-unit`, ...).
     pub group_type: Option<String>,
+    /// The EscalationPolicy of its services (`paved.dev/escalation-policy`).
+    pub escalation_policy: Option<EntityRef>,
 }
 
 impl GroupInfo {
@@ -107,6 +109,8 @@ pub struct CatalogIndex {
     /// The DeployTargets that parse, by their Component's key and
     /// environment (lower-case).
     deploy_targets: HashMap<(String, String), crate::DeployTarget>,
+    /// The EscalationPolicies that parse.
+    escalation_policies: HashMap<String, crate::EscalationPolicy>,
 }
 
 fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
@@ -134,6 +138,12 @@ impl CatalogIndex {
                         index.schedules.insert(entity_ref.key(), schedule);
                     }
                 }
+                Some(EntityKind::EscalationPolicy) => {
+                    // The catalog refuses a policy that does not parse.
+                    if let Ok(policy) = crate::EscalationPolicy::parse(entity) {
+                        index.escalation_policies.insert(entity_ref.key(), policy);
+                    }
+                }
                 Some(EntityKind::DeployTarget) => {
                     // The catalog refuses a DeployTarget that does not parse.
                     if let Ok(target) = crate::DeployTarget::parse(entity) {
@@ -145,6 +155,9 @@ impl CatalogIndex {
                     let info = GroupInfo {
                         role: entity.paved.role.clone(),
                         group_type: entity.spec_type.clone(),
+                        escalation_policy: entity.paved.escalation_policy.as_deref().and_then(|name| {
+                            EntityRef::parse(name, Some("escalationpolicy"), entity_ref.namespace()).ok()
+                        }),
                         ..GroupInfo::default()
                     };
                     index.groups.insert(entity_ref.key(), (entity_ref.clone(), info));
@@ -380,6 +393,36 @@ impl CatalogIndex {
         let name = self.service(service)?.oncall.as_deref()?;
         let schedule = EntityRef::parse(name, Some("schedule"), service.namespace()).ok()?;
         self.schedule(&schedule)
+    }
+
+    /// An EscalationPolicy of the catalog.
+    pub fn escalation_policy(&self, policy: &EntityRef) -> Option<&crate::EscalationPolicy> {
+        self.escalation_policies.get(&policy.key())
+    }
+
+    /// The EscalationPolicy that pages for `service`: its own
+    /// (`paved.dev/escalation-policy` on the Component), else its owning
+    /// Group's or the nearest ancestor Group's; `None` when none names one
+    /// (the organisation's default then applies).
+    pub fn escalation_policy_of(&self, service: &EntityRef) -> Option<&crate::EscalationPolicy> {
+        let info = self.service(service)?;
+        if let Some(name) = info.annotations.get("paved.dev/escalation-policy") {
+            let policy = EntityRef::parse(name, Some("escalationpolicy"), service.namespace()).ok()?;
+            return self.escalation_policy(&policy);
+        }
+        let mut group = info.owner.clone().filter(|owner| owner.is(EntityKind::Group));
+        let mut seen = HashSet::new();
+        while let Some(next) = group {
+            if !seen.insert(next.key()) {
+                break;
+            }
+            let found = self.group(&next)?;
+            if let Some(policy) = &found.escalation_policy {
+                return self.escalation_policy(policy);
+            }
+            group = found.parent.clone();
+        }
+        None
     }
 
     /// How `service` is deployed to `environment` (compared without case).

@@ -21,6 +21,7 @@ mod common;
 mod error;
 mod ingest;
 mod jobs;
+mod paging;
 mod postgres;
 mod queries;
 mod sessions;
@@ -33,6 +34,10 @@ pub use ingest::{
     NewToken, RebuildSummary, RecordFilter, TokenInfo, TokenScope,
 };
 pub use jobs::{DeployJob, JobEnd, JobFilter, JobState, JobStore, LogEntry, LogStream, NewJob};
+pub use paging::{
+    Delivery, Escalation, EscalationState, NewEscalation, NewNotification, NextStep, Notification, NotificationState,
+    PagingStore,
+};
 pub use postgres::PostgresStore;
 pub use sessions::{NewSession, SessionInfo, SessionStore};
 pub use sqlite::{SqliteDurability, SqliteStore};
@@ -285,7 +290,7 @@ pub struct AppliedMigration {
 /// behaviour (the contract tests run on both).
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
-/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`]) are written once for both databases
+/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -298,6 +303,7 @@ pub trait Store:
     + SessionStore
     + AuditStore
     + JobStore
+    + PagingStore
     + Send
     + Sync
     + std::fmt::Debug
