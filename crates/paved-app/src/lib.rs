@@ -51,6 +51,7 @@ pub mod identities;
 pub mod ingestor;
 pub mod metrics;
 pub mod oncall;
+pub mod paging;
 pub mod record;
 pub mod render;
 pub mod services;
@@ -86,6 +87,11 @@ pub struct App {
     /// Woken when this process queues a deploy, so that its embedded runner
     /// claims it at once instead of at its next poll.
     deploys_queued: Arc<tokio::sync::Notify>,
+    /// How the organisation pages.
+    pub paging: Arc<paging::PagingSettings>,
+    /// Woken when an escalation starts or a step fires, so that this
+    /// process's pager works at once instead of at its next poll.
+    pager_wake: Arc<tokio::sync::Notify>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -116,6 +122,8 @@ impl App {
             analysis: AnalysisCache::default(),
             deploy_defaults: Arc::new(paved_domain::Policy::default()),
             deploys_queued: Arc::new(tokio::sync::Notify::new()),
+            paging: Arc::new(paging::PagingSettings::default()),
+            pager_wake: Arc::new(tokio::sync::Notify::new()),
             store,
         }
     }
@@ -126,6 +134,25 @@ impl App {
     /// polls; deploys queued by other replicas are found by polling.
     pub async fn deploy_queued(&self) {
         self.deploys_queued.notified().await;
+    }
+
+    /// With `settings` as how the organisation pages.
+    #[must_use]
+    pub fn with_paging(mut self, settings: paging::PagingSettings) -> Self {
+        self.paging = Arc::new(settings);
+        self
+    }
+
+    /// Resolves once this process started an escalation or fired a step
+    /// since the last time it resolved; the pager waits on it between
+    /// polls.
+    pub async fn pager_woken(&self) {
+        self.pager_wake.notified().await;
+    }
+
+    /// Wakes the pager waiting in [`App::pager_woken`].
+    pub(crate) fn wake_pager(&self) {
+        self.pager_wake.notify_one();
     }
 
     /// Wakes a runner waiting in [`App::deploy_queued`].
@@ -149,8 +176,18 @@ impl App {
         let catalog = self.catalog.current().await?;
         let prepared = record::prepare(&self.store, &catalog, &self.ingest, caller, action, body, received_at).await?;
         let ingested = self.ingestor.ingest(prepared.event.clone()).await?;
+        self.route_ingested(&ingested).await;
         let (record, new) = record::outcome(&self.store, &prepared, ingested).await?;
         Ok(Recorded { record, new })
+    }
+
+    /// Starts or stops the escalations of the incidents an ingestion
+    /// stored. A failure is logged, not returned: the event is stored and
+    /// acknowledged, and [`App::sweep_unrouted`] starts a missed escalation.
+    pub async fn route_ingested(&self, ingested: &paved_store::Ingested) {
+        if let Err(error) = self.route_incidents(&ingested.records).await {
+            tracing::warn!(%error, "routing an incident to its escalation policy failed; the sweep will retry");
+        }
     }
 
     /// Appends `entry` to the audit log on its own, for an action that

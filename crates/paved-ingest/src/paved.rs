@@ -6,7 +6,9 @@
 //! through the paved road.
 
 use chrono::{DateTime, Utc};
-use paved_domain::{Deployment, DeploymentStatus, DeploymentTrigger, Identity, Record, Source};
+use paved_domain::{
+    Deployment, DeploymentStatus, DeploymentTrigger, Identity, Incident, Page, PageReason, Record, Source,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{NormalizeError, Normalized, Observation, RawInput, ServiceHint, parse_json};
@@ -74,12 +76,70 @@ impl DeployEvent {
     }
 }
 
+/// The event type of a page pavedroad sent.
+pub const PAGE: &str = "page";
+
+/// A page pavedroad delivered for an incident (the body of a raw event of
+/// source `paved`, type [`PAGE`]): it adds a [`paved_domain::Page`] to the
+/// incident's record, so that its pages count wherever imported pages do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageEvent {
+    /// The incident's record key.
+    pub incident_key: String,
+    /// The Component's name, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The User paged (a reference).
+    pub person: String,
+    /// When the page was delivered.
+    pub at: DateTime<Utc>,
+    /// `triggered` (the first step) or `escalated` (a later one).
+    pub reason: String,
+    /// The notification's id (one event per notification).
+    pub notification: i64,
+}
+
+impl PageEvent {
+    /// The delivery id of this page's event.
+    pub fn delivery_id(&self) -> String {
+        format!("page-{}", self.notification)
+    }
+}
+
+fn normalize_page(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
+    let value = parse_json(input.body)?;
+    let event: PageEvent = serde_json::from_value(value)
+        .map_err(|error| NormalizeError::new(format!("the page event is not valid: {error}")))?;
+    let reason = match event.reason.as_str() {
+        "triggered" => PageReason::Triggered,
+        "escalated" => PageReason::Escalated,
+        other => {
+            return Err(NormalizeError::new(format!("reason `{}` is not triggered or escalated", other.escape_debug())));
+        }
+    };
+    let person =
+        Identity::from_person(&event.person).map_err(|error| NormalizeError::new(format!("person: {error}")))?;
+    let mut incident = Incident::new(event.incident_key.clone(), Source::Paved.as_str());
+    incident.pages.push(Page { person, at: event.at, reason });
+    Ok(Normalized::Observations {
+        observations: vec![Observation {
+            record: Record::Incident(incident),
+            service: ServiceHint { names: event.service.into_iter().collect(), repo: None, pagerduty_service: None },
+        }],
+        people: Vec::new(),
+    })
+}
+
 /// Normalises a deploy's event into its deployment record.
 ///
 /// # Errors
-/// [`NormalizeError`] for a body that is not a [`DeployEvent`], or a state
-/// or trigger it does not know.
+/// [`NormalizeError`] for a body that is not a [`DeployEvent`] (or a
+/// [`PageEvent`] for type [`PAGE`]), or a state or trigger it does not know.
 pub fn normalize(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
+    if input.event_type == PAGE {
+        return normalize_page(input);
+    }
     if input.event_type != DEPLOY {
         return Ok(Normalized::Ignored(format!("`{}` is not an event of pavedroad's deploys", input.event_type)));
     }

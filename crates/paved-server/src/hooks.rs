@@ -195,6 +195,7 @@ async fn store_delivery(
         context,
     };
     let ingested = state.ingestor.ingest(IngestEvent { event, derivation, audit }).await?;
+    state.route_ingested(&ingested).await;
     let records = ingested.records.iter().map(|r| format!("{} {}", r.kind().as_str(), r.key())).collect();
     Ok(match ingested.raw {
         RawEventInsert::Stored(event_id) => {

@@ -76,6 +76,9 @@ pub struct PavedAnnotationsView {
     /// The on-call Schedule of this component (`paved.dev/oncall`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oncall: Option<String>,
+    /// The EscalationPolicy (`paved.dev/escalation-policy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<String>,
     /// Every address a User commits with (`paved.dev/emails` plus
     /// `spec.profile.email`), lower-cased.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -104,6 +107,7 @@ impl From<&PavedAnnotations> for PavedAnnotationsView {
             paths,
             production_environments,
             oncall,
+            escalation_policy,
             emails,
             github_login,
             gitlab_login,
@@ -116,6 +120,7 @@ impl From<&PavedAnnotations> for PavedAnnotationsView {
             paths,
             production_environments,
             oncall,
+            escalation_policy,
             emails,
             github_login,
             gitlab_login,

@@ -1,0 +1,175 @@
+//! Starting and stopping escalations as incidents arrive, and finding the
+//! people a step pages.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, Utc};
+use paved_domain::{CatalogIndex, EntityRef, Incident, IncidentStatus, Record, RecordKind};
+use paved_store::{Escalation, EscalationState, NewEscalation, RecordFilter};
+
+use super::{EscalationPlan, NEW_INCIDENT_WINDOW, PlanTarget};
+use crate::{App, AppError};
+
+impl App {
+    /// Starts or stops escalations for the incidents among `records` (what
+    /// an ingestion stored): an open, new incident without an escalation
+    /// starts its service's policy; an acknowledged or resolved one stops
+    /// its escalation. The escalations started.
+    ///
+    /// # Errors
+    /// A store failure (the incident is stored; [`App::sweep_unrouted`]
+    /// starts a missed escalation later).
+    pub async fn route_incidents(&self, records: &[Record]) -> Result<Vec<Escalation>, AppError> {
+        let mut started = Vec::new();
+        let incidents: Vec<&Incident> =
+            records.iter().filter_map(|r| if let Record::Incident(i) = r { Some(i) } else { None }).collect();
+        if incidents.is_empty() {
+            return Ok(started);
+        }
+        let catalog = self.catalog.current().await?;
+        for incident in incidents {
+            match incident.status() {
+                IncidentStatus::Open => {
+                    if let Some(escalation) = self.start_escalation(&catalog, incident).await? {
+                        started.push(escalation);
+                    }
+                }
+                IncidentStatus::Acknowledged => {
+                    let by = incident.acknowledged_by.as_ref().map(ToString::to_string);
+                    self.stop_escalation(&incident.key, EscalationState::Acknowledged, by.as_deref()).await?;
+                }
+                IncidentStatus::Resolved => {
+                    let by = incident.resolved_by.as_ref().map(ToString::to_string);
+                    self.stop_escalation(&incident.key, EscalationState::Resolved, by.as_deref()).await?;
+                }
+            }
+        }
+        Ok(started)
+    }
+
+    async fn stop_escalation(&self, key: &str, state: EscalationState, by: Option<&str>) -> Result<(), AppError> {
+        if let Some(stopped) = self.store.stop_escalation(key, state, by).await? {
+            tracing::info!(incident = key, state = state.as_str(), by, "escalation stopped");
+            let _ = stopped;
+        }
+        Ok(())
+    }
+
+    async fn start_escalation(
+        &self,
+        catalog: &CatalogIndex,
+        incident: &Incident,
+    ) -> Result<Option<Escalation>, AppError> {
+        let now = Utc::now();
+        let window = Duration::from_std(NEW_INCIDENT_WINDOW).unwrap_or_else(|_| Duration::hours(1));
+        if incident.opened_at.is_some_and(|opened| opened < now - window) {
+            return Ok(None);
+        }
+        let Some(plan) =
+            EscalationPlan::for_service(catalog, incident.service.as_ref(), self.paging.default_policy.as_deref())
+        else {
+            tracing::warn!(
+                incident = %incident.key,
+                service = incident.service_name.as_deref(),
+                "an incident pages nobody: its service is unknown and no default escalation policy is configured"
+            );
+            return Ok(None);
+        };
+        let new = NewEscalation {
+            incident_key: incident.key.clone(),
+            service: incident.service.as_ref().map(ToString::to_string),
+            policy: plan.policy.clone(),
+            plan: serde_json::to_value(&plan)
+                .map_err(|error| AppError::Internal(format!("an escalation plan does not serialise: {error}")))?,
+            due_at: now,
+        };
+        let started = self.store.start_escalation(&new).await?;
+        if let Some(started) = &started {
+            tracing::info!(incident = %started.incident_key, policy = %started.policy, "escalation started");
+            self.wake_pager();
+        }
+        Ok(started)
+    }
+
+    /// Starts the escalations of open incidents opened in the last hour
+    /// that have none (the server stopped between storing an incident and
+    /// starting its escalation). Runs on every replica; each starts once.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn sweep_unrouted(&self) -> Result<usize, AppError> {
+        let window = Duration::from_std(NEW_INCIDENT_WINDOW).unwrap_or_else(|_| Duration::hours(1));
+        let mut filter = RecordFilter::new(RecordKind::Incident);
+        filter.statuses = vec![IncidentStatus::Open.as_str().to_owned()];
+        filter.since = Some(Utc::now() - window);
+        let records = self.store.all_records(&filter).await?;
+        let catalog = self.catalog.current().await?;
+        let mut started = 0;
+        for record in &records {
+            if let Record::Incident(incident) = record
+                && incident.status() == IncidentStatus::Open
+                && self.store.escalation(&incident.key).await?.is_none()
+                && self.start_escalation(&catalog, incident).await?.is_some()
+            {
+                started += 1;
+            }
+        }
+        Ok(started)
+    }
+}
+
+/// The people `targets` name at this moment: whoever is on call in each
+/// Schedule (overrides included), each User, every member of each Group
+/// and its descendants; each once, in order.
+pub(super) async fn people_of(
+    app: &App,
+    catalog: &CatalogIndex,
+    targets: &[PlanTarget],
+) -> Result<Vec<EntityRef>, AppError> {
+    let now = Utc::now();
+    let mut seen = BTreeSet::new();
+    let mut people = Vec::new();
+    let mut add = |person: EntityRef, people: &mut Vec<EntityRef>| {
+        if seen.insert(person.key()) {
+            people.push(person);
+        }
+    };
+    for target in targets {
+        match target {
+            PlanTarget::OnCall(schedule) => {
+                let Ok(schedule) = schedule.parse::<EntityRef>() else { continue };
+                let shifts = crate::oncall::shifts_between(
+                    &app.store,
+                    catalog,
+                    std::slice::from_ref(&schedule),
+                    now,
+                    now + Duration::seconds(1),
+                )
+                .await?;
+                for person in shifts.into_iter().filter_map(|shift| shift.person) {
+                    add(person, &mut people);
+                }
+            }
+            PlanTarget::User(user) => {
+                if let Ok(user) = user.parse::<EntityRef>()
+                    && let Some(info) = catalog.person(&user)
+                {
+                    add(info.entity_ref.clone(), &mut people);
+                }
+            }
+            PlanTarget::Group(group) => {
+                let Ok(group) = group.parse::<EntityRef>() else { continue };
+                let members: BTreeSet<EntityRef> = catalog
+                    .group_and_descendants(&group)
+                    .iter()
+                    .filter_map(|g| catalog.group(g))
+                    .flat_map(|info| info.members.iter().cloned())
+                    .collect();
+                for member in members {
+                    add(member, &mut people);
+                }
+            }
+        }
+    }
+    Ok(people)
+}
