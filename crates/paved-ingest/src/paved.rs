@@ -115,7 +115,10 @@ fn normalize_page(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
         "triggered" => PageReason::Triggered,
         "escalated" => PageReason::Escalated,
         other => {
-            return Err(NormalizeError::new(format!("reason `{}` is not triggered or escalated", other.escape_debug())));
+            return Err(NormalizeError::new(format!(
+                "reason `{}` is not triggered or escalated",
+                other.escape_debug()
+            )));
         }
     };
     let person =

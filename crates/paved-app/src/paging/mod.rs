@@ -91,6 +91,50 @@ pub trait Pager: Send + Sync {
     async fn send(&self, notification: &Notification, message: &PageMessage) -> Result<(), PageFailure>;
 }
 
+/// How often a pager looks for due work when nothing woke it (steps due
+/// by the clock, pages to retry, other replicas' escalations).
+pub const POLL: Duration = Duration::from_secs(1);
+/// How often a pager looks for incidents whose escalation a crash left
+/// unstarted.
+pub const SWEEP: Duration = Duration::from_secs(30);
+
+impl crate::App {
+    /// Pages until `shutdown` resolves, as replica `owner`: fires due
+    /// steps and delivers due pages whenever this process starts an
+    /// escalation or fires a step, and at least every [`POLL`]; sweeps for
+    /// unstarted escalations every [`SWEEP`]. Every replica runs one; the
+    /// store's leases and keys make each step and each page happen once.
+    pub async fn run_pager(&self, owner: &str, pager: &dyn Pager, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut sweep = tokio::time::interval(SWEEP);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => return,
+                _ = sweep.tick() => {
+                    if let Err(error) = self.sweep_unrouted().await {
+                        tracing::warn!(%error, "looking for incidents without an escalation failed");
+                    }
+                }
+                _ = tokio::time::timeout(POLL, self.pager_woken()) => {}
+            }
+            // Work until nothing is due: a fired step's pages go out at once.
+            loop {
+                let fired = self.fire_due_steps(owner).await.unwrap_or_else(|error| {
+                    tracing::warn!(%error, "firing due escalation steps failed");
+                    0
+                });
+                let sent = self.send_due_pages(owner, pager).await.unwrap_or_else(|error| {
+                    tracing::warn!(%error, "delivering due pages failed");
+                    0
+                });
+                if fired == 0 && sent == 0 {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// The wait before attempt `attempts + 1` of a notification: 5 s, 15 s,
 /// 45 s, ... capped at 10 minutes.
 pub fn backoff(attempts: i64) -> Duration {

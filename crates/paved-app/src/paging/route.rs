@@ -173,3 +173,42 @@ pub(super) async fn people_of(
     }
     Ok(people)
 }
+
+/// An incident whose service the catalog does not know, and how it was
+/// paged.
+#[derive(Debug, Clone)]
+pub struct UnknownServiceIncident {
+    /// The incident.
+    pub incident: Incident,
+    /// Its escalation (the default policy's), if it got one.
+    pub escalation: Option<Escalation>,
+}
+
+impl App {
+    /// Incidents opened since `since` whose service the catalog does not
+    /// know (the alert named none, or one that is not a Component), newest
+    /// first, with the escalation that paged for them: what the
+    /// data-quality page lists so that the alert's labels or the catalog
+    /// get fixed.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn incidents_without_service(
+        &self,
+        since: chrono::DateTime<Utc>,
+    ) -> Result<Vec<UnknownServiceIncident>, AppError> {
+        let mut filter = RecordFilter::new(RecordKind::Incident);
+        filter.since = Some(since);
+        let mut found = Vec::new();
+        for record in self.store.all_records(&filter).await? {
+            if let Record::Incident(incident) = record
+                && incident.service.is_none()
+            {
+                let escalation = self.store.escalation(&incident.key).await?;
+                found.push(UnknownServiceIncident { incident, escalation });
+            }
+        }
+        found.sort_by_key(|alert| std::cmp::Reverse(alert.incident.opened_at));
+        Ok(found)
+    }
+}

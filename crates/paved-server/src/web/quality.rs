@@ -26,6 +26,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
         .events(&EventFilter { needs_attention: true, limit: ATTENTION_SHOWN, ..EventFilter::default() })
         .await?;
     let orphans = state.store.orphans().await?;
+    let unknown_alerts = state.incidents_without_service(chrono::Utc::now() - chrono::Duration::days(30)).await?;
     let report = state.report(&ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
     let dataset = org.analysis.dataset();
     let not_owned: Vec<_> = dataset.services.iter().filter(|s| s.ownership != Ownership::Owned).collect();
@@ -78,6 +79,29 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
                         @for e in &failed {
                             tr data-event=(e.id) { td { (e.id) } td { (when(e.received_at)) } td { (e.source) } td { (e.event_type) }
                                 td { (e.status.map_or("not derived", EventStatus::as_str)) } td { (e.reason.as_deref().unwrap_or("")) } }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="unknown-alerts" {
+            h2 id="unknown-alerts" { "Alerts for services the catalog does not know (" (unknown_alerts.len()) ")" }
+            @if unknown_alerts.is_empty() { p { "Every incident of the last 30 days named a service of the catalog." } }
+            @else {
+                p { "They are never dropped: each pages the organisation's default escalation policy (" code { "default_escalation_policy" } "). Give the alert a " code { "service" } " label naming a Component, or add the Component to the catalog." }
+                table {
+                    thead { tr { th scope="col" { "Opened" } th scope="col" { "Incident" } th scope="col" { "Service named" } th scope="col" { "Paged" } } }
+                    tbody {
+                        @for alert in &unknown_alerts {
+                            tr data-incident=(alert.incident.key) {
+                                td { (alert.incident.opened_at.map(when).unwrap_or_default()) }
+                                td { (alert.incident.title.as_deref().unwrap_or(&alert.incident.key)) }
+                                td { (alert.incident.service_name.as_deref().unwrap_or("none")) }
+                                td { @match &alert.escalation {
+                                    Some(e) => { (e.policy) " (" (e.state.as_str()) ")" }
+                                    None => { "nobody: configure default_escalation_policy" }
+                                } }
+                            }
                         }
                     }
                 }
