@@ -60,7 +60,9 @@ impl AppState {
     /// runtime.
     pub fn new(store: DynStore, settings: ServerSettings) -> Self {
         Self {
-            app: App::new(store, settings.ingest.clone()).with_deploy_defaults(settings.deploy_policy.clone()),
+            app: App::new(store, settings.ingest.clone())
+                .with_deploy_defaults(settings.deploy_policy.clone())
+                .with_paging(settings.paging.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
         }

@@ -106,6 +106,8 @@ pub struct ServerSettings {
     /// How GitHub's REST API is called (answers to custom deployment
     /// protection rules).
     pub github_api: GitHubApi,
+    /// How the organisation pages (the default escalation policy, leases).
+    pub paging: paved_app::paging::PagingSettings,
 }
 
 /// How pavedroad calls GitHub's REST API: where it is, and the token it
@@ -237,6 +239,7 @@ impl Default for ServerSettings {
             web: WebAuth::default(),
             deploy_policy: paved_domain::Policy::default(),
             github_api: GitHubApi::default(),
+            paging: paved_app::paging::PagingSettings::default(),
         }
     }
 }

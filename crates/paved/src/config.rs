@@ -76,6 +76,20 @@ pub struct Config {
     /// Where people reach pavedroad (`https://paved.example.com`) when it
     /// is behind a proxy; empty: the address it serves on.
     pub public_url: String,
+    /// The EscalationPolicy (a name or reference) that pages for incidents
+    /// whose service and team name none, and for alerts whose service the
+    /// catalog does not know; empty: the service's schedule, then its team.
+    pub default_escalation_policy: String,
+    /// Where e-mail pages are sent from: `smtp://HOST:PORT`,
+    /// `smtp://HOST:PORT?tls=starttls` or `smtps://HOST:PORT`, with
+    /// `USER:PASSWORD@` when the server wants them; empty: no e-mail.
+    pub smtp_url: String,
+    /// The sender of e-mail pages (`pavedroad <paved@example.com>`).
+    pub smtp_from: String,
+    /// The key that signs the acknowledge and resolve links of pages (and
+    /// the generic webhooks' signatures); every replica needs the same.
+    /// Empty: a random key kept in the database.
+    pub link_key: String,
     /// The organisation's deploy policy: what a DeployTarget's own
     /// `policy` leaves out (same fields).
     #[serde(default)]
@@ -138,6 +152,10 @@ impl Default for Config {
             require_sign_in: false,
             session_lifetime: DEFAULT_SESSION_LIFETIME.to_owned(),
             public_url: String::new(),
+            default_escalation_policy: String::new(),
+            smtp_url: String::new(),
+            smtp_from: "pavedroad <paved@localhost>".to_owned(),
+            link_key: String::new(),
             deploy_policy: DeployPolicyConfig::default(),
         }
     }
@@ -173,6 +191,10 @@ impl std::fmt::Debug for Config {
             .field("require_sign_in", &self.require_sign_in)
             .field("session_lifetime", &self.session_lifetime)
             .field("public_url", &self.public_url)
+            .field("default_escalation_policy", &self.default_escalation_policy)
+            .field("smtp_url", &shown(&self.smtp_url))
+            .field("smtp_from", &self.smtp_from)
+            .field("link_key", &shown(&self.link_key))
             .field("deploy_policy", &self.deploy_policy)
             .finish()
     }
@@ -218,6 +240,14 @@ pub struct FlagOverrides {
     pub session_lifetime: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_escalation_policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_key: Option<String>,
 }
 
 impl FlagOverrides {
@@ -252,6 +282,10 @@ impl FlagOverrides {
             }),
             session_lifetime: var("PAVED_SESSION_LIFETIME"),
             public_url: var("PAVED_PUBLIC_URL"),
+            default_escalation_policy: var("PAVED_DEFAULT_ESCALATION_POLICY"),
+            smtp_url: var("PAVED_SMTP_URL"),
+            smtp_from: var("PAVED_SMTP_FROM"),
+            link_key: var("PAVED_LINK_KEY"),
         }
     }
 }
@@ -396,6 +430,23 @@ require_sign_in = false
 # Env: PAVED_PUBLIC_URL.
 public_url = ""
 
+# Paging. The EscalationPolicy for services (and their teams) that name none,
+# and for alerts whose service the catalog does not know; empty: the
+# service's on-call schedule, then its whole team after ten minutes.
+# Env: PAVED_DEFAULT_ESCALATION_POLICY.
+default_escalation_policy = ""
+
+# E-mail pages: "smtp://HOST:PORT" (plain), "smtp://HOST:PORT?tls=starttls",
+# "smtps://HOST:PORT" (TLS), with "USER:PASSWORD@" before the host when the
+# server asks. Empty: no e-mail is sent. Env: PAVED_SMTP_URL, PAVED_SMTP_FROM.
+smtp_url = ""
+smtp_from = "pavedroad <paved@localhost>"
+
+# The key that signs pages' acknowledge and resolve links and generic
+# webhooks; every replica needs the same one. Empty: a random key kept in the
+# database. Env: PAVED_LINK_KEY.
+link_key = ""
+
 # The organisation's deploy policy: what a DeployTarget's own `policy` leaves
 # out (its values win). See `paved deploy check --help`.
 # [deploy_policy]
@@ -442,6 +493,10 @@ impl Config {
             github_api: GitHubApi::new(&self.github_api_url, Secret::new(&self.github_token))
                 .map_err(|error| BadInput(format!("invalid configuration: {error}")))?,
             web: self.web_auth()?,
+            paging: paved_app::paging::PagingSettings {
+                default_policy: Some(self.default_escalation_policy.trim().to_owned()).filter(|p| !p.is_empty()),
+                ..paved_app::paging::PagingSettings::default()
+            },
         })
     }
 
