@@ -24,6 +24,7 @@ use paved_store::Notification;
 use serde::Serialize;
 
 pub use plan::{EscalationPlan, PlanStep, PlanTarget};
+pub use send::contact_of;
 
 /// How long an incident counts as new: one opened earlier (an import of
 /// history, a late delivery) is recorded but pages nobody.

@@ -223,8 +223,29 @@ impl App {
     }
 }
 
-/// A person's contacts: `(channel, index among that channel's, shown)`.
+/// A person's contacts: `(channel, index among that channel's, shown)`,
+/// in the order the catalog lists them.
 fn contacts_of(catalog: &CatalogIndex, person: &EntityRef) -> Vec<(&'static str, i64, String)> {
-    let _ = (catalog, person);
-    Vec::new()
+    let mut counts: std::collections::HashMap<&'static str, i64> = std::collections::HashMap::new();
+    catalog
+        .contacts_of(person)
+        .iter()
+        .map(|contact| {
+            let index = counts.entry(contact.kind()).or_default();
+            let found = (contact.kind(), *index, contact.redacted());
+            *index += 1;
+            found
+        })
+        .collect()
+}
+
+/// The contact a notification names: its person's `index`-th contact of
+/// its channel, as the catalog holds it now.
+pub fn contact_of<'a>(catalog: &'a CatalogIndex, notification: &Notification) -> Option<&'a paved_domain::Contact> {
+    let person = notification.person.parse::<EntityRef>().ok()?;
+    catalog
+        .contacts_of(&person)
+        .iter()
+        .filter(|contact| contact.kind() == notification.channel)
+        .nth(usize::try_from(notification.contact_index).ok()?)
 }
