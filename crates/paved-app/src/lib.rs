@@ -47,6 +47,7 @@ pub mod deploy;
 pub mod deployments;
 mod error;
 pub mod events;
+pub mod heartbeats;
 pub mod identities;
 pub mod ingestor;
 pub mod metrics;

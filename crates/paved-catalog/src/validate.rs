@@ -20,8 +20,8 @@ pub(crate) enum Dangling {
     Owner,
     /// A User's `spec.memberOf`: an error.
     MemberOf,
-    /// A DeployTarget's `spec.component`: an error (it would deploy
-    /// nothing).
+    /// A DeployTarget's or Heartbeat's `spec.component`: an error (it
+    /// would deploy nothing, or page nobody).
     DeployedComponent,
     /// Whom an EscalationPolicy's step pages: an error (the step would page
     /// nobody).
@@ -232,9 +232,9 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
         Some(EntityKind::EscalationPolicy) => {
             owner = s.owner();
         }
-        // Owned by its Component's owner; `DeployTarget::parse` checks the
-        // spec below.
-        Some(EntityKind::DeployTarget) => {}
+        // Owned by its Component's owner; `DeployTarget::parse` and
+        // `Heartbeat::parse` check the spec below.
+        Some(EntityKind::DeployTarget | EntityKind::Heartbeat) => {}
         None => {
             // No checks, but an owner written the usual way is still worth
             // knowing (e.g. Backstage's AiResource).
@@ -315,6 +315,33 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                         problem.message,
                         "an EscalationPolicy has `steps` (each `notify: [schedule:NAME, user:NAME, group:NAME]` and \
                          `after: 10m`) and `repeat` (0-5) under spec; see the README's paging section",
+                    );
+                }
+            }
+        }
+    }
+    if kind_enum == Some(EntityKind::Heartbeat)
+        && let Some(entity) = &checked.entity
+    {
+        match paved_domain::Heartbeat::parse(entity) {
+            Ok(heartbeat) => {
+                let component_pos = position_of(root, "spec.component").unwrap_or(spec_pos);
+                checked.refs.push(RefUse {
+                    field: "spec.component".to_owned(),
+                    target: heartbeat.component,
+                    pos: component_pos,
+                    dangling: Dangling::DeployedComponent,
+                });
+            }
+            Err(problems) => {
+                for problem in problems {
+                    let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
+                    c.error(
+                        ProblemCode::InvalidField,
+                        pos,
+                        problem.message,
+                        "a Heartbeat has `component`, `interval` (e.g. `1h`), `grace` and `severity` under spec; \
+                         see the README's heartbeat section",
                     );
                 }
             }

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::{CatalogEntity, Contact, EmailAddress, EntityKind, EntityRef, Identity, IdentityKind, RelationType, RepoId};
+use crate::{
+    CatalogEntity, Contact, EmailAddress, EntityKind, EntityRef, Identity, IdentityKind, RelationType, RepoId,
+};
 
 /// The environment names that are production when a service does not list
 /// its own (`paved.dev/production-environments`) and the source does not
@@ -114,6 +116,8 @@ pub struct CatalogIndex {
     deploy_targets: HashMap<(String, String), crate::DeployTarget>,
     /// The EscalationPolicies that parse.
     escalation_policies: HashMap<String, crate::EscalationPolicy>,
+    /// The Heartbeats that parse.
+    heartbeats: HashMap<String, crate::Heartbeat>,
 }
 
 fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
@@ -150,6 +154,12 @@ impl CatalogIndex {
                     // The catalog refuses a policy that does not parse.
                     if let Ok(policy) = crate::EscalationPolicy::parse(entity) {
                         index.escalation_policies.insert(entity_ref.key(), policy);
+                    }
+                }
+                Some(EntityKind::Heartbeat) => {
+                    // The catalog refuses a Heartbeat that does not parse.
+                    if let Ok(heartbeat) = crate::Heartbeat::parse(entity) {
+                        index.heartbeats.insert(entity_ref.key(), heartbeat);
                     }
                 }
                 Some(EntityKind::DeployTarget) => {
@@ -408,6 +418,18 @@ impl CatalogIndex {
         let name = self.service(service)?.oncall.as_deref()?;
         let schedule = EntityRef::parse(name, Some("schedule"), service.namespace()).ok()?;
         self.schedule(&schedule)
+    }
+
+    /// A Heartbeat of the catalog.
+    pub fn heartbeat(&self, heartbeat: &EntityRef) -> Option<&crate::Heartbeat> {
+        self.heartbeats.get(&heartbeat.key())
+    }
+
+    /// Every Heartbeat, in reference order.
+    pub fn heartbeats(&self) -> Vec<&crate::Heartbeat> {
+        let mut all: Vec<&crate::Heartbeat> = self.heartbeats.values().collect();
+        all.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+        all
     }
 
     /// An EscalationPolicy of the catalog.

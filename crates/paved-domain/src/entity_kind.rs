@@ -31,6 +31,9 @@ pub enum EntityKind {
     EscalationPolicy,
     /// How a service is deployed to an environment (pavedroad).
     DeployTarget,
+    /// A signal a service (or its cron job) sends at least every interval;
+    /// a missed one opens an incident (pavedroad).
+    Heartbeat,
 }
 
 impl EntityKind {
@@ -46,7 +49,7 @@ impl EntityKind {
         Self::Location,
     ];
     /// pavedroad's own kinds (`apiVersion: paved.dev/v1alpha1`).
-    pub const PAVED: [Self; 3] = [Self::Schedule, Self::EscalationPolicy, Self::DeployTarget];
+    pub const PAVED: [Self; 4] = [Self::Schedule, Self::EscalationPolicy, Self::DeployTarget, Self::Heartbeat];
 
     /// The kind as references write it, lower-case: `component`, `api`.
     pub fn as_str(self) -> &'static str {
@@ -62,6 +65,7 @@ impl EntityKind {
             Self::Schedule => "schedule",
             Self::EscalationPolicy => "escalationpolicy",
             Self::DeployTarget => "deploytarget",
+            Self::Heartbeat => "heartbeat",
         }
     }
 
@@ -79,6 +83,7 @@ impl EntityKind {
             Self::Schedule => "Schedule",
             Self::EscalationPolicy => "EscalationPolicy",
             Self::DeployTarget => "DeployTarget",
+            Self::Heartbeat => "Heartbeat",
         }
     }
 }

@@ -13,6 +13,7 @@ mod entity;
 mod entity_kind;
 mod entity_ref;
 mod escalation;
+mod heartbeat;
 mod identity;
 mod oncall;
 mod records;
@@ -34,6 +35,7 @@ pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
 pub use entity_kind::{EntityKind, UnknownKind};
 pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
 pub use escalation::{EscalationPolicy, EscalationStep, MAX_REPEAT, PageTarget};
+pub use heartbeat::{Heartbeat, MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL};
 pub use identity::{Identity, IdentityError, IdentityKind};
 pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource};
 pub use records::{

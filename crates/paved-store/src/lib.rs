@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 mod common;
 mod error;
+mod heartbeats;
 mod ingest;
 mod jobs;
 mod paging;
@@ -29,6 +30,7 @@ mod sql;
 mod sqlite;
 
 pub use error::StoreError;
+pub use heartbeats::{HeartbeatState, HeartbeatStore};
 pub use ingest::{
     AuditEntry, CommitEmail, EventCount, EventFilter, EventSummary, IdentityRecord, IngestEvent, Ingested, NewAudit,
     NewToken, RebuildSummary, RecordFilter, TokenInfo, TokenScope,
@@ -290,7 +292,7 @@ pub struct AppliedMigration {
 /// behaviour (the contract tests run on both).
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
-/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`]) are written once for both databases
+/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`], [`HeartbeatStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -304,6 +306,7 @@ pub trait Store:
     + AuditStore
     + JobStore
     + PagingStore
+    + HeartbeatStore
     + Send
     + Sync
     + std::fmt::Debug

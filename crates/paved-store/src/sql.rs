@@ -177,6 +177,16 @@ impl Statement {
         }
     }
 
+    /// Locks the rows a `SELECT` returns until the transaction ends:
+    /// PostgreSQL's `FOR UPDATE`; nothing on SQLite, whose write
+    /// transactions hold the whole database.
+    pub(crate) fn push_for_update(&mut self) -> &mut Self {
+        match self.backend {
+            Backend::Sqlite => self,
+            Backend::Postgres => self.push(" FOR UPDATE"),
+        }
+    }
+
     /// Appends what makes a `SELECT` skip rows another transaction holds
     /// and lock the ones it returns: PostgreSQL's `FOR UPDATE SKIP LOCKED`,
     /// so that replicas claiming jobs at the same time each get another

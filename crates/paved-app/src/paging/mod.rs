@@ -98,19 +98,28 @@ pub const POLL: Duration = Duration::from_secs(1);
 /// How often a pager looks for incidents whose escalation a crash left
 /// unstarted.
 pub const SWEEP: Duration = Duration::from_secs(30);
+/// How often a pager looks for missed heartbeats.
+pub const HEARTBEAT_CHECK: Duration = Duration::from_secs(2);
 
 impl crate::App {
     /// Pages until `shutdown` resolves, as replica `owner`: fires due
     /// steps and delivers due pages whenever this process starts an
     /// escalation or fires a step, and at least every [`POLL`]; sweeps for
-    /// unstarted escalations every [`SWEEP`]. Every replica runs one; the
+    /// unstarted escalations every [`SWEEP`] and for missed heartbeats
+    /// every [`HEARTBEAT_CHECK`]. Every replica runs one; the
     /// store's leases and keys make each step and each page happen once.
     pub async fn run_pager(&self, owner: &str, pager: &dyn Pager, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut sweep = tokio::time::interval(SWEEP);
+        let mut heartbeats = tokio::time::interval(HEARTBEAT_CHECK);
         loop {
             tokio::select! {
                 () = &mut shutdown => return,
+                _ = heartbeats.tick() => {
+                    if let Err(error) = self.check_heartbeats().await {
+                        tracing::warn!(%error, "looking for missed heartbeats failed");
+                    }
+                }
                 _ = sweep.tick() => {
                     if let Err(error) = self.sweep_unrouted().await {
                         tracing::warn!(%error, "looking for incidents without an escalation failed");

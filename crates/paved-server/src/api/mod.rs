@@ -19,6 +19,7 @@ pub mod deploys;
 pub mod entities;
 pub mod events;
 pub mod health;
+pub mod heartbeats;
 pub mod incidents;
 pub mod metrics;
 pub mod records;
@@ -92,6 +93,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events::list_events))
         .routes(routes!(events::list_identities))
         .routes(routes!(shifts::list_shifts, shifts::record_shift))
+        .routes(routes!(heartbeats::beat))
+        .routes(routes!(heartbeats::list))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::get_deploy))
         .routes(routes!(deploys::claim))

@@ -162,8 +162,13 @@ api_tests! {
         // Every documented operation is served: none falls through to the
         // router's "no route" or "method not allowed".
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 29, "every path of the API and the webhooks");
-        for path in ["/api/v1/services/{name}/deploys", "/api/v1/runner/claim", "/api/v1/runner/deploys/{id}/finish"] {
+        assert_eq!(paths.len(), 31, "every path of the API and the webhooks");
+        for path in [
+            "/api/v1/services/{name}/deploys",
+            "/api/v1/runner/claim",
+            "/api/v1/runner/deploys/{id}/finish",
+            "/api/v1/heartbeats/{name}",
+        ] {
             assert!(doc["paths"][path]["post"].is_object(), "{path} is documented");
         }
         assert!(doc["paths"]["/api/v1/deploys/{id}"]["get"].is_object(), "a deploy and its log are documented");

@@ -5,6 +5,7 @@
 mod commits;
 mod contract;
 mod harness;
+mod heartbeats;
 mod ingest;
 mod jobs;
 mod migrate;
