@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use paved_domain::{EntityRef, PavedAnnotations, RepoId, RepoIdError};
+use paved_domain::{CONTACTS_ANNOTATION, Contact, EntityRef, PavedAnnotations, RepoId, RepoIdError};
 
 /// What is wrong with a value and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +63,21 @@ pub(crate) static TABLE: &[Annotation] = &[
         }),
     },
     Annotation { key: "paved.dev/role", parse: Parse::Whole(role) },
+    Annotation {
+        key: CONTACTS_ANNOTATION,
+        parse: Parse::NonEmptyList {
+            item: |item, p| {
+                p.paved.contacts.push(contact(item)?);
+                Ok(())
+            },
+            empty: || {
+                invalid(
+                    "paved.dev/contacts names no contact",
+                    "list how to reach this person, e.g. `email:ana@example.com, slack:https://hooks.slack.com/services/...`, or remove the annotation to use spec.profile.email",
+                )
+            },
+        },
+    },
 ];
 
 /// One annotation pavedroad reads: its key, and how its value is parsed.
@@ -82,6 +97,14 @@ pub(crate) enum Parse {
     /// Each item of a list ([`split_list`]) on its own: every good item is
     /// kept and every bad one is a problem.
     EachItem(ParseFn),
+    /// Like [`Parse::EachItem`], and a list without items is the problem
+    /// `empty` says.
+    NonEmptyList {
+        /// Parses one item.
+        item: ParseFn,
+        /// What is wrong with a list without items.
+        empty: fn() -> Invalid,
+    },
 }
 
 impl Annotation {
@@ -90,6 +113,13 @@ impl Annotation {
         match self.parse {
             Parse::Whole(parse) => parse(value, parsed).err().into_iter().collect(),
             Parse::EachItem(parse) => split_list(value).iter().filter_map(|item| parse(item, parsed).err()).collect(),
+            Parse::NonEmptyList { item, empty } => {
+                let items = split_list(value);
+                if items.is_empty() {
+                    return vec![empty()];
+                }
+                items.iter().filter_map(|i| item(i, parsed).err()).collect()
+            }
         }
     }
 }
@@ -233,6 +263,12 @@ pub(crate) fn email(input: &str) -> Result<String, Invalid> {
             "write addresses like `jane.doe@example.com`, separated by commas",
         ))
     }
+}
+
+/// One item of `paved.dev/contacts` (the syntax is
+/// [`paved_domain::Contact`]'s).
+pub(crate) fn contact(input: &str) -> Result<Contact, Invalid> {
+    Contact::parse(input).map_err(|e| invalid(format!("paved.dev/contacts: {e}"), e.hint()))
 }
 
 /// A GitHub login: letters, digits and `-`, not starting with `-`, at most 39.

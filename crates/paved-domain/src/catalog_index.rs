@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::{CatalogEntity, EntityKind, EntityRef, Identity, IdentityKind, RelationType, RepoId};
+use crate::{CatalogEntity, Contact, EmailAddress, EntityKind, EntityRef, Identity, IdentityKind, RelationType, RepoId};
 
 /// The environment names that are production when a service does not list
 /// its own (`paved.dev/production-environments`) and the source does not
@@ -62,6 +62,9 @@ pub struct PersonInfo {
     pub timezone: Option<String>,
     /// The Groups it is a member of (either side of the relation).
     pub groups: BTreeSet<EntityRef>,
+    /// How it is reached when paged: `paved.dev/contacts`, else its
+    /// `spec.profile.email`, else nothing.
+    pub contacts: Vec<Contact>,
 }
 
 /// A Group as the index keeps it.
@@ -111,6 +114,11 @@ pub struct CatalogIndex {
 
 fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
     entity.document.get("metadata")?.get("annotations")?.get(name)?.as_str()
+}
+
+fn profile_email(entity: &CatalogEntity) -> Option<EmailAddress> {
+    let email = entity.document.get("spec")?.get("profile")?.get("email")?.as_str()?;
+    EmailAddress::parse(email).ok()
 }
 
 fn spec_str<'a>(entity: &'a CatalogEntity, field: &str) -> Option<&'a str> {
@@ -271,6 +279,12 @@ impl CatalogIndex {
         }
         add(IdentityKind::User, &format!("{}/{}", entity_ref.namespace(), entity_ref.name()));
         self.people_by_name.entry(display_name.to_lowercase()).or_insert_with(|| entity_ref.clone());
+        let contacts = if entity.paved.contacts.is_empty() {
+            // The catalog warns about a profile address that is not one.
+            profile_email(entity).into_iter().map(Contact::Email).collect()
+        } else {
+            entity.paved.contacts.clone()
+        };
         self.people.insert(
             entity_ref.key(),
             PersonInfo {
@@ -278,6 +292,7 @@ impl CatalogIndex {
                 display_name,
                 timezone: entity.paved.timezone.clone(),
                 groups: BTreeSet::new(),
+                contacts,
             },
         );
     }
@@ -424,6 +439,14 @@ impl CatalogIndex {
     /// What the index knows of a User.
     pub fn person(&self, person: &EntityRef) -> Option<&PersonInfo> {
         self.people.get(&person.key())
+    }
+
+    /// How `person` is reached when paged (DESIGN §7 "On call"): the
+    /// contacts of their `paved.dev/contacts`, else their
+    /// `spec.profile.email`; empty for a User with neither, or one the
+    /// catalog does not hold.
+    pub fn contacts_of(&self, person: &EntityRef) -> &[Contact] {
+        self.person(person).map(|p| p.contacts.as_slice()).unwrap_or_default()
     }
 
     /// What the index knows of a Group.
@@ -629,6 +652,27 @@ mod tests {
         assert!(index.team_owns(&"group:default/shop".parse().unwrap(), &checkout));
         assert!(!index.team_owns(&"group:default/shop-web".parse().unwrap(), &checkout));
         assert!(index.owners_of(&"component:default/search".parse().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn contacts_come_from_the_annotation_else_the_profile_email() {
+        let profile = serde_json::json!({"spec": {"profile": {"email": "Ana@Example.com"}}});
+        let ana = entity("user", "ana", profile.clone());
+        let mut ben = entity("user", "ben", profile);
+        ben.paved.contacts = vec![
+            "slack:https://hooks.slack.com/services/T/B/X".parse().unwrap(),
+            "email:ben@example.com".parse().unwrap(),
+        ];
+        let cy = entity("user", "cy", serde_json::json!({"spec": {"profile": {"email": "not an address"}}}));
+        let index = CatalogIndex::new(&[ana, ben, cy]);
+        let contacts = |name: &str| -> Vec<String> {
+            let person = EntityRef::new("user", "default", name).unwrap();
+            index.contacts_of(&person).iter().map(Contact::to_annotation).collect()
+        };
+        assert_eq!(contacts("ana"), ["email:Ana@Example.com"]);
+        assert_eq!(contacts("ben"), ["slack:https://hooks.slack.com/services/T/B/X", "email:ben@example.com"]);
+        assert!(contacts("cy").is_empty(), "a profile address that is none is no contact");
+        assert!(contacts("nobody").is_empty());
     }
 
     #[test]

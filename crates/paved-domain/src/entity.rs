@@ -59,6 +59,11 @@ pub struct PavedAnnotations {
     /// Runbooks: `metadata.links` entries with `type: runbook`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runbooks: Vec<String>,
+    /// How a User is reached when paged, as `paved.dev/contacts` lists them
+    /// (empty without the annotation: [`crate::CatalogIndex::contacts_of`]
+    /// then falls back to `spec.profile.email`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<crate::Contact>,
 }
 
 /// One entity of the catalog, read from a descriptor and checked.

@@ -6,6 +6,7 @@
 
 mod catalog_index;
 mod commit;
+mod contact;
 mod deploy_target;
 mod derivation;
 mod entity;
@@ -23,6 +24,7 @@ pub use catalog_index::{
     ServiceMatch,
 };
 pub use commit::{Commit, CommitSignature, FileStat};
+pub use contact::{CONTACTS_ANNOTATION, Contact, ContactError, EmailAddress, HttpUrl};
 pub use deploy_target::{
     DenyWindow, DeployPlan, DeployTarget, FieldProblem, HealthCheck, Policy, Rollback, Step, StepAction, parse_span,
 };

@@ -262,6 +262,70 @@ spec: {memberOf: []}
     assert!(checked.problems[1].message.starts_with("paved.dev/paths"), "{}", checked.problems[1].message);
 }
 
+#[test]
+fn contacts_are_parsed_and_bad_ones_are_errors_at_the_annotation() {
+    let checked = check(
+        "apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: ana
+  annotations:
+    paved.dev/contacts: 'email:ana@example.com, slack:https://hooks.slack.com/services/T/B/X,
+      webhook:https://pager.example.com/paved'
+spec: {profile: {email: ana@example.org}, memberOf: []}
+",
+    );
+    assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+    let contacts: Vec<String> =
+        checked.entity.unwrap().paved.contacts.iter().map(paved_domain::Contact::to_annotation).collect();
+    assert_eq!(
+        contacts,
+        [
+            "email:ana@example.com",
+            "slack:https://hooks.slack.com/services/T/B/X",
+            "webhook:https://pager.example.com/paved"
+        ]
+    );
+
+    let checked = check(
+        "apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: ana
+  annotations:
+    paved.dev/contacts: email:ana, slack:ftp://hooks.slack.com/SECRET, sms:+491234, email:ana@example.com
+spec: {memberOf: []}
+",
+    );
+    assert_eq!(
+        codes(&checked),
+        [(ProblemCode::BadAnnotation, 6, 25), (ProblemCode::BadAnnotation, 6, 25), (ProblemCode::BadAnnotation, 6, 25)]
+    );
+    let messages: Vec<&str> = checked.problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "paved.dev/contacts: `ana` is not an e-mail address",
+            "paved.dev/contacts: the URL's scheme is `ftp`, not http or https",
+            "paved.dev/contacts: `sms` is not a kind of contact pavedroad knows",
+        ]
+    );
+    assert_eq!(checked.entity.unwrap().paved.contacts.len(), 1, "the good item is kept");
+
+    let empty = check(
+        "apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: ana
+  annotations:
+    paved.dev/contacts: ' , '
+spec: {memberOf: []}
+",
+    );
+    assert_eq!(codes(&empty), [(ProblemCode::BadAnnotation, 6, 25)]);
+    assert!(empty.problems[0].message.contains("names no contact"), "{}", empty.problems[0].message);
+}
+
 const DEPLOY_TARGET: &str = r#"apiVersion: paved.dev/v1alpha1
 kind: DeployTarget
 metadata: { name: checkout-api-production }

@@ -110,6 +110,9 @@ impl From<&PavedAnnotations> for PavedAnnotationsView {
             timezone,
             role,
             runbooks,
+            // The contact methods are not shown here: a webhook's URL holds
+            // its secret, and the on-call views show them redacted.
+            contacts: _,
         } = paved.clone();
         Self {
             repo,
