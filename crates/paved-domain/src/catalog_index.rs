@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::{CatalogEntity, Contact, EmailAddress, EntityKind, EntityRef, Identity, IdentityKind, RelationType, RepoId};
+use crate::{
+    CatalogEntity, Contact, EmailAddress, EntityKind, EntityRef, Identity, IdentityKind, RelationType, RepoId,
+};
 
 /// The environment names that are production when a service does not list
 /// its own (`paved.dev/production-environments`) and the source does not

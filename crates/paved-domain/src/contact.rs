@@ -344,7 +344,10 @@ mod tests {
             let err = Contact::parse(bad).unwrap_err();
             assert!(!err.hint().is_empty(), "{bad}: {err}");
         }
-        assert_eq!(Contact::parse("pager:1").unwrap_err().to_string(), "`pager` is not a kind of contact pavedroad knows");
+        assert_eq!(
+            Contact::parse("pager:1").unwrap_err().to_string(),
+            "`pager` is not a kind of contact pavedroad knows"
+        );
         assert_eq!(Contact::parse("email:ana").unwrap_err().to_string(), "`ana` is not an e-mail address");
         assert_eq!(
             Contact::parse("slack:ftp://x.example/").unwrap_err().to_string(),
