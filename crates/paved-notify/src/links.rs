@@ -191,7 +191,8 @@ mod tests {
             let mut other = claims();
             change(&mut other);
             // The other claims with the original's signature.
-            let (signed_part, _) = sign(KEY, &other).rsplit_once('.').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap();
+            let (signed_part, _) =
+                sign(KEY, &other).rsplit_once('.').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap();
             format!("{signed_part}.{tag}")
         };
         for change in [

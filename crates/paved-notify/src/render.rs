@@ -102,11 +102,7 @@ fn html_escape(text: &str) -> String {
 
 /// An `<a>` when `url` is http(s), else the escaped URL as text.
 fn html_link(url: &str, text: &str) -> String {
-    if is_http(url) {
-        format!("<a href=\"{}\">{}</a>", html_escape(url), html_escape(text))
-    } else {
-        html_escape(url)
-    }
+    if is_http(url) { format!("<a href=\"{}\">{}</a>", html_escape(url), html_escape(text)) } else { html_escape(url) }
 }
 
 /// The e-mail's HTML part: the same facts as [`email_text`] in a small

@@ -65,7 +65,9 @@ pub struct SmtpSettings {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
     /// `smtp_url` is wrong.
-    #[error("smtp_url `{url}` {problem}; write e.g. smtp://127.0.0.1:2525, smtp://HOST:587?tls=starttls or smtps://USER:PASSWORD@HOST")]
+    #[error(
+        "smtp_url `{url}` {problem}; write e.g. smtp://127.0.0.1:2525, smtp://HOST:587?tls=starttls or smtps://USER:PASSWORD@HOST"
+    )]
     SmtpUrl {
         /// The value, its password replaced by `***`.
         url: String,
@@ -156,12 +158,10 @@ impl SmtpSettings {
         if from.is_empty() {
             return Err(SettingsError::NoSmtpFrom);
         }
-        let from: Mailbox = from
-            .parse()
-            .map_err(|e: lettre::address::AddressError| SettingsError::SmtpFrom {
-                from: from.to_owned(),
-                problem: e.to_string(),
-            })?;
+        let from: Mailbox = from.parse().map_err(|e: lettre::address::AddressError| SettingsError::SmtpFrom {
+            from: from.to_owned(),
+            problem: e.to_string(),
+        })?;
         Ok(Self { host, port, tls, credentials, from })
     }
 
@@ -279,7 +279,11 @@ mod tests {
     fn bad_settings_say_what_to_write() {
         let err = SmtpSettings::parse("127.0.0.1:2525", FROM).unwrap_err().to_string();
         assert!(err.starts_with("smtp_url `127.0.0.1:2525` "), "{err}");
-        assert!(err.ends_with("write e.g. smtp://127.0.0.1:2525, smtp://HOST:587?tls=starttls or smtps://USER:PASSWORD@HOST"));
+        assert!(
+            err.ends_with(
+                "write e.g. smtp://127.0.0.1:2525, smtp://HOST:587?tls=starttls or smtps://USER:PASSWORD@HOST"
+            )
+        );
         for (url, problem) in [
             ("mail.example.com", "is not a URL"),
             ("http://mail.example.com", "has the scheme `http`"),

@@ -58,11 +58,14 @@ impl SmtpSender {
     }
 
     /// Sends the page to `to`; what the server answered.
-    pub(crate) async fn send(&self, to: &EmailAddress, message: &Message, key: &DeliveryKey) -> Result<String, Failure> {
-        let to: Mailbox = to
-            .as_str()
-            .parse()
-            .map_err(|e| Failure::permanent(format!("the address cannot be sent to: {e}")))?;
+    pub(crate) async fn send(
+        &self,
+        to: &EmailAddress,
+        message: &Message,
+        key: &DeliveryKey,
+    ) -> Result<String, Failure> {
+        let to: Mailbox =
+            to.as_str().parse().map_err(|e| Failure::permanent(format!("the address cannot be sent to: {e}")))?;
         // The same key gives the same Message-ID, which lets mail systems
         // drop a repeat.
         let digest = hex::encode(Sha256::digest(key.as_str().as_bytes()));
@@ -78,10 +81,8 @@ impl SmtpSender {
             ))
             .map_err(|e| Failure::permanent(format!("the e-mail cannot be built: {e}")))?;
         let headers = email.headers_mut();
-        headers.insert_raw(HeaderValue::new(
-            HeaderName::new_from_ascii_str("X-Paved-Delivery"),
-            key.as_str().to_owned(),
-        ));
+        headers
+            .insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("X-Paved-Delivery"), key.as_str().to_owned()));
         // RFC 3834: no out-of-office replies to a page.
         headers.insert_raw(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),

@@ -120,6 +120,31 @@ spec:
 }
 
 #[test]
+fn a_bad_contact_is_reported_at_the_annotation_without_the_webhook_secret() {
+    let dir = TempDir::new().unwrap();
+    let text = "\
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: ana
+  annotations:
+    paved.dev/contacts: 'email:ana@example.com, https://hooks.slack.com/services/T/B/SECRET'
+spec:
+  profile: {email: ana@example.org}
+  memberOf: []
+";
+    write_files(dir.path(), &[("catalog-info.yaml", text)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let problems: Vec<_> = load.problems.iter().collect();
+    assert_eq!(located(&problems, dir.path()), ["bad-annotation catalog-info.yaml:6:25"], "{}", render(&load));
+    assert_eq!(
+        problems[0].message, "paved.dev/contacts: https://hooks.slack.com/… does not say its kind",
+        "the secret path is not repeated"
+    );
+    assert!(problems[0].hint.contains("`slack:URL`"), "{}", problems[0].hint);
+}
+
+#[test]
 fn problems_serialise_for_json_output() {
     let dir = TempDir::new().unwrap();
     write_files(dir.path(), &[("catalog-info.yaml", &entity("Group", "bad name", "  type: team\n  children: []\n"))]);

@@ -181,7 +181,10 @@ async fn a_real_smtp_server_receives_the_page_with_its_ack_link() {
     assert_eq!(mail["To"], "ana@example.com");
     assert_eq!(mail["Subject"], email_subject(&message));
     assert!(
-        mail["Subject"].as_str().unwrap().starts_with("[paved] SEV-2 checkout-api: High error rate — acknowledge: https://"),
+        mail["Subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("[paved] SEV-2 checkout-api: High error rate — acknowledge: https://"),
         "{}",
         mail["Subject"]
     );
@@ -207,7 +210,11 @@ async fn a_real_smtp_server_receives_the_page_with_its_ack_link() {
     notifier.notify(&contact, &message, &key).await.expect("delivered again");
     let received = server.wait_for(2);
     assert_eq!(received[0]["Message-ID"], received[1]["Message-ID"]);
-    assert!(received[0]["Message-ID"].as_str().unwrap().ends_with(".paved@example.com>"), "{}", received[0]["Message-ID"]);
+    assert!(
+        received[0]["Message-ID"].as_str().unwrap().ends_with(".paved@example.com>"),
+        "{}",
+        received[0]["Message-ID"]
+    );
 }
 
 #[tokio::test]
@@ -217,5 +224,8 @@ async fn an_smtp_server_that_is_down_is_worth_retrying() {
     let key = DeliveryKey::new("k").unwrap();
     let err = notifier.notify(&contact, &message(), &key).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    assert!(err.to_string().starts_with("email:ana@example.com: could not hand it to the SMTP server 127.0.0.1:"), "{err}");
+    assert!(
+        err.to_string().starts_with("email:ana@example.com: could not hand it to the SMTP server 127.0.0.1:"),
+        "{err}"
+    );
 }

@@ -179,7 +179,9 @@ async fn a_5xx_is_worth_retrying_and_a_4xx_is_not() {
     assert_eq!(err.reason(), "answered 400 Bad Request (invalid_payload)");
 
     // A body that is not a short error code is not repeated.
-    let err = failure(Answer::Status(StatusCode::GONE, "<html>channel archived, token=abc</html>"), Duration::from_secs(10)).await;
+    let err =
+        failure(Answer::Status(StatusCode::GONE, "<html>channel archived, token=abc</html>"), Duration::from_secs(10))
+            .await;
     assert_eq!(err.reason(), "answered 410 Gone");
 
     let err = failure(Answer::Status(StatusCode::TOO_MANY_REQUESTS, ""), Duration::from_secs(10)).await;
