@@ -23,6 +23,7 @@ pub mod auth;
 mod error;
 mod extract;
 pub mod hooks;
+pub mod paging;
 mod router;
 mod serve;
 mod settings;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub settings: Arc<ServerSettings>,
     /// The last readiness probe, shared by every `/readyz`.
     pub readiness: api::health::Readiness,
+    /// The key and base URL of pages' acknowledge and resolve links.
+    pub links: Option<paging::Links>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
                 .with_paging(settings.paging.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
+            links: None,
         }
     }
 }
@@ -100,6 +104,12 @@ pub enum ServeError {
     /// The server failed while running.
     #[error("the server stopped with an error: {0}")]
     Io(#[from] std::io::Error),
+    /// The database could not be read or written while starting.
+    #[error("the server could not start: {0}")]
+    Store(String),
+    /// A setting cannot be used.
+    #[error("invalid configuration: {0}")]
+    Settings(String),
 }
 
 impl Application {
@@ -111,7 +121,27 @@ impl Application {
         let bind_error = |source| ServeError::Bind { listen: listen.to_owned(), source };
         let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
         let address = listener.local_addr().map_err(bind_error)?;
-        Ok(Self { listener, address, state: AppState::new(store, settings) })
+        let base = match &settings.web.public_url {
+            Some(url) => url.origin().to_owned(),
+            None => format!("http://{address}"),
+        };
+        let links = paging::Links::resolve(&store, settings.link_key.as_ref(), &base)
+            .await
+            .map_err(|error| ServeError::Store(error.to_string()))?;
+        let mut state = AppState::new(store, settings);
+        state.links = Some(links);
+        Ok(Self { listener, address, state })
+    }
+
+    /// The pager that sends this server's pages (see
+    /// [`paved_app::App::run_pager`]).
+    ///
+    /// # Errors
+    /// [`ServeError::Settings`] when the SMTP settings make no client.
+    pub fn pager(&self) -> Result<paging::NotifyPager, ServeError> {
+        let links = self.state.links.clone().ok_or_else(|| ServeError::Settings("no link key".to_owned()))?;
+        paging::NotifyPager::new(self.state.app.clone(), self.state.settings.notify.clone(), links)
+            .map_err(|error| ServeError::Settings(error.to_string()))
     }
 
     /// The address actually bound (with the port picked when 0 was asked).

@@ -108,6 +108,11 @@ pub struct ServerSettings {
     pub github_api: GitHubApi,
     /// How the organisation pages (the default escalation policy, leases).
     pub paging: paved_app::paging::PagingSettings,
+    /// How pages are sent (SMTP, the generic webhooks' signing secret).
+    pub notify: paved_notify::NotifierSettings,
+    /// The key of pages' acknowledge and resolve links (`link_key`);
+    /// `None`: a random key kept in the database.
+    pub link_key: Option<paved_notify::Secret>,
 }
 
 /// How pavedroad calls GitHub's REST API: where it is, and the token it
@@ -240,6 +245,8 @@ impl Default for ServerSettings {
             deploy_policy: paved_domain::Policy::default(),
             github_api: GitHubApi::default(),
             paging: paved_app::paging::PagingSettings::default(),
+            notify: paved_notify::NotifierSettings::default(),
+            link_key: None,
         }
     }
 }

@@ -293,4 +293,11 @@ pub trait PagingStore {
 
     /// The incident's notifications, in the order they were made.
     async fn notifications(&self, incident_key: &str) -> Result<Vec<Notification>, StoreError>;
+
+    /// The escalation with id `id`.
+    async fn escalation_by_id(&self, id: i64) -> Result<Option<Escalation>, StoreError>;
+
+    /// The server key `name`: the one stored, or `candidate`, stored now
+    /// (the first replica to ask decides for all).
+    async fn server_key(&self, name: &str, candidate: &str) -> Result<String, StoreError>;
 }

@@ -86,10 +86,14 @@ pub struct Config {
     pub smtp_url: String,
     /// The sender of e-mail pages (`pavedroad <paved@example.com>`).
     pub smtp_from: String,
-    /// The key that signs the acknowledge and resolve links of pages (and
-    /// the generic webhooks' signatures); every replica needs the same.
-    /// Empty: a random key kept in the database.
+    /// The key that signs the acknowledge and resolve links of pages;
+    /// every replica needs the same. Empty: a random key kept in the
+    /// database.
     pub link_key: String,
+    /// The secret generic webhook pages are signed with
+    /// (`X-Paved-Signature-256`); receivers verify with it. Empty: generic
+    /// webhook contacts are not paged.
+    pub webhook_signing_secret: String,
     /// The organisation's deploy policy: what a DeployTarget's own
     /// `policy` leaves out (same fields).
     #[serde(default)]
@@ -156,6 +160,7 @@ impl Default for Config {
             smtp_url: String::new(),
             smtp_from: "pavedroad <paved@localhost>".to_owned(),
             link_key: String::new(),
+            webhook_signing_secret: String::new(),
             deploy_policy: DeployPolicyConfig::default(),
         }
     }
@@ -195,6 +200,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_url", &shown(&self.smtp_url))
             .field("smtp_from", &self.smtp_from)
             .field("link_key", &shown(&self.link_key))
+            .field("webhook_signing_secret", &shown(&self.webhook_signing_secret))
             .field("deploy_policy", &self.deploy_policy)
             .finish()
     }
@@ -248,6 +254,8 @@ pub struct FlagOverrides {
     pub smtp_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_signing_secret: Option<String>,
 }
 
 impl FlagOverrides {
@@ -286,6 +294,7 @@ impl FlagOverrides {
             smtp_url: var("PAVED_SMTP_URL"),
             smtp_from: var("PAVED_SMTP_FROM"),
             link_key: var("PAVED_LINK_KEY"),
+            webhook_signing_secret: var("PAVED_WEBHOOK_SIGNING_SECRET"),
         }
     }
 }
@@ -442,10 +451,14 @@ default_escalation_policy = ""
 smtp_url = ""
 smtp_from = "pavedroad <paved@localhost>"
 
-# The key that signs pages' acknowledge and resolve links and generic
-# webhooks; every replica needs the same one. Empty: a random key kept in the
-# database. Env: PAVED_LINK_KEY.
+# The key that signs pages' acknowledge and resolve links; every replica needs
+# the same one. Empty: a random key kept in the database. Env: PAVED_LINK_KEY.
 link_key = ""
+
+# The secret generic webhook pages are signed with (X-Paved-Signature-256,
+# HMAC-SHA256 of the body, like GitHub's); receivers check it. Empty: webhook
+# contacts are not paged. Env: PAVED_WEBHOOK_SIGNING_SECRET.
+webhook_signing_secret = ""
 
 # The organisation's deploy policy: what a DeployTarget's own `policy` leaves
 # out (its values win). See `paved deploy check --help`.
@@ -497,6 +510,28 @@ impl Config {
                 default_policy: Some(self.default_escalation_policy.trim().to_owned()).filter(|p| !p.is_empty()),
                 ..paved_app::paging::PagingSettings::default()
             },
+            notify: self.notifier_settings()?,
+            link_key: paved_notify::Secret::new(&self.link_key),
+        })
+    }
+
+    /// How pages are sent: SMTP from `smtp_url` and `smtp_from`, and the
+    /// generic webhooks' signing secret.
+    ///
+    /// # Errors
+    /// [`BadInput`] for an `smtp_url` or `smtp_from` that cannot be used.
+    pub fn notifier_settings(&self) -> anyhow::Result<paved_notify::NotifierSettings> {
+        let smtp = match self.smtp_url.trim() {
+            "" => None,
+            url => Some(
+                paved_notify::SmtpSettings::parse(url, &self.smtp_from)
+                    .map_err(|error| BadInput(format!("invalid configuration: {error}")))?,
+            ),
+        };
+        Ok(paved_notify::NotifierSettings {
+            smtp,
+            webhook_secret: paved_notify::Secret::new(&self.webhook_signing_secret),
+            ..paved_notify::NotifierSettings::default()
         })
     }
 

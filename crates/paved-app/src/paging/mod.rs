@@ -24,6 +24,7 @@ use paved_store::Notification;
 use serde::Serialize;
 
 pub use plan::{EscalationPlan, PlanStep, PlanTarget};
+pub use route::{PageAnswer, UnknownServiceIncident};
 pub use send::contact_of;
 
 /// How long an incident counts as new: one opened earlier (an import of

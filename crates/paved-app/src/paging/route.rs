@@ -212,3 +212,40 @@ impl App {
         Ok(found)
     }
 }
+
+/// How a paged person answers through a page's link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageAnswer {
+    /// Someone is on it: the escalation stops.
+    Acknowledge,
+    /// It is over.
+    Resolve,
+}
+
+impl App {
+    /// `person` answers the incident of escalation `escalation` (the
+    /// signed link of a page they received says which): acknowledged or
+    /// resolved as them, through the same path as `paved incident ack`,
+    /// which stops the escalation. The incident's key.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an escalation that does not exist; what
+    /// recording the answer returns.
+    pub async fn answer_page(&self, escalation: i64, answer: PageAnswer, person: &str) -> Result<String, AppError> {
+        let found = self.store.escalation_by_id(escalation).await?.ok_or_else(|| {
+            AppError::NotFound(format!("no escalation {escalation}; the link is not from this server"))
+        })?;
+        let person_ref = person
+            .parse::<EntityRef>()
+            .map_err(|error| AppError::Invalid(format!("the link names `{person}`, not a User: {error}")))?;
+        let caller = crate::Caller::Person { person: person_ref, via: crate::Via::PageLink(escalation) };
+        let key = found.incident_key.clone();
+        let action = match answer {
+            PageAnswer::Acknowledge => crate::RecordAction::AcknowledgeIncident(key.clone()),
+            PageAnswer::Resolve => crate::RecordAction::ResolveIncident(key.clone()),
+        };
+        let body = serde_json::json!({ "by": person }).to_string().into_bytes();
+        self.record(&caller, action, body, Utc::now()).await?;
+        Ok(key)
+    }
+}

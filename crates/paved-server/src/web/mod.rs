@@ -24,6 +24,7 @@ use crate::{ApiError, AppState};
 
 mod charts;
 mod deploys;
+mod incidents;
 mod overview;
 mod people;
 mod quality;
@@ -41,7 +42,8 @@ pub const DEFAULT_DAYS: i64 = 90;
 /// [`session::guard`], which refuses a form from another site or without
 /// the viewer's CSRF token before the handler runs; a test posts to each of
 /// these without a token and expects 403. A new form route goes here.
-pub const FORM_ROUTES: [&str; 3] = ["/sign-in", "/sign-out", "/services/checkout-api/deploy"];
+pub const FORM_ROUTES: [&str; 5] =
+    ["/sign-in", "/sign-out", "/services/checkout-api/deploy", "/incident-answer", "/act/v1.e30.c2ln"];
 
 /// The UI's routes: the pages (behind the sign-in requirement when it is
 /// configured), the sign-in and sign-out forms, all of them behind the
@@ -58,11 +60,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/people/{name}", get(people::page))
         .route("/data-quality", get(quality::page))
         .route("/deploys/{id}", get(deploys::page))
+        .route("/incidents/{*key}", get(incidents::page))
+        .route("/act/{token}", get(incidents::confirm).post(incidents::act))
         .route_layer(from_fn_with_state(state.clone(), session::require_sign_in));
     let forms = Router::new()
         .route("/sign-in", get(session::sign_in_form).post(session::sign_in))
         .route("/sign-out", post(session::sign_out))
-        .route("/services/{name}/deploy", post(deploys::start));
+        .route("/services/{name}/deploy", post(deploys::start))
+        .route("/incident-answer", post(incidents::answer));
     let assets = Router::new()
         .route("/assets/style.css", get(stylesheet))
         .route("/assets/favicon.svg", get(favicon))

@@ -52,3 +52,11 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
 CREATE INDEX notifications_by_incident ON notifications (incident_key, id);
+
+-- Keys a server makes itself when the configuration gives none (the key
+-- that signs pages' links), shared by every replica of the database.
+CREATE TABLE server_keys (
+    name            TEXT    PRIMARY KEY,
+    value           TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL
+);

@@ -369,4 +369,27 @@ impl<T: Db> PagingStore for T {
         select.bind(incident_key);
         db.fetch_all::<NotificationRow>(&select, ACTION).await?.into_iter().map(NotificationRow::decode).collect()
     }
+
+    async fn escalation_by_id(&self, id: i64) -> Result<Option<Escalation>, StoreError> {
+        const ACTION: &str = "reading an escalation";
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement(format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = ?"));
+        select.bind(id);
+        db.fetch_optional::<EscalationRow>(&select, ACTION).await?.map(EscalationRow::decode).transpose()
+    }
+
+    async fn server_key(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
+        const ACTION: &str = "reading a server key";
+        let mut tx = self.writer(ACTION).await?;
+        let mut insert = tx.statement(
+            "INSERT INTO server_keys (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        );
+        insert.bind(name).bind(candidate).bind(common::now());
+        tx.run(&insert, ACTION).await?;
+        let mut select = tx.statement("SELECT value FROM server_keys WHERE name = ?");
+        select.bind(name);
+        let (value,): (String,) = tx.fetch_one(&select, ACTION).await?;
+        tx.commit().await.map_err(StoreError::database(self.db_backend(), ACTION))?;
+        Ok(value)
+    }
 }

@@ -229,7 +229,8 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         }
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    super::serve::spawn_deploy_work(app.app(), RUNNER_LEASE, true, stopped);
+    super::serve::spawn_deploy_work(app.app(), RUNNER_LEASE, true, stopped.clone());
+    super::serve::spawn_pager(&app, stopped)?;
     let health = tokio::spawn(health.serve());
     tracing::info!(address = %address, "listening on http://{address}");
     app.run_until_stopped(paved_server::shutdown_signal()).await?;

@@ -131,7 +131,8 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     }
     let app = Application::build(&config.listen, store, settings).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    spawn_deploy_work(app.app(), lease, !cmd.no_embedded_runner, stopped);
+    spawn_deploy_work(app.app(), lease, !cmd.no_embedded_runner, stopped.clone());
+    spawn_pager(&app, stopped)?;
     tracing::info!(address = %app.address(), "listening on http://{}", app.address());
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
     let _ = stop.send(true);
@@ -153,6 +154,27 @@ pub(super) fn check_listen(listen: &str) -> anyhow::Result<()> {
         ))
         .into()),
     }
+}
+
+/// The pager of a server (`paved serve`, `paved demo`): every replica runs
+/// one; the store makes each escalation step and each page happen once.
+pub(super) fn spawn_pager(
+    app: &paved_server::Application,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let pager = app.pager().map_err(|error| BadInput(error.to_string()))?;
+    let app = app.app();
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "paved".to_owned());
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let owner = format!("{host}:{}:{:x}", std::process::id(), started.as_nanos());
+    tracing::info!(pager = %owner, "the pager routes incidents to their escalation policies");
+    tokio::spawn(async move {
+        app.run_pager(&owner, &pager, async move {
+            let _ = stopped.changed().await;
+        })
+        .await;
+    });
+    Ok(())
 }
 
 /// The deploy work of a server (`paved serve`, `paved demo`): marking interrupted the deploys whose
