@@ -32,7 +32,7 @@ use crate::{CatalogEntity, EntityKind, EntityRef};
 pub const MAX_REPEAT: u8 = 5;
 /// The shortest wait between steps: an escalation faster than a person can
 /// read the page is a storm, not a policy.
-pub const MIN_STEP_DELAY: Duration = Duration::from_secs(60);
+pub const MIN_STEP_DELAY: Duration = Duration::from_secs(10);
 /// The longest wait between steps.
 pub const MAX_STEP_DELAY: Duration = Duration::from_secs(24 * 3600);
 
@@ -157,7 +157,7 @@ fn step(i: usize, value: Value, namespace: &str, problems: &mut Problems) -> Opt
         Some(Ok(_)) => {
             problems.push(
                 format!("{path}.after"),
-                format!("{path}.after is between 1m and 24h, so that a person has time to answer"),
+                format!("{path}.after is between 10s and 24h, so that a person has time to answer"),
             );
             return None;
         }
@@ -229,7 +229,7 @@ mod tests {
     fn every_problem_names_its_field() {
         let problems = EscalationPolicy::parse(&entity(serde_json::json!({
             "steps": [
-                { "notify": ["sam"], "after": "10s" },
+                { "notify": ["sam"], "after": "5s" },
                 { "notify": ["component:checkout-api"], "after": "soon" },
                 { "notify": [] }
             ],
@@ -239,7 +239,7 @@ mod tests {
         let text: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
         let has = |path: &str, words: &str| text.iter().any(|t| t.starts_with(path) && t.contains(words));
         assert!(has("spec.steps[0].notify", "has no kind"), "{text:#?}");
-        assert!(has("spec.steps[0].after", "between 1m and 24h"), "{text:#?}");
+        assert!(has("spec.steps[0].after", "between 10s and 24h"), "{text:#?}");
         assert!(has("spec.steps[1].notify", "is a component"), "{text:#?}");
         assert!(has("spec.steps[1].after", "not a span"), "{text:#?}");
         assert!(has("spec.steps[2].notify", "is empty"), "{text:#?}");

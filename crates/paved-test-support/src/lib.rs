@@ -11,6 +11,7 @@ use std::io::Write;
 
 use sqlx::Connection;
 
+pub mod smtp;
 mod tmpfs;
 
 pub use tmpfs::{REQUIRE_TMPFS_VAR, Tmpfs};

@@ -244,7 +244,7 @@ fn an_escalation_policy_pages_only_what_exists_and_its_problems_point_at_their_f
     let located: Vec<(u32, u32, &str)> = load.problems.iter().map(|p| (p.line, p.column, p.message.as_str())).collect();
     assert_eq!(located.len(), 1, "{text}");
     assert_eq!((located[0].0, located[0].1), (29, 7), "at the step's `after`: {text}");
-    assert!(located[0].2.contains("spec.steps[1].after is between 1m and 24h"), "{text}");
+    assert!(located[0].2.contains("spec.steps[1].after is between 10s and 24h"), "{text}");
 
     let unknown = files.replace("after: 5s", "after: 15m");
     write_files(dir.path(), &[("catalog-info.yaml", &unknown)]);

@@ -17,7 +17,7 @@ use crate::support::{Server, acme, json as json_output, paved, run};
 
 const BINARY: &str = "prometheus-alertmanager";
 
-fn alertmanager_binary() -> Option<String> {
+pub(crate) fn alertmanager_binary() -> Option<String> {
     let found = Command::new(BINARY).arg("--version").output().is_ok_and(|out| out.status.success());
     if found {
         return Some(BINARY.to_owned());
@@ -34,12 +34,12 @@ fn alertmanager_binary() -> Option<String> {
     None
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A running Alertmanager, killed when dropped.
-struct Alertmanager {
+pub(crate) struct Alertmanager {
     child: Child,
     base: String,
 }
@@ -52,7 +52,7 @@ impl Drop for Alertmanager {
 }
 
 impl Alertmanager {
-    fn start(binary: &str, dir: &std::path::Path, receiver_url: &str, token: &str) -> Self {
+    pub(crate) fn start(binary: &str, dir: &std::path::Path, receiver_url: &str, token: &str) -> Self {
         let config = dir.join("alertmanager.yml");
         std::fs::write(
             &config,
@@ -76,7 +76,7 @@ impl Alertmanager {
         Self { child, base: format!("http://127.0.0.1:{port}") }
     }
 
-    async fn wait_ready(&self) {
+    pub(crate) async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(response) = reqwest::get(format!("{}/-/ready", self.base)).await
@@ -90,7 +90,7 @@ impl Alertmanager {
     }
 
     /// Posts alerts to Alertmanager's own API, as Prometheus does.
-    async fn post_alerts(&self, alerts: Value) {
+    pub(crate) async fn post_alerts(&self, alerts: Value) {
         let response =
             reqwest::Client::new().post(format!("{}/api/v2/alerts", self.base)).json(&alerts).send().await.unwrap();
         assert!(response.status().is_success(), "Alertmanager takes the alert: {}", response.status());

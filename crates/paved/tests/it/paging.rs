@@ -1,0 +1,226 @@
+//! Paging through real components: a real Alertmanager fires an alert for
+//! checkout-api at `paved serve`, which e-mails the person on call
+//! (through a real SMTP server, aiosmtpd), escalates to the next step when
+//! nobody answers, stops when the on-call person acknowledges through the
+//! link in the e-mail, and resolves the incident when Alertmanager says so.
+//! An alert for a service the catalog does not know pages the default
+//! policy and shows on the data-quality page.
+
+use std::time::{Duration, Instant};
+
+use paved_test_support::smtp::{SmtpServer, python_with_aiosmtpd};
+use serde_json::{Value, json};
+
+use crate::alertmanager::{Alertmanager, alertmanager_binary};
+use crate::support::{Server, json as json_output, paved, run, stderr};
+
+const CATALOG: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: { name: checkout }
+spec: { type: team, children: [], members: [ana, bo] }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: { name: platform }
+spec: { type: team, children: [], members: [pat] }
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: { name: ana }
+spec: { profile: { email: ana@example.com }, memberOf: [checkout] }
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: { name: bo }
+spec: { profile: { email: bo@example.com }, memberOf: [checkout] }
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: { name: pat }
+spec: { profile: { email: pat@example.com }, memberOf: [platform] }
+---
+apiVersion: paved.dev/v1alpha1
+kind: Schedule
+metadata: { name: checkout-primary }
+spec:
+  owner: checkout
+  timezone: UTC
+  rotations:
+    - { name: primary, participants: [ana], start: "2026-01-05T00:00", shift: 1w }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout-api
+  annotations: { paved.dev/oncall: checkout-primary, paved.dev/escalation-policy: checkout }
+spec: { type: service, lifecycle: production, owner: checkout }
+---
+apiVersion: paved.dev/v1alpha1
+kind: EscalationPolicy
+metadata: { name: checkout }
+spec:
+  owner: checkout
+  steps:
+    - { notify: [schedule:checkout-primary], after: 10s }
+    - { notify: [user:bo], after: 10s }
+    - { notify: [group:platform], after: 10s }
+---
+apiVersion: paved.dev/v1alpha1
+kind: EscalationPolicy
+metadata: { name: catch-all }
+spec:
+  owner: platform
+  steps:
+    - { notify: [user:pat], after: 10m }
+"#;
+
+/// Waits until `count` e-mails arrived, without blocking the runtime.
+async fn mails(smtp: &SmtpServer, count: usize) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let messages = smtp.messages();
+        if messages.len() >= count {
+            return messages;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{} of {count} e-mails arrived", messages.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn to(mail: &Value) -> &str {
+    mail["To"].as_str().unwrap_or_default()
+}
+
+/// The incident of checkout-api, once `done` holds for it.
+async fn incident(server: &Server, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, page) = server.get("/api/v1/incidents?service=checkout-api").await;
+        if let Some(found) = page["items"].as_array().and_then(|items| items.first()).filter(|i| done(i)) {
+            return found.clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the incident never got there: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn alert(service: &str, resolved: bool) -> Value {
+    let mut alert = json!({
+        "labels": { "alertname": "HighErrorRate", "service": service, "severity": "critical" },
+        "annotations": { "summary": format!("{service} answers 5% errors") },
+        "startsAt": (chrono::Utc::now() - chrono::Duration::seconds(5)).to_rfc3339(),
+    });
+    if resolved {
+        alert["endsAt"] = json!(chrono::Utc::now().to_rfc3339());
+    }
+    json!([alert])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_pages_the_on_call_person_escalates_and_stops_when_acknowledged() {
+    let Some(python) = python_with_aiosmtpd("an_alert_pages_the_on_call_person_escalates_and_stops_when_acknowledged")
+    else {
+        return;
+    };
+    let Some(binary) = alertmanager_binary() else { return };
+    let smtp = SmtpServer::start(&python);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("catalog.yaml"), CATALOG).unwrap();
+    let imported = run(paved(dir.path()).args(["catalog", "import", "catalog.yaml"]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let created = json_output(&run(paved(dir.path()).args(["token", "create", "--admin", "--format", "json"])));
+    let token = created["token"].as_str().unwrap().to_owned();
+    let server = Server::start_with_env(
+        dir.path(),
+        &[],
+        &[
+            ("PAVED_SMTP_URL", &smtp.url()),
+            ("PAVED_SMTP_FROM", "pavedroad <paved@example.com>"),
+            ("PAVED_DEFAULT_ESCALATION_POLICY", "catch-all"),
+        ],
+    );
+    let alertmanager = Alertmanager::start(&binary, dir.path(), &format!("{}/hooks/alertmanager", server.base), &token);
+    alertmanager.wait_ready().await;
+
+    // The alert e-mails ana, on call now, with links of her own.
+    alertmanager.post_alerts(alert("checkout-api", false)).await;
+    let first = mails(&smtp, 1).await;
+    assert_eq!(to(&first[0]), "ana@example.com", "{first:?}");
+    let subject = first[0]["Subject"].as_str().unwrap();
+    assert!(subject.contains("checkout-api") && subject.contains("5% errors"), "{subject}");
+    let text = first[0]["text"].as_str().unwrap();
+    let ack = text
+        .split_whitespace()
+        .find(|word| word.contains("/act/"))
+        .unwrap_or_else(|| panic!("an acknowledge link in {text}"))
+        .to_owned();
+    assert!(ack.starts_with(&server.base), "{ack}");
+
+    // Nobody answers for the step's 10 s: bo is paged, told ana was too.
+    let second = mails(&smtp, 2).await;
+    assert_eq!(to(&second[1]), "bo@example.com", "{second:?}");
+    assert!(second[1]["text"].as_str().unwrap().contains("ana"), "{}", second[1]["text"]);
+    let open = incident(&server, |_| true).await;
+    assert!(open["acknowledged_at"].is_null(), "{open}");
+
+    // Following the link only asks; its form acknowledges as ana.
+    let client = reqwest::Client::new();
+    let confirm = client.get(&ack).send().await.unwrap();
+    assert_eq!(confirm.status(), 200);
+    let cookie = confirm
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("paved_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("the confirm page sets the form's cookie");
+    let page = confirm.text().await.unwrap();
+    assert!(page.contains("Acknowledge"), "{page}");
+    assert!(incident(&server, |_| true).await["acknowledged_at"].is_null(), "reading the link changes nothing");
+    let csrf = cookie.trim_start_matches("paved_csrf=").to_owned();
+    let done = client
+        .post(&ack)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200, "{}", done.text().await.unwrap());
+    let acknowledged = incident(&server, |i| i["acknowledged_at"].is_string()).await;
+    assert_eq!(acknowledged["acknowledged_by"], "user:default/ana", "{acknowledged}");
+
+    // The third step (the platform team) never fires.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(smtp.messages().len(), 2, "the acknowledgement stopped the escalation");
+    let key = acknowledged["key"].as_str().unwrap().to_owned();
+    let html = reqwest::get(format!("{}/incidents/{}", server.base, urlencoding(&key))).await.unwrap();
+    let html = html.text().await.unwrap();
+    assert!(html.contains("data-escalation=\"acknowledged\"") && html.contains("bo@example.com"), "{html}");
+
+    // Alertmanager resolves it.
+    alertmanager.post_alerts(alert("checkout-api", true)).await;
+    incident(&server, |i| i["resolved_at"].is_string()).await;
+
+    // An alert for a service nobody declared pages the default policy and
+    // is listed on the data-quality page.
+    alertmanager.post_alerts(alert("mystery-batch", false)).await;
+    let third = mails(&smtp, 3).await;
+    assert_eq!(to(&third[2]), "pat@example.com", "{third:?}");
+    let quality = reqwest::get(format!("{}/data-quality", server.base)).await.unwrap().text().await.unwrap();
+    assert!(quality.contains("mystery-batch") && quality.contains("escalationpolicy:default/catch-all"), "{quality}");
+}
+
+/// `text` percent-encoded as one path segment.
+fn urlencoding(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
