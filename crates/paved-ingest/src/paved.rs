@@ -195,3 +195,43 @@ pub fn normalize(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
         people: Vec::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input<'a>(event_type: &'a str, body: &'a [u8], context: &'a serde_json::Value) -> RawInput<'a> {
+        RawInput { source: Source::Paved, event_type, body, context, received_at: Utc::now() }
+    }
+
+    #[test]
+    fn a_page_adds_a_page_to_its_incident() {
+        let at: DateTime<Utc> = "2026-11-03T01:30:00Z".parse().unwrap();
+        let event = PageEvent {
+            incident_key: "alertmanager:abc@2026-11-03T01:29:00Z".into(),
+            service: Some("checkout-api".into()),
+            person: "user:default/pat".into(),
+            at,
+            reason: "escalated".into(),
+            notification: 7,
+        };
+        assert_eq!(event.delivery_id(), "page-7");
+        let body = serde_json::to_vec(&event).unwrap();
+        let context = serde_json::json!({});
+        let Ok(Normalized::Observations { observations, .. }) = normalize(&input(PAGE, &body, &context)) else {
+            panic!("a page is an observation");
+        };
+        let Record::Incident(incident) = &observations[0].record else { panic!("an incident") };
+        assert_eq!(incident.key, event.incident_key, "the page lands on the paged incident");
+        assert_eq!(
+            incident.pages,
+            [Page { person: Identity::from_person("user:default/pat").unwrap(), at, reason: PageReason::Escalated }]
+        );
+        assert!(incident.title.is_none() && incident.opened_at.is_none(), "nothing else of the incident changes");
+        assert_eq!(observations[0].service.names, ["checkout-api"]);
+
+        let bad = serde_json::to_vec(&PageEvent { reason: "woken".into(), ..event }).unwrap();
+        let error = normalize(&input(PAGE, &bad, &context)).unwrap_err();
+        assert!(error.0.contains("`woken` is not triggered or escalated"), "{}", error.0);
+    }
+}

@@ -224,3 +224,62 @@ fn urlencoding(text: &str) -> String {
         })
         .collect()
 }
+
+/// Two `paved serve` replicas on one PostgreSQL database, one of them
+/// killed with SIGKILL between the first page and the next step and started
+/// again: every step of the escalation pages its person exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_and_a_restart_page_each_step_exactly_once() {
+    let Some(database) = paved_test_support::paved_test_database().await else { return };
+    let Some(python) = python_with_aiosmtpd("two_replicas_and_a_restart_page_each_step_exactly_once") else { return };
+    let smtp = SmtpServer::start(&python);
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.url();
+    std::fs::write(dir.path().join("catalog.yaml"), CATALOG).unwrap();
+    let imported = run(paved(dir.path()).args(["catalog", "import", "catalog.yaml", "--database-url", url]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let created = json_output(&run(paved(dir.path()).args([
+        "token",
+        "create",
+        "--admin",
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    ])));
+    let token = created["token"].as_str().unwrap().to_owned();
+    let smtp_url = smtp.url();
+    let replica = || {
+        Server::start_with_env(
+            dir.path(),
+            &["--database-url", url],
+            &[("PAVED_SMTP_URL", smtp_url.as_str()), ("PAVED_SMTP_FROM", "pavedroad <paved@example.com>")],
+        )
+    };
+    let (first, second) = (replica(), replica());
+
+    let body = json!({ "service": "checkout-api", "title": "Checkout is down", "severity": "SEV-1" });
+    let (status, opened) = first
+        .post(
+            "/api/v1/incidents",
+            &[("authorization", &format!("Bearer {token}")), ("content-type", "application/json")],
+            body.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(status, 201, "{opened}");
+    let paged = mails(&smtp, 1).await;
+    assert_eq!(to(&paged[0]), "ana@example.com");
+
+    // A replica dies before the next step is due, and comes back.
+    first.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _restarted = replica();
+
+    let all = mails(&smtp, 3).await;
+    // Time for a doubled page to show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let all = if smtp.messages().len() > all.len() { smtp.messages() } else { all };
+    let recipients: Vec<&str> = all.iter().map(to).collect();
+    assert_eq!(recipients, ["ana@example.com", "bo@example.com", "pat@example.com"], "each step once, in order");
+    drop(second);
+}
