@@ -31,7 +31,7 @@ pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};
 pub use entity_kind::{EntityKind, UnknownKind};
 pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
 pub use identity::{Identity, IdentityError, IdentityKind};
-pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource};
+pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource, uncovered};
 pub use records::{
     CiRun, Deployment, DeploymentStatus, DeploymentTrigger, Incident, IncidentStatus, Page, PageReason, PullRequest,
     PullRequestState, Push, PushedCommit, Record, RecordIndex, RecordKind, RecordedShift, Review, root_cause_in,

@@ -21,6 +21,7 @@ mod common;
 mod error;
 mod ingest;
 mod jobs;
+mod overrides;
 mod postgres;
 mod queries;
 mod sessions;
@@ -33,6 +34,7 @@ pub use ingest::{
     NewToken, RebuildSummary, RecordFilter, TokenInfo, TokenScope,
 };
 pub use jobs::{DeployJob, JobEnd, JobFilter, JobState, JobStore, LogEntry, LogStream, NewJob};
+pub use overrides::{NewOverride, OverrideFilter, OverrideStore, StoredOverride};
 pub use postgres::PostgresStore;
 pub use sessions::{NewSession, SessionInfo, SessionStore};
 pub use sqlite::{SqliteDurability, SqliteStore};
@@ -285,7 +287,8 @@ pub struct AppliedMigration {
 /// behaviour (the contract tests run on both).
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
-/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`]) are written once for both databases
+/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`],
+/// [`OverrideStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -298,6 +301,7 @@ pub trait Store:
     + SessionStore
     + AuditStore
     + JobStore
+    + OverrideStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -528,8 +532,8 @@ pub trait RecordStore: Send + Sync {
     async fn identities(&self) -> Result<Vec<IdentityRecord>, StoreError>;
 
     /// A value that changes whenever what the metrics read changes: a raw
-    /// event was stored, the catalog changed, or a git import stored
-    /// commits. Cheap: for caches to compare on every request.
+    /// event was stored, the catalog changed, a git import stored commits,
+    /// or an on-call override was made or deleted. Cheap: for caches to compare on every request.
     ///
     /// # Errors
     /// On a database error.

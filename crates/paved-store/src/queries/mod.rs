@@ -11,6 +11,7 @@ mod commits;
 #[cfg(feature = "testing")]
 mod inspect;
 mod jobs;
+mod overrides;
 mod records;
 mod sessions;
 mod tokens;

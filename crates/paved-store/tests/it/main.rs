@@ -8,6 +8,7 @@ mod harness;
 mod ingest;
 mod jobs;
 mod migrate;
+mod overrides;
 mod record_format;
 mod sessions;
 mod sqlite;
