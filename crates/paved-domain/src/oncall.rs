@@ -39,7 +39,8 @@ use crate::{CatalogEntity, EntityRef};
 pub enum ShiftSource {
     /// From a rotation of a Schedule in the catalog.
     Rotation,
-    /// From an override of a Schedule in the catalog.
+    /// From an override: in the Schedule's descriptor, or made at run time
+    /// (`paved oncall override`).
     Override,
     /// Recorded through the API (`POST /api/v1/shifts`), from an on-call
     /// tool outside pavedroad.

@@ -73,7 +73,8 @@ impl From<RecordedShift> for RecordedShiftView {
 pub enum ShiftSourceView {
     /// From a rotation of a Schedule in the catalog.
     Rotation,
-    /// From an override of a Schedule in the catalog.
+    /// From an override: of a Schedule in the catalog, or made at run
+    /// time (`POST /api/v1/schedules/{name}/overrides`).
     Override,
     /// Recorded through the API (`POST /api/v1/shifts`), from an on-call
     /// tool outside pavedroad.
@@ -146,12 +147,15 @@ pub struct ShiftView {
     pub end: DateTime<Utc>,
     /// Where it comes from.
     pub source: ShiftSourceView,
+    /// The rotation (layer) of a rotation's shift, e.g. `primary`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<String>,
 }
 
 impl From<OnCallShift> for ShiftView {
     fn from(shift: OnCallShift) -> Self {
-        let OnCallShift { schedule, person, identity, start, end, source } = shift;
-        Self { schedule, person, identity, start, end, source: source.into() }
+        let OnCallShift { schedule, person, identity, start, end, source, rotation } = shift;
+        Self { schedule, person, identity, start, end, source: source.into(), rotation }
     }
 }
 

@@ -186,7 +186,7 @@ fn service_markup(overview: &ServiceOverview, window: &PageWindow, deploy: Marku
                     } }
                     tr { th scope="row" { "On call now" } td {
                         @if on_call.is_empty() { "nobody known" }
-                        @for shift in on_call.iter() { @if let Some(p) = &shift.person { (link(p)) " " } }
+                        @for now in on_call.iter() { @if let Some(p) = now.current.as_ref().and_then(|c| c.person.as_ref()) { (link(p)) " " } }
                         @if let Some(schedule) = schedule { " (" (schedule.name()) ")" }
                     } }
                 }
