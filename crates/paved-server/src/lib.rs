@@ -23,6 +23,7 @@ pub mod auth;
 mod error;
 mod extract;
 pub mod hooks;
+mod ical;
 mod router;
 mod serve;
 mod settings;

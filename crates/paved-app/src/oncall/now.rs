@@ -3,7 +3,7 @@
 //! until when, and the hand-off that follows — `paved oncall`, `GET
 //! /api/v1/oncall`, and the panels of team and service pages.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use paved_domain::{CatalogIndex, EntityRef};
 
 use super::{OnCallShift, schedule_named, whole_shifts_between};
@@ -116,12 +116,13 @@ impl App {
     pub async fn who_is_on_call(&self, scope: &OnCallScope, at: Option<&str>) -> Result<Vec<OnCallNow>, AppError> {
         let catalog = self.catalog.current().await?;
         let schedules = schedules_of(&catalog, scope)?;
+        let now = Utc::now().trunc_subsecs(0);
         let mut answers = Vec::new();
         for schedule in &schedules {
             let Some(resolved) = catalog.schedule(schedule) else { continue };
             let at = match at {
                 Some(text) => resolved.time("at", text).map_err(AppError::Invalid)?,
-                None => Utc::now(),
+                None => now,
             };
             let horizon = Duration::days(HORIZON_DAYS);
             let shifts =

@@ -67,7 +67,7 @@ impl From<RecordedShift> for RecordedShiftView {
 }
 
 /// How a shift became known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = ShiftSource)]
 pub enum ShiftSourceView {
@@ -130,7 +130,7 @@ pub struct ShiftQuery {
 }
 
 /// A shift as listed: the catalog User when the person resolves.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ShiftView {
     /// The Schedule.
     #[schema(value_type = EntityRefSchema)]
@@ -148,7 +148,7 @@ pub struct ShiftView {
     /// Where it comes from.
     pub source: ShiftSourceView,
     /// The rotation (layer) of a rotation's shift, e.g. `primary`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<String>,
 }
 

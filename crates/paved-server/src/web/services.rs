@@ -192,6 +192,7 @@ fn service_markup(overview: &ServiceOverview, window: &PageWindow, deploy: Marku
                 }
             }
         }
+        (super::oncall::panel(on_call))
         section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
         section aria-labelledby="delivery" {
             h2 id="delivery" { "Delivery" }
