@@ -273,6 +273,13 @@ mod team_page {
             assert_eq!(page.texts("#overrides ~ p a"), ["Sign in"], "nobody signed in gets no form");
             let service = browser.get("/services/checkout-api", &[]).await;
             assert_eq!(service.texts("table.on-call td.now"), now_cells, "the service page has the same panel");
+            let href = |answer: &crate::sign_in::Answer, selector: &str| {
+                let selector = scraper::Selector::parse(selector).unwrap();
+                answer.page().select(&selector).filter_map(|a| a.value().attr("href").map(str::to_owned)).collect::<Vec<_>>()
+            };
+            assert_eq!(href(&service, "table.on-call a[href$='.ics']"), ["/oncall/checkout-oncall.ics"]);
+            let ana = browser.get("/people/ana.souza", &[]).await;
+            assert_eq!(href(&ana, "a.calendar"), ["/oncall/people/ana.souza.ics"], "a person's page links their feed");
 
             // Another team's person sees no form, and a form sent anyway is
             // refused with the reason.
