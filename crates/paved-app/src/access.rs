@@ -96,16 +96,31 @@ impl Caller {
     /// # Errors
     /// [`AppError::Forbidden`] saying why, and who could act instead.
     pub fn may_act_on(&self, catalog: &CatalogIndex, service: &EntityRef) -> Result<(), AppError> {
+        let owner = catalog.service(service).and_then(|info| info.owner.as_ref());
+        self.may_act_on_owned(catalog, service, owner)
+    }
+
+    /// The one rule of who may act on something owned — a service, a
+    /// Schedule: the CLI and admin tokens may; a team token for what its
+    /// team (or a team below it) owns; a person for what they own, as
+    /// members of the owning Group or of a Group below it, or as the owning
+    /// User.
+    fn may_act_on_owned(
+        &self,
+        catalog: &CatalogIndex,
+        thing: &EntityRef,
+        owner: Option<&EntityRef>,
+    ) -> Result<(), AppError> {
         if let Some((team, name)) = self.team() {
-            if catalog.team_owns(team, service) {
+            let owned = owner.is_some_and(|owner| {
+                catalog.group_and_descendants(team).iter().any(|group| group.key() == owner.key())
+            });
+            if owned {
                 return Ok(());
             }
-            let owner = catalog
-                .service(service)
-                .and_then(|info| info.owner.as_ref())
-                .map_or_else(|| "no owner".to_owned(), |owner| format!("owner {owner}"));
+            let owner = owner.map_or_else(|| "no owner".to_owned(), |owner| format!("owner {owner}"));
             return Err(AppError::Forbidden(format!(
-                "token `{name}` belongs to {team}, which does not own {service} ({owner}); use a token of the owning team"
+                "token `{name}` belongs to {team}, which does not own {thing} ({owner}); use a token of the owning team"
             )));
         }
         // The only Caller with this `via` is made by `App::answer_page`,
@@ -114,11 +129,15 @@ impl Caller {
             return Ok(());
         }
         let Some(person) = self.person() else { return Ok(()) };
-        let owners = catalog.owners_of(service);
+        let owners = owner.map(|owner| members_of(catalog, owner)).unwrap_or_default();
         if owners.contains(person) {
             return Ok(());
         }
-        Err(AppError::Forbidden(format!("{person} may not act on {}: {}", service.name(), who_owns(catalog, service))))
+        Err(AppError::Forbidden(format!(
+            "{person} may not act on {}: {}",
+            thing.name(),
+            who_owns(thing, owner, &owners)
+        )))
     }
 
     /// Checks that the caller may run deploys as a runner (claim jobs,
@@ -165,42 +184,26 @@ impl Caller {
         }
     }
 
-    /// Checks that the caller may record shifts of the Schedule `schedule`:
-    /// a team token only for its team's schedules, a person only for the
-    /// schedules of a team they belong to.
+    /// Checks that the caller may change who is on call on the Schedule
+    /// `schedule` (record its shifts, override it): by the same rule as
+    /// acting on a service ([`Self::may_act_on`]), with the Schedule's
+    /// owner — members of its Group and of the Groups below it, admins and
+    /// the CLI.
     ///
     /// # Errors
-    /// [`AppError::Forbidden`] naming the schedule and its owner.
+    /// [`AppError::Forbidden`] naming the schedule, its owner and the
+    /// people who could act.
     pub fn may_act_on_schedule(&self, catalog: &CatalogIndex, schedule: &EntityRef) -> Result<(), AppError> {
-        if let Some((team, name)) = self.team() {
-            if catalog.team_owns_schedule(team, schedule) {
-                return Ok(());
-            }
-            return Err(AppError::Forbidden(format!(
-                "token `{name}` belongs to {team}, which does not own {schedule}; use a token of the owning team"
-            )));
-        }
-        let Some(person) = self.person() else { return Ok(()) };
-        let owner = catalog.schedule(schedule).and_then(|s| s.owner.clone());
-        let members = owner.as_ref().map(|owner| members_of(catalog, owner)).unwrap_or_default();
-        if members.contains(person) {
-            return Ok(());
-        }
-        Err(AppError::Forbidden(match owner {
-            Some(owner) => format!(
-                "{person} may not change {schedule}: it belongs to {owner} ({}); ask one of them, or add yourself \
-                 to {owner}'s spec.members in the catalog",
-                names(&members)
-            ),
-            None => format!("{person} may not change {schedule}: it names no owner; give it spec.owner in the catalog"),
-        }))
+        let owner = catalog.schedule(schedule).and_then(|s| s.owner.as_ref());
+        self.may_act_on_owned(catalog, schedule, owner)
     }
 }
 
-/// The people of `owner` (a Group with the Groups below it, or a User).
+/// The people of `owner`: a Group's members with those of the Groups below
+/// it, or the owning User when the catalog has them.
 fn members_of(catalog: &CatalogIndex, owner: &EntityRef) -> BTreeSet<EntityRef> {
     if owner.is(EntityKind::User) {
-        return std::iter::once(owner.clone()).collect();
+        return catalog.person(owner).map(|p| p.entity_ref.clone()).into_iter().collect();
     }
     catalog
         .group_and_descendants(owner)
@@ -223,19 +226,19 @@ fn names(people: &BTreeSet<EntityRef>) -> String {
     text
 }
 
-/// Who owns `service`, and what to do: "payments-api is owned by
+/// Who owns `thing`, and what to do: "payments-api is owned by
 /// group:default/payments (ana, bo, chen); ask one of them, or add yourself
 /// to group:default/payments's spec.members in the catalog".
-fn who_owns(catalog: &CatalogIndex, service: &EntityRef) -> String {
-    match catalog.service(service).and_then(|info| info.owner.as_ref()) {
+fn who_owns(thing: &EntityRef, owner: Option<&EntityRef>, owners: &BTreeSet<EntityRef>) -> String {
+    match owner {
         Some(owner) if owner.is(EntityKind::User) => {
-            format!("{} is owned by {owner}; ask them, or an admin", service.name())
+            format!("{} is owned by {owner}; ask them, or an admin", thing.name())
         }
         Some(owner) => format!(
             "{} is owned by {owner} ({}); ask one of them, or add yourself to {owner}'s spec.members in the catalog",
-            service.name(),
-            names(&catalog.owners_of(service))
+            thing.name(),
+            names(owners)
         ),
-        None => format!("{} names no owner; give it spec.owner in the catalog", service.name()),
+        None => format!("{} names no owner; give it spec.owner in the catalog", thing.name()),
     }
 }

@@ -24,7 +24,8 @@
 //!   custom deployment protection rules answered with them.
 //! - [`deployments`]: deployments with the human who caused each.
 //! - [`services`]: one service's overview (what its page shows).
-//! - [`oncall`]: who is on call, from Schedules and recorded shifts.
+//! - [`oncall`]: who is on call, from Schedules, their overrides (made
+//!   here, by the Schedule's team) and recorded shifts; the calendar feeds.
 //! - [`render`]: the diagnosis as text, Markdown and HTML;
 //!   [`render::findings`]: the sentences of its findings and phase.
 //! - [`wire`]: the reports as JSON and OpenAPI schemas (CLI and API).

@@ -217,8 +217,9 @@ pub async fn load_analysis_with(
             _ => None,
         })
         .collect();
+    let overrides = crate::oncall::runtime_overrides(store, &[], window.since, window.until).await?;
     for service in services {
-        builder.shifts(service, window.since, window.until, &recorded);
+        builder.shifts(service, window.since, window.until, &recorded, &overrides);
     }
     tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "records loaded");
     let analysis = Analysis::new(builder.build(), &DoraConfig::default());

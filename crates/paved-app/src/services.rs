@@ -6,13 +6,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
 use paved_domain::{EntityRef, Identity, Incident, Record, RecordKind, ServiceInfo};
 use paved_metrics::{BenchmarkTable, CultureReport, DeploymentFact, ServiceFacts, Window};
 use paved_store::RecordFilter;
 
 use crate::deployments::ActedDeployment;
-use crate::oncall::{OnCallShift, shifts_between};
+use crate::oncall::{OnCallNow, OnCallScope};
 use crate::{App, AppError, OrgAnalysis, ScopeRequest};
 
 /// How many recent deployments and incidents an overview lists.
@@ -36,8 +35,9 @@ pub struct ServiceOverview {
     pub incidents: Vec<Incident>,
     /// Its on-call Schedule, when it has one.
     pub schedule: Option<EntityRef>,
-    /// Who is on call for it in the coming hour.
-    pub on_call: Vec<OnCallShift>,
+    /// Who is on call for it now (one per layer of its Schedule), until
+    /// when, and who is next.
+    pub on_call: Vec<OnCallNow>,
     index: Option<usize>,
 }
 
@@ -94,9 +94,7 @@ impl App {
         let pick = |record| if let Record::Incident(i) = record { Some(i) } else { None };
         let incidents = crate::records_as(self.store.records(&recent(RecordKind::Incident)).await?, pick);
         let schedule = org.catalog.schedule_of(&service).map(|s| s.entity_ref.clone());
-        let now = Utc::now();
-        let on_call =
-            shifts_between(&self.store, &org.catalog, schedule.as_slice(), now, now + Duration::hours(1)).await?;
+        let on_call = self.who_is_on_call(&OnCallScope::Service(service.to_string()), None).await?;
         Ok(ServiceOverview { org, info, report, owners, deployments, incidents, schedule, on_call, index })
     }
 }

@@ -37,7 +37,7 @@ pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
 pub use escalation::{EscalationPolicy, EscalationStep, MAX_REPEAT, PageTarget};
 pub use heartbeat::{Heartbeat, MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL};
 pub use identity::{Identity, IdentityError, IdentityKind};
-pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource};
+pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource, uncovered};
 pub use records::{
     CiRun, Deployment, DeploymentStatus, DeploymentTrigger, Incident, IncidentStatus, Page, PageReason, PullRequest,
     PullRequestState, Push, PushedCommit, Record, RecordIndex, RecordKind, RecordedShift, Review, root_cause_in,

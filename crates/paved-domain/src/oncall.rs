@@ -23,7 +23,9 @@
 //! the local time of `start` (hand-offs keep their local time across
 //! daylight-saving changes). Several rotations are layers that run at once
 //! (a primary and a secondary). An override gives the hours it covers, in
-//! every rotation, to its user.
+//! every rotation, to its user; where overrides overlap, the later one wins
+//! (the descriptor's in their order, then those made at run time, which
+//! [`Schedule::with_overrides`] appends).
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -37,7 +39,8 @@ use crate::{CatalogEntity, EntityRef};
 pub enum ShiftSource {
     /// From a rotation of a Schedule in the catalog.
     Rotation,
-    /// From an override of a Schedule in the catalog.
+    /// From an override: in the Schedule's descriptor, or made at run time
+    /// (`paved oncall override`).
     Override,
     /// Recorded through the API (`POST /api/v1/shifts`), from an on-call
     /// tool outside pavedroad.
@@ -57,6 +60,10 @@ pub struct Shift {
     pub end: DateTime<Utc>,
     /// How it became known.
     pub source: ShiftSource,
+    /// The rotation (layer) it belongs to; `None` for an override, which
+    /// covers every layer, and for a recorded shift.
+    #[serde(default)]
+    pub rotation: Option<String>,
 }
 
 impl Shift {
@@ -119,7 +126,8 @@ pub enum ShiftLength {
     Hours(u32),
 }
 
-/// An override, parsed.
+/// An override: from the descriptor, or made at run time (`paved oncall
+/// override`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Override {
     /// Who takes the hours.
@@ -175,6 +183,43 @@ fn parse_local(text: &str, zone: Tz, field: &str) -> Result<NaiveDateTime, Strin
         .ok_or_else(|| {
             format!("{field} `{text}` is not a time; write e.g. `2026-06-01T09:00` (local) or an RFC 3339 time")
         })
+}
+
+/// Whether [`Schedule`]'s shifts are cut to the span asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clip {
+    /// Cut to the span.
+    ToSpan,
+    /// Whole, for every shift that overlaps the span.
+    Whole,
+}
+
+/// `[start, end)` without the hours any of `overrides` covers, in order.
+pub fn uncovered(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    overrides: &[Override],
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut pieces = vec![(start, end)];
+    for over in overrides {
+        pieces = pieces
+            .into_iter()
+            .flat_map(|(s, e)| {
+                if over.end <= s || over.start >= e {
+                    return vec![(s, e)];
+                }
+                let mut kept = Vec::new();
+                if s < over.start {
+                    kept.push((s, over.start));
+                }
+                if over.end < e {
+                    kept.push((over.end, e));
+                }
+                kept
+            })
+            .collect();
+    }
+    pieces.into_iter().filter(|(s, e)| s < e).collect()
 }
 
 /// The instant a local time names in `zone`: the earlier of an ambiguous
@@ -269,10 +314,69 @@ impl Schedule {
         }
     }
 
+    /// The same Schedule with `more` overrides after its own: where they
+    /// overlap an earlier override, they win.
+    #[must_use]
+    pub fn with_overrides(&self, more: impl IntoIterator<Item = Override>) -> Self {
+        let mut schedule = self.clone();
+        schedule.overrides.extend(more);
+        schedule
+    }
+
+    /// The instant `text` names: an RFC 3339 time (`2026-07-10T18:00:00Z`),
+    /// or a local time in the schedule's time zone (`2026-07-10 18:00`,
+    /// `2026-07-10T18:00`, a date for its midnight). A local time that a
+    /// daylight-saving change skips is read an hour later; one it repeats,
+    /// the first time.
+    ///
+    /// # Errors
+    /// A sentence saying how to write a time, naming `field`.
+    pub fn time(&self, field: &str, text: &str) -> Result<DateTime<Utc>, String> {
+        if let Ok(time) = DateTime::parse_from_rfc3339(text.trim()) {
+            return Ok(time.with_timezone(&Utc));
+        }
+        parse_local(text, self.timezone, field).map(|local| instant(self.timezone, local)).map_err(|_| {
+            format!(
+                "{field} `{}` is not a time; write RFC 3339 (2026-07-10T18:00:00Z) or a local time in {} \
+                 (2026-07-10 18:00)",
+                text.trim(),
+                self.timezone.name()
+            )
+        })
+    }
+
     /// Everyone on call between `since` and `until`, shifts cut to that
     /// range, overrides applied.
     pub fn shifts(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Shift> {
+        self.shifts_in(since, until, Clip::ToSpan)
+    }
+
+    /// Every shift that overlaps `since` to `until`, whole (not cut to the
+    /// range), overrides applied: what a calendar shows, and where "until
+    /// when" must not depend on when one asks.
+    pub fn whole_shifts(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Shift> {
+        self.shifts_in(since, until, Clip::Whole)
+    }
+
+    fn shifts_in(&self, since: DateTime<Utc>, until: DateTime<Utc>, clip: Clip) -> Vec<Shift> {
         let mut shifts = Vec::new();
+        let mut push = |person: &EntityRef, (start, end): (DateTime<Utc>, DateTime<Utc>), source, rotation| {
+            if start >= until || end <= since {
+                return;
+            }
+            let (start, end) = match clip {
+                Clip::ToSpan => (start.max(since), end.min(until)),
+                Clip::Whole => (start, end),
+            };
+            shifts.push(Shift {
+                schedule: self.entity_ref.clone(),
+                person: person.clone(),
+                start,
+                end,
+                source,
+                rotation,
+            });
+        };
         for rotation in &self.rotations {
             if rotation.participants.is_empty() {
                 continue;
@@ -291,57 +395,20 @@ impl Schedule {
                 if start >= until {
                     break;
                 }
-                let person = rotation.participants[(n as usize) % rotation.participants.len()].clone();
-                for (start, end) in self.without_overrides(start.max(since), end.min(until)) {
-                    shifts.push(Shift {
-                        schedule: self.entity_ref.clone(),
-                        person: person.clone(),
-                        start,
-                        end,
-                        source: ShiftSource::Rotation,
-                    });
+                let person = &rotation.participants[(n as usize) % rotation.participants.len()];
+                for piece in uncovered(start, end, &self.overrides) {
+                    push(person, piece, ShiftSource::Rotation, Some(rotation.name.clone()));
                 }
                 n += 1;
             }
         }
-        for over in &self.overrides {
-            let (start, end) = (over.start.max(since), over.end.min(until));
-            if start < end {
-                shifts.push(Shift {
-                    schedule: self.entity_ref.clone(),
-                    person: over.user.clone(),
-                    start,
-                    end,
-                    source: ShiftSource::Override,
-                });
+        for (i, over) in self.overrides.iter().enumerate() {
+            for piece in uncovered(over.start, over.end, &self.overrides[i + 1..]) {
+                push(&over.user, piece, ShiftSource::Override, None);
             }
         }
         shifts.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.person.cmp(&b.person)));
         shifts
-    }
-
-    /// `[start, end)` minus every override's hours.
-    fn without_overrides(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-        let mut pieces = vec![(start, end)];
-        for over in &self.overrides {
-            pieces = pieces
-                .into_iter()
-                .flat_map(|(s, e)| {
-                    if over.end <= s || over.start >= e {
-                        return vec![(s, e)];
-                    }
-                    let mut kept = Vec::new();
-                    if s < over.start {
-                        kept.push((s, over.start));
-                    }
-                    if over.end < e {
-                        kept.push((over.end, e));
-                    }
-                    kept
-                })
-                .collect();
-        }
-        pieces.into_iter().filter(|(s, e)| s < e).collect()
     }
 }
 
@@ -399,6 +466,67 @@ mod tests {
         let hours = |name: &str| shifts.iter().filter(|s| s.person.name() == name).map(Shift::hours).sum::<f64>();
         assert_eq!(hours("ana"), 12.0);
         assert_eq!(hours("lena"), 24.0, "36 hours in all");
+    }
+
+    #[test]
+    fn a_later_override_wins_where_it_overlaps_an_earlier_one() {
+        let s = schedule(serde_json::json!({
+            "rotations": [{"name": "primary", "participants": ["lena"], "start": "2026-06-01T00:00", "shift": "24h"}],
+            "overrides": [{"user": "ana", "start": "2026-06-01T06:00", "end": "2026-06-01T18:00"}]
+        }))
+        .unwrap();
+        let bo = Override {
+            user: "user:default/bo".parse().unwrap(),
+            start: at("2026-06-01T12:00:00Z"),
+            end: at("2026-06-01T20:00:00Z"),
+        };
+        let shifts = s.with_overrides([bo]).shifts(at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z"));
+        let plan: Vec<(&str, u32, u32, Option<&str>)> = shifts
+            .iter()
+            .map(|s| {
+                let hour = |t: DateTime<Utc>| ((t - at("2026-06-01T00:00:00Z")).num_hours()) as u32;
+                (s.person.name(), hour(s.start), hour(s.end), s.rotation.as_deref())
+            })
+            .collect();
+        assert_eq!(
+            plan,
+            [
+                ("lena", 0, 6, Some("primary")),
+                ("ana", 6, 12, None),
+                ("bo", 12, 20, None),
+                ("lena", 20, 24, Some("primary"))
+            ],
+            "nobody is on call twice over, and the rotation's layer is named"
+        );
+    }
+
+    #[test]
+    fn whole_shifts_are_not_cut_to_the_span_asked_for() {
+        let s = schedule(serde_json::json!({
+            "rotations": [{"participants": ["lena", "marco"], "start": "2026-06-01T09:00", "shift": "7d"}]
+        }))
+        .unwrap();
+        let (since, until) = (at("2026-06-03T00:00:00Z"), at("2026-06-04T00:00:00Z"));
+        let whole = s.whole_shifts(since, until);
+        assert_eq!(whole.len(), 1);
+        assert_eq!((whole[0].start, whole[0].end), (at("2026-06-01T09:00:00Z"), at("2026-06-08T09:00:00Z")));
+        let cut = s.shifts(since, until);
+        assert_eq!((cut[0].start, cut[0].end), (since, until));
+    }
+
+    #[test]
+    fn times_are_rfc_3339_or_local_to_the_schedule() {
+        let s = schedule(serde_json::json!({
+            "timezone": "Europe/Berlin",
+            "rotations": [{"participants": ["lena"], "start": "2026-06-01T09:00", "shift": "7d"}]
+        }))
+        .unwrap();
+        assert_eq!(s.time("--from", "2026-07-10 18:00").unwrap(), at("2026-07-10T16:00:00Z"), "CEST is UTC+2");
+        assert_eq!(s.time("--from", "2026-07-10T18:00").unwrap(), at("2026-07-10T16:00:00Z"));
+        assert_eq!(s.time("--from", "2026-12-10 18:00").unwrap(), at("2026-12-10T17:00:00Z"), "CET is UTC+1");
+        assert_eq!(s.time("--from", "2026-07-10T18:00:00Z").unwrap(), at("2026-07-10T18:00:00Z"));
+        let error = s.time("--from", "tomorrow").unwrap_err();
+        assert!(error.contains("--from `tomorrow`") && error.contains("Europe/Berlin"), "{error}");
     }
 
     #[test]

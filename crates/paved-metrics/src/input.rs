@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use paved_domain::{
-    CatalogIndex, Deployment, DeploymentStatus, EntityRef, Identity, Incident, PullRequest, RecordedShift, RepoId,
+    CatalogIndex, Deployment, DeploymentStatus, EntityRef, Identity, Incident, Override, PullRequest, RecordedShift,
+    RepoId, uncovered,
 };
 
 use crate::graph::CommitGraph;
@@ -248,17 +249,23 @@ impl<'c> DatasetBuilder<'c> {
     }
 
     /// Adds the shifts of `service`'s Schedule between `since` and `until`
-    /// (from the catalog) and `recorded` ones (from other tools), for a
-    /// service added before.
+    /// (from the catalog, with `overrides` made at run time for any
+    /// Schedule, in the order they were made) and `recorded` ones (from
+    /// other tools), for a service added before. Overrides win over the
+    /// rotations and the recorded shifts for the hours they cover.
     pub fn shifts(
         &mut self,
         service: &EntityRef,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         recorded: &[RecordedShift],
+        overrides: &[(EntityRef, Override)],
     ) -> &mut Self {
         let Some(&index) = self.services.get(&service.key()) else { return self };
         let Some(schedule) = self.catalog.schedule_of(service) else { return self };
+        let key = schedule.entity_ref.key();
+        let schedule =
+            schedule.with_overrides(overrides.iter().filter(|(s, _)| s.key() == key).map(|(_, over)| over.clone()));
         for shift in schedule.shifts(since, until) {
             self.dataset.shifts.push(ShiftInput {
                 service: index,
@@ -267,11 +274,10 @@ impl<'c> DatasetBuilder<'c> {
                 end: shift.end,
             });
         }
-        for shift in recorded.iter().filter(|s| s.schedule.key() == schedule.entity_ref.key()) {
-            let (start, end) = (shift.start.max(since), shift.end.min(until));
-            if start < end {
-                let person = self.catalog.resolve_person(&shift.person, None).cloned();
-                self.dataset.shifts.push(ShiftInput { service: index, person, start, end });
+        for shift in recorded.iter().filter(|s| s.schedule.key() == key) {
+            let person = self.catalog.resolve_person(&shift.person, None).cloned();
+            for (start, end) in uncovered(shift.start.max(since), shift.end.min(until), &schedule.overrides) {
+                self.dataset.shifts.push(ShiftInput { service: index, person: person.clone(), start, end });
             }
         }
         self

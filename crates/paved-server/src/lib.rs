@@ -23,6 +23,7 @@ pub mod auth;
 mod error;
 mod extract;
 pub mod hooks;
+mod ical;
 pub mod paging;
 mod router;
 mod serve;

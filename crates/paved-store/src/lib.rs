@@ -22,6 +22,7 @@ mod error;
 mod heartbeats;
 mod ingest;
 mod jobs;
+mod overrides;
 mod paging;
 mod postgres;
 mod queries;
@@ -36,6 +37,7 @@ pub use ingest::{
     NewToken, RebuildSummary, RecordFilter, TokenInfo, TokenScope,
 };
 pub use jobs::{DeployJob, JobEnd, JobFilter, JobState, JobStore, LogEntry, LogStream, NewJob};
+pub use overrides::{NewOverride, OverrideFilter, OverrideStore, StoredOverride};
 pub use paging::{
     Delivery, Escalation, EscalationState, NewEscalation, NewNotification, NextStep, Notification, NotificationState,
     PagingStore,
@@ -292,7 +294,8 @@ pub struct AppliedMigration {
 /// behaviour (the contract tests run on both).
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
-/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`], [`HeartbeatStore`]) are written once for both databases
+/// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`],
+/// [`HeartbeatStore`], [`OverrideStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -307,6 +310,7 @@ pub trait Store:
     + JobStore
     + PagingStore
     + HeartbeatStore
+    + OverrideStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -537,8 +541,8 @@ pub trait RecordStore: Send + Sync {
     async fn identities(&self) -> Result<Vec<IdentityRecord>, StoreError>;
 
     /// A value that changes whenever what the metrics read changes: a raw
-    /// event was stored, the catalog changed, or a git import stored
-    /// commits. Cheap: for caches to compare on every request.
+    /// event was stored, the catalog changed, a git import stored commits,
+    /// or an on-call override was made or deleted. Cheap: for caches to compare on every request.
     ///
     /// # Errors
     /// On a database error.

@@ -22,6 +22,7 @@ pub mod health;
 pub mod heartbeats;
 pub mod incidents;
 pub mod metrics;
+pub mod oncall;
 pub mod records;
 pub mod shifts;
 pub mod teams;
@@ -67,7 +68,7 @@ impl Modify for BearerToken {
     tags(
         (name = "catalog", description = "Entities of the Backstage-compatible catalog"),
         (name = "delivery", description = "Deployments, recorded by any CI or derived from webhooks"),
-        (name = "operations", description = "Incidents, health and readiness"),
+        (name = "operations", description = "Incidents, who is on call and overrides, health and readiness"),
         (name = "metrics", description = "The DORA metrics, as JSON and as Prometheus text exposition"),
         (name = "data quality", description = "Raw events that could not be normalised; people the catalog does not know"),
         (name = "webhooks", description = "Deliveries from GitHub, GitLab, Alertmanager, PagerDuty and Events API v2 senders"),
@@ -95,6 +96,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(shifts::list_shifts, shifts::record_shift))
         .routes(routes!(heartbeats::beat))
         .routes(routes!(heartbeats::list))
+        .routes(routes!(oncall::on_call))
+        .routes(routes!(oncall::schedule_overrides, oncall::create_override))
+        .routes(routes!(oncall::list_overrides))
+        .routes(routes!(oncall::delete_override))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::get_deploy))
         .routes(routes!(deploys::claim))

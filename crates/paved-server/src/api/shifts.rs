@@ -67,13 +67,14 @@ impl From<RecordedShift> for RecordedShiftView {
 }
 
 /// How a shift became known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = ShiftSource)]
 pub enum ShiftSourceView {
     /// From a rotation of a Schedule in the catalog.
     Rotation,
-    /// From an override of a Schedule in the catalog.
+    /// From an override: of a Schedule in the catalog, or made at run
+    /// time (`POST /api/v1/schedules/{name}/overrides`).
     Override,
     /// Recorded through the API (`POST /api/v1/shifts`), from an on-call
     /// tool outside pavedroad.
@@ -129,7 +130,7 @@ pub struct ShiftQuery {
 }
 
 /// A shift as listed: the catalog User when the person resolves.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ShiftView {
     /// The Schedule.
     #[schema(value_type = EntityRefSchema)]
@@ -146,12 +147,15 @@ pub struct ShiftView {
     pub end: DateTime<Utc>,
     /// Where it comes from.
     pub source: ShiftSourceView,
+    /// The rotation (layer) of a rotation's shift, e.g. `primary`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<String>,
 }
 
 impl From<OnCallShift> for ShiftView {
     fn from(shift: OnCallShift) -> Self {
-        let OnCallShift { schedule, person, identity, start, end, source } = shift;
-        Self { schedule, person, identity, start, end, source: source.into() }
+        let OnCallShift { schedule, person, identity, start, end, source, rotation } = shift;
+        Self { schedule, person, identity, start, end, source: source.into(), rotation }
     }
 }
 

@@ -25,6 +25,7 @@ use crate::{ApiError, AppState};
 mod charts;
 mod deploys;
 mod incidents;
+mod oncall;
 mod overview;
 mod people;
 mod quality;
@@ -42,12 +43,20 @@ pub const DEFAULT_DAYS: i64 = 90;
 /// [`session::guard`], which refuses a form from another site or without
 /// the viewer's CSRF token before the handler runs; a test posts to each of
 /// these without a token and expects 403. A new form route goes here.
-pub const FORM_ROUTES: [&str; 5] =
-    ["/sign-in", "/sign-out", "/services/checkout-api/deploy", "/incident-answer", "/act/v1.e30.c2ln"];
+pub const FORM_ROUTES: [&str; 7] = [
+    "/sign-in",
+    "/sign-out",
+    "/services/checkout-api/deploy",
+    "/teams/checkout/overrides",
+    "/teams/checkout/overrides/1/delete",
+    "/incident-answer",
+    "/act/v1.e30.c2ln",
+];
 
 /// The UI's routes: the pages (behind the sign-in requirement when it is
-/// configured), the sign-in and sign-out forms, all of them behind the
-/// session guard; and the assets, open to all.
+/// configured), the forms, all of them behind the session guard; and the
+/// assets and the calendar feeds (read by calendar apps, which cannot sign
+/// in), open to all.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let pages = Router::new()
         .route("/", get(overview::page))
@@ -67,11 +76,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/sign-in", get(session::sign_in_form).post(session::sign_in))
         .route("/sign-out", post(session::sign_out))
         .route("/services/{name}/deploy", post(deploys::start))
-        .route("/incident-answer", post(incidents::answer));
+        .route("/incident-answer", post(incidents::answer))
+        .route("/teams/{name}/overrides", post(oncall::create))
+        .route("/teams/{name}/overrides/{id}/delete", post(oncall::delete));
     let assets = Router::new()
         .route("/assets/style.css", get(stylesheet))
         .route("/assets/favicon.svg", get(favicon))
-        .route("/assets/deploy-log.js", get(deploys::script));
+        .route("/assets/deploy-log.js", get(deploys::script))
+        .route("/oncall/{file}", get(oncall::schedule_feed))
+        .route("/oncall/people/{file}", get(oncall::person_feed));
     pages.merge(forms).route_layer(from_fn_with_state(state.clone(), session::guard)).merge(assets)
 }
 
@@ -499,5 +512,6 @@ code{overflow-wrap:anywhere}
 .session button{background:none;border:0;padding:0;color:var(--link);text-decoration:underline;cursor:pointer}
 form.sign-in{display:flex;flex-direction:column;gap:.5rem;max-width:32rem}
 .problem{color:var(--bad);font-weight:600}
+form.override-form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:1rem 0}.hint{color:var(--muted);flex-basis:100%;margin:0}
 @media (max-width:48rem){main{padding:.5rem}th,td{padding:.3rem}table{display:block;overflow-x:auto}}
 "#;

@@ -59,6 +59,7 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result
             (info.display_name)
             @if !info.groups.is_empty() { " · " @for (i, g) in info.groups.iter().enumerate() { @if i > 0 { ", " } (link(g)) } }
             " · time zone " (zone.name())
+            " · " a.calendar href={ "/oncall/people/" (super::encode(person.name())) ".ics" } { "on-call calendar" }
         }
         section aria-labelledby="deployments" {
             h2 id="deployments" { "Production deployments (" (deployments.len()) ")" }

@@ -186,12 +186,13 @@ fn service_markup(overview: &ServiceOverview, window: &PageWindow, deploy: Marku
                     } }
                     tr { th scope="row" { "On call now" } td {
                         @if on_call.is_empty() { "nobody known" }
-                        @for shift in on_call.iter() { @if let Some(p) = &shift.person { (link(p)) " " } }
+                        @for now in on_call.iter() { @if let Some(p) = now.current.as_ref().and_then(|c| c.person.as_ref()) { (link(p)) " " } }
                         @if let Some(schedule) = schedule { " (" (schedule.name()) ")" }
                     } }
                 }
             }
         }
+        (super::oncall::panel(on_call))
         section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
         section aria-labelledby="delivery" {
             h2 id="delivery" { "Delivery" }

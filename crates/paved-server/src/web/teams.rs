@@ -1,21 +1,23 @@
 //! `/teams` and `/teams/{name}`: each team's people, services, figures,
-//! findings, who is on call now and next, and after-hours pages.
+//! findings, who is on call now and next (with the overrides of its
+//! Schedules and the form to make one), and after-hours pages.
 
 use std::collections::HashSet;
 
 use axum::extract::{Path, State};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use maud::{Markup, html};
 use paved_domain::EntityRef;
 use paved_metrics::{BenchmarkTable, OutsideWork};
 
+use super::session::Viewer;
 use super::{
-    PageWindow, Section, WebError, dora_tiles, encode, finding, four_lines, layout, link, page_path, percent, verdict,
-    when,
+    PageWindow, Section, WebError, dora_tiles, encode, finding, four_lines, layout, link, oncall, page_path, percent,
+    verdict,
 };
 use crate::AppState;
 use paved_app::ScopeRequest;
-use paved_app::oncall::shifts_between;
+use paved_app::oncall::OnCallScope;
 
 /// `GET /teams`.
 pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
@@ -56,7 +58,7 @@ pub async fn list(State(state): State<AppState>, window: PageWindow) -> Result<M
 }
 
 /// `GET /teams/{name}`.
-async fn team_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
+async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Viewer) -> Result<Markup, WebError> {
     let org = state.org_analysis().await?;
     let group = EntityRef::parse(name, Some("group"), paved_domain::DEFAULT_NAMESPACE)
         .map_err(|e| WebError::not_found(e.to_string()))?;
@@ -75,8 +77,13 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow) -> Result<M
         .filter(|s| org.catalog.team_owns_schedule(&group, &s.entity_ref))
         .map(|s| s.entity_ref.clone())
         .collect();
+    let on_call = state.who_is_on_call(&OnCallScope::Team(group.to_string()), None).await?;
     let now = Utc::now();
-    let shifts = shifts_between(&state.store, &org.catalog, &schedules, now, now + Duration::days(14)).await?;
+    let mut overrides = Vec::new();
+    for schedule in &schedules {
+        overrides.extend(state.overrides(Some(&schedule.to_string()), now).await?);
+    }
+    overrides.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
     let members: Vec<&EntityRef> = info.members.iter().collect();
     let content = html! {
         section aria-labelledby="people" {
@@ -101,24 +108,8 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow) -> Result<M
             @if owned.is_empty() { p { "This team owns no service." } }
             ul { @for service in &owned { li { (link(service)) } } }
         }
-        section aria-labelledby="on-call" {
-            h2 id="on-call" { "On call" }
-            @if shifts.is_empty() { p { "No on-call schedule of this team has a shift in the next two weeks." } }
-            @else {
-                table {
-                    thead { tr { th scope="col" { "Schedule" } th scope="col" { "Who" } th scope="col" { "From" } th scope="col" { "Until" } } }
-                    tbody {
-                        @for shift in shifts.iter().take(6) {
-                            tr {
-                                td { (shift.schedule.name()) @if shift.start <= now { " (now)" } }
-                                td { @if let Some(person) = &shift.person { (link(person)) } @else { "unknown" } }
-                                td { (when(shift.start)) } td { (when(shift.end)) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        (oncall::panel(&on_call))
+        (oncall::overrides_section(viewer, &org.catalog, &group, &schedules, &overrides))
         section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
         @if let Some(outside) = &report.outside_work { (work_for_others(outside)) }
         section aria-labelledby="delivery" { h2 id="delivery" { "Delivery" } (dora_tiles(&report.dora)) }
@@ -176,6 +167,7 @@ pub async fn page(
     State(state): State<AppState>,
     Path(name): Path<String>,
     window: PageWindow,
+    viewer: Viewer,
 ) -> Result<Markup, WebError> {
-    team_page(&state, &name, window).await
+    team_page(&state, &name, window, &viewer).await
 }

@@ -162,7 +162,7 @@ api_tests! {
         // Every documented operation is served: none falls through to the
         // router's "no route" or "method not allowed".
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 31, "every path of the API and the webhooks");
+        assert_eq!(paths.len(), 35, "every path of the API and the webhooks");
         for path in [
             "/api/v1/services/{name}/deploys",
             "/api/v1/runner/claim",
@@ -172,6 +172,9 @@ api_tests! {
             assert!(doc["paths"][path]["post"].is_object(), "{path} is documented");
         }
         assert!(doc["paths"]["/api/v1/deploys/{id}"]["get"].is_object(), "a deploy and its log are documented");
+        assert!(doc["paths"]["/api/v1/oncall"]["get"].is_object(), "who is on call is documented");
+        assert!(doc["paths"]["/api/v1/schedules/{name}/overrides"]["post"].is_object(), "making an override is documented");
+        assert!(doc["paths"]["/api/v1/overrides/{id}"]["delete"].is_object(), "deleting one is documented");
         let client = reqwest::Client::new();
         for (path, item) in paths {
             let concrete = path
@@ -184,6 +187,7 @@ api_tests! {
                 let request = match method.as_str() {
                     "get" => client.get(format!("{}{concrete}", app.base)),
                     "post" => client.post(format!("{}{concrete}", app.base)).body("{}"),
+                    "delete" => client.delete(format!("{}{concrete}", app.base)),
                     other => panic!("{path}: a method this test does not send: {other}"),
                 };
                 let response = request.send().await.unwrap();

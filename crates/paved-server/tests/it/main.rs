@@ -7,6 +7,7 @@ mod connections;
 mod helpers;
 mod hooks;
 mod metrics;
+mod oncall;
 mod protection_rule;
 mod records;
 mod sign_in;

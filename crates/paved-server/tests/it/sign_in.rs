@@ -20,37 +20,37 @@ type Field<'a> = (&'a str, &'a str);
 
 /// What a browser keeps between requests: its cookies, sent back to the
 /// server; requests are not redirected, so that each answer can be read.
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
-    cookies: BTreeMap<String, String>,
+    pub(crate) cookies: BTreeMap<String, String>,
 }
 
 /// An answer as a test reads it.
-struct Answer {
-    status: u16,
-    set_cookies: Vec<String>,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn page(&self) -> Html {
+    pub(crate) fn page(&self) -> Html {
         Html::parse_document(&self.body)
     }
 
     /// The `Set-Cookie` of `name`.
-    fn cookie(&self, name: &str) -> Option<&str> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<&str> {
         self.set_cookies.iter().map(String::as_str).find(|c| c.starts_with(&format!("{name}=")))
     }
 
-    fn texts(&self, selector: &str) -> Vec<String> {
+    pub(crate) fn texts(&self, selector: &str) -> Vec<String> {
         let selector = Selector::parse(selector).unwrap();
         self.page().select(&selector).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
     }
 
     /// The value of the CSRF field of the form matching `form`.
-    fn csrf(&self, form: &str) -> String {
+    pub(crate) fn csrf(&self, form: &str) -> String {
         let selector = Selector::parse(&format!("{form} input[name=csrf]")).unwrap();
         let page = self.page();
         let field = page.select(&selector).next().unwrap_or_else(|| panic!("{form} has a csrf field: {}", self.body));
@@ -59,7 +59,7 @@ impl Answer {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { base: app.base.clone(), client, cookies: BTreeMap::new() }
     }
@@ -88,7 +88,7 @@ impl Browser {
         Answer { status, set_cookies, location, body }
     }
 
-    async fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> Answer {
         let mut request = self.client.get(format!("{}{path}", self.base));
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -99,7 +99,7 @@ impl Browser {
     /// Posts a form the way a browser posts one of this server's own
     /// forms (`Origin` this server, `Sec-Fetch-Site: same-origin`), with
     /// `headers` added or replacing those.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Answer {
         let mut request = self.client.post(format!("{}{path}", self.base)).form(fields);
         let mut sent: BTreeMap<String, String> = [("origin", self.base.as_str()), ("sec-fetch-site", "same-origin")]
             .map(|(n, v)| (n.into(), v.into()))
@@ -114,7 +114,7 @@ impl Browser {
     }
 
     /// Signs in with `token` from the sign-in page, as a person would.
-    async fn sign_in(&mut self, token: &str, next: &str) -> Answer {
+    pub(crate) async fn sign_in(&mut self, token: &str, next: &str) -> Answer {
         let form = self.get(&format!("/sign-in?next={next}"), &[]).await;
         assert_eq!(form.status, 200, "{}", form.body);
         let csrf = form.csrf("form.sign-in");

@@ -12,6 +12,7 @@ mod heartbeats;
 #[cfg(feature = "testing")]
 mod inspect;
 mod jobs;
+mod overrides;
 mod paging;
 mod records;
 mod sessions;

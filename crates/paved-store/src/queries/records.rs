@@ -155,15 +155,26 @@ impl<T: Db> RecordStore for T {
             "SELECT CAST((SELECT max(id) FROM raw_events) AS BIGINT),
                     CAST((SELECT value FROM counters WHERE name = 'catalog_generation') AS BIGINT),
                     CAST((SELECT sum(commits) FROM repositories) AS BIGINT),
-                    CAST((SELECT max(imported_at) FROM repositories) AS TEXT)",
+                    CAST((SELECT max(imported_at) FROM repositories) AS TEXT),
+                    CAST((SELECT max(id) FROM oncall_overrides) AS BIGINT),
+                    CAST((SELECT count(*) FROM oncall_overrides) AS BIGINT)",
         );
-        let (events, generation, commits, imported): (Option<i64>, i64, Option<i64>, Option<String>) =
-            db.fetch_one(&select, ACTION).await?;
+        // Overrides are made and deleted: the newest id and the count
+        // together change with either.
+        let (events, generation, commits, imported, newest_override, overrides): (
+            Option<i64>,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            i64,
+        ) = db.fetch_one(&select, ACTION).await?;
         Ok(format!(
-            "{}/{generation}/{}/{}",
+            "{}/{generation}/{}/{}/{}:{overrides}",
             events.unwrap_or_default(),
             commits.unwrap_or_default(),
-            imported.unwrap_or_default()
+            imported.unwrap_or_default(),
+            newest_override.unwrap_or_default(),
         ))
     }
 }

@@ -9,6 +9,7 @@ mod heartbeats;
 mod ingest;
 mod jobs;
 mod migrate;
+mod overrides;
 mod paging;
 mod record_format;
 mod sessions;

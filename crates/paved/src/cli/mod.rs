@@ -22,6 +22,7 @@ mod import;
 mod incident;
 mod metrics;
 mod migrate;
+mod oncall;
 mod report;
 mod runner;
 mod serve;
@@ -42,6 +43,8 @@ mod token;
 ///   paved import git ~/src/checkout          import a repository's commit history
 ///   paved deploy record --service checkout --environment production --sha abc1234
 ///   paved incident open --service checkout --id INC-7
+///   paved oncall --team checkout                who is on call now, until when, who is next
+///   paved oncall override --schedule checkout-oncall --user ana.souza --from "2026-07-10 18:00" --to "2026-07-11 09:00"
 ///   paved token create --team checkout       a token for a team's CI
 ///   paved identities --unresolved            people the catalog does not know yet
 ///   paved metrics --team checkout            DORA metrics of a team's services
@@ -85,6 +88,7 @@ enum Command {
     Deploy(deploy::Cmd),
     #[command(subcommand)]
     Incident(incident::Cmd),
+    Oncall(oncall::Cmd),
     #[command(subcommand)]
     Events(events::Cmd),
     Identities(identities::Cmd),
@@ -149,6 +153,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(incident::run(cmd, config))
+        }
+        Command::Oncall(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(oncall::run(cmd, config))
         }
         Command::Events(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;
