@@ -55,6 +55,12 @@ pub struct Road {
     pub person: String,
     /// The health server's address.
     pub health_address: SocketAddr,
+    /// The EscalationPolicy of the team's services.
+    pub escalation_policy: String,
+    /// Where the pages the demo's people get are written, one JSON file
+    /// each (their `paved.dev/contacts` is a webhook to the demo's
+    /// receiver).
+    pub pages: PathBuf,
 }
 
 /// The demo's health endpoints, bound and ready to serve.
@@ -64,12 +70,16 @@ pub struct HealthServer {
     health: Arc<Health>,
 }
 
-/// What the health server answers from.
+/// What the health server answers from, and where it writes pages.
 #[derive(Debug)]
 struct Health {
     releases: PathBuf,
     /// Services healthy only on one version.
     pinned: HashMap<String, String>,
+    /// Where pages received are written.
+    pages: PathBuf,
+    /// How many pages were received.
+    received: std::sync::atomic::AtomicU64,
 }
 
 /// Writes the demo's release script and deploy targets under `directory`,
@@ -115,6 +125,11 @@ pub async fn prepare(
     }
 
     let catalog = directory.join("catalog");
+    let pages = directory.join("pages");
+    std::fs::create_dir_all(&pages).with_context(|| format!("creating {}", pages.display()))?;
+    add_contacts(&catalog.join("teams").join(format!("{}.yaml", plan.healthy_team)), health_address)?;
+    let schedule = org.teams[team].schedule.clone().context("the healthy team has an on-call schedule")?;
+    let escalation_policy = format!("{}-escalation", plan.healthy_team);
     let targets = catalog.join("deploy-targets.yaml");
     let text = [
         target(
@@ -129,6 +144,7 @@ pub async fn prepare(
             health_address,
             "Health fails on any new version, so a deploy rolls back to the last good one.",
         ),
+        policy(&escalation_policy, &plan.healthy_team, &schedule),
     ]
     .join("---\n");
     std::fs::write(&targets, text).with_context(|| format!("writing {}", targets.display()))?;
@@ -145,18 +161,24 @@ pub async fn prepare(
         team: plan.healthy_team.clone(),
         person,
         health_address,
+        escalation_policy,
+        pages: pages.clone(),
     };
-    Ok((road, HealthServer { listener, health: Arc::new(Health { releases, pinned }) }))
+    let health = Health { releases, pinned, pages, received: std::sync::atomic::AtomicU64::new(0) };
+    Ok((road, HealthServer { listener, health: Arc::new(health) }))
 }
 
 impl HealthServer {
-    /// Serves `GET /healthz/<service>` until the future is dropped.
+    /// Serves `GET /healthz/<service>` and the demo people's webhook,
+    /// `POST /pages/<person>`, until the future is dropped.
     ///
     /// # Errors
     /// When serving fails.
     pub async fn serve(self) -> anyhow::Result<()> {
-        let routes =
-            axum::Router::new().route("/healthz/{service}", axum::routing::get(healthz)).with_state(self.health);
+        let routes = axum::Router::new()
+            .route("/healthz/{service}", axum::routing::get(healthz))
+            .route("/pages/{person}", axum::routing::post(page))
+            .with_state(self.health);
         axum::serve(self.listener, routes).await.context("serving the demo's health endpoints")
     }
 }
@@ -178,6 +200,70 @@ async fn healthz(State(health): State<Arc<Health>>, UrlPath(service): UrlPath<St
         ),
         _ => (StatusCode::OK, format!("{service} {current} is healthy\n")),
     }
+}
+
+/// A page sent to a demo person's webhook contact: written to
+/// `DIR/pages/<n>-<person>.json` with its delivery key and signature.
+async fn page(
+    State(health): State<Arc<Health>>,
+    UrlPath(person): UrlPath<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    // A User's name (letters, digits, `-`, `_`, `.`), never a path.
+    if person.is_empty()
+        || person.starts_with('.')
+        || !person.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return StatusCode::NOT_FOUND;
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let page: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let n = health.received.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let file = health.pages.join(format!("{n:04}-{person}.json"));
+    let written = serde_json::json!({
+        "delivery": header("x-paved-delivery"),
+        "signature": header("x-paved-signature-256"),
+        "page": page,
+    });
+    match tokio::fs::write(&file, serde_json::to_vec_pretty(&written).unwrap_or_default()).await {
+        Ok(()) => StatusCode::NO_CONTENT,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Gives each person of the team file at `path` a webhook contact on the
+/// demo's receiver (after their time zone annotation).
+fn add_contacts(path: &Path, receiver: SocketAddr) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = String::with_capacity(text.len() + 512);
+    let mut name = None;
+    for line in text.lines() {
+        if let Some(found) = line.strip_prefix("  name: ") {
+            name = Some(found.trim().to_owned());
+        }
+        out.push_str(line);
+        out.push('\n');
+        if line.starts_with("    paved.dev/timezone: ")
+            && let Some(person) = &name
+        {
+            out.push_str(&format!("    paved.dev/contacts: webhook:http://{receiver}/pages/{person}\n"));
+        }
+    }
+    std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The team's EscalationPolicy: the person on call, then the whole team,
+/// a minute apart, so that a new user sees it escalate.
+fn policy(name: &str, team: &str, schedule: &str) -> String {
+    format!(
+        "apiVersion: paved.dev/v1alpha1\n\
+         kind: EscalationPolicy\n\
+         metadata:\n  name: {name}\n  description: \"The demo's escalation: on call first, then the whole team a minute later.\"\n\
+         spec:\n  owner: {team}\n  steps:\n    \
+         - notify: [schedule:{schedule}]\n      after: 1m\n    \
+         - notify: [group:{team}]\n      after: 1m\n"
+    )
 }
 
 /// Shas of the service's successful production deployments, newest first,

@@ -182,7 +182,13 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     // The paved road: deploy targets whose steps run here, a health server
     // for them, and a personal token of a member of their team.
     let (road, health) = paved_demo::road::prepare(&directory, &plan, &store, &CommandImporter).await?;
-    let app = Application::build(&config.listen, store, config.server_settings()?).await?;
+    let mut settings = config.server_settings()?;
+    // The demo's people are paged through webhooks to its own receiver,
+    // signed like any generic webhook page.
+    if settings.notify.webhook_secret.is_none() {
+        settings.notify.webhook_secret = paved_notify::Secret::new("paved-demo");
+    }
+    let app = Application::build(&config.listen, store, settings).await?;
     let token = app
         .app()
         .create_token(
@@ -231,6 +237,22 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     super::serve::spawn_deploy_work(app.app(), RUNNER_LEASE, true, stopped.clone());
     super::serve::spawn_pager(&app, stopped)?;
+    let incident = open_demo_incident(&app.app(), road).await?;
+    let paging = format!(
+        "An incident pages {team}'s on-call person now and escalates to the whole team a minute later unless \
+         acknowledged:\n  http://{address}/incidents/{incident}\n  (the pages land in {pages}, each with its \
+         acknowledge link)",
+        team = road.team,
+        pages = road.pages.display(),
+    );
+    match cmd.output.format {
+        Format::Json => eprintln!("{paging}"),
+        Format::Text => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{paging}");
+            let _ = stdout.flush();
+        }
+    }
     let health = tokio::spawn(health.serve());
     tracing::info!(address = %address, "listening on http://{address}");
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
@@ -262,6 +284,26 @@ fn print(
         }),
         Format::Text => print_summary(plan, timings, directory, kept),
     }
+}
+
+/// Opens an incident on the road's service, as an alert would, so that a
+/// new user sees it page and escalate. Its key.
+async fn open_demo_incident(app: &paved_app::App, road: &Road) -> anyhow::Result<String> {
+    let body = serde_json::json!({
+        "id": "demo-latency",
+        "service": road.service,
+        "severity": "SEV-2",
+        "title": format!("{} answers slowly: p99 latency above its objective", road.service),
+    });
+    let recorded = app
+        .record(
+            &Caller::Local,
+            paved_app::RecordAction::OpenIncident,
+            body.to_string().into_bytes(),
+            chrono::Utc::now(),
+        )
+        .await?;
+    Ok(recorded.record.key().to_owned())
 }
 
 /// How `paved demo` and `paved synth` import what they generate: with the

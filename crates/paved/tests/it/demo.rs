@@ -247,6 +247,36 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     let release = std::fs::read_to_string(files.join("deploy/releases").join(failing)).unwrap();
     assert_eq!(release.trim(), good, "the failing service runs its last good version again");
 
+    // The demo's incident pages the team's on-call person through the
+    // webhook contact the demo gave its people; the page lands as a file.
+    let pages = files.join("pages");
+    let mut landed = Vec::new();
+    for _ in 0..300 {
+        landed =
+            std::fs::read_dir(&pages).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        if !landed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page: Value = serde_json::from_slice(&std::fs::read(landed.first().expect("a page landed")).unwrap()).unwrap();
+    assert_eq!(page["page"]["event"], "incident.page", "{page}");
+    assert!(page["signature"].as_str().unwrap().starts_with("sha256="), "signed: {page}");
+    let members: Vec<&str> = plan["healthy_members"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let paged = landed[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .split_once('-')
+        .unwrap()
+        .1
+        .trim_end_matches(".json")
+        .to_owned();
+    assert!(members.contains(&paged.as_str()), "{paged} is of the team that runs what it builds: {members:?}");
+    let incident =
+        reqwest::get(format!("http://{address}/incidents/api:demo-latency")).await.unwrap().text().await.unwrap();
+    assert!(incident.contains("data-state=\"sent\""), "the incident page shows the page sent: {incident}");
+
     let pid = child.id().to_string();
     std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
