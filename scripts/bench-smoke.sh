@@ -11,3 +11,4 @@ echo "smoke: report against DuckDB"; bash bench-report.sh --smoke
 echo "smoke: web pages under load"; bash bench-web.sh --smoke
 echo "smoke: deploy policy"; bash bench-policy.sh --smoke
 echo "smoke: deploy overhead"; bash bench-deploy.sh --smoke
+echo "smoke: paging"; bash bench-paging.sh --smoke

@@ -306,18 +306,13 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                     }
                 }
             }
-            Err(problems) => {
-                for problem in problems {
-                    let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
-                    c.error(
-                        ProblemCode::InvalidField,
-                        pos,
-                        problem.message,
-                        "an EscalationPolicy has `steps` (each `notify: [schedule:NAME, user:NAME, group:NAME]` and \
+            Err(problems) => c.field_errors(
+                root,
+                spec_pos,
+                problems,
+                "an EscalationPolicy has `steps` (each `notify: [schedule:NAME, user:NAME, group:NAME]` and \
                          `after: 10m`) and `repeat` (0-5) under spec; see the README's paging section",
-                    );
-                }
-            }
+            ),
         }
     }
     if kind_enum == Some(EntityKind::Heartbeat)
@@ -333,18 +328,13 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                     dangling: Dangling::DeployedComponent,
                 });
             }
-            Err(problems) => {
-                for problem in problems {
-                    let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
-                    c.error(
-                        ProblemCode::InvalidField,
-                        pos,
-                        problem.message,
-                        "a Heartbeat has `component`, `interval` (e.g. `1h`), `grace` and `severity` under spec; \
+            Err(problems) => c.field_errors(
+                root,
+                spec_pos,
+                problems,
+                "a Heartbeat has `component`, `interval` (e.g. `1h`), `grace` and `severity` under spec; \
                          see the README's heartbeat section",
-                    );
-                }
-            }
+            ),
         }
     }
     if kind_enum == Some(EntityKind::DeployTarget)
@@ -371,18 +361,13 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                     });
                 }
             }
-            Err(problems) => {
-                for problem in problems {
-                    let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
-                    c.error(
-                        ProblemCode::InvalidField,
-                        pos,
-                        problem.message,
-                        "a DeployTarget has component, environment, steps (run, gitops or http), health, rollback \
+            Err(problems) => c.field_errors(
+                root,
+                spec_pos,
+                problems,
+                "a DeployTarget has component, environment, steps (run, gitops or http), health, rollback \
                          and policy under spec; see the README's deploy section",
-                    );
-                }
-            }
+            ),
         }
     }
     c.finish(checked)
@@ -442,6 +427,15 @@ impl Checker<'_> {
             message,
             hint: hint.to_owned(),
         });
+    }
+
+    /// The problems of a pavedroad kind's spec, each at the field it is in
+    /// (or the spec when the field was not written).
+    fn field_errors(&mut self, root: &Node, spec_pos: Pos, problems: Vec<paved_domain::FieldProblem>, hint: &str) {
+        for problem in problems {
+            let pos = position_of(root, &problem.path).unwrap_or(spec_pos);
+            self.error(ProblemCode::InvalidField, pos, problem.message, hint);
+        }
     }
 
     fn error(&mut self, code: ProblemCode, pos: Pos, message: String, hint: &str) {

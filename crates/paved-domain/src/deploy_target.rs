@@ -241,6 +241,28 @@ struct DenyWindowSpec {
     timezone: Option<String>,
 }
 
+/// `spec.component` of a descriptor that belongs to a Component (a
+/// DeployTarget, a Heartbeat): the reference, or a problem saying what to
+/// write (`what`: what the descriptor does with it, e.g. "it deploys").
+pub(crate) fn component_field(
+    text: Option<&str>,
+    namespace: &str,
+    what: &str,
+    problems: &mut Problems,
+) -> Option<EntityRef> {
+    let Some(text) = text else {
+        problems.push("spec", format!("spec.component is missing; name the Component {what}, e.g. `checkout-api`"));
+        return None;
+    };
+    match EntityRef::parse(text, Some("component"), namespace) {
+        Ok(component) if component.is(EntityKind::Component) => Some(component),
+        _ => {
+            problems.push("spec.component", format!("spec.component `{text}` is not a Component reference"));
+            None
+        }
+    }
+}
+
 /// Collects problems while a spec is read.
 pub(crate) struct Problems(pub(crate) Vec<FieldProblem>);
 
@@ -297,19 +319,7 @@ impl DeployTarget {
         ) else {
             return Err(problems.0);
         };
-        let component = match spec.component.as_deref() {
-            None => {
-                problems.push("spec", "spec.component is missing; name the Component it deploys, e.g. `checkout-api`");
-                None
-            }
-            Some(text) => match EntityRef::parse(text, Some("component"), namespace) {
-                Ok(component) if component.is(EntityKind::Component) => Some(component),
-                _ => {
-                    problems.push("spec.component", format!("spec.component `{text}` is not a Component reference"));
-                    None
-                }
-            },
-        };
+        let component = component_field(spec.component.as_deref(), namespace, "it deploys", &mut problems);
         let environment = spec.environment.filter(|e| !e.trim().is_empty());
         if environment.is_none() {
             problems.push("spec", "spec.environment is missing; name it as deployments do, e.g. `production`");

@@ -20,8 +20,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::deploy_target::{FieldProblem, Problems, parse_span};
-use crate::{CatalogEntity, EntityKind, EntityRef};
+use crate::deploy_target::{FieldProblem, Problems, component_field, parse_span};
+use crate::{CatalogEntity, EntityRef};
 
 /// The shortest interval: a heartbeat is for jobs and services, not a
 /// health check (a miss is noticed within a few seconds).
@@ -70,19 +70,7 @@ impl Heartbeat {
         ) else {
             return Err(problems.0);
         };
-        let component = match spec.component.as_deref() {
-            None => {
-                problems.push("spec", "spec.component is missing; name the Component that beats, e.g. `checkout-api`");
-                None
-            }
-            Some(text) => match EntityRef::parse(text, Some("component"), namespace) {
-                Ok(component) if component.is(EntityKind::Component) => Some(component),
-                _ => {
-                    problems.push("spec.component", format!("spec.component `{text}` is not a Component reference"));
-                    None
-                }
-            },
-        };
+        let component = component_field(spec.component.as_deref(), namespace, "that beats", &mut problems);
         let interval = match spec.interval.as_deref().map(parse_span) {
             None => {
                 problems.push("spec", "spec.interval is missing; write how often it beats at least, e.g. `1h`");

@@ -213,7 +213,6 @@ impl App {
     /// # Errors
     /// A store failure.
     pub(crate) async fn record_deploy(&self, job: &DeployJob) -> Result<(), AppError> {
-        let catalog = self.catalog.current().await?;
         let event = DeployEvent {
             id: job.id,
             service: job.service.parse::<EntityRef>().map_or_else(|_| job.service.clone(), |s| s.name().to_owned()),
@@ -232,13 +231,29 @@ impl App {
             started_at: job.started_at,
             finished_at: job.finished_at,
         };
-        let body = serde_json::to_vec(&event)
-            .map_err(|error| AppError::Internal(format!("a deploy event does not serialise: {error}")))?;
+        self.record_own_event(paved_ingest::paved::DEPLOY, event.delivery_id(), &event).await
+    }
+
+    /// Stores `event` as a raw event of source `paved` (pavedroad's own
+    /// actions: deploys, pages) and derives it like any other, so that
+    /// every analysis sees it.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub(crate) async fn record_own_event(
+        &self,
+        event_type: &'static str,
+        delivery_id: String,
+        event: &impl serde::Serialize,
+    ) -> Result<(), AppError> {
+        let catalog = self.catalog.current().await?;
+        let body = serde_json::to_vec(event)
+            .map_err(|error| AppError::Internal(format!("a `{event_type}` event does not serialise: {error}")))?;
         let context = json!({});
         let received_at = crate::deploy::runs::storable(Utc::now());
         let input = paved_ingest::RawInput {
             source: paved_domain::Source::Paved,
-            event_type: paved_ingest::paved::DEPLOY,
+            event_type,
             body: &body,
             context: &context,
             received_at,
@@ -246,8 +261,8 @@ impl App {
         let derivation = paved_ingest::derive(&input, &catalog, &self.ingest);
         let raw = paved_store::NewRawEvent {
             source: paved_domain::Source::Paved.as_str().to_owned(),
-            event_type: paved_ingest::paved::DEPLOY.to_owned(),
-            delivery_id: event.delivery_id(),
+            event_type: event_type.to_owned(),
+            delivery_id,
             received_at,
             body,
             context,

@@ -3,7 +3,6 @@
 use chrono::Utc;
 use paved_domain::{CatalogIndex, EntityRef, Incident, Record, RecordKind};
 use paved_store::{Delivery, NewAudit, NewNotification, Notification, NotificationState};
-use serde_json::json;
 
 use super::route::people_of;
 use super::{EscalationPlan, PageMessage, Pager, backoff};
@@ -188,7 +187,6 @@ impl App {
     /// Records a delivered page on its incident, through the raw-event
     /// path, so that every analysis of pages sees it.
     async fn record_page(&self, notification: &Notification, service: Option<&str>) -> Result<(), AppError> {
-        let catalog = self.catalog.current().await?;
         let event = paved_ingest::paved::PageEvent {
             incident_key: notification.incident_key.clone(),
             service: service.map(str::to_owned),
@@ -198,28 +196,7 @@ impl App {
                 .to_owned(),
             notification: notification.id,
         };
-        let body = serde_json::to_vec(&event)
-            .map_err(|error| AppError::Internal(format!("a page event does not serialise: {error}")))?;
-        let context = json!({});
-        let received_at = crate::deploy::runs::storable(Utc::now());
-        let input = paved_ingest::RawInput {
-            source: paved_domain::Source::Paved,
-            event_type: paved_ingest::paved::PAGE,
-            body: &body,
-            context: &context,
-            received_at,
-        };
-        let derivation = paved_ingest::derive(&input, &catalog, &self.ingest);
-        let raw = paved_store::NewRawEvent {
-            source: paved_domain::Source::Paved.as_str().to_owned(),
-            event_type: paved_ingest::paved::PAGE.to_owned(),
-            delivery_id: event.delivery_id(),
-            received_at,
-            body,
-            context,
-        };
-        self.ingestor.ingest(paved_store::IngestEvent { event: raw, derivation, audit: None }).await?;
-        Ok(())
+        self.record_own_event(paved_ingest::paved::PAGE, event.delivery_id(), &event).await
     }
 }
 
