@@ -94,6 +94,10 @@ pub struct App {
     /// Woken when an escalation starts or a step fires, so that this
     /// process's pager works at once instead of at its next poll.
     pager_wake: Arc<tokio::sync::Notify>,
+    /// Escalations the requests of this process asked for, which its pager
+    /// starts in one transaction (a crash before that leaves them to
+    /// [`App::sweep_unrouted`]).
+    pending_escalations: Arc<std::sync::Mutex<Vec<paved_store::NewEscalation>>>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -126,6 +130,7 @@ impl App {
             deploys_queued: Arc::new(tokio::sync::Notify::new()),
             paging: Arc::new(paging::PagingSettings::default()),
             pager_wake: Arc::new(tokio::sync::Notify::new()),
+            pending_escalations: Arc::default(),
             store,
         }
     }
@@ -155,6 +160,19 @@ impl App {
     /// Wakes the pager waiting in [`App::pager_woken`].
     pub(crate) fn wake_pager(&self) {
         self.pager_wake.notify_one();
+    }
+
+    /// Queues an escalation for this process's pager to start.
+    pub(crate) fn queue_escalation(&self, escalation: paved_store::NewEscalation) {
+        if let Ok(mut pending) = self.pending_escalations.lock() {
+            pending.push(escalation);
+        }
+        self.wake_pager();
+    }
+
+    /// The escalations queued since the last call.
+    pub(crate) fn take_queued_escalations(&self) -> Vec<paved_store::NewEscalation> {
+        self.pending_escalations.lock().map(|mut pending| std::mem::take(&mut *pending)).unwrap_or_default()
     }
 
     /// Wakes a runner waiting in [`App::deploy_queued`].

@@ -39,8 +39,8 @@ pub use ingest::{
 pub use jobs::{DeployJob, JobEnd, JobFilter, JobState, JobStore, LogEntry, LogStream, NewJob};
 pub use overrides::{NewOverride, OverrideFilter, OverrideStore, StoredOverride};
 pub use paging::{
-    Delivery, Escalation, EscalationState, NewEscalation, NewNotification, NextStep, Notification, NotificationState,
-    PagingStore,
+    Delivery, Escalation, EscalationState, FiredStep, NewEscalation, NewNotification, NextStep, Notification,
+    NotificationState, PagingStore,
 };
 pub use postgres::PostgresStore;
 pub use sessions::{NewSession, SessionInfo, SessionStore};

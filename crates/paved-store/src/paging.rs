@@ -116,6 +116,19 @@ pub enum NextStep {
     Exhausted,
 }
 
+/// One step to fire with [`PagingStore::fire_steps`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiredStep {
+    /// The escalation.
+    pub id: i64,
+    /// The pages it makes.
+    pub notifications: Vec<NewNotification>,
+    /// What follows.
+    pub next: NextStep,
+    /// Its audit entry.
+    pub audit: NewAudit,
+}
+
 /// A notification to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNotification {
@@ -229,7 +242,13 @@ pub enum Delivery {
 pub trait PagingStore {
     /// Starts an escalation for an incident, unless it has one (a re-sent
     /// alert pages nobody again): the escalation started, or `None`.
-    async fn start_escalation(&self, escalation: &NewEscalation) -> Result<Option<Escalation>, StoreError>;
+    async fn start_escalation(&self, escalation: &NewEscalation) -> Result<Option<Escalation>, StoreError> {
+        Ok(self.start_escalations(std::slice::from_ref(escalation)).await?.into_iter().next())
+    }
+
+    /// [`PagingStore::start_escalation`] for many, in one transaction: the
+    /// escalations started (incidents that had one already are left out).
+    async fn start_escalations(&self, escalations: &[NewEscalation]) -> Result<Vec<Escalation>, StoreError>;
 
     /// Stops the incident's escalation if it is active (acknowledged or
     /// resolved, by `by`) and cancels its notifications not sent yet; the
@@ -263,7 +282,14 @@ pub trait PagingStore {
         notifications: &[NewNotification],
         next: &NextStep,
         audit: &NewAudit,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        let step = FiredStep { id, notifications: notifications.to_vec(), next: next.clone(), audit: audit.clone() };
+        Ok(self.fire_steps(owner, std::slice::from_ref(&step)).await?.first().copied().unwrap_or(false))
+    }
+
+    /// [`PagingStore::fire_step`] for many, in one transaction: for each,
+    /// whether it fired.
+    async fn fire_steps(&self, owner: &str, steps: &[FiredStep]) -> Result<Vec<bool>, StoreError>;
 
     /// Makes the next step of escalation `id` due now (its page could not
     /// be delivered anywhere); `false` when it is not active.
@@ -286,7 +312,16 @@ pub trait PagingStore {
         id: i64,
         owner: &str,
         delivery: &Delivery,
-    ) -> Result<Option<Notification>, StoreError>;
+    ) -> Result<Option<Notification>, StoreError> {
+        Ok(self.finish_notifications(owner, &[(id, delivery.clone())]).await?.into_iter().next().flatten())
+    }
+
+    /// [`PagingStore::finish_notification`] for many, in one transaction.
+    async fn finish_notifications(
+        &self,
+        owner: &str,
+        deliveries: &[(i64, Delivery)],
+    ) -> Result<Vec<Option<Notification>>, StoreError>;
 
     /// The incident's escalation.
     async fn escalation(&self, incident_key: &str) -> Result<Option<Escalation>, StoreError>;

@@ -130,6 +130,10 @@ impl crate::App {
             }
             // Work until nothing is due: a fired step's pages go out at once.
             loop {
+                let started = self.start_queued_escalations().await.unwrap_or_else(|error| {
+                    tracing::warn!(%error, "starting queued escalations failed; the sweep starts them");
+                    0
+                });
                 let fired = self.fire_due_steps(owner).await.unwrap_or_else(|error| {
                     tracing::warn!(%error, "firing due escalation steps failed");
                     0
@@ -138,7 +142,7 @@ impl crate::App {
                     tracing::warn!(%error, "delivering due pages failed");
                     0
                 });
-                if fired == 0 && sent == 0 {
+                if started == 0 && fired == 0 && sent == 0 {
                     break;
                 }
             }

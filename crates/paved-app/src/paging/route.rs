@@ -12,26 +12,29 @@ use crate::{App, AppError};
 
 impl App {
     /// Starts or stops escalations for the incidents among `records` (what
-    /// an ingestion stored): an open, new incident without an escalation
-    /// starts its service's policy; an acknowledged or resolved one stops
-    /// its escalation. The escalations started.
+    /// an ingestion stored): an open, new incident queues its service's
+    /// policy for this process's pager, which starts the queued ones in one
+    /// transaction (an incident that has one already starts nothing); an
+    /// acknowledged or resolved one stops its escalation at once. How many
+    /// were queued.
     ///
     /// # Errors
     /// A store failure (the incident is stored; [`App::sweep_unrouted`]
     /// starts a missed escalation later).
-    pub async fn route_incidents(&self, records: &[Record]) -> Result<Vec<Escalation>, AppError> {
-        let mut started = Vec::new();
+    pub async fn route_incidents(&self, records: &[Record]) -> Result<usize, AppError> {
+        let mut queued = 0;
         let incidents: Vec<&Incident> =
             records.iter().filter_map(|r| if let Record::Incident(i) = r { Some(i) } else { None }).collect();
         if incidents.is_empty() {
-            return Ok(started);
+            return Ok(queued);
         }
         let catalog = self.catalog.current().await?;
         for incident in incidents {
             match incident.status() {
                 IncidentStatus::Open => {
-                    if let Some(escalation) = self.start_escalation(&catalog, incident).await? {
-                        started.push(escalation);
+                    if let Some(escalation) = self.escalation_for(&catalog, incident)? {
+                        self.queue_escalation(escalation);
+                        queued += 1;
                     }
                 }
                 IncidentStatus::Acknowledged => {
@@ -44,7 +47,25 @@ impl App {
                 }
             }
         }
-        Ok(started)
+        Ok(queued)
+    }
+
+    /// Starts the escalations queued by [`App::route_incidents`], in one
+    /// transaction. How many started.
+    ///
+    /// # Errors
+    /// A store failure (the queued ones are lost to this process; the sweep
+    /// starts them).
+    pub async fn start_queued_escalations(&self) -> Result<usize, AppError> {
+        let queued = self.take_queued_escalations();
+        if queued.is_empty() {
+            return Ok(0);
+        }
+        let started = self.store.start_escalations(&queued).await?;
+        for escalation in &started {
+            tracing::info!(incident = %escalation.incident_key, policy = %escalation.policy, "escalation started");
+        }
+        Ok(started.len())
     }
 
     async fn stop_escalation(&self, key: &str, state: EscalationState, by: Option<&str>) -> Result<(), AppError> {
@@ -55,11 +76,9 @@ impl App {
         Ok(())
     }
 
-    async fn start_escalation(
-        &self,
-        catalog: &CatalogIndex,
-        incident: &Incident,
-    ) -> Result<Option<Escalation>, AppError> {
+    /// The escalation `incident` calls for: none when it opened too long
+    /// ago to page, or nothing pages for its service.
+    fn escalation_for(&self, catalog: &CatalogIndex, incident: &Incident) -> Result<Option<NewEscalation>, AppError> {
         let now = Utc::now();
         let window = Duration::from_std(NEW_INCIDENT_WINDOW).unwrap_or_else(|_| Duration::hours(1));
         if incident.opened_at.is_some_and(|opened| opened < now - window) {
@@ -75,14 +94,22 @@ impl App {
             );
             return Ok(None);
         };
-        let new = NewEscalation {
+        Ok(Some(NewEscalation {
             incident_key: incident.key.clone(),
             service: incident.service.as_ref().map(ToString::to_string),
             policy: plan.policy.clone(),
             plan: serde_json::to_value(&plan)
                 .map_err(|error| AppError::Internal(format!("an escalation plan does not serialise: {error}")))?,
             due_at: now,
-        };
+        }))
+    }
+
+    async fn start_escalation(
+        &self,
+        catalog: &CatalogIndex,
+        incident: &Incident,
+    ) -> Result<Option<Escalation>, AppError> {
+        let Some(new) = self.escalation_for(catalog, incident)? else { return Ok(None) };
         let started = self.store.start_escalation(&new).await?;
         if let Some(started) = &started {
             tracing::info!(incident = %started.incident_key, policy = %started.policy, "escalation started");

@@ -1,8 +1,9 @@
 //! Firing due steps and delivering their pages.
 
 use chrono::Utc;
+use futures_util::StreamExt as _;
 use paved_domain::{CatalogIndex, EntityRef, Incident, Record, RecordKind};
-use paved_store::{Delivery, NewAudit, NewNotification, Notification, NotificationState};
+use paved_store::{Delivery, FiredStep, NewAudit, NewNotification, Notification, NotificationState};
 
 use super::route::people_of;
 use super::{EscalationPlan, PageMessage, Pager, backoff};
@@ -10,6 +11,8 @@ use crate::{App, AppError};
 
 /// How many escalations or notifications one pass takes.
 const BATCH: i64 = 100;
+/// How many pages one pager sends at once.
+const IN_FLIGHT: usize = 32;
 
 impl App {
     /// Fires the escalation steps that are due, as replica `owner`: each
@@ -28,7 +31,7 @@ impl App {
             return Ok(0);
         }
         let catalog = self.catalog.current().await?;
-        let mut fired = 0;
+        let mut steps = Vec::with_capacity(due.len());
         for escalation in due {
             let plan: EscalationPlan = match serde_json::from_value(escalation.plan.clone()) {
                 Ok(plan) => plan,
@@ -69,17 +72,17 @@ impl App {
                     if nobody { "reached nobody".to_owned() } else { names.join(", ") }
                 )),
             };
-            if self.store.fire_step(escalation.id, owner, &notifications, &next, &audit).await? {
-                fired += 1;
-                if nobody {
-                    tracing::warn!(
-                        incident = %escalation.incident_key,
-                        step = escalation.step + 1,
-                        "an escalation step reached nobody (no one on call, or no contact); the next step is due now"
-                    );
-                }
+            if nobody {
+                tracing::warn!(
+                    incident = %escalation.incident_key,
+                    step = escalation.step + 1,
+                    "an escalation step reached nobody (no one on call, or no contact); the next step is due now"
+                );
             }
+            steps.push(FiredStep { id: escalation.id, notifications, next, audit });
         }
+        // Every step of the claim in one transaction.
+        let fired = self.store.fire_steps(owner, &steps).await?.into_iter().filter(|fired| *fired).count();
         if fired > 0 {
             self.wake_pager();
         }
@@ -102,26 +105,37 @@ impl App {
             return Ok(0);
         }
         let catalog = self.catalog.current().await?;
-        let mut sent = 0;
-        for notification in due {
-            let message = self.page_message(&catalog, &notification).await?;
-            let delivery = match pager.send(&notification, &message).await {
-                Ok(()) => Delivery::Sent,
-                Err(failure) if failure.retryable && notification.attempts < self.paging.max_attempts => {
-                    let wait = chrono::Duration::from_std(backoff(notification.attempts))
-                        .unwrap_or_else(|_| chrono::Duration::seconds(5));
-                    Delivery::Retry { at: Utc::now() + wait, error: failure.message }
+        // Send the batch at once, a bounded number in flight: a slow SMTP
+        // server must not hold every other page back.
+        let attempts: Vec<(Notification, PageMessage, Delivery)> = futures_util::stream::iter(due)
+            .map(|notification| {
+                let catalog = &catalog;
+                async move {
+                    let message = self.page_message(catalog, &notification).await?;
+                    let delivery = match pager.send(&notification, &message).await {
+                        Ok(()) => Delivery::Sent,
+                        Err(failure) if failure.retryable && notification.attempts < self.paging.max_attempts => {
+                            let wait = chrono::Duration::from_std(backoff(notification.attempts))
+                                .unwrap_or_else(|_| chrono::Duration::seconds(5));
+                            Delivery::Retry { at: Utc::now() + wait, error: failure.message }
+                        }
+                        Err(failure) => Delivery::Failed { error: failure.message },
+                    };
+                    Ok::<_, AppError>((notification, message, delivery))
                 }
-                Err(failure) => Delivery::Failed { error: failure.message },
-            };
-            let Some(finished) = self.store.finish_notification(notification.id, owner, &delivery).await? else {
-                continue;
-            };
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        let deliveries: Vec<(i64, Delivery)> = attempts.iter().map(|(n, _, d)| (n.id, d.clone())).collect();
+        let finished = self.store.finish_notifications(owner, &deliveries).await?;
+        let mut recorded = Vec::new();
+        for ((_, message, _), finished) in attempts.iter().zip(finished) {
+            let Some(finished) = finished else { continue };
             match finished.state {
-                NotificationState::Sent => {
-                    sent += 1;
-                    self.record_page(&finished, message.service.as_deref()).await?;
-                }
+                NotificationState::Sent => recorded.push((finished, message.service.clone())),
                 NotificationState::Failed => {
                     tracing::warn!(
                         incident = %finished.incident_key,
@@ -135,6 +149,12 @@ impl App {
                 NotificationState::Pending | NotificationState::Cancelled => {}
             }
         }
+        // Recorded together: the ingestion writes them in one batch.
+        let sent = recorded.len();
+        futures_util::future::try_join_all(
+            recorded.iter().map(|(finished, service)| self.record_page(finished, service.as_deref())),
+        )
+        .await?;
         Ok(sent)
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::insert_audit;
 use crate::common;
 use crate::paging::{
-    Delivery, Escalation, EscalationState, NewEscalation, NewNotification, NextStep, Notification, NotificationState,
+    Delivery, Escalation, EscalationState, FiredStep, NewEscalation, NextStep, Notification, NotificationState,
     PagingStore,
 };
 use crate::sql::{Db, SqlExt};
@@ -120,37 +120,44 @@ fn decode_escalations(rows: Vec<EscalationRow>) -> Result<Vec<Escalation>, Store
 
 #[async_trait]
 impl<T: Db> PagingStore for T {
-    async fn start_escalation(&self, escalation: &NewEscalation) -> Result<Option<Escalation>, StoreError> {
-        const ACTION: &str = "starting an escalation";
-        no_nul(
-            &escalation.incident_key,
-            [escalation.incident_key.as_str(), &escalation.policy].into_iter().chain(escalation.service.as_deref()),
-        )?;
+    async fn start_escalations(&self, escalations: &[NewEscalation]) -> Result<Vec<Escalation>, StoreError> {
+        const ACTION: &str = "starting escalations";
+        if escalations.is_empty() {
+            return Ok(Vec::new());
+        }
+        for escalation in escalations {
+            no_nul(
+                &escalation.incident_key,
+                [escalation.incident_key.as_str(), &escalation.policy].into_iter().chain(escalation.service.as_deref()),
+            )?;
+        }
         let now = common::now();
         let mut tx = self.writer(ACTION).await?;
-        let mut insert = tx.statement(format!(
-            "INSERT INTO escalations (incident_key, service, policy, plan, state, step, round, due_at, created_at, \
-             updated_at) VALUES (?, ?, ?, ?, 'active', 0, 0, ?, ?, ?) \
-             ON CONFLICT (incident_key) DO NOTHING RETURNING {ESCALATION_COLUMNS}"
-        ));
-        insert
-            .bind(&escalation.incident_key)
-            .bind(&escalation.service)
-            .bind(&escalation.policy)
-            .bind(escalation.plan.to_string())
-            .bind(escalation.due_at)
-            .bind(now)
-            .bind(now);
-        let started =
-            tx.fetch_optional::<EscalationRow>(&insert, ACTION).await?.map(EscalationRow::decode).transpose()?;
-        if let Some(started) = &started {
+        let mut started = Vec::new();
+        for escalation in escalations {
+            let mut insert = tx.statement(format!(
+                "INSERT INTO escalations (incident_key, service, policy, plan, state, step, round, due_at, \
+                 created_at, updated_at) VALUES (?, ?, ?, ?, 'active', 0, 0, ?, ?, ?) \
+                 ON CONFLICT (incident_key) DO NOTHING RETURNING {ESCALATION_COLUMNS}"
+            ));
+            insert
+                .bind(&escalation.incident_key)
+                .bind(&escalation.service)
+                .bind(&escalation.policy)
+                .bind(escalation.plan.to_string())
+                .bind(escalation.due_at)
+                .bind(now)
+                .bind(now);
+            let Some(row) = tx.fetch_optional::<EscalationRow>(&insert, ACTION).await? else { continue };
+            let one = row.decode()?;
             let audit = NewAudit {
                 actor: "paved".into(),
                 action: "page.escalation_start".into(),
-                target: format!("incident {}", started.incident_key),
-                detail: Some(format!("policy {}", started.policy)),
+                target: format!("incident {}", one.incident_key),
+                detail: Some(format!("policy {}", one.policy)),
             };
             insert_audit(&mut *tx, &audit, now, None, ACTION).await?;
+            started.push(one);
         }
         tx.commit().await.map_err(StoreError::database(self.db_backend(), ACTION))?;
         Ok(started)
@@ -212,66 +219,72 @@ impl<T: Db> PagingStore for T {
         Ok(claimed)
     }
 
-    async fn fire_step(
-        &self,
-        id: i64,
-        owner: &str,
-        notifications: &[NewNotification],
-        next: &NextStep,
-        audit: &NewAudit,
-    ) -> Result<bool, StoreError> {
-        const ACTION: &str = "firing an escalation step";
-        for n in notifications {
-            no_nul(&n.idempotency_key, [n.person.as_str(), &n.channel, &n.shown, &n.idempotency_key])?;
+    async fn fire_steps(&self, owner: &str, steps: &[FiredStep]) -> Result<Vec<bool>, StoreError> {
+        const ACTION: &str = "firing escalation steps";
+        for step in steps {
+            for n in &step.notifications {
+                no_nul(&n.idempotency_key, [n.person.as_str(), &n.channel, &n.shown, &n.idempotency_key])?;
+            }
+        }
+        if steps.is_empty() {
+            return Ok(Vec::new());
         }
         let now = common::now();
         let mut tx = self.writer(ACTION).await?;
-        let mut update = tx.statement(format!(
-            "UPDATE escalations SET state = ?, step = ?, round = ?, due_at = ?, updated_at = ?, lease_owner = NULL, \
-             lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'active' RETURNING {ESCALATION_COLUMNS}"
-        ));
-        match next {
-            NextStep::At { step, round, due_at } => {
-                update.bind("active").bind(*step).bind(*round).bind(*due_at);
+        let mut fired = Vec::with_capacity(steps.len());
+        for step in steps {
+            // The step that fires is the one before the update: read it first.
+            let mut current = tx.statement("SELECT step, round, incident_key FROM escalations WHERE id = ?");
+            current.bind(step.id);
+            let Some((at_step, round, incident_key)): Option<(i64, i64, String)> =
+                tx.fetch_optional(&current, ACTION).await?
+            else {
+                fired.push(false);
+                continue;
+            };
+            let mut update = tx.statement(format!(
+                "UPDATE escalations SET state = ?, step = ?, round = ?, due_at = ?, updated_at = ?, \
+                 lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'active' \
+                 RETURNING {ESCALATION_COLUMNS}"
+            ));
+            match &step.next {
+                NextStep::At { step, round, due_at } => {
+                    update.bind("active").bind(*step).bind(*round).bind(*due_at);
+                }
+                NextStep::Exhausted => {
+                    update.bind("exhausted").bind(-1_i64).bind(-1_i64).bind(now);
+                }
             }
-            NextStep::Exhausted => {
-                update.bind("exhausted").bind(-1_i64).bind(-1_i64).bind(now);
+            update.bind(now).bind(step.id).bind(owner);
+            if tx.fetch_optional::<EscalationRow>(&update, ACTION).await?.is_none() {
+                fired.push(false);
+                continue;
             }
+            for n in &step.notifications {
+                let mut insert = tx.statement(
+                    "INSERT INTO notifications (escalation_id, incident_key, round, step, person, channel, \
+                     contact_index, shown, idempotency_key, state, attempts, next_attempt_at, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                );
+                insert
+                    .bind(step.id)
+                    .bind(&incident_key)
+                    .bind(round)
+                    .bind(at_step)
+                    .bind(&n.person)
+                    .bind(&n.channel)
+                    .bind(n.contact_index)
+                    .bind(&n.shown)
+                    .bind(&n.idempotency_key)
+                    .bind(now)
+                    .bind(now);
+                tx.run(&insert, ACTION).await?;
+            }
+            insert_audit(&mut *tx, &step.audit, now, None, ACTION).await?;
+            fired.push(true);
         }
-        update.bind(now).bind(id).bind(owner);
-        // The step that fires is the one before the update: read it first.
-        let mut current = tx.statement("SELECT step, round, incident_key FROM escalations WHERE id = ?");
-        current.bind(id);
-        let Some((step, round, incident_key)): Option<(i64, i64, String)> = tx.fetch_optional(&current, ACTION).await?
-        else {
-            return Ok(false);
-        };
-        if tx.fetch_optional::<EscalationRow>(&update, ACTION).await?.is_none() {
-            return Ok(false);
-        }
-        for n in notifications {
-            let mut insert = tx.statement(
-                "INSERT INTO notifications (escalation_id, incident_key, round, step, person, channel, contact_index, \
-                 shown, idempotency_key, state, attempts, next_attempt_at, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-            );
-            insert
-                .bind(id)
-                .bind(&incident_key)
-                .bind(round)
-                .bind(step)
-                .bind(&n.person)
-                .bind(&n.channel)
-                .bind(n.contact_index)
-                .bind(&n.shown)
-                .bind(&n.idempotency_key)
-                .bind(now)
-                .bind(now);
-            tx.run(&insert, ACTION).await?;
-        }
-        insert_audit(&mut *tx, audit, now, None, ACTION).await?;
         tx.commit().await.map_err(StoreError::database(self.db_backend(), ACTION))?;
-        Ok(true)
+        Ok(fired)
     }
 
     async fn escalate_now(&self, id: i64) -> Result<bool, StoreError> {
@@ -313,41 +326,50 @@ impl<T: Db> PagingStore for T {
         Ok(claimed)
     }
 
-    async fn finish_notification(
+    async fn finish_notifications(
         &self,
-        id: i64,
         owner: &str,
-        delivery: &Delivery,
-    ) -> Result<Option<Notification>, StoreError> {
-        const ACTION: &str = "recording a notification's delivery";
+        deliveries: &[(i64, Delivery)],
+    ) -> Result<Vec<Option<Notification>>, StoreError> {
+        const ACTION: &str = "recording notifications' deliveries";
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = common::now();
         let mut tx = self.writer(ACTION).await?;
-        let mut update = tx.statement(
-            "UPDATE notifications SET state = ?, next_attempt_at = ?, last_error = ?, sent_at = ?, \
-             lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'pending' ",
-        );
-        match delivery {
-            Delivery::Sent => update.bind("sent").bind(now).bind(None::<String>).bind(Some(now)),
-            Delivery::Retry { at, error } => {
-                update.bind("pending").bind(*at).bind(Some(error.replace('\0', ""))).bind(None::<DateTime<Utc>>)
-            }
-            Delivery::Failed { error } => {
-                update.bind("failed").bind(now).bind(Some(error.replace('\0', ""))).bind(None::<DateTime<Utc>>)
-            }
-        };
-        update.bind(id).bind(owner).push(&format!("RETURNING {NOTIFICATION_COLUMNS}"));
-        let finished =
-            tx.fetch_optional::<NotificationRow>(&update, ACTION).await?.map(NotificationRow::decode).transpose()?;
-        if let Some(n) = &finished
-            && n.state != NotificationState::Pending
-        {
-            let audit = NewAudit {
-                actor: "paved".into(),
-                action: if n.state == NotificationState::Sent { "page.sent".into() } else { "page.failed".into() },
-                target: format!("incident {}", n.incident_key),
-                detail: Some(format!("{} by {} ({})", n.person, n.channel, n.shown)),
+        let mut finished = Vec::with_capacity(deliveries.len());
+        for (id, delivery) in deliveries {
+            let mut update = tx.statement(
+                "UPDATE notifications SET state = ?, next_attempt_at = ?, last_error = ?, sent_at = ?, \
+                 lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'pending' ",
+            );
+            match delivery {
+                Delivery::Sent => update.bind("sent").bind(now).bind(None::<String>).bind(Some(now)),
+                Delivery::Retry { at, error } => {
+                    update.bind("pending").bind(*at).bind(Some(error.replace('\0', ""))).bind(None::<DateTime<Utc>>)
+                }
+                Delivery::Failed { error } => {
+                    update.bind("failed").bind(now).bind(Some(error.replace('\0', ""))).bind(None::<DateTime<Utc>>)
+                }
             };
-            insert_audit(&mut *tx, &audit, now, None, ACTION).await?;
+            update.bind(*id).bind(owner).push(&format!("RETURNING {NOTIFICATION_COLUMNS}"));
+            let one = tx
+                .fetch_optional::<NotificationRow>(&update, ACTION)
+                .await?
+                .map(NotificationRow::decode)
+                .transpose()?;
+            if let Some(n) = &one
+                && n.state != NotificationState::Pending
+            {
+                let audit = NewAudit {
+                    actor: "paved".into(),
+                    action: if n.state == NotificationState::Sent { "page.sent".into() } else { "page.failed".into() },
+                    target: format!("incident {}", n.incident_key),
+                    detail: Some(format!("{} by {} ({})", n.person, n.channel, n.shown)),
+                };
+                insert_audit(&mut *tx, &audit, now, None, ACTION).await?;
+            }
+            finished.push(one);
         }
         tx.commit().await.map_err(StoreError::database(self.db_backend(), ACTION))?;
         Ok(finished)
