@@ -10,7 +10,7 @@ use super::{EscalationPlan, PageMessage, Pager, backoff};
 use crate::{App, AppError};
 
 /// How many escalations or notifications one pass takes.
-const BATCH: i64 = 100;
+const BATCH: i64 = 500;
 /// How many pages one pager sends at once.
 const IN_FLIGHT: usize = 32;
 
