@@ -61,6 +61,11 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result
             " · time zone " (zone.name())
             " · " a.calendar href={ "/oncall/people/" (super::encode(person.name())) ".ics" } { "on-call calendar" }
         }
+        p.contacts {
+            "Paged through: "
+            @if info.contacts.is_empty() { "nothing (no " code { "paved.dev/contacts" } " and no profile e-mail): a page reaches them nowhere" }
+            @for (i, contact) in info.contacts.iter().enumerate() { @if i > 0 { ", " } code { (contact.redacted()) } }
+        }
         section aria-labelledby="deployments" {
             h2 id="deployments" { "Production deployments (" (deployments.len()) ")" }
             @if deployments.is_empty() { p { "None in this window." } }

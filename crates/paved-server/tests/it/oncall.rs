@@ -280,6 +280,7 @@ mod team_page {
             assert_eq!(href(&service, "table.on-call a[href$='.ics']"), ["/oncall/checkout-oncall.ics"]);
             let ana = browser.get("/people/ana.souza", &[]).await;
             assert_eq!(href(&ana, "a.calendar"), ["/oncall/people/ana.souza.ics"], "a person's page links their feed");
+            assert_eq!(ana.texts("p.contacts code"), ["email:ana.souza@acme.example"], "and how pages reach her");
 
             // Another team's person sees no form, and a form sent anyway is
             // refused with the reason.
