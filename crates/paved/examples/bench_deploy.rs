@@ -14,9 +14,10 @@
 //! `bench_deploy PAVED_BIN [DEPLOYS] [DATABASE_URL]` — by default 200
 //! deploys on a SQLite database in a temporary directory.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
+#[path = "common/mod.rs"]
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -48,12 +49,6 @@ spec:
   policy: { checks_passed: false }
 "#;
 
-fn paved(bin: &Path, dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(bin).current_dir(dir).args(args).output().expect("paved runs");
-    assert!(output.status.success(), "paved {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[index]
@@ -82,8 +77,8 @@ async fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let database = args.next().unwrap_or_else(|| "paved.db".to_owned());
     std::fs::write(dir.path().join("catalog.yaml"), CATALOG).expect("the catalog is written");
-    paved(&bin, dir.path(), &["catalog", "import", "catalog.yaml", "--database-url", &database]);
-    let token: Value = serde_json::from_str(&paved(
+    common::paved(&bin, dir.path(), &["catalog", "import", "catalog.yaml", "--database-url", &database]);
+    let token: Value = serde_json::from_str(&common::paved(
         &bin,
         dir.path(),
         &["token", "create", "--user", "ana", "--database-url", &database, "--format", "json"],
@@ -91,24 +86,7 @@ async fn main() {
     .expect("the token is JSON");
     let token = token["token"].as_str().expect("a token").to_owned();
 
-    let mut server = Command::new(&bin)
-        .current_dir(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &database])
-        .env("RUST_LOG", "warn,paved=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("paved serve starts");
-    let stderr = BufReader::new(server.stderr.take().expect("stderr"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned()).ok();
-            }
-        }
-    });
-    let address = rx.recv_timeout(Duration::from_secs(60)).expect("paved serve says where it listens");
+    let (mut server, address) = common::serve(&bin, dir.path(), &["--database-url", &database], &[]);
     let base = format!("http://{address}");
     let client = reqwest::Client::new();
 

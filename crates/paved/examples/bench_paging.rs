@@ -12,9 +12,10 @@
 //! `bench_paging PAVED_BIN [RATE] [SECONDS]` — by default 1000 alerts/s
 //! for 10 s.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,12 +33,6 @@ fn catalog(receiver: &str) -> String {
         ));
     }
     yaml
-}
-
-fn paved(bin: &std::path::Path, dir: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(bin).current_dir(dir).args(args).output().expect("paved runs");
-    assert!(output.status.success(), "paved {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn ms(d: Duration) -> String {
@@ -76,30 +71,12 @@ async fn main() {
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     std::fs::write(dir.path().join("catalog.yaml"), catalog(&receiver)).expect("the catalog");
-    paved(&bin, dir.path(), &["catalog", "import", "catalog.yaml"]);
+    common::paved(&bin, dir.path(), &["catalog", "import", "catalog.yaml"]);
     let token: Value =
-        serde_json::from_str(&paved(&bin, dir.path(), &["token", "create", "--admin", "--format", "json"]))
+        serde_json::from_str(&common::paved(&bin, dir.path(), &["token", "create", "--admin", "--format", "json"]))
             .expect("JSON");
     let token = token["token"].as_str().expect("a token").to_owned();
-    let mut server = Command::new(&bin)
-        .current_dir(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("PAVED_WEBHOOK_SIGNING_SECRET", "bench")
-        .env("RUST_LOG", "warn,paved=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("paved serve starts");
-    let stderr = BufReader::new(server.stderr.take().expect("stderr"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned()).ok();
-            }
-        }
-    });
-    let address = rx.recv_timeout(Duration::from_secs(60)).expect("paved serve says where it listens");
+    let (mut server, address) = common::serve(&bin, dir.path(), &[], &[("PAVED_WEBHOOK_SIGNING_SECRET", "bench")]);
     let url = format!("http://{address}/hooks/alertmanager");
     let client = reqwest::Client::new();
 
