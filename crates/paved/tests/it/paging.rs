@@ -283,3 +283,123 @@ async fn two_replicas_and_a_restart_page_each_step_exactly_once() {
     assert_eq!(recipients, ["ana@example.com", "bo@example.com", "pat@example.com"], "each step once, in order");
     drop(second);
 }
+
+/// A receiver of generic webhook pages: the people each page was for.
+async fn page_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
+    let kept = seen.clone();
+    let routes = axum::Router::new().route(
+        "/pages/{person}",
+        axum::routing::post(move |axum::extract::Path(person): axum::extract::Path<String>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(person);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/pages", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    (base, seen)
+}
+
+/// A time zone where it is about 2 in the morning now (`Etc/GMT±N`, whose
+/// sign is the reverse of the offset's).
+fn night_zone() -> String {
+    use chrono::Timelike as _;
+    let hour = i64::from(chrono::Utc::now().hour());
+    let mut offset = (2 - hour).rem_euclid(24);
+    if offset > 12 {
+        offset -= 24;
+    }
+    match offset {
+        0 => "Etc/GMT".to_owned(),
+        o if o > 0 => format!("Etc/GMT-{o}"),
+        o => format!("Etc/GMT+{}", -o),
+    }
+}
+
+/// pavedroad's own pages count where imported pages do: a page in the
+/// night of a platform engineer, for a product team's service, is an
+/// after-hours page of theirs in the report's knowledge-hoarding figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_counts_pavedroads_own_night_pages() {
+    let (receiver, seen) = page_receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = format!(
+        r#"apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{ name: checkout }}
+spec: {{ type: team, children: [], members: [ana] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{ name: platform, annotations: {{ paved.dev/role: platform }} }}
+spec: {{ type: team, children: [], members: [pat] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {{ name: ana }}
+spec: {{ profile: {{ email: ana@example.com }}, memberOf: [checkout] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: pat
+  annotations: {{ paved.dev/timezone: "{zone}", paved.dev/contacts: "webhook:{receiver}/pat" }}
+spec: {{ memberOf: [platform] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout-api
+  annotations: {{ paved.dev/escalation-policy: platform-pager }}
+spec: {{ type: service, lifecycle: production, owner: checkout }}
+---
+apiVersion: paved.dev/v1alpha1
+kind: EscalationPolicy
+metadata: {{ name: platform-pager }}
+spec:
+  owner: platform
+  steps:
+    - {{ notify: [user:pat], after: 10m }}
+"#,
+        zone = night_zone()
+    );
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).unwrap();
+    let imported = run(paved(dir.path()).args(["catalog", "import", "catalog.yaml"]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let created = json_output(&run(paved(dir.path()).args(["token", "create", "--admin", "--format", "json"])));
+    let token = created["token"].as_str().unwrap().to_owned();
+    let server = Server::start_with_env(dir.path(), &[], &[("PAVED_WEBHOOK_SIGNING_SECRET", "test")]);
+
+    let body = json!({ "service": "checkout-api", "title": "Checkout is down", "severity": "SEV-1" });
+    let (status, opened) = server
+        .post(
+            "/api/v1/incidents",
+            &[("authorization", &format!("Bearer {token}")), ("content-type", "application/json")],
+            body.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(status, 201, "{opened}");
+    let started = Instant::now();
+    while seen.lock().unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "pat was never paged");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(*seen.lock().unwrap(), ["pat"]);
+
+    // The page is on the incident, and in the report.
+    let night = loop {
+        let (_, report) = server.get("/api/v1/report").await;
+        let after_hours = report["bus_factors"]["after_hours"].as_array().cloned().unwrap_or_default();
+        if let Some(pat) = after_hours.into_iter().find(|a| a["person"] == "user:default/pat") {
+            break pat;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no after-hours pages of pat in {report}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!((night["after_hours_pages"].as_u64(), night["pages"].as_u64()), (Some(1), Some(1)), "{night}");
+    assert_eq!(night["team"], "group:default/platform");
+}
