@@ -403,3 +403,85 @@ spec:
     assert_eq!((night["after_hours_pages"].as_u64(), night["pages"].as_u64()), (Some(1), Some(1)), "{night}");
     assert_eq!(night["team"], "group:default/platform");
 }
+
+/// A Heartbeat that does not beat in time opens an incident for its
+/// service, which pages like any alert; the next beat (with the owning
+/// team's token) resolves it. Another team's token may not beat it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_heartbeat_pages_and_the_next_beat_resolves_it() {
+    let (receiver, seen) = page_receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = format!(
+        r#"apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{ name: checkout }}
+spec: {{ type: team, children: [], members: [ana] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{ name: search }}
+spec: {{ type: team, children: [], members: [] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: ana
+  annotations: {{ paved.dev/contacts: "webhook:{receiver}/ana" }}
+spec: {{ memberOf: [checkout] }}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {{ name: checkout-api }}
+spec: {{ type: service, lifecycle: production, owner: checkout }}
+---
+apiVersion: paved.dev/v1alpha1
+kind: Heartbeat
+metadata: {{ name: nightly-export }}
+spec: {{ component: checkout-api, interval: 10s, grace: 1s, severity: SEV-3 }}
+"#
+    );
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).unwrap();
+    let imported = run(paved(dir.path()).args(["catalog", "import", "catalog.yaml"]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let team = |name: &str| {
+        let created =
+            json_output(&run(paved(dir.path()).args(["token", "create", "--team", name, "--format", "json"])));
+        created["token"].as_str().unwrap().to_owned()
+    };
+    let (checkout, search) = (team("checkout"), team("search"));
+    let server = Server::start_with_env(dir.path(), &[], &[("PAVED_WEBHOOK_SIGNING_SECRET", "test")]);
+    let beat = |token: String| {
+        let base = server.base.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/api/v1/heartbeats/nightly-export"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, refused) = beat(search).await;
+    assert_eq!(status, 403, "another team's token: {refused}");
+
+    // It never beats: after its interval and grace an incident pages ana.
+    let started = Instant::now();
+    while seen.lock().unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(40), "the missed heartbeat paged nobody");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let open = incident(&server, |i| i["title"].as_str().is_some_and(|t| t.contains("nightly-export"))).await;
+    assert_eq!(open["severity"], "SEV-3", "{open}");
+    assert!(open["resolved_at"].is_null(), "{open}");
+    let (_, listed) = server.get("/api/v1/heartbeats").await;
+    assert_eq!(listed[0]["incident"], open["key"], "{listed}");
+
+    // The next beat resolves it.
+    let (status, beaten) = beat(checkout).await;
+    assert_eq!(status, 200, "{beaten}");
+    assert_eq!(beaten["resolved_incident"], open["key"]);
+    incident(&server, |i| i["resolved_at"].is_string()).await;
+    assert_eq!(seen.lock().unwrap().len(), 1, "one miss, one page");
+}
