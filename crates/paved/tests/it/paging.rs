@@ -74,6 +74,21 @@ spec:
     - { notify: [user:pat], after: 10m }
 "#;
 
+/// Writes `catalog` in `dir` and imports it into `database`.
+fn import(dir: &std::path::Path, catalog: &str, database: &str) {
+    std::fs::write(dir.join("catalog.yaml"), catalog).unwrap();
+    let imported = run(paved(dir).args(["catalog", "import", "catalog.yaml", "--database-url", database]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+}
+
+/// A new token made in `database` with `args` (`--admin`, `--team T`).
+fn token(dir: &std::path::Path, database: &str, args: &[&str]) -> String {
+    let created = json_output(&run(paved(dir)
+        .args(["token", "create", "--format", "json", "--database-url", database])
+        .args(args)));
+    created["token"].as_str().unwrap().to_owned()
+}
+
 /// Waits until `count` e-mails arrived, without blocking the runtime.
 async fn mails(smtp: &SmtpServer, count: usize) -> Vec<Value> {
     let started = Instant::now();
@@ -125,11 +140,8 @@ async fn an_alert_pages_the_on_call_person_escalates_and_stops_when_acknowledged
     let Some(binary) = alertmanager_binary() else { return };
     let smtp = SmtpServer::start(&python);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("catalog.yaml"), CATALOG).unwrap();
-    let imported = run(paved(dir.path()).args(["catalog", "import", "catalog.yaml"]));
-    assert!(imported.status.success(), "{}", stderr(&imported));
-    let created = json_output(&run(paved(dir.path()).args(["token", "create", "--admin", "--format", "json"])));
-    let token = created["token"].as_str().unwrap().to_owned();
+    import(dir.path(), CATALOG, "paved.db");
+    let token = token(dir.path(), "paved.db", &["--admin"]);
     let server = Server::start_with_env(
         dir.path(),
         &[],
@@ -235,19 +247,8 @@ async fn two_replicas_and_a_restart_page_each_step_exactly_once() {
     let smtp = SmtpServer::start(&python);
     let dir = tempfile::tempdir().unwrap();
     let url = database.url();
-    std::fs::write(dir.path().join("catalog.yaml"), CATALOG).unwrap();
-    let imported = run(paved(dir.path()).args(["catalog", "import", "catalog.yaml", "--database-url", url]));
-    assert!(imported.status.success(), "{}", stderr(&imported));
-    let created = json_output(&run(paved(dir.path()).args([
-        "token",
-        "create",
-        "--admin",
-        "--database-url",
-        url,
-        "--format",
-        "json",
-    ])));
-    let token = created["token"].as_str().unwrap().to_owned();
+    import(dir.path(), CATALOG, url);
+    let token = token(dir.path(), url, &["--admin"]);
     let smtp_url = smtp.url();
     let replica = || {
         Server::start_with_env(
@@ -367,11 +368,8 @@ spec:
 "#,
         zone = night_zone()
     );
-    std::fs::write(dir.path().join("catalog.yaml"), catalog).unwrap();
-    let imported = run(paved(dir.path()).args(["catalog", "import", "catalog.yaml"]));
-    assert!(imported.status.success(), "{}", stderr(&imported));
-    let created = json_output(&run(paved(dir.path()).args(["token", "create", "--admin", "--format", "json"])));
-    let token = created["token"].as_str().unwrap().to_owned();
+    import(dir.path(), &catalog, "paved.db");
+    let token = token(dir.path(), "paved.db", &["--admin"]);
     let server = Server::start_with_env(dir.path(), &[], &[("PAVED_WEBHOOK_SIGNING_SECRET", "test")]);
 
     let body = json!({ "service": "checkout-api", "title": "Checkout is down", "severity": "SEV-1" });
@@ -440,14 +438,8 @@ metadata: {{ name: nightly-export }}
 spec: {{ component: checkout-api, interval: 10s, grace: 1s, severity: SEV-3 }}
 "#
     );
-    std::fs::write(dir.path().join("catalog.yaml"), catalog).unwrap();
-    let imported = run(paved(dir.path()).args(["catalog", "import", "catalog.yaml"]));
-    assert!(imported.status.success(), "{}", stderr(&imported));
-    let team = |name: &str| {
-        let created =
-            json_output(&run(paved(dir.path()).args(["token", "create", "--team", name, "--format", "json"])));
-        created["token"].as_str().unwrap().to_owned()
-    };
+    import(dir.path(), &catalog, "paved.db");
+    let team = |name: &str| token(dir.path(), "paved.db", &["--team", name]);
     let (checkout, search) = (team("checkout"), team("search"));
     let server = Server::start_with_env(dir.path(), &[], &[("PAVED_WEBHOOK_SIGNING_SECRET", "test")]);
     let beat = |token: String| {
