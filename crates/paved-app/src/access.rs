@@ -197,6 +197,30 @@ impl Caller {
         let owner = catalog.schedule(schedule).and_then(|s| s.owner.as_ref());
         self.may_act_on_owned(catalog, schedule, owner)
     }
+
+    /// Checks that the caller may change where `person`'s pages go (add or
+    /// remove their contacts): the person themself — with their token,
+    /// signed in, or named by the authenticating proxy — admin tokens and
+    /// the CLI. Not their team's token, nor anyone else: a contact decides
+    /// who reads someone's pages.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] saying who may.
+    pub fn may_change_contacts_of(&self, person: &EntityRef) -> Result<(), AppError> {
+        let allowed = match self {
+            Self::Local | Self::Token(TokenInfo { scope: TokenScope::Admin, .. }) => true,
+            Self::Person { via: Via::PageLink(_) | Via::GitHub, .. } => false,
+            _ => self.person().is_some_and(|me| me.key() == person.key()),
+        };
+        if allowed {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(format!(
+            "{} may not change {person}'s contacts: only {} (signed in or with their own token) or an admin may",
+            self.audit_name(),
+            person.name()
+        )))
+    }
 }
 
 /// The people of `owner`: a Group's members with those of the Groups below

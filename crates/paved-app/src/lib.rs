@@ -24,6 +24,8 @@
 //!   custom deployment protection rules answered with them.
 //! - [`deployments`]: deployments with the human who caused each.
 //! - [`services`]: one service's overview (what its page shows).
+//! - [`contacts`]: how people are reached when paged, the catalog's
+//!   contacts and those they add; [`secrets`]: sealing what is kept secret.
 //! - [`oncall`]: who is on call, from Schedules, their overrides (made
 //!   here, by the Schedule's team) and recorded shifts; the calendar feeds.
 //! - [`render`]: the diagnosis as text, Markdown and HTML;
@@ -44,6 +46,7 @@ use paved_store::DynStore;
 pub mod access;
 pub mod analysis_cache;
 pub mod catalog_cache;
+pub mod contacts;
 pub mod deploy;
 pub mod deployments;
 mod error;
@@ -56,6 +59,7 @@ pub mod oncall;
 pub mod paging;
 pub mod record;
 pub mod render;
+pub mod secrets;
 pub mod services;
 pub mod sessions;
 pub mod tokens;
@@ -98,6 +102,9 @@ pub struct App {
     /// starts in one transaction (a crash before that leaves them to
     /// [`App::sweep_unrouted`]).
     pending_escalations: Arc<std::sync::Mutex<Vec<paved_store::NewEscalation>>>,
+    /// The key secrets are sealed with (`secret_key`); without it nothing
+    /// secret is kept.
+    pub secret_key: Option<Arc<secrets::SecretKey>>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -131,6 +138,7 @@ impl App {
             paging: Arc::new(paging::PagingSettings::default()),
             pager_wake: Arc::new(tokio::sync::Notify::new()),
             pending_escalations: Arc::default(),
+            secret_key: None,
             store,
         }
     }
@@ -141,6 +149,13 @@ impl App {
     /// polls; deploys queued by other replicas are found by polling.
     pub async fn deploy_queued(&self) {
         self.deploys_queued.notified().await;
+    }
+
+    /// With `key` to seal secrets with.
+    #[must_use]
+    pub fn with_secret_key(mut self, key: Option<secrets::SecretKey>) -> Self {
+        self.secret_key = key.map(Arc::new);
+        self
     }
 
     /// With `settings` as how the organisation pages.

@@ -57,10 +57,14 @@ pub struct Road {
     pub health_address: SocketAddr,
     /// The EscalationPolicy of the team's services.
     pub escalation_policy: String,
-    /// Where the pages the demo's people get are written, one JSON file
-    /// each (their `paved.dev/contacts` is a webhook to the demo's
-    /// receiver).
+    /// Where the pages the demo's people get by webhook are written, one
+    /// JSON file each (their `paved.dev/contacts` lists a webhook to the
+    /// demo's receiver).
     pub pages: PathBuf,
+    /// Where the pages they get by e-mail are written, one `.eml` file each
+    /// (their contacts list their e-mail too; the demo's `smtp_url` is
+    /// `file://` this directory unless the configuration names a server).
+    pub mail: PathBuf,
 }
 
 /// The demo's health endpoints, bound and ready to serve.
@@ -127,6 +131,8 @@ pub async fn prepare(
     let catalog = directory.join("catalog");
     let pages = directory.join("pages");
     std::fs::create_dir_all(&pages).with_context(|| format!("creating {}", pages.display()))?;
+    let mail = directory.join("mail");
+    std::fs::create_dir_all(&mail).with_context(|| format!("creating {}", mail.display()))?;
     add_contacts(&catalog.join("teams").join(format!("{}.yaml", plan.healthy_team)), health_address)?;
     let schedule = org.teams[team].schedule.clone().context("the healthy team has an on-call schedule")?;
     let escalation_policy = format!("{}-escalation", plan.healthy_team);
@@ -163,6 +169,7 @@ pub async fn prepare(
         health_address,
         escalation_policy,
         pages: pages.clone(),
+        mail,
     };
     let health = Health { releases, pinned, pages, received: std::sync::atomic::AtomicU64::new(0) };
     Ok((road, HealthServer { listener, health: Arc::new(health) }))
@@ -232,22 +239,26 @@ async fn page(
     }
 }
 
-/// Gives each person of the team file at `path` a webhook contact on the
-/// demo's receiver (after their time zone annotation).
+/// Gives each person of the team file at `path` two contacts: their first
+/// e-mail address and a webhook on the demo's receiver (after their time
+/// zone annotation).
 fn add_contacts(path: &Path, receiver: SocketAddr) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = String::with_capacity(text.len() + 512);
-    let mut name = None;
+    let (mut name, mut email) = (None, None);
     for line in text.lines() {
         if let Some(found) = line.strip_prefix("  name: ") {
             name = Some(found.trim().to_owned());
         }
+        if let Some(found) = line.strip_prefix("    paved.dev/emails: ") {
+            email = found.split(',').next().map(|first| first.trim().to_owned());
+        }
         out.push_str(line);
         out.push('\n');
         if line.starts_with("    paved.dev/timezone: ")
-            && let Some(person) = &name
+            && let (Some(person), Some(email)) = (&name, &email)
         {
-            out.push_str(&format!("    paved.dev/contacts: webhook:http://{receiver}/pages/{person}\n"));
+            out.push_str(&format!("    paved.dev/contacts: email:{email}, webhook:http://{receiver}/pages/{person}\n"));
         }
     }
     std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))

@@ -4,6 +4,7 @@
 //! values; this module parses them and says what is wrong.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -49,15 +50,23 @@ pub enum SmtpTls {
     Implicit,
 }
 
-/// The SMTP server e-mails go through, and who they come from. Its `Debug`
-/// shows the server without the password.
+/// The SMTP server e-mails go through (or the directory they are written
+/// to), and who they come from. Its `Debug` shows the server without the
+/// password.
 #[derive(Clone)]
 pub struct SmtpSettings {
-    pub(crate) host: String,
-    pub(crate) port: u16,
-    pub(crate) tls: SmtpTls,
-    pub(crate) credentials: Option<(String, Secret)>,
+    pub(crate) server: MailServer,
     pub(crate) from: Mailbox,
+}
+
+/// Where e-mails go.
+#[derive(Clone)]
+pub(crate) enum MailServer {
+    /// An SMTP server.
+    Smtp { host: String, port: u16, tls: SmtpTls, credentials: Option<(String, Secret)> },
+    /// A directory each e-mail is written to as `<id>.eml` (`file:///DIR`):
+    /// for a demo or a trial without a mail server.
+    Directory(PathBuf),
 }
 
 /// Why a setting cannot be used. Messages name the setting, show its value
@@ -98,7 +107,8 @@ impl SmtpSettings {
     ///
     /// `url` is `smtp://[USER:PASSWORD@]HOST[:PORT][?tls=starttls]` or
     /// `smtps://[USER:PASSWORD@]HOST[:PORT]`; user and password are
-    /// percent-decoded. `tls=required` (lettre's spelling) means
+    /// percent-decoded. `file:///DIR` writes each e-mail to the existing
+    /// directory `DIR` as `<id>.eml` instead of sending it. `tls=required` (lettre's spelling) means
     /// `starttls`; `tls=none` is the default of `smtp://`. `from` is an
     /// address, with or without a name: `pavedroad <paved@example.com>`.
     ///
@@ -112,7 +122,14 @@ impl SmtpSettings {
         let mut tls = match parsed.scheme() {
             "smtp" => SmtpTls::None,
             "smtps" => SmtpTls::Implicit,
-            other => return Err(bad(format!("has the scheme `{other}`, not smtp or smtps"))),
+            "file" => {
+                let directory = parsed.to_file_path().map_err(|()| bad("is not a local directory".to_owned()))?;
+                if !directory.is_dir() {
+                    return Err(bad("names a directory that does not exist".to_owned()));
+                }
+                return Ok(Self { server: MailServer::Directory(directory), from: parse_from(from)? });
+            }
+            other => return Err(bad(format!("has the scheme `{other}`, not smtp, smtps or file"))),
         };
         let host = match parsed.host_str() {
             Some(host) if !host.is_empty() => host.trim_start_matches('[').trim_end_matches(']').to_owned(),
@@ -154,35 +171,49 @@ impl SmtpSettings {
                 Some((user, password))
             }
         };
-        let from = from.trim();
-        if from.is_empty() {
-            return Err(SettingsError::NoSmtpFrom);
+        Ok(Self { server: MailServer::Smtp { host, port, tls, credentials }, from: parse_from(from)? })
+    }
+
+    /// The SMTP server's host; `None` when e-mails are written to a
+    /// directory.
+    pub fn host(&self) -> Option<&str> {
+        match &self.server {
+            MailServer::Smtp { host, .. } => Some(host),
+            MailServer::Directory(_) => None,
         }
-        let from: Mailbox = from.parse().map_err(|e: lettre::address::AddressError| SettingsError::SmtpFrom {
-            from: from.to_owned(),
-            problem: e.to_string(),
-        })?;
-        Ok(Self { host, port, tls, credentials, from })
     }
 
-    /// The server's host.
-    pub fn host(&self) -> &str {
-        &self.host
+    /// The SMTP server's port.
+    pub fn port(&self) -> Option<u16> {
+        match &self.server {
+            MailServer::Smtp { port, .. } => Some(*port),
+            MailServer::Directory(_) => None,
+        }
     }
 
-    /// The server's port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// How the connection is protected.
-    pub fn tls(&self) -> SmtpTls {
-        self.tls
+    /// How the connection to the SMTP server is protected.
+    pub fn tls(&self) -> Option<SmtpTls> {
+        match &self.server {
+            MailServer::Smtp { tls, .. } => Some(*tls),
+            MailServer::Directory(_) => None,
+        }
     }
 
     /// The user e-mails are sent as, if the server wants one.
     pub fn user(&self) -> Option<&str> {
-        self.credentials.as_ref().map(|(user, _)| user.as_str())
+        match &self.server {
+            MailServer::Smtp { credentials, .. } => credentials.as_ref().map(|(user, _)| user.as_str()),
+            MailServer::Directory(_) => None,
+        }
+    }
+
+    /// The directory e-mails are written to (`file:///DIR`), if they are
+    /// not sent.
+    pub fn directory(&self) -> Option<&Path> {
+        match &self.server {
+            MailServer::Smtp { .. } => None,
+            MailServer::Directory(directory) => Some(directory),
+        }
     }
 
     /// The sender, as `smtp_from` says.
@@ -191,16 +222,31 @@ impl SmtpSettings {
     }
 }
 
+/// Parses `smtp_from`.
+fn parse_from(from: &str) -> Result<Mailbox, SettingsError> {
+    let from = from.trim();
+    if from.is_empty() {
+        return Err(SettingsError::NoSmtpFrom);
+    }
+    from.parse().map_err(|e: lettre::address::AddressError| SettingsError::SmtpFrom {
+        from: from.to_owned(),
+        problem: e.to_string(),
+    })
+}
+
 impl fmt::Debug for SmtpSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("user", &self.user())
-            .field("password", &self.credentials.as_ref().map(|_| "***"))
-            .field("from", &self.from.to_string())
-            .finish()
+        let mut debug = f.debug_struct("SmtpSettings");
+        match &self.server {
+            MailServer::Smtp { host, port, tls, credentials } => debug
+                .field("host", host)
+                .field("port", port)
+                .field("tls", tls)
+                .field("user", &self.user())
+                .field("password", &credentials.as_ref().map(|_| "***")),
+            MailServer::Directory(directory) => debug.field("directory", directory),
+        };
+        debug.field("from", &self.from.to_string()).finish()
     }
 }
 
@@ -250,17 +296,36 @@ mod tests {
     #[test]
     fn the_three_ways_to_reach_a_server() {
         let plain = SmtpSettings::parse("smtp://127.0.0.1:2525", FROM).unwrap();
-        assert_eq!((plain.host(), plain.port(), plain.tls(), plain.user()), ("127.0.0.1", 2525, SmtpTls::None, None));
+        assert_eq!(
+            (plain.host(), plain.port(), plain.tls(), plain.user()),
+            (Some("127.0.0.1"), Some(2525), Some(SmtpTls::None), None)
+        );
         let starttls = SmtpSettings::parse("smtp://mail.example.com?tls=starttls", FROM).unwrap();
-        assert_eq!((starttls.port(), starttls.tls()), (587, SmtpTls::StartTls));
-        assert_eq!(SmtpSettings::parse("smtp://mail.example.com?tls=required", FROM).unwrap().tls(), SmtpTls::StartTls);
+        assert_eq!((starttls.port(), starttls.tls()), (Some(587), Some(SmtpTls::StartTls)));
+        let required = SmtpSettings::parse("smtp://mail.example.com?tls=required", FROM).unwrap();
+        assert_eq!(required.tls(), Some(SmtpTls::StartTls));
         let implicit = SmtpSettings::parse("smtps://pager%40example.com:p%3Ass@mail.example.com", FROM).unwrap();
-        assert_eq!((implicit.port(), implicit.tls()), (465, SmtpTls::Implicit));
+        assert_eq!((implicit.port(), implicit.tls()), (Some(465), Some(SmtpTls::Implicit)));
         assert_eq!(implicit.user(), Some("pager@example.com"));
-        assert_eq!(implicit.credentials.as_ref().unwrap().1.expose(), b"p:ss");
-        assert_eq!(SmtpSettings::parse("smtp://mail.example.com", FROM).unwrap().port(), 25);
-        assert_eq!(SmtpSettings::parse("smtp://[::1]:2525", FROM).unwrap().host(), "::1");
+        let MailServer::Smtp { credentials, .. } = &implicit.server else { panic!("an SMTP server") };
+        assert_eq!(credentials.as_ref().unwrap().1.expose(), b"p:ss");
+        assert_eq!(SmtpSettings::parse("smtp://mail.example.com", FROM).unwrap().port(), Some(25));
+        assert_eq!(SmtpSettings::parse("smtp://[::1]:2525", FROM).unwrap().host(), Some("::1"));
         assert_eq!(implicit.from(), "pavedroad <paved@example.com>");
+    }
+
+    #[test]
+    fn a_file_url_writes_to_an_existing_directory() {
+        let directory = tempfile::tempdir().unwrap();
+        let url = url::Url::from_directory_path(directory.path()).unwrap();
+        let settings = SmtpSettings::parse(url.as_str(), FROM).unwrap();
+        assert_eq!(settings.directory(), Some(directory.path()));
+        assert_eq!(settings.host(), None);
+        let missing = url.join("missing/").unwrap();
+        let err = SmtpSettings::parse(missing.as_str(), FROM).unwrap_err().to_string();
+        assert!(err.contains("names a directory that does not exist"), "{err}");
+        let err = SmtpSettings::parse(url.as_str(), "").unwrap_err();
+        assert_eq!(err, SettingsError::NoSmtpFrom);
     }
 
     #[test]
@@ -286,7 +351,7 @@ mod tests {
         );
         for (url, problem) in [
             ("mail.example.com", "is not a URL"),
-            ("http://mail.example.com", "has the scheme `http`"),
+            ("http://mail.example.com", "has the scheme `http`, not smtp, smtps or file"),
             ("smtp://mail.example.com?tls=opportunistic", "opportunistic"),
             ("smtp://mail.example.com?tls=yes", "tls=`yes`"),
             ("smtps://mail.example.com?tls=starttls", "TLS from the start"),

@@ -1,27 +1,34 @@
-//! E-mail over SMTP, with lettre.
+//! E-mail over SMTP, with lettre; or, for a demo, e-mail written to files.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use paved_domain::EmailAddress;
 use sha2::{Digest, Sha256};
 
 use crate::message::Message;
 use crate::notifier::{DeliveryKey, Failure};
-use crate::settings::{SettingsError, SmtpSettings, SmtpTls};
+use crate::settings::{MailServer, SettingsError, SmtpSettings, SmtpTls};
 
 /// A connection is opened per e-mail (no pool: pages are rare, and a
 /// pooled connection the server dropped would fail the next page).
 #[derive(Clone)]
 pub(crate) struct SmtpSender {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
     from: Mailbox,
-    /// `host:port`, for messages.
+    /// `host:port`, or the directory, for messages.
     server: String,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Directory(AsyncFileTransport<Tokio1Executor>, PathBuf),
 }
 
 impl std::fmt::Debug for SmtpSender {
@@ -32,29 +39,33 @@ impl std::fmt::Debug for SmtpSender {
 
 impl SmtpSender {
     pub(crate) fn new(settings: &SmtpSettings, timeout: Duration) -> Result<Self, SettingsError> {
-        let tls_parameters = || {
-            TlsParameters::new(settings.host.clone())
-                .map_err(|e| SettingsError::Client { problem: format!("TLS for {}: {e}", settings.host) })
+        let (host, port, tls, credentials) = match &settings.server {
+            MailServer::Smtp { host, port, tls, credentials } => (host, *port, *tls, credentials),
+            MailServer::Directory(directory) => {
+                let transport = Transport::Directory(AsyncFileTransport::new(directory), directory.clone());
+                let server = directory.display().to_string();
+                return Ok(Self { transport, from: settings.from.clone(), server });
+            }
         };
-        let tls = match settings.tls {
+        let tls_parameters = || {
+            TlsParameters::new(host.clone())
+                .map_err(|e| SettingsError::Client { problem: format!("TLS for {host}: {e}") })
+        };
+        let tls = match tls {
             SmtpTls::None => Tls::None,
             SmtpTls::StartTls => Tls::Required(tls_parameters()?),
             SmtpTls::Implicit => Tls::Wrapper(tls_parameters()?),
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.clone())
-            .port(settings.port)
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
+            .port(port)
             .tls(tls)
             .timeout(Some(timeout));
-        if let Some((user, password)) = &settings.credentials {
+        if let Some((user, password)) = credentials {
             let password = String::from_utf8_lossy(password.expose()).into_owned();
             builder = builder.credentials(Credentials::new(user.clone(), password));
         }
-        let server = if settings.host.contains(':') {
-            format!("[{}]:{}", settings.host, settings.port)
-        } else {
-            format!("{}:{}", settings.host, settings.port)
-        };
-        Ok(Self { transport: builder.build(), from: settings.from.clone(), server })
+        let server = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+        Ok(Self { transport: Transport::Smtp(builder.build()), from: settings.from.clone(), server })
     }
 
     /// Sends the page to `to`; what the server answered.
@@ -88,7 +99,16 @@ impl SmtpSender {
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_owned(),
         ));
-        match self.transport.send(email).await {
+        let transport = match &self.transport {
+            Transport::Smtp(transport) => transport,
+            Transport::Directory(files, directory) => {
+                return match files.send(email).await {
+                    Ok(id) => Ok(format!("written to {}", directory.join(format!("{id}.eml")).display())),
+                    Err(e) => Err(Failure::retry(format!("could not write it to {}: {e}", self.server))),
+                };
+            }
+        };
+        match transport.send(email).await {
             Ok(response) => Ok(format!("the SMTP server {} accepted it ({})", self.server, response.code())),
             Err(e) if e.is_permanent() => {
                 Err(Failure::permanent(format!("the SMTP server {} refused it: {e}", self.server)))

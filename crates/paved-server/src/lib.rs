@@ -66,7 +66,8 @@ impl AppState {
         Self {
             app: App::new(store, settings.ingest.clone())
                 .with_deploy_defaults(settings.deploy_policy.clone())
-                .with_paging(settings.paging.clone()),
+                .with_paging(settings.paging.clone())
+                .with_secret_key(settings.secret_key.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
             links: None,
@@ -141,7 +142,7 @@ impl Application {
     /// [`ServeError::Settings`] when the SMTP settings make no client.
     pub fn pager(&self) -> Result<paging::NotifyPager, ServeError> {
         let links = self.state.links.clone().ok_or_else(|| ServeError::Settings("no link key".to_owned()))?;
-        paging::NotifyPager::new(self.state.app.clone(), self.state.settings.notify.clone(), links)
+        paging::NotifyPager::new(self.state.settings.notify.clone(), links)
             .map_err(|error| ServeError::Settings(error.to_string()))
     }
 

@@ -11,9 +11,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use paved_app::App;
-use paved_app::paging::{PageFailure, PageMessage, Pager, contact_of};
-use paved_domain::IncidentStatus;
+use paved_app::paging::{PageFailure, PageMessage, Pager};
+use paved_domain::{Contact, IncidentStatus};
 use paved_notify::links::{Action, ActionClaims};
 use paved_notify::{DeliveryKey, Message, Notifier, NotifierSettings};
 use paved_store::{DynStore, Notification};
@@ -84,10 +83,9 @@ impl Links {
     }
 }
 
-/// The [`Pager`] of a server: each notification goes to its person's
-/// contact as the catalog holds it now.
+/// The [`Pager`] of a server: sends each page through [`Notifier`], with
+/// signed acknowledge and resolve links.
 pub struct NotifyPager {
-    app: App,
     notifier: Notifier,
     links: Links,
 }
@@ -97,22 +95,19 @@ impl NotifyPager {
     ///
     /// # Errors
     /// The SMTP settings cannot make a client.
-    pub fn new(app: App, settings: NotifierSettings, links: Links) -> Result<Self, paved_notify::SettingsError> {
-        Ok(Self { app, notifier: Notifier::new(settings)?, links })
+    pub fn new(settings: NotifierSettings, links: Links) -> Result<Self, paved_notify::SettingsError> {
+        Ok(Self { notifier: Notifier::new(settings)?, links })
     }
 }
 
 #[async_trait]
 impl Pager for NotifyPager {
-    async fn send(&self, notification: &Notification, message: &PageMessage) -> Result<(), PageFailure> {
-        let retry = |message: String| PageFailure { retryable: true, message };
-        let catalog = self.app.catalog.current().await.map_err(|error| retry(error.to_string()))?;
-        let Some(contact) = contact_of(&catalog, notification) else {
-            return Err(PageFailure {
-                retryable: false,
-                message: format!("{} no longer has this contact in the catalog", notification.person),
-            });
-        };
+    async fn send(
+        &self,
+        notification: &Notification,
+        contact: &Contact,
+        message: &PageMessage,
+    ) -> Result<String, PageFailure> {
         let key = DeliveryKey::new(notification.idempotency_key.as_str()).map_err(|_| PageFailure {
             retryable: false,
             message: "the notification's key is not a delivery key".to_owned(),
@@ -134,7 +129,7 @@ impl Pager for NotifyPager {
             fired_at: message.opened_at.unwrap_or(notification.created_at),
         };
         match self.notifier.notify(contact, &outgoing, &key).await {
-            Ok(_) => Ok(()),
+            Ok(delivered) => Ok(delivered.detail),
             Err(error) => Err(PageFailure { retryable: error.is_retryable(), message: error.to_string() }),
         }
     }

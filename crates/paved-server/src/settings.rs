@@ -113,6 +113,8 @@ pub struct ServerSettings {
     /// The key of pages' acknowledge and resolve links (`link_key`);
     /// `None`: a random key kept in the database.
     pub link_key: Option<paved_notify::Secret>,
+    /// The key secrets are sealed with in the store (`secret_key`).
+    pub secret_key: Option<paved_app::secrets::SecretKey>,
 }
 
 /// How pavedroad calls GitHub's REST API: where it is, and the token it
@@ -247,6 +249,7 @@ impl Default for ServerSettings {
             paging: paved_app::paging::PagingSettings::default(),
             notify: paved_notify::NotifierSettings::default(),
             link_key: None,
+            secret_key: None,
         }
     }
 }

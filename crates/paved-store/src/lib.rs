@@ -18,6 +18,7 @@ use paved_domain::{CatalogEntity, Commit, Derivation, EntityRef, Record, RecordK
 use serde::{Deserialize, Serialize};
 
 mod common;
+mod contacts;
 mod error;
 mod heartbeats;
 mod ingest;
@@ -30,6 +31,7 @@ mod sessions;
 mod sql;
 mod sqlite;
 
+pub use contacts::{ContactStore, NewPersonContact, StoredPersonContact};
 pub use error::StoreError;
 pub use heartbeats::{HeartbeatState, HeartbeatStore};
 pub use ingest::{
@@ -295,7 +297,7 @@ pub struct AppliedMigration {
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
 /// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`],
-/// [`HeartbeatStore`], [`OverrideStore`]) are written once for both databases
+/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -311,6 +313,7 @@ pub trait Store:
     + PagingStore
     + HeartbeatStore
     + OverrideStore
+    + ContactStore
     + Send
     + Sync
     + std::fmt::Debug

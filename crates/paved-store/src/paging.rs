@@ -212,6 +212,9 @@ pub struct Notification {
     pub next_attempt_at: DateTime<Utc>,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// What the receiver answered when it was delivered, e.g. `the SMTP
+    /// server 127.0.0.1:2525 accepted it (250)`.
+    pub receipt: Option<String>,
     /// When it was delivered.
     pub sent_at: Option<DateTime<Utc>>,
     /// When the step fired.
@@ -222,7 +225,10 @@ pub struct Notification {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     /// Delivered.
-    Sent,
+    Sent {
+        /// What the receiver answered.
+        receipt: String,
+    },
     /// Failed; try again at the time.
     Retry {
         /// When.

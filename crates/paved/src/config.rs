@@ -94,6 +94,10 @@ pub struct Config {
     /// (`X-Paved-Signature-256`); receivers verify with it. Empty: generic
     /// webhook contacts are not paged.
     pub webhook_signing_secret: String,
+    /// The key secrets are sealed with in the database (contacts people
+    /// add, generated credentials): 32 random bytes as 64 hex digits or
+    /// base64. Empty: nothing secret is kept.
+    pub secret_key: String,
     /// The organisation's deploy policy: what a DeployTarget's own
     /// `policy` leaves out (same fields).
     #[serde(default)]
@@ -161,6 +165,7 @@ impl Default for Config {
             smtp_from: "pavedroad <paved@localhost>".to_owned(),
             link_key: String::new(),
             webhook_signing_secret: String::new(),
+            secret_key: String::new(),
             deploy_policy: DeployPolicyConfig::default(),
         }
     }
@@ -201,6 +206,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_from", &self.smtp_from)
             .field("link_key", &shown(&self.link_key))
             .field("webhook_signing_secret", &shown(&self.webhook_signing_secret))
+            .field("secret_key", &shown(&self.secret_key))
             .field("deploy_policy", &self.deploy_policy)
             .finish()
     }
@@ -256,6 +262,8 @@ pub struct FlagOverrides {
     pub link_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_signing_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
 }
 
 impl FlagOverrides {
@@ -295,6 +303,7 @@ impl FlagOverrides {
             smtp_from: var("PAVED_SMTP_FROM"),
             link_key: var("PAVED_LINK_KEY"),
             webhook_signing_secret: var("PAVED_WEBHOOK_SIGNING_SECRET"),
+            secret_key: var("PAVED_SECRET_KEY"),
         }
     }
 }
@@ -460,6 +469,12 @@ link_key = ""
 # contacts are not paged. Env: PAVED_WEBHOOK_SIGNING_SECRET.
 webhook_signing_secret = ""
 
+# The key secrets are sealed with in the database (XChaCha20-Poly1305): the
+# contacts people add with `paved oncall contact add`. 32 random bytes, as 64
+# hex digits (`openssl rand -hex 32`) or base64; every replica needs the same
+# one. Empty: nothing secret is kept. Env: PAVED_SECRET_KEY.
+secret_key = ""
+
 # The organisation's deploy policy: what a DeployTarget's own `policy` leaves
 # out (its values win). See `paved deploy check --help`.
 # [deploy_policy]
@@ -512,7 +527,22 @@ impl Config {
             },
             notify: self.notifier_settings()?,
             link_key: paved_notify::Secret::new(&self.link_key),
+            secret_key: self.secret_key()?,
         })
+    }
+
+    /// The key secrets are sealed with, if `secret_key` is set.
+    ///
+    /// # Errors
+    /// [`BadInput`] for a key that is not 32 bytes in hex or base64.
+    pub fn secret_key(&self) -> anyhow::Result<Option<paved_app::secrets::SecretKey>> {
+        match self.secret_key.trim() {
+            "" => Ok(None),
+            key => Ok(Some(
+                paved_app::secrets::SecretKey::parse(key)
+                    .map_err(|error| BadInput(format!("invalid configuration: {error}")))?,
+            )),
+        }
     }
 
     /// How pages are sent: SMTP from `smtp_url` and `smtp_from`, and the

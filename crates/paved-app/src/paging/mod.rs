@@ -25,7 +25,6 @@ use serde::Serialize;
 
 pub use plan::{EscalationPlan, PlanStep, PlanTarget};
 pub use route::{PageAnswer, UnknownServiceIncident};
-pub use send::contact_of;
 
 /// How long an incident counts as new: one opened earlier (an import of
 /// history, a late delivery) is recorded but pages nobody.
@@ -88,9 +87,17 @@ pub struct PageFailure {
 /// Delivers pages: e-mail, Slack-compatible and generic webhooks.
 #[async_trait]
 pub trait Pager: Send + Sync {
-    /// Sends `message` to the contact `notification` names (its person,
-    /// channel and contact index), with the notification's idempotency key.
-    async fn send(&self, notification: &Notification, message: &PageMessage) -> Result<(), PageFailure>;
+    /// Sends `message` to `contact`, the one `notification` names (its
+    /// person, channel and contact index), with the notification's
+    /// idempotency key;
+    /// what the receiver answered (e.g. `the SMTP server 127.0.0.1:2525
+    /// accepted it (250)`), shown on the incident.
+    async fn send(
+        &self,
+        notification: &Notification,
+        contact: &paved_domain::Contact,
+        message: &PageMessage,
+    ) -> Result<String, PageFailure>;
 }
 
 /// How often a pager looks for due work when nothing woke it (steps due

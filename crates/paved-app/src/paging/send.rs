@@ -5,8 +5,13 @@ use futures_util::StreamExt as _;
 use paved_domain::{CatalogIndex, EntityRef, Incident, Record, RecordKind};
 use paved_store::{Delivery, FiredStep, NewAudit, NewNotification, Notification, NotificationState};
 
+use std::collections::HashMap;
+
+use paved_domain::Contact;
+
 use super::route::people_of;
-use super::{EscalationPlan, PageMessage, Pager, backoff};
+use super::{EscalationPlan, PageFailure, PageMessage, Pager, backoff};
+use crate::contacts::all_contacts;
 use crate::{App, AppError};
 
 /// How many escalations or notifications one pass takes.
@@ -31,6 +36,7 @@ impl App {
             return Ok(0);
         }
         let catalog = self.catalog.current().await?;
+        let added = self.opened_contacts(None).await?;
         let mut steps = Vec::with_capacity(due.len());
         for escalation in due {
             let plan: EscalationPlan = match serde_json::from_value(escalation.plan.clone()) {
@@ -44,7 +50,7 @@ impl App {
             let people = people_of(self, &catalog, &step.notify).await?;
             let mut notifications = Vec::new();
             for person in &people {
-                for (channel, index, shown) in contacts_of(&catalog, person) {
+                for (channel, index, shown) in contacts_of(&catalog, &added, person) {
                     notifications.push(NewNotification {
                         idempotency_key: format!(
                             "{}#r{}s{}:{}:{channel}{index}",
@@ -105,15 +111,23 @@ impl App {
             return Ok(0);
         }
         let catalog = self.catalog.current().await?;
+        let added = self.opened_contacts(None).await?;
         // Send the batch at once, a bounded number in flight: a slow SMTP
         // server must not hold every other page back.
         let attempts: Vec<(Notification, PageMessage, Delivery)> = futures_util::stream::iter(due)
             .map(|notification| {
-                let catalog = &catalog;
+                let (catalog, added) = (&catalog, &added);
                 async move {
                     let message = self.page_message(catalog, &notification).await?;
-                    let delivery = match pager.send(&notification, &message).await {
-                        Ok(()) => Delivery::Sent,
+                    let sent = match contact_of(catalog, added, &notification) {
+                        Some(contact) => pager.send(&notification, &contact, &message).await,
+                        None => Err(PageFailure {
+                            retryable: false,
+                            message: format!("{} no longer has this contact", notification.person),
+                        }),
+                    };
+                    let delivery = match sent {
+                        Ok(receipt) => Delivery::Sent { receipt },
                         Err(failure) if failure.retryable && notification.attempts < self.paging.max_attempts => {
                             let wait = chrono::Duration::from_std(backoff(notification.attempts))
                                 .unwrap_or_else(|_| chrono::Duration::seconds(5));
@@ -222,11 +236,13 @@ impl App {
 
 /// A person's contacts: `(channel, index among that channel's, shown)`,
 /// in the order the catalog lists them.
-fn contacts_of(catalog: &CatalogIndex, person: &EntityRef) -> Vec<(&'static str, i64, String)> {
-    let mut counts: std::collections::HashMap<&'static str, i64> = std::collections::HashMap::new();
-    catalog
-        .contacts_of(person)
-        .iter()
+fn contacts_of(
+    catalog: &CatalogIndex,
+    added: &HashMap<String, Vec<Contact>>,
+    person: &EntityRef,
+) -> Vec<(&'static str, i64, String)> {
+    let mut counts: HashMap<&'static str, i64> = HashMap::new();
+    all_contacts(catalog, added, person)
         .map(|contact| {
             let index = counts.entry(contact.kind()).or_default();
             let found = (contact.kind(), *index, contact.redacted());
@@ -237,12 +253,15 @@ fn contacts_of(catalog: &CatalogIndex, person: &EntityRef) -> Vec<(&'static str,
 }
 
 /// The contact a notification names: its person's `index`-th contact of
-/// its channel, as the catalog holds it now.
-pub fn contact_of<'a>(catalog: &'a CatalogIndex, notification: &Notification) -> Option<&'a paved_domain::Contact> {
+/// its channel, as the catalog and their added contacts hold them now.
+fn contact_of(
+    catalog: &CatalogIndex,
+    added: &HashMap<String, Vec<Contact>>,
+    notification: &Notification,
+) -> Option<Contact> {
     let person = notification.person.parse::<EntityRef>().ok()?;
-    catalog
-        .contacts_of(&person)
-        .iter()
+    all_contacts(catalog, added, &person)
         .filter(|contact| contact.kind() == notification.channel)
         .nth(usize::try_from(notification.contact_index).ok()?)
+        .cloned()
 }

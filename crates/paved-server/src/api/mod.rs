@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::extract::{BodyBudget, BodyLimit};
 use crate::{AppState, hooks};
 
+pub mod contacts;
 pub mod deployments;
 pub mod deploys;
 pub mod entities;
@@ -100,6 +101,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oncall::schedule_overrides, oncall::create_override))
         .routes(routes!(oncall::list_overrides))
         .routes(routes!(oncall::delete_override))
+        .routes(routes!(contacts::person_contacts, contacts::add_contact))
+        .routes(routes!(contacts::remove_contact))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::get_deploy))
         .routes(routes!(deploys::claim))

@@ -78,7 +78,7 @@ pub async fn page(
             @if notifications.is_empty() { p { "No page was sent." } }
             @else {
                 table {
-                    thead { tr { th scope="col" { "Step" } th scope="col" { "Person" } th scope="col" { "Contact" } th scope="col" { "State" } th.num scope="col" { "Attempts" } th scope="col" { "Sent" } th scope="col" { "Last error" } } }
+                    thead { tr { th scope="col" { "Step" } th scope="col" { "Person" } th scope="col" { "Contact" } th scope="col" { "State" } th.num scope="col" { "Attempts" } th scope="col" { "Sent" } th scope="col" { "Receipt or last error" } } }
                     tbody {
                         @for n in &notifications {
                             tr data-notification=(n.id) data-state=(n.state.as_str()) {
@@ -88,7 +88,7 @@ pub async fn page(
                                 td { (n.state.as_str()) }
                                 td.num { (n.attempts) }
                                 td { (n.sent_at.map(when).unwrap_or_default()) }
-                                td { (n.last_error.as_deref().unwrap_or("")) }
+                                td { (n.receipt.as_deref().or(n.last_error.as_deref()).unwrap_or("")) }
                             }
                         }
                     }

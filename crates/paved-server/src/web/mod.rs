@@ -23,6 +23,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::{ApiError, AppState};
 
 mod charts;
+mod contacts;
 mod deploys;
 mod incidents;
 mod oncall;
@@ -43,7 +44,7 @@ pub const DEFAULT_DAYS: i64 = 90;
 /// [`session::guard`], which refuses a form from another site or without
 /// the viewer's CSRF token before the handler runs; a test posts to each of
 /// these without a token and expects 403. A new form route goes here.
-pub const FORM_ROUTES: [&str; 7] = [
+pub const FORM_ROUTES: [&str; 9] = [
     "/sign-in",
     "/sign-out",
     "/services/checkout-api/deploy",
@@ -51,6 +52,8 @@ pub const FORM_ROUTES: [&str; 7] = [
     "/teams/checkout/overrides/1/delete",
     "/incident-answer",
     "/act/v1.e30.c2ln",
+    "/people/ana/contacts",
+    "/people/ana/contacts/1/delete",
 ];
 
 /// The UI's routes: the pages (behind the sign-in requirement when it is
@@ -78,7 +81,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/services/{name}/deploy", post(deploys::start))
         .route("/incident-answer", post(incidents::answer))
         .route("/teams/{name}/overrides", post(oncall::create))
-        .route("/teams/{name}/overrides/{id}/delete", post(oncall::delete));
+        .route("/teams/{name}/overrides/{id}/delete", post(oncall::delete))
+        .route("/people/{name}/contacts", post(contacts::add))
+        .route("/people/{name}/contacts/{id}/delete", post(contacts::remove));
     let assets = Router::new()
         .route("/assets/style.css", get(stylesheet))
         .route("/assets/favicon.svg", get(favicon))

@@ -6,11 +6,12 @@ use chrono::Timelike;
 use maud::{Markup, html};
 use paved_domain::EntityRef;
 
+use super::session::Viewer;
 use super::{PageWindow, Section, WebError, encode, layout, link, page_path, when};
 use crate::AppState;
 use paved_app::ScopeRequest;
 
-async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result<Markup, WebError> {
+async fn person_page(state: &AppState, name: &str, window: PageWindow, viewer: &Viewer) -> Result<Markup, WebError> {
     let org = state.org_analysis().await?;
     let person = EntityRef::parse(name, Some("user"), paved_domain::DEFAULT_NAMESPACE)
         .map_err(|e| WebError::not_found(e.to_string()))?;
@@ -38,6 +39,7 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result
         !(7..22).contains(&hour)
     };
     let key = person.to_string();
+    let contacts = state.contacts(&key).await?;
     // The code they know: files they are an author of, by repository, from
     // the organisation's report (kept for the window; truck factors cover
     // whole histories).
@@ -61,11 +63,7 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow) -> Result
             " · time zone " (zone.name())
             " · " a.calendar href={ "/oncall/people/" (super::encode(person.name())) ".ics" } { "on-call calendar" }
         }
-        p.contacts {
-            "Paged through: "
-            @if info.contacts.is_empty() { "nothing (no " code { "paved.dev/contacts" } " and no profile e-mail): a page reaches them nowhere" }
-            @for (i, contact) in info.contacts.iter().enumerate() { @if i > 0 { ", " } code { (contact.redacted()) } }
-        }
+        (super::contacts::section(viewer, &contacts))
         section aria-labelledby="deployments" {
             h2 id="deployments" { "Production deployments (" (deployments.len()) ")" }
             @if deployments.is_empty() { p { "None in this window." } }
@@ -127,6 +125,7 @@ pub async fn page(
     State(state): State<AppState>,
     Path(name): Path<String>,
     window: PageWindow,
+    viewer: Viewer,
 ) -> Result<Markup, WebError> {
-    person_page(&state, &name, window).await
+    person_page(&state, &name, window, &viewer).await
 }

@@ -8,6 +8,7 @@
 mod audit;
 mod catalog;
 mod commits;
+mod contacts;
 mod heartbeats;
 #[cfg(feature = "testing")]
 mod inspect;

@@ -17,7 +17,7 @@ const ESCALATION_COLUMNS: &str =
     "id, incident_key, service, policy, plan, state, step, round, due_at, stopped_by, created_at, updated_at";
 
 const NOTIFICATION_COLUMNS: &str = "id, escalation_id, incident_key, round, step, person, channel, contact_index, \
-     shown, idempotency_key, state, attempts, next_attempt_at, last_error, sent_at, created_at";
+     shown, idempotency_key, state, attempts, next_attempt_at, last_error, receipt, sent_at, created_at";
 
 #[derive(sqlx::FromRow)]
 struct EscalationRow {
@@ -74,6 +74,7 @@ struct NotificationRow {
     attempts: i64,
     next_attempt_at: DateTime<Utc>,
     last_error: Option<String>,
+    receipt: Option<String>,
     sent_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
@@ -97,6 +98,7 @@ impl NotificationRow {
             attempts: self.attempts,
             next_attempt_at: self.next_attempt_at,
             last_error: self.last_error,
+            receipt: self.receipt,
             sent_at: self.sent_at,
             created_at: self.created_at,
         })
@@ -340,17 +342,28 @@ impl<T: Db> PagingStore for T {
         let mut finished = Vec::with_capacity(deliveries.len());
         for (id, delivery) in deliveries {
             let mut update = tx.statement(
-                "UPDATE notifications SET state = ?, next_attempt_at = ?, last_error = ?, sent_at = ?, \
+                "UPDATE notifications SET state = ?, next_attempt_at = ?, last_error = ?, receipt = ?, sent_at = ?, \
                  lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'pending' ",
             );
             match delivery {
-                Delivery::Sent => update.bind("sent").bind(now).bind(None::<String>).bind(Some(now)),
-                Delivery::Retry { at, error } => {
-                    update.bind("pending").bind(*at).bind(Some(error.replace('\0', ""))).bind(None::<DateTime<Utc>>)
-                }
-                Delivery::Failed { error } => {
-                    update.bind("failed").bind(now).bind(Some(error.replace('\0', ""))).bind(None::<DateTime<Utc>>)
-                }
+                Delivery::Sent { receipt } => update
+                    .bind("sent")
+                    .bind(now)
+                    .bind(None::<String>)
+                    .bind(Some(receipt.replace('\0', "")))
+                    .bind(Some(now)),
+                Delivery::Retry { at, error } => update
+                    .bind("pending")
+                    .bind(*at)
+                    .bind(Some(error.replace('\0', "")))
+                    .bind(None::<String>)
+                    .bind(None::<DateTime<Utc>>),
+                Delivery::Failed { error } => update
+                    .bind("failed")
+                    .bind(now)
+                    .bind(Some(error.replace('\0', "")))
+                    .bind(None::<String>)
+                    .bind(None::<DateTime<Utc>>),
             };
             update.bind(*id).bind(owner).push(&format!("RETURNING {NOTIFICATION_COLUMNS}"));
             let one = tx

@@ -3,6 +3,7 @@
 //! is set), plus what only one backend has.
 
 mod commits;
+mod contacts;
 mod contract;
 mod harness;
 mod heartbeats;

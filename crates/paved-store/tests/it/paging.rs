@@ -31,6 +31,10 @@ fn page(person: &str, key: &str) -> NewNotification {
     }
 }
 
+fn sent() -> Delivery {
+    Delivery::Sent { receipt: "answered 204 No Content".into() }
+}
+
 fn audit() -> NewAudit {
     NewAudit { actor: "paved".into(), action: "page.step".into(), target: "incident".into(), detail: None }
 }
@@ -102,10 +106,11 @@ contract_tests! {
         assert!(claimed.iter().all(|n| n.attempts == 1));
         assert!(store.claim_due_notifications("r2", Utc::now(), Utc::now() + Duration::seconds(30), 10).await.unwrap().is_empty(), "leased");
         let (ana, bo) = (&claimed[0], &claimed[1]);
-        assert!(store.finish_notification(ana.id, "r2", &Delivery::Sent).await.unwrap().is_none(), "not r2's");
-        let sent = store.finish_notification(ana.id, "r1", &Delivery::Sent).await.unwrap().unwrap();
+        assert!(store.finish_notification(ana.id, "r2", &sent()).await.unwrap().is_none(), "not r2's");
+        let sent = store.finish_notification(ana.id, "r1", &sent()).await.unwrap().unwrap();
         assert_eq!(sent.state, NotificationState::Sent);
         assert!(sent.sent_at.is_some());
+        assert_eq!(sent.receipt.as_deref(), Some("answered 204 No Content"));
         let retry = Delivery::Retry { at: Utc::now() - Duration::seconds(1), error: "connection refused".into() };
         let waiting = store.finish_notification(bo.id, "r1", &retry).await.unwrap().unwrap();
         assert_eq!((waiting.state, waiting.last_error.as_deref()), (NotificationState::Pending, Some("connection refused")));

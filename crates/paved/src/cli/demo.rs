@@ -184,9 +184,17 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let (road, health) = paved_demo::road::prepare(&directory, &plan, &store, &CommandImporter).await?;
     let mut settings = config.server_settings()?;
     // The demo's people are paged through webhooks to its own receiver,
-    // signed like any generic webhook page.
+    // signed like any generic webhook page, and by e-mail, written to
+    // files unless the configuration names an SMTP server.
     if settings.notify.webhook_secret.is_none() {
         settings.notify.webhook_secret = paved_notify::Secret::new("paved-demo");
+    }
+    let mail_to_files = settings.notify.smtp.is_none();
+    if mail_to_files {
+        let mail = std::path::absolute(&road.mail)?;
+        let url = url::Url::from_directory_path(&mail)
+            .map_err(|()| anyhow::anyhow!("{} is not a directory path", mail.display()))?;
+        settings.notify.smtp = Some(paved_notify::SmtpSettings::parse(url.as_str(), &config.smtp_from)?);
     }
     let app = Application::build(&config.listen, store, settings).await?;
     let token = app
@@ -240,10 +248,11 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let incident = open_demo_incident(&app.app(), road).await?;
     let paging = format!(
         "An incident pages {team}'s on-call person now and escalates to the whole team a minute later unless \
-         acknowledged:\n  http://{address}/incidents/{incident}\n  (the pages land in {pages}, each with its \
-         acknowledge link)",
+         acknowledged:\n  http://{address}/incidents/{incident}\n  (the pages land in {pages}{mail}, each with \
+         its acknowledge link)",
         team = road.team,
         pages = road.pages.display(),
+        mail = if mail_to_files { format!(" and, as e-mails, in {}", road.mail.display()) } else { String::new() },
     );
     match cmd.output.format {
         Format::Json => eprintln!("{paging}"),

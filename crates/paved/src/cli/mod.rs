@@ -23,6 +23,7 @@ mod incident;
 mod metrics;
 mod migrate;
 mod oncall;
+mod oncall_contact;
 mod report;
 mod runner;
 mod serve;

@@ -81,6 +81,24 @@ enum Sub {
     ///   paved oncall override delete 3
     #[command(verbatim_doc_comment)]
     Override(OverrideCmd),
+    /// The contacts a person's pages go to: list them, add one, remove one.
+    ///
+    /// A person's catalog entry lists their contacts (`paved.dev/contacts`,
+    /// else their profile e-mail); those added here are paged after them.
+    /// A contact is `email:ADDRESS`, `slack:URL` (Slack, Mattermost,
+    /// Rocket.Chat incoming webhooks) or `webhook:URL` (pavedroad's signed
+    /// JSON). Added contacts are kept encrypted (`secret_key`,
+    /// PAVED_SECRET_KEY, must be set) and shown redacted. Only the person
+    /// themself (with their own token, or signed in) and admins may add or
+    /// remove theirs.
+    ///
+    /// Examples:
+    ///   paved oncall contact list --user ana.souza
+    ///   paved oncall contact add --user ana.souza webhook:https://pager.example.com/paved \
+    ///       --server https://paved.acme.example --token "$PAVED_TOKEN"
+    ///   paved oncall contact remove --user ana.souza 2
+    #[command(subcommand, verbatim_doc_comment)]
+    Contact(super::oncall_contact::ContactSub),
 }
 
 /// Arguments of `paved oncall`.
@@ -188,6 +206,7 @@ impl Cmd {
                 Some(OverrideSub::List(list)) => list.target.overrides(flags),
                 Some(OverrideSub::Delete(delete)) => delete.target.overrides(flags),
             },
+            Some(Sub::Contact(sub)) => sub.overrides(flags),
         }
     }
 }
@@ -200,19 +219,20 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             Some(OverrideSub::List(list)) => list_overrides(list, &config).await,
             Some(OverrideSub::Delete(delete)) => delete_override(delete, &config).await,
         },
+        Some(Sub::Contact(sub)) => super::oncall_contact::run(sub, &config).await,
     }
 }
 
 /// Where the command runs: the local database, or a server.
-enum Where {
+pub(super) enum Where {
     Local(App),
     Server { base: String, token: String },
 }
 
-async fn open(config: &Config) -> anyhow::Result<Where> {
+pub(super) async fn open(config: &Config) -> anyhow::Result<Where> {
     if config.server.trim().is_empty() {
         let (store, _) = client::local_store(config).await?;
-        return Ok(Where::Local(App::new(store, config.ingest_settings())));
+        return Ok(Where::Local(App::new(store, config.ingest_settings()).with_secret_key(config.secret_key()?)));
     }
     Ok(Where::Server {
         base: config.server.trim().trim_end_matches('/').to_owned(),
@@ -221,14 +241,14 @@ async fn open(config: &Config) -> anyhow::Result<Where> {
 }
 
 /// `text` percent-encoded for a path segment or a query value.
-fn encode(text: &str) -> String {
+pub(super) fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
 /// Sends `method path` (with `body` as JSON) to the server, with the token
 /// when there is one; the answer's JSON as a `T`. A 4xx is bad input (exit
 /// 2) with the server's message.
-async fn call<T: DeserializeOwned>(
+pub(super) async fn call<T: DeserializeOwned>(
     base: &str,
     token: &str,
     method: reqwest::Method,
@@ -257,7 +277,7 @@ async fn call<T: DeserializeOwned>(
 }
 
 /// The token a write to `base` needs.
-fn token_for_writes<'t>(base: &str, token: &'t str) -> anyhow::Result<&'t str> {
+pub(super) fn token_for_writes<'t>(base: &str, token: &'t str) -> anyhow::Result<&'t str> {
     if token.is_empty() {
         return Err(BadInput(format!(
             "--server {base} needs a token to change who is on call: give --token (or PAVED_TOKEN); create a personal \
@@ -347,7 +367,7 @@ async fn who_is_on_call(cmd: NowCmd, config: &Config) -> anyhow::Result<ExitCode
 }
 
 /// Prints `rows` under `header`, in columns.
-fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> anyhow::Result<()> {
+pub(super) fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> anyhow::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

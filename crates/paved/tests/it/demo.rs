@@ -277,6 +277,33 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
         reqwest::get(format!("http://{address}/incidents/api:demo-latency")).await.unwrap().text().await.unwrap();
     assert!(incident.contains("data-state=\"sent\""), "the incident page shows the page sent: {incident}");
 
+    // The same person is e-mailed too: the demo's e-mail sink writes each
+    // e-mail to a file, which the incident page names.
+    let mail = files.join("mail");
+    let mut emails = Vec::new();
+    for _ in 0..300 {
+        emails = std::fs::read_dir(&mail)
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !emails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let email = std::fs::read_to_string(emails.first().expect("an e-mail was written")).unwrap();
+    assert!(email.contains("Subject: ") && email.contains("Auto-Submitted: auto-generated"), "{email}");
+    // Quoted-printable lines end in a soft break `=` when wrapped.
+    let unfolded = email.replace("=\r\n", "");
+    assert!(unfolded.contains(&format!("http://{address}/act/")), "the e-mail carries its acknowledge link: {email}");
+    let incident =
+        reqwest::get(format!("http://{address}/incidents/api:demo-latency")).await.unwrap().text().await.unwrap();
+    let written = emails[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(incident.contains(&written), "the incident page names the e-mail's file {written}: {incident}");
+
     let pid = child.id().to_string();
     std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
