@@ -31,17 +31,16 @@ pub fn section(viewer: &Viewer, contacts: &PersonContacts) -> Markup {
             } @else {
                 p.contacts {
                     "Paged through: "
-                    @for (i, contact) in contacts.contacts.iter().enumerate() { @if i > 0 { ", " } code { (contact.kind) ":" (contact.shown) } }
+                    @for (i, contact) in contacts.contacts.iter().enumerate() { @if i > 0 { ", " } code { (contact.shown) } }
                 }
                 table.contacts {
                     thead { tr {
-                        th scope="col" { "Kind" } th scope="col" { "Contact" } th scope="col" { "From" }
+                        th scope="col" { "Contact" } th scope="col" { "From" }
                         @if acting.is_some() { th scope="col" { span.skip { "Remove" } } }
                     } }
                     tbody {
                         @for contact in &contacts.contacts {
                             tr data-contact=(contact.id.map(|id| id.to_string()).unwrap_or_default()) data-source=(if contact.source == ContactSource::Catalog { "catalog" } else { "added" }) {
-                                td { (contact.kind) }
                                 td { code { (contact.shown) } }
                                 td { @if contact.source == ContactSource::Catalog { "the catalog" } @else { "added here" } }
                                 @if acting.is_some() {

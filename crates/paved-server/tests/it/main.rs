@@ -4,6 +4,7 @@
 
 mod api;
 mod connections;
+mod contacts;
 mod helpers;
 mod hooks;
 mod metrics;

@@ -183,3 +183,73 @@ async fn on_a_server_another_team_s_person_is_refused_and_a_member_overrides() {
     let (_, left) = server.get("/api/v1/overrides").await;
     assert_eq!(left, serde_json::json!([]));
 }
+
+const KEY: &str = "3c1f0a9e7d5b3a1f8e6c4a2b0d9f7e5c3a1b8d6f4e2c0a9b7d5f3e1c8a6b4d2f";
+
+#[test]
+fn a_person_s_contacts_are_listed_added_and_removed_on_the_local_database_with_a_secret_key() {
+    let dir = tempfile::tempdir().unwrap();
+    import_acme(dir.path());
+    let add = ["oncall", "contact", "add", "--user", "ana.souza", "webhook:https://pager.example.com/T1/secret-part"];
+    let refused = run(paved(dir.path()).args(add));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("no secret_key (PAVED_SECRET_KEY)"), "{}", stderr(&refused));
+
+    let added = ok(&run(paved(dir.path()).args(add).env("PAVED_SECRET_KEY", KEY)));
+    assert!(added.starts_with("contact ") && added.contains("webhook:https://pager.example.com/…"), "{added}");
+    assert!(!added.contains("secret-part"), "{added}");
+    let listed = ok(&run(paved(dir.path()).args(["oncall", "contact", "list", "--user", "ana.souza"])));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert!(lines[0].starts_with("ID") && lines[0].ends_with("FROM"), "{listed}");
+    assert!(lines[1].contains("email:ana.souza@acme.example") && lines[1].ends_with("catalog"), "{listed}");
+    assert!(lines[2].contains("webhook:https://pager.example.com/…") && lines[2].ends_with("added"), "{listed}");
+    let json: Value = serde_json::from_str(&ok(&run(paved(dir.path()).args([
+        "oncall",
+        "contact",
+        "list",
+        "--user",
+        "ana.souza",
+        "--format",
+        "json",
+    ]))))
+    .unwrap();
+    let id = json["contacts"][1]["id"].as_i64().unwrap().to_string();
+    let removed = ok(&run(paved(dir.path()).args(["oncall", "contact", "remove", "--user", "ana.souza", &id])));
+    assert!(removed.starts_with(&format!("removed contact {id} of ana.souza")), "{removed}");
+    let again = run(paved(dir.path()).args(["oncall", "contact", "remove", "--user", "ana.souza", &id]));
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains(&format!("has no added contact {id}")), "{}", stderr(&again));
+}
+
+#[test]
+fn on_a_server_only_the_person_adds_their_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    import_acme(dir.path());
+    let token = |user: &str| {
+        let created = run(paved(dir.path()).args(["token", "create", "--user", user, "--format", "json"]));
+        json(&created)["token"].as_str().unwrap().to_owned()
+    };
+    let (james, ana) = (token("james.carter"), token("ana.souza"));
+    let server = Server::start_with_env(dir.path(), &[], &[("PAVED_SECRET_KEY", KEY)]);
+    let client_dir = tempfile::tempdir().unwrap();
+    let add = |token: &str| {
+        run(paved(client_dir.path())
+            .args(["oncall", "contact", "add", "--user", "ana.souza", "email:ana@pager.example.com"])
+            .args(["--server", &server.base, "--token", token]))
+    };
+    let refused = add(&james);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("403") && stderr(&refused).contains("only ana.souza"), "{}", stderr(&refused));
+    let added = ok(&add(&ana));
+    assert!(added.contains("email:ana@pager.example.com"), "{added}");
+    let listed = ok(&run(paved(client_dir.path()).args([
+        "oncall",
+        "contact",
+        "list",
+        "--user",
+        "ana.souza",
+        "--server",
+        &server.base,
+    ])));
+    assert!(listed.contains("email:ana@pager.example.com"), "reads need no token: {listed}");
+}
