@@ -229,7 +229,7 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
         Some(EntityKind::Schedule) => {
             owner = s.owner();
         }
-        Some(EntityKind::EscalationPolicy) => {
+        Some(EntityKind::EscalationPolicy | EntityKind::Module) => {
             owner = s.owner();
         }
         // Owned by its Component's owner; `DeployTarget::parse` and
@@ -313,6 +313,31 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                 "an EscalationPolicy has `steps` (each `notify: [schedule:NAME, user:NAME, group:NAME]` and \
                          `after: 10m`) and `repeat` (0-5) under spec; see the README's paging section",
             ),
+        }
+    }
+    if kind_enum == Some(EntityKind::Module)
+        && let Some(entity) = &checked.entity
+    {
+        const HINT: &str = "a Module has `driver` (postgres, redis or terraform), `server`, `parameters` (JSON Schema), \
+                            `limits` (per_team, classes) and `outputs` under spec; see the README's provisioning section";
+        match paved_domain::Module::parse(entity) {
+            Ok(module) => {
+                if let Err(error) = jsonschema::validator_for(&module.parameters) {
+                    let at = error.instance_path().to_string();
+                    // The schema's own JSON pointer, as a path in the descriptor.
+                    let field = format!("spec.parameters{}", at.replace('/', "."));
+                    let pos =
+                        position_of(root, &field).or_else(|| position_of(root, "spec.parameters")).unwrap_or(spec_pos);
+                    let at = if at.is_empty() { String::new() } else { format!(" at {at}") };
+                    c.error(
+                        ProblemCode::InvalidField,
+                        pos,
+                        format!("spec.parameters is not a valid JSON Schema{at}: {error}"),
+                        HINT,
+                    );
+                }
+            }
+            Err(problems) => c.field_errors(root, spec_pos, problems, HINT),
         }
     }
     if kind_enum == Some(EntityKind::Heartbeat)

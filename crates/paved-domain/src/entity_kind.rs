@@ -34,6 +34,9 @@ pub enum EntityKind {
     /// A signal a service (or its cron job) sends at least every interval;
     /// a missed one opens an incident (pavedroad).
     Heartbeat,
+    /// A kind of resource the platform team offers for self-service
+    /// provisioning (pavedroad).
+    Module,
 }
 
 impl EntityKind {
@@ -49,7 +52,8 @@ impl EntityKind {
         Self::Location,
     ];
     /// pavedroad's own kinds (`apiVersion: paved.dev/v1alpha1`).
-    pub const PAVED: [Self; 4] = [Self::Schedule, Self::EscalationPolicy, Self::DeployTarget, Self::Heartbeat];
+    pub const PAVED: [Self; 5] =
+        [Self::Schedule, Self::EscalationPolicy, Self::DeployTarget, Self::Heartbeat, Self::Module];
 
     /// The kind as references write it, lower-case: `component`, `api`.
     pub fn as_str(self) -> &'static str {
@@ -66,6 +70,7 @@ impl EntityKind {
             Self::EscalationPolicy => "escalationpolicy",
             Self::DeployTarget => "deploytarget",
             Self::Heartbeat => "heartbeat",
+            Self::Module => "module",
         }
     }
 
@@ -84,6 +89,7 @@ impl EntityKind {
             Self::EscalationPolicy => "EscalationPolicy",
             Self::DeployTarget => "DeployTarget",
             Self::Heartbeat => "Heartbeat",
+            Self::Module => "Module",
         }
     }
 }

@@ -15,6 +15,7 @@ mod entity_ref;
 mod escalation;
 mod heartbeat;
 mod identity;
+mod module;
 mod oncall;
 mod records;
 mod relation;
@@ -37,6 +38,7 @@ pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, EntityRefError};
 pub use escalation::{EscalationPolicy, EscalationStep, MAX_REPEAT, PageTarget};
 pub use heartbeat::{Heartbeat, MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL};
 pub use identity::{Identity, IdentityError, IdentityKind};
+pub use module::{Driver, Limits, Module, TerraformCall, is_identifier};
 pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource, uncovered};
 pub use records::{
     CiRun, Deployment, DeploymentStatus, DeploymentTrigger, Incident, IncidentStatus, Page, PageReason, PullRequest,

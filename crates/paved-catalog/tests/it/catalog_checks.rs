@@ -266,3 +266,41 @@ fn an_escalation_policy_pages_only_what_exists_and_its_problems_point_at_their_f
     let api = crate::support::entity(&load, "component:default/checkout-api");
     assert_eq!(api.paved.escalation_policy.as_deref(), Some("checkout"));
 }
+
+#[test]
+fn a_module_s_problems_and_a_bad_parameter_schema_point_at_their_fields() {
+    let dir = TempDir::new().unwrap();
+    let module = |spec: &str| {
+        format!(
+            "apiVersion: paved.dev/v1alpha1\nkind: Module\nmetadata:\n  name: postgres-database\nspec:\n  owner: platform\n{spec}"
+        )
+    };
+    let files = [
+        entity("Group", "platform", "  type: team\n  children: []\n"),
+        module("  driver: postgres\n  server: main\n  parameters:\n    type: object\n    properties:\n      class: { type: strin }\n  limits: { per_team: 2 }\n"),
+    ]
+    .join("---\n");
+    write_files(dir.path(), &[("catalog-info.yaml", &files)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let text = render(&load);
+    assert_eq!(load.problems.len(), 1, "{text}");
+    let problem = &load.problems[0];
+    assert!(problem.message.starts_with("spec.parameters is not a valid JSON Schema"), "{text}");
+    assert_eq!((problem.line, problem.column), (20, 16), "at the bad `type`: {text}");
+
+    let wrong = files.replace("  driver: postgres\n  server: main\n", "  driver: mysql\n");
+    write_files(dir.path(), &[("catalog-info.yaml", &wrong)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let text = render(&load);
+    assert!(
+        load.problems.iter().any(|p| p.message.contains("spec.driver `mysql` is not postgres, redis or terraform")
+            && (p.line, p.column) == (15, 3)),
+        "{text}"
+    );
+
+    let good = files.replace("strin", "string");
+    write_files(dir.path(), &[("catalog-info.yaml", &good)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    assert!(load.problems.is_empty(), "{}", render(&load));
+    assert_eq!(load.entities.len(), 2);
+}
