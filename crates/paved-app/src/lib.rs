@@ -26,6 +26,8 @@
 //! - [`services`]: one service's overview (what its page shows).
 //! - [`contacts`]: how people are reached when paged, the catalog's
 //!   contacts and those they add; [`secrets`]: sealing what is kept secret.
+//! - [`provision`]: self-service provisioning from Modules, its drivers
+//!   and the resources it made.
 //! - [`oncall`]: who is on call, from Schedules, their overrides (made
 //!   here, by the Schedule's team) and recorded shifts; the calendar feeds.
 //! - [`render`]: the diagnosis as text, Markdown and HTML;
@@ -57,6 +59,7 @@ pub mod ingestor;
 pub mod metrics;
 pub mod oncall;
 pub mod paging;
+pub mod provision;
 pub mod record;
 pub mod render;
 pub mod secrets;
@@ -105,6 +108,8 @@ pub struct App {
     /// The key secrets are sealed with (`secret_key`); without it nothing
     /// secret is kept.
     pub secret_key: Option<Arc<secrets::SecretKey>>,
+    /// The servers provisioning Modules run on.
+    pub provision: Arc<provision::ProvisionSettings>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -139,6 +144,7 @@ impl App {
             pager_wake: Arc::new(tokio::sync::Notify::new()),
             pending_escalations: Arc::default(),
             secret_key: None,
+            provision: Arc::default(),
             store,
         }
     }
@@ -155,6 +161,13 @@ impl App {
     #[must_use]
     pub fn with_secret_key(mut self, key: Option<secrets::SecretKey>) -> Self {
         self.secret_key = key.map(Arc::new);
+        self
+    }
+
+    /// With `settings` naming the servers Modules run on.
+    #[must_use]
+    pub fn with_provision(mut self, settings: provision::ProvisionSettings) -> Self {
+        self.provision = Arc::new(settings);
         self
     }
 

@@ -118,6 +118,8 @@ pub struct CatalogIndex {
     escalation_policies: HashMap<String, crate::EscalationPolicy>,
     /// The Heartbeats that parse.
     heartbeats: HashMap<String, crate::Heartbeat>,
+    /// The Modules that parse.
+    modules: HashMap<String, crate::Module>,
 }
 
 fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
@@ -154,6 +156,12 @@ impl CatalogIndex {
                     // The catalog refuses a policy that does not parse.
                     if let Ok(policy) = crate::EscalationPolicy::parse(entity) {
                         index.escalation_policies.insert(entity_ref.key(), policy);
+                    }
+                }
+                Some(EntityKind::Module) => {
+                    // The catalog refuses a Module that does not parse.
+                    if let Ok(module) = crate::Module::parse(entity) {
+                        index.modules.insert(entity_ref.key(), module);
                     }
                 }
                 Some(EntityKind::Heartbeat) => {
@@ -418,6 +426,18 @@ impl CatalogIndex {
         let name = self.service(service)?.oncall.as_deref()?;
         let schedule = EntityRef::parse(name, Some("schedule"), service.namespace()).ok()?;
         self.schedule(&schedule)
+    }
+
+    /// A Module of the catalog.
+    pub fn module(&self, module: &EntityRef) -> Option<&crate::Module> {
+        self.modules.get(&module.key())
+    }
+
+    /// Every Module, in reference order.
+    pub fn modules(&self) -> Vec<&crate::Module> {
+        let mut all: Vec<&crate::Module> = self.modules.values().collect();
+        all.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+        all
     }
 
     /// A Heartbeat of the catalog.

@@ -67,7 +67,8 @@ impl AppState {
             app: App::new(store, settings.ingest.clone())
                 .with_deploy_defaults(settings.deploy_policy.clone())
                 .with_paging(settings.paging.clone())
-                .with_secret_key(settings.secret_key.clone()),
+                .with_secret_key(settings.secret_key.clone())
+                .with_provision(settings.provision.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
             links: None,

@@ -115,6 +115,8 @@ pub struct ServerSettings {
     pub link_key: Option<paved_notify::Secret>,
     /// The key secrets are sealed with in the store (`secret_key`).
     pub secret_key: Option<paved_app::secrets::SecretKey>,
+    /// The servers Modules provision on (`[provision.servers.NAME]`).
+    pub provision: paved_app::provision::ProvisionSettings,
 }
 
 /// How pavedroad calls GitHub's REST API: where it is, and the token it
@@ -250,6 +252,7 @@ impl Default for ServerSettings {
             notify: paved_notify::NotifierSettings::default(),
             link_key: None,
             secret_key: None,
+            provision: paved_app::provision::ProvisionSettings::default(),
         }
     }
 }

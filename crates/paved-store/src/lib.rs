@@ -27,6 +27,7 @@ mod overrides;
 mod paging;
 mod postgres;
 mod queries;
+mod resources;
 mod sessions;
 mod sql;
 mod sqlite;
@@ -45,6 +46,7 @@ pub use paging::{
     NotificationState, PagingStore,
 };
 pub use postgres::PostgresStore;
+pub use resources::{NewResource, ResourceOutcome, ResourceState, ResourceStore, StoredResource};
 pub use sessions::{NewSession, SessionInfo, SessionStore};
 pub use sqlite::{SqliteDurability, SqliteStore};
 
@@ -297,7 +299,7 @@ pub struct AppliedMigration {
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
 /// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`],
-/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`]) are written once for both databases
+/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`], [`ResourceStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -314,6 +316,7 @@ pub trait Store:
     + HeartbeatStore
     + OverrideStore
     + ContactStore
+    + ResourceStore
     + Send
     + Sync
     + std::fmt::Debug

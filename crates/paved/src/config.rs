@@ -102,6 +102,36 @@ pub struct Config {
     /// `policy` leaves out (same fields).
     #[serde(default)]
     pub deploy_policy: DeployPolicyConfig,
+    /// `[provision.servers.NAME]`: the servers Modules provision on.
+    #[serde(default)]
+    pub provision: ProvisionConfig,
+}
+
+/// `[provision]`: the servers self-service provisioning acts on, with
+/// their admin connections (never in a descriptor).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProvisionConfig {
+    /// By the name a Module's `spec.server` gives.
+    pub servers: std::collections::BTreeMap<String, ProvisionServerConfig>,
+}
+
+/// One `[provision.servers.NAME]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionServerConfig {
+    /// `postgres://ADMIN:PASSWORD@HOST:PORT/DB` or `redis://...`.
+    pub url: String,
+}
+
+impl std::fmt::Debug for ProvisionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (name, server) in &self.servers {
+            map.entry(name, &paved_store::redact_url(&server.url));
+        }
+        map.finish()
+    }
 }
 
 /// `[deploy_policy]`: the defaults of every DeployTarget's policy.
@@ -167,6 +197,7 @@ impl Default for Config {
             webhook_signing_secret: String::new(),
             secret_key: String::new(),
             deploy_policy: DeployPolicyConfig::default(),
+            provision: ProvisionConfig::default(),
         }
     }
 }
@@ -208,6 +239,7 @@ impl std::fmt::Debug for Config {
             .field("webhook_signing_secret", &shown(&self.webhook_signing_secret))
             .field("secret_key", &shown(&self.secret_key))
             .field("deploy_policy", &self.deploy_policy)
+            .field("provision", &self.provision)
             .finish()
     }
 }
@@ -477,6 +509,12 @@ secret_key = ""
 
 # The organisation's deploy policy: what a DeployTarget's own `policy` leaves
 # out (its values win). See `paved deploy check --help`.
+# Self-service provisioning: the servers Modules (kind: Module, spec.server)
+# act on, with an admin connection. The admin password stays here, never in a
+# descriptor; generated credentials are sealed with secret_key.
+# [provision.servers.main]
+# url = "postgres://postgres@127.0.0.1:5432/postgres"
+
 # [deploy_policy]
 # checks_passed = true
 # block_on_open_incident = "SEV-2"
@@ -528,7 +566,20 @@ impl Config {
             notify: self.notifier_settings()?,
             link_key: paved_notify::Secret::new(&self.link_key),
             secret_key: self.secret_key()?,
+            provision: self.provision_settings(),
         })
+    }
+
+    /// The servers Modules provision on.
+    pub fn provision_settings(&self) -> paved_app::provision::ProvisionSettings {
+        paved_app::provision::ProvisionSettings {
+            servers: self
+                .provision
+                .servers
+                .iter()
+                .map(|(name, server)| (name.clone(), paved_app::provision::ServerUrl(server.url.clone())))
+                .collect(),
+        }
     }
 
     /// The key secrets are sealed with, if `secret_key` is set.

@@ -25,6 +25,7 @@ pub mod incidents;
 pub mod metrics;
 pub mod oncall;
 pub mod records;
+pub mod resources;
 pub mod shifts;
 pub mod teams;
 pub mod views;
@@ -103,6 +104,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oncall::delete_override))
         .routes(routes!(contacts::person_contacts, contacts::add_contact))
         .routes(routes!(contacts::remove_contact))
+        .routes(routes!(resources::provision, resources::service_resources))
+        .routes(routes!(resources::credentials))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::get_deploy))
         .routes(routes!(deploys::claim))

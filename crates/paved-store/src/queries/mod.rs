@@ -16,6 +16,7 @@ mod jobs;
 mod overrides;
 mod paging;
 mod records;
+mod resources;
 mod sessions;
 mod tokens;
 

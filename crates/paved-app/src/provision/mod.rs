@@ -1,0 +1,404 @@
+//! Self-service provisioning (DESIGN §7 Provision): an owner asks for what
+//! their service needs from a Module the platform team offers, and gets it
+//! at once — limits instead of approvals. Who may ask is
+//! [`Caller::may_act_on`] (the service's owners, admins); the request is
+//! stored as a job with a lease before its driver runs, so that a replica
+//! that dies mid-way leaves it to another ([`App::resume_provisioning`]),
+//! and drivers are idempotent: running one again finishes what it began.
+//! Generated secrets are sealed ([`crate::secrets`]) before they are stored,
+//! shown once, and read again only by who may act on the service.
+
+mod postgres;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{Duration, Utc};
+use paved_domain::{CatalogIndex, Driver, EntityKind, EntityRef, Module};
+use paved_store::{NewAudit, NewResource, ResourceOutcome, StoredResource};
+use serde_json::{Map, Value};
+
+use crate::{App, AppError, Caller};
+
+/// How long a request may run before another replica takes it over.
+pub const LEASE: Duration = Duration::minutes(2);
+
+/// A server's admin connection, from the configuration
+/// (`[provision.servers.NAME] url = "postgres://..."`). Its `Debug` hides
+/// the password.
+#[derive(Clone)]
+pub struct ServerUrl(pub String);
+
+impl fmt::Debug for ServerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            Ok(url) => url.to_string(),
+            Err(_) => "(not a URL)".to_owned(),
+        };
+        write!(f, "ServerUrl({shown})")
+    }
+}
+
+/// The servers Modules run on, by name.
+#[derive(Debug, Clone, Default)]
+pub struct ProvisionSettings {
+    /// `[provision.servers.NAME]`.
+    pub servers: BTreeMap<String, ServerUrl>,
+}
+
+/// What a person asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ProvisionRequest {
+    /// The Module, by name or reference (`postgres-database`).
+    pub module: String,
+    /// The service it is for (`checkout-api`).
+    pub service: String,
+    /// A name for it, when the service has several of the Module's
+    /// (`orders`): lower-case letters, digits and `-`.
+    pub name: Option<String>,
+    /// The parameters (`--set key=value`): a value is read as JSON when it
+    /// is JSON (`3`, `true`), else as a string.
+    pub set: Vec<(String, String)>,
+}
+
+/// What a request gave.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    /// The resource as stored.
+    pub resource: StoredResource,
+    /// False when the same request had been made before: nothing new was
+    /// made, and no secret is shown again.
+    pub created: bool,
+    /// The outputs, the secret ones included when `created` (shown once).
+    pub outputs: Map<String, Value>,
+}
+
+/// What a driver made: outputs to show, and the secret ones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Made {
+    pub(crate) outputs: Map<String, Value>,
+    pub(crate) secrets: Map<String, Value>,
+}
+
+/// A resource's identifiers, derived from the request and checked before
+/// any driver runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Names {
+    /// The Resource entity's name: `<service>-<name or module>`.
+    pub(crate) entity: String,
+    /// The same as an SQL identifier (`-` as `_`).
+    pub(crate) sql: String,
+    /// The service's name: Redis keys are `<service>:*`.
+    pub(crate) service: String,
+}
+
+/// Checks `name` (`--name`) and derives the identifiers.
+pub(crate) fn names(service: &EntityRef, module: &Module, name: Option<&str>) -> Result<Names, AppError> {
+    let suffix = match name {
+        Some(name) => {
+            let ok = (1..=30).contains(&name.len())
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !name.starts_with('-');
+            if !ok {
+                return Err(AppError::Invalid(format!(
+                    "--name `{}` is not a resource name: 1 to 30 lower-case letters, digits and `-`, e.g. `orders`",
+                    name.escape_debug()
+                )));
+            }
+            name.to_owned()
+        }
+        None => module.entity_ref.name().to_ascii_lowercase(),
+    };
+    let entity = format!("{}-{suffix}", service.name().to_ascii_lowercase());
+    let sql = entity.replace(['-', '.'], "_");
+    let sql_ok = sql.len() <= 63
+        && sql.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && sql.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !sql_ok {
+        return Err(AppError::Invalid(format!(
+            "`{entity}` cannot name a database or a user (at most 63 lower-case letters, digits and `_`); give a \
+             shorter --name"
+        )));
+    }
+    Ok(Names { entity, sql, service: service.name().to_owned() })
+}
+
+/// The parameters of `set` checked against the Module's schema; errors
+/// name the parameter.
+pub(crate) fn parameters(module: &Module, set: &[(String, String)]) -> Result<Value, AppError> {
+    let mut object = Map::new();
+    for (key, value) in set {
+        let parsed = serde_json::from_str::<Value>(value).unwrap_or_else(|_| Value::String(value.clone()));
+        object.insert(key.clone(), parsed);
+    }
+    // Defaults the schema gives, for what was not set.
+    if let Some(properties) = module.parameters.get("properties").and_then(Value::as_object) {
+        for (key, schema) in properties {
+            if let Some(default) = schema.get("default") {
+                object.entry(key.clone()).or_insert_with(|| default.clone());
+            }
+        }
+    }
+    let value = Value::Object(object);
+    let validator = jsonschema::validator_for(&module.parameters).map_err(|error| {
+        AppError::Internal(format!("the parameters' schema of {} does not compile: {error}", module.entity_ref))
+    })?;
+    let problems: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|error| {
+            let at = error.instance_path().to_string();
+            let name = at.trim_start_matches('/').replace('/', ".");
+            if name.is_empty() { error.to_string() } else { format!("parameter `{name}`: {error}") }
+        })
+        .collect();
+    if !problems.is_empty() {
+        let known: Vec<&String> = module
+            .parameters
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().collect())
+            .unwrap_or_default();
+        return Err(AppError::Invalid(format!(
+            "{}; {} takes {}",
+            problems.join("; "),
+            module.entity_ref.name(),
+            if known.is_empty() {
+                "no parameters".to_owned()
+            } else {
+                format!("--set {}", known.iter().map(|k| format!("{k}=...")).collect::<Vec<_>>().join(", --set "))
+            }
+        )));
+    }
+    Ok(value)
+}
+
+fn module_named<'c>(catalog: &'c CatalogIndex, name: &str) -> Result<&'c Module, AppError> {
+    EntityRef::parse(name.trim(), Some("module"), paved_domain::DEFAULT_NAMESPACE)
+        .ok()
+        .and_then(|module| catalog.module(&module))
+        .ok_or_else(|| {
+            let offered: Vec<&str> = catalog.modules().iter().map(|m| m.entity_ref.name()).collect();
+            AppError::NotFound(format!(
+                "no Module `{}` in the catalog; the platform offers: {}",
+                name.trim(),
+                if offered.is_empty() { "none yet".to_owned() } else { offered.join(", ") }
+            ))
+        })
+}
+
+fn service_named(catalog: &CatalogIndex, name: &str) -> Result<EntityRef, AppError> {
+    EntityRef::parse(name.trim(), Some("component"), paved_domain::DEFAULT_NAMESPACE)
+        .ok()
+        .and_then(|service| catalog.service(&service))
+        .map(|info| info.entity_ref.clone())
+        .ok_or_else(|| AppError::NotFound(format!("no service `{}` in the catalog", name.trim())))
+}
+
+/// What the seal of a resource's secrets is bound to.
+fn bound_to(resource: &EntityRef) -> String {
+    format!("resource:{}", resource.key())
+}
+
+impl App {
+    /// Provisions what `request` asks, as `caller`: checked (the Module and
+    /// service exist, the caller may act on the service, the name and the
+    /// parameters, the team's limits, a `secret_key` to seal with), stored
+    /// as a job, made by the Module's driver, and recorded with its outcome.
+    /// The same request again returns the resource it made.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown Module or service;
+    /// [`AppError::Forbidden`] naming who may act instead;
+    /// [`AppError::Invalid`] for a bad name or parameter, a limit reached
+    /// (naming it), no `secret_key`, or a server not in the configuration;
+    /// [`AppError::Unavailable`] when the driver failed (the request is
+    /// recorded as failed, with nothing left behind); a store failure.
+    pub async fn provision(&self, caller: &Caller, request: &ProvisionRequest) -> Result<Provisioned, AppError> {
+        let catalog = self.catalog.current().await?;
+        let module = module_named(&catalog, &request.module)?.clone();
+        let service = service_named(&catalog, &request.service)?;
+        caller.may_act_on(&catalog, &service)?;
+        let team = catalog
+            .service(&service)
+            .and_then(|info| info.owner.clone())
+            .filter(|owner| owner.is(EntityKind::Group))
+            .ok_or_else(|| AppError::Invalid(format!("{service} has no owning team to own what it provisions")))?;
+        let names = names(&service, &module, request.name.as_deref())?;
+        let parameters = parameters(&module, &request.set)?;
+        let entity_ref = EntityRef::new("resource", service.namespace(), &names.entity)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        if let Some(existing) = self.store.resource(&entity_ref).await?
+            && existing.state != paved_store::ResourceState::Failed
+        {
+            let outputs = existing.outputs.clone().and_then(|o| o.as_object().cloned()).unwrap_or_default();
+            return Ok(Provisioned { resource: existing, created: false, outputs });
+        }
+        if !module.limits.classes.is_empty()
+            && let Some(class) = parameters.get("class")
+            && !module.limits.classes.iter().any(|c| Some(c.as_str()) == class.as_str())
+        {
+            return Err(AppError::Invalid(format!(
+                "limit `classes` of {}: class {class} is not offered; it offers {}",
+                module.entity_ref.name(),
+                module.limits.classes.join(", ")
+            )));
+        }
+        if let Some(most) = module.limits.per_team {
+            let live = self
+                .store
+                .resources(None, Some(&team))
+                .await?
+                .iter()
+                .filter(|r| r.module.key() == module.entity_ref.key() && r.state != paved_store::ResourceState::Failed)
+                .count();
+            if live >= most as usize {
+                return Err(AppError::Invalid(format!(
+                    "limit `per_team` of {}: {team} has {live} of at most {most}; remove one (paved deprovision) or ask \
+                     the platform team ({}) for a higher limit",
+                    module.entity_ref.name(),
+                    module.owner.as_ref().map_or_else(|| "the Module's owner".to_owned(), ToString::to_string)
+                )));
+            }
+        }
+        let key = self.secret_key.clone().ok_or_else(|| {
+            AppError::Invalid(
+                "provisioning makes secrets, kept encrypted, and this server has no secret_key (PAVED_SECRET_KEY); \
+                 set one (openssl rand -hex 32)"
+                    .to_owned(),
+            )
+        })?;
+        let server = self.server_of(&module)?;
+        let owner = format!("provision-{}", uuid::Uuid::new_v4());
+        let new = NewResource {
+            entity_ref: entity_ref.clone(),
+            module: module.entity_ref.clone(),
+            service: service.clone(),
+            team,
+            name: names.entity.clone(),
+            parameters: parameters.clone(),
+            requested_by: caller.audit_name(),
+        };
+        let audit = NewAudit {
+            actor: caller.audit_name(),
+            action: "provision.request".into(),
+            target: String::new(),
+            detail: Some(format!("{} for {service}", module.entity_ref)),
+        };
+        let (stored, created) = self.store.request_resource(&new, &owner, Utc::now() + LEASE, &audit).await?;
+        if !created {
+            let outputs = stored.outputs.clone().and_then(|o| o.as_object().cloned()).unwrap_or_default();
+            return Ok(Provisioned { resource: stored, created: false, outputs });
+        }
+        let made = self.run_driver(&module, server.as_ref(), &names).await;
+        let (outcome, shown) = match made {
+            Ok(mut made) => {
+                // Only the outputs the Module offers.
+                made.outputs.retain(|k, _| module.outputs.contains(k));
+                made.secrets.retain(|k, _| module.outputs.contains(k));
+                let sealed = if made.secrets.is_empty() {
+                    None
+                } else {
+                    Some(
+                        key.seal(&Value::Object(made.secrets.clone()).to_string(), &bound_to(&entity_ref))
+                            .map_err(|e| AppError::Internal(e.to_string()))?,
+                    )
+                };
+                let mut all = made.outputs.clone();
+                all.extend(made.secrets);
+                (ResourceOutcome::Ready { outputs: Value::Object(made.outputs), sealed }, Ok(all))
+            }
+            Err(error) => (ResourceOutcome::Failed { error: error.clone() }, Err(error)),
+        };
+        let audit = NewAudit {
+            actor: caller.audit_name(),
+            action: if shown.is_ok() { "provision.ready" } else { "provision.fail" }.into(),
+            target: String::new(),
+            detail: shown.as_ref().err().cloned(),
+        };
+        let resource = self
+            .store
+            .finish_resource(stored.id, &owner, &outcome, &audit)
+            .await?
+            .ok_or_else(|| AppError::Conflict(format!("{entity_ref} was taken over by another replica mid-way")))?;
+        match shown {
+            Ok(outputs) => Ok(Provisioned { resource, created: true, outputs }),
+            Err(error) => Err(AppError::Unavailable(format!(
+                "{} could not be provisioned, and nothing was left behind: {error}",
+                module.entity_ref.name()
+            ))),
+        }
+    }
+
+    /// The live resources of a service (or of every service).
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown service; a store failure.
+    pub async fn resources_of(&self, service: Option<&str>) -> Result<Vec<StoredResource>, AppError> {
+        let service = match service {
+            Some(name) => Some(service_named(&*self.catalog.current().await?, name)?),
+            None => None,
+        };
+        Ok(self.store.resources(service.as_ref(), None).await?)
+    }
+
+    /// A ready resource's outputs with its secrets, for who may act on its
+    /// service; audited (`provision.credentials`).
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for no such resource; [`AppError::Forbidden`]
+    /// as for provisioning; [`AppError::Invalid`] without `secret_key`;
+    /// [`AppError::Internal`] when its secrets do not open.
+    pub async fn resource_credentials(&self, caller: &Caller, resource: &str) -> Result<Map<String, Value>, AppError> {
+        let catalog = self.catalog.current().await?;
+        let entity_ref = EntityRef::parse(resource.trim(), Some("resource"), paved_domain::DEFAULT_NAMESPACE)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let stored = self
+            .store
+            .resource(&entity_ref)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no resource `{}`", resource.trim())))?;
+        caller.may_act_on(&catalog, &stored.service)?;
+        let key = self.secret_key.as_deref().ok_or_else(|| {
+            AppError::Invalid("this server has no secret_key (PAVED_SECRET_KEY), so no secret can be read".to_owned())
+        })?;
+        let mut all = stored.outputs.clone().and_then(|o| o.as_object().cloned()).unwrap_or_default();
+        if let Some(sealed) = &stored.sealed {
+            let opened = key
+                .open(sealed, &bound_to(&stored.entity_ref))
+                .map_err(|e| AppError::Internal(format!("{}: {e}", stored.entity_ref)))?;
+            let secrets: Map<String, Value> = serde_json::from_str(&opened).unwrap_or_default();
+            all.extend(secrets);
+        }
+        let entry = NewAudit {
+            actor: caller.audit_name(),
+            action: "provision.credentials".into(),
+            target: stored.entity_ref.to_string(),
+            detail: None,
+        };
+        self.audit(&entry, None).await?;
+        Ok(all)
+    }
+
+    /// The admin connection of the Module's server, if its driver needs one.
+    fn server_of(&self, module: &Module) -> Result<Option<ServerUrl>, AppError> {
+        let Some(name) = &module.server else { return Ok(None) };
+        self.provision.servers.get(name).cloned().map(Some).ok_or_else(|| {
+            AppError::Invalid(format!(
+                "{} runs on server `{name}`, which this pavedroad's configuration does not name; the platform team adds \
+                 [provision.servers.{name}] url = \"...\"",
+                module.entity_ref.name()
+            ))
+        })
+    }
+
+    async fn run_driver(&self, module: &Module, server: Option<&ServerUrl>, names: &Names) -> Result<Made, String> {
+        match (module.driver, server) {
+            (Driver::Postgres, Some(server)) => postgres::provision(server, names).await,
+            (driver, _) => Err(format!("the {} driver is not available on this server yet", driver.as_str())),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The `postgres` driver: on a configured server, a role with a generated
+//! password and a database it owns, which nobody else may connect to.
+//! Identifiers are checked ([`super::names`]) and quoted; the password is
+//! generated here (hex), never given by a person; values a statement can
+//! bind are bound. Running it again finishes what an interrupted run began
+//! (the role is altered, the database kept); a failure drops what this run
+//! made.
+
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection, Row};
+
+use super::{Made, Names, ServerUrl};
+
+/// A quoted SQL identifier.
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A new password: 24 random bytes in hex.
+pub(crate) fn password() -> Result<String, String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a password: {e}"))?;
+    Ok(hex::encode(bytes))
+}
+
+fn failed(what: &str, error: &sqlx::Error) -> String {
+    // The server's message, never the statement (it holds the password).
+    let message = match error {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    };
+    format!("{what}: {message}")
+}
+
+/// Runs one statement that binds nothing (DDL).
+async fn run(admin: &mut PgConnection, sql: String) -> Result<(), sqlx::Error> {
+    use sqlx::Executor as _;
+    admin.execute(sqlx::raw_sql(&sql)).await.map(|_| ())
+}
+
+/// Makes the database `name` (quoted: `role`) owned by its role, unless it
+/// exists, and lets nobody else connect to it.
+async fn database(admin: &mut PgConnection, name: &str, role: &str) -> Result<(), String> {
+    let existed = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut *admin)
+        .await
+        .map_err(|e| failed("reading the databases", &e))?
+        .is_some();
+    if !existed {
+        run(admin, format!("CREATE DATABASE {role} OWNER {role}"))
+            .await
+            .map_err(|e| failed("making the database", &e))?;
+    }
+    for sql in [
+        format!("REVOKE ALL ON DATABASE {role} FROM PUBLIC"),
+        format!("GRANT CONNECT, TEMPORARY ON DATABASE {role} TO {role}"),
+    ] {
+        run(admin, sql).await.map_err(|e| failed("closing the database to others", &e))?;
+    }
+    Ok(())
+}
+
+/// Makes (or finishes making) the role and the database of `names`.
+pub(crate) async fn provision(server: &ServerUrl, names: &Names) -> Result<Made, String> {
+    let url = url::Url::parse(&server.0).map_err(|e| format!("the server's url does not parse: {e}"))?;
+    let mut admin =
+        PgConnection::connect(&server.0).await.map_err(|e| failed("cannot connect to the PostgreSQL server", &e))?;
+    let role = ident(&names.sql);
+    let password = password()?;
+    let role_existed = sqlx::query("SELECT 1 FROM pg_roles WHERE rolname = $1")
+        .bind(&names.sql)
+        .fetch_optional(&mut admin)
+        .await
+        .map_err(|e| failed("reading the roles", &e))?
+        .is_some();
+    let verb = if role_existed { "ALTER" } else { "CREATE" };
+    // A role's password cannot be a bound parameter; it is hex made here.
+    run(&mut admin, format!("{verb} ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{password}'"))
+        .await
+        .map_err(|e| failed("making the role", &e))?;
+    let made_database = database(&mut admin, &names.sql, &role).await;
+    if let Err(error) = made_database {
+        if !role_existed {
+            // Nothing left behind: no role without its database.
+            let _ = run(&mut admin, format!("DROP ROLE IF EXISTS {role}")).await;
+        }
+        return Err(error);
+    }
+    let version: String =
+        sqlx::query("SHOW server_version").fetch_one(&mut admin).await.map(|row| row.get(0)).unwrap_or_default();
+    let _ = admin.close().await;
+    let host = url.host_str().unwrap_or("localhost").to_owned();
+    let port = url.port().unwrap_or(5432);
+    let mut outputs = serde_json::Map::new();
+    outputs.insert("host".into(), json!(host));
+    outputs.insert("port".into(), json!(port));
+    outputs.insert("database".into(), json!(names.sql));
+    outputs.insert("user".into(), json!(names.sql));
+    outputs.insert("server_version".into(), json!(version));
+    let mut secrets = serde_json::Map::new();
+    secrets.insert("password".into(), Value::String(password.clone()));
+    let host_in_url = if host.contains(':') { format!("[{host}]") } else { host };
+    secrets
+        .insert("url".into(), json!(format!("postgres://{}:{password}@{host_in_url}:{port}/{}", names.sql, names.sql)));
+    Ok(Made { outputs, secrets })
+}
