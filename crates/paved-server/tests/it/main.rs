@@ -10,6 +10,7 @@ mod hooks;
 mod metrics;
 mod oncall;
 mod protection_rule;
+mod provision;
 mod records;
 mod sign_in;
 mod web;

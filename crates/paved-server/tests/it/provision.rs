@@ -1,0 +1,162 @@
+//! Self-service provisioning over real HTTP against a real PostgreSQL
+//! server: an owner's request gives credentials that connect, create a
+//! table and cannot reach another provisioned database; the same request
+//! again returns the same resource; another team's person, a bad name, a
+//! bad parameter and a team over its limit are refused, saying why, before
+//! any SQL runs; the secrets are sealed in the database file and read again
+//! only by the service's people.
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+use crate::helpers::{On, TestApp};
+use paved_server::ServerSettings;
+use paved_store::TokenScope;
+
+const KEY: &str = "5a1f0c9e7d5b3a1f8e6c4a2b0d9f7e5c3a1b8d6f4e2c0a9b7d5f3e1c8a6b4d20";
+
+fn person(name: &str) -> TokenScope {
+    TokenScope::User(format!("user:default/{name}").parse().unwrap())
+}
+
+const MODULE: &str = "apiVersion: paved.dev/v1alpha1
+kind: Module
+metadata:
+  name: postgres-database
+spec:
+  owner: platform
+  type: database
+  driver: postgres
+  server: main
+  parameters:
+    type: object
+    additionalProperties: false
+    properties:
+      class: { type: string, enum: [small, large], default: small }
+  limits: { per_team: 2, classes: [small] }
+";
+
+async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, format!("{}{path}", app.base)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {status} {text}")))
+}
+
+/// Drops what the test made on the shared server, whatever happened.
+struct Cleanup {
+    admin: String,
+    names: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let (admin, names) = (self.admin.clone(), self.names.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await else { return };
+                for name in names {
+                    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = sqlx::raw_sql(&format!("DROP ROLE IF EXISTS \"{name}\"")).execute(&mut conn).await;
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
+}
+
+crate::helpers::on_tests! {
+    async fn an_owner_provisions_a_database_that_is_theirs_alone_and_others_are_refused(on) {
+        let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else {
+            assert!(std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(), "PAVED_TEST_DATABASE_URL names the server to provision on");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("modules.yaml"), MODULE).unwrap();
+        let mut settings = ServerSettings { secret_key: Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()), ..ServerSettings::default() };
+        settings.provision.servers.insert("main".into(), paved_app::provision::ServerUrl(admin.clone()));
+        let sqlite = matches!(on, On::Sqlite);
+        let app = TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await;
+        let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let (first, second) = (format!("{tag}a"), format!("{tag}b"));
+        let sql = |name: &str| format!("checkout_api_{name}");
+        let _cleanup = Cleanup { admin: admin.clone(), names: vec![sql(&first), sql(&second)] };
+        let (ana, lena, james) = (app.token(person("ana.souza")).await, app.token(person("lena.fischer")).await, app.token(person("james.carter")).await);
+        let path = "/api/v1/services/checkout-api/resources";
+        let ask = |name: &str| json!({ "module": "postgres-database", "name": name });
+
+        let (status, body) = send(&app, reqwest::Method::POST, path, &james, Some(ask(&first))).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("checkout-api is owned by group:default/checkout"), "{body}");
+        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(ask("x; DROP ROLE postgres"))).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("is not a resource name"), "{body}");
+        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(json!({ "module": "postgres-database", "name": first, "parameters": { "class": "huge" } }))).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("parameter `class`"), "{body}");
+        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(json!({ "module": "postgres-database", "name": first, "parameters": { "class": "large" } }))).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("limit `classes`"), "{body}");
+
+        let (status, made) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&first))).await;
+        assert_eq!(status, 201, "{made}");
+        assert_eq!(made["resource"], format!("resource:default/checkout-api-{first}"));
+        assert_eq!((made["status"].as_str(), made["owner"].as_str()), (Some("ready"), Some("group:default/checkout")));
+        let outputs = &made["outputs"];
+        assert_eq!(outputs["database"], sql(&first));
+        let password = outputs["password"].as_str().expect("the password, shown once").to_owned();
+        let url = outputs["url"].as_str().unwrap().to_owned();
+
+        // The credentials connect and may make a table in their database.
+        let mut mine = sqlx::PgConnection::connect(&url).await.expect("the credentials connect");
+        sqlx::raw_sql("CREATE TABLE orders (id bigint PRIMARY KEY); INSERT INTO orders VALUES (1)").execute(&mut mine).await.expect("a table in their own database");
+        mine.close().await.ok();
+
+        // The same request again: the same resource, the secret not shown again.
+        let (status, again) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&first))).await;
+        assert_eq!((status, again["resource"].clone()), (200, made["resource"].clone()), "{again}");
+        assert!(again["outputs"].get("password").is_none(), "{again}");
+
+        // A second one; the first's user cannot connect to it.
+        let (status, other) = send(&app, reqwest::Method::POST, path, &lena, Some(ask(&second))).await;
+        assert_eq!(status, 201, "{other}");
+        let elsewhere = url.rsplit_once('/').unwrap().0.to_owned() + "/" + &sql(&second);
+        let refused = sqlx::PgConnection::connect(&elsewhere).await.err().expect("no way into another team's database").to_string();
+        assert!(refused.contains("permission denied"), "{refused}");
+
+        // Over the team's limit (2): refused, naming it.
+        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&format!("{tag}c")))).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("limit `per_team` of postgres-database: group:default/checkout has 2 of at most 2"), "{body}");
+
+        // The secrets again, for the service's people only.
+        let credentials = format!("/api/v1/resources/checkout-api-{first}/credentials");
+        let (status, read) = send(&app, reqwest::Method::GET, &credentials, &lena, None).await;
+        assert_eq!((status, read["password"].as_str()), (200, Some(password.as_str())), "{read}");
+        let (status, _) = send(&app, reqwest::Method::GET, &credentials, &james, None).await;
+        assert_eq!(status, 403);
+        let (_, listed) = send(&app, reqwest::Method::GET, path, &james, None).await;
+        assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+        assert!(!listed.to_string().contains(&password), "lists never show a secret");
+
+        if sqlite {
+            app.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").await;
+            let file = app.sqlite_path().unwrap();
+            for file in [file.clone(), file.with_extension("db-wal")] {
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()), "{} holds the password", file.display());
+            }
+        }
+        let audit = app.store.audit_log(20).await.unwrap();
+        assert!(!format!("{audit:?}").contains(&password));
+        assert!(audit.iter().any(|e| e.action == "provision.ready" && e.target.ends_with(&format!("checkout-api-{first}"))));
+    }
+}
