@@ -383,6 +383,145 @@ impl App {
         Ok(all)
     }
 
+    /// Removes a resource, as `caller` (who may act on its service):
+    /// its driver drops what it made — the database and its data, at once —
+    /// and it is recorded as deleted, its secrets forgotten. `confirm`
+    /// must name the resource (`--confirm NAME`).
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for no such resource; [`AppError::Forbidden`]
+    /// as for provisioning; [`AppError::Invalid`] without the confirmation;
+    /// [`AppError::Conflict`] while another request holds it;
+    /// [`AppError::Unavailable`] when the driver failed (it stays, to try
+    /// again).
+    pub async fn deprovision(
+        &self,
+        caller: &Caller,
+        resource: &str,
+        confirm: Option<&str>,
+    ) -> Result<StoredResource, AppError> {
+        let catalog = self.catalog.current().await?;
+        let entity_ref = EntityRef::parse(resource.trim(), Some("resource"), paved_domain::DEFAULT_NAMESPACE)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let stored = self
+            .store
+            .resource(&entity_ref)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no resource `{}`", resource.trim())))?;
+        caller.may_act_on(&catalog, &stored.service)?;
+        if confirm.map(str::trim) != Some(entity_ref.name()) {
+            return Err(AppError::Invalid(format!(
+                "removing {entity_ref} drops it and its data at once; confirm with --confirm {}",
+                entity_ref.name()
+            )));
+        }
+        let owner = format!("deprovision-{}", uuid::Uuid::new_v4());
+        let taken = self.store.lease_resource(stored.id, &owner, Utc::now() + LEASE, true).await?.ok_or_else(|| {
+            AppError::Conflict(format!("{entity_ref} is being provisioned or removed now; try again in a minute"))
+        })?;
+        let module = catalog.module(&taken.module).cloned();
+        self.finish_removal(caller.audit_name(), &owner, taken, module.as_ref()).await
+    }
+
+    /// Drops what `resource`'s driver made and records it deleted.
+    async fn finish_removal(
+        &self,
+        actor: String,
+        owner: &str,
+        resource: StoredResource,
+        module: Option<&Module>,
+    ) -> Result<StoredResource, AppError> {
+        let dropped = match module {
+            Some(module) => {
+                let server = self.server_of(module)?;
+                let names = Names {
+                    entity: resource.name.clone(),
+                    sql: resource.name.replace(['-', '.'], "_"),
+                    service: resource.service.name().to_owned(),
+                };
+                match (module.driver, server) {
+                    (Driver::Postgres, Some(server)) => postgres::deprovision(&server, &names).await,
+                    (driver, _) => Err(format!("the {} driver is not available on this server yet", driver.as_str())),
+                }
+            }
+            None => Err(format!("its Module {} is no longer in the catalog", resource.module)),
+        };
+        let audit = |action: &str, detail: Option<String>| NewAudit {
+            actor: actor.clone(),
+            action: action.into(),
+            target: String::new(),
+            detail,
+        };
+        match dropped {
+            Ok(()) => self
+                .store
+                .finish_resource(resource.id, owner, &ResourceOutcome::Deleted, &audit("provision.delete", None))
+                .await?
+                .ok_or_else(|| AppError::Conflict(format!("{} was taken over mid-way", resource.entity_ref))),
+            Err(error) => Err(AppError::Unavailable(format!("{} could not be removed: {error}", resource.entity_ref))),
+        }
+    }
+
+    /// Finishes the requests and removals a stopped replica left mid-way
+    /// (their lease ended), as replica `owner`: the driver runs again —
+    /// drivers are idempotent, so a role without its database gets it — and
+    /// the outcome is recorded. The number finished.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn resume_provisioning(&self, owner: &str) -> Result<usize, AppError> {
+        let now = Utc::now();
+        let stale = self.store.claim_stale_resources(owner, now, now + LEASE).await?;
+        if stale.is_empty() {
+            return Ok(0);
+        }
+        let catalog = self.catalog.current().await?;
+        let mut finished = 0;
+        for resource in stale {
+            let module = catalog.module(&resource.module).cloned();
+            if resource.state == paved_store::ResourceState::Deprovisioning {
+                if self.finish_removal("paved".to_owned(), owner, resource, module.as_ref()).await.is_ok() {
+                    finished += 1;
+                }
+                continue;
+            }
+            let names = Names {
+                entity: resource.name.clone(),
+                sql: resource.name.replace(['-', '.'], "_"),
+                service: resource.service.name().to_owned(),
+            };
+            let made = match (&module, module.as_ref().map(|m| self.server_of(m))) {
+                (Some(module), Some(Ok(server))) => self.run_driver(module, server.as_ref(), &names).await,
+                (_, Some(Err(error))) => Err(error.to_string()),
+                (None, _) | (_, None) => Err(format!("its Module {} is no longer in the catalog", resource.module)),
+            };
+            let outcome = match (made, &self.secret_key) {
+                (Ok(mut made), Some(key)) => {
+                    if let Some(module) = &module {
+                        made.outputs.retain(|k, _| module.outputs.contains(k));
+                        made.secrets.retain(|k, _| module.outputs.contains(k));
+                    }
+                    let sealed = key
+                        .seal(&Value::Object(made.secrets).to_string(), &bound_to(&resource.entity_ref))
+                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                    ResourceOutcome::Ready { outputs: Value::Object(made.outputs), sealed: Some(sealed) }
+                }
+                (Ok(_), None) => ResourceOutcome::Failed { error: "no secret_key to seal its secrets with".to_owned() },
+                (Err(error), _) => ResourceOutcome::Failed { error },
+            };
+            let audit = NewAudit {
+                actor: "paved".into(),
+                action: "provision.resume".into(),
+                target: String::new(),
+                detail: Some("finished after the replica that began it stopped".into()),
+            };
+            if self.store.finish_resource(resource.id, owner, &outcome, &audit).await?.is_some() {
+                finished += 1;
+            }
+        }
+        Ok(finished)
+    }
+
     /// The admin connection of the Module's server, if its driver needs one.
     fn server_of(&self, module: &Module) -> Result<Option<ServerUrl>, AppError> {
         let Some(name) = &module.server else { return Ok(None) };

@@ -105,3 +105,17 @@ pub(crate) async fn provision(server: &ServerUrl, names: &Names) -> Result<Made,
         .insert("url".into(), json!(format!("postgres://{}:{password}@{host_in_url}:{port}/{}", names.sql, names.sql)));
     Ok(Made { outputs, secrets })
 }
+
+/// Drops the database of `names` (and its data: connections to it are
+/// ended) and its role; what is already gone is skipped.
+pub(crate) async fn deprovision(server: &ServerUrl, names: &Names) -> Result<(), String> {
+    let mut admin =
+        PgConnection::connect(&server.0).await.map_err(|e| failed("cannot connect to the PostgreSQL server", &e))?;
+    let role = ident(&names.sql);
+    run(&mut admin, format!("DROP DATABASE IF EXISTS {role} WITH (FORCE)"))
+        .await
+        .map_err(|e| failed("dropping the database", &e))?;
+    run(&mut admin, format!("DROP ROLE IF EXISTS {role}")).await.map_err(|e| failed("dropping the role", &e))?;
+    let _ = admin.close().await;
+    Ok(())
+}

@@ -166,3 +166,38 @@ pub async fn credentials(
 ) -> Result<Json<Map<String, Value>>, ApiError> {
     Ok(Json(state.resource_credentials(&caller, &name).await?))
 }
+
+/// `?confirm=NAME` of a removal.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConfirmQuery {
+    /// The resource's name again.
+    pub confirm: Option<String>,
+}
+
+/// Remove a resource: its driver drops it and its data at once (no
+/// retention), and its secrets are forgotten. The service's owners and
+/// admins only, with `?confirm=` repeating its name.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/resources/{name}",
+    tag = "operations",
+    params(("name" = String, Path, description = "The resource"), ConfirmQuery),
+    responses(
+        (status = 200, body = ResourceView, description = "Removed"),
+        (status = 400, body = crate::error::ErrorBody, description = "No confirmation"),
+        (status = 403, body = crate::error::ErrorBody, description = "The caller may not act on its service"),
+        (status = 404, body = crate::error::ErrorBody, description = "No such resource"),
+        (status = 409, body = crate::error::ErrorBody, description = "Another request holds it now"),
+        (status = 503, body = crate::error::ErrorBody, description = "The driver failed; it stays"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn deprovision(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ApiPath(name): ApiPath<String>,
+    crate::extract::ApiQuery(query): crate::extract::ApiQuery<ConfirmQuery>,
+) -> Result<Json<ResourceView>, ApiError> {
+    Ok(Json((&state.deprovision(&caller, &name, query.confirm.as_deref()).await?).into()))
+}

@@ -129,7 +129,7 @@ crate::helpers::on_tests! {
         let (status, other) = send(&app, reqwest::Method::POST, path, &lena, Some(ask(&second))).await;
         assert_eq!(status, 201, "{other}");
         let elsewhere = url.rsplit_once('/').unwrap().0.to_owned() + "/" + &sql(&second);
-        let refused = sqlx::PgConnection::connect(&elsewhere).await.err().expect("no way into another team's database").to_string();
+        let refused = sqlx::PgConnection::connect(&elsewhere).await.map(|_| ()).expect_err("no way into another team's database").to_string();
         assert!(refused.contains("permission denied"), "{refused}");
 
         // Over the team's limit (2): refused, naming it.
@@ -158,5 +158,66 @@ crate::helpers::on_tests! {
         let audit = app.store.audit_log(20).await.unwrap();
         assert!(!format!("{audit:?}").contains(&password));
         assert!(audit.iter().any(|e| e.action == "provision.ready" && e.target.ends_with(&format!("checkout-api-{first}"))));
+
+        // Removal: confirmed by name, by the service's people; the database
+        // and its user are gone, and the team is under its limit again.
+        let remove = format!("/api/v1/resources/checkout-api-{second}");
+        let (status, body) = send(&app, reqwest::Method::DELETE, &remove, &ana, None).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("confirm with --confirm"), "{body}");
+        let (status, _) = send(&app, reqwest::Method::DELETE, &format!("{remove}?confirm=checkout-api-{second}"), &james, None).await;
+        assert_eq!(status, 403);
+        let (status, gone) = send(&app, reqwest::Method::DELETE, &format!("{remove}?confirm=checkout-api-{second}"), &ana, None).await;
+        assert_eq!((status, gone["status"].as_str()), (200, Some("deleted")), "{gone}");
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        let left: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1 UNION SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(sql(&second)).fetch_optional(&mut conn).await.unwrap();
+        assert!(left.is_none(), "no role or database is left");
+        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&second))).await;
+        assert_eq!(status, 201, "under the limit again: {body}");
+    }
+
+    async fn a_request_a_stopped_replica_left_mid_way_is_finished_with_no_orphan_role(on) {
+        let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else { return };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("modules.yaml"), MODULE).unwrap();
+        let key = paved_app::secrets::SecretKey::parse(KEY).unwrap();
+        let mut settings = ServerSettings { secret_key: Some(key.clone()), ..ServerSettings::default() };
+        settings.provision.servers.insert("main".into(), paved_app::provision::ServerUrl(admin.clone()));
+        let app = TestApp::spawn_with_catalog(on, settings.clone(), &[dir.path().to_path_buf()]).await;
+        let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let sql = format!("checkout_api_{tag}");
+        let _cleanup = Cleanup { admin: admin.clone(), names: vec![sql.clone()] };
+
+        // A replica stored the request, made the role, and was killed
+        // before the database: its lease ran out.
+        let new = paved_store::NewResource {
+            entity_ref: format!("resource:default/checkout-api-{tag}").parse().unwrap(),
+            module: "module:default/postgres-database".parse().unwrap(),
+            service: "component:default/checkout-api".parse().unwrap(),
+            team: "group:default/checkout".parse().unwrap(),
+            name: format!("checkout-api-{tag}"),
+            parameters: json!({ "class": "small" }),
+            requested_by: "user:default/ana.souza (token 1)".into(),
+        };
+        let audit = paved_store::NewAudit { actor: "test".into(), action: "provision.request".into(), target: String::new(), detail: None };
+        app.store.request_resource(&new, "killed-replica", chrono::Utc::now() - chrono::Duration::seconds(1), &audit).await.unwrap();
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        sqlx::raw_sql(&format!("CREATE ROLE \"{sql}\" LOGIN PASSWORD 'half-made'")).execute(&mut conn).await.unwrap();
+
+        // Another replica starts, and finishes it.
+        let replica = paved_app::App::new(app.store.clone(), paved_ingest::IngestSettings::default())
+            .with_secret_key(Some(key))
+            .with_provision(settings.provision.clone());
+        assert_eq!(replica.resume_provisioning("replica-2").await.unwrap(), 1);
+        assert_eq!(replica.resume_provisioning("replica-3").await.unwrap(), 0, "once");
+        let resource = app.store.resource(&new.entity_ref).await.unwrap().unwrap();
+        assert_eq!(resource.state, paved_store::ResourceState::Ready, "{resource:?}");
+        let owner: (String,) = sqlx::query_as("SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = $1")
+            .bind(&sql).fetch_one(&mut conn).await.expect("the role has its database now");
+        assert_eq!(owner.0, sql);
+        let credentials = replica.resource_credentials(&paved_app::Caller::Local, &format!("checkout-api-{tag}")).await.unwrap();
+        let url = credentials["url"].as_str().unwrap();
+        sqlx::PgConnection::connect(url).await.expect("the finished resource's credentials connect (not the half-made password)");
     }
 }

@@ -24,6 +24,7 @@ mod metrics;
 mod migrate;
 mod oncall;
 mod oncall_contact;
+mod provision;
 mod report;
 mod runner;
 mod serve;
@@ -90,6 +91,10 @@ enum Command {
     #[command(subcommand)]
     Incident(incident::Cmd),
     Oncall(oncall::Cmd),
+    Provision(provision::Cmd),
+    Deprovision(provision::DeprovisionCmd),
+    #[command(subcommand)]
+    Resource(provision::ResourceCmd),
     #[command(subcommand)]
     Events(events::Cmd),
     Identities(identities::Cmd),
@@ -159,6 +164,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(oncall::run(cmd, config))
+        }
+        Command::Provision(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(provision::run(cmd, config))
+        }
+        Command::Deprovision(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(provision::deprovision(cmd, config))
+        }
+        Command::Resource(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(provision::run_resource(cmd, config))
         }
         Command::Events(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

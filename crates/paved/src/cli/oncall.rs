@@ -232,7 +232,11 @@ pub(super) enum Where {
 pub(super) async fn open(config: &Config) -> anyhow::Result<Where> {
     if config.server.trim().is_empty() {
         let (store, _) = client::local_store(config).await?;
-        return Ok(Where::Local(App::new(store, config.ingest_settings()).with_secret_key(config.secret_key()?)));
+        return Ok(Where::Local(
+            App::new(store, config.ingest_settings())
+                .with_secret_key(config.secret_key()?)
+                .with_provision(config.provision_settings()),
+        ));
     }
     Ok(Where::Server {
         base: config.server.trim().trim_end_matches('/').to_owned(),

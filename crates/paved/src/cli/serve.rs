@@ -179,7 +179,8 @@ pub(super) fn spawn_pager(
 
 /// The deploy work of a server (`paved serve`, `paved demo`): marking interrupted the deploys whose
 /// runner went silent for `lease` (on every replica; the store makes each
-/// change once), and the embedded runner unless `embedded` is off.
+/// change once), finishing provisioning requests a stopped replica left
+/// mid-way, and the embedded runner unless `embedded` is off.
 pub(super) fn spawn_deploy_work(
     app: paved_app::App,
     lease: std::time::Duration,
@@ -188,6 +189,8 @@ pub(super) fn spawn_deploy_work(
 ) {
     let sweeper = app.clone();
     let mut sweep_stopped = stopped.clone();
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let resumer = format!("resume:{}:{:x}", std::process::id(), started.as_nanos());
     tokio::spawn(async move {
         let mut every = tokio::time::interval((lease / 3).max(std::time::Duration::from_millis(200)));
         loop {
@@ -195,6 +198,12 @@ pub(super) fn spawn_deploy_work(
                 _ = every.tick() => {
                     if let Err(error) = sweeper.interrupt_stale_deploys(lease).await {
                         tracing::warn!(%error, "looking for interrupted deploys failed");
+                    }
+                    // Provisioning requests a stopped replica left mid-way.
+                    match sweeper.resume_provisioning(&resumer).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(finished = n, "finished provisioning requests a stopped replica began"),
+                        Err(error) => tracing::warn!(%error, "looking for interrupted provisioning requests failed"),
                     }
                 }
                 _ = sweep_stopped.changed() => return,
