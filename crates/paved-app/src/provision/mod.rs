@@ -9,6 +9,7 @@
 //! shown once, and read again only by who may act on the service.
 
 mod postgres;
+mod redis;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -92,12 +93,18 @@ pub(crate) struct Names {
     pub(crate) entity: String,
     /// The same as an SQL identifier (`-` as `_`).
     pub(crate) sql: String,
-    /// The service's name: Redis keys are `<service>:*`.
-    pub(crate) service: String,
+    /// The key prefix of a Redis namespace: `<service>:`, or
+    /// `<service>:<name>:` for one given a name (so that removing one
+    /// leaves the others' keys).
+    pub(crate) prefix: String,
 }
 
 /// Checks `name` (`--name`) and derives the identifiers.
 pub(crate) fn names(service: &EntityRef, module: &Module, name: Option<&str>) -> Result<Names, AppError> {
+    let prefix = match name {
+        Some(name) => format!("{}:{name}:", service.name()),
+        None => format!("{}:", service.name()),
+    };
     let suffix = match name {
         Some(name) => {
             let ok = (1..=30).contains(&name.len())
@@ -124,7 +131,20 @@ pub(crate) fn names(service: &EntityRef, module: &Module, name: Option<&str>) ->
              shorter --name"
         )));
     }
-    Ok(Names { entity, sql, service: service.name().to_owned() })
+    Ok(Names { entity, sql, prefix })
+}
+
+/// The identifiers of a stored resource, as [`names`] derived them.
+fn names_of(resource: &StoredResource) -> Names {
+    let service = resource.service.name();
+    let module = resource.module.name().to_ascii_lowercase();
+    let given =
+        resource.name.strip_prefix(&format!("{}-", service.to_ascii_lowercase())).filter(|suffix| *suffix != module);
+    Names {
+        entity: resource.name.clone(),
+        sql: resource.name.replace(['-', '.'], "_"),
+        prefix: given.map_or_else(|| format!("{service}:"), |name| format!("{service}:{name}:")),
+    }
 }
 
 /// The parameters of `set` checked against the Module's schema; errors
@@ -434,13 +454,10 @@ impl App {
         let dropped = match module {
             Some(module) => {
                 let server = self.server_of(module)?;
-                let names = Names {
-                    entity: resource.name.clone(),
-                    sql: resource.name.replace(['-', '.'], "_"),
-                    service: resource.service.name().to_owned(),
-                };
+                let names = names_of(&resource);
                 match (module.driver, server) {
                     (Driver::Postgres, Some(server)) => postgres::deprovision(&server, &names).await,
+                    (Driver::Redis, Some(server)) => redis::deprovision(&server, &names).await,
                     (driver, _) => Err(format!("the {} driver is not available on this server yet", driver.as_str())),
                 }
             }
@@ -485,11 +502,7 @@ impl App {
                 }
                 continue;
             }
-            let names = Names {
-                entity: resource.name.clone(),
-                sql: resource.name.replace(['-', '.'], "_"),
-                service: resource.service.name().to_owned(),
-            };
+            let names = names_of(&resource);
             let made = match (&module, module.as_ref().map(|m| self.server_of(m))) {
                 (Some(module), Some(Ok(server))) => self.run_driver(module, server.as_ref(), &names).await,
                 (_, Some(Err(error))) => Err(error.to_string()),
@@ -537,7 +550,81 @@ impl App {
     async fn run_driver(&self, module: &Module, server: Option<&ServerUrl>, names: &Names) -> Result<Made, String> {
         match (module.driver, server) {
             (Driver::Postgres, Some(server)) => postgres::provision(server, names).await,
+            (Driver::Redis, Some(server)) => redis::provision(server, names).await,
             (driver, _) => Err(format!("the {} driver is not available on this server yet", driver.as_str())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(name: &str) -> Module {
+        Module {
+            entity_ref: format!("module:default/{name}").parse().unwrap(),
+            owner: None,
+            resource_type: name.to_owned(),
+            driver: Driver::Redis,
+            server: Some("cache".into()),
+            parameters: serde_json::json!({ "type": "object" }),
+            limits: paved_domain::Limits::default(),
+            outputs: Vec::new(),
+            terraform: None,
+        }
+    }
+
+    #[test]
+    fn names_are_checked_before_any_driver_and_give_the_service_its_prefix() {
+        let service: EntityRef = "component:default/checkout-api".parse().unwrap();
+        let plain = names(&service, &module("redis-namespace"), None).unwrap();
+        assert_eq!(
+            plain,
+            Names {
+                entity: "checkout-api-redis-namespace".into(),
+                sql: "checkout_api_redis_namespace".into(),
+                prefix: "checkout-api:".into()
+            }
+        );
+        let named = names(&service, &module("redis-namespace"), Some("sessions")).unwrap();
+        assert_eq!((named.entity.as_str(), named.prefix.as_str()), ("checkout-api-sessions", "checkout-api:sessions:"));
+        for bad in ["x; DROP ROLE postgres", "", "UPPER", "-lead", &"a".repeat(31), "a\"b"] {
+            let refused = names(&service, &module("redis-namespace"), Some(bad)).unwrap_err().to_string();
+            assert!(refused.contains("is not a resource name"), "{bad}: {refused}");
+        }
+        // What a stored resource gives back is what the request derived.
+        let stored = |name: &str| StoredResource {
+            id: 1,
+            entity_ref: format!("resource:default/{name}").parse().unwrap(),
+            module: "module:default/redis-namespace".parse().unwrap(),
+            service: service.clone(),
+            team: "group:default/checkout".parse().unwrap(),
+            name: name.to_owned(),
+            parameters: serde_json::json!({}),
+            state: paved_store::ResourceState::Ready,
+            outputs: None,
+            sealed: None,
+            error: None,
+            requested_by: "cli".into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        assert_eq!(names_of(&stored("checkout-api-redis-namespace")), plain);
+        assert_eq!(names_of(&stored("checkout-api-sessions")), named);
+    }
+
+    #[test]
+    fn parameters_are_checked_against_the_schema_naming_the_parameter() {
+        let mut m = module("postgres-database");
+        m.parameters = serde_json::json!({
+            "type": "object", "additionalProperties": false,
+            "properties": { "size_gb": { "type": "integer", "maximum": 50, "default": 5 } }
+        });
+        assert_eq!(parameters(&m, &[]).unwrap(), serde_json::json!({ "size_gb": 5 }), "defaults apply");
+        assert_eq!(parameters(&m, &[("size_gb".into(), "20".into())]).unwrap(), serde_json::json!({ "size_gb": 20 }));
+        let too_big = parameters(&m, &[("size_gb".into(), "80".into())]).unwrap_err().to_string();
+        assert!(too_big.contains("parameter `size_gb`") && too_big.contains("--set size_gb=..."), "{too_big}");
+        let unknown = parameters(&m, &[("color".into(), "red".into())]).unwrap_err().to_string();
+        assert!(unknown.contains("color"), "{unknown}");
     }
 }

@@ -34,7 +34,33 @@ spec:
     properties:
       class: { type: string, enum: [small, large], default: small }
   limits: { per_team: 2, classes: [small] }
+---
+apiVersion: paved.dev/v1alpha1
+kind: Module
+metadata:
+  name: redis-namespace
+spec:
+  owner: platform
+  driver: redis
+  server: cache
 ";
+
+/// `redis-cli` as the provisioned user: what it printed.
+fn redis_as(outputs: &Value, args: &[&str]) -> String {
+    let output = std::process::Command::new("redis-cli")
+        .args(["-h", outputs["host"].as_str().unwrap(), "-p", &outputs["port"].to_string()])
+        .args([
+            "--user",
+            outputs["user"].as_str().unwrap(),
+            "--pass",
+            outputs["password"].as_str().unwrap(),
+            "--no-auth-warning",
+        ])
+        .args(args)
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned() + &String::from_utf8_lossy(&output.stderr)
+}
 
 async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
     let mut request = reqwest::Client::new().request(method, format!("{}{path}", app.base)).bearer_auth(token);
@@ -74,6 +100,36 @@ impl Drop for Cleanup {
 }
 
 crate::helpers::on_tests! {
+    async fn a_redis_namespace_reaches_only_its_service_s_keys_and_no_dangerous_command(on) {
+        let redis = std::env::var("PAVED_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+        if std::process::Command::new("redis-cli").args(["-u", &redis, "ping"]).output().map(|o| !o.stdout.starts_with(b"PONG")).unwrap_or(true) {
+            assert!(std::env::var_os("PAVED_REQUIRE_REDIS").is_none(), "PAVED_REQUIRE_REDIS is set but Redis does not answer at {redis}");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("modules.yaml"), MODULE).unwrap();
+        let mut settings = ServerSettings { secret_key: Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()), ..ServerSettings::default() };
+        settings.provision.servers.insert("cache".into(), paved_app::provision::ServerUrl(redis.clone()));
+        let app = TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await;
+        let ana = app.token(person("ana.souza")).await;
+        let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let (status, made) = send(&app, reqwest::Method::POST, "/api/v1/services/checkout-api/resources", &ana, Some(json!({ "module": "redis-namespace", "name": tag }))).await;
+        assert_eq!(status, 201, "{made}");
+        let outputs = &made["outputs"];
+        assert_eq!(outputs["key_prefix"], format!("checkout-api:{tag}:"));
+        let key = format!("checkout-api:{tag}:cart");
+        assert_eq!(redis_as(outputs, &["SET", &key, "1"]), "OK");
+        assert_eq!(redis_as(outputs, &["GET", &key]), "1");
+        for refused in [vec!["GET", "payments-api:secret"], vec!["SET", "checkout-api:other", "1"], vec!["FLUSHALL"], vec!["CONFIG", "GET", "maxmemory"], vec!["KEYS", "*"]] {
+            let said = redis_as(outputs, &refused);
+            assert!(said.contains("NOPERM"), "{refused:?}: {said}");
+        }
+        let remove = format!("/api/v1/resources/checkout-api-{tag}?confirm=checkout-api-{tag}");
+        let (status, gone) = send(&app, reqwest::Method::DELETE, &remove, &ana, None).await;
+        assert_eq!(status, 200, "{gone}");
+        assert!(redis_as(outputs, &["PING"]).contains("WRONGPASS"), "the user is gone");
+    }
+
     async fn an_owner_provisions_a_database_that_is_theirs_alone_and_others_are_refused(on) {
         let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else {
             assert!(std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(), "PAVED_TEST_DATABASE_URL names the server to provision on");
