@@ -160,7 +160,39 @@ async fn service_page(
     versions.extend(overview.deployments.iter().filter_map(|d| d.deployment.sha.clone()));
     versions.dedup();
     let deploy = super::deploys::section(viewer, service, &targets, &jobs, &versions);
+    let resources = state.store.resources(Some(service), None).await?;
+    let deploy = html! { (deploy) (resources_section(service, &resources)) };
     Ok(service_markup(&overview, &window, deploy))
+}
+
+/// What the service provisioned itself (`paved provision`), without
+/// secrets.
+fn resources_section(service: &paved_domain::EntityRef, resources: &[paved_store::StoredResource]) -> Markup {
+    html! {
+        section aria-labelledby="resources" {
+            h2 id="resources" { "Provisioned resources (" (resources.len()) ")" }
+            @if resources.is_empty() {
+                p { "None yet. Its owners ask for one with " code { "paved provision MODULE --service " (service.name()) } "." }
+            } @else {
+                table.resources {
+                    thead { tr { th scope="col" { "Resource" } th scope="col" { "Module" } th scope="col" { "State" } th scope="col" { "Outputs" } th scope="col" { "Asked by" } } }
+                    tbody {
+                        @for r in resources {
+                            tr data-resource=(r.entity_ref.name()) data-state=(r.state.as_str()) {
+                                td { (r.entity_ref.name()) }
+                                td { (r.module.name()) }
+                                td { (r.state.as_str()) @if let Some(error) = &r.error { ": " (error) } }
+                                td { @if let Some(outputs) = r.outputs.as_ref().and_then(|o| o.as_object()) {
+                                    @for (i, (k, v)) in outputs.iter().enumerate() { @if i > 0 { ", " } (k) " " code { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) } }
+                                } }
+                                td { (r.requested_by) " · " (super::when(r.created_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The page of one service, laid out from its overview.

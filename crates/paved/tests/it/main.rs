@@ -13,6 +13,7 @@ mod dora;
 mod import;
 mod oncall;
 mod paging;
+mod provision;
 mod records;
 mod serve;
 mod support;
