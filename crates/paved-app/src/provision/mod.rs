@@ -373,15 +373,7 @@ impl App {
     /// as for provisioning; [`AppError::Invalid`] without `secret_key`;
     /// [`AppError::Internal`] when its secrets do not open.
     pub async fn resource_credentials(&self, caller: &Caller, resource: &str) -> Result<Map<String, Value>, AppError> {
-        let catalog = self.catalog.current().await?;
-        let entity_ref = EntityRef::parse(resource.trim(), Some("resource"), paved_domain::DEFAULT_NAMESPACE)
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
-        let stored = self
-            .store
-            .resource(&entity_ref)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no resource `{}`", resource.trim())))?;
-        caller.may_act_on(&catalog, &stored.service)?;
+        let (_, stored) = self.resource_for(caller, resource).await?;
         let key = self.secret_key.as_deref().ok_or_else(|| {
             AppError::Invalid("this server has no secret_key (PAVED_SECRET_KEY), so no secret can be read".to_owned())
         })?;
@@ -420,15 +412,8 @@ impl App {
         resource: &str,
         confirm: Option<&str>,
     ) -> Result<StoredResource, AppError> {
-        let catalog = self.catalog.current().await?;
-        let entity_ref = EntityRef::parse(resource.trim(), Some("resource"), paved_domain::DEFAULT_NAMESPACE)
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
-        let stored = self
-            .store
-            .resource(&entity_ref)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no resource `{}`", resource.trim())))?;
-        caller.may_act_on(&catalog, &stored.service)?;
+        let (catalog, stored) = self.resource_for(caller, resource).await?;
+        let entity_ref = stored.entity_ref.clone();
         if confirm.map(str::trim) != Some(entity_ref.name()) {
             return Err(AppError::Invalid(format!(
                 "removing {entity_ref} drops it and its data at once; confirm with --confirm {}",
@@ -533,6 +518,24 @@ impl App {
             }
         }
         Ok(finished)
+    }
+
+    /// The live resource `name` names, once `caller` may act on its service.
+    async fn resource_for(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<(std::sync::Arc<CatalogIndex>, StoredResource), AppError> {
+        let catalog = self.catalog.current().await?;
+        let entity_ref = EntityRef::parse(name.trim(), Some("resource"), paved_domain::DEFAULT_NAMESPACE)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let stored = self
+            .store
+            .resource(&entity_ref)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no resource `{}`", name.trim())))?;
+        caller.may_act_on(&catalog, &stored.service)?;
+        Ok((catalog, stored))
     }
 
     /// The admin connection of the Module's server, if its driver needs one.

@@ -6,15 +6,14 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::header::LOCATION;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use paved_app::AppError;
 use paved_app::contacts::{ContactSource, PersonContacts};
 use serde::Deserialize;
 
 use super::session::{Viewer, csrf_field};
-use super::{PageWindow, Section, WebError, encode, layout};
+use super::{PageWindow, Section, WebError, encode};
 use crate::AppState;
 
 /// The section: every contact, in the order pages go; the forms when the
@@ -79,23 +78,18 @@ pub struct ContactForm {
     contact: String,
 }
 
-fn see_other(location: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response()
-}
-
 fn refused(error: AppError, person: &str, window: &PageWindow) -> Result<Response, WebError> {
-    let status = match &error {
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        error if error.is_bad_input() => StatusCode::BAD_REQUEST,
-        _ => return Err(error.into()),
-    };
-    let content = html! {
-        p.refused { (error.message()) }
-        p { a href={ "/people/" (encode(person)) "#contacts" } { "Back to " (person) } }
-    };
+    let back = format!("/people/{}#contacts", encode(person));
+    let label = format!("Back to {person}");
     let json = format!("/api/v1/people/{}/contacts", encode(person));
-    Ok((status, layout("Contact refused", Section::People, "/people", window, &json, content)).into_response())
+    let page = super::Refused {
+        title: "Contact refused",
+        section: Section::People,
+        back: &back,
+        back_label: &label,
+        json: &json,
+    };
+    super::refused(error, &page, window)
 }
 
 /// `POST /people/{name}/contacts`: a contact, added by the signed-in person.
@@ -110,7 +104,7 @@ pub async fn add(
         return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to add a contact: only its person may"));
     };
     match state.add_contact(caller, &person, &form.contact).await {
-        Ok(_) => Ok(see_other(&format!("/people/{}#contacts", encode(&person)))),
+        Ok(_) => Ok(super::see_other(&format!("/people/{}#contacts", encode(&person)))),
         Err(error) => refused(error, &person, &window),
     }
 }
@@ -126,7 +120,7 @@ pub async fn remove(
         return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to remove a contact: only its person may"));
     };
     match state.remove_contact(caller, &person, id).await {
-        Ok(_) => Ok(see_other(&format!("/people/{}#contacts", encode(&person)))),
+        Ok(_) => Ok(super::see_other(&format!("/people/{}#contacts", encode(&person)))),
         Err(error) => refused(error, &person, &window),
     }
 }

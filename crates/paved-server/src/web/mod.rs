@@ -218,6 +218,51 @@ pub enum Section {
 /// A whole page: navigation, who is signed in (the viewer of the request
 /// being served, set by [`session::guard`]), the window selector, the
 /// content, and the link to the JSON behind it.
+/// 303 See Other to a local path, not cached: where a form's POST goes next.
+pub(crate) fn see_other(location: &str) -> Response {
+    let location = axum::http::HeaderValue::from_str(location).unwrap_or(axum::http::HeaderValue::from_static("/"));
+    (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location), (CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"))],
+    )
+        .into_response()
+}
+
+/// Where a refused form sends the person back to, and what the page is.
+pub(crate) struct Refused<'a> {
+    /// The page's title (`Override refused`).
+    pub title: &'a str,
+    /// The section of the site.
+    pub section: Section,
+    /// The path of the page the form was on, with its anchor.
+    pub back: &'a str,
+    /// How the link back reads (`Back to checkout`).
+    pub back_label: &'a str,
+    /// The JSON alternative of the page.
+    pub json: &'a str,
+}
+
+/// The page of a form the application refused: its reason, with the status
+/// it means (403, 404, 400); any other error is the server's.
+pub(crate) fn refused(
+    error: paved_app::AppError,
+    page: &Refused<'_>,
+    window: &PageWindow,
+) -> Result<Response, WebError> {
+    let status = match &error {
+        paved_app::AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        paved_app::AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        error if error.is_bad_input() => StatusCode::BAD_REQUEST,
+        _ => return Err(error.into()),
+    };
+    let content = html! {
+        p.refused { (error.message()) }
+        p { a href=(page.back) { (page.back_label) } }
+    };
+    let path = page.back.split('#').next().unwrap_or("/");
+    Ok((status, layout(page.title, page.section, path, window, page.json, content)).into_response())
+}
+
 pub fn layout(title: &str, section: Section, path: &str, window: &PageWindow, json: &str, content: Markup) -> Markup {
     let nav = [
         (Section::Overview, "/", "Overview"),

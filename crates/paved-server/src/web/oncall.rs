@@ -11,7 +11,7 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SubsecRound, Utc};
 use maud::{Markup, html};
@@ -23,7 +23,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::session::{Viewer, csrf_field};
-use super::{PageWindow, Section, WebError, encode, layout, link, when};
+use super::{PageWindow, Section, WebError, encode, link, when};
 use crate::AppState;
 use crate::ical::{self, Event};
 
@@ -179,18 +179,16 @@ pub struct OverrideForm {
 
 /// A refused form as a page: the reason, and the way back.
 fn refused(error: AppError, team: &str, window: &PageWindow) -> Result<Response, WebError> {
-    let status = match &error {
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        error if error.is_bad_input() => StatusCode::BAD_REQUEST,
-        _ => return Err(error.into()),
+    let back = format!("/teams/{}#overrides", encode(team));
+    let label = format!("Back to {team}");
+    let page = super::Refused {
+        title: "Override refused",
+        section: Section::Teams,
+        back: &back,
+        back_label: &label,
+        json: "/api/v1/overrides",
     };
-    let content = html! {
-        p.refused { (error.message()) }
-        p { a href={ "/teams/" (encode(team)) "#overrides" } { "Back to " (team) } }
-    };
-    let page = layout("Override refused", Section::Teams, "/teams", window, "/api/v1/overrides", content);
-    Ok((status, page).into_response())
+    super::refused(error, &page, window)
 }
 
 /// `POST /teams/{name}/overrides`: an override, as the signed-in person.
@@ -212,7 +210,7 @@ pub async fn create(
         reason: form.reason.filter(|r| !r.trim().is_empty()),
     };
     match state.create_override(caller, &request, Utc::now()).await {
-        Ok(_) => Ok(see_other(&format!("/teams/{}#overrides", encode(&team)))),
+        Ok(_) => Ok(super::see_other(&format!("/teams/{}#overrides", encode(&team)))),
         Err(error) => refused(error, &team, &window),
     }
 }
@@ -228,13 +226,9 @@ pub async fn delete(
         return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to delete an override"));
     };
     match state.delete_override(caller, id).await {
-        Ok(_) => Ok(see_other(&format!("/teams/{}#overrides", encode(&team)))),
+        Ok(_) => Ok(super::see_other(&format!("/teams/{}#overrides", encode(&team)))),
         Err(error) => refused(error, &team, &window),
     }
-}
-
-fn see_other(location: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response()
 }
 
 /// `GET /oncall/{schedule}.ics`: the Schedule's shifts of the next 8 weeks.

@@ -33,9 +33,7 @@ use std::net::SocketAddr;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderName, HeaderValue, LOCATION, ORIGIN, SET_COOKIE,
-};
+use axum::http::header::{CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderName, HeaderValue, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
@@ -48,7 +46,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{WebError, encode, head_links, page_path};
+use super::{WebError, encode, head_links, page_path, see_other};
 use crate::AppState;
 use crate::extract::{BodyLimit, BodyTimeout, UnreadBody};
 use crate::settings::WebAuth;
@@ -484,13 +482,6 @@ pub(crate) async fn require_sign_in(State(state): State<AppState>, request: Requ
         Some(viewer) => see_other(&sign_in_path(&viewer.path)),
         None => see_other("/sign-in"),
     }
-}
-
-/// 303 See Other to a local path.
-fn see_other(location: &str) -> Response {
-    let location = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/"));
-    (StatusCode::SEE_OTHER, [(LOCATION, location), (CACHE_CONTROL, HeaderValue::from_static("no-store"))])
-        .into_response()
 }
 
 /// A page without the window selector: the sign-in page, a refused form.
