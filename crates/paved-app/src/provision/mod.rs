@@ -8,6 +8,7 @@
 //! Generated secrets are sealed ([`crate::secrets`]) before they are stored,
 //! shown once, and read again only by who may act on the service.
 
+pub mod entities;
 mod postgres;
 mod redis;
 
@@ -344,6 +345,9 @@ impl App {
             .finish_resource(stored.id, &owner, &outcome, &audit)
             .await?
             .ok_or_else(|| AppError::Conflict(format!("{entity_ref} was taken over by another replica mid-way")))?;
+        if shown.is_ok() {
+            self.sync_resource_entities().await?;
+        }
         match shown {
             Ok(outputs) => Ok(Provisioned { resource, created: true, outputs }),
             Err(error) => Err(AppError::Unavailable(format!(
@@ -455,11 +459,15 @@ impl App {
             detail,
         };
         match dropped {
-            Ok(()) => self
-                .store
-                .finish_resource(resource.id, owner, &ResourceOutcome::Deleted, &audit("provision.delete", None))
-                .await?
-                .ok_or_else(|| AppError::Conflict(format!("{} was taken over mid-way", resource.entity_ref))),
+            Ok(()) => {
+                let deleted = self
+                    .store
+                    .finish_resource(resource.id, owner, &ResourceOutcome::Deleted, &audit("provision.delete", None))
+                    .await?
+                    .ok_or_else(|| AppError::Conflict(format!("{} was taken over mid-way", resource.entity_ref)))?;
+                self.sync_resource_entities().await?;
+                Ok(deleted)
+            }
             Err(error) => Err(AppError::Unavailable(format!("{} could not be removed: {error}", resource.entity_ref))),
         }
     }
@@ -516,6 +524,9 @@ impl App {
             if self.store.finish_resource(resource.id, owner, &outcome, &audit).await?.is_some() {
                 finished += 1;
             }
+        }
+        if finished > 0 {
+            self.sync_resource_entities().await?;
         }
         Ok(finished)
     }

@@ -211,6 +211,12 @@ crate::helpers::on_tests! {
                 assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()), "{} holds the password", file.display());
             }
         }
+        // A Resource entity owned by the team, a dependency of the service.
+        let (status, entity) = app.get(&format!("/api/v1/entities/resource/default/checkout-api-{first}")).await;
+        assert_eq!(status, 200, "{entity}");
+        let text = entity.to_string();
+        assert!(text.contains("group:default/checkout") && text.contains("component:default/checkout-api"), "{entity}");
+        assert!(text.contains("module:default/postgres-database") && !text.contains(&password), "{entity}");
         let page = reqwest::get(format!("{}/services/checkout-api", app.base)).await.unwrap().text().await.unwrap();
         assert!(page.contains(&format!("data-resource=\"checkout-api-{first}\" data-state=\"ready\"")), "the service page lists it");
         assert!(!page.contains(&password), "without its secrets");
@@ -232,6 +238,8 @@ crate::helpers::on_tests! {
         let left: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1 UNION SELECT 1 FROM pg_database WHERE datname = $1")
             .bind(sql(&second)).fetch_optional(&mut conn).await.unwrap();
         assert!(left.is_none(), "no role or database is left");
+        let (status, _) = app.get(&format!("/api/v1/entities/resource/default/checkout-api-{second}")).await;
+        assert_eq!(status, 404, "its entity is gone too");
         let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&second))).await;
         assert_eq!(status, 201, "under the limit again: {body}");
     }
