@@ -161,25 +161,27 @@ async fn service_page(
     versions.dedup();
     let deploy = super::deploys::section(viewer, service, &targets, &jobs, &versions);
     let resources = state.store.resources(Some(service), None).await?;
-    let deploy = html! { (deploy) (resources_section(service, &resources)) };
+    let hint = format!("paved provision MODULE --service {}", service.name());
+    let deploy = html! { (deploy) (resources_section(&hint, &resources)) };
     Ok(service_markup(&overview, &window, deploy))
 }
 
-/// What the service provisioned itself (`paved provision`), without
-/// secrets.
-fn resources_section(service: &paved_domain::EntityRef, resources: &[paved_store::StoredResource]) -> Markup {
+/// What a service (or a team's services) provisioned themselves (`paved
+/// provision`), without secrets; `hint` is the command that asks for one.
+pub(super) fn resources_section(hint: &str, resources: &[paved_store::StoredResource]) -> Markup {
     html! {
         section aria-labelledby="resources" {
             h2 id="resources" { "Provisioned resources (" (resources.len()) ")" }
             @if resources.is_empty() {
-                p { "None yet. Its owners ask for one with " code { "paved provision MODULE --service " (service.name()) } "." }
+                p { "None yet. Owners ask for one with " code { (hint) } "." }
             } @else {
                 table.resources {
-                    thead { tr { th scope="col" { "Resource" } th scope="col" { "Module" } th scope="col" { "State" } th scope="col" { "Outputs" } th scope="col" { "Asked by" } } }
+                    thead { tr { th scope="col" { "Resource" } th scope="col" { "Service" } th scope="col" { "Module" } th scope="col" { "State" } th scope="col" { "Outputs" } th scope="col" { "Asked by" } } }
                     tbody {
                         @for r in resources {
                             tr data-resource=(r.entity_ref.name()) data-state=(r.state.as_str()) {
                                 td { (r.entity_ref.name()) }
+                                td { (link(&r.service)) }
                                 td { (r.module.name()) }
                                 td { (r.state.as_str()) @if let Some(error) = &r.error { ": " (error) } }
                                 td { @if let Some(outputs) = r.outputs.as_ref().and_then(|o| o.as_object()) {

@@ -79,6 +79,14 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
         .collect();
     let on_call = state.who_is_on_call(&OnCallScope::Team(group.to_string()), None).await?;
     let now = Utc::now();
+    // What its services provisioned (a team above others sees theirs too).
+    let resources: Vec<paved_store::StoredResource> = state
+        .store
+        .resources(None, None)
+        .await?
+        .into_iter()
+        .filter(|r| owned.iter().any(|s| s.key() == r.service.key()))
+        .collect();
     let mut overrides = Vec::new();
     for schedule in &schedules {
         overrides.extend(state.overrides(Some(&schedule.to_string()), now).await?);
@@ -110,6 +118,7 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
         }
         (oncall::panel(&on_call))
         (oncall::overrides_section(viewer, &org.catalog, &group, &schedules, &overrides))
+        (super::services::resources_section("paved provision MODULE --service SERVICE", &resources))
         section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
         @if let Some(outside) = &report.outside_work { (work_for_others(outside)) }
         section aria-labelledby="delivery" { h2 id="delivery" { "Delivery" } (dora_tiles(&report.dora)) }

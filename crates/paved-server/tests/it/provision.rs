@@ -220,6 +220,9 @@ crate::helpers::on_tests! {
         let page = reqwest::get(format!("{}/services/checkout-api", app.base)).await.unwrap().text().await.unwrap();
         assert!(page.contains(&format!("data-resource=\"checkout-api-{first}\" data-state=\"ready\"")), "the service page lists it");
         assert!(!page.contains(&password), "without its secrets");
+        let team = reqwest::get(format!("{}/teams/checkout", app.base)).await.unwrap().text().await.unwrap();
+        assert!(team.contains(&format!("data-resource=\"checkout-api-{first}\"")), "the team page lists it too");
+        assert!(!team.contains(&password));
         let audit = app.store.audit_log(20).await.unwrap();
         assert!(!format!("{audit:?}").contains(&password));
         assert!(audit.iter().any(|e| e.action == "provision.ready" && e.target.ends_with(&format!("checkout-api-{first}"))));
