@@ -219,6 +219,29 @@ fn service_named(catalog: &CatalogIndex, name: &str) -> Result<EntityRef, AppErr
         .ok_or_else(|| AppError::NotFound(format!("no service `{}` in the catalog", name.trim())))
 }
 
+/// The outcome of a driver's success: only the outputs the Module offers,
+/// its secrets sealed for `resource`; and every output, to show once.
+fn ready(
+    module: &Module,
+    mut made: Made,
+    key: &crate::secrets::SecretKey,
+    resource: &EntityRef,
+) -> Result<(ResourceOutcome, Map<String, Value>), AppError> {
+    made.outputs.retain(|k, _| module.outputs.contains(k));
+    made.secrets.retain(|k, _| module.outputs.contains(k));
+    let sealed = if made.secrets.is_empty() {
+        None
+    } else {
+        Some(
+            key.seal(&Value::Object(made.secrets.clone()).to_string(), &bound_to(resource))
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        )
+    };
+    let mut all = made.outputs.clone();
+    all.extend(made.secrets);
+    Ok((ResourceOutcome::Ready { outputs: Value::Object(made.outputs), sealed }, all))
+}
+
 /// What the seal of a resource's secrets is bound to.
 fn bound_to(resource: &EntityRef) -> String {
     format!("resource:{}", resource.key())
@@ -316,21 +339,9 @@ impl App {
         }
         let made = self.run_driver(&module, server.as_ref(), &names).await;
         let (outcome, shown) = match made {
-            Ok(mut made) => {
-                // Only the outputs the Module offers.
-                made.outputs.retain(|k, _| module.outputs.contains(k));
-                made.secrets.retain(|k, _| module.outputs.contains(k));
-                let sealed = if made.secrets.is_empty() {
-                    None
-                } else {
-                    Some(
-                        key.seal(&Value::Object(made.secrets.clone()).to_string(), &bound_to(&entity_ref))
-                            .map_err(|e| AppError::Internal(e.to_string()))?,
-                    )
-                };
-                let mut all = made.outputs.clone();
-                all.extend(made.secrets);
-                (ResourceOutcome::Ready { outputs: Value::Object(made.outputs), sealed }, Ok(all))
+            Ok(made) => {
+                let (outcome, all) = ready(&module, made, &key, &entity_ref)?;
+                (outcome, Ok(all))
             }
             Err(error) => (ResourceOutcome::Failed { error: error.clone() }, Err(error)),
         };
@@ -501,19 +512,10 @@ impl App {
                 (_, Some(Err(error))) => Err(error.to_string()),
                 (None, _) | (_, None) => Err(format!("its Module {} is no longer in the catalog", resource.module)),
             };
-            let outcome = match (made, &self.secret_key) {
-                (Ok(mut made), Some(key)) => {
-                    if let Some(module) = &module {
-                        made.outputs.retain(|k, _| module.outputs.contains(k));
-                        made.secrets.retain(|k, _| module.outputs.contains(k));
-                    }
-                    let sealed = key
-                        .seal(&Value::Object(made.secrets).to_string(), &bound_to(&resource.entity_ref))
-                        .map_err(|e| AppError::Internal(e.to_string()))?;
-                    ResourceOutcome::Ready { outputs: Value::Object(made.outputs), sealed: Some(sealed) }
-                }
-                (Ok(_), None) => ResourceOutcome::Failed { error: "no secret_key to seal its secrets with".to_owned() },
-                (Err(error), _) => ResourceOutcome::Failed { error },
+            let outcome = match (made, &self.secret_key, &module) {
+                (Ok(made), Some(key), Some(module)) => ready(module, made, key, &resource.entity_ref)?.0,
+                (Ok(_), _, _) => ResourceOutcome::Failed { error: "no secret_key to seal its secrets with".to_owned() },
+                (Err(error), _, _) => ResourceOutcome::Failed { error },
             };
             let audit = NewAudit {
                 actor: "paved".into(),

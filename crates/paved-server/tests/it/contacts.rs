@@ -30,26 +30,6 @@ fn settings(key: Option<&str>) -> ServerSettings {
     }
 }
 
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new().request(method, format!("{}{path}", app.base));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {status} {text}")))
-}
-
 const ANA: &str = "/api/v1/people/ana.souza/contacts";
 
 fn webhook() -> Value {
@@ -78,31 +58,31 @@ crate::helpers::on_tests! {
         let app = TestApp::spawn_with(on, settings(Some(KEY))).await;
         let (ana, james, team) = (app.token(person("ana.souza")).await, app.token(person("james.carter")).await, app.token(TokenScope::Team("group:default/checkout".parse().unwrap())).await);
 
-        let (status, body) = send(&app, reqwest::Method::POST, ANA, Some(&james), Some(webhook())).await;
+        let (status, body) = app.send(reqwest::Method::POST, ANA, Some(&james), Some(webhook())).await;
         assert_eq!(status, 403, "{body}");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains("may not change user:default/ana.souza's contacts: only ana.souza"), "{message}");
-        let (status, _) = send(&app, reqwest::Method::POST, ANA, Some(&team), Some(webhook())).await;
+        let (status, _) = app.send(reqwest::Method::POST, ANA, Some(&team), Some(webhook())).await;
         assert_eq!(status, 403, "not even her team's token");
-        let (status, _) = send(&app, reqwest::Method::POST, ANA, None, Some(webhook())).await;
+        let (status, _) = app.send(reqwest::Method::POST, ANA, None, Some(webhook())).await;
         assert_eq!(status, 401);
-        let (status, body) = send(&app, reqwest::Method::POST, ANA, Some(&ana), Some(json!({ "contact": "pager:ana" }))).await;
+        let (status, body) = app.send(reqwest::Method::POST, ANA, Some(&ana), Some(json!({ "contact": "pager:ana" }))).await;
         assert_eq!(status, 400, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("write a contact like email:"), "{body}");
 
-        let (status, added) = send(&app, reqwest::Method::POST, ANA, Some(&ana), Some(webhook())).await;
+        let (status, added) = app.send(reqwest::Method::POST, ANA, Some(&ana), Some(webhook())).await;
         assert_eq!(status, 201, "{added}");
         assert_eq!(added["shown"], "webhook:https://pager.example.com/…", "shown without its path");
-        let (status, again) = send(&app, reqwest::Method::POST, ANA, Some(&ana), Some(webhook())).await;
+        let (status, again) = app.send(reqwest::Method::POST, ANA, Some(&ana), Some(webhook())).await;
         assert_eq!(status, 400, "{again}");
         assert!(again["error"]["message"].as_str().unwrap().contains("already has the contact"), "{again}");
 
-        let (status, list) = send(&app, reqwest::Method::GET, ANA, None, None).await;
+        let (status, list) = app.send(reqwest::Method::GET, ANA, None, None).await;
         assert_eq!(status, 200);
         let shown: Vec<(&str, &str)> = list["contacts"].as_array().unwrap().iter().map(|c| (c["shown"].as_str().unwrap(), c["source"].as_str().unwrap())).collect();
         assert_eq!(shown, [("email:ana.souza@acme.example", "catalog"), ("webhook:https://pager.example.com/…", "added")]);
         assert!(!list.to_string().contains(SECRET_PATH), "{list}");
-        let (status, _) = send(&app, reqwest::Method::GET, "/api/v1/people/nobody.here/contacts", None, None).await;
+        let (status, _) = app.send(reqwest::Method::GET, "/api/v1/people/nobody.here/contacts", None, None).await;
         assert_eq!(status, 404);
 
         // Sealed at rest: the URL is in no file of the database.
@@ -118,18 +98,18 @@ crate::helpers::on_tests! {
         assert!(!format!("{audit:?}").contains(SECRET_PATH), "the audit log shows it redacted");
 
         let id = added["id"].as_i64().unwrap();
-        let (status, _) = send(&app, reqwest::Method::DELETE, &format!("{ANA}/{id}"), Some(&james), None).await;
+        let (status, _) = app.send(reqwest::Method::DELETE, &format!("{ANA}/{id}"), Some(&james), None).await;
         assert_eq!(status, 403);
-        let (status, removed) = send(&app, reqwest::Method::DELETE, &format!("{ANA}/{id}"), Some(&ana), None).await;
+        let (status, removed) = app.send(reqwest::Method::DELETE, &format!("{ANA}/{id}"), Some(&ana), None).await;
         assert_eq!((status, removed["id"].as_i64()), (200, Some(id)), "{removed}");
-        let (status, body) = send(&app, reqwest::Method::DELETE, &format!("{ANA}/{id}"), Some(&ana), None).await;
+        let (status, body) = app.send(reqwest::Method::DELETE, &format!("{ANA}/{id}"), Some(&ana), None).await;
         assert_eq!(status, 404, "{body}");
     }
 
     async fn without_a_secret_key_no_contact_is_kept(on) {
         let app = TestApp::spawn_with(on, settings(None)).await;
         let ana = app.token(person("ana.souza")).await;
-        let (status, body) = send(&app, reqwest::Method::POST, ANA, Some(&ana), Some(webhook())).await;
+        let (status, body) = app.send(reqwest::Method::POST, ANA, Some(&ana), Some(webhook())).await;
         assert_eq!(status, 400, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("no secret_key (PAVED_SECRET_KEY)"), "{body}");
         assert!(app.store.person_contacts(None).await.unwrap().is_empty());
@@ -138,15 +118,15 @@ crate::helpers::on_tests! {
     async fn the_next_page_goes_to_an_added_contact_in_full(on) {
         let app = TestApp::spawn_with(on, settings(Some(KEY))).await;
         let admin = app.token(TokenScope::Admin).await;
-        let (_, oncall) = send(&app, reqwest::Method::GET, "/api/v1/oncall?service=checkout-api", None, None).await;
+        let (_, oncall) = app.send(reqwest::Method::GET, "/api/v1/oncall?service=checkout-api", None, None).await;
         let now = oncall[0]["current"]["person"].as_str().expect("someone is on call for checkout").to_owned();
         let name = now.rsplit('/').next().unwrap();
         let path = format!("/api/v1/people/{name}/contacts");
-        let (status, body) = send(&app, reqwest::Method::POST, &path, Some(&admin), Some(webhook())).await;
+        let (status, body) = app.send(reqwest::Method::POST, &path, Some(&admin), Some(webhook())).await;
         assert_eq!(status, 201, "an admin may: {body}");
 
         let incident = json!({"id": "INC-contacts", "service": "checkout-api", "severity": "SEV-2", "title": "pay fails"});
-        let (status, body) = send(&app, reqwest::Method::POST, "/api/v1/incidents", Some(&admin), Some(incident)).await;
+        let (status, body) = app.send(reqwest::Method::POST, "/api/v1/incidents", Some(&admin), Some(incident)).await;
         assert_eq!(status, 201, "{body}");
         let pager_app = paved_app::App::new(app.store.clone(), paved_ingest::IngestSettings::default())
             .with_secret_key(Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()));

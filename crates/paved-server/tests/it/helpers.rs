@@ -135,6 +135,28 @@ impl TestApp {
     }
 
     /// GET `path`, returning the status and the JSON body.
+    /// `method path` with a bearer token when given and a JSON body when
+    /// given; the status and the JSON answer.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = reqwest::Client::new().request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {status} {text}")))
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let response = reqwest::get(format!("{}{path}", self.base)).await.expect("the server answers");
         let status = response.status().as_u16();

@@ -62,17 +62,6 @@ fn redis_as(outputs: &Value, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned() + &String::from_utf8_lossy(&output.stderr)
 }
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().request(method, format!("{}{path}", app.base)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {status} {text}")))
-}
-
 /// Drops what the test made on the shared server, whatever happened.
 struct Cleanup {
     admin: String,
@@ -113,7 +102,7 @@ crate::helpers::on_tests! {
         let app = TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await;
         let ana = app.token(person("ana.souza")).await;
         let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let (status, made) = send(&app, reqwest::Method::POST, "/api/v1/services/checkout-api/resources", &ana, Some(json!({ "module": "redis-namespace", "name": tag }))).await;
+        let (status, made) = app.send(reqwest::Method::POST, "/api/v1/services/checkout-api/resources", Some(&ana), Some(json!({ "module": "redis-namespace", "name": tag }))).await;
         assert_eq!(status, 201, "{made}");
         let outputs = &made["outputs"];
         assert_eq!(outputs["key_prefix"], format!("checkout-api:{tag}:"));
@@ -125,7 +114,7 @@ crate::helpers::on_tests! {
             assert!(said.contains("NOPERM"), "{refused:?}: {said}");
         }
         let remove = format!("/api/v1/resources/checkout-api-{tag}?confirm=checkout-api-{tag}");
-        let (status, gone) = send(&app, reqwest::Method::DELETE, &remove, &ana, None).await;
+        let (status, gone) = app.send(reqwest::Method::DELETE, &remove, Some(&ana), None).await;
         assert_eq!(status, 200, "{gone}");
         assert!(redis_as(outputs, &["PING"]).contains("WRONGPASS"), "the user is gone");
     }
@@ -149,20 +138,20 @@ crate::helpers::on_tests! {
         let path = "/api/v1/services/checkout-api/resources";
         let ask = |name: &str| json!({ "module": "postgres-database", "name": name });
 
-        let (status, body) = send(&app, reqwest::Method::POST, path, &james, Some(ask(&first))).await;
+        let (status, body) = app.send(reqwest::Method::POST, path, Some(&james), Some(ask(&first))).await;
         assert_eq!(status, 403, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("checkout-api is owned by group:default/checkout"), "{body}");
-        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(ask("x; DROP ROLE postgres"))).await;
+        let (status, body) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask("x; DROP ROLE postgres"))).await;
         assert_eq!(status, 400, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("is not a resource name"), "{body}");
-        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(json!({ "module": "postgres-database", "name": first, "parameters": { "class": "huge" } }))).await;
+        let (status, body) = app.send(reqwest::Method::POST, path, Some(&ana), Some(json!({ "module": "postgres-database", "name": first, "parameters": { "class": "huge" } }))).await;
         assert_eq!(status, 400, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("parameter `class`"), "{body}");
-        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(json!({ "module": "postgres-database", "name": first, "parameters": { "class": "large" } }))).await;
+        let (status, body) = app.send(reqwest::Method::POST, path, Some(&ana), Some(json!({ "module": "postgres-database", "name": first, "parameters": { "class": "large" } }))).await;
         assert_eq!(status, 400, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("limit `classes`"), "{body}");
 
-        let (status, made) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&first))).await;
+        let (status, made) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask(&first))).await;
         assert_eq!(status, 201, "{made}");
         assert_eq!(made["resource"], format!("resource:default/checkout-api-{first}"));
         assert_eq!((made["status"].as_str(), made["owner"].as_str()), (Some("ready"), Some("group:default/checkout")));
@@ -177,29 +166,29 @@ crate::helpers::on_tests! {
         mine.close().await.ok();
 
         // The same request again: the same resource, the secret not shown again.
-        let (status, again) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&first))).await;
+        let (status, again) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask(&first))).await;
         assert_eq!((status, again["resource"].clone()), (200, made["resource"].clone()), "{again}");
         assert!(again["outputs"].get("password").is_none(), "{again}");
 
         // A second one; the first's user cannot connect to it.
-        let (status, other) = send(&app, reqwest::Method::POST, path, &lena, Some(ask(&second))).await;
+        let (status, other) = app.send(reqwest::Method::POST, path, Some(&lena), Some(ask(&second))).await;
         assert_eq!(status, 201, "{other}");
         let elsewhere = url.rsplit_once('/').unwrap().0.to_owned() + "/" + &sql(&second);
         let refused = sqlx::PgConnection::connect(&elsewhere).await.map(|_| ()).expect_err("no way into another team's database").to_string();
         assert!(refused.contains("permission denied"), "{refused}");
 
         // Over the team's limit (2): refused, naming it.
-        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&format!("{tag}c")))).await;
+        let (status, body) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask(&format!("{tag}c")))).await;
         assert_eq!(status, 400, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("limit `per_team` of postgres-database: group:default/checkout has 2 of at most 2"), "{body}");
 
         // The secrets again, for the service's people only.
         let credentials = format!("/api/v1/resources/checkout-api-{first}/credentials");
-        let (status, read) = send(&app, reqwest::Method::GET, &credentials, &lena, None).await;
+        let (status, read) = app.send(reqwest::Method::GET, &credentials, Some(&lena), None).await;
         assert_eq!((status, read["password"].as_str()), (200, Some(password.as_str())), "{read}");
-        let (status, _) = send(&app, reqwest::Method::GET, &credentials, &james, None).await;
+        let (status, _) = app.send(reqwest::Method::GET, &credentials, Some(&james), None).await;
         assert_eq!(status, 403);
-        let (_, listed) = send(&app, reqwest::Method::GET, path, &james, None).await;
+        let (_, listed) = app.send(reqwest::Method::GET, path, Some(&james), None).await;
         assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
         assert!(!listed.to_string().contains(&password), "lists never show a secret");
 
@@ -230,12 +219,12 @@ crate::helpers::on_tests! {
         // Removal: confirmed by name, by the service's people; the database
         // and its user are gone, and the team is under its limit again.
         let remove = format!("/api/v1/resources/checkout-api-{second}");
-        let (status, body) = send(&app, reqwest::Method::DELETE, &remove, &ana, None).await;
+        let (status, body) = app.send(reqwest::Method::DELETE, &remove, Some(&ana), None).await;
         assert_eq!(status, 400, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("confirm with --confirm"), "{body}");
-        let (status, _) = send(&app, reqwest::Method::DELETE, &format!("{remove}?confirm=checkout-api-{second}"), &james, None).await;
+        let (status, _) = app.send(reqwest::Method::DELETE, &format!("{remove}?confirm=checkout-api-{second}"), Some(&james), None).await;
         assert_eq!(status, 403);
-        let (status, gone) = send(&app, reqwest::Method::DELETE, &format!("{remove}?confirm=checkout-api-{second}"), &ana, None).await;
+        let (status, gone) = app.send(reqwest::Method::DELETE, &format!("{remove}?confirm=checkout-api-{second}"), Some(&ana), None).await;
         assert_eq!((status, gone["status"].as_str()), (200, Some("deleted")), "{gone}");
         let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
         let left: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1 UNION SELECT 1 FROM pg_database WHERE datname = $1")
@@ -243,7 +232,7 @@ crate::helpers::on_tests! {
         assert!(left.is_none(), "no role or database is left");
         let (status, _) = app.get(&format!("/api/v1/entities/resource/default/checkout-api-{second}")).await;
         assert_eq!(status, 404, "its entity is gone too");
-        let (status, body) = send(&app, reqwest::Method::POST, path, &ana, Some(ask(&second))).await;
+        let (status, body) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask(&second))).await;
         assert_eq!(status, 201, "under the limit again: {body}");
     }
 
