@@ -57,6 +57,12 @@ impl Driver {
         }
     }
 
+    /// Whether it makes secrets (a password), which need a `secret_key`
+    /// to be kept.
+    pub fn makes_secrets(self) -> bool {
+        matches!(self, Self::Postgres | Self::Redis)
+    }
+
     /// The outputs a request of this driver answers with.
     pub fn outputs(self) -> &'static [&'static str] {
         match self {
@@ -75,7 +81,8 @@ pub struct TerraformCall {
     /// Its version (a tag or ref), if pinned.
     pub version: Option<String>,
     /// The infrastructure repository (a git URL or path) the call is
-    /// committed to, on a new branch.
+    /// committed to, on a new branch; `{team}` in it stands for the
+    /// requesting team's name (`git@git.example.com:acme/{team}-infra.git`).
     pub repository: String,
     /// The directory in it (default `terraform`).
     pub path: String,
@@ -236,7 +243,7 @@ impl Module {
                     );
                 }
                 let path = t.path.unwrap_or_else(|| "terraform".to_owned());
-                if path.split('/').any(|part| part == ".." || part.is_empty()) || path.starts_with('/') {
+                if path.split('/').any(|part| matches!(part, ".." | "" | ".git")) || path.starts_with('/') {
                     problems.push(
                         "spec.terraform.path",
                         format!("spec.terraform.path `{path}` is not a relative directory"),

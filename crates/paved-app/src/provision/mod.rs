@@ -11,12 +11,13 @@
 pub mod entities;
 mod postgres;
 mod redis;
+mod terraform;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{Duration, Utc};
-use paved_domain::{CatalogIndex, Driver, EntityKind, EntityRef, Module};
+use paved_domain::{CatalogIndex, Contact, Driver, EntityKind, EntityRef, Module};
 use paved_store::{NewAudit, NewResource, ResourceOutcome, StoredResource};
 use serde_json::{Map, Value};
 
@@ -224,22 +225,69 @@ fn service_named(catalog: &CatalogIndex, name: &str) -> Result<EntityRef, AppErr
 fn ready(
     module: &Module,
     mut made: Made,
-    key: &crate::secrets::SecretKey,
+    key: Option<&crate::secrets::SecretKey>,
     resource: &EntityRef,
 ) -> Result<(ResourceOutcome, Map<String, Value>), AppError> {
     made.outputs.retain(|k, _| module.outputs.contains(k));
     made.secrets.retain(|k, _| module.outputs.contains(k));
-    let sealed = if made.secrets.is_empty() {
-        None
-    } else {
-        Some(
+    let sealed = match (made.secrets.is_empty(), key) {
+        (true, _) => None,
+        (false, Some(key)) => Some(
             key.seal(&Value::Object(made.secrets.clone()).to_string(), &bound_to(resource))
                 .map_err(|e| AppError::Internal(e.to_string()))?,
-        )
+        ),
+        (false, None) => return Err(AppError::Internal("no secret_key to seal its secrets with".to_owned())),
     };
     let mut all = made.outputs.clone();
     all.extend(made.secrets);
     Ok((ResourceOutcome::Ready { outputs: Value::Object(made.outputs), sealed }, all))
+}
+
+/// A `terraform` request of `resource`, made by `by`.
+fn terraform_call<'a>(
+    module: &'a Module,
+    call: &'a paved_domain::TerraformCall,
+    resource: &'a StoredResource,
+    names: &'a Names,
+    by: &'a str,
+    author: &'a terraform::Author,
+) -> terraform::Call<'a> {
+    terraform::Call {
+        terraform: call,
+        module: &module.entity_ref,
+        resource: &resource.entity_ref,
+        service: &resource.service,
+        team: &resource.team,
+        names,
+        parameters: &resource.parameters,
+        requested_by: by,
+        author,
+    }
+}
+
+/// Who a commit made for `actor` (an audit name, `user:default/ana
+/// (signed in)`) is authored by: the catalog's User, with their e-mail;
+/// pavedroad for the CLI and team tokens.
+fn author_of(catalog: &CatalogIndex, actor: &str) -> terraform::Author {
+    let person = actor
+        .split_whitespace()
+        .next()
+        .and_then(|word| EntityRef::parse(word, Some("user"), paved_domain::DEFAULT_NAMESPACE).ok())
+        .and_then(|person| catalog.person(&person));
+    match person {
+        Some(person) => terraform::Author {
+            name: person.display_name.clone(),
+            email: person
+                .contacts
+                .iter()
+                .find_map(|contact| match contact {
+                    Contact::Email(email) => Some(email.to_string()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| format!("{}@users.paved.invalid", person.entity_ref.name())),
+        },
+        None => terraform::Author { name: "pavedroad".to_owned(), email: "paved@localhost".to_owned() },
+    }
 }
 
 /// What the seal of a resource's secrets is bound to.
@@ -308,13 +356,16 @@ impl App {
                 )));
             }
         }
-        let key = self.secret_key.clone().ok_or_else(|| {
-            AppError::Invalid(
-                "provisioning makes secrets, kept encrypted, and this server has no secret_key (PAVED_SECRET_KEY); \
-                 set one (openssl rand -hex 32)"
-                    .to_owned(),
-            )
-        })?;
+        let key = match (module.driver.makes_secrets(), self.secret_key.clone()) {
+            (true, None) => {
+                return Err(AppError::Invalid(format!(
+                    "{} makes secrets, kept encrypted, and this server has no secret_key (PAVED_SECRET_KEY); set one \
+                     (openssl rand -hex 32)",
+                    module.entity_ref.name()
+                )));
+            }
+            (_, key) => key,
+        };
         let server = self.server_of(&module)?;
         let owner = format!("provision-{}", uuid::Uuid::new_v4());
         let new = NewResource {
@@ -337,10 +388,10 @@ impl App {
             let outputs = stored.outputs.clone().and_then(|o| o.as_object().cloned()).unwrap_or_default();
             return Ok(Provisioned { resource: stored, created: false, outputs });
         }
-        let made = self.run_driver(&module, server.as_ref(), &names).await;
+        let made = self.run_driver(&catalog, &module, server.as_ref(), &stored).await;
         let (outcome, shown) = match made {
             Ok(made) => {
-                let (outcome, all) = ready(&module, made, &key, &entity_ref)?;
+                let (outcome, all) = ready(&module, made, key.as_deref(), &entity_ref)?;
                 (outcome, Ok(all))
             }
             Err(error) => (ResourceOutcome::Failed { error: error.clone() }, Err(error)),
@@ -455,10 +506,17 @@ impl App {
             Some(module) => {
                 let server = self.server_of(module)?;
                 let names = names_of(&resource);
-                match (module.driver, server) {
-                    (Driver::Postgres, Some(server)) => postgres::deprovision(&server, &names).await,
-                    (Driver::Redis, Some(server)) => redis::deprovision(&server, &names).await,
-                    (driver, _) => Err(format!("the {} driver is not available on this server yet", driver.as_str())),
+                match (module.driver, server, &module.terraform) {
+                    (Driver::Postgres, Some(server), _) => postgres::deprovision(&server, &names).await.map(|()| None),
+                    (Driver::Redis, Some(server), _) => redis::deprovision(&server, &names).await.map(|()| None),
+                    (Driver::Terraform, _, Some(call)) => {
+                        let catalog = self.catalog.current().await?;
+                        let author = author_of(&catalog, &actor);
+                        terraform::deprovision(&terraform_call(module, call, &resource, &names, &actor, &author))
+                            .await
+                            .map(Some)
+                    }
+                    (driver, _, _) => Err(format!("the {} driver has no server to run on", driver.as_str())),
                 }
             }
             None => Err(format!("its Module {} is no longer in the catalog", resource.module)),
@@ -470,10 +528,10 @@ impl App {
             detail,
         };
         match dropped {
-            Ok(()) => {
+            Ok(detail) => {
                 let deleted = self
                     .store
-                    .finish_resource(resource.id, owner, &ResourceOutcome::Deleted, &audit("provision.delete", None))
+                    .finish_resource(resource.id, owner, &ResourceOutcome::Deleted, &audit("provision.delete", detail))
                     .await?
                     .ok_or_else(|| AppError::Conflict(format!("{} was taken over mid-way", resource.entity_ref)))?;
                 self.sync_resource_entities().await?;
@@ -506,16 +564,19 @@ impl App {
                 }
                 continue;
             }
-            let names = names_of(&resource);
             let made = match (&module, module.as_ref().map(|m| self.server_of(m))) {
-                (Some(module), Some(Ok(server))) => self.run_driver(module, server.as_ref(), &names).await,
+                (Some(module), Some(Ok(server))) => self.run_driver(&catalog, module, server.as_ref(), &resource).await,
                 (_, Some(Err(error))) => Err(error.to_string()),
                 (None, _) | (_, None) => Err(format!("its Module {} is no longer in the catalog", resource.module)),
             };
-            let outcome = match (made, &self.secret_key, &module) {
-                (Ok(made), Some(key), Some(module)) => ready(module, made, key, &resource.entity_ref)?.0,
-                (Ok(_), _, _) => ResourceOutcome::Failed { error: "no secret_key to seal its secrets with".to_owned() },
-                (Err(error), _, _) => ResourceOutcome::Failed { error },
+            let outcome = match (made, &module) {
+                (Ok(made), Some(module)) => match ready(module, made, self.secret_key.as_deref(), &resource.entity_ref)
+                {
+                    Ok((outcome, _)) => outcome,
+                    Err(error) => ResourceOutcome::Failed { error: error.to_string() },
+                },
+                (Ok(_), None) => ResourceOutcome::Failed { error: "its Module left the catalog".to_owned() },
+                (Err(error), _) => ResourceOutcome::Failed { error },
             };
             let audit = NewAudit {
                 actor: "paved".into(),
@@ -563,11 +624,23 @@ impl App {
         })
     }
 
-    async fn run_driver(&self, module: &Module, server: Option<&ServerUrl>, names: &Names) -> Result<Made, String> {
-        match (module.driver, server) {
-            (Driver::Postgres, Some(server)) => postgres::provision(server, names).await,
-            (Driver::Redis, Some(server)) => redis::provision(server, names).await,
-            (driver, _) => Err(format!("the {} driver is not available on this server yet", driver.as_str())),
+    async fn run_driver(
+        &self,
+        catalog: &CatalogIndex,
+        module: &Module,
+        server: Option<&ServerUrl>,
+        resource: &StoredResource,
+    ) -> Result<Made, String> {
+        let names = names_of(resource);
+        match (module.driver, server, &module.terraform) {
+            (Driver::Postgres, Some(server), _) => postgres::provision(server, &names).await,
+            (Driver::Redis, Some(server), _) => redis::provision(server, &names).await,
+            (Driver::Terraform, _, Some(call)) => {
+                let author = author_of(catalog, &resource.requested_by);
+                let by = &resource.requested_by;
+                terraform::provision(&terraform_call(module, call, resource, &names, by, &author)).await
+            }
+            (driver, _, _) => Err(format!("the {} driver has no server to run on", driver.as_str())),
         }
     }
 }

@@ -89,6 +89,67 @@ impl Drop for Cleanup {
 }
 
 crate::helpers::on_tests! {
+    async fn a_terraform_request_pushes_a_branch_whose_file_parses_as_hcl_and_calls_the_module(on) {
+        let dir = tempfile::tempdir().unwrap();
+        let repos = dir.path().join("repos");
+        std::fs::create_dir_all(&repos).unwrap();
+        // The checkout team's infrastructure repository, with a first commit on main.
+        let bare = repos.join("checkout-infra.git");
+        git(&repos, &["init", "--quiet", "--bare", bare.to_str().unwrap()]);
+        let seed = dir.path().join("seed");
+        git(dir.path(), &["clone", "--quiet", bare.to_str().unwrap(), seed.to_str().unwrap()]);
+        std::fs::write(seed.join("README.md"), "checkout infrastructure\n").unwrap();
+        git(&seed, &["add", "README.md"]);
+        git(&seed, &["commit", "--quiet", "-m", "Start"]);
+        git(&seed, &["push", "--quiet", "origin", "HEAD:main"]);
+        let modules = dir.path().join("modules");
+        std::fs::create_dir_all(&modules).unwrap();
+        std::fs::write(modules.join("bucket.yaml"), TERRAFORM.replace("REPOS", repos.to_str().unwrap())).unwrap();
+        // A terraform request makes no secret: no secret_key is needed.
+        let app = TestApp::spawn_with_catalog(on, ServerSettings::default(), &[modules]).await;
+        let ana = app.token(person("ana.souza")).await;
+        let path = "/api/v1/services/checkout-api/resources";
+        let ask = json!({ "module": "bucket", "parameters": { "size_gb": 40 } });
+        let (status, made) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask.clone())).await;
+        assert_eq!(status, 201, "{made}");
+        let outputs = &made["outputs"];
+        assert_eq!(outputs["branch"], "paved/checkout-api-bucket", "{made}");
+        assert_eq!(outputs["file"], "stacks/prod/checkout-api-bucket.tf");
+        let commit = outputs["commit"].as_str().unwrap().to_owned();
+        let branch_head = git(&bare, &["rev-parse", "refs/heads/paved/checkout-api-bucket"]);
+        assert_eq!(branch_head, commit, "the branch was pushed with its commit");
+        assert_eq!(git(&bare, &["log", "-1", "--format=%an <%ae>|%s", &commit]), "Ana Souza <ana.souza@acme.example>|Provision checkout-api-bucket for checkout-api");
+        assert_eq!(git(&bare, &["rev-parse", "main^{commit}"]), git(&bare, &["rev-parse", &format!("{commit}~1")]), "branched from main");
+        let text = git(&bare, &["show", &format!("{commit}:stacks/prod/checkout-api-bucket.tf")]);
+        let file = dir.path().join("call.tf");
+        std::fs::write(&file, &text).unwrap();
+        if let Some(parsed) = python_hcl2(&file) {
+            let call = &parsed["module"][0]["\"checkout_api_bucket\""];
+            let unquoted = |v: &Value| v.as_str().map(|s| s.trim_matches('"').to_owned());
+            assert_eq!(unquoted(&call["source"]).as_deref(), Some("git::https://git.acme.example/platform/terraform-modules.git//bucket?ref=v2.3.0"), "{parsed}");
+            assert_eq!(unquoted(&call["region"]).as_deref(), Some("eu-west-1"), "the schema's default is passed: {parsed}");
+            assert_eq!(call["size_gb"], 40, "{parsed}");
+        }
+        // The same request again answers with the same branch and commit.
+        let (status, again) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask)).await;
+        assert_eq!((status, again["outputs"]["commit"].as_str()), (200, Some(commit.as_str())), "{again}");
+        assert_eq!(git(&bare, &["for-each-ref", "--format=%(refname)", "refs/heads/paved"]), "refs/heads/paved/checkout-api-bucket");
+        // The team merges it; removing it then deletes the request's branch
+        // and pushes one that deletes the file, for the pipeline to destroy.
+        git(&seed, &["pull", "--quiet", "--ff-only", "origin", "paved/checkout-api-bucket"]);
+        git(&seed, &["push", "--quiet", "origin", "HEAD:main"]);
+        let (status, gone) = app.send(reqwest::Method::DELETE, "/api/v1/resources/checkout-api-bucket?confirm=checkout-api-bucket", Some(&ana), None).await;
+        assert_eq!(status, 200, "{gone}");
+        assert_eq!(git(&bare, &["for-each-ref", "--format=%(refname)", "refs/heads/paved"]), "refs/heads/paved/remove-checkout-api-bucket");
+        assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "paved/remove-checkout-api-bucket"]), "README.md", "the call is deleted");
+        assert_eq!(git(&bare, &["log", "-1", "--format=%an|%s", "paved/remove-checkout-api-bucket"]), "Ana Souza|Remove checkout-api-bucket of checkout-api");
+        // A repository that cannot be reached fails the request, saying so, and leaves it asked for again.
+        std::fs::rename(&bare, repos.join("moved.git")).unwrap();
+        let (status, failed) = app.send(reqwest::Method::POST, path, Some(&ana), Some(json!({ "module": "bucket" }))).await;
+        assert_eq!(status, 503, "{failed}");
+        assert!(failed["error"]["message"].as_str().unwrap().contains("cannot reach the infrastructure repository"), "{failed}");
+    }
+
     async fn a_redis_namespace_reaches_only_its_service_s_keys_and_no_dangerous_command(on) {
         let redis = std::env::var("PAVED_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
         if std::process::Command::new("redis-cli").args(["-u", &redis, "ping"]).output().map(|o| !o.stdout.starts_with(b"PONG")).unwrap_or(true) {
@@ -280,3 +341,64 @@ crate::helpers::on_tests! {
         sqlx::PgConnection::connect(url).await.expect("the finished resource's credentials connect (not the half-made password)");
     }
 }
+
+/// `git` in `dir`; what it printed, or a panic saying what failed.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=platform", "-c", "user.email=platform@acme.example", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// The HCL file parsed by Python's `python-hcl2`, as JSON; `None` (with a
+/// visible SKIPPED line) when the module is not installed, unless
+/// `PAVED_REQUIRE_PYTHON_HCL2` is set (as `.ci/run` does).
+fn python_hcl2(file: &std::path::Path) -> Option<Value> {
+    let available =
+        std::process::Command::new("python3").args(["-c", "import hcl2"]).status().is_ok_and(|s| s.success());
+    if !available {
+        assert!(
+            std::env::var_os("PAVED_REQUIRE_PYTHON_HCL2").is_none(),
+            "PAVED_REQUIRE_PYTHON_HCL2 is set but python3 cannot import hcl2: python3 -m pip install python-hcl2"
+        );
+        eprintln!("SKIPPED: python3 with the hcl2 module is not installed (python3 -m pip install python-hcl2)");
+        return None;
+    }
+    let output = std::process::Command::new("python3")
+        .args(["-c", "import hcl2, json, sys; print(json.dumps(hcl2.load(open(sys.argv[1]))))"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "python-hcl2 refused {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+const TERRAFORM: &str = "apiVersion: paved.dev/v1alpha1
+kind: Module
+metadata:
+  name: bucket
+spec:
+  owner: platform
+  type: object-storage
+  driver: terraform
+  parameters:
+    type: object
+    additionalProperties: false
+    properties:
+      region: { type: string, default: eu-west-1 }
+      size_gb: { type: integer, maximum: 500 }
+  terraform:
+    source: git::https://git.acme.example/platform/terraform-modules.git//bucket
+    version: v2.3.0
+    repository: REPOS/{team}-infra.git
+    path: stacks/prod
+";
