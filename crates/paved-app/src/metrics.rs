@@ -194,6 +194,11 @@ pub async fn load_analysis_with(
             builder.incident(&incident);
         }
     }
+    for record in store.all_records(&scoped(RecordKind::Provisioning)).await? {
+        if let Record::Provisioning(provisioning) = record {
+            builder.provisioning(&provisioning);
+        }
+    }
     for repo in &loaded_repos {
         let mut filter = RecordFilter::new(RecordKind::PullRequest);
         filter.repo = Some(repo.clone());

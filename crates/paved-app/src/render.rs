@@ -62,6 +62,7 @@ fn basis(id: &str, line: &Line) -> &'static str {
         (_, "acknowledgements") => "acknowledged incidents",
         (_, "on_call_hours_and_acknowledgements") => "on-call hours and acknowledgements",
         ("own_pipelines", _) => "pipeline commits",
+        ("self_provision", "commits_and_requests") => "infrastructure commits and self-service requests",
         ("self_provision", _) => "infrastructure commits",
         _ => "commits",
     }
@@ -97,6 +98,24 @@ fn severity_name(severity: Severity) -> &'static str {
         Severity::Warning => "warning",
         Severity::Critical => "critical",
     }
+}
+
+/// What developers did themselves over the window, in a sentence.
+fn self_service_sentence(report: &CultureReport) -> String {
+    let c = &report.self_service.counts;
+    format!(
+        "{} of {} production deployments were performed independently by the services' owners ({} through \
+         pavedroad's own deploy); developers provisioned {} resources themselves{}.",
+        c.deployments_by_owners,
+        c.deployments,
+        c.deployments_through_paved,
+        c.resources_by_owners,
+        if c.resources > c.resources_by_owners {
+            format!(" (of {} made through self-service)", c.resources)
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// The text report's width in columns.
@@ -180,6 +199,23 @@ pub fn text(report: &CultureReport) -> String {
         let prefix = format!("  {:<30}{:>5}  {:<11}", short_line_name(id), percent(line.value), line.verdict.as_str());
         let _ = writeln!(out, "{}", wrap(&prefix, &line_detail(id, line), WIDTH, DETAIL));
     }
+    let _ = writeln!(out, "\nWhat developers did themselves\n{}", wrap("  ", &self_service_sentence(report), WIDTH, 2));
+    if report.self_service.series.len() > 1 {
+        let months: Vec<String> = report
+            .self_service
+            .series
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} deployments, {} resources",
+                    p.period_start.format("%b"),
+                    p.counts.deployments_by_owners,
+                    p.counts.resources_by_owners
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "{}", wrap("  By month: ", &months.join("; "), WIDTH, 4));
+    }
     let phase = format!("Phase: {}. Decided ", phase_name(report.phase.phase));
     let _ = writeln!(out, "\n{}", wrap(&phase, &findings::phase_rule(&report.phase.rule), WIDTH, 2));
     if report.phase.series.len() > 1 {
@@ -260,6 +296,22 @@ pub fn markdown(report: &CultureReport) -> String {
             percent(line.value),
             line.verdict.as_str(),
             line_detail(id, line)
+        );
+    }
+    let _ = writeln!(out, "\n## What developers did themselves\n\n{}\n", self_service_sentence(report));
+    let _ = writeln!(
+        out,
+        "| month | deployments performed independently | through pavedroad | resources provisioned themselves |\n|---|---|---|---|"
+    );
+    for p in &report.self_service.series {
+        let _ = writeln!(
+            out,
+            "| {} | {} of {} | {} | {} |",
+            p.period_start.format("%Y-%m"),
+            p.counts.deployments_by_owners,
+            p.counts.deployments,
+            p.counts.deployments_through_paved,
+            p.counts.resources_by_owners
         );
     }
     let _ = writeln!(
@@ -359,6 +411,21 @@ pub fn html(report: &CultureReport) -> String {
                                 td { (percent(line.value)) }
                                 td.(line.verdict.as_str()) { strong { (line.verdict.as_str()) } }
                                 td { (line_detail(id, line)) }
+                            }
+                        }
+                    }
+                }
+                h2 { "What developers did themselves" }
+                p { (self_service_sentence(report)) }
+                table {
+                    thead { tr { th { "Month" } th { "Deployments performed independently" } th { "Through pavedroad" } th { "Resources provisioned themselves" } } }
+                    tbody {
+                        @for p in &report.self_service.series {
+                            tr {
+                                td { (p.period_start.format("%Y-%m")) }
+                                td { (p.counts.deployments_by_owners) " of " (p.counts.deployments) }
+                                td { (p.counts.deployments_through_paved) }
+                                td { (p.counts.resources_by_owners) }
                             }
                         }
                     }

@@ -41,8 +41,9 @@ pub use identity::{Identity, IdentityError, IdentityKind};
 pub use module::{Driver, Limits, Module, TerraformCall, is_identifier};
 pub use oncall::{Override, Rotation, Schedule, Shift, ShiftLength, ShiftSource, uncovered};
 pub use records::{
-    CiRun, Deployment, DeploymentStatus, DeploymentTrigger, Incident, IncidentStatus, Page, PageReason, PullRequest,
-    PullRequestState, Push, PushedCommit, Record, RecordIndex, RecordKind, RecordedShift, Review, root_cause_in,
+    CiRun, Deployment, DeploymentStatus, DeploymentTrigger, Incident, IncidentStatus, Page, PageReason, Provisioning,
+    ProvisioningState, PullRequest, PullRequestState, Push, PushedCommit, Record, RecordIndex, RecordKind,
+    RecordedShift, Review, root_cause_in,
 };
 pub use relation::{Relation, RelationType};
 pub use repo::{RepoId, RepoIdError};

@@ -32,6 +32,8 @@ pub enum RecordKind {
     Push,
     /// A [`RecordedShift`].
     Shift,
+    /// A [`Provisioning`].
+    Provisioning,
 }
 
 impl RecordKind {
@@ -44,6 +46,7 @@ impl RecordKind {
             Self::CiRun => "ci_run",
             Self::Push => "push",
             Self::Shift => "shift",
+            Self::Provisioning => "provisioning",
         }
     }
 
@@ -62,6 +65,7 @@ impl RecordKind {
             "ci_run" => Self::CiRun,
             "push" => Self::Push,
             "shift" => Self::Shift,
+            "provisioning" => Self::Provisioning,
             _ => return None,
         })
     }
@@ -83,6 +87,8 @@ pub enum Record {
     Push(Push),
     /// An on-call shift recorded from outside the catalog.
     Shift(RecordedShift),
+    /// A self-service provisioning request made through pavedroad.
+    Provisioning(Provisioning),
 }
 
 /// Where a record stands in time and which service it belongs to: the
@@ -119,6 +125,7 @@ impl Record {
             Self::CiRun(_) => RecordKind::CiRun,
             Self::Push(_) => RecordKind::Push,
             Self::Shift(_) => RecordKind::Shift,
+            Self::Provisioning(_) => RecordKind::Provisioning,
         }
     }
 
@@ -131,6 +138,7 @@ impl Record {
             Self::CiRun(r) => &r.key,
             Self::Push(r) => &r.key,
             Self::Shift(r) => &r.key,
+            Self::Provisioning(r) => &r.key,
         }
     }
 
@@ -191,6 +199,15 @@ impl Record {
                 end: Some(s.end),
                 schedule: Some(s.schedule.clone()),
             },
+            Self::Provisioning(p) => RecordIndex {
+                service: p.service.clone(),
+                repo: None,
+                sha: None,
+                status: p.state.as_str().to_owned(),
+                at: p.ready_at.or(p.requested_at),
+                end: None,
+                schedule: None,
+            },
         }
     }
 
@@ -214,6 +231,7 @@ impl Record {
                 out.extend(p.commits.iter().flat_map(|c| c.author.iter()));
             }
             Self::Shift(s) => out.push(&s.person),
+            Self::Provisioning(p) => out.extend(p.actor.iter()),
         }
         out.sort();
         out.dedup();
@@ -235,6 +253,7 @@ impl Record {
             (Self::Push(old), Self::Push(new)) => Self::Push(old.merge(new)),
             // A shift recorded again with the same id is corrected.
             (Self::Shift(_), Self::Shift(new)) => Self::Shift(new),
+            (Self::Provisioning(old), Self::Provisioning(new)) => Self::Provisioning(old.merge(new)),
             (_, newer) => newer,
         }
     }
@@ -963,6 +982,95 @@ pub struct RecordedShift {
     pub start: DateTime<Utc>,
     /// Until (exclusive).
     pub end: DateTime<Utc>,
+}
+
+/// Where a provisioning request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisioningState {
+    /// Asked for; its driver is running.
+    Requested,
+    /// Made: the service has it.
+    Ready,
+    /// Its driver failed, leaving nothing behind.
+    Failed,
+    /// Removed.
+    Deleted,
+}
+
+impl ProvisioningState {
+    /// `requested`, `ready`, `failed` or `deleted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Ready => "ready",
+            Self::Failed => "failed",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    /// The state named by [`Self::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "requested" => Self::Requested,
+            "ready" => Self::Ready,
+            "failed" => Self::Failed,
+            "deleted" => Self::Deleted,
+            _ => return None,
+        })
+    }
+}
+
+/// A self-service provisioning request made through pavedroad (DESIGN §7
+/// Provision): who asked for what, for which service, and when it was
+/// made. It counts in the fourth line of the four-line test and as a
+/// resource developers provisioned themselves. No output or secret of the
+/// resource is kept here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provisioning {
+    /// The record's key: `paved:resource-<id>`.
+    pub key: String,
+    /// The Resource (`resource:default/checkout-api-postgres-database`).
+    pub resource: String,
+    /// The Module it was made from.
+    pub module: String,
+    /// The service it is for, resolved against the catalog.
+    pub service: Option<EntityRef>,
+    /// The service's name as the event gave it.
+    pub service_name: Option<String>,
+    /// Who asked (a User), when a person did.
+    pub actor: Option<Identity>,
+    /// The latest state.
+    pub state: ProvisioningState,
+    /// When it was asked for.
+    pub requested_at: Option<DateTime<Utc>>,
+    /// When it was made.
+    pub ready_at: Option<DateTime<Utc>>,
+    /// When it was removed.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Why its driver failed.
+    pub error: Option<String>,
+}
+
+impl Provisioning {
+    /// Folds `newer` (the same request's later event) into `self`: the
+    /// furthest state wins, whatever order the events arrive in, and
+    /// every instant is kept.
+    pub fn merge(self, newer: Self) -> Self {
+        Self {
+            key: newer.key,
+            resource: newer.resource,
+            module: newer.module,
+            service: newer.service.or(self.service),
+            service_name: newer.service_name.or(self.service_name),
+            actor: newer.actor.or(self.actor),
+            state: self.state.max(newer.state),
+            requested_at: earliest(self.requested_at, newer.requested_at),
+            ready_at: latest(self.ready_at, newer.ready_at),
+            deleted_at: latest(self.deleted_at, newer.deleted_at),
+            error: latest(self.error, newer.error),
+        }
+    }
 }
 
 /// A commit as a push event lists it (no line statistics: the git import

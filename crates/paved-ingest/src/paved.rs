@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use paved_domain::{
-    Deployment, DeploymentStatus, DeploymentTrigger, Identity, Incident, Page, PageReason, Record, Source,
+    Deployment, DeploymentStatus, DeploymentTrigger, Identity, Incident, Page, PageReason, Provisioning,
+    ProvisioningState, Record, Source,
 };
 use serde::{Deserialize, Serialize};
 
@@ -134,14 +135,99 @@ fn normalize_page(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
     })
 }
 
+/// The event type of a provisioning request's change of state.
+pub const PROVISION: &str = "provision";
+
+/// A self-service provisioning request's state (the body of a raw event of
+/// source `paved`, type [`PROVISION`]): it becomes a
+/// [`paved_domain::Provisioning`] record keyed `paved:resource-<id>`. It
+/// carries no output and no secret of the resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionEvent {
+    /// The request's id.
+    pub id: i64,
+    /// The Resource's reference.
+    pub resource: String,
+    /// The Module's reference.
+    pub module: String,
+    /// The Component's name.
+    pub service: String,
+    /// `requested`, `ready`, `failed` or `deleted`.
+    pub state: String,
+    /// The person who asked (a User's reference), when a person did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// When it was asked for.
+    pub requested_at: DateTime<Utc>,
+    /// When it reached this state.
+    pub at: DateTime<Utc>,
+    /// Why its driver failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ProvisionEvent {
+    /// The key of the record it adds to.
+    pub fn record_key(id: i64) -> String {
+        format!("{}:resource-{id}", Source::Paved)
+    }
+
+    /// The delivery id of this state's event: one per request and state.
+    pub fn delivery_id(&self) -> String {
+        format!("resource-{}-{}", self.id, self.state)
+    }
+}
+
+fn normalize_provision(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
+    let value = parse_json(input.body)?;
+    let event: ProvisionEvent = serde_json::from_value(value)
+        .map_err(|error| NormalizeError::new(format!("the provision event is not valid: {error}")))?;
+    let state = ProvisioningState::parse(&event.state).ok_or_else(|| {
+        NormalizeError::new(format!(
+            "state `{}` is not requested, ready, failed or deleted",
+            event.state.escape_debug()
+        ))
+    })?;
+    let actor = event
+        .actor
+        .as_deref()
+        .map(|actor| Identity::from_person(actor).map_err(|error| NormalizeError::new(format!("actor: {error}"))))
+        .transpose()?;
+    let record = Provisioning {
+        key: ProvisionEvent::record_key(event.id),
+        resource: event.resource,
+        module: event.module,
+        service: None,
+        service_name: Some(event.service.clone()),
+        actor,
+        state,
+        requested_at: Some(event.requested_at),
+        ready_at: (state == ProvisioningState::Ready).then_some(event.at),
+        deleted_at: (state == ProvisioningState::Deleted).then_some(event.at),
+        error: event.error,
+    };
+    Ok(Normalized::Observations {
+        observations: vec![Observation {
+            record: Record::Provisioning(record),
+            service: ServiceHint { names: vec![event.service], repo: None, pagerduty_service: None },
+        }],
+        people: Vec::new(),
+    })
+}
+
 /// Normalises a deploy's event into its deployment record.
 ///
 /// # Errors
 /// [`NormalizeError`] for a body that is not a [`DeployEvent`] (or a
-/// [`PageEvent`] for type [`PAGE`]), or a state or trigger it does not know.
+/// [`PageEvent`] for type [`PAGE`], a [`ProvisionEvent`] for type
+/// [`PROVISION`]), or a state or trigger it does not know.
 pub fn normalize(input: &RawInput<'_>) -> Result<Normalized, NormalizeError> {
     if input.event_type == PAGE {
         return normalize_page(input);
+    }
+    if input.event_type == PROVISION {
+        return normalize_provision(input);
     }
     if input.event_type != DEPLOY {
         return Ok(Normalized::Ignored(format!("`{}` is not an event of pavedroad's deploys", input.event_type)));
@@ -233,5 +319,46 @@ mod tests {
         let bad = serde_json::to_vec(&PageEvent { reason: "woken".into(), ..event }).unwrap();
         let error = normalize(&input(PAGE, &bad, &context)).unwrap_err();
         assert!(error.0.contains("`woken` is not triggered or escalated"), "{}", error.0);
+    }
+
+    #[test]
+    fn a_provision_event_becomes_its_request_s_record_and_its_states_fold_in_any_order() {
+        let requested_at: DateTime<Utc> = "2026-11-03T10:00:00Z".parse().unwrap();
+        let event = ProvisionEvent {
+            id: 12,
+            resource: "resource:default/checkout-api-postgres-database".into(),
+            module: "module:default/postgres-database".into(),
+            service: "checkout-api".into(),
+            state: "requested".into(),
+            actor: Some("user:default/ana.souza".into()),
+            requested_at,
+            at: requested_at,
+            error: None,
+        };
+        assert_eq!(event.delivery_id(), "resource-12-requested");
+        let context = serde_json::json!({});
+        let record = |event: &ProvisionEvent| {
+            let body = serde_json::to_vec(event).unwrap();
+            let Ok(Normalized::Observations { mut observations, .. }) = normalize(&input(PROVISION, &body, &context))
+            else {
+                panic!("a provision event is an observation");
+            };
+            assert_eq!(observations[0].service.names, ["checkout-api"]);
+            observations.remove(0).record
+        };
+        let ready_at = requested_at + chrono::Duration::seconds(2);
+        let ready = record(&ProvisionEvent { state: "ready".into(), at: ready_at, ..event.clone() });
+        let asked = record(&event);
+        // The ready event arriving first changes nothing of the outcome.
+        for (first, second) in [(asked.clone(), ready.clone()), (ready, asked)] {
+            let Record::Provisioning(merged) = first.merge(second) else { panic!("a provisioning") };
+            assert_eq!(merged.key, "paved:resource-12");
+            assert_eq!(merged.state, ProvisioningState::Ready);
+            assert_eq!((merged.requested_at, merged.ready_at), (Some(requested_at), Some(ready_at)));
+            assert_eq!(merged.actor, Some(Identity::from_person("user:default/ana.souza").unwrap()));
+        }
+        let bad = serde_json::to_vec(&ProvisionEvent { state: "half".into(), ..event }).unwrap();
+        let error = normalize(&input(PROVISION, &bad, &context)).unwrap_err();
+        assert!(error.0.contains("`half` is not requested, ready, failed or deleted"), "{}", error.0);
     }
 }

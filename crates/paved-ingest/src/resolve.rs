@@ -122,6 +122,9 @@ fn resolve_record(
         }
         // Pull requests, CI runs and pushes belong to a repository; the
         // services of a repository are found when they are read.
+        Record::Provisioning(provisioning) => {
+            provisioning.service = resolve_service(&hint, catalog, notes);
+        }
         Record::PullRequest(_) | Record::CiRun(_) | Record::Push(_) | Record::Shift(_) => {}
     }
     record

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use paved_domain::{
-    CatalogIndex, Deployment, DeploymentStatus, EntityRef, Identity, Incident, Override, PullRequest, RecordedShift,
-    RepoId, uncovered,
+    CatalogIndex, Deployment, DeploymentStatus, EntityRef, Identity, Incident, Override, Provisioning, PullRequest,
+    RecordedShift, RepoId, uncovered,
 };
 
 use crate::graph::CommitGraph;
@@ -122,6 +122,20 @@ pub struct DeploymentInput {
     pub actor: Option<EntityRef>,
 }
 
+/// A resource made through pavedroad's self-service provisioning, as the
+/// metrics read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProvisioningInput {
+    /// Its record's key.
+    pub key: String,
+    /// Its service.
+    pub service: usize,
+    /// When it was made.
+    pub ready_at: DateTime<Utc>,
+    /// The catalog User who asked for it, when known.
+    pub actor: Option<EntityRef>,
+}
+
 /// An incident as the metrics read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentInput {
@@ -183,6 +197,9 @@ pub struct Dataset {
     pub incidents: Vec<IncidentInput>,
     /// Merged pull requests of the repositories.
     pub pull_requests: Vec<PullRequestInput>,
+    /// Resources the services were given through self-service
+    /// provisioning (made ones only), in the order added.
+    pub provisionings: Vec<ProvisioningInput>,
     /// Deployments and incidents whose service is not in the catalog.
     pub without_service: usize,
     /// The catalog's people.
@@ -349,6 +366,23 @@ impl<'c> DatasetBuilder<'c> {
             hotfix: deployment.hotfix,
             actor_unresolved,
             actor,
+        });
+        self
+    }
+
+    /// Adds a self-service provisioning request of a service added before,
+    /// if it made its resource (a failed one provisioned nothing).
+    pub fn provisioning(&mut self, provisioning: &Provisioning) -> &mut Self {
+        let (Some(service), Some(ready_at)) =
+            (provisioning.service.as_ref().and_then(|s| self.services.get(&s.key()).copied()), provisioning.ready_at)
+        else {
+            return self;
+        };
+        self.dataset.provisionings.push(ProvisioningInput {
+            key: provisioning.key.clone(),
+            service,
+            ready_at,
+            actor: provisioning.actor.as_ref().and_then(|actor| self.catalog.resolve_person(actor, None)).cloned(),
         });
         self
     }

@@ -29,7 +29,8 @@ use chrono::Duration;
 pub use culture::{
     AfterHours, BusFactor, BusFactorEvents, BusFactors, CultureConfig, CultureReport, Evidence, EvidenceFact, Finding,
     FindingCutoffs, FourLineTest, Knowledge, Line, LinePoint, PersonInTeam, Phase, PhasePoint, PhaseReport, PhaseRule,
-    Severity, Summary, Thresholds, TruckFactor, Verdict, WhyUnowned, WorkForOtherTeams,
+    SelfService, SelfServiceCounts, SelfServicePoint, Severity, Summary, Thresholds, TruckFactor, Verdict, WhyUnowned,
+    WorkForOtherTeams,
 };
 pub use facts::{
     ChangeFact, ChangeSet, DeploymentFact, FailureRule, IncidentFact, PullRequestFact, RecoveryFact, ReworkPattern,
@@ -37,8 +38,8 @@ pub use facts::{
 };
 pub use graph::{CommitGraph, CommitId, GraphCommit};
 pub use input::{
-    Dataset, DatasetBuilder, DeploymentInput, IncidentInput, Ownership, PageInput, PersonInput, PullRequestInput,
-    ServiceInput, ShiftInput,
+    Dataset, DatasetBuilder, DeploymentInput, IncidentInput, Ownership, PageInput, PersonInput, ProvisioningInput,
+    PullRequestInput, ServiceInput, ShiftInput,
 };
 pub use outside::{OutsideWork, PersonDeployments, ServiceDeployments};
 pub use report::{
@@ -158,6 +159,7 @@ impl Analysis {
             findings,
             bus_factors: knowledge,
             phase,
+            self_service: diagnosis.self_service(),
             dora: self.dora.report(request),
             outside_work,
         }

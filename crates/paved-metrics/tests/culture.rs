@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use paved_domain::EntityRef;
 use paved_metrics::{
     Analysis, BenchmarkTable, CommitGraph, CultureConfig, CultureReport, Dataset, DeploymentInput, DoraConfig,
-    EvidenceFact, FindingCutoffs, GraphCommit, IncidentInput, Ownership, PageInput, PersonInput, ReportRequest, Scope,
-    ScopeKind, ServiceInput, Severity, ShiftInput, Summary, Verdict, WhyUnowned, Window,
+    EvidenceFact, FindingCutoffs, GraphCommit, IncidentInput, Ownership, PageInput, PersonInput, ProvisioningInput,
+    ReportRequest, Scope, ScopeKind, ServiceInput, Severity, ShiftInput, Summary, Verdict, WhyUnowned, Window,
 };
 
 fn person(name: &str) -> EntityRef {
@@ -72,6 +72,20 @@ impl Org {
                 hotfix: false,
                 actor_unresolved: false,
                 actor: Some(person(actor)),
+            });
+        }
+        self
+    }
+
+    /// Self-service requests that made their resource: `owners` by ana,
+    /// `anonymous` through the CLI (nobody named), five days apart.
+    fn provisionings(mut self, owners: usize, anonymous: usize) -> Self {
+        for i in 0..owners + anonymous {
+            self.dataset.provisionings.push(ProvisioningInput {
+                key: format!("paved:resource-{i}"),
+                service: 0,
+                ready_at: start() + Duration::days(5 * i as i64 + 1),
+                actor: (i < owners).then(|| person("ana")),
             });
         }
         self
@@ -252,6 +266,36 @@ fn pipelines_and_infrastructure_are_culture_at_70_percent_and_a_role_at_40() {
     }
     let code_only = Org::new().commits("src/main.rs", 3, 3).report();
     assert_eq!(code_only.test.own_pipelines.verdict, Verdict::NoData, "code is neither pipeline nor infrastructure");
+}
+
+#[test]
+fn self_service_requests_count_in_the_fourth_line_beside_infrastructure_commits_and_per_month() {
+    // 4 of 10 infrastructure commits by owners is a role; with 4 requests
+    // by an owner it is 8 of 14 (57 %), a transition.
+    let commits_only = Org::new().commits("infra/main.tf", 4, 6).report().test.self_provision;
+    assert_eq!((commits_only.basis, commits_only.verdict), ("commits", Verdict::Role));
+    let report = Org::new().commits("infra/main.tf", 4, 6).provisionings(4, 1).report();
+    let line = &report.test.self_provision;
+    assert_eq!(line.basis, "commits_and_requests");
+    assert_eq!((line.by_owners, line.total, line.unattributed), (8.0, 14.0, 1), "the CLI's request names nobody");
+    assert_eq!(line.verdict, Verdict::Transition);
+    let months: f64 = line.series.iter().map(|p| p.by_owners).sum();
+    assert_eq!(months, 8.0, "the months add up to the window");
+    // Beside the deployments developers performed independently.
+    let report = Org::new().deployments(3, 2).provisionings(2, 1).report();
+    let done = &report.self_service;
+    assert_eq!(
+        (
+            done.counts.deployments_by_owners,
+            done.counts.deployments,
+            done.counts.resources_by_owners,
+            done.counts.resources
+        ),
+        (3, 5, 2, 3)
+    );
+    assert_eq!(done.counts.deployments_through_paved, 0, "none was made through pavedroad's deploy");
+    assert_eq!(done.series.iter().map(|p| p.counts.resources_by_owners).sum::<u64>(), 2);
+    assert_eq!(done.series[0].counts.resources_by_owners, 2, "both requests fall in the window's first month");
 }
 
 #[test]

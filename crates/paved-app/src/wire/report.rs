@@ -29,6 +29,10 @@ pub struct CultureReport {
     pub bus_factors: Knowledge,
     /// The transition phase.
     pub phase: PhaseReport,
+    /// What developers did themselves: deployments performed independently
+    /// and resources provisioned themselves, per month (DESIGN §7, the
+    /// measure of success).
+    pub self_service: SelfService,
     /// The DORA metrics of the same scope and window.
     pub dora: DoraReport,
     /// For a team: what its people did to services the team does not own
@@ -90,7 +94,9 @@ pub struct Line {
     /// author not in the catalog).
     pub unattributed: u64,
     /// What the figures count: `deployments`, `on_call_hours`,
-    /// `acknowledgements` (when no shifts are known), `commits`.
+    /// `acknowledgements` (when no shifts are known), `commits`, or
+    /// `commits_and_requests` (infrastructure commits and self-service
+    /// provisioning requests, for the fourth line).
     pub basis: &'static str,
     /// The verdict.
     pub verdict: Verdict,
@@ -111,6 +117,63 @@ pub struct FourLineTest {
     pub own_pipelines: Line,
     /// Developers can provision what they need.
     pub self_provision: Line,
+}
+
+/// What developers did themselves in one period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SelfServiceCounts {
+    /// Deployments developers performed independently: successful
+    /// production deployments made by an owner of the service, through
+    /// pavedroad or their own CI.
+    pub deployments_by_owners: u64,
+    /// Of those, the ones made through pavedroad's own deploy.
+    pub deployments_through_paved: u64,
+    /// Successful production deployments in all.
+    pub deployments: u64,
+    /// Resources developers provisioned themselves: made through
+    /// pavedroad's self-service provisioning at an owner's request.
+    pub resources_by_owners: u64,
+    /// Resources made through self-service provisioning in all (the CLI on
+    /// the server and team tokens name nobody).
+    pub resources: u64,
+}
+
+/// One month of [`SelfService`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SelfServicePoint {
+    /// The month's start.
+    pub period_start: DateTime<Utc>,
+    /// Its counts.
+    pub counts: SelfServiceCounts,
+}
+
+/// What developers did themselves over the window, and per month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SelfService {
+    /// Over the whole window.
+    pub counts: SelfServiceCounts,
+    /// Per calendar month.
+    pub series: Vec<SelfServicePoint>,
+}
+
+impl From<&metrics::SelfService> for SelfService {
+    fn from(done: &metrics::SelfService) -> Self {
+        let counts = |c: &metrics::SelfServiceCounts| SelfServiceCounts {
+            deployments_by_owners: c.deployments_by_owners,
+            deployments_through_paved: c.deployments_through_paved,
+            deployments: c.deployments,
+            resources_by_owners: c.resources_by_owners,
+            resources: c.resources,
+        };
+        Self {
+            counts: counts(&done.counts),
+            series: done
+                .series
+                .iter()
+                .map(|point| SelfServicePoint { period_start: point.period_start, counts: counts(&point.counts) })
+                .collect(),
+        }
+    }
 }
 
 /// How serious a finding is.
@@ -335,6 +398,7 @@ impl From<&metrics::CultureReport> for CultureReport {
             findings: report.findings.iter().map(Finding::from).collect(),
             bus_factors: (&report.bus_factors).into(),
             phase: (&report.phase).into(),
+            self_service: (&report.self_service).into(),
             dora: (&report.dora).into(),
             outside_work: report.outside_work.as_ref().map(OutsideWork::from),
         }

@@ -71,7 +71,9 @@ pub struct Line {
     /// author not in the catalog).
     pub unattributed: u64,
     /// What the figures count: `deployments`, `on_call_hours`,
-    /// `acknowledgements` (when no shifts are known), `commits`.
+    /// `acknowledgements` (when no shifts are known), `commits`, or
+    /// `commits_and_requests` (infrastructure commits and self-service
+    /// provisioning requests, for the fourth line).
     pub basis: &'static str,
     /// The verdict.
     pub verdict: Verdict,
@@ -96,10 +98,10 @@ pub struct FourLineTest {
 
 /// Tallies of "done by owners" over "done".
 #[derive(Debug, Clone, Copy, Default)]
-struct Tally {
-    owners: f64,
-    total: f64,
-    unattributed: u64,
+pub(super) struct Tally {
+    pub(super) owners: f64,
+    pub(super) total: f64,
+    pub(super) unattributed: u64,
 }
 
 impl Tally {
@@ -186,6 +188,23 @@ impl Diagnosis<'_> {
         let mut tally = Tally::default();
         for deployment in self.deployments_in(window) {
             tally.add(deployment.actor_owns, 1.0);
+        }
+        tally
+    }
+
+    /// Self-service provisioning requests that made their resource in the
+    /// window, by whether the person who asked owns the service (`None`:
+    /// asked through the CLI or a team token, nobody known).
+    pub(super) fn provision_tally(&self, window: &Window) -> Tally {
+        let mut in_scope = vec![false; self.dataset.services.len()];
+        for &service in self.services {
+            in_scope[service] = true;
+        }
+        let mut tally = Tally::default();
+        for request in &self.dataset.provisionings {
+            if in_scope.get(request.service) == Some(&true) && window.contains(request.ready_at) {
+                tally.add(self.is_owner(request.service, request.actor.as_ref()), 1.0);
+            }
         }
         tally
     }
@@ -326,13 +345,24 @@ impl Diagnosis<'_> {
         let pipeline_lines = self.line_index(&self.lines.pipelines, &self.config.pipeline_globs);
         let infrastructure_lines = self.line_index(&self.lines.infrastructure, &self.config.infrastructure_globs);
         let (_, on_call_basis) = self.on_call_tally(&self.window);
+        // The fourth line counts infrastructure commits and self-service
+        // requests alike: each is one thing provisioned, by an owner or not.
+        let requests = self.provision_tally(&self.window);
+        let provision_basis =
+            if requests.total > 0.0 || requests.unattributed > 0 { "commits_and_requests" } else { "commits" };
         FourLineTest {
             deploy_own_code: self.line(self.config.deploy, "deployments", true, |w| self.deploy_tally(w)),
             on_call_own_services: self.line(self.config.on_call, on_call_basis, false, |w| self.on_call_tally(w).0),
             own_pipelines: self
                 .line(self.config.pipelines, "commits", true, |w| self.commit_tally(w, &pipelines, pipeline_lines)),
-            self_provision: self.line(self.config.provision, "commits", true, |w| {
-                self.commit_tally(w, &infrastructure, infrastructure_lines)
+            self_provision: self.line(self.config.provision, provision_basis, true, |w| {
+                let commits = self.commit_tally(w, &infrastructure, infrastructure_lines);
+                let requests = self.provision_tally(w);
+                Tally {
+                    owners: commits.owners + requests.owners,
+                    total: commits.total + requests.total,
+                    unattributed: commits.unattributed + requests.unattributed,
+                }
             }),
         }
     }

@@ -11,11 +11,13 @@
 //! to [`Diagnosis`]. This module holds what they share: the configuration,
 //! the whole report, the indexes built once per analysis, and the walk over
 //! the commits that touch pipelines or infrastructure.
+//! `self_service` counts what developers did themselves, per month.
 
 mod findings;
 mod four_lines;
 mod knowledge;
 mod phase;
+mod self_service;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +33,7 @@ pub use four_lines::{FourLineTest, Line, LinePoint, Verdict};
 pub(crate) use knowledge::RepoTruckFactor;
 pub use knowledge::{AfterHours, BusFactor, BusFactors, Knowledge, TruckFactor};
 pub use phase::{Phase, PhasePoint, PhaseReport, PhaseRule};
+pub use self_service::{SelfService, SelfServiceCounts, SelfServicePoint};
 
 use crate::facts::ServiceFacts;
 use crate::input::{Dataset, IncidentInput};
@@ -199,6 +202,9 @@ pub struct CultureReport {
     pub bus_factors: Knowledge,
     /// The transition phase.
     pub phase: PhaseReport,
+    /// What developers did themselves (deployments, provisioned
+    /// resources), per month.
+    pub self_service: SelfService,
     /// The DORA metrics of the same scope and window.
     pub dora: DoraReport,
     /// For a team: what its people did to services the team does not own

@@ -438,10 +438,49 @@ pub fn four_lines(test: &paved_metrics::FourLineTest) -> Markup {
                     div.label {
                         @if line.total > 0.0 {
                             (format!("{:.0}", line.by_owners)) " of " (format!("{:.0}", line.total)) " "
-                            (if line.basis == "acknowledgements" { "acknowledged incidents" } else { what })
+                            (match line.basis {
+                                "acknowledgements" => "acknowledged incidents",
+                                "commits_and_requests" => "infrastructure commits and self-service requests",
+                                _ => what,
+                            })
                             " by owners"
                         } @else { "nothing to judge by" }
                         @if line.unattributed > 0 { " (" (line.unattributed) " by people not in the catalog)" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What developers did themselves, per month: deployments performed
+/// independently and resources provisioned themselves (DESIGN §7, the
+/// measure of success).
+pub fn self_service(done: &paved_metrics::SelfService) -> Markup {
+    let c = &done.counts;
+    html! {
+        div.cards {
+            div.card {
+                div.label { "Deployments developers performed independently" }
+                div.value { (c.deployments_by_owners) }
+                div.label { "of " (c.deployments) " production deployments; " (c.deployments_through_paved) " through pavedroad" }
+            }
+            div.card {
+                div.label { "Resources developers provisioned themselves" }
+                div.value { (c.resources_by_owners) }
+                div.label { "through self-service, no ticket" @if c.resources > c.resources_by_owners { " (of " (c.resources) " in all)" } }
+            }
+        }
+        table {
+            caption { "Per month" }
+            thead { tr { th scope="col" { "Month" } th.num scope="col" { "Deployments performed independently" } th.num scope="col" { "Through pavedroad" } th.num scope="col" { "Resources provisioned themselves" } } }
+            tbody {
+                @for p in &done.series {
+                    tr {
+                        th scope="row" { (p.period_start.format("%b %Y")) }
+                        td.num { (p.counts.deployments_by_owners) " of " (p.counts.deployments) }
+                        td.num { (p.counts.deployments_through_paved) }
+                        td.num { (p.counts.resources_by_owners) }
                     }
                 }
             }

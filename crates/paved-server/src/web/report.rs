@@ -6,7 +6,9 @@ use maud::{Markup, html};
 use paved_metrics::BenchmarkTable;
 
 use super::overview::phase_name;
-use super::{PageWindow, Section, WebError, dora_tiles, finding, four_lines, layout, link, percent, verdict};
+use super::{
+    PageWindow, Section, WebError, dora_tiles, finding, four_lines, layout, link, percent, self_service, verdict,
+};
 use crate::AppState;
 use paved_app::ScopeRequest;
 
@@ -33,6 +35,10 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
                     }
                 }
             }
+        }
+        section aria-labelledby="self-service" {
+            h2 id="self-service" { "What developers did themselves" }
+            (self_service(&report.self_service))
         }
         section aria-labelledby="phase" {
             h2 id="phase" { "Transition phase: " (report.phase.phase.map_or("–", phase_name)) }

@@ -277,6 +277,24 @@ crate::helpers::on_tests! {
         assert!(!format!("{audit:?}").contains(&password));
         assert!(audit.iter().any(|e| e.action == "provision.ready" && e.target.ends_with(&format!("checkout-api-{first}"))));
 
+        // Each request is a raw event of source paved (no secret in it: the
+        // file check above covers raw events too), and the report counts it
+        // in the fourth line and as provisioned by developers themselves.
+        let (_, events) = app.get("/api/v1/events?source=paved").await;
+        let provisions: Vec<&Value> = events.as_array().unwrap().iter().filter(|e| e["event_type"] == "provision").collect();
+        assert!(provisions.len() >= 4, "requested and ready, for each of two: {events}");
+        assert!(provisions.iter().all(|e| e["status"] == "normalized" && e["records"] == 1), "{events}");
+        let (status, report) = app.get("/api/v1/report?service=checkout-api").await;
+        assert_eq!(status, 200, "{report}");
+        let line = &report["test"]["self_provision"];
+        assert_eq!(line["basis"], "commits_and_requests", "{line}");
+        assert!(line["by_owners"].as_f64().unwrap() >= 2.0, "{line}");
+        assert_eq!(report["self_service"]["counts"]["resources_by_owners"], 2, "{}", report["self_service"]);
+        let months = report["self_service"]["series"].as_array().unwrap();
+        assert_eq!(months.last().unwrap()["counts"]["resources_by_owners"], 2, "this month: {months:?}");
+        let text = reqwest::get(format!("{}/report", app.base)).await.unwrap().text().await.unwrap();
+        assert!(text.contains("Resources developers provisioned themselves"), "the report page shows them");
+
         // Removal: confirmed by name, by the service's people; the database
         // and its user are gone, and the team is under its limit again.
         let remove = format!("/api/v1/resources/checkout-api-{second}");
