@@ -53,6 +53,17 @@ impl SecretKey {
         Ok(Self(key))
     }
 
+    /// A new random key, for a server that keeps its secrets no longer than
+    /// it runs (the demo).
+    ///
+    /// # Errors
+    /// [`SecretError::Random`] when the system gives no randomness.
+    pub fn generate() -> Result<Self, SecretError> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| SecretError::Random(e.to_string()))?;
+        Ok(Self(key))
+    }
+
     /// Seals `plaintext` for `bound_to`.
     ///
     /// # Errors

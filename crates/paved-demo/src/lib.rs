@@ -44,6 +44,7 @@ use serde::Serialize;
 mod catalog;
 mod events;
 mod git;
+pub mod modules;
 mod org;
 mod random;
 pub mod road;

@@ -65,6 +65,9 @@ pub struct Road {
     /// (their contacts list their e-mail too; the demo's `smtp_url` is
     /// `file://` this directory unless the configuration names a server).
     pub mail: PathBuf,
+    /// The team's infrastructure repository (bare), where the Terraform
+    /// Module's requests are pushed as branches.
+    pub infra: PathBuf,
 }
 
 /// The demo's health endpoints, bound and ready to serve.
@@ -98,6 +101,7 @@ pub async fn prepare(
     plan: &Plan,
     store: &DynStore,
     importer: &impl Importer,
+    servers: crate::modules::Servers,
 ) -> anyhow::Result<(Road, HealthServer)> {
     let org = Org::build(plan.seed, plan.scale, plan.start);
     let team =
@@ -154,6 +158,7 @@ pub async fn prepare(
     ]
     .join("---\n");
     std::fs::write(&targets, text).with_context(|| format!("writing {}", targets.display()))?;
+    let infra = crate::modules::write(&catalog, directory, &plan.platform_team, &plan.healthy_team, servers)?;
     let paths = vec![catalog];
     let load = importer.load_catalog(&paths).context("the demo's deploy targets are invalid")?;
     importer.import_catalog(store, &paths, &load).await?;
@@ -170,6 +175,7 @@ pub async fn prepare(
         escalation_policy,
         pages: pages.clone(),
         mail,
+        infra,
     };
     let health = Health { releases, pinned, pages, received: std::sync::atomic::AtomicU64::new(0) };
     Ok((road, HealthServer { listener, health: Arc::new(health) }))

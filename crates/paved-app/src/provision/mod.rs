@@ -34,15 +34,44 @@ pub struct ServerUrl(pub String);
 
 impl fmt::Debug for ServerUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = match url::Url::parse(&self.0) {
+        write!(f, "ServerUrl({})", self.shown())
+    }
+}
+
+impl ServerUrl {
+    /// The URL as it may be shown: its password as `***`.
+    pub fn shown(&self) -> String {
+        match url::Url::parse(&self.0) {
             Ok(mut url) if url.password().is_some() => {
                 let _ = url.set_password(Some("***"));
                 url.to_string()
             }
             Ok(url) => url.to_string(),
             Err(_) => "(not a URL)".to_owned(),
+        }
+    }
+}
+
+impl ServerUrl {
+    /// Whether the server answers with these admin credentials: a
+    /// PostgreSQL server runs `SELECT 1`, a Redis server `PING`; within
+    /// `timeout`.
+    ///
+    /// # Errors
+    /// What failed, in words.
+    pub async fn answers(&self, timeout: std::time::Duration) -> Result<(), String> {
+        let check = async {
+            if self.0.starts_with("postgres://") || self.0.starts_with("postgresql://") {
+                postgres::ping(self).await
+            } else if self.0.starts_with("redis://") || self.0.starts_with("rediss://") {
+                redis::ping(self).await
+            } else {
+                Err("it is neither a postgres:// nor a redis:// URL".to_owned())
+            }
         };
-        write!(f, "ServerUrl({shown})")
+        tokio::time::timeout(timeout, check)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs())))
     }
 }
 

@@ -61,6 +61,15 @@ async fn database(admin: &mut PgConnection, name: &str, role: &str) -> Result<()
     Ok(())
 }
 
+/// Connects as the admin and runs `SELECT 1`.
+pub(crate) async fn ping(server: &ServerUrl) -> Result<(), String> {
+    let mut admin =
+        PgConnection::connect(&server.0).await.map_err(|e| failed("cannot connect to the PostgreSQL server", &e))?;
+    sqlx::query("SELECT 1").execute(&mut admin).await.map_err(|e| failed("the server does not answer", &e))?;
+    admin.close().await.ok();
+    Ok(())
+}
+
 /// Makes (or finishes making) the role and the database of `names`.
 pub(crate) async fn provision(server: &ServerUrl, names: &Names) -> Result<Made, String> {
     let url = url::Url::parse(&server.0).map_err(|e| format!("the server's url does not parse: {e}"))?;

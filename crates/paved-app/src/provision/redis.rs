@@ -20,6 +20,13 @@ async fn connect(server: &ServerUrl) -> Result<redis::aio::MultiplexedConnection
     client.get_multiplexed_async_connection().await.map_err(|e| failed("cannot connect to the Redis server", &e))
 }
 
+/// Connects as the admin and sends `PING`.
+pub(crate) async fn ping(server: &ServerUrl) -> Result<(), String> {
+    let mut conn = connect(server).await?;
+    redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(|e| failed("the server does not answer", &e))?;
+    Ok(())
+}
+
 /// The ACL rules of a namespace user, after `reset`.
 fn rules(prefix: &str, password: &str) -> Vec<String> {
     vec![

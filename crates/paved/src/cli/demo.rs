@@ -181,8 +181,9 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
 
     // The paved road: deploy targets whose steps run here, a health server
     // for them, and a personal token of a member of their team.
-    let (road, health) = paved_demo::road::prepare(&directory, &plan, &store, &CommandImporter).await?;
     let mut settings = config.server_settings()?;
+    let (servers, offered) = provision_servers(&mut settings).await?;
+    let (road, health) = paved_demo::road::prepare(&directory, &plan, &store, &CommandImporter, servers).await?;
     // The demo's people are paged through webhooks to its own receiver,
     // signed like any generic webhook page, and by e-mail, written to
     // files unless the configuration names an SMTP server.
@@ -246,6 +247,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     super::serve::spawn_deploy_work(app.app(), RUNNER_LEASE, true, stopped.clone());
     super::serve::spawn_pager(&app, stopped)?;
     let incident = open_demo_incident(&app.app(), road).await?;
+    let bucket = provision_demo_bucket(&app.app(), road, token).await?;
     let paging = format!(
         "An incident pages {team}'s on-call person now and escalates to the whole team a minute later unless \
          acknowledged:\n  http://{address}/incidents/{incident}\n  (the pages land in {pages}{mail}, each with \
@@ -254,6 +256,18 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         pages = road.pages.display(),
         mail = if mail_to_files { format!(" and, as e-mails, in {}", road.mail.display()) } else { String::new() },
     );
+    let provisioning = format!(
+        "{offered}\n{person} asked for an object-bucket for {service}: its Terraform call is on branch {branch} of \
+         {infra}. Ask for more from the service page, or:\n  \
+         curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n    \
+         -d '{{\"module\": \"{module}\"}}' http://{address}/api/v1/services/{service}/resources",
+        person = road.person,
+        service = road.service,
+        branch = bucket,
+        infra = road.infra.display(),
+        module = if servers.postgres { "postgres-database" } else { "object-bucket\", \"name\": \"archive" },
+    );
+    let paging = format!("{paging}\n{provisioning}");
     match cmd.output.format {
         Format::Json => eprintln!("{paging}"),
         Format::Text => {
@@ -313,6 +327,61 @@ async fn open_demo_incident(app: &paved_app::App, road: &Road) -> anyhow::Result
         )
         .await?;
     Ok(recorded.record.key().to_owned())
+}
+
+/// The servers the demo's Modules run on: those the configuration names
+/// (`[provision.servers.demo-postgres]`, `demo-redis`), else PostgreSQL
+/// and Redis on this machine's standard ports, each offered only when it
+/// answers; and a secret key for what they make, generated unless the
+/// configuration has one (the demo's secrets live as long as it does).
+/// Which answered, and a sentence saying what is offered.
+async fn provision_servers(
+    settings: &mut paved_server::ServerSettings,
+) -> anyhow::Result<(paved_demo::modules::Servers, String)> {
+    use paved_app::provision::ServerUrl;
+    use paved_demo::modules::{POSTGRES_SERVER, REDIS_SERVER};
+    if settings.secret_key.is_none() {
+        settings.secret_key = Some(paved_app::secrets::SecretKey::generate()?);
+    }
+    let mut servers = paved_demo::modules::Servers::default();
+    let mut said = vec![
+        "The platform offers self-service provisioning: object-bucket (Terraform, into the demo's own \
+                         infrastructure repository)"
+            .to_owned(),
+    ];
+    for (name, default, what) in [
+        (POSTGRES_SERVER, "postgres://postgres@127.0.0.1:5432/postgres", "postgres-database"),
+        (REDIS_SERVER, "redis://127.0.0.1:6379", "redis-namespace"),
+    ] {
+        let url = settings.provision.servers.get(name).cloned().unwrap_or_else(|| ServerUrl(default.to_owned()));
+        match url.answers(std::time::Duration::from_secs(2)).await {
+            Ok(()) => {
+                said.push(format!("{what} (on {})", url.shown()));
+                settings.provision.servers.insert(name.to_owned(), url);
+                servers.postgres |= name == POSTGRES_SERVER;
+                servers.redis |= name == REDIS_SERVER;
+            }
+            Err(error) => said.push(format!(
+                "not {what}: {error} (skipped; name a server with [provision.servers.{name}] url = \"...\")"
+            )),
+        }
+    }
+    Ok((servers, format!("{}.", said.join("; "))))
+}
+
+/// Asks for an object bucket for the road's service, as the road's person
+/// would, so that a new user sees a resource on the service page and in
+/// the report. The branch its call was pushed to.
+async fn provision_demo_bucket(app: &paved_app::App, road: &Road, token: &str) -> anyhow::Result<String> {
+    let caller = paved_app::tokens::authenticate(&app.store, token).await?;
+    let request = paved_app::provision::ProvisionRequest {
+        module: "object-bucket".to_owned(),
+        service: road.service.clone(),
+        name: None,
+        set: Vec::new(),
+    };
+    let made = app.provision(&caller, &request).await?;
+    Ok(made.outputs.get("branch").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned())
 }
 
 /// How `paved demo` and `paved synth` import what they generate: with the

@@ -304,6 +304,57 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     let written = emails[0].file_name().unwrap().to_string_lossy().into_owned();
     assert!(incident.contains(&written), "the incident page names the e-mail's file {written}: {incident}");
 
+    // Self-service provisioning: the Terraform Module into the demo's own
+    // infrastructure repository, and the PostgreSQL one on the machine's
+    // server when it answers. The demo asked for a bucket for the road's
+    // service: its call is a pushed branch, the service lists it, the
+    // report counts it.
+    let modules: Value = reqwest::get(format!("http://{address}/api/v1/entities?kind=module&limit=10"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offered: Vec<&str> = modules["items"].as_array().unwrap().iter().filter_map(|m| m["name"].as_str()).collect();
+    assert!(offered.contains(&"object-bucket"), "{modules}");
+    if std::env::var_os("PAVED_REQUIRE_POSTGRES").is_some() {
+        assert!(offered.contains(&"postgres-database"), "PostgreSQL answers here, so it is offered: {offered:?}");
+    }
+    let road_service = services.iter().find(|s| *s != failing).unwrap();
+    let resources: Value = client
+        .get(format!("http://{address}/api/v1/services/{road_service}/resources"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bucket = resources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["module"] == "module:default/object-bucket")
+        .unwrap_or_else(|| panic!("the demo's bucket: {resources}"));
+    let branch = bucket["outputs"]["branch"].as_str().unwrap();
+    let team = plan["healthy_team"].as_str().unwrap();
+    let infra = files.join("infra").join(format!("{team}-infra.git"));
+    let shown = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(&infra)
+        .args(["show", &format!("{branch}:{}", bucket["outputs"]["file"].as_str().unwrap())])
+        .output()
+        .unwrap();
+    let call = String::from_utf8_lossy(&shown.stdout);
+    assert!(call.contains("module \"") && call.contains("object-bucket?ref=v1.2.0"), "{call}");
+    let report: Value = reqwest::get(format!("http://{address}/api/v1/report?service={road_service}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["self_service"]["counts"]["resources_by_owners"], 1, "{}", report["self_service"]);
+
     let pid = child.id().to_string();
     std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
