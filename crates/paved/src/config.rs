@@ -114,6 +114,9 @@ pub struct Config {
 pub struct ProvisionConfig {
     /// By the name a Module's `spec.server` gives.
     pub servers: std::collections::BTreeMap<String, ProvisionServerConfig>,
+    /// How long a request may run before another replica (or this one,
+    /// restarted) takes it over and finishes it: `30s`, `2m` (default).
+    pub lease: Option<String>,
 }
 
 /// One `[provision.servers.NAME]`.
@@ -129,6 +132,9 @@ impl std::fmt::Debug for ProvisionConfig {
         let mut map = f.debug_map();
         for (name, server) in &self.servers {
             map.entry(name, &paved_store::redact_url(&server.url));
+        }
+        if let Some(lease) = &self.lease {
+            map.entry(&"lease", lease);
         }
         map.finish()
     }
@@ -514,6 +520,10 @@ secret_key = ""
 # descriptor; generated credentials are sealed with secret_key.
 # [provision.servers.main]
 # url = "postgres://postgres@127.0.0.1:5432/postgres"
+# A request a stopped replica left mid-way is finished by another (or by it,
+# restarted) once its lease ends:
+# [provision]
+# lease = "2m"
 
 # [deploy_policy]
 # checks_passed = true
@@ -566,20 +576,33 @@ impl Config {
             notify: self.notifier_settings()?,
             link_key: paved_notify::Secret::new(&self.link_key),
             secret_key: self.secret_key()?,
-            provision: self.provision_settings(),
+            provision: self.provision_settings()?,
         })
     }
 
-    /// The servers Modules provision on.
-    pub fn provision_settings(&self) -> paved_app::provision::ProvisionSettings {
-        paved_app::provision::ProvisionSettings {
+    /// The servers Modules provision on, and the requests' lease.
+    ///
+    /// # Errors
+    /// [`BadInput`] for a lease that is not a span.
+    pub fn provision_settings(&self) -> anyhow::Result<paved_app::provision::ProvisionSettings> {
+        let lease = match self.provision.lease.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+            None => paved_app::provision::LEASE,
+            Some(text) => {
+                let span =
+                    paved_domain::parse_span(text).map_err(|error| BadInput(format!("[provision] lease: {error}")))?;
+                chrono::Duration::from_std(span)
+                    .map_err(|_| BadInput(format!("[provision] lease `{text}` is too long")))?
+            }
+        };
+        Ok(paved_app::provision::ProvisionSettings {
             servers: self
                 .provision
                 .servers
                 .iter()
                 .map(|(name, server)| (name.clone(), paved_app::provision::ServerUrl(server.url.clone())))
                 .collect(),
-        }
+            lease,
+        })
     }
 
     /// The key secrets are sealed with, if `secret_key` is set.

@@ -75,11 +75,20 @@ impl ServerUrl {
     }
 }
 
-/// The servers Modules run on, by name.
-#[derive(Debug, Clone, Default)]
+/// The servers Modules run on, by name, and how long a request may run.
+#[derive(Debug, Clone)]
 pub struct ProvisionSettings {
     /// `[provision.servers.NAME]`.
     pub servers: BTreeMap<String, ServerUrl>,
+    /// How long a request may run before another replica takes it over
+    /// (`[provision] lease`, default [`LEASE`]).
+    pub lease: Duration,
+}
+
+impl Default for ProvisionSettings {
+    fn default() -> Self {
+        Self { servers: BTreeMap::new(), lease: LEASE }
+    }
 }
 
 /// What a person asks for.
@@ -417,7 +426,8 @@ impl App {
             target: String::new(),
             detail: Some(format!("{} for {service}", module.entity_ref)),
         };
-        let (stored, created) = self.store.request_resource(&new, &owner, Utc::now() + LEASE, &audit).await?;
+        let (stored, created) =
+            self.store.request_resource(&new, &owner, Utc::now() + self.provision.lease, &audit).await?;
         if !created {
             let outputs = stored.outputs.clone().and_then(|o| o.as_object().cloned()).unwrap_or_default();
             return Ok(Provisioned { resource: stored, created: false, outputs });
@@ -523,9 +533,13 @@ impl App {
             )));
         }
         let owner = format!("deprovision-{}", uuid::Uuid::new_v4());
-        let taken = self.store.lease_resource(stored.id, &owner, Utc::now() + LEASE, true).await?.ok_or_else(|| {
-            AppError::Conflict(format!("{entity_ref} is being provisioned or removed now; try again in a minute"))
-        })?;
+        let taken = self
+            .store
+            .lease_resource(stored.id, &owner, Utc::now() + self.provision.lease, true)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(format!("{entity_ref} is being provisioned or removed now; try again in a minute"))
+            })?;
         let module = catalog.module(&taken.module).cloned();
         self.finish_removal(caller.audit_name(), &owner, taken, module.as_ref()).await
     }
@@ -587,7 +601,7 @@ impl App {
     /// A store failure.
     pub async fn resume_provisioning(&self, owner: &str) -> Result<usize, AppError> {
         let now = Utc::now();
-        let stale = self.store.claim_stale_resources(owner, now, now + LEASE).await?;
+        let stale = self.store.claim_stale_resources(owner, now, now + self.provision.lease).await?;
         if stale.is_empty() {
             return Ok(0);
         }
