@@ -229,11 +229,14 @@ fn the_report_explains_itself_in_every_format() {
         assert!(text.contains(title), "{title}:\n{text}");
     }
     assert!(text.contains("Phase: "), "{text}");
+    assert!(text.contains("were performed independently by the services' owners"), "what developers did:\n{text}");
+    assert!(text.contains("By month: May "), "per month:\n{text}");
 
     let markdown = format("md");
     assert!(markdown.starts_with("# "), "a Markdown title: {}", &markdown[..80]);
     assert!(markdown.contains("| ---") || markdown.contains("|---"), "the test as a table");
     assert!(markdown.contains("2026-05-01"));
+    assert!(markdown.contains("| 2026-05 |"), "what developers did, per month:\n{markdown}");
 
     let html = format("html");
     assert!(html.trim_start().to_lowercase().starts_with("<!doctype html>"));
@@ -244,7 +247,12 @@ fn the_report_explains_itself_in_every_format() {
     let json: Value = serde_json::from_str(&format("json")).unwrap();
     let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["bus_factors", "dora", "findings", "phase", "scope", "test", "window"]);
+    assert_eq!(keys, ["bus_factors", "dora", "findings", "phase", "scope", "self_service", "test", "window"]);
+    let done = &json["self_service"];
+    assert_eq!(done["series"].as_array().unwrap().len(), 6, "six months: {done}");
+    let by_owners = done["counts"]["deployments_by_owners"].as_u64().unwrap();
+    assert_eq!(by_owners as f64, json["test"]["deploy_own_code"]["by_owners"].as_f64().unwrap(), "the first line's count");
+    assert!(by_owners > 0 && by_owners < done["counts"]["deployments"].as_u64().unwrap(), "{done}");
     let mut lines: Vec<&str> = json["test"].as_object().unwrap().keys().map(String::as_str).collect();
     lines.sort_unstable();
     assert_eq!(lines, ["deploy_own_code", "on_call_own_services", "own_pipelines", "self_provision"]);
