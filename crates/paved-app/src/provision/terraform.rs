@@ -116,19 +116,41 @@ pub(crate) fn render(call: &Call<'_>) -> Result<String, String> {
     ))
 }
 
+/// What one request's git work needs: where it goes, as shown, and a
+/// scratch directory for the clone (removed when dropped).
+struct Workspace<'a> {
+    repository: String,
+    shown: String,
+    branch: String,
+    file: String,
+    scratch: tempfile::TempDir,
+    work: std::path::PathBuf,
+    git: Git<'a>,
+}
+
+impl<'a> Workspace<'a> {
+    fn new(call: &Call<'a>) -> Result<Self, String> {
+        let repository = call.repository();
+        let scratch = tempfile::Builder::new()
+            .prefix("paved-terraform-")
+            .tempdir()
+            .map_err(|e| format!("no scratch directory for the clone ({e})"))?;
+        Ok(Self {
+            shown: redact(&repository),
+            repository,
+            branch: call.branch(),
+            file: call.file(),
+            work: scratch.path().join("repo"),
+            scratch,
+            git: Git { author: Some(call.author) },
+        })
+    }
+}
+
 /// Commits the call on its branch and pushes it; if the branch is already
 /// there (the request ran before), answers with its commit.
 pub(crate) async fn provision(call: &Call<'_>) -> Result<Made, String> {
-    let repository = call.repository();
-    let shown = redact(&repository);
-    let branch = call.branch();
-    let file = call.file();
-    let scratch = tempfile::Builder::new()
-        .prefix("paved-terraform-")
-        .tempdir()
-        .map_err(|e| format!("no scratch directory for the clone ({e})"))?;
-    let work = scratch.path().join("repo");
-    let git = Git { author: Some(call.author) };
+    let Workspace { repository, shown, branch, file, scratch, work, git } = Workspace::new(call)?;
     let exists = !git
         .run(scratch.path(), &["ls-remote", "--heads", "--", &repository, &format!("refs/heads/{branch}")])
         .await
@@ -185,16 +207,7 @@ pub(crate) async fn provision(call: &Call<'_>) -> Result<Made, String> {
 /// reached the default branch, pushes a branch deleting it. Says what it
 /// did.
 pub(crate) async fn deprovision(call: &Call<'_>) -> Result<String, String> {
-    let repository = call.repository();
-    let shown = redact(&repository);
-    let branch = call.branch();
-    let file = call.file();
-    let scratch = tempfile::Builder::new()
-        .prefix("paved-terraform-")
-        .tempdir()
-        .map_err(|e| format!("no scratch directory for the clone ({e})"))?;
-    let work = scratch.path().join("repo");
-    let git = Git { author: Some(call.author) };
+    let Workspace { repository, shown, branch, file, scratch, work, git } = Workspace::new(call)?;
     git.run(scratch.path(), &["clone", "--quiet", "--depth=1", "--", &repository, "repo"])
         .await
         .map_err(|e| format!("cannot clone {shown}: {e}"))?;

@@ -169,23 +169,13 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
 
     let ready = reqwest::get(format!("http://{address}/readyz")).await.unwrap();
     assert_eq!(ready.status(), 200);
-    let components: Value = reqwest::get(format!("http://{address}/api/v1/entities?kind=component&limit=100"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let components: Value = get_json(format!("http://{address}/api/v1/entities?kind=component&limit=100")).await;
     assert_eq!(components["total"], 15, "{components}");
 
     // The paved road: the printed token deploys the team's two targets on
     // this machine; one passes its health check, the other rolls back.
     let plan: Value = serde_json::from_slice(&std::fs::read(files.join("plan.json")).unwrap()).unwrap();
-    let targets: Value = reqwest::get(format!("http://{address}/api/v1/entities?kind=deploytarget&limit=10"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let targets: Value = get_json(format!("http://{address}/api/v1/entities?kind=deploytarget&limit=10")).await;
     assert_eq!(targets["total"], 2, "{targets}");
     let services: Vec<String> = targets["items"]
         .as_array()
@@ -309,12 +299,7 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     // server when it answers. The demo asked for a bucket for the road's
     // service: its call is a pushed branch, the service lists it, the
     // report counts it.
-    let modules: Value = reqwest::get(format!("http://{address}/api/v1/entities?kind=module&limit=10"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let modules: Value = get_json(format!("http://{address}/api/v1/entities?kind=module&limit=10")).await;
     let offered: Vec<&str> = modules["items"].as_array().unwrap().iter().filter_map(|m| m["name"].as_str()).collect();
     assert!(offered.contains(&"object-bucket"), "{modules}");
     if std::env::var_os("PAVED_REQUIRE_POSTGRES").is_some() {
@@ -347,12 +332,7 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
         .unwrap();
     let call = String::from_utf8_lossy(&shown.stdout);
     assert!(call.contains("module \"") && call.contains("object-bucket?ref=v1.2.0"), "{call}");
-    let report: Value = reqwest::get(format!("http://{address}/api/v1/report?service={road_service}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report: Value = get_json(format!("http://{address}/api/v1/report?service={road_service}")).await;
     assert_eq!(report["self_service"]["counts"]["resources_by_owners"], 1, "{}", report["self_service"]);
 
     let pid = child.id().to_string();
@@ -360,4 +340,9 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert!(!files.exists(), "the temporary directory {} is removed on exit", files.display());
     assert!(!dir.path().join("paved.db").exists(), "./paved.db is never touched");
+}
+
+/// The JSON a GET of `url` answers with.
+async fn get_json(url: String) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
 }

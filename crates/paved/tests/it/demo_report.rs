@@ -251,7 +251,11 @@ fn the_report_explains_itself_in_every_format() {
     let done = &json["self_service"];
     assert_eq!(done["series"].as_array().unwrap().len(), 6, "six months: {done}");
     let by_owners = done["counts"]["deployments_by_owners"].as_u64().unwrap();
-    assert_eq!(by_owners as f64, json["test"]["deploy_own_code"]["by_owners"].as_f64().unwrap(), "the first line's count");
+    assert_eq!(
+        by_owners as f64,
+        json["test"]["deploy_own_code"]["by_owners"].as_f64().unwrap(),
+        "the first line's count"
+    );
     assert!(by_owners > 0 && by_owners < done["counts"]["deployments"].as_u64().unwrap(), "{done}");
     let mut lines: Vec<&str> = json["test"].as_object().unwrap().keys().map(String::as_str).collect();
     lines.sort_unstable();
