@@ -156,8 +156,10 @@ pub trait ResourceStore: Send + Sync {
     ) -> Result<Option<StoredResource>, StoreError>;
 
     /// Takes resource `id` for `owner` until `lease_until` to remove it
-    /// (state `deprovisioning`), or to rotate its secret (state kept);
-    /// `None` when another holds it or it is not live.
+    /// (`deprovision`: a ready or failed one, whose state becomes
+    /// `deprovisioning`), or else to rotate its secret (a ready one, whose
+    /// state is kept; [`ResourceStore::reseal_resource`] lets it go);
+    /// `None` when another holds it or it is in no such state.
     ///
     /// # Errors
     /// A database error.
@@ -170,7 +172,8 @@ pub trait ResourceStore: Send + Sync {
     ) -> Result<Option<StoredResource>, StoreError>;
 
     /// Stores new sealed secrets of a ready resource `owner` holds, and
-    /// lets it go.
+    /// lets it go, with `audit`; `false` (nothing written) when `owner`
+    /// no longer holds it.
     ///
     /// # Errors
     /// A database error.

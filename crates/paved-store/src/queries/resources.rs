@@ -186,10 +186,12 @@ impl<T: Db> ResourceStore for T {
         let mut tx = self.writer(ACTION).await?;
         let mut update = tx.statement(
             "UPDATE resources SET state = CASE WHEN ? THEN 'deprovisioning' ELSE state END, lease_owner = ?, \
-             lease_until = ?, updated_at = ? WHERE id = ? AND state IN ('ready', 'failed') \
+             lease_until = ?, updated_at = ? WHERE id = ? AND (state = 'ready' OR (? AND state = 'failed')) \
              AND (lease_until IS NULL OR lease_until < ?) ",
         );
-        update.bind(deprovision).bind(owner).bind(lease_until).bind(now).bind(id).bind(now);
+        // A failed request may be removed; only a ready resource has a
+        // secret to rotate.
+        update.bind(deprovision).bind(owner).bind(lease_until).bind(now).bind(id).bind(deprovision).bind(now);
         update.push(&format!("RETURNING {COLUMNS}"));
         let taken = tx.fetch_optional::<ResourceRow>(&update, ACTION).await?.map(ResourceRow::decode).transpose()?;
         tx.commit().await.map_err(StoreError::database(self.db_backend(), ACTION))?;

@@ -13,6 +13,7 @@ mod migrate;
 mod overrides;
 mod paging;
 mod record_format;
+mod resources;
 mod sessions;
 mod sqlite;
 mod urls;
