@@ -11,6 +11,7 @@
 pub mod entities;
 mod postgres;
 mod redis;
+mod rotate;
 mod terraform;
 
 use std::collections::BTreeMap;

@@ -1,12 +1,13 @@
 //! The `postgres` driver: on a configured server, a role with a generated
 //! password and a database it owns, which nobody else may connect to.
 //! Identifiers are checked ([`super::names`]) and quoted; the password is
-//! generated here (hex), never given by a person; values a statement can
+//! generated here (hex), never given by a person, and written as a quoted
+//! literal (a role's password cannot be bound); values a statement can
 //! bind are bound. Running it again finishes what an interrupted run began
 //! (the role is altered, the database kept); a failure drops what this run
-//! made.
+//! made. [`rotate`] gives the role a new password.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sqlx::{Connection, PgConnection, Row};
 
 use super::{Made, Names, ServerUrl};
@@ -14,6 +15,15 @@ use super::{Made, Names, ServerUrl};
 /// A quoted SQL identifier.
 fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A quoted SQL string literal, as PostgreSQL's `quote_literal` writes
+/// one: `'` doubled, and a text holding a backslash as an escape string
+/// (`E'...'`) with the backslashes doubled, so that it reads the same
+/// whatever `standard_conforming_strings` says.
+fn literal(text: &str) -> String {
+    let quoted = text.replace('\'', "''");
+    if text.contains('\\') { format!("E'{}'", quoted.replace('\\', "\\\\")) } else { format!("'{quoted}'") }
 }
 
 /// A new password: 24 random bytes in hex.
@@ -84,10 +94,13 @@ pub(crate) async fn provision(server: &ServerUrl, names: &Names) -> Result<Made,
         .map_err(|e| failed("reading the roles", &e))?
         .is_some();
     let verb = if role_existed { "ALTER" } else { "CREATE" };
-    // A role's password cannot be a bound parameter; it is hex made here.
-    run(&mut admin, format!("{verb} ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{password}'"))
-        .await
-        .map_err(|e| failed("making the role", &e))?;
+    let password_literal = literal(&password);
+    run(
+        &mut admin,
+        format!("{verb} ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {password_literal}"),
+    )
+    .await
+    .map_err(|e| failed("making the role", &e))?;
     let made_database = database(&mut admin, &names.sql, &role).await;
     if let Err(error) = made_database {
         if !role_existed {
@@ -99,20 +112,55 @@ pub(crate) async fn provision(server: &ServerUrl, names: &Names) -> Result<Made,
     let version: String =
         sqlx::query("SHOW server_version").fetch_one(&mut admin).await.map(|row| row.get(0)).unwrap_or_default();
     let _ = admin.close().await;
-    let host = url.host_str().unwrap_or("localhost").to_owned();
-    let port = url.port().unwrap_or(5432);
+    let (host, port) = host_and_port(&url);
     let mut outputs = serde_json::Map::new();
     outputs.insert("host".into(), json!(host));
     outputs.insert("port".into(), json!(port));
     outputs.insert("database".into(), json!(names.sql));
     outputs.insert("user".into(), json!(names.sql));
     outputs.insert("server_version".into(), json!(version));
-    let mut secrets = serde_json::Map::new();
-    secrets.insert("password".into(), Value::String(password.clone()));
+    Ok(Made { outputs, secrets: secrets(&url, names, &password) })
+}
+
+fn host_and_port(url: &url::Url) -> (String, u16) {
+    (url.host_str().unwrap_or("localhost").to_owned(), url.port().unwrap_or(5432))
+}
+
+/// The secret outputs: the password, and the URL that holds it.
+fn secrets(server: &url::Url, names: &Names, password: &str) -> Map<String, Value> {
+    let (host, port) = host_and_port(server);
     let host_in_url = if host.contains(':') { format!("[{host}]") } else { host };
+    let mut secrets = Map::new();
+    secrets.insert("password".into(), Value::String(password.to_owned()));
     secrets
         .insert("url".into(), json!(format!("postgres://{}:{password}@{host_in_url}:{port}/{}", names.sql, names.sql)));
-    Ok(Made { outputs, secrets })
+    secrets
+}
+
+/// Gives the role of `names` a new password: the old one is refused from
+/// then on (sessions already open stay open). The new secret outputs.
+pub(crate) async fn rotate(server: &ServerUrl, names: &Names) -> Result<Map<String, Value>, String> {
+    let url = url::Url::parse(&server.0).map_err(|e| format!("the server's url does not parse: {e}"))?;
+    let mut admin =
+        PgConnection::connect(&server.0).await.map_err(|e| failed("cannot connect to the PostgreSQL server", &e))?;
+    let exists = sqlx::query("SELECT 1 FROM pg_roles WHERE rolname = $1")
+        .bind(&names.sql)
+        .fetch_optional(&mut admin)
+        .await
+        .map_err(|e| failed("reading the roles", &e))?
+        .is_some();
+    if !exists {
+        return Err(format!(
+            "its role `{}` is no longer on the server; remove the resource (paved deprovision) and ask for it again",
+            names.sql
+        ));
+    }
+    let password = password()?;
+    run(&mut admin, format!("ALTER ROLE {} WITH PASSWORD {}", ident(&names.sql), literal(&password)))
+        .await
+        .map_err(|e| failed("changing the password", &e))?;
+    let _ = admin.close().await;
+    Ok(secrets(&url, names, &password))
 }
 
 /// Drops the database of `names` (and its data: connections to it are
@@ -127,4 +175,33 @@ pub(crate) async fn deprovision(server: &ServerUrl, names: &Names) -> Result<(),
     run(&mut admin, format!("DROP ROLE IF EXISTS {role}")).await.map_err(|e| failed("dropping the role", &e))?;
     let _ = admin.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_literal_quotes_and_escapes_what_would_end_it() {
+        assert_eq!(literal("0a1b2c"), "'0a1b2c'");
+        assert_eq!(literal("x'; DROP ROLE postgres; --"), "'x''; DROP ROLE postgres; --'");
+        assert_eq!(literal(r"a\'b"), r"E'a\\''b'");
+    }
+
+    #[tokio::test]
+    async fn postgres_reads_a_literal_back_as_its_text_whatever_it_holds() {
+        let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else {
+            assert!(std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(), "PAVED_TEST_DATABASE_URL names the server");
+            return;
+        };
+        let mut conn = PgConnection::connect(&admin).await.unwrap();
+        for conforming in ["on", "off"] {
+            run(&mut conn, format!("SET standard_conforming_strings = {conforming}")).await.unwrap();
+            for text in ["0a1b2c", "it's", "x'; DROP ROLE postgres; --", r"a\'b\\", "\\", "''"] {
+                let read: String =
+                    sqlx::query(&format!("SELECT {}", literal(text))).fetch_one(&mut conn).await.unwrap().get(0);
+                assert_eq!(read, text, "standard_conforming_strings = {conforming}");
+            }
+        }
+    }
 }

@@ -3,11 +3,12 @@
 //! its prefix (`<service>:`, or `<service>:<name>:`) and run only reading, writing and connection commands —
 //! nothing `@dangerous` (`FLUSHALL`, `CONFIG`, `KEYS`, ...), nothing
 //! `@admin`. `ACL SETUSER ... reset` makes running it again give the same
-//! user with a new password. Removal deletes the user and the keys under
-//! its prefix.
+//! user with a new password. [`rotate`] changes only the password
+//! (`resetpass`), keeping the rules. Removal deletes the user and the keys
+//! under its prefix.
 
 use redis::AsyncCommands as _;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{Made, Names, ServerUrl};
 
@@ -56,22 +57,68 @@ pub(crate) async fn provision(server: &ServerUrl, names: &Names) -> Result<Made,
     for rule in rules(&prefix, &password) {
         command.arg(rule);
     }
-    command.query_async::<()>(&mut admin).await.map_err(|e| failed("making the ACL user", &e))?;
+    // Redis may quote the rule it refused: never the password.
+    command
+        .query_async::<()>(&mut admin)
+        .await
+        .map_err(|e| failed("making the ACL user", &e).replace(&password, "***"))?;
     // Kept across restarts when the server has an ACL file; without one,
     // the server's own configuration decides (and this fails harmlessly).
     let _ = redis::cmd("ACL").arg("SAVE").query_async::<()>(&mut admin).await;
-    let host = url.host_str().unwrap_or("localhost").to_owned();
-    let port = url.port().unwrap_or(6379);
-    let scheme = if url.scheme() == "rediss" { "rediss" } else { "redis" };
-    let mut outputs = serde_json::Map::new();
+    let (host, port) = host_and_port(&url);
+    let mut outputs = Map::new();
     outputs.insert("host".into(), json!(host));
     outputs.insert("port".into(), json!(port));
     outputs.insert("user".into(), json!(names.entity));
     outputs.insert("key_prefix".into(), json!(prefix));
-    let mut secrets = serde_json::Map::new();
-    secrets.insert("password".into(), Value::String(password.clone()));
+    Ok(Made { outputs, secrets: secrets(&url, names, &password) })
+}
+
+fn host_and_port(url: &url::Url) -> (String, u16) {
+    (url.host_str().unwrap_or("localhost").to_owned(), url.port().unwrap_or(6379))
+}
+
+/// The secret outputs: the password, and the URL that holds it.
+fn secrets(server: &url::Url, names: &Names, password: &str) -> Map<String, Value> {
+    let (host, port) = host_and_port(server);
+    let scheme = if server.scheme() == "rediss" { "rediss" } else { "redis" };
+    let mut secrets = Map::new();
+    secrets.insert("password".into(), Value::String(password.to_owned()));
     secrets.insert("url".into(), json!(format!("{scheme}://{}:{password}@{host}:{port}", names.entity)));
-    Ok(Made { outputs, secrets })
+    secrets
+}
+
+/// Gives the user of `names` a new password in place of every one it had
+/// (`resetpass`), its rules kept: the old one gets `WRONGPASS` from then on
+/// (connections already open stay open). The new secret outputs.
+pub(crate) async fn rotate(server: &ServerUrl, names: &Names) -> Result<Map<String, Value>, String> {
+    let url = url::Url::parse(&server.0).map_err(|e| format!("the server's url does not parse: {e}"))?;
+    let mut admin = connect(server).await?;
+    // `ACL SETUSER` of an unknown user would make one, with no rights.
+    let user: redis::Value = redis::cmd("ACL")
+        .arg("GETUSER")
+        .arg(&names.entity)
+        .query_async(&mut admin)
+        .await
+        .map_err(|e| failed("reading the ACL user", &e))?;
+    if user == redis::Value::Nil {
+        return Err(format!(
+            "its ACL user `{}` is no longer on the server; remove the resource (paved deprovision) and ask for it again",
+            names.entity
+        ));
+    }
+    let password = super::postgres::password()?;
+    redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg(&names.entity)
+        .arg("resetpass")
+        .arg(format!(">{password}"))
+        .query_async::<()>(&mut admin)
+        .await
+        // Redis may quote the rule it refused: never the password.
+        .map_err(|e| failed("changing the password", &e).replace(&password, "***"))?;
+    let _ = redis::cmd("ACL").arg("SAVE").query_async::<()>(&mut admin).await;
+    Ok(secrets(&url, names, &password))
 }
 
 /// Deletes the user of `names` and every key under its prefix.

@@ -106,6 +106,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::remove_contact))
         .routes(routes!(resources::provision, resources::service_resources))
         .routes(routes!(resources::credentials))
+        .routes(routes!(resources::rotate))
         .routes(routes!(resources::deprovision))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::get_deploy))

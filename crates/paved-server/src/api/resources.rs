@@ -1,8 +1,9 @@
 //! Self-service provisioning: `POST /api/v1/services/{name}/resources` (ask
 //! a Module for what the service needs), `GET` the service's resources, and
 //! `GET /api/v1/resources/{name}/credentials` (the secrets again, for who
-//! may act on the service). Who may, the limits and the drivers are the
-//! application's.
+//! may act on the service), `POST /api/v1/resources/{name}/rotate` (a new
+//! password) and `DELETE /api/v1/resources/{name}`. Who may, the limits and
+//! the drivers are the application's.
 
 use axum::Json;
 use axum::extract::State;
@@ -165,6 +166,33 @@ pub async fn credentials(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Map<String, Value>>, ApiError> {
     Ok(Json(state.resource_credentials(&caller, &name).await?))
+}
+
+/// A new password for a PostgreSQL or Redis resource, for who may act on
+/// its service (audited): the old one is refused from then on. The answer
+/// is like the credentials', the new secrets shown this once (and from
+/// `.../credentials` again).
+#[utoipa::path(
+    post,
+    path = "/api/v1/resources/{name}/rotate",
+    tag = "operations",
+    params(("name" = String, Path, description = "The resource (`checkout-api-postgres-database`)")),
+    responses(
+        (status = 200, body = Object, description = "Every output, the new secret ones included"),
+        (status = 400, body = crate::error::ErrorBody, description = "It has no secret to rotate (a Terraform resource), it failed, or no secret_key"),
+        (status = 403, body = crate::error::ErrorBody, description = "The caller may not act on its service"),
+        (status = 404, body = crate::error::ErrorBody, description = "No such resource"),
+        (status = 409, body = crate::error::ErrorBody, description = "Another request holds it now, or it is not ready yet"),
+        (status = 503, body = crate::error::ErrorBody, description = "The driver failed; the old password still works"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn rotate(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Map<String, Value>>, ApiError> {
+    Ok(Json(state.rotate_resource(&caller, &name).await?))
 }
 
 /// `?confirm=NAME` of a removal.

@@ -4,7 +4,8 @@
 //! again returns the same resource; another team's person, a bad name, a
 //! bad parameter and a team over its limit are refused, saying why, before
 //! any SQL runs; the secrets are sealed in the database file and read again
-//! only by the service's people.
+//! only by the service's people, who may also rotate a password (the old
+//! one is refused at once by the real server).
 
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -134,6 +135,10 @@ crate::helpers::on_tests! {
         let (status, again) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask)).await;
         assert_eq!((status, again["outputs"]["commit"].as_str()), (200, Some(commit.as_str())), "{again}");
         assert_eq!(git(&bare, &["for-each-ref", "--format=%(refname)", "refs/heads/paved"]), "refs/heads/paved/checkout-api-bucket");
+        // A terraform resource has no secret to rotate.
+        let (status, refused) = app.send(reqwest::Method::POST, "/api/v1/resources/checkout-api-bucket/rotate", Some(&ana), None).await;
+        assert_eq!(status, 400, "{refused}");
+        assert!(refused["error"]["message"].as_str().unwrap().contains("is a terraform resource: it has no secret to rotate"), "{refused}");
         // The team merges it; removing it then deletes the request's branch
         // and pushes one that deletes the file, for the pipeline to destroy.
         git(&seed, &["pull", "--quiet", "--ff-only", "origin", "paved/checkout-api-bucket"]);
@@ -174,10 +179,28 @@ crate::helpers::on_tests! {
             let said = redis_as(outputs, &refused);
             assert!(said.contains("NOPERM"), "{refused:?}: {said}");
         }
+        // A new password: the old one gets WRONGPASS, the new one the same
+        // rights on the same keys.
+        let rotate = format!("/api/v1/resources/checkout-api-{tag}/rotate");
+        let james = app.token(person("james.carter")).await;
+        let (status, body) = app.send(reqwest::Method::POST, &rotate, Some(&james), None).await;
+        assert_eq!(status, 403, "another team's person: {body}");
+        let (status, rotated) = app.send(reqwest::Method::POST, &rotate, Some(&ana), None).await;
+        assert_eq!(status, 200, "{rotated}");
+        assert_ne!(rotated["password"], outputs["password"], "{rotated}");
+        assert_eq!((&rotated["key_prefix"], &rotated["user"]), (&outputs["key_prefix"], &outputs["user"]), "{rotated}");
+        assert!(redis_as(outputs, &["GET", &key]).contains("WRONGPASS"), "the old password is refused");
+        assert_eq!(redis_as(&rotated, &["GET", &key]), "1", "the new one reads its keys");
+        assert!(redis_as(&rotated, &["GET", "payments-api:secret"]).contains("NOPERM"), "with the same rules");
+        assert!(redis_as(&rotated, &["FLUSHALL"]).contains("NOPERM"), "with the same rules");
+        let credentials = format!("/api/v1/resources/checkout-api-{tag}/credentials");
+        let (_, read) = app.send(reqwest::Method::GET, &credentials, Some(&ana), None).await;
+        assert_eq!((&read["password"], &read["url"]), (&rotated["password"], &rotated["url"]), "{read}");
+
         let remove = format!("/api/v1/resources/checkout-api-{tag}?confirm=checkout-api-{tag}");
         let (status, gone) = app.send(reqwest::Method::DELETE, &remove, Some(&ana), None).await;
         assert_eq!(status, 200, "{gone}");
-        assert!(redis_as(outputs, &["PING"]).contains("WRONGPASS"), "the user is gone");
+        assert!(redis_as(&rotated, &["PING"]).contains("WRONGPASS"), "the user is gone");
     }
 
     async fn an_owner_provisions_a_database_that_is_theirs_alone_and_others_are_refused(on) {
@@ -315,6 +338,80 @@ crate::helpers::on_tests! {
         assert_eq!(status, 201, "under the limit again: {body}");
     }
 
+    async fn a_rotated_password_replaces_the_old_one_at_once_for_the_service_s_people_only(on) {
+        let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else {
+            assert!(std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(), "PAVED_TEST_DATABASE_URL names the server to provision on");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("modules.yaml"), MODULE).unwrap();
+        let mut settings = ServerSettings { secret_key: Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()), ..ServerSettings::default() };
+        settings.provision.servers.insert("main".into(), paved_app::provision::ServerUrl(admin.clone()));
+        let sqlite = matches!(on, On::Sqlite);
+        let app = TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await;
+        let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let _cleanup = Cleanup { admin: admin.clone(), names: vec![format!("checkout_api_{tag}")] };
+        let (ana, lena, james) = (app.token(person("ana.souza")).await, app.token(person("lena.fischer")).await, app.token(person("james.carter")).await);
+        let (status, made) = app.send(reqwest::Method::POST, "/api/v1/services/checkout-api/resources", Some(&ana), Some(json!({ "module": "postgres-database", "name": tag }))).await;
+        assert_eq!(status, 201, "{made}");
+        let old = made["outputs"]["url"].as_str().unwrap().to_owned();
+        let mut conn = sqlx::PgConnection::connect(&old).await.expect("the first password connects");
+        sqlx::raw_sql("CREATE TABLE orders (id bigint PRIMARY KEY); INSERT INTO orders VALUES (7)").execute(&mut conn).await.unwrap();
+
+        let rotate = format!("/api/v1/resources/checkout-api-{tag}/rotate");
+        let (status, body) = app.send(reqwest::Method::POST, &rotate, Some(&james), None).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("checkout-api is owned by group:default/checkout"), "{body}");
+        let (status, body) = app.send(reqwest::Method::POST, "/api/v1/resources/checkout-api-nothing/rotate", Some(&ana), None).await;
+        assert_eq!(status, 404, "{body}");
+        let (status, rotated) = app.send(reqwest::Method::POST, &rotate, Some(&lena), None).await;
+        assert_eq!(status, 200, "{rotated}");
+        let password = rotated["password"].as_str().expect("the new password, shown").to_owned();
+        assert_ne!(password, made["outputs"]["password"].as_str().unwrap());
+        assert_eq!((&rotated["database"], &rotated["host"]), (&made["outputs"]["database"], &made["outputs"]["host"]), "every output: {rotated}");
+        let new = rotated["url"].as_str().unwrap().to_owned();
+        assert!(new.contains(&password), "{new}");
+
+        let role = format!("checkout_api_{tag}");
+        let old_password = made["outputs"]["password"].as_str().unwrap();
+        assert!(!password_accepted(&admin, &role, old_password).await, "the server refuses the old password at once");
+        assert!(password_accepted(&admin, &role, &password).await, "and takes the new one");
+        if checks_passwords(&old).await {
+            let refused = sqlx::PgConnection::connect(&old).await.map(|_| ()).expect_err("the old password is refused").to_string();
+            assert!(refused.contains("password authentication failed"), "{refused}");
+        }
+        let (kept,): (i64,) = sqlx::query_as("SELECT id FROM orders").fetch_one(&mut conn).await.expect("an open connection stays open");
+        assert_eq!(kept, 7);
+        conn.close().await.ok();
+        let mut conn = sqlx::PgConnection::connect(&new).await.expect("the new password connects");
+        let (kept,): (i64,) = sqlx::query_as("SELECT id FROM orders").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(kept, 7, "to the same database");
+        conn.close().await.ok();
+
+        // Sealed in place of the old one: read again by the service's people.
+        let (_, read) = app.send(reqwest::Method::GET, &format!("/api/v1/resources/checkout-api-{tag}/credentials"), Some(&ana), None).await;
+        assert_eq!(read["url"].as_str(), Some(new.as_str()), "{read}");
+        let (_, listed) = app.send(reqwest::Method::GET, "/api/v1/services/checkout-api/resources", Some(&ana), None).await;
+        assert!(!listed.to_string().contains(&password), "lists never show it");
+        let audit = app.store.audit_log(20).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "provision.rotate" && e.target.ends_with(&format!("checkout-api-{tag}")) && e.actor.contains("lena.fischer")), "{audit:?}");
+        assert!(!format!("{audit:?}").contains(&password));
+        if sqlite {
+            app.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").await;
+            let file = app.sqlite_path().unwrap();
+            for file in [file.clone(), file.with_extension("db-wal")] {
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()), "{} holds the new password", file.display());
+            }
+        }
+        // Again: a third password, the second refused.
+        let (status, again) = app.send(reqwest::Method::POST, &rotate, Some(&ana), None).await;
+        assert_eq!(status, 200, "{again}");
+        assert!(!password_accepted(&admin, &role, &password).await, "the second password is refused");
+        assert!(password_accepted(&admin, &role, again["password"].as_str().unwrap()).await, "the third is taken");
+        sqlx::PgConnection::connect(again["url"].as_str().unwrap()).await.expect("the third connects");
+    }
+
     async fn a_request_a_stopped_replica_left_mid_way_is_finished_with_no_orphan_role(on) {
         let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else { return };
         let dir = tempfile::tempdir().unwrap();
@@ -358,6 +455,53 @@ crate::helpers::on_tests! {
         let url = credentials["url"].as_str().unwrap();
         sqlx::PgConnection::connect(url).await.expect("the finished resource's credentials connect (not the half-made password)");
     }
+}
+
+/// Whether the PostgreSQL server checks the password of a connection to
+/// `url` at all: a wrong one is refused. (One whose `pg_hba.conf` trusts
+/// the address, as a test server on 127.0.0.1 may, takes any.)
+async fn checks_passwords(url: &str) -> bool {
+    let mut wrong = reqwest::Url::parse(url).unwrap();
+    wrong.set_password(Some("not-the-password")).unwrap();
+    sqlx::PgConnection::connect(wrong.as_str()).await.is_err()
+}
+
+/// Whether the server takes `password` for `role`: it matches the
+/// SCRAM-SHA-256 verifier the server keeps (`pg_authid.rolpassword`,
+/// RFC 5802: StoredKey = H(HMAC(Hi(password, salt, i), "Client Key"))),
+/// which is what a connection's password is checked against where
+/// `pg_hba.conf` asks for one.
+async fn password_accepted(admin: &str, role: &str, password: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+        let mut block = [0u8; 64];
+        if key.len() > 64 {
+            block[..32].copy_from_slice(&Sha256::digest(key));
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let inner = Sha256::new().chain_update(block.map(|b| b ^ 0x36)).chain_update(message).finalize();
+        Sha256::new().chain_update(block.map(|b| b ^ 0x5c)).chain_update(inner).finalize().into()
+    }
+    let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+    let (verifier, iterations, salt, stored): (String, i32, Vec<u8>, Vec<u8>) = sqlx::query_as(
+        "SELECT rolpassword, split_part(split_part(rolpassword, '$', 2), ':', 1)::int, \
+         decode(split_part(split_part(rolpassword, '$', 2), ':', 2), 'base64'), \
+         decode(split_part(split_part(rolpassword, '$', 3), ':', 1), 'base64') FROM pg_authid WHERE rolname = $1",
+    )
+    .bind(role)
+    .fetch_one(&mut conn)
+    .await
+    .expect("the role has a password");
+    assert!(verifier.starts_with("SCRAM-SHA-256$"), "password_encryption = scram-sha-256 on the test server");
+    // Hi: PBKDF2 with HMAC-SHA-256, one block.
+    let mut u = hmac(password.as_bytes(), &[salt.as_slice(), &[0, 0, 0, 1]].concat());
+    let mut salted = u;
+    for _ in 1..iterations {
+        u = hmac(password.as_bytes(), &u);
+        salted.iter_mut().zip(u).for_each(|(s, b)| *s ^= b);
+    }
+    Sha256::digest(hmac(&salted, b"Client Key")).as_slice() == stored.as_slice()
 }
 
 /// `git` in `dir`; what it printed, or a panic saying what failed.

@@ -1,6 +1,6 @@
-//! `paved provision` (ask a Module for what a service needs) and `paved
-//! resource list|credentials`: on the local database, or on a server with
-//! `--server URL --token T`.
+//! `paved provision` (ask a Module for what a service needs), `paved
+//! resource list|credentials|rotate` and `paved deprovision`: on the local
+//! database, or on a server with `--server URL --token T`.
 
 use std::process::ExitCode;
 
@@ -65,6 +65,7 @@ pub enum ResourceCmd {
     /// Print a resource's outputs with its secrets (the service's owners
     /// and admins only; audited).
     Credentials(CredentialsCmd),
+    Rotate(RotateCmd),
 }
 
 /// Arguments of `paved resource list`.
@@ -90,6 +91,37 @@ pub struct CredentialsCmd {
     output: OutputArgs,
 }
 
+/// Give a PostgreSQL or Redis resource a new password; the old one stops working.
+///
+/// Rotate when a password may have leaked (a log, a laptop, someone who
+/// left) or on a schedule. The server gets the new password at once: new
+/// connections with the old one are refused (PostgreSQL: "password
+/// authentication failed"; Redis: WRONGPASS), connections already open
+/// stay open until they close. Update the service's secret (the printed
+/// `url` or `password`) and restart it. Only the service's owners (and
+/// admins) may; it is audited (`provision.rotate`). The new secret is
+/// shown this once, kept encrypted (`secret_key`), and read again with
+/// `paved resource credentials`. A Terraform resource has no secret to
+/// rotate. Exit 2 when refused (or while another request holds the
+/// resource: try again in a minute), 1 when the server could not change it
+/// (the old password still works).
+///
+/// Examples:
+///   paved resource rotate checkout-api-postgres-database
+///   paved resource rotate checkout-api-sessions --format json
+///   paved resource rotate checkout-api-orders --server https://paved.acme.example --token "$PAVED_TOKEN"
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct RotateCmd {
+    /// The resource (`checkout-api-postgres-database`; `paved resource
+    /// list` names them).
+    resource: String,
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
 impl Cmd {
     /// These flags on top of the global ones.
     pub fn overrides(&self, flags: FlagOverrides) -> FlagOverrides {
@@ -103,6 +135,7 @@ impl ResourceCmd {
         match self {
             Self::List(cmd) => cmd.target.overrides(flags),
             Self::Credentials(cmd) => cmd.target.overrides(flags),
+            Self::Rotate(cmd) => cmd.target.overrides(flags),
         }
     }
 }
@@ -209,7 +242,30 @@ pub async fn run_resource(cmd: ResourceCmd, config: Config) -> anyhow::Result<Ex
                 Format::Text => print_outputs(&found)?,
             }
         }
+        ResourceCmd::Rotate(cmd) => return rotate(cmd, config).await,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rotate(cmd: RotateCmd, config: Config) -> anyhow::Result<ExitCode> {
+    let rotated: Map<String, Value> = match open(&config).await? {
+        Where::Local(app) => app.rotate_resource(&Caller::Local, &cmd.resource).await?,
+        Where::Server { base, token } => {
+            let token = token_for_writes(&base, &token)?;
+            let path = format!("/api/v1/resources/{}/rotate", encode(&cmd.resource));
+            call(&base, token, reqwest::Method::POST, &path, None).await?
+        }
+    };
+    if cmd.output.format == Format::Json {
+        print_json(&rotated)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let name = cmd.resource.trim();
+    outln!("{name} has a new password; the old one is refused from now on (open connections stay open):");
+    print_outputs(&rotated)?;
+    outln!(
+        "It is shown this once; `paved resource credentials {name}` shows it again. Update the service's secret and restart it."
+    );
     Ok(ExitCode::SUCCESS)
 }
 

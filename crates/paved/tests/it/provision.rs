@@ -2,7 +2,8 @@
 //! real binary on the local database, against the real PostgreSQL server:
 //! the JSON answer's credentials work with `psql`, the same request gives
 //! the same resource, the secrets are read again with `paved resource
-//! credentials`, and removal asks for confirmation and drops the database.
+//! credentials`, a rotated password replaces them, and removal asks for
+//! confirmation and drops the database.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -72,6 +73,26 @@ fn an_owner_provisions_from_the_cli_and_removes_it_with_confirmation() {
         "json",
     ]));
     assert_eq!(json(&read)["url"].as_str(), Some(url.as_str()));
+
+    // A new password, shown once, and read again as the credentials.
+    let rotate = ["--config", "paved.toml", "resource", "rotate", &resource];
+    let rotated = run(paved(dir.path()).args(rotate).args(["--format", "json"]));
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    let url = json(&rotated)["url"].as_str().expect("the new url").to_owned();
+    assert_ne!(json(&rotated)["password"], made["outputs"]["password"]);
+    assert!(psql(&url, "SELECT count(*) FROM t").status.success(), "the new password reaches the same database");
+    let read = run(paved(dir.path()).args(["--config", "paved.toml", "resource", "credentials", &resource]));
+    assert!(stdout(&read).contains(&url), "{}", stdout(&read));
+    let text = run(paved(dir.path()).args(rotate));
+    assert!(stdout(&text).contains("the old one is refused from now on"), "{}", stdout(&text));
+    assert!(stdout(&text).contains(&format!("paved resource credentials {resource}")), "{}", stdout(&text));
+    assert!(!stdout(&text).contains(&url), "a newer one again");
+    let help = run(paved(dir.path()).args(["resource", "rotate", "--help"]));
+    assert!(
+        stdout(&help).contains("WRONGPASS") && stdout(&help).contains("paved resource rotate checkout-api"),
+        "{}",
+        stdout(&help)
+    );
 
     let unconfirmed = run(paved(dir.path()).args(["--config", "paved.toml", "deprovision", &resource]));
     assert_eq!(unconfirmed.status.code(), Some(2), "{}", stderr(&unconfirmed));
