@@ -31,6 +31,7 @@ mod overview;
 mod people;
 mod quality;
 mod report;
+mod resources;
 mod services;
 pub mod session;
 mod teams;
@@ -44,10 +45,12 @@ pub const DEFAULT_DAYS: i64 = 90;
 /// [`session::guard`], which refuses a form from another site or without
 /// the viewer's CSRF token before the handler runs; a test posts to each of
 /// these without a token and expects 403. A new form route goes here.
-pub const FORM_ROUTES: [&str; 9] = [
+pub const FORM_ROUTES: [&str; 11] = [
     "/sign-in",
     "/sign-out",
     "/services/checkout-api/deploy",
+    "/services/checkout-api/resources",
+    "/services/checkout-api/resources/checkout-api-orders/delete",
     "/teams/checkout/overrides",
     "/teams/checkout/overrides/1/delete",
     "/incident-answer",
@@ -79,6 +82,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/sign-in", get(session::sign_in_form).post(session::sign_in))
         .route("/sign-out", post(session::sign_out))
         .route("/services/{name}/deploy", post(deploys::start))
+        .route("/services/{name}/resources", post(resources::request))
+        .route("/services/{name}/resources/{resource}/delete", post(resources::remove))
         .route("/incident-answer", post(incidents::answer))
         .route("/teams/{name}/overrides", post(oncall::create))
         .route("/teams/{name}/overrides/{id}/delete", post(oncall::delete))
@@ -602,5 +607,8 @@ code{overflow-wrap:anywhere}
 form.sign-in{display:flex;flex-direction:column;gap:.5rem;max-width:32rem}
 .problem{color:var(--bad);font-weight:600}
 form.override-form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:1rem 0}.hint{color:var(--muted);flex-basis:100%;margin:0}
+form.request-resource fieldset{display:flex;flex-direction:column;gap:.75rem;max-width:36rem;margin:1rem 0;border:1px solid var(--line);border-radius:6px}
+form.request-resource .field{display:flex;flex-direction:column;gap:.2rem}form.request-resource .field.flag{flex-direction:row;flex-wrap:wrap;align-items:center}form.request-resource button{align-self:start}
+form.remove-resource input{width:12rem}.once{border-left:4px solid var(--middle);padding:.5rem 1rem;background:var(--panel)}
 @media (max-width:48rem){main{padding:.5rem}th,td{padding:.3rem}table{display:block;overflow-x:auto}}
 "#;

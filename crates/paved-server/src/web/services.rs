@@ -161,14 +161,19 @@ async fn service_page(
     versions.dedup();
     let deploy = super::deploys::section(viewer, service, &targets, &jobs, &versions);
     let resources = state.store.resources(Some(service), None).await?;
-    let hint = format!("paved provision MODULE --service {}", service.name());
-    let deploy = html! { (deploy) (resources_section(&hint, &resources)) };
+    let deploy = html! { (deploy) (super::resources::section(viewer, &catalog, service, &resources)) };
     Ok(service_markup(&overview, &window, deploy))
 }
 
 /// What a service (or a team's services) provisioned themselves (`paved
-/// provision`), without secrets; `hint` is the command that asks for one.
-pub(super) fn resources_section(hint: &str, resources: &[paved_store::StoredResource]) -> Markup {
+/// provision`), without secrets; `hint` is the command that asks for one;
+/// `remove`, when the viewer may remove them, renders a resource's remove
+/// form in a last column.
+pub(super) fn resources_section(
+    hint: &str,
+    resources: &[paved_store::StoredResource],
+    remove: Option<&dyn Fn(&paved_store::StoredResource) -> Markup>,
+) -> Markup {
     html! {
         section aria-labelledby="resources" {
             h2 id="resources" { "Provisioned resources (" (resources.len()) ")" }
@@ -176,7 +181,8 @@ pub(super) fn resources_section(hint: &str, resources: &[paved_store::StoredReso
                 p { "None yet. Owners ask for one with " code { (hint) } "." }
             } @else {
                 table.resources {
-                    thead { tr { th scope="col" { "Resource" } th scope="col" { "Service" } th scope="col" { "Module" } th scope="col" { "State" } th scope="col" { "Outputs" } th scope="col" { "Asked by" } } }
+                    thead { tr { th scope="col" { "Resource" } th scope="col" { "Service" } th scope="col" { "Module" } th scope="col" { "State" } th scope="col" { "Outputs" } th scope="col" { "Asked by" }
+                        @if remove.is_some() { th scope="col" { "Remove" } } } }
                     tbody {
                         @for r in resources {
                             tr data-resource=(r.entity_ref.name()) data-state=(r.state.as_str()) {
@@ -188,6 +194,7 @@ pub(super) fn resources_section(hint: &str, resources: &[paved_store::StoredReso
                                     @for (i, (k, v)) in outputs.iter().enumerate() { @if i > 0 { ", " } (k) " " code { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) } }
                                 } }
                                 td { (r.requested_by) " · " (super::when(r.created_at)) }
+                                @if let Some(remove) = remove { td { (remove(r)) } }
                             }
                         }
                     }

@@ -118,7 +118,7 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
         }
         (oncall::panel(&on_call))
         (oncall::overrides_section(viewer, &org.catalog, &group, &schedules, &overrides))
-        (super::services::resources_section("paved provision MODULE --service SERVICE", &resources))
+        (super::services::resources_section("paved provision MODULE --service SERVICE", &resources, None))
         section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
         @if let Some(outside) = &report.outside_work { (work_for_others(outside)) }
         section aria-labelledby="delivery" { h2 id="delivery" { "Delivery" } (dora_tiles(&report.dora)) }

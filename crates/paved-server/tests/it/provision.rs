@@ -5,12 +5,14 @@
 //! bad parameter and a team over its limit are refused, saying why, before
 //! any SQL runs; the secrets are sealed in the database file and read again
 //! only by the service's people, who may also rotate a password (the old
-//! one is refused at once by the real server).
+//! one is refused at once by the real server). The service page's forms,
+//! as a signed-in browser uses them, ask for a resource and remove it.
 
 use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::helpers::{On, TestApp};
+use crate::sign_in::Browser;
 use paved_server::ServerSettings;
 use paved_store::TokenScope;
 
@@ -412,6 +414,101 @@ crate::helpers::on_tests! {
         sqlx::PgConnection::connect(again["url"].as_str().unwrap()).await.expect("the third connects");
     }
 
+    async fn the_service_page_s_form_provisions_as_the_signed_in_person_and_shows_the_secret_once(on) {
+        let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else {
+            assert!(std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(), "PAVED_TEST_DATABASE_URL names the server to provision on");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("modules.yaml"), FORM_MODULES).unwrap();
+        let mut settings = ServerSettings { secret_key: Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()), ..ServerSettings::default() };
+        settings.provision.servers.insert("main".into(), paved_app::provision::ServerUrl(admin.clone()));
+        let app = TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await;
+        let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let resource = format!("checkout-api-{tag}");
+        let _cleanup = Cleanup { admin: admin.clone(), names: vec![resource.replace('-', "_")] };
+        let form = "form.request-resource[data-module=postgres-database]";
+
+        let mut nobody = Browser::new(&app);
+        let page = nobody.get("/services/checkout-api", &[]).await;
+        assert!(page.texts(form).is_empty(), "nobody signed in gets no form");
+        assert!(page.texts("#request-resource + p a")[0].contains("Sign in"), "{}", page.body);
+
+        // The form, built from the Module's schema.
+        let mut ana = Browser::new(&app);
+        ana.sign_in(&app.token(person("ana.souza")).await, "%2F").await;
+        let page = ana.get("/services/checkout-api", &[]).await;
+        assert_eq!(page.texts(&format!("{form} select[name='set.class'] option")), ["small", "large (over the Module's limits)"]);
+        assert_eq!(page.texts(&format!("{form} select[name='set.class'] option[selected]")), ["small"], "the default");
+        let attributes = |selector: &str| {
+            let html = page.page();
+            let element = html.select(&scraper::Selector::parse(&format!("{form} {selector}")).unwrap()).next().unwrap_or_else(|| panic!("{selector}: {}", page.body)).value().clone();
+            element.attrs().map(|(k, v)| (k.to_owned(), v.to_owned())).collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let size = attributes("input[name='set.size_gb']");
+        assert_eq!([&size["type"], &size["min"], &size["max"], &size["value"]], ["number", "1", "50", "5"], "{size:?}");
+        assert!(attributes("input[type=checkbox][name='set.backups']").contains_key("checked"), "its default, true");
+        assert!(page.texts(&format!("{form} p.hint")).iter().any(|hint| hint.contains("Disk space, in GB.") && hint.contains("From 1 to 50.")), "{}", page.body);
+        assert_eq!(page.texts(&format!("{form} input[name=name]")).len(), 1);
+        assert_eq!(page.texts("form.request-resource[data-module=redis-namespace]").len(), 1, "a form per Module");
+
+        // Posting it provisions on the real server, as her; the answer
+        // shows the password once.
+        let csrf = page.csrf(form);
+        // The box unchecked: only its hidden `false` is sent.
+        let pairs = [("csrf", csrf.as_str()), ("module", "postgres-database"), ("name", &tag), ("set.class", "small"), ("set.size_gb", "10"), ("set.backups", "false")];
+        let made = ana.post("/services/checkout-api/resources", &pairs, &[]).await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        assert_eq!(made.cache_control.as_deref(), Some("no-store"), "a page with a secret is never cached");
+        let password = made.texts("tr[data-output=password] td code").pop().expect("the password, shown");
+        let url = made.texts("tr[data-output=url] td code").pop().unwrap();
+        assert!(url.contains(&password) && password.len() == 48, "{url}");
+        assert!(made.texts("p.once")[0].contains(&format!("paved resource credentials {resource}")), "{}", made.body);
+        sqlx::PgConnection::connect(&url).await.expect("the shown credentials connect");
+        let stored = app.store.resource(&format!("resource:default/{resource}").parse().unwrap()).await.unwrap().unwrap();
+        assert_eq!(stored.parameters, json!({ "class": "small", "size_gb": 10, "backups": false }), "typed as the schema says");
+        assert!(stored.requested_by.contains("ana.souza"), "{}", stored.requested_by);
+
+        let again = ana.post("/services/checkout-api/resources", &pairs, &[]).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert!(again.body.contains("was made before by the same request") && !again.body.contains(&password), "shown once only");
+        let page = ana.get("/services/checkout-api", &[]).await;
+        assert_eq!(page.texts(&format!("tr[data-resource={resource}][data-state=ready] td:first-child")), [resource.as_str()], "listed");
+        assert!(!page.body.contains(&password), "without its secret");
+
+        let other = format!("{tag}x");
+        let over = [("csrf", csrf.as_str()), ("module", "postgres-database"), ("name", &other), ("set.class", "large")];
+        let refused = ana.post("/services/checkout-api/resources", &over, &[]).await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(refused.texts("p.refused")[0].contains("limit `classes`"), "{:?}", refused.texts("p.refused"));
+
+        // A person of another team: no form, and a refusal naming the owners.
+        let mut james = Browser::new(&app);
+        james.sign_in(&app.token(person("james.carter")).await, "%2F").await;
+        let page = james.get("/services/checkout-api", &[]).await;
+        assert!(page.texts(form).is_empty() && page.texts("form.remove-resource").is_empty(), "{}", page.body);
+        assert!(page.texts("#request-resource + p")[0].contains("checkout-api is owned by group:default/checkout"), "{}", page.body);
+        let csrf = page.csrf("form.sign-out");
+        let refused = james.post("/services/checkout-api/resources", &[("csrf", &csrf), ("module", "postgres-database"), ("name", "mine")], &[]).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.texts("p.refused")[0].contains("checkout-api is owned by group:default/checkout"), "{:?}", refused.texts("p.refused"));
+        let remove = format!("/services/checkout-api/resources/{resource}/delete");
+        let refused = james.post(&remove, &[("csrf", &csrf), ("confirm", &resource)], &[]).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+
+        // Removal: her typed name confirms it.
+        let page = ana.get("/services/checkout-api", &[]).await;
+        let csrf = page.csrf("form.remove-resource");
+        let unconfirmed = ana.post(&remove, &[("csrf", &csrf), ("confirm", "yes")], &[]).await;
+        assert_eq!(unconfirmed.status, 400, "{}", unconfirmed.body);
+        assert!(unconfirmed.texts("p.refused")[0].contains(&format!("type the resource's name, {resource}")), "{}", unconfirmed.body);
+        let gone = ana.post(&remove, &[("csrf", &csrf), ("confirm", &resource)], &[]).await;
+        assert_eq!((gone.status, gone.location.as_deref()), (303, Some("/services/checkout-api#resources")), "{}", gone.body);
+        assert!(sqlx::PgConnection::connect(&url).await.is_err(), "its database is gone");
+        let page = ana.get("/services/checkout-api", &[]).await;
+        assert!(page.texts(&format!("tr[data-resource={resource}]")).is_empty(), "no longer listed");
+    }
+
     async fn a_request_a_stopped_replica_left_mid_way_is_finished_with_no_orphan_role(on) {
         let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else { return };
         let dir = tempfile::tempdir().unwrap();
@@ -543,6 +640,34 @@ fn python_hcl2(file: &std::path::Path) -> Option<Value> {
     );
     Some(serde_json::from_slice(&output.stdout).unwrap())
 }
+
+/// The Modules of the form test: parameters of every kind the form draws.
+const FORM_MODULES: &str = "apiVersion: paved.dev/v1alpha1
+kind: Module
+metadata:
+  name: postgres-database
+spec:
+  owner: platform
+  driver: postgres
+  server: main
+  parameters:
+    type: object
+    additionalProperties: false
+    properties:
+      class: { type: string, enum: [small, large], default: small }
+      size_gb: { type: integer, minimum: 1, maximum: 50, default: 5, description: 'Disk space, in GB.' }
+      backups: { type: boolean, default: true }
+  limits: { per_team: 2, classes: [small] }
+---
+apiVersion: paved.dev/v1alpha1
+kind: Module
+metadata:
+  name: redis-namespace
+spec:
+  owner: platform
+  driver: redis
+  server: cache
+";
 
 const TERRAFORM: &str = "apiVersion: paved.dev/v1alpha1
 kind: Module

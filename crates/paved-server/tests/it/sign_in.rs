@@ -31,6 +31,7 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) set_cookies: Vec<String>,
     pub(crate) location: Option<String>,
+    pub(crate) cache_control: Option<String>,
     pub(crate) body: String,
 }
 
@@ -83,9 +84,10 @@ impl Browser {
                 self.cookies.insert(name.to_owned(), value.to_owned());
             }
         }
-        let location = response.headers().get("location").map(|value| value.to_str().unwrap().to_owned());
+        let header = |name: &str| response.headers().get(name).map(|value| value.to_str().unwrap().to_owned());
+        let (location, cache_control) = (header("location"), header("cache-control"));
         let body = response.text().await.unwrap();
-        Answer { status, set_cookies, location, body }
+        Answer { status, set_cookies, location, cache_control, body }
     }
 
     pub(crate) async fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> Answer {
