@@ -412,6 +412,30 @@ crate::helpers::on_tests! {
         assert!(!password_accepted(&admin, &role, &password).await, "the second password is refused");
         assert!(password_accepted(&admin, &role, again["password"].as_str().unwrap()).await, "the third is taken");
         sqlx::PgConnection::connect(again["url"].as_str().unwrap()).await.expect("the third connects");
+
+        // One at a time: while another request holds it, a rotation is refused.
+        let stored = app.store.resource(&format!("resource:default/checkout-api-{tag}").parse().unwrap()).await.unwrap().unwrap();
+        let until = chrono::Utc::now() + chrono::Duration::minutes(2);
+        app.store.lease_resource(stored.id, "another-request", until, false).await.unwrap().expect("taken");
+        let (status, body) = app.send(reqwest::Method::POST, &rotate, Some(&ana), None).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("try again in a minute"), "{body}");
+        let audit = paved_store::NewAudit { actor: "test".into(), action: "test.release".into(), target: String::new(), detail: None };
+        assert!(app.store.reseal_resource(stored.id, "another-request", stored.sealed.as_deref().unwrap(), &audit).await.unwrap());
+        // A server that cannot change it: refused saying why, and the
+        // resource is let go at once (its removal is not refused).
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        for sql in [format!("DROP DATABASE \"{role}\" WITH (FORCE)"), format!("DROP ROLE \"{role}\"")] {
+            sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+        }
+        let (status, body) = app.send(reqwest::Method::POST, &rotate, Some(&ana), None).await;
+        assert_eq!(status, 503, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(&format!("its role `{role}` is no longer on the server")), "{body}");
+        let audit = app.store.audit_log(5).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "provision.rotate.fail" && e.detail.as_deref().is_some_and(|d| d.contains("no longer on the server"))), "{audit:?}");
+        let remove = format!("/api/v1/resources/checkout-api-{tag}?confirm=checkout-api-{tag}");
+        let (status, gone) = app.send(reqwest::Method::DELETE, &remove, Some(&ana), None).await;
+        assert_eq!(status, 200, "not held by the failed rotation: {gone}");
     }
 
     async fn the_service_page_s_form_provisions_as_the_signed_in_person_and_shows_the_secret_once(on) {
