@@ -1,8 +1,10 @@
 //! The `postgres` driver: on a configured server, a role with a generated
 //! password and a database it owns, which nobody else may connect to.
 //! Identifiers are checked ([`super::names`]) and quoted; the password is
-//! generated here (hex), never given by a person, and written as a quoted
-//! literal (a role's password cannot be bound); values a statement can
+//! generated here (hex), never given by a person, and sent to the server
+//! only as its SCRAM-SHA-256 verifier, computed here (so that no statement
+//! log of the server holds it), written as a quoted literal (a role's
+//! password cannot be bound); values a statement can
 //! bind are bound. Running it again finishes what an interrupted run began
 //! (the role is altered, the database kept); a failure drops what this run
 //! made. [`rotate`] gives the role a new password.
@@ -24,6 +26,40 @@ fn ident(name: &str) -> String {
 fn literal(text: &str) -> String {
     let quoted = text.replace('\'', "''");
     if text.contains('\\') { format!("E'{}'", quoted.replace('\\', "\\\\")) } else { format!("'{quoted}'") }
+}
+
+/// SCRAM-SHA-256's iteration count, as PostgreSQL's default.
+const SCRAM_ITERATIONS: u32 = 4096;
+
+/// The SCRAM-SHA-256 verifier of `password` in the form PostgreSQL keeps
+/// and takes in `PASSWORD '...'` (RFC 5802 and 7677):
+/// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, where
+/// SaltedPassword = PBKDF2-HMAC-SHA-256(password, salt, iterations),
+/// StoredKey = SHA-256(HMAC(SaltedPassword, "Client Key")) and ServerKey =
+/// HMAC(SaltedPassword, "Server Key"). The password is ASCII hex, which
+/// SASLprep leaves as it is.
+fn scram_verifier(password: &str) -> Result<String, String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| format!("no randomness for a salt: {e}"))?;
+    let mut salted = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, SCRAM_ITERATIONS, &mut salted);
+    let keyed = |message: &[u8]| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&salted).expect("HMAC takes a key of any length");
+        mac.update(message);
+        mac.finalize().into_bytes()
+    };
+    let stored_key = Sha256::digest(keyed(b"Client Key"));
+    let server_key = keyed(b"Server Key");
+    Ok(format!(
+        "SCRAM-SHA-256${SCRAM_ITERATIONS}:{}${}:{}",
+        STANDARD.encode(salt),
+        STANDARD.encode(stored_key),
+        STANDARD.encode(server_key)
+    ))
 }
 
 /// A new password: 24 random bytes in hex.
@@ -94,7 +130,7 @@ pub(crate) async fn provision(server: &ServerUrl, names: &Names) -> Result<Made,
         .map_err(|e| failed("reading the roles", &e))?
         .is_some();
     let verb = if role_existed { "ALTER" } else { "CREATE" };
-    let password_literal = literal(&password);
+    let password_literal = literal(&scram_verifier(&password)?);
     run(
         &mut admin,
         format!("{verb} ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {password_literal}"),
@@ -156,7 +192,7 @@ pub(crate) async fn rotate(server: &ServerUrl, names: &Names) -> Result<Map<Stri
         ));
     }
     let password = password()?;
-    run(&mut admin, format!("ALTER ROLE {} WITH PASSWORD {}", ident(&names.sql), literal(&password)))
+    run(&mut admin, format!("ALTER ROLE {} WITH PASSWORD {}", ident(&names.sql), literal(&scram_verifier(&password)?)))
         .await
         .map_err(|e| failed("changing the password", &e))?;
     let _ = admin.close().await;

@@ -245,6 +245,7 @@ crate::helpers::on_tests! {
         assert_eq!(outputs["database"], sql(&first));
         let password = outputs["password"].as_str().expect("the password, shown once").to_owned();
         let url = outputs["url"].as_str().unwrap().to_owned();
+        assert!(password_accepted(&admin, &sql(&first), &password).await, "the server keeps the shown password's verifier");
 
         // The credentials connect and may make a table in their database.
         let mut mine = sqlx::PgConnection::connect(&url).await.expect("the credentials connect");
@@ -589,9 +590,11 @@ async fn checks_passwords(url: &str) -> bool {
 
 /// Whether the server takes `password` for `role`: it matches the
 /// SCRAM-SHA-256 verifier the server keeps (`pg_authid.rolpassword`,
-/// RFC 5802: StoredKey = H(HMAC(Hi(password, salt, i), "Client Key"))),
-/// which is what a connection's password is checked against where
-/// `pg_hba.conf` asks for one.
+/// RFC 5802: StoredKey = H(HMAC(Hi(password, salt, i), "Client Key")) and
+/// ServerKey = HMAC(Hi(...), "Server Key"), computed here independently of
+/// the driver, which sends only the verifier), which is what a
+/// connection's password is checked against where `pg_hba.conf` asks for
+/// one.
 async fn password_accepted(admin: &str, role: &str, password: &str) -> bool {
     use sha2::{Digest, Sha256};
     fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
@@ -605,10 +608,11 @@ async fn password_accepted(admin: &str, role: &str, password: &str) -> bool {
         Sha256::new().chain_update(block.map(|b| b ^ 0x5c)).chain_update(inner).finalize().into()
     }
     let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-    let (verifier, iterations, salt, stored): (String, i32, Vec<u8>, Vec<u8>) = sqlx::query_as(
+    let (verifier, iterations, salt, stored, server): (String, i32, Vec<u8>, Vec<u8>, Vec<u8>) = sqlx::query_as(
         "SELECT rolpassword, split_part(split_part(rolpassword, '$', 2), ':', 1)::int, \
          decode(split_part(split_part(rolpassword, '$', 2), ':', 2), 'base64'), \
-         decode(split_part(split_part(rolpassword, '$', 3), ':', 1), 'base64') FROM pg_authid WHERE rolname = $1",
+         decode(split_part(split_part(rolpassword, '$', 3), ':', 1), 'base64'), \
+         decode(split_part(split_part(rolpassword, '$', 3), ':', 2), 'base64') FROM pg_authid WHERE rolname = $1",
     )
     .bind(role)
     .fetch_one(&mut conn)
@@ -623,6 +627,7 @@ async fn password_accepted(admin: &str, role: &str, password: &str) -> bool {
         salted.iter_mut().zip(u).for_each(|(s, b)| *s ^= b);
     }
     Sha256::digest(hmac(&salted, b"Client Key")).as_slice() == stored.as_slice()
+        && hmac(&salted, b"Server Key").as_slice() == server.as_slice()
 }
 
 /// `git` in `dir`; what it printed, or a panic saying what failed.
