@@ -46,13 +46,18 @@ fn an_owner_provisions_from_the_cli_and_removes_it_with_confirmation() {
     let provision =
         ["--config", "paved.toml", "provision", "postgres-database", "--service", "checkout-api", "--name", &tag];
 
-    let made = run(paved(dir.path()).args(provision).args(["--format", "json"]));
+    // Logged at debug (the driver's statements included), nothing of the
+    // secret reaches the log (stderr).
+    let made = run(paved(dir.path()).args(provision).args(["--format", "json", "--log", "debug"]));
     let _cleanup = scopeguard(&admin, &resource.replace('-', "_"));
     assert!(made.status.success(), "{}", stderr(&made));
+    let log = stderr(&made);
     let made = json(&made);
     assert_eq!(made["resource"], format!("resource:default/{resource}"));
     assert_eq!(made["status"], "ready");
     let url = made["outputs"]["url"].as_str().expect("the url, with its password, shown once").to_owned();
+    let password = made["outputs"]["password"].as_str().unwrap();
+    assert!(log.contains("DEBUG") && !log.contains(password), "the debug log never holds the password:\n{log}");
     let created = psql(&url, "CREATE TABLE t (id int); SELECT current_user");
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     assert_eq!(String::from_utf8_lossy(&created.stdout).lines().last(), Some(resource.replace('-', "_").as_str()));
