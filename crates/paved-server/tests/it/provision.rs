@@ -65,6 +65,31 @@ fn redis_as(outputs: &Value, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned() + &String::from_utf8_lossy(&output.stderr)
 }
 
+/// The admin connection of the PostgreSQL server the tests provision on
+/// (`PAVED_TEST_DATABASE_URL`); `None` skips the test, unless
+/// `PAVED_REQUIRE_POSTGRES` makes that a failure.
+fn admin_url() -> Option<String> {
+    let admin = std::env::var("PAVED_TEST_DATABASE_URL").ok();
+    assert!(
+        admin.is_some() || std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(),
+        "PAVED_TEST_DATABASE_URL names the server to provision on"
+    );
+    admin
+}
+
+/// A server over `on` whose catalog holds `modules`, with a secret key and
+/// `admin` as the server `main`.
+async fn provisioning_app(on: On, modules: &str, admin: &str) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("modules.yaml"), modules).unwrap();
+    let mut settings = ServerSettings {
+        secret_key: Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()),
+        ..ServerSettings::default()
+    };
+    settings.provision.servers.insert("main".into(), paved_app::provision::ServerUrl(admin.to_owned()));
+    TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await
+}
+
 /// Drops what the test made on the shared server, whatever happened.
 struct Cleanup {
     admin: String,
@@ -206,16 +231,9 @@ crate::helpers::on_tests! {
     }
 
     async fn an_owner_provisions_a_database_that_is_theirs_alone_and_others_are_refused(on) {
-        let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else {
-            assert!(std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(), "PAVED_TEST_DATABASE_URL names the server to provision on");
-            return;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("modules.yaml"), MODULE).unwrap();
-        let mut settings = ServerSettings { secret_key: Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()), ..ServerSettings::default() };
-        settings.provision.servers.insert("main".into(), paved_app::provision::ServerUrl(admin.clone()));
+        let Some(admin) = admin_url() else { return };
         let sqlite = matches!(on, On::Sqlite);
-        let app = TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await;
+        let app = provisioning_app(on, MODULE, &admin).await;
         let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let (first, second) = (format!("{tag}a"), format!("{tag}b"));
         let sql = |name: &str| format!("checkout_api_{name}");
@@ -342,16 +360,9 @@ crate::helpers::on_tests! {
     }
 
     async fn a_rotated_password_replaces_the_old_one_at_once_for_the_service_s_people_only(on) {
-        let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else {
-            assert!(std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(), "PAVED_TEST_DATABASE_URL names the server to provision on");
-            return;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("modules.yaml"), MODULE).unwrap();
-        let mut settings = ServerSettings { secret_key: Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()), ..ServerSettings::default() };
-        settings.provision.servers.insert("main".into(), paved_app::provision::ServerUrl(admin.clone()));
+        let Some(admin) = admin_url() else { return };
         let sqlite = matches!(on, On::Sqlite);
-        let app = TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await;
+        let app = provisioning_app(on, MODULE, &admin).await;
         let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let _cleanup = Cleanup { admin: admin.clone(), names: vec![format!("checkout_api_{tag}")] };
         let (ana, lena, james) = (app.token(person("ana.souza")).await, app.token(person("lena.fischer")).await, app.token(person("james.carter")).await);
@@ -440,15 +451,8 @@ crate::helpers::on_tests! {
     }
 
     async fn the_service_page_s_form_provisions_as_the_signed_in_person_and_shows_the_secret_once(on) {
-        let Ok(admin) = std::env::var("PAVED_TEST_DATABASE_URL") else {
-            assert!(std::env::var_os("PAVED_REQUIRE_POSTGRES").is_none(), "PAVED_TEST_DATABASE_URL names the server to provision on");
-            return;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("modules.yaml"), FORM_MODULES).unwrap();
-        let mut settings = ServerSettings { secret_key: Some(paved_app::secrets::SecretKey::parse(KEY).unwrap()), ..ServerSettings::default() };
-        settings.provision.servers.insert("main".into(), paved_app::provision::ServerUrl(admin.clone()));
-        let app = TestApp::spawn_with_catalog(on, settings, &[dir.path().to_path_buf()]).await;
+        let Some(admin) = admin_url() else { return };
+        let app = provisioning_app(on, FORM_MODULES, &admin).await;
         let tag = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let resource = format!("checkout-api-{tag}");
         let _cleanup = Cleanup { admin: admin.clone(), names: vec![resource.replace('-', "_")] };

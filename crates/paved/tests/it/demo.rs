@@ -306,15 +306,7 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
         assert!(offered.contains(&"postgres-database"), "PostgreSQL answers here, so it is offered: {offered:?}");
     }
     let road_service = services.iter().find(|s| *s != failing).unwrap();
-    let resources: Value = client
-        .get(format!("http://{address}/api/v1/services/{road_service}/resources"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resources = get_json(format!("http://{address}/api/v1/services/{road_service}/resources")).await;
     let bucket = resources
         .as_array()
         .unwrap()
