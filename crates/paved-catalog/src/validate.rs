@@ -64,6 +64,7 @@ type Kind = Option<EntityKind>;
 
 const BACKSTAGE_API_VERSIONS: [&str; 2] = ["backstage.io/v1alpha1", "backstage.io/v1beta1"];
 const PAVED_API_VERSION: &str = "paved.dev/v1alpha1";
+const SCAFFOLDER_API_VERSION: &str = "scaffolder.backstage.io/v1beta3";
 
 /// How a spec field that holds references is read.
 struct RefField {
@@ -229,7 +230,7 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
         Some(EntityKind::Schedule) => {
             owner = s.owner();
         }
-        Some(EntityKind::EscalationPolicy | EntityKind::Module) => {
+        Some(EntityKind::EscalationPolicy | EntityKind::Module | EntityKind::Template) => {
             owner = s.owner();
         }
         // Owned by its Component's owner; `DeployTarget::parse` and
@@ -335,6 +336,34 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
                         format!("spec.parameters is not a valid JSON Schema{at}: {error}"),
                         HINT,
                     );
+                }
+            }
+            Err(problems) => c.field_errors(root, spec_pos, problems, HINT),
+        }
+    }
+    if kind_enum == Some(EntityKind::Template)
+        && let Some(entity) = &checked.entity
+    {
+        const HINT: &str = "a Template has `owner`, `type`, `parameters` (JSON Schema form steps), `steps` (each `id`, \
+                            `action`, `input`) and `output.links` under spec; see the README's golden paths section";
+        match paved_domain::Template::parse(entity) {
+            Ok(template) => {
+                for (i, schema) in template.parameters.iter().enumerate() {
+                    if let Err(error) = jsonschema::validator_for(schema) {
+                        let at = error.instance_path().to_string();
+                        let field = format!("spec.parameters[{i}]{}", at.replace('/', "."));
+                        let pos = position_of(root, &field)
+                            .or_else(|| position_of(root, &format!("spec.parameters[{i}]")))
+                            .or_else(|| position_of(root, "spec.parameters"))
+                            .unwrap_or(spec_pos);
+                        let at = if at.is_empty() { String::new() } else { format!(" at {at}") };
+                        c.error(
+                            ProblemCode::InvalidField,
+                            pos,
+                            format!("spec.parameters[{i}] is not a valid JSON Schema{at}: {error}"),
+                            HINT,
+                        );
+                    }
                 }
             }
             Err(problems) => c.field_errors(root, spec_pos, problems, HINT),
@@ -550,6 +579,10 @@ impl Checker<'_> {
             (k.descriptor_name(), Some(k), &BACKSTAGE_API_VERSIONS)
         } else if let Some(k) = lookup(&EntityKind::PAVED).filter(|_| api_version.starts_with("paved.dev/")) {
             (k.descriptor_name(), Some(k), &[PAVED_API_VERSION])
+        } else if let Some(k) =
+            lookup(&EntityKind::SCAFFOLDER).filter(|_| api_version.starts_with("scaffolder.backstage.io/"))
+        {
+            (k.descriptor_name(), Some(k), &[SCAFFOLDER_API_VERSION])
         } else {
             self.warning(
                 ProblemCode::UnknownKind,

@@ -37,6 +37,9 @@ pub enum EntityKind {
     /// A kind of resource the platform team offers for self-service
     /// provisioning (pavedroad).
     Module,
+    /// A software template: a golden path that starts a service
+    /// (Backstage's scaffolder, `scaffolder.backstage.io/v1beta3`).
+    Template,
 }
 
 impl EntityKind {
@@ -51,6 +54,8 @@ impl EntityKind {
         Self::User,
         Self::Location,
     ];
+    /// The scaffolder's kinds (`apiVersion: scaffolder.backstage.io/v1beta3`).
+    pub const SCAFFOLDER: [Self; 1] = [Self::Template];
     /// pavedroad's own kinds (`apiVersion: paved.dev/v1alpha1`).
     pub const PAVED: [Self; 5] =
         [Self::Schedule, Self::EscalationPolicy, Self::DeployTarget, Self::Heartbeat, Self::Module];
@@ -71,6 +76,7 @@ impl EntityKind {
             Self::DeployTarget => "deploytarget",
             Self::Heartbeat => "heartbeat",
             Self::Module => "module",
+            Self::Template => "template",
         }
     }
 
@@ -90,6 +96,7 @@ impl EntityKind {
             Self::DeployTarget => "DeployTarget",
             Self::Heartbeat => "Heartbeat",
             Self::Module => "Module",
+            Self::Template => "Template",
         }
     }
 }
@@ -108,6 +115,7 @@ impl FromStr for EntityKind {
         Self::BACKSTAGE
             .into_iter()
             .chain(Self::PAVED)
+            .chain(Self::SCAFFOLDER)
             .find(|kind| kind.as_str().eq_ignore_ascii_case(name))
             .ok_or_else(|| UnknownKind(name.to_owned()))
     }
@@ -117,7 +125,7 @@ impl FromStr for EntityKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "`{0}` is not a kind pavedroad knows (component, api, resource, system, domain, group, user, location, schedule, \
-     escalationpolicy, deploytarget)"
+     escalationpolicy, deploytarget, heartbeat, module, template)"
 )]
 pub struct UnknownKind(pub String);
 
@@ -127,7 +135,7 @@ mod tests {
 
     #[test]
     fn kinds_read_in_any_case_and_unknown_ones_are_refused() {
-        for kind in EntityKind::BACKSTAGE.into_iter().chain(EntityKind::PAVED) {
+        for kind in EntityKind::BACKSTAGE.into_iter().chain(EntityKind::PAVED).chain(EntityKind::SCAFFOLDER) {
             assert_eq!(kind.as_str().parse::<EntityKind>(), Ok(kind));
             assert_eq!(kind.descriptor_name().parse::<EntityKind>(), Ok(kind));
         }

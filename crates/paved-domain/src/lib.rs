@@ -21,6 +21,7 @@ mod records;
 mod relation;
 mod repo;
 mod source;
+pub mod template;
 
 pub use catalog_index::{
     CatalogIndex, DEFAULT_PRODUCTION_ENVIRONMENTS, GroupInfo, PAGERDUTY_USER_ANNOTATION, PersonInfo, ServiceInfo,
@@ -48,3 +49,4 @@ pub use records::{
 pub use relation::{Relation, RelationType};
 pub use repo::{RepoId, RepoIdError};
 pub use source::{Source, UnknownSource};
+pub use template::{Action, OutputLink, Template, TemplateStep};

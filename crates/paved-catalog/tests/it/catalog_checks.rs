@@ -304,3 +304,49 @@ fn a_module_s_problems_and_a_bad_parameter_schema_point_at_their_fields() {
     assert!(load.problems.is_empty(), "{}", render(&load));
     assert_eq!(load.entities.len(), 2);
 }
+
+#[test]
+fn a_template_s_unknown_action_and_bad_form_schema_point_at_their_fields() {
+    let dir = TempDir::new().unwrap();
+    let template = "apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: python-service
+spec:
+  owner: platform
+  type: service
+  parameters:
+    - title: The service
+      properties:
+        name: { type: strin }
+  steps:
+    - id: fetch
+      action: fetch:template
+      input: { url: ./skeleton }
+    - id: publish
+      action: publish:github
+";
+    let files = [entity("Group", "platform", "  type: team\n  children: []\n"), template.to_owned()].join("---\n");
+    write_files(dir.path(), &[("catalog-info.yaml", &files)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let text = render(&load);
+    let action = load.problems.iter().find(|p| p.message.contains("`publish:github` is not an action pavedroad runs"));
+    assert_eq!(action.map(|p| (p.line, p.column)), Some((25, 7)), "at the step's action: {text}");
+
+    let fixed = files.replace("publish:github", "publish:git");
+    write_files(dir.path(), &[("catalog-info.yaml", &fixed)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    let text = render(&load);
+    assert_eq!(load.problems.len(), 1, "{text}");
+    assert!(load.problems[0].message.starts_with("spec.parameters[0] is not a valid JSON Schema"), "{text}");
+    assert_eq!((load.problems[0].line, load.problems[0].column), (19, 17), "at the bad `type`: {text}");
+
+    let good = fixed.replace("strin", "string");
+    write_files(dir.path(), &[("catalog-info.yaml", &good)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    assert!(load.problems.is_empty(), "{}", render(&load));
+    let wrong_version = good.replace("scaffolder.backstage.io/v1beta3", "scaffolder.backstage.io/v1beta2");
+    write_files(dir.path(), &[("catalog-info.yaml", &wrong_version)]);
+    let load = load_paths(&[dir.path().to_path_buf()]);
+    assert!(render(&load).contains("write `apiVersion: scaffolder.backstage.io/v1beta3`"), "{}", render(&load));
+}
