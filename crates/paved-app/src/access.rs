@@ -198,6 +198,28 @@ impl Caller {
         self.may_act_on_owned(catalog, schedule, owner)
     }
 
+    /// Checks that the caller may create `service` for the team `owner`
+    /// from a golden path: by the same rule as acting on a service the team
+    /// owns ([`Self::may_act_on`]) — the team's members (and those of the
+    /// Groups below it), its token, admins and the CLI. A page's signed
+    /// link or a GitHub deployment's creator never may.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] naming the team and its members.
+    pub fn may_create_for(
+        &self,
+        catalog: &CatalogIndex,
+        service: &EntityRef,
+        owner: &EntityRef,
+    ) -> Result<(), AppError> {
+        if let Self::Person { via: via @ (Via::PageLink(_) | Via::GitHub), person } = self {
+            return Err(AppError::Forbidden(format!(
+                "{person} is known here only through {via}, which creates nothing; sign in or use a personal token"
+            )));
+        }
+        self.may_act_on_owned(catalog, service, Some(owner))
+    }
+
     /// Checks that the caller may change where `person`'s pages go (add or
     /// remove their contacts): the person themself — with their token,
     /// signed in, or named by the authenticating proxy — admin tokens and

@@ -62,6 +62,7 @@ pub mod paging;
 pub mod provision;
 pub mod record;
 pub mod render;
+pub mod scaffold;
 pub mod secrets;
 pub mod services;
 pub mod sessions;

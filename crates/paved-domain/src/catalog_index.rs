@@ -120,6 +120,7 @@ pub struct CatalogIndex {
     heartbeats: HashMap<String, crate::Heartbeat>,
     /// The Modules that parse.
     modules: HashMap<String, crate::Module>,
+    templates: HashMap<String, crate::Template>,
 }
 
 fn annotation<'a>(entity: &'a CatalogEntity, name: &str) -> Option<&'a str> {
@@ -162,6 +163,12 @@ impl CatalogIndex {
                     // The catalog refuses a Module that does not parse.
                     if let Ok(module) = crate::Module::parse(entity) {
                         index.modules.insert(entity_ref.key(), module);
+                    }
+                }
+                Some(EntityKind::Template) => {
+                    // The catalog refuses a Template that does not parse.
+                    if let Ok(template) = crate::Template::parse(entity) {
+                        index.templates.insert(entity_ref.key(), template);
                     }
                 }
                 Some(EntityKind::Heartbeat) => {
@@ -436,6 +443,18 @@ impl CatalogIndex {
     /// Every Module, in reference order.
     pub fn modules(&self) -> Vec<&crate::Module> {
         let mut all: Vec<&crate::Module> = self.modules.values().collect();
+        all.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+        all
+    }
+
+    /// A Template of the catalog.
+    pub fn template(&self, template: &EntityRef) -> Option<&crate::Template> {
+        self.templates.get(&template.key())
+    }
+
+    /// Every Template, in reference order.
+    pub fn templates(&self) -> Vec<&crate::Template> {
+        let mut all: Vec<&crate::Template> = self.templates.values().collect();
         all.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
         all
     }

@@ -119,6 +119,9 @@ pub struct OutputLink {
 pub struct Template {
     /// The Template entity.
     pub entity_ref: EntityRef,
+    /// The descriptor file it was read from: `fetch:template` URLs are
+    /// relative to its directory.
+    pub source_file: String,
     /// Who maintains it.
     pub owner: Option<EntityRef>,
     /// What it makes (`service`, `website`, ...).
@@ -286,6 +289,7 @@ impl Template {
         }
         Ok(Self {
             entity_ref: entity.entity_ref.clone(),
+            source_file: entity.source.file.clone(),
             owner,
             spec_type: spec.spec_type.unwrap_or_else(|| "service".to_owned()),
             version,

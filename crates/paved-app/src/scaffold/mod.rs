@@ -1,0 +1,250 @@
+//! Golden paths (DESIGN §7): `paved new TEMPLATE --set key=value` runs a
+//! Template's steps to start a service on the paved road. The parameters
+//! are checked against the Template's form (its JSON Schema steps, errors
+//! naming the parameter), the caller must be allowed to create a service
+//! for the chosen `owner` team ([`Caller::may_create_for`]), and the steps
+//! run in order, each input rendered with `${{ parameters.* }}`,
+//! `${{ steps.ID.output.* }}` and `${{ user.ref }}`. A dry run renders the
+//! files and says what the other steps would do, and changes nothing.
+
+pub mod render;
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use paved_domain::{Action, CatalogIndex, EntityRef, Template};
+use serde_json::{Map, Value, json};
+
+use crate::{App, AppError, Caller};
+use render::{RenderError, Renderer, Workspace};
+
+/// What a person asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NewService {
+    /// The Template, by name or reference (`python-service`).
+    pub template: String,
+    /// Its parameters (`--set key=value`): a value is read as JSON when it
+    /// is JSON, else as a string.
+    pub set: Vec<(String, String)>,
+    /// Render and report, but change nothing.
+    pub dry_run: bool,
+}
+
+/// What a run did (or, dry, would do).
+#[derive(Debug, Clone)]
+pub struct Scaffolded {
+    /// The Template.
+    pub template: EntityRef,
+    /// Its version, when it names one.
+    pub version: Option<String>,
+    /// The parameters, defaults applied.
+    pub parameters: Value,
+    /// The files of the new repository.
+    pub files: Workspace,
+    /// What each step did, in order.
+    pub log: Vec<String>,
+    /// The Template's output links, rendered: `(title, url or entity)`.
+    pub links: Vec<(String, String)>,
+    /// True when nothing was changed.
+    pub dry_run: bool,
+}
+
+impl App {
+    /// Runs `request`'s Template as `caller`; see the module docs.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown Template; [`AppError::Invalid`]
+    /// for a parameter the form refuses (named), a step whose input does
+    /// not render, or a skeleton that cannot be read;
+    /// [`AppError::Forbidden`] when the caller may not create a service for
+    /// the owner team.
+    pub async fn scaffold(&self, caller: &Caller, request: &NewService) -> Result<Scaffolded, AppError> {
+        let catalog = self.catalog.current().await?;
+        let template = template_named(&catalog, &request.template)?.clone();
+        let parameters = parameters(&template, &request.set)?;
+        let owner = owner_of(&catalog, &template, &parameters)?;
+        let name = parameters.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let service = EntityRef::new("component", owner.namespace(), &name)
+            .map_err(|e| AppError::Invalid(format!("parameter `name`: {e}")))?;
+        caller.may_create_for(&catalog, &service, &owner)?;
+        let user = caller.person().map(ToString::to_string).unwrap_or_default();
+        let mut context = json!({
+            "parameters": parameters,
+            "steps": {},
+            "user": { "ref": user },
+            "template": { "name": template.entity_ref.name(), "ref": template.entity_ref.to_string(), "version": template.version },
+        });
+        let renderer = Renderer::new();
+        let base = template_dir(&template);
+        let mut files = Workspace::new();
+        let mut log = Vec::new();
+        for step in &template.steps {
+            if let Some(condition) = &step.condition {
+                let at = format!("step {} (`if`)", step.id);
+                let value = renderer.input(&Value::String(condition.clone()), &context, &at).map_err(invalid)?;
+                if !truthy(&value) {
+                    log.push(format!("{}: skipped ({condition} is false)", step.name));
+                    continue;
+                }
+            }
+            let input = renderer.input(&step.input, &context, &format!("step {} input", step.id)).map_err(invalid)?;
+            let output = match step.action {
+                Action::FetchTemplate | Action::FetchPlain => {
+                    let plain = step.action == Action::FetchPlain;
+                    let url = input.get("url").and_then(Value::as_str).unwrap_or("./skeleton");
+                    let skeleton = base.join(url);
+                    let values = input.get("values").cloned().unwrap_or_else(|| json!({}));
+                    let target = input.get("targetPath").and_then(Value::as_str).unwrap_or("");
+                    let verbatim = globs(input.get("copyWithoutTemplating"))?;
+                    let before = files.len();
+                    renderer.tree(&skeleton, &values, plain, &verbatim, target, &mut files).map_err(invalid)?;
+                    log.push(format!(
+                        "{}: {} {} files from {}",
+                        step.name,
+                        if plain { "copied" } else { "rendered" },
+                        files.len() - before,
+                        url
+                    ));
+                    json!({})
+                }
+                action if request.dry_run => {
+                    log.push(format!("{}: {} would run (dry run)", step.name, action.as_str()));
+                    json!({})
+                }
+                action => {
+                    return Err(AppError::Invalid(format!(
+                        "step {}: {} does not run yet outside --dry-run on this server",
+                        step.id,
+                        action.as_str()
+                    )));
+                }
+            };
+            if let Some(steps) = context.get_mut("steps").and_then(Value::as_object_mut) {
+                steps.insert(step.id.clone(), json!({ "output": output }));
+            }
+        }
+        let mut links = Vec::new();
+        for link in &template.links {
+            let target = link.url.as_ref().or(link.entity_ref.as_ref()).cloned().unwrap_or_default();
+            let shown = renderer.string(&target, &context, &format!("output link {}", link.title)).map_err(invalid)?;
+            links.push((link.title.clone(), shown));
+        }
+        Ok(Scaffolded {
+            template: template.entity_ref.clone(),
+            version: template.version.clone(),
+            parameters,
+            files,
+            log,
+            links,
+            dry_run: request.dry_run,
+        })
+    }
+}
+
+fn invalid(error: RenderError) -> AppError {
+    AppError::Invalid(error.to_string())
+}
+
+/// The Template `name` names, or the list of those offered.
+fn template_named<'c>(catalog: &'c CatalogIndex, name: &str) -> Result<&'c Template, AppError> {
+    EntityRef::parse(name.trim(), Some("template"), paved_domain::DEFAULT_NAMESPACE)
+        .ok()
+        .and_then(|template| catalog.template(&template))
+        .ok_or_else(|| {
+            let offered: Vec<&str> = catalog.templates().iter().map(|t| t.entity_ref.name()).collect();
+            AppError::NotFound(format!(
+                "no Template `{}` in the catalog; the golden paths offered: {}",
+                name.trim(),
+                if offered.is_empty() { "none yet".to_owned() } else { offered.join(", ") }
+            ))
+        })
+}
+
+/// The directory of the Template's descriptor, which its steps' URLs are
+/// relative to.
+fn template_dir(template: &Template) -> PathBuf {
+    Path::new(&template.source_file).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// `set` as the form's values, each form step's defaults applied, checked
+/// against every step's schema; errors name the parameter.
+fn parameters(template: &Template, set: &[(String, String)]) -> Result<Value, AppError> {
+    let mut object = Map::new();
+    for (key, value) in set {
+        let parsed = serde_json::from_str::<Value>(value).unwrap_or_else(|_| Value::String(value.clone()));
+        object.insert(key.trim().to_owned(), parsed);
+    }
+    let mut known = Vec::new();
+    for schema in &template.parameters {
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            for (key, property) in properties {
+                known.push(key.clone());
+                if let Some(default) = property.get("default") {
+                    object.entry(key.clone()).or_insert_with(|| default.clone());
+                }
+            }
+        }
+    }
+    let value = Value::Object(object);
+    let mut problems = Vec::new();
+    for schema in &template.parameters {
+        let validator = jsonschema::validator_for(schema).map_err(|error| {
+            AppError::Internal(format!("a form step of {} does not compile: {error}", template.entity_ref))
+        })?;
+        for error in validator.iter_errors(&value) {
+            let at = error.instance_path().to_string();
+            let name = at.trim_start_matches('/').replace('/', ".");
+            problems.push(if name.is_empty() { error.to_string() } else { format!("parameter `{name}`: {error}") });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "{}; {} takes --set {}",
+            problems.join("; "),
+            template.entity_ref.name(),
+            known.iter().map(|k| format!("{k}=...")).collect::<Vec<_>>().join(", --set ")
+        )));
+    }
+    Ok(value)
+}
+
+/// The team the new service will belong to: the `owner` parameter, a
+/// Group of the catalog.
+fn owner_of(catalog: &CatalogIndex, template: &Template, parameters: &Value) -> Result<EntityRef, AppError> {
+    let text = parameters.get("owner").and_then(Value::as_str).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "{} needs an owner for the new service: --set owner=TEAM (the team that will run it)",
+            template.entity_ref.name()
+        ))
+    })?;
+    let owner = EntityRef::parse(text.trim(), Some("group"), paved_domain::DEFAULT_NAMESPACE)
+        .map_err(|e| AppError::Invalid(format!("parameter `owner`: {e}")))?;
+    if catalog.group(&owner).is_none() {
+        return Err(AppError::Invalid(format!(
+            "parameter `owner`: {owner} is not a team of the catalog; name the team that will run the service"
+        )));
+    }
+    Ok(owner)
+}
+
+/// `copyWithoutTemplating`: globs of paths copied as they are.
+fn globs(list: Option<&Value>) -> Result<GlobSet, AppError> {
+    let mut set = GlobSetBuilder::new();
+    for glob in list.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        let glob = glob.trim_start_matches("./").trim_start_matches('/');
+        set.add(Glob::new(glob).map_err(|e| AppError::Invalid(format!("copyWithoutTemplating `{glob}`: {e}")))?);
+    }
+    set.build().map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+/// Whether a rendered condition holds (Nunjucks' truthiness).
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => !s.is_empty() && s != "false",
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(_) => true,
+    }
+}
