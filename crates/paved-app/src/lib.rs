@@ -111,6 +111,8 @@ pub struct App {
     pub secret_key: Option<Arc<secrets::SecretKey>>,
     /// The servers provisioning Modules run on.
     pub provision: Arc<provision::ProvisionSettings>,
+    /// Where golden paths publish new repositories.
+    pub scaffold: Arc<scaffold::ScaffoldSettings>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -146,6 +148,7 @@ impl App {
             pending_escalations: Arc::default(),
             secret_key: None,
             provision: Arc::default(),
+            scaffold: Arc::default(),
             store,
         }
     }
@@ -169,6 +172,13 @@ impl App {
     #[must_use]
     pub fn with_provision(mut self, settings: provision::ProvisionSettings) -> Self {
         self.provision = Arc::new(settings);
+        self
+    }
+
+    /// With `settings` saying where golden paths publish.
+    #[must_use]
+    pub fn with_scaffold(mut self, settings: scaffold::ScaffoldSettings) -> Self {
+        self.scaffold = Arc::new(settings);
         self
     }
 

@@ -18,6 +18,16 @@ use serde_json::{Map, Value, json};
 use crate::{App, AppError, Caller};
 use render::{RenderError, Renderer, Workspace};
 
+/// Where golden paths publish (`[scaffold]` in the configuration).
+#[derive(Debug, Clone, Default)]
+pub struct ScaffoldSettings {
+    /// Where new repositories go: a directory of bare repositories
+    /// (`/srv/git`) or a git URL prefix (`git@git.acme.example:acme`); a
+    /// new service's repository is `<repositories>/<name>.git`. Templates
+    /// read it as `${{ paved.repositories }}`.
+    pub repositories: String,
+}
+
 /// What a person asks for.
 #[derive(Debug, Clone, Default)]
 pub struct NewService {
@@ -72,6 +82,7 @@ impl App {
             "parameters": parameters,
             "steps": {},
             "user": { "ref": user },
+            "paved": { "repositories": self.scaffold.repositories.trim_end_matches('/') },
             "template": { "name": template.entity_ref.name(), "ref": template.entity_ref.to_string(), "version": template.version },
         });
         let renderer = Renderer::new();

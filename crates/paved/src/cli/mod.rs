@@ -22,6 +22,7 @@ mod import;
 mod incident;
 mod metrics;
 mod migrate;
+mod new;
 mod oncall;
 mod oncall_contact;
 mod provision;
@@ -91,6 +92,7 @@ enum Command {
     #[command(subcommand)]
     Incident(incident::Cmd),
     Oncall(oncall::Cmd),
+    New(new::Cmd),
     Provision(provision::Cmd),
     Deprovision(provision::DeprovisionCmd),
     #[command(subcommand)]
@@ -164,6 +166,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(oncall::run(cmd, config))
+        }
+        Command::New(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(new::run(cmd, config))
         }
         Command::Provision(cmd) => {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;

@@ -140,7 +140,7 @@ impl ResourceCmd {
     }
 }
 
-fn parse_set(set: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub(super) fn parse_set(set: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     set.iter()
         .map(|pair| {
             pair.split_once('=')

@@ -11,6 +11,7 @@ mod deploy_road;
 mod disk_full;
 mod dora;
 mod import;
+mod new;
 mod oncall;
 mod paging;
 mod provision;

@@ -1,0 +1,159 @@
+//! `paved new` through the binary on the local database: the Python golden
+//! path's dry run renders every file, each accepted by the real tool that
+//! consumes it (`paved catalog validate` for the catalog entry and the
+//! deploy target, `promtool check rules` for the alert rules, Python's
+//! unittest for the service's own test, a JSON parse for the dashboard);
+//! a missing parameter and an unknown Template are named; a dry run writes
+//! nothing.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::support::{acme, json, paved, repo_root, run, stderr, stdout};
+
+fn template() -> String {
+    repo_root().join("examples/templates/python-service/template.yaml").display().to_string()
+}
+
+/// Writes a dry run's files (from its JSON) under `out`.
+fn write_files(run: &Value, out: &Path) {
+    for file in run["files"].as_array().unwrap() {
+        let path = out.join(file["path"].as_str().unwrap());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, file["text"].as_str().expect("every file of this template is text")).unwrap();
+    }
+}
+
+#[test]
+fn the_python_golden_path_renders_files_each_real_tool_accepts_and_a_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = acme().display().to_string();
+    let imported = run(paved(dir.path()).args(["catalog", "import", &acme, &template()]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+
+    let new = ["new", "python-service", "--set", "name=ledger", "--set", "owner=payments", "--dry-run"];
+    let text = run(paved(dir.path()).args(new));
+    assert!(text.status.success(), "{}", stderr(&text));
+    let shown = stdout(&text);
+    assert!(shown.contains("dry run: nothing is written") && shown.contains("+ deploy.sh (executable)"), "{shown}");
+    assert!(shown.contains("+++ b/RUNBOOK.md\n") && shown.contains("+# ledger runbook"), "the diff: {shown}");
+    let dry = json(&run(paved(dir.path()).args(new).args(["--format", "json"])));
+    let after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+    assert_eq!(before, after, "a dry run writes nothing");
+    let paths: Vec<&str> = dry["files"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            ".github/workflows/ci.yaml",
+            ".gitlab-ci.yml",
+            "RUNBOOK.md",
+            "alerts/rules.yaml",
+            "app.py",
+            "catalog-info.yaml",
+            "dashboards/service.json",
+            "deploy-target.yaml",
+            "deploy.sh",
+            "test_app.py"
+        ]
+    );
+
+    let out = dir.path().join("out");
+    write_files(&dry, &out);
+    // The catalog entry and the deploy target, with the organisation.
+    let validated = run(paved(dir.path())
+        .args(["catalog", "validate", &acme])
+        .arg(out.join("catalog-info.yaml"))
+        .arg(out.join("deploy-target.yaml")));
+    assert!(validated.status.success(), "{}{}", stdout(&validated), stderr(&validated));
+    assert!(stdout(&validated).contains("0 error(s)"), "{}", stdout(&validated));
+    let entry = std::fs::read_to_string(out.join("catalog-info.yaml")).unwrap();
+    for expected in [
+        "name: ledger",
+        "owner: payments",
+        "paved.dev/oncall: payments",
+        "paved.dev/escalation-policy: payments-escalation",
+        "backstage.io/source-template: template:default/python-service",
+        "paved.dev/template-version: \"1\"",
+        "type: runbook",
+    ] {
+        assert!(entry.contains(expected), "{expected}: {entry}");
+    }
+    // The alert rules, with promtool.
+    match Command::new("promtool").arg("check").arg("rules").arg(out.join("alerts/rules.yaml")).output() {
+        Ok(checked) => {
+            let said = String::from_utf8_lossy(&checked.stdout);
+            assert!(
+                checked.status.success() && said.contains("SUCCESS: 2 rules found"),
+                "{said}{}",
+                String::from_utf8_lossy(&checked.stderr)
+            );
+        }
+        Err(_) => {
+            assert!(
+                std::env::var_os("PAVED_REQUIRE_PROMTOOL").is_none(),
+                "PAVED_REQUIRE_PROMTOOL is set but promtool is missing (apt-get install prometheus)"
+            );
+            eprintln!("SKIPPED: promtool is not installed (apt-get install prometheus)");
+        }
+    }
+    let rules = std::fs::read_to_string(out.join("alerts/rules.yaml")).unwrap();
+    assert_eq!(
+        rules.matches("runbook_url: https://git.acme.example/acme/ledger/blob/main/RUNBOOK.md#").count(),
+        2,
+        "{rules}"
+    );
+    assert_eq!(rules.matches("service: ledger").count(), 2, "{rules}");
+    // The service's own test, with Python's standard library only.
+    let tested = Command::new("python3").args(["-m", "unittest", "-q"]).current_dir(&out).output().unwrap();
+    assert!(tested.status.success(), "{}", String::from_utf8_lossy(&tested.stderr));
+    // The dashboard: the model's keys, its datasource a variable.
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("dashboards/service.json")).unwrap()).unwrap();
+    for key in ["title", "uid", "panels", "schemaVersion", "templating"] {
+        assert!(dashboard.get(key).is_some(), "{key} in the dashboard");
+    }
+    assert_eq!(dashboard["templating"]["list"][0]["type"], "datasource");
+    assert!(dashboard["panels"].as_array().unwrap().iter().all(|p| p["datasource"]["uid"] == "${datasource}"));
+    // GitHub's own expressions survive the rendering.
+    let workflow = std::fs::read_to_string(out.join(".github/workflows/ci.yaml")).unwrap();
+    assert!(
+        workflow.contains("${{ secrets.PAVED_TOKEN }}") && workflow.contains("/services/ledger/deploys"),
+        "{workflow}"
+    );
+
+    let missing = run(paved(dir.path()).args(["new", "python-service", "--set", "owner=payments", "--dry-run"]));
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("\"name\" is a required property"), "{}", stderr(&missing));
+    let bad = run(paved(dir.path()).args([
+        "new",
+        "python-service",
+        "--set",
+        "name=Ledger!",
+        "--set",
+        "owner=payments",
+        "--dry-run",
+    ]));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("parameter `name`"), "{}", stderr(&bad));
+    let unknown = run(paved(dir.path()).args(["new", "go-service", "--dry-run"]));
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("no Template `go-service` in the catalog; the golden paths offered: python-service"),
+        "{}",
+        stderr(&unknown)
+    );
+    let nobody = run(paved(dir.path()).args([
+        "new",
+        "python-service",
+        "--set",
+        "name=ledger",
+        "--set",
+        "owner=ghosts",
+        "--dry-run",
+    ]));
+    assert_eq!(nobody.status.code(), Some(2));
+    assert!(stderr(&nobody).contains("group:default/ghosts is not a team of the catalog"), "{}", stderr(&nobody));
+}
