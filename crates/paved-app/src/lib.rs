@@ -53,6 +53,7 @@ pub mod deploy;
 pub mod deployments;
 mod error;
 pub mod events;
+mod gitcli;
 pub mod heartbeats;
 pub mod identities;
 pub mod ingestor;

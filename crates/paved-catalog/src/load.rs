@@ -18,12 +18,16 @@ use crate::yaml::{self, Pos};
 pub struct LoadOptions {
     /// Files larger than this are reported as `file-too-large` and never read.
     pub max_file_bytes: u64,
+    /// Entities that exist elsewhere (the stored catalog), by
+    /// [`paved_domain::EntityRef::key`]: a reference to one is not dangling.
+    /// Descriptors checked on their own against a catalog use it.
+    pub known: HashSet<String>,
 }
 
 impl Default for LoadOptions {
-    /// 10 MiB per file.
+    /// 10 MiB per file; nothing known beyond what is read.
     fn default() -> Self {
-        Self { max_file_bytes: 10 * 1024 * 1024 }
+        Self { max_file_bytes: 10 * 1024 * 1024, known: HashSet::new() }
     }
 }
 
@@ -529,7 +533,7 @@ impl<'o> Loader<'o> {
             let Some(entity) = &checked.entity else { continue };
             let file = entity.source.file.clone();
             for r in &checked.refs {
-                if first_seen.contains_key(&r.target.key()) {
+                if first_seen.contains_key(&r.target.key()) || self.options.known.contains(&r.target.key()) {
                     continue;
                 }
                 let (severity, code) = match r.dangling {

@@ -68,7 +68,8 @@ impl AppState {
                 .with_deploy_defaults(settings.deploy_policy.clone())
                 .with_paging(settings.paging.clone())
                 .with_secret_key(settings.secret_key.clone())
-                .with_provision(settings.provision.clone()),
+                .with_provision(settings.provision.clone())
+                .with_scaffold(settings.scaffold.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
             links: None,

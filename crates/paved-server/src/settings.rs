@@ -117,6 +117,8 @@ pub struct ServerSettings {
     pub secret_key: Option<paved_app::secrets::SecretKey>,
     /// The servers Modules provision on (`[provision.servers.NAME]`).
     pub provision: paved_app::provision::ProvisionSettings,
+    /// Where golden paths publish (`[scaffold]`).
+    pub scaffold: paved_app::scaffold::ScaffoldSettings,
 }
 
 /// How pavedroad calls GitHub's REST API: where it is, and the token it
@@ -253,6 +255,7 @@ impl Default for ServerSettings {
             link_key: None,
             secret_key: None,
             provision: paved_app::provision::ProvisionSettings::default(),
+            scaffold: paved_app::scaffold::ScaffoldSettings::default(),
         }
     }
 }

@@ -105,6 +105,19 @@ pub struct Config {
     /// `[provision.servers.NAME]`: the servers Modules provision on.
     #[serde(default)]
     pub provision: ProvisionConfig,
+    /// `[scaffold]`: where golden paths publish new repositories.
+    #[serde(default)]
+    pub scaffold: ScaffoldConfig,
+}
+
+/// `[scaffold]`: where `paved new` makes repositories.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScaffoldConfig {
+    /// A directory of bare repositories (`/srv/git`) or a git URL prefix
+    /// (`git@git.acme.example:acme`): a new service's repository is
+    /// `<repositories>/<name>.git`.
+    pub repositories: String,
 }
 
 /// `[provision]`: the servers self-service provisioning acts on, with
@@ -204,6 +217,7 @@ impl Default for Config {
             secret_key: String::new(),
             deploy_policy: DeployPolicyConfig::default(),
             provision: ProvisionConfig::default(),
+            scaffold: ScaffoldConfig::default(),
         }
     }
 }
@@ -246,6 +260,7 @@ impl std::fmt::Debug for Config {
             .field("secret_key", &shown(&self.secret_key))
             .field("deploy_policy", &self.deploy_policy)
             .field("provision", &self.provision)
+            .field("scaffold", &self.scaffold)
             .finish()
     }
 }
@@ -525,6 +540,11 @@ secret_key = ""
 # [provision]
 # lease = "2m"
 
+# Golden paths (`paved new`): where new repositories are made, a directory of
+# bare repositories or a git URL prefix; a service's is <repositories>/<name>.git.
+# [scaffold]
+# repositories = "/srv/git"
+
 # [deploy_policy]
 # checks_passed = true
 # block_on_open_incident = "SEV-2"
@@ -577,7 +597,13 @@ impl Config {
             link_key: paved_notify::Secret::new(&self.link_key),
             secret_key: self.secret_key()?,
             provision: self.provision_settings()?,
+            scaffold: self.scaffold_settings(),
         })
+    }
+
+    /// Where golden paths publish.
+    pub fn scaffold_settings(&self) -> paved_app::scaffold::ScaffoldSettings {
+        paved_app::scaffold::ScaffoldSettings { repositories: self.scaffold.repositories.trim().to_owned() }
     }
 
     /// The servers Modules provision on, and the requests' lease.

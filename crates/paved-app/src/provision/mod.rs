@@ -307,7 +307,7 @@ fn terraform_call<'a>(
 /// Who a commit made for `actor` (an audit name, `user:default/ana
 /// (signed in)`) is authored by: the catalog's User, with their e-mail;
 /// pavedroad for the CLI and team tokens.
-fn author_of(catalog: &CatalogIndex, actor: &str) -> terraform::Author {
+pub(crate) fn author_of(catalog: &CatalogIndex, actor: &str) -> terraform::Author {
     let person = person_of(actor).and_then(|person| catalog.person(&person));
     match person {
         Some(person) => terraform::Author {

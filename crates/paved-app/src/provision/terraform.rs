@@ -13,24 +13,12 @@
 //! merged. git runs as the `git` CLI, so the server's SSH keys and
 //! credential helpers apply.
 
-use std::path::Path;
-use std::time::Duration;
-
 use paved_domain::{EntityRef, TerraformCall};
 use serde_json::{Map, Value, json};
-use tokio::process::Command;
 
 use super::{Made, Names};
-
-/// How long one git command may take.
-const GIT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Who a commit is authored by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Author {
-    pub(crate) name: String,
-    pub(crate) email: String,
-}
+pub(crate) use crate::gitcli::Author;
+use crate::gitcli::{Git, one_line, redact};
 
 /// One request of a `terraform` Module.
 pub(crate) struct Call<'a> {
@@ -239,59 +227,6 @@ pub(crate) async fn deprovision(call: &Call<'_>) -> Result<String, String> {
         done.push(format!("{file} was on no branch of {shown}"));
     }
     Ok(done.join("; "))
-}
-
-/// Runs the `git` CLI with a deadline, failing with the end of what it
-/// wrote to stderr.
-struct Git<'a> {
-    author: Option<&'a Author>,
-}
-
-impl Git<'_> {
-    async fn run(&self, dir: &Path, args: &[&str]) -> Result<String, String> {
-        let mut git = Command::new("git");
-        git.args(["-c", "user.name=pavedroad", "-c", "user.email=paved@localhost", "-c", "gc.auto=0"])
-            .args(["-c", "maintenance.auto=false", "-c", "advice.detachedHead=false", "-c", "init.defaultBranch=main"])
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .kill_on_drop(true);
-        for variable in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR"] {
-            git.env_remove(variable);
-        }
-        if let Some(author) = self.author {
-            git.env("GIT_AUTHOR_NAME", &author.name).env("GIT_AUTHOR_EMAIL", &author.email);
-        }
-        let doing = format!("git {}", args.first().copied().unwrap_or_default());
-        let output = tokio::time::timeout(GIT_TIMEOUT, git.output())
-            .await
-            .map_err(|_| format!("{doing} took more than {} s", GIT_TIMEOUT.as_secs()))?
-            .map_err(|e| format!("{doing} could not start ({e}); is git installed where pavedroad runs?"))?;
-        if output.status.success() {
-            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
-        }
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let last: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
-        let said: Vec<String> = last.into_iter().rev().map(redact).collect();
-        Err(format!("{doing} failed ({}): {}", output.status, said.join(" / ")))
-    }
-}
-
-/// `repository` without a password, as it may be shown.
-fn redact(repository: &str) -> String {
-    match url::Url::parse(repository) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        _ => repository.to_owned(),
-    }
-}
-
-/// `text` with control characters as spaces, so that it adds no line to a
-/// commit message or comment.
-fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 #[cfg(test)]

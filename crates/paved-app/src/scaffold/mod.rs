@@ -7,6 +7,7 @@
 //! `${{ steps.ID.output.* }}` and `${{ user.ref }}`. A dry run renders the
 //! files and says what the other steps would do, and changes nothing.
 
+mod publish;
 pub mod render;
 
 use std::path::{Path, PathBuf};
@@ -89,6 +90,8 @@ impl App {
         let base = template_dir(&template);
         let mut files = Workspace::new();
         let mut log = Vec::new();
+        let mut registered: Vec<String> = Vec::new();
+        let mut repository = String::new();
         for step in &template.steps {
             if let Some(condition) = &step.condition {
                 let at = format!("step {} (`if`)", step.id);
@@ -122,17 +125,95 @@ impl App {
                     log.push(format!("{}: {} would run (dry run)", step.name, action.as_str()));
                     json!({})
                 }
-                action => {
-                    return Err(AppError::Invalid(format!(
-                        "step {}: {} does not run yet outside --dry-run on this server",
-                        step.id,
-                        action.as_str()
-                    )));
+                Action::PublishGit => {
+                    // What later steps will register is checked before
+                    // anything is pushed: no repository without its entry.
+                    let pending: Vec<String> = template
+                        .steps
+                        .iter()
+                        .skip_while(|later| later.id != step.id)
+                        .filter_map(|later| {
+                            let key = match later.action {
+                                Action::CatalogRegister => "catalogInfoPath",
+                                Action::PavedDeployTarget => "path",
+                                _ => return None,
+                            };
+                            let input = renderer.input(&later.input, &context, &later.id).ok()?;
+                            Some(input.get(key).and_then(Value::as_str).map_or_else(
+                                || if key == "path" { "/deploy-target.yaml" } else { "/catalog-info.yaml" }.to_owned(),
+                                str::to_owned,
+                            ))
+                        })
+                        .collect();
+                    self.checked_descriptors(&files, &pending, "").await?;
+                    let repo = input.get("repoUrl").and_then(Value::as_str).unwrap_or(&name);
+                    let remote = publish::destination(&self.scaffold.repositories, repo)?;
+                    let author = crate::provision::author_of(&catalog, &caller.audit_name());
+                    let version = template.version.as_deref().unwrap_or("unversioned");
+                    let message = format!(
+                        "Start {name} from the golden path {}\n\nCreated through pavedroad (paved new) by {}.\n\n\
+                         Paved-Template: {}\nPaved-Template-Version: {version}",
+                        template.entity_ref.name(),
+                        caller.audit_name(),
+                        template.entity_ref
+                    );
+                    let output = publish::publish_git(&remote, &files, &author, &message).await?;
+                    repository = output["remoteUrl"].as_str().unwrap_or_default().to_owned();
+                    log.push(format!(
+                        "{}: pushed {} files to {repository} as {} (main)",
+                        step.name,
+                        files.len(),
+                        output["commit"].as_str().unwrap_or_default()
+                    ));
+                    output
+                }
+                Action::CatalogRegister | Action::PavedDeployTarget => {
+                    let (key, default) = if step.action == Action::CatalogRegister {
+                        ("catalogInfoPath", "/catalog-info.yaml")
+                    } else {
+                        ("path", "/deploy-target.yaml")
+                    };
+                    registered.push(input.get(key).and_then(Value::as_str).unwrap_or(default).to_owned());
+                    let entities = self.register_files(&files, &registered, &name, &repository).await?;
+                    log.push(format!("{}: the catalog now holds {}", step.name, entities.join(", ")));
+                    json!({ "entityRefs": entities })
+                }
+                Action::PavedProvision => {
+                    let module = input.get("module").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let set = input
+                        .get("parameters")
+                        .and_then(Value::as_object)
+                        .map(|p| p.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
+                        .unwrap_or_default();
+                    let asked = crate::provision::ProvisionRequest {
+                        module,
+                        service: name.clone(),
+                        name: input.get("name").and_then(Value::as_str).map(str::to_owned),
+                        set,
+                    };
+                    let made = self.provision(caller, &asked).await?;
+                    log.push(format!(
+                        "{}: {} is {} (its secrets: paved resource credentials {})",
+                        step.name,
+                        made.resource.entity_ref,
+                        made.resource.state.as_str(),
+                        made.resource.entity_ref.name()
+                    ));
+                    json!({ "resource": made.resource.entity_ref.to_string() })
                 }
             };
             if let Some(steps) = context.get_mut("steps").and_then(Value::as_object_mut) {
                 steps.insert(step.id.clone(), json!({ "output": output }));
             }
+        }
+        if !request.dry_run {
+            let entry = paved_store::NewAudit {
+                actor: caller.audit_name(),
+                action: "scaffold.run".into(),
+                target: service.to_string(),
+                detail: Some(format!("{} {}", template.entity_ref, template.version.as_deref().unwrap_or(""))),
+            };
+            self.audit(&entry, None).await?;
         }
         let mut links = Vec::new();
         for link in &template.links {

@@ -26,7 +26,10 @@ fn a_file_over_the_limit_is_reported_from_its_size_alone() {
     assert_eq!(load.entities.len(), 1);
     assert_eq!(load.files_read, [dir.path().join("group.yaml")]);
 
-    let small_limit = paved_catalog::load(&[dir.path().join("group.yaml")], &LoadOptions { max_file_bytes: 10 });
+    let small_limit = paved_catalog::load(
+        &[dir.path().join("group.yaml")],
+        &LoadOptions { max_file_bytes: 10, ..LoadOptions::default() },
+    );
     assert_eq!(small_limit.problems[0].code, ProblemCode::FileTooLarge);
 }
 

@@ -19,7 +19,7 @@ use crate::output::{Format, OutputArgs, outln, print_json};
 /// rules with runbooks, a dashboard, a runbook and its on-call wiring.
 ///
 /// `paved new TEMPLATE` runs a Template of the catalog (Backstage's
-/// format, `kind: Template`; `paved catalog list --kind template` lists
+/// format, `kind: Template`; `GET /api/v1/entities?kind=template` lists
 /// them) with the parameters its form asks for, given as `--set
 /// KEY=VALUE`; a missing or wrong one is named. Only members of the
 /// chosen `owner` team (and admins) may create a service for it.

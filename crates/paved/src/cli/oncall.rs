@@ -235,7 +235,8 @@ pub(super) async fn open(config: &Config) -> anyhow::Result<Where> {
         return Ok(Where::Local(
             App::new(store, config.ingest_settings())
                 .with_secret_key(config.secret_key()?)
-                .with_provision(config.provision_settings()?),
+                .with_provision(config.provision_settings()?)
+                .with_scaffold(config.scaffold_settings()),
         ));
     }
     Ok(Where::Server {

@@ -20,7 +20,7 @@ use crate::output::{Format, OutputArgs, outln, print_json};
 /// at once, no ticket.
 ///
 /// `paved provision MODULE --service S` asks the Module (`kind: Module` in
-/// the catalog: `paved catalog list --kind module` lists them) for a
+/// the catalog; `GET /api/v1/entities?kind=module` lists them) for a
 /// resource of the service: a PostgreSQL database and its user, a Redis
 /// namespace, a Terraform module call. Only the service's owners (and
 /// admins) may ask; the Module's limits (per team, classes) are checked

@@ -17,6 +17,18 @@ fn template() -> String {
     repo_root().join("examples/templates/python-service/template.yaml").display().to_string()
 }
 
+/// The files in `dir` besides the database's own (its write-ahead log
+/// comes and goes with any reader).
+fn files_beside(dir: &Path) -> Vec<std::ffi::OsString> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .filter(|name| !name.to_string_lossy().starts_with("paved.db"))
+        .collect();
+    names.sort();
+    names
+}
+
 /// Writes a dry run's files (from its JSON) under `out`.
 fn write_files(run: &Value, out: &Path) {
     for file in run["files"].as_array().unwrap() {
@@ -32,7 +44,7 @@ fn the_python_golden_path_renders_files_each_real_tool_accepts_and_a_dry_run_wri
     let acme = acme().display().to_string();
     let imported = run(paved(dir.path()).args(["catalog", "import", &acme, &template()]));
     assert!(imported.status.success(), "{}", stderr(&imported));
-    let before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+    let before = files_beside(dir.path());
 
     let new = ["new", "python-service", "--set", "name=ledger", "--set", "owner=payments", "--dry-run"];
     let text = run(paved(dir.path()).args(new));
@@ -41,7 +53,7 @@ fn the_python_golden_path_renders_files_each_real_tool_accepts_and_a_dry_run_wri
     assert!(shown.contains("dry run: nothing is written") && shown.contains("+ deploy.sh (executable)"), "{shown}");
     assert!(shown.contains("+++ b/RUNBOOK.md\n") && shown.contains("+# ledger runbook"), "the diff: {shown}");
     let dry = json(&run(paved(dir.path()).args(new).args(["--format", "json"])));
-    let after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+    let after = files_beside(dir.path());
     assert_eq!(before, after, "a dry run writes nothing");
     let paths: Vec<&str> = dry["files"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
     assert_eq!(
@@ -156,4 +168,57 @@ fn the_python_golden_path_renders_files_each_real_tool_accepts_and_a_dry_run_wri
     ]));
     assert_eq!(nobody.status.code(), Some(2));
     assert!(stderr(&nobody).contains("group:default/ghosts is not a team of the catalog"), "{}", stderr(&nobody));
+}
+
+/// `git --git-dir <repo> <args>`: what it printed.
+fn git_in(repo: &Path, args: &[&str]) -> String {
+    let output = Command::new("git").arg("--git-dir").arg(repo).args(args).output().unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[test]
+fn a_run_publishes_the_first_commit_and_registers_the_service_and_its_deploy_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let repos = dir.path().join("repos");
+    std::fs::write(dir.path().join("paved.toml"), format!("[scaffold]\nrepositories = \"{}\"\n", repos.display()))
+        .unwrap();
+    let acme = acme().display().to_string();
+    let imported = run(paved(dir.path()).args(["catalog", "import", &acme, &template()]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let new = ["--config", "paved.toml", "new", "python-service", "--set", "name=ledger", "--set", "owner=payments"];
+
+    let made = run(paved(dir.path()).args(new));
+    assert!(made.status.success(), "{}{}", stdout(&made), stderr(&made));
+    let said = stdout(&made);
+    let bare = repos.join("ledger.git");
+    assert!(said.contains(&format!("pushed 10 files to {}", bare.display())), "{said}");
+    assert!(said.contains("the catalog now holds component:default/ledger"), "{said}");
+    assert!(said.contains("deploytarget:default/ledger-production"), "{said}");
+    assert!(said.contains(&format!("Repository: {}", bare.display())), "the output links: {said}");
+    // One commit on main holding every file, deploy.sh executable.
+    assert_eq!(git_in(&bare, &["rev-list", "--count", "main"]), "1");
+    let tree = git_in(&bare, &["ls-tree", "-r", "main"]);
+    assert_eq!(tree.lines().count(), 10, "{tree}");
+    assert!(tree.lines().any(|l| l.starts_with("100755") && l.ends_with("\tdeploy.sh")), "{tree}");
+    let message = git_in(&bare, &["log", "-1", "--format=%an|%s|%b", "main"]);
+    assert!(message.starts_with("pavedroad|Start ledger from the golden path python-service|"), "{message}");
+    assert!(message.contains("Paved-Template-Version: 1"), "{message}");
+    let sha = git_in(&bare, &["rev-parse", "main"]);
+
+    // The catalog has the service (owned by payments) and its target: a
+    // deploy of the first commit may start.
+    let check = run(paved(dir.path()).args(["deploy", "check", "ledger", "--version", &sha, "--format", "json"]));
+    assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+    assert_eq!(json(&check)["allowed"], true, "{}", stdout(&check));
+
+    // The same name again: the repository exists, nothing is overwritten.
+    let again = run(paved(dir.path()).args(new));
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already has commits; a golden path starts a new repository"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(git_in(&bare, &["rev-list", "--count", "main"]), "1");
 }
