@@ -28,6 +28,7 @@ pub mod records;
 pub mod resources;
 pub mod shifts;
 pub mod teams;
+pub mod templates;
 pub mod views;
 
 /// The largest body the API takes (1 MiB).
@@ -108,6 +109,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(resources::credentials))
         .routes(routes!(resources::rotate))
         .routes(routes!(resources::deprovision))
+        .routes(routes!(templates::run))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::get_deploy))
         .routes(routes!(deploys::claim))

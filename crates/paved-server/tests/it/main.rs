@@ -12,5 +12,6 @@ mod oncall;
 mod protection_rule;
 mod provision;
 mod records;
+mod scaffold;
 mod sign_in;
 mod web;

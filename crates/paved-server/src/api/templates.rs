@@ -1,0 +1,139 @@
+//! Golden paths: `POST /api/v1/templates/{name}/runs` starts a service from
+//! a Template (the form's parameters in the body), as `paved new` does.
+//! Who may, the parameters and the steps are the application's.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use paved_app::scaffold::{NewService, Scaffolded};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::auth::Authenticated;
+use crate::extract::{ApiPath, RawBody};
+use crate::{ApiError, AppState};
+
+/// What `POST /api/v1/templates/{name}/runs` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunBody {
+    /// The form's values (`{"name": "ledger", "owner": "payments"}`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub parameters: Map<String, Value>,
+    /// Render and report, but change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One file of the new repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RunFile {
+    /// Its path in the repository.
+    pub path: String,
+    /// Its size.
+    pub bytes: usize,
+    /// Whether it is executable.
+    pub executable: bool,
+    /// Its text, in a dry run's answer (when it is UTF-8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// A link a run shows when done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RunLink {
+    /// Its title.
+    pub title: String,
+    /// A URL, or an entity reference.
+    pub url: String,
+}
+
+/// What a run did (or, dry, would do).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RunView {
+    /// The Template.
+    pub template: String,
+    /// Its version.
+    pub version: Option<String>,
+    /// The parameters, defaults applied.
+    #[schema(value_type = Object)]
+    pub parameters: Value,
+    /// True when nothing was changed.
+    pub dry_run: bool,
+    /// What each step did, in order.
+    pub log: Vec<String>,
+    /// The files of the new repository.
+    pub files: Vec<RunFile>,
+    /// The Template's output links.
+    pub links: Vec<RunLink>,
+}
+
+impl From<Scaffolded> for RunView {
+    fn from(run: Scaffolded) -> Self {
+        Self {
+            template: run.template.to_string(),
+            version: run.version,
+            dry_run: run.dry_run,
+            files: run
+                .files
+                .iter()
+                .map(|(path, file)| RunFile {
+                    path: path.clone(),
+                    bytes: file.bytes.len(),
+                    executable: file.executable,
+                    text: run.dry_run.then(|| String::from_utf8(file.bytes.clone()).ok()).flatten(),
+                })
+                .collect(),
+            parameters: run.parameters,
+            log: run.log,
+            links: run.links.into_iter().map(|(title, url)| RunLink { title, url }).collect(),
+        }
+    }
+}
+
+/// Start a service from a golden path: the repository's first commit, its
+/// catalog entry and deploy target, as the Template's steps say. Only
+/// members of the chosen `owner` team (and admins) may.
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates/{name}/runs",
+    tag = "operations",
+    params(("name" = String, Path, description = "The Template (`python-service`)")),
+    request_body = RunBody,
+    responses(
+        (status = 201, body = RunView, description = "Done: the repository, its catalog entry and deploy target"),
+        (status = 200, body = RunView, description = "A dry run: what would be written, nothing changed"),
+        (status = 400, body = crate::error::ErrorBody, description = "A missing or wrong parameter (named), a file that does not render, descriptors that do not validate"),
+        (status = 403, body = crate::error::ErrorBody, description = "The caller may not create a service for the owner team; the message names its members"),
+        (status = 404, body = crate::error::ErrorBody, description = "No such Template"),
+        (status = 409, body = crate::error::ErrorBody, description = "The repository already has commits"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn run(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ApiPath(name): ApiPath<String>,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    let body: RunBody = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::bad_request(format!(
+            "the body is not a run: {error}; send {{\"parameters\": {{\"name\": \"ledger\", \"owner\": \"payments\"}}}}"
+        ))
+    })?;
+    let request = NewService {
+        template: name,
+        set: body
+            .parameters
+            .into_iter()
+            // As JSON text, which the form reads back as the value it was.
+            .map(|(k, v)| (k, v.to_string()))
+            .collect(),
+        dry_run: body.dry_run,
+    };
+    let run = state.scaffold(&caller, &request).await?;
+    let status = if run.dry_run { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(run.into())))
+}

@@ -1,0 +1,62 @@
+//! `POST /api/v1/templates/{name}/runs` over real HTTP: a member of the
+//! owner team starts a service from the Python golden path — its first
+//! commit authored by them, its entity in the catalog owned by the team —
+//! a member of another team is refused naming the team's people, and a dry
+//! run answers the files and changes nothing.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use paved_server::ServerSettings;
+use paved_store::TokenScope;
+
+fn person(name: &str) -> TokenScope {
+    TokenScope::User(format!("user:default/{name}").parse().unwrap())
+}
+
+fn git(repo: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git").arg("--git-dir").arg(repo).args(args).output().unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+crate::helpers::on_tests! {
+    async fn a_member_starts_a_service_from_a_golden_path_and_others_are_refused(on) {
+        let repos = tempfile::tempdir().unwrap();
+        let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/templates/python-service/template.yaml");
+        let mut settings = ServerSettings::default();
+        settings.scaffold.repositories = repos.path().display().to_string();
+        let app = TestApp::spawn_with_catalog(on, settings, &[template]).await;
+        let (james, ana) = (app.token(person("james.carter")).await, app.token(person("ana.souza")).await);
+        let path = "/api/v1/templates/python-service/runs";
+        let ask = |dry_run: bool| json!({ "parameters": { "name": "ledger", "owner": "payments" }, "dry_run": dry_run });
+
+        let (status, refused) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask(false))).await;
+        assert_eq!(status, 403, "{refused}");
+        assert!(refused["error"]["message"].as_str().unwrap().contains("james.carter"), "names the team's people: {refused}");
+
+        let (status, dry) = app.send(reqwest::Method::POST, path, Some(&james), Some(ask(true))).await;
+        assert_eq!(status, 200, "{dry}");
+        assert_eq!(dry["files"].as_array().unwrap().len(), 10, "{dry}");
+        assert!(dry["files"][0]["text"].is_string(), "a dry run shows the files: {dry}");
+        assert!(!repos.path().join("ledger.git").exists(), "a dry run makes nothing");
+
+        let (status, made) = app.send(reqwest::Method::POST, path, Some(&james), Some(ask(false))).await;
+        assert_eq!(status, 201, "{made}");
+        assert!(made["files"][0].get("text").is_none(), "a run lists its files without their text");
+        let bare = repos.path().join("ledger.git");
+        assert_eq!(git(&bare, &["log", "-1", "--format=%an <%ae>", "main"]), "James Carter <james.carter@acme.example>");
+        assert_eq!(made["links"][0]["url"], bare.display().to_string(), "{made}");
+        let (status, entity) = app.get("/api/v1/entities/component/default/ledger").await;
+        assert_eq!(status, 200, "{entity}");
+        assert!(entity.to_string().contains("group:default/payments"), "owned by payments: {entity}");
+        let (status, target) = app.get("/api/v1/entities/deploytarget/default/ledger-production").await;
+        assert_eq!(status, 200, "{target}");
+        let audit = app.store.audit_log(10).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "scaffold.run" && e.target == "component:default/ledger"), "{audit:?}");
+
+        let (status, missing) = app.send(reqwest::Method::POST, path, Some(&james), Some(json!({ "parameters": { "owner": "payments" } }))).await;
+        assert_eq!(status, 400, "{missing}");
+        assert!(missing["error"]["message"].as_str().unwrap().contains("\"name\" is a required property"), "{missing}");
+    }
+}
