@@ -275,6 +275,20 @@ impl Problems {
     pub(crate) fn read<T: for<'de> Deserialize<'de>>(&mut self, path: &str, value: Value, what: &str) -> Option<T> {
         serde_json::from_value(value).map_err(|error| self.push(path, format!("{path}: {error}; {what}"))).ok()
     }
+
+    /// `entity`'s spec read as `T`; `what` says what a spec holds.
+    pub(crate) fn spec<T: for<'de> Deserialize<'de>>(&mut self, entity: &CatalogEntity, what: &str) -> Option<T> {
+        self.read("spec", entity.document.get("spec").cloned().unwrap_or(Value::Null), what)
+    }
+
+    /// `spec.owner` as a reference (a bare name is a Group of `namespace`),
+    /// or a problem.
+    pub(crate) fn owner(&mut self, text: Option<&str>, namespace: &str) -> Option<EntityRef> {
+        let text = text?;
+        EntityRef::parse(text, Some("group"), namespace)
+            .map_err(|_| self.push("spec.owner", format!("spec.owner `{text}` is not a reference")))
+            .ok()
+    }
 }
 
 /// A span written as a number and a unit: `500ms`, `2s`, `10m`, `1h`.
@@ -311,10 +325,8 @@ impl DeployTarget {
     pub fn parse(entity: &CatalogEntity) -> Result<Self, Vec<FieldProblem>> {
         let namespace = entity.entity_ref.namespace();
         let mut problems = Problems(Vec::new());
-        let spec_value = entity.document.get("spec").cloned().unwrap_or(Value::Null);
-        let Some(spec) = problems.read::<Spec>(
-            "spec",
-            spec_value,
+        let Some(spec) = problems.spec::<Spec>(
+            entity,
             "a DeployTarget has component, environment, steps, health, rollback and policy under spec",
         ) else {
             return Err(problems.0);

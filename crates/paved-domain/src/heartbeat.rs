@@ -18,7 +18,6 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::deploy_target::{FieldProblem, Problems, component_field, parse_span};
 use crate::{CatalogEntity, EntityRef};
@@ -62,12 +61,9 @@ impl Heartbeat {
     pub fn parse(entity: &CatalogEntity) -> Result<Self, Vec<FieldProblem>> {
         let namespace = entity.entity_ref.namespace();
         let mut problems = Problems(Vec::new());
-        let spec_value = entity.document.get("spec").cloned().unwrap_or(Value::Null);
-        let Some(spec) = problems.read::<Spec>(
-            "spec",
-            spec_value,
-            "a Heartbeat has component, interval, grace and severity under spec",
-        ) else {
+        let Some(spec) =
+            problems.spec::<Spec>(entity, "a Heartbeat has component, interval, grace and severity under spec")
+        else {
             return Err(problems.0);
         };
         let component = component_field(spec.component.as_deref(), namespace, "that beats", &mut problems);

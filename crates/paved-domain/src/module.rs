@@ -161,21 +161,13 @@ impl Module {
     pub fn parse(entity: &CatalogEntity) -> Result<Self, Vec<FieldProblem>> {
         let namespace = entity.entity_ref.namespace();
         let mut problems = Problems(Vec::new());
-        let spec_value = entity.document.get("spec").cloned().unwrap_or(Value::Null);
-        let Some(spec) = problems.read::<Spec>(
-            "spec",
-            spec_value,
+        let Some(spec) = problems.spec::<Spec>(
+            entity,
             "a Module has owner, type, driver, server, parameters, limits, outputs and terraform under spec",
         ) else {
             return Err(problems.0);
         };
-        let owner = spec.owner.as_deref().and_then(|text| match EntityRef::parse(text, Some("group"), namespace) {
-            Ok(owner) => Some(owner),
-            Err(_) => {
-                problems.push("spec.owner", format!("spec.owner `{text}` is not a reference"));
-                None
-            }
-        });
+        let owner = problems.owner(spec.owner.as_deref(), namespace);
         let driver = match spec.driver.as_deref() {
             None => {
                 problems.push("spec", "spec.driver is missing; write postgres, redis or terraform");

@@ -183,21 +183,12 @@ impl Template {
     pub fn parse(entity: &CatalogEntity) -> Result<Self, Vec<FieldProblem>> {
         let namespace = entity.entity_ref.namespace();
         let mut problems = Problems(Vec::new());
-        let spec_value = entity.document.get("spec").cloned().unwrap_or(Value::Null);
-        let Some(spec) = problems.read::<Spec>(
-            "spec",
-            spec_value,
-            "a Template has owner, type, parameters, steps and output under spec",
-        ) else {
+        let Some(spec) =
+            problems.spec::<Spec>(entity, "a Template has owner, type, parameters, steps and output under spec")
+        else {
             return Err(problems.0);
         };
-        let owner = spec.owner.as_deref().and_then(|text| match EntityRef::parse(text, Some("group"), namespace) {
-            Ok(owner) => Some(owner),
-            Err(_) => {
-                problems.push("spec.owner", format!("spec.owner `{text}` is not a reference"));
-                None
-            }
-        });
+        let owner = problems.owner(spec.owner.as_deref(), namespace);
         let parameters = match spec.parameters {
             None => Vec::new(),
             Some(Value::Array(steps)) => steps,
