@@ -14,7 +14,11 @@ use serde_json::Value;
 use super::support::{acme, json, paved, repo_root, run, stderr, stdout};
 
 fn template() -> String {
-    repo_root().join("examples/templates/python-service/template.yaml").display().to_string()
+    template_of("python-service")
+}
+
+fn template_of(name: &str) -> String {
+    repo_root().join(format!("examples/templates/{name}/template.yaml")).display().to_string()
 }
 
 /// The files in `dir` besides the database's own (its write-ahead log
@@ -74,50 +78,7 @@ fn the_python_golden_path_renders_files_each_real_tool_accepts_and_a_dry_run_wri
 
     let out = dir.path().join("out");
     write_files(&dry, &out);
-    // The catalog entry and the deploy target, with the organisation.
-    let validated = run(paved(dir.path())
-        .args(["catalog", "validate", &acme])
-        .arg(out.join("catalog-info.yaml"))
-        .arg(out.join("deploy-target.yaml")));
-    assert!(validated.status.success(), "{}{}", stdout(&validated), stderr(&validated));
-    assert!(stdout(&validated).contains("0 error(s)"), "{}", stdout(&validated));
-    let entry = std::fs::read_to_string(out.join("catalog-info.yaml")).unwrap();
-    for expected in [
-        "name: ledger",
-        "owner: payments",
-        "paved.dev/oncall: payments",
-        "paved.dev/escalation-policy: payments-escalation",
-        "backstage.io/source-template: template:default/python-service",
-        "paved.dev/template-version: \"1\"",
-        "type: runbook",
-    ] {
-        assert!(entry.contains(expected), "{expected}: {entry}");
-    }
-    // The alert rules, with promtool.
-    match Command::new("promtool").arg("check").arg("rules").arg(out.join("alerts/rules.yaml")).output() {
-        Ok(checked) => {
-            let said = String::from_utf8_lossy(&checked.stdout);
-            assert!(
-                checked.status.success() && said.contains("SUCCESS: 2 rules found"),
-                "{said}{}",
-                String::from_utf8_lossy(&checked.stderr)
-            );
-        }
-        Err(_) => {
-            assert!(
-                std::env::var_os("PAVED_REQUIRE_PROMTOOL").is_none(),
-                "PAVED_REQUIRE_PROMTOOL is set but promtool is missing (apt-get install prometheus)"
-            );
-            eprintln!("SKIPPED: promtool is not installed (apt-get install prometheus)");
-        }
-    }
-    let rules = std::fs::read_to_string(out.join("alerts/rules.yaml")).unwrap();
-    assert_eq!(
-        rules.matches("runbook_url: https://git.acme.example/acme/ledger/blob/main/RUNBOOK.md#").count(),
-        2,
-        "{rules}"
-    );
-    assert_eq!(rules.matches("service: ledger").count(), 2, "{rules}");
+    every_service_s_files_pass_their_tools(dir.path(), &out, "python-service");
     // The service's own test, with Python's standard library only.
     let tested = Command::new("python3").args(["-m", "unittest", "-q"]).current_dir(&out).output().unwrap();
     assert!(tested.status.success(), "{}", String::from_utf8_lossy(&tested.stderr));
@@ -221,4 +182,99 @@ fn a_run_publishes_the_first_commit_and_registers_the_service_and_its_deploy_tar
         stderr(&again)
     );
     assert_eq!(git_in(&bare, &["rev-list", "--count", "main"]), "1");
+}
+
+/// What every golden path generates, each file handed to the tool that
+/// consumes it: the catalog entry and deploy target to `paved catalog
+/// validate` (with the organisation), the alert rules to `promtool check
+/// rules`, the dashboard to a JSON parse; GitHub's own expressions survive.
+fn every_service_s_files_pass_their_tools(dir: &Path, out: &Path, template: &str) {
+    let acme = acme().display().to_string();
+    // The catalog entry and the deploy target, with the organisation.
+    let validated = run(paved(dir)
+        .args(["catalog", "validate", &acme])
+        .arg(out.join("catalog-info.yaml"))
+        .arg(out.join("deploy-target.yaml")));
+    assert!(validated.status.success(), "{}{}", stdout(&validated), stderr(&validated));
+    assert!(stdout(&validated).contains("0 error(s)"), "{}", stdout(&validated));
+    let entry = std::fs::read_to_string(out.join("catalog-info.yaml")).unwrap();
+    for expected in [
+        "name: ledger",
+        "owner: payments",
+        "paved.dev/oncall: payments",
+        "paved.dev/escalation-policy: payments-escalation",
+        &format!("backstage.io/source-template: template:default/{template}"),
+        "paved.dev/template-version: \"1\"",
+        "type: runbook",
+    ] {
+        assert!(entry.contains(expected), "{expected}: {entry}");
+    }
+    // The alert rules, with promtool.
+    match Command::new("promtool").arg("check").arg("rules").arg(out.join("alerts/rules.yaml")).output() {
+        Ok(checked) => {
+            let said = String::from_utf8_lossy(&checked.stdout);
+            assert!(
+                checked.status.success() && said.contains("SUCCESS: 2 rules found"),
+                "{said}{}",
+                String::from_utf8_lossy(&checked.stderr)
+            );
+        }
+        Err(_) => {
+            assert!(
+                std::env::var_os("PAVED_REQUIRE_PROMTOOL").is_none(),
+                "PAVED_REQUIRE_PROMTOOL is set but promtool is missing (apt-get install prometheus)"
+            );
+            eprintln!("SKIPPED: promtool is not installed (apt-get install prometheus)");
+        }
+    }
+    let rules = std::fs::read_to_string(out.join("alerts/rules.yaml")).unwrap();
+    assert_eq!(
+        rules.matches("runbook_url: https://git.acme.example/acme/ledger/blob/main/RUNBOOK.md#").count(),
+        2,
+        "{rules}"
+    );
+    assert_eq!(rules.matches("service: ledger").count(), 2, "{rules}");
+}
+
+#[test]
+fn the_rust_golden_path_renders_a_crate_rustfmt_reads_and_the_same_road_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = acme().display().to_string();
+    let imported = run(paved(dir.path()).args(["catalog", "import", &acme, &template_of("rust-service")]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let new =
+        ["new", "rust-service", "--set", "name=ledger", "--set", "owner=payments", "--dry-run", "--format", "json"];
+    let dry = json(&run(paved(dir.path()).args(new)));
+    let paths: Vec<&str> = dry["files"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
+    for expected in ["Cargo.toml", "src/main.rs", "deploy.sh", "catalog-info.yaml", "alerts/rules.yaml", "RUNBOOK.md"] {
+        assert!(paths.contains(&expected), "{expected}: {paths:?}");
+    }
+    let out = dir.path().join("out");
+    write_files(&dry, &out);
+    every_service_s_files_pass_their_tools(dir.path(), &out, "rust-service");
+    // The crate: rustfmt parses (and finds formatted) what was rendered;
+    // Cargo.toml is TOML naming the service.
+    let formatted =
+        Command::new("rustfmt").args(["--check", "--edition", "2021"]).arg(out.join("src/main.rs")).output().unwrap();
+    assert!(
+        formatted.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&formatted.stdout),
+        String::from_utf8_lossy(&formatted.stderr)
+    );
+    let manifest = Command::new("python3")
+        .args(["-c", "import sys, tomllib; print(tomllib.load(open(sys.argv[1], 'rb'))['package']['name'])"])
+        .arg(out.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&manifest.stdout).trim(),
+        "ledger",
+        "{}",
+        String::from_utf8_lossy(&manifest.stderr)
+    );
+    let workflow = std::fs::read_to_string(out.join(".github/workflows/ci.yaml")).unwrap();
+    assert!(workflow.contains("run: cargo test") && !workflow.contains("unittest"), "{workflow}");
+    let gitlab = std::fs::read_to_string(out.join(".gitlab-ci.yml")).unwrap();
+    assert!(gitlab.contains("image: rust:") && gitlab.contains("- cargo test"), "{gitlab}");
 }
