@@ -49,6 +49,7 @@ mod org;
 mod random;
 pub mod road;
 pub mod synth;
+pub mod templates;
 mod timeline;
 
 use org::{Org, Role};

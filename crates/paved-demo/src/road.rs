@@ -159,7 +159,8 @@ pub async fn prepare(
     .join("---\n");
     std::fs::write(&targets, text).with_context(|| format!("writing {}", targets.display()))?;
     let infra = crate::modules::write(&catalog, directory, &plan.platform_team, &plan.healthy_team, servers)?;
-    let paths = vec![catalog];
+    let mut paths = vec![catalog];
+    paths.extend(crate::templates::write(directory)?);
     let load = importer.load_catalog(&paths).context("the demo's deploy targets are invalid")?;
     importer.import_catalog(store, &paths, &load).await?;
 

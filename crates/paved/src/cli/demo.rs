@@ -33,7 +33,20 @@ const INTERRUPTED: u8 = 130;
 const MARKER: &str = ".paved-demo";
 /// What `paved demo` writes in its directory, and deletes before writing
 /// it again.
-const GENERATED: [&str; 7] = ["catalog", "repos", "deploy", "paved.db", "paved.db-wal", "paved.db-shm", "plan.json"];
+const GENERATED: [&str; 12] = [
+    "catalog",
+    "repos",
+    "deploy",
+    "paved.db",
+    "paved.db-wal",
+    "paved.db-shm",
+    "plan.json",
+    "pages",
+    "mail",
+    "infra",
+    "templates",
+    "new-repos",
+];
 
 /// Generate a realistic demo organisation and serve it.
 ///
@@ -183,6 +196,11 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     // for them, and a personal token of a member of their team.
     let mut settings = config.server_settings()?;
     let (servers, offered) = provision_servers(&mut settings).await?;
+    // Golden paths publish new services' repositories beside the demo's.
+    if settings.scaffold.repositories.is_empty() {
+        settings.scaffold.repositories = std::path::absolute(directory.join("new-repos"))?.display().to_string();
+    }
+    let new_repos = settings.scaffold.repositories.clone();
     let (road, health) = paved_demo::road::prepare(&directory, &plan, &store, &CommandImporter, servers).await?;
     // The demo's people are paged through webhooks to its own receiver,
     // signed like any generic webhook page, and by e-mail, written to
@@ -267,7 +285,16 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         infra = road.infra.display(),
         module = if servers.postgres { "postgres-database" } else { "object-bucket\", \"name\": \"archive" },
     );
-    let paging = format!("{paging}\n{provisioning}");
+    let golden = format!(
+        "Start a new service on a golden path (python-service, rust-service) as {person}; its repository is made \
+         in {new_repos}:\n  \
+         curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n    \
+         -d '{{\"parameters\": {{\"name\": \"ledger\", \"owner\": \"{team}\"}}}}' \
+         http://{address}/api/v1/templates/python-service/runs",
+        person = road.person,
+        team = road.team,
+    );
+    let paging = format!("{paging}\n{provisioning}\n{golden}");
     match cmd.output.format {
         Format::Json => eprintln!("{paging}"),
         Format::Text => {

@@ -327,6 +327,23 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     let report: Value = get_json(format!("http://{address}/api/v1/report?service={road_service}")).await;
     assert_eq!(report["self_service"]["counts"]["resources_by_owners"], 1, "{}", report["self_service"]);
 
+    // Golden paths: both shipped templates are offered, and the road's
+    // person starts a service for their team; its repository is made beside
+    // the demo's files and its entity is in the catalog.
+    let templates = get_json(format!("http://{address}/api/v1/entities?kind=template&limit=10")).await;
+    assert_eq!(templates["total"], 2, "{templates}");
+    let started = client
+        .post(format!("http://{address}/api/v1/templates/python-service/runs"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "parameters": { "name": "ledger", "owner": team } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201, "{}", started.text().await.unwrap());
+    assert!(files.join("new-repos/ledger.git").is_dir(), "the new repository");
+    let ledger = get_json(format!("http://{address}/api/v1/entities/component/default/ledger")).await;
+    assert!(ledger.to_string().contains(&format!("group:default/{team}")), "{ledger}");
+
     let pid = child.id().to_string();
     std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
