@@ -32,9 +32,11 @@ mod people;
 mod quality;
 mod report;
 mod resources;
+mod schema_form;
 mod services;
 pub mod session;
 mod teams;
+mod templates;
 
 /// The windows a page offers, in days.
 pub const WINDOWS: [i64; 3] = [30, 90, 180];
@@ -45,7 +47,7 @@ pub const DEFAULT_DAYS: i64 = 90;
 /// [`session::guard`], which refuses a form from another site or without
 /// the viewer's CSRF token before the handler runs; a test posts to each of
 /// these without a token and expects 403. A new form route goes here.
-pub const FORM_ROUTES: [&str; 11] = [
+pub const FORM_ROUTES: [&str; 12] = [
     "/sign-in",
     "/sign-out",
     "/services/checkout-api/deploy",
@@ -57,6 +59,7 @@ pub const FORM_ROUTES: [&str; 11] = [
     "/act/v1.e30.c2ln",
     "/people/ana/contacts",
     "/people/ana/contacts/1/delete",
+    "/templates/python-service/runs",
 ];
 
 /// The UI's routes: the pages (behind the sign-in requirement when it is
@@ -70,6 +73,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/teams/{name}", get(teams::page))
         .route("/services", get(services::list))
         .route("/services/{name}", get(services::page))
+        .route("/templates", get(templates::list))
         .route("/deployments/{*key}", get(services::deployment))
         .route("/report", get(report::page))
         .route("/people/{name}", get(people::page))
@@ -88,7 +92,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/teams/{name}/overrides", post(oncall::create))
         .route("/teams/{name}/overrides/{id}/delete", post(oncall::delete))
         .route("/people/{name}/contacts", post(contacts::add))
-        .route("/people/{name}/contacts/{id}/delete", post(contacts::remove));
+        .route("/people/{name}/contacts/{id}/delete", post(contacts::remove))
+        .route("/templates/{name}/runs", post(templates::run));
     let assets = Router::new()
         .route("/assets/style.css", get(stylesheet))
         .route("/assets/favicon.svg", get(favicon))

@@ -20,6 +20,7 @@ use paved_store::{ResourceState, StoredResource};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::schema_form::{self, Field, field_text, input, parameter_value};
 use super::session::{Viewer, csrf_field};
 use super::{PageWindow, Section, WebError, encode, layout};
 use crate::AppState;
@@ -78,96 +79,13 @@ fn remove_form(viewer: &Viewer, service: &EntityRef, resource: &StoredResource) 
     }
 }
 
-/// One input of a request form, read from a property of the Module's
-/// parameters schema.
-#[derive(Debug, PartialEq)]
-struct Field<'m> {
-    key: &'m str,
-    kind: Kind,
-    default: Option<&'m Value>,
-    description: Option<&'m str>,
-    required: bool,
-}
-
-#[derive(Debug, PartialEq)]
-enum Kind {
-    /// `enum`: each value as the form sends it, and whether the Module's
-    /// limits offer it (`limits.classes`, for `class`).
-    Choice(Vec<(String, bool)>),
-    /// `boolean`.
-    Flag,
-    /// `integer` or `number`, with the schema's bounds.
-    Number { integer: bool, min: Option<String>, max: Option<String> },
-    /// Anything else, as text.
-    Text,
-}
-
-/// A value as a form field holds it (`small`, `5`, `true`).
-fn field_text(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
-}
-
-/// The fields of `module`'s request form, in the schema's order.
+/// The fields of `module`'s request form: a `class` over the Module's
+/// limits is shown but not offered.
 fn fields(module: &Module) -> Vec<Field<'_>> {
-    let required: Vec<&str> = module
-        .parameters
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|keys| keys.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let Some(properties) = module.parameters.get("properties").and_then(Value::as_object) else { return Vec::new() };
-    properties
-        .iter()
-        .map(|(key, schema)| {
-            let bound = |name: &str| schema.get(name).filter(|v| v.is_number()).map(Value::to_string);
-            let kind = match (schema.get("enum").and_then(Value::as_array), schema.get("type").and_then(Value::as_str))
-            {
-                (Some(values), _) => Kind::Choice(
-                    values
-                        .iter()
-                        .map(field_text)
-                        .map(|text| {
-                            let classes = &module.limits.classes;
-                            let offered = key != "class" || classes.is_empty() || classes.contains(&text);
-                            (text, offered)
-                        })
-                        .collect(),
-                ),
-                (None, Some("boolean")) => Kind::Flag,
-                (None, Some(kind @ ("integer" | "number"))) => {
-                    Kind::Number { integer: kind == "integer", min: bound("minimum"), max: bound("maximum") }
-                }
-                _ => Kind::Text,
-            };
-            Field {
-                key,
-                kind,
-                default: schema.get("default"),
-                description: schema.get("description").and_then(Value::as_str),
-                required: required.contains(&key.as_str()),
-            }
-        })
-        .collect()
-}
-
-/// A field's text as the JSON value its schema asks for: what the API
-/// takes as `parameters`. Text a type does not read stays text, for the
-/// schema's check to name.
-fn parameter_value(schema: Option<&Value>, text: &str) -> Value {
-    let kind = schema.and_then(|s| s.get("type")).and_then(Value::as_str);
-    match kind {
-        Some("string") => Value::String(text.to_owned()),
-        Some("integer") => text.trim().parse::<i64>().map_or_else(|_| Value::String(text.to_owned()), Value::from),
-        Some("number") => text
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map_or_else(|| Value::String(text.to_owned()), Value::Number),
-        Some("boolean") => Value::Bool(text == "true"),
-        // An enum without a type: its values as the schema wrote them.
-        _ => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())),
-    }
+    let classes = &module.limits.classes;
+    schema_form::fields(&module.parameters, &|key: &str, value: &str| {
+        key != "class" || classes.is_empty() || classes.iter().any(|c| c == value)
+    })
 }
 
 fn request_form(viewer: &Viewer, service: &EntityRef, module: &Module) -> Markup {
@@ -188,59 +106,9 @@ fn request_form(viewer: &Viewer, service: &EntityRef, module: &Module) -> Markup
                         code { (service.name()) "-" (name) } "."
                     }
                 }
-                @for field in fields(module) { (input(&id(&format!("set-{}", field.key)), &field)) }
+                @for field in fields(module) { (input(&id(&format!("set-{}", field.key)), &field, PARAMETER)) }
                 button type="submit" { "Ask for " (name) }
             }
-        }
-    }
-}
-
-fn input(id: &str, field: &Field<'_>) -> Markup {
-    let name = format!("{PARAMETER}{}", field.key);
-    let help = format!("{id}-help");
-    let default = field.default.map(field_text);
-    let range = match &field.kind {
-        Kind::Number { min: Some(min), max: Some(max), .. } => Some(format!("From {min} to {max}.")),
-        Kind::Number { min: Some(min), max: None, .. } => Some(format!("At least {min}.")),
-        Kind::Number { min: None, max: Some(max), .. } => Some(format!("At most {max}.")),
-        _ => None,
-    };
-    let hint = [field.description.map(str::to_owned), range].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let has_help = !hint.is_empty();
-    html! {
-        div.field.flag[matches!(field.kind, Kind::Flag)] {
-            @match &field.kind {
-                Kind::Flag => {
-                    // An unchecked box sends nothing: the hidden field says false.
-                    input type="hidden" name=(name) value="false";
-                    input id=(id) name=(name) type="checkbox" value="true" checked[default.as_deref() == Some("true")]
-                        aria-describedby=[has_help.then_some(&help)];
-                    " "
-                    label for=(id) { (field.key) }
-                }
-                Kind::Choice(values) => {
-                    label for=(id) { (field.key) }
-                    select id=(id) name=(name) required[field.required] aria-describedby=[has_help.then_some(&help)] {
-                        @if default.is_none() && !field.required { option value="" { "(not set)" } }
-                        @for (value, offered) in values {
-                            option value=(value) selected[default.as_deref() == Some(value.as_str())] disabled[!offered] {
-                                (value) @if !offered { " (over the Module's limits)" }
-                            }
-                        }
-                    }
-                }
-                Kind::Number { integer, min, max } => {
-                    label for=(id) { (field.key) }
-                    input id=(id) name=(name) type="number" step=(if *integer { "1" } else { "any" }) min=[min.as_deref()] max=[max.as_deref()]
-                        value=[default.as_deref()] required[field.required] aria-describedby=[has_help.then_some(&help)];
-                }
-                Kind::Text => {
-                    label for=(id) { (field.key) }
-                    input id=(id) name=(name) type="text" value=[default.as_deref()] required[field.required]
-                        aria-describedby=[has_help.then_some(&help)];
-                }
-            }
-            @if has_help { p.hint id=(help) { (hint) } }
         }
     }
 }
@@ -411,6 +279,7 @@ pub async fn remove(
 
 #[cfg(test)]
 mod tests {
+    use super::schema_form::Kind;
     use super::*;
 
     fn module(parameters: Value, classes: &[&str]) -> Module {

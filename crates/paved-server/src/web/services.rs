@@ -88,6 +88,7 @@ pub async fn list(
         rows.push((info.clone(), report));
     }
     let content = html! {
+        p { a href="/templates" { "Start a new service on a golden path" } }
         form.filters method="get" action="/services" role="search" {
             input type="hidden" name="days" value=(window.days);
             label { "Search" input type="search" name="q" value=[filters.q.as_deref()]; }

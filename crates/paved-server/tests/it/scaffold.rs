@@ -7,6 +7,7 @@
 use serde_json::json;
 
 use crate::helpers::TestApp;
+use crate::sign_in::Browser;
 use paved_server::ServerSettings;
 use paved_store::TokenScope;
 
@@ -58,5 +59,42 @@ crate::helpers::on_tests! {
         let (status, missing) = app.send(reqwest::Method::POST, path, Some(&james), Some(json!({ "parameters": { "owner": "payments" } }))).await;
         assert_eq!(status, 400, "{missing}");
         assert!(missing["error"]["message"].as_str().unwrap().contains("\"name\" is a required property"), "{missing}");
+    }
+
+    async fn the_golden_path_form_starts_a_service_as_the_signed_in_person_and_shows_its_log(on) {
+        let repos = tempfile::tempdir().unwrap();
+        let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/templates/python-service/template.yaml");
+        let mut settings = ServerSettings::default();
+        settings.scaffold.repositories = repos.path().display().to_string();
+        let app = TestApp::spawn_with_catalog(on, settings, &[template]).await;
+        let form = "form.run-template[data-template=python-service]";
+
+        let mut nobody = Browser::new(&app);
+        let page = nobody.get("/templates", &[]).await;
+        assert!(page.texts(form).is_empty(), "nobody signed in gets no form: {}", page.body);
+
+        let mut james = Browser::new(&app);
+        james.sign_in(&app.token(person("james.carter")).await, "%2F").await;
+        let page = james.get("/templates", &[]).await;
+        assert_eq!(page.texts(&format!("{form} fieldset legend")), ["The service", "Where it runs"], "a fieldset per form step");
+        assert_eq!(page.texts(&format!("{form} input[name='set.name'][required]")).len(), 1, "{}", page.body);
+        assert_eq!(page.texts(&format!("{form} input[name='set.port'][type=number][min='1024']")).len(), 1, "{}", page.body);
+        let csrf = page.csrf(form);
+        let pairs = [("csrf", csrf.as_str()), ("set.name", "ledger"), ("set.owner", "payments"), ("set.port", "8081"), ("set.system", "")];
+        let done = james.post("/templates/python-service/runs", &pairs, &[]).await;
+        assert_eq!(done.status, 201, "{}", done.body);
+        let log = done.texts("ol.run-log li");
+        assert!(log.iter().any(|line| line.contains("pushed 10 files")), "{log:?}");
+        assert!(done.texts("ul.run-links li").iter().any(|l| l.contains("component:default/ledger")), "{}", done.body);
+        let target = git(&repos.path().join("ledger.git"), &["show", "main:deploy-target.yaml"]);
+        assert!(target.contains("127.0.0.1:8081/healthz"), "the port as a number from the form: {target}");
+
+        let mut ana = Browser::new(&app);
+        ana.sign_in(&app.token(person("ana.souza")).await, "%2F").await;
+        let page = ana.get("/templates", &[]).await;
+        let csrf = page.csrf(form);
+        let refused = ana.post("/templates/python-service/runs", &[("csrf", &csrf), ("set.name", "other"), ("set.owner", "payments")], &[]).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.body.contains("james.carter"), "the refusal names the team's people: {}", refused.body);
     }
 }
