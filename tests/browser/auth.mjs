@@ -18,13 +18,15 @@
 // the Deploy form with every check's reason, and an owner's deploy opens the
 // deploy's page, whose log grows without a reload until it succeeds (the
 // servers' embedded runners run it; both share the database, and one claims
-// it).
+// it). A member of payments signs in, fills the Python golden path's form on
+// /templates and sees the run's log; the new service's page opens from its
+// link.
 //
 // Environment: PAVED_BIN (default target/debug/paved), CHROMIUM (default
 // /usr/bin/chromium); PAVED_AUTH_SHOW_LOG=1 prints the first server's log.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -107,12 +109,23 @@ async function signedInAs(page) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'paved-auth-'));
   const database = join(dir, 'paved.db');
-  paved(database, ['catalog', 'import', 'examples/acme', 'tests/browser/deploy-target.yaml']);
+  paved(database, [
+    'catalog',
+    'import',
+    'examples/acme',
+    'tests/browser/deploy-target.yaml',
+    'examples/templates/python-service/template.yaml',
+  ]);
+  // Golden paths publish new repositories here.
+  const repos = join(dir, 'repos');
+  const config = join(dir, 'paved.toml');
+  writeFileSync(config, `[scaffold]\nrepositories = "${repos}"\n`);
+  const member = paved(database, ['token', 'create', '--user', 'james.carter', '--expires', '1d']).trim();
   const token = paved(database, ['token', 'create', '--user', 'priya.raman', '--expires', '1d']).trim();
   const owner = paved(database, ['token', 'create', '--user', 'lena.fischer', '--expires', '1d']).trim();
   assert.match(token, /^paved_[0-9a-f]{64}$/, 'paved token create prints the token');
 
-  const byToken = await serve(database, { PAVED_REQUIRE_SIGN_IN: 'true' });
+  const byToken = await serve(database, { PAVED_REQUIRE_SIGN_IN: 'true', PAVED_CONFIG: config });
   const byProxy = await serve(database, {
     PAVED_REQUIRE_SIGN_IN: 'true',
     PAVED_AUTH_PROXY_HEADER: 'X-Forwarded-Email',
@@ -258,6 +271,37 @@ async function main() {
       assert.match(main, /user:default\/lena\.fischer/, 'the person is the actor');
       assert.deepEqual(ownerProblems, []);
       await ownerContext.close();
+    });
+
+    await check("a team member starts a service from a golden path's form and sees the run's log", async () => {
+      const memberContext = await browser.newContext();
+      const memberPage = await memberContext.newPage();
+      const memberProblems = watch(memberPage);
+      await memberPage.goto(`${base}/sign-in?next=/templates`);
+      await memberPage.getByLabel('Personal token').fill(member);
+      await Promise.all([
+        memberPage.waitForURL(`${base}/templates`),
+        memberPage.getByRole('button', { name: 'Sign in' }).click(),
+      ]);
+      await memberPage.getByLabel('name', { exact: true }).fill('ledger');
+      await memberPage.getByLabel('owner', { exact: true }).fill('payments');
+      await Promise.all([
+        memberPage.waitForURL(`${base}/templates/python-service/runs`),
+        memberPage.getByRole('button', { name: 'Start a service from python-service' }).click(),
+      ]);
+      const log = await memberPage.locator('ol.run-log').innerText();
+      assert.match(log, /pushed 10 files/, log);
+      assert.match(log, /the catalog now holds component:default\/ledger/, log);
+      const links = await memberPage.locator('ul.run-links').innerText();
+      assert.match(links, /component:default\/ledger/, links);
+      assert.ok(existsSync(join(repos, 'ledger.git')), 'the repository is made');
+      // The new service's page, from the run's link.
+      await Promise.all([
+        memberPage.waitForURL(`${base}/services/ledger`),
+        memberPage.getByRole('link', { name: 'component:default/ledger' }).click(),
+      ]);
+      assert.deepEqual(memberProblems, []);
+      await memberContext.close();
     });
   } finally {
     await browser.close();
