@@ -5,7 +5,6 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use paved_app::AppError;
@@ -100,9 +99,7 @@ pub async fn add(
     window: PageWindow,
     Form(form): Form<ContactForm>,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to add a contact: only its person may"));
-    };
+    let caller = viewer.signed_in("sign in to add a contact: only its person may")?;
     match state.add_contact(caller, &person, &form.contact).await {
         Ok(_) => Ok(super::see_other(&format!("/people/{}#contacts", encode(&person)))),
         Err(error) => refused(error, &person, &window),
@@ -116,9 +113,7 @@ pub async fn remove(
     viewer: Viewer,
     window: PageWindow,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to remove a contact: only its person may"));
-    };
+    let caller = viewer.signed_in("sign in to remove a contact: only its person may")?;
     match state.remove_contact(caller, &person, id).await {
         Ok(_) => Ok(super::see_other(&format!("/people/{}#contacts", encode(&person)))),
         Err(error) => refused(error, &person, &window),

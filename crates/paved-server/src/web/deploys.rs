@@ -98,9 +98,7 @@ pub async fn start(
     window: PageWindow,
     Form(form): Form<DeployForm>,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to deploy: a deploy is made by a person"));
-    };
+    let caller = viewer.signed_in("sign in to deploy: a deploy is made by a person")?;
     let request = DeployRequest {
         service: name.clone(),
         environment: Some(form.environment),

@@ -115,9 +115,7 @@ pub async fn answer(
     viewer: Viewer,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to answer an incident"));
-    };
+    let caller = viewer.signed_in("sign in to answer an incident")?;
     let Some(person) = caller.person() else {
         return Err(WebError::new(StatusCode::FORBIDDEN, "an incident is answered by a person"));
     };

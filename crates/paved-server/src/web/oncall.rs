@@ -199,9 +199,7 @@ pub async fn create(
     window: PageWindow,
     Form(form): Form<OverrideForm>,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to override: an override is made by a person"));
-    };
+    let caller = viewer.signed_in("sign in to override: an override is made by a person")?;
     let request = OverrideRequest {
         schedule: form.schedule,
         user: form.user,
@@ -222,9 +220,7 @@ pub async fn delete(
     viewer: Viewer,
     window: PageWindow,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in to delete an override"));
-    };
+    let caller = viewer.signed_in("sign in to delete an override")?;
     match state.delete_override(caller, id).await {
         Ok(_) => Ok(super::see_other(&format!("/teams/{}#overrides", encode(&team)))),
         Err(error) => refused(error, &team, &window),

@@ -169,12 +169,8 @@ pub async fn request(
     window: PageWindow,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(
-            StatusCode::UNAUTHORIZED,
-            "sign in to ask for a resource: it is made for a person who may act on the service",
-        ));
-    };
+    let caller =
+        viewer.signed_in("sign in to ask for a resource: it is made for a person who may act on the service")?;
     let requested = Requested::read(fields);
     let catalog = state.catalog.current().await.map_err(AppError::from)?;
     let properties = catalog
@@ -259,12 +255,7 @@ pub async fn remove(
     window: PageWindow,
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(
-            StatusCode::UNAUTHORIZED,
-            "sign in to remove a resource: only its service's owners and admins may",
-        ));
-    };
+    let caller = viewer.signed_in("sign in to remove a resource: only its service's owners and admins may")?;
     if form.confirm.trim() != resource {
         let error = AppError::Invalid(format!(
             "type the resource's name, {resource}, into the field to remove it: it and its data are dropped at once"

@@ -83,6 +83,14 @@ impl Viewer {
         self.caller.as_ref()
     }
 
+    /// Who acts through a form, or 401 saying `why` one must sign in.
+    ///
+    /// # Errors
+    /// [`WebError`] 401 when nobody is signed in.
+    pub fn signed_in(&self, why: &str) -> Result<&Caller, WebError> {
+        self.caller().ok_or_else(|| WebError::new(StatusCode::UNAUTHORIZED, why))
+    }
+
     /// The catalog User signed in.
     pub fn person(&self) -> Option<&EntityRef> {
         self.caller.as_ref().and_then(Caller::person)

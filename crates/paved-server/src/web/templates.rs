@@ -71,12 +71,7 @@ pub async fn run(
     window: PageWindow,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let Some(caller) = viewer.caller() else {
-        return Err(WebError::new(
-            StatusCode::UNAUTHORIZED,
-            "sign in to start a service: it is made for a member of its owner team",
-        ));
-    };
+    let caller = viewer.signed_in("sign in to start a service: it is made for a member of its owner team")?;
     let catalog = state.catalog.current().await.map_err(AppError::from)?;
     let template = catalog.templates().into_iter().find(|t| t.entity_ref.name() == name).cloned();
     let schema_of = |key: &str| {
