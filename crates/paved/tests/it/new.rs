@@ -278,3 +278,74 @@ fn the_rust_golden_path_renders_a_crate_rustfmt_reads_and_the_same_road_files() 
     let gitlab = std::fs::read_to_string(out.join(".gitlab-ci.yml")).unwrap();
     assert!(gitlab.contains("image: rust:") && gitlab.contains("- cargo test"), "{gitlab}");
 }
+
+/// The acceptance of the Python golden path, end to end: `paved new` makes
+/// ledger for payments, and a payments member's deploy of its first commit
+/// through `paved serve` (its embedded runner) clones the new repository,
+/// starts the service and passes its health check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_service_deploys_its_first_commit_and_passes_its_health_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let repos = dir.join("repos");
+    let state = dir.join("state");
+    std::fs::write(dir.join("paved.toml"), format!("[scaffold]\nrepositories = \"{}\"\n", repos.display())).unwrap();
+    let acme = acme().display().to_string();
+    let imported = run(paved(dir).args(["catalog", "import", &acme, &template()]));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let made = run(paved(dir).args(["--config", "paved.toml", "new", "python-service"]).args([
+        "--set",
+        "name=ledger",
+        "--set",
+        "owner=payments",
+        "--set",
+        &format!("port={port}"),
+    ]));
+    assert!(made.status.success(), "{}{}", stdout(&made), stderr(&made));
+    let sha = git_in(&repos.join("ledger.git"), &["rev-parse", "main"]);
+    let created = run(paved(dir).args(["token", "create", "--user", "user:default/james.carter", "--format", "json"]));
+    let token = json(&created)["token"].as_str().unwrap().to_owned();
+
+    let state_dir = state.display().to_string();
+    let server = super::support::Server::start_with_env(
+        dir,
+        &["--config", "paved.toml", "--runner-lease", "2s"],
+        &[("PAVED_STATE_DIR", state_dir.as_str())],
+    );
+    let _stop = StopService(state.join("pid"));
+    let auth = format!("Bearer {token}");
+    let body = serde_json::json!({ "version": sha }).to_string().into_bytes();
+    let (status, queued) = server
+        .post(
+            "/api/v1/services/ledger/deploys",
+            &[("authorization", &auth), ("content-type", "application/json")],
+            body,
+        )
+        .await;
+    assert_eq!(status, 202, "{queued}");
+    let id = queued["deploy"]["id"].as_i64().unwrap();
+    let mut done = Value::Null;
+    for _ in 0..600 {
+        let (_, body) = server.get(&format!("/api/v1/deploys/{id}")).await;
+        if matches!(body["deploy"]["state"].as_str(), Some("succeeded" | "failed" | "interrupted")) {
+            done = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["deploy"]["state"], "succeeded", "{done}");
+    let health: Value = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.unwrap().json().await.unwrap();
+    assert_eq!((health["service"].as_str(), health["version"].as_str()), (Some("ledger"), Some(sha.as_str())));
+}
+
+/// Stops the service a deploy started (its pid file), whatever happened.
+struct StopService(std::path::PathBuf);
+
+impl Drop for StopService {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}

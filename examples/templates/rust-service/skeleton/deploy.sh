@@ -10,5 +10,14 @@ if [ -f "$state/pid" ]; then
   kill "$(cat "$state/pid")" 2>/dev/null || true
   sleep 0.2
 fi
-VERSION="${PAVED_VERSION:-dev}" PORT="${PORT:-${{ values.port }}}" nohup ./target/release/${{ values.name }} >"$state/log" 2>&1 &
-echo $! >"$state/pid"
+# setsid: the service outlives the deploy step (its runner stops what a
+# step leaves in its own process group); a real host hands it to its supervisor.
+VERSION="${PAVED_VERSION:-dev}" PORT="${PORT:-${{ values.port }}}" setsid nohup ./target/release/${{ values.name }} >"$state/log" 2>&1 &
+pid=$!
+echo "$pid" >"$state/pid"
+# Return once it leads its own session, out of reach of the step's group.
+i=0
+while [ "$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ')" != "$pid" ] && [ $i -lt 50 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
