@@ -10,16 +10,11 @@ use anyhow::Context;
 const FILES: &[(&str, &str)] = &[
     ("python-service/skeleton/app.py", include_str!("../../../examples/templates/python-service/skeleton/app.py")),
     (
-        "python-service/skeleton/deploy.sh",
-        include_str!("../../../examples/templates/python-service/skeleton/deploy.sh"),
-    ),
-    (
         "python-service/skeleton/test_app.py",
         include_str!("../../../examples/templates/python-service/skeleton/test_app.py"),
     ),
     ("python-service/template.yaml", include_str!("../../../examples/templates/python-service/template.yaml")),
     ("rust-service/skeleton/Cargo.toml", include_str!("../../../examples/templates/rust-service/skeleton/Cargo.toml")),
-    ("rust-service/skeleton/deploy.sh", include_str!("../../../examples/templates/rust-service/skeleton/deploy.sh")),
     (
         "rust-service/skeleton/src/main.rs",
         include_str!("../../../examples/templates/rust-service/skeleton/src/main.rs"),
@@ -47,6 +42,7 @@ const FILES: &[(&str, &str)] = &[
         "skeletons/service/deploy-target.yaml",
         include_str!("../../../examples/templates/skeletons/service/deploy-target.yaml"),
     ),
+    ("skeletons/service/deploy.sh", include_str!("../../../examples/templates/skeletons/service/deploy.sh")),
 ];
 
 /// Writes the templates under `directory/templates`; the `template.yaml`
