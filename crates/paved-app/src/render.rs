@@ -239,6 +239,9 @@ pub fn text(report: &CultureReport) -> String {
         }
         if finding.severity != Severity::Ok {
             let _ = writeln!(out, "{}", wrap("    What to do: ", finding.recommendation, WIDTH, 6));
+            if let Some(road) = findings::paved_road(finding.id) {
+                let _ = writeln!(out, "{}", wrap("    ", road, WIDTH, 4));
+            }
         }
     }
     let k = &report.bus_factors;
@@ -336,6 +339,9 @@ pub fn markdown(report: &CultureReport) -> String {
             let _ = writeln!(out, "- {}", findings::evidence(&evidence.fact));
         }
         let _ = writeln!(out, "\n*What to do:* {}\n", finding.recommendation);
+        if let Some(road) = findings::paved_road(finding.id) {
+            let _ = writeln!(out, "{road} ([golden paths]({}))\n", findings::GOLDEN_PATHS);
+        }
     }
     let k = &report.bus_factors;
     let _ = writeln!(out, "## Knowledge\n");
@@ -382,6 +388,9 @@ fn finding_html(finding: &Finding) -> Markup {
                 ul { @for evidence in &finding.evidence { li { (findings::evidence(&evidence.fact)) } } }
             }
             p { strong { "What to do: " } (finding.recommendation) }
+            @if let Some(road) = findings::paved_road(finding.id) {
+                p.paved-road { (road) " " a href=(findings::GOLDEN_PATHS) { "The golden paths" } }
+            }
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct ServiceOverview {
     /// Who is on call for it now (one per layer of its Schedule), until
     /// when, and who is next.
     pub on_call: Vec<OnCallNow>,
+    /// The golden path it was made from and its drift last found, when
+    /// `paved new` made it.
+    pub golden_path: Option<paved_store::DriftRecord>,
     index: Option<usize>,
 }
 
@@ -95,6 +98,7 @@ impl App {
         let incidents = crate::records_as(self.store.records(&recent(RecordKind::Incident)).await?, pick);
         let schedule = org.catalog.schedule_of(&service).map(|s| s.entity_ref.clone());
         let on_call = self.who_is_on_call(&OnCallScope::Service(service.to_string()), None).await?;
-        Ok(ServiceOverview { org, info, report, owners, deployments, incidents, schedule, on_call, index })
+        let golden_path = self.store.drifts(None).await?.into_iter().find(|drift| drift.service.key() == service.key());
+        Ok(ServiceOverview { org, info, report, owners, deployments, incidents, schedule, on_call, golden_path, index })
     }
 }

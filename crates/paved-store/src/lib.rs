@@ -31,6 +31,7 @@ mod resources;
 mod sessions;
 mod sql;
 mod sqlite;
+mod templates;
 
 pub use contacts::{ContactStore, NewPersonContact, StoredPersonContact};
 pub use error::StoreError;
@@ -49,6 +50,7 @@ pub use postgres::PostgresStore;
 pub use resources::{NewResource, ResourceOutcome, ResourceState, ResourceStore, StoredResource};
 pub use sessions::{NewSession, SessionInfo, SessionStore};
 pub use sqlite::{SqliteDurability, SqliteStore};
+pub use templates::{DriftRecord, NewTemplateRun, RunKind, RunOutcome, RunState, StoredTemplateRun, TemplateStore};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -299,7 +301,7 @@ pub struct AppliedMigration {
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
 /// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`],
-/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`], [`ResourceStore`]) are written once for both databases
+/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`], [`ResourceStore`], [`TemplateStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -317,6 +319,7 @@ pub trait Store:
     + OverrideStore
     + ContactStore
     + ResourceStore
+    + TemplateStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -178,6 +178,24 @@ pub fn phase_rule(rule: &PhaseRule) -> String {
     )
 }
 
+/// Where pavedroad itself is the fix a finding recommends (the
+/// self-service path the platform builds): a sentence pointing at the
+/// golden paths and the paved road's deploy, for the findings whose fix is
+/// "build the self-service path".
+pub fn paved_road(finding_id: &str) -> Option<&'static str> {
+    match finding_id {
+        "new_silo" | "deployment_bottleneck" => Some(
+            "On pavedroad: start each service on a golden path (paved new, or the form at /templates), which gives \
+             it an owner, a pipeline that deploys through paved deploy and its on-call wiring from its first commit; \
+             its owners then deploy it themselves.",
+        ),
+        _ => None,
+    }
+}
+
+/// The page of the golden paths, which [`paved_road`] points at.
+pub const GOLDEN_PATHS: &str = "/templates";
+
 #[cfg(test)]
 mod tests {
     use super::*;

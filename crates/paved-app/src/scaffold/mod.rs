@@ -7,6 +7,8 @@
 //! `${{ steps.ID.output.* }}` and `${{ user.ref }}`. A dry run renders the
 //! files and says what the other steps would do, and changes nothing.
 
+pub mod drift;
+mod files;
 mod publish;
 pub mod render;
 
@@ -15,6 +17,8 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use paved_domain::{Action, CatalogIndex, EntityRef, Template};
 use serde_json::{Map, Value, json};
+
+use paved_store::{NewAudit, NewTemplateRun, RunKind, RunOutcome};
 
 use crate::{App, AppError, Caller};
 use render::{RenderError, Renderer, Workspace};
@@ -44,6 +48,8 @@ pub struct NewService {
 /// What a run did (or, dry, would do).
 #[derive(Debug, Clone)]
 pub struct Scaffolded {
+    /// The stored run (none for a dry run).
+    pub run: Option<i64>,
     /// The Template.
     pub template: EntityRef,
     /// Its version, when it names one.
@@ -61,7 +67,10 @@ pub struct Scaffolded {
 }
 
 impl App {
-    /// Runs `request`'s Template as `caller`; see the module docs.
+    /// Runs `request`'s Template as `caller`; see the module docs. A run
+    /// that is not dry is stored as a job as it starts, its log written
+    /// step by step (`GET /api/v1/templates/runs/{id}` reads it while it
+    /// runs), and ended with what it made or why it failed.
     ///
     /// # Errors
     /// [`AppError::NotFound`] for an unknown Template; [`AppError::Invalid`]
@@ -78,51 +87,133 @@ impl App {
         let service = EntityRef::new("component", owner.namespace(), &name)
             .map_err(|e| AppError::Invalid(format!("parameter `name`: {e}")))?;
         caller.may_create_for(&catalog, &service, &owner)?;
-        let user = caller.person().map(ToString::to_string).unwrap_or_default();
-        let mut context = json!({
-            "parameters": parameters,
-            "steps": {},
-            "user": { "ref": user },
-            "paved": { "repositories": self.scaffold.repositories.trim_end_matches('/') },
-            "template": { "name": template.entity_ref.name(), "ref": template.entity_ref.to_string(), "version": template.version },
-        });
+        let version = template.version.as_deref().unwrap_or("unversioned");
+        let run = if request.dry_run {
+            None
+        } else {
+            let new = NewTemplateRun {
+                kind: RunKind::Create,
+                template: template.entity_ref.clone(),
+                version: template.version.clone(),
+                service: service.clone(),
+                team: owner.clone(),
+                parameters: parameters.clone(),
+                requested_by: caller.audit_name(),
+                person: caller.person().cloned(),
+            };
+            let audit = NewAudit {
+                actor: caller.audit_name(),
+                action: "scaffold.run".into(),
+                target: service.to_string(),
+                detail: Some(format!("{} {version}", template.entity_ref)),
+            };
+            Some(self.store.start_template_run(&new, &audit).await?.id)
+        };
+        let mut progress = Progress { run, ..Progress::default() };
+        let context = template_context(&template, &parameters, caller.person(), &self.scaffold);
+        let outcome = self.steps(caller, &template, &name, request.dry_run, context, &mut progress).await;
+        if let Some(id) = run {
+            let (action, error) = match &outcome {
+                Ok(_) => ("scaffold.run.ok", None),
+                Err(error) => ("scaffold.run.fail", Some(error.to_string())),
+            };
+            let links = outcome.as_ref().map(|(_, links)| json!(links)).unwrap_or(Value::Null);
+            let ended = RunOutcome {
+                error: error.clone(),
+                log: progress.log.clone(),
+                repository: progress.repository.clone(),
+                commit: progress.commit.clone(),
+                branch: progress.repository.as_ref().map(|_| "main".to_owned()),
+                files: Some(files::encode(&progress.files)),
+                links,
+            };
+            let audit = NewAudit {
+                actor: caller.audit_name(),
+                action: action.into(),
+                target: service.to_string(),
+                detail: Some(error.unwrap_or_else(|| format!("run {id}"))),
+            };
+            self.store.finish_template_run(id, &ended, &audit).await?;
+        }
+        let (_, links) = outcome?;
+        if run.is_some() {
+            // The new service's drift (none yet) is known at once.
+            let scope = drift::DriftScope { service: Some(service.to_string()), team: None };
+            if let Err(error) = self.drift(&scope).await {
+                tracing::warn!(%error, %service, "the new service's drift could not be checked");
+            }
+        }
+        Ok(Scaffolded {
+            run,
+            template: template.entity_ref.clone(),
+            version: template.version.clone(),
+            parameters,
+            files: progress.files,
+            log: progress.log,
+            links,
+            dry_run: request.dry_run,
+        })
+    }
+
+    /// Golden-path run `id`, with its log.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for no such run.
+    pub async fn template_run(&self, id: i64) -> Result<paved_store::StoredTemplateRun, AppError> {
+        self.store.template_run(id).await?.ok_or_else(|| AppError::NotFound(format!("no golden-path run {id}")))
+    }
+
+    /// The files `template` renders with `parameters` for `person`: its
+    /// fetch steps alone, as a run renders them.
+    pub(crate) fn render_files(
+        &self,
+        template: &Template,
+        parameters: &Value,
+        person: Option<&EntityRef>,
+    ) -> Result<Workspace, AppError> {
         let renderer = Renderer::new();
-        let base = template_dir(&template);
+        let context = template_context(template, parameters, person, &self.scaffold);
         let mut files = Workspace::new();
-        let mut log = Vec::new();
-        let mut registered: Vec<String> = Vec::new();
-        let mut repository = String::new();
         for step in &template.steps {
-            if let Some(condition) = &step.condition {
-                let at = format!("step {} (`if`)", step.id);
-                let value = renderer.input(&Value::String(condition.clone()), &context, &at).map_err(invalid)?;
-                if !truthy(&value) {
-                    log.push(format!("{}: skipped ({condition} is false)", step.name));
-                    continue;
-                }
+            if matches!(step.action, Action::FetchTemplate | Action::FetchPlain) && holds(&renderer, step, &context)? {
+                let input =
+                    renderer.input(&step.input, &context, &format!("step {} input", step.id)).map_err(invalid)?;
+                fetch(&renderer, template, step.action, &input, &mut files)?;
+            }
+        }
+        Ok(files)
+    }
+
+    /// Runs the steps of `template` with `context`, noting in `progress`
+    /// what they did as they do it; the context at the end and the output
+    /// links.
+    async fn steps(
+        &self,
+        caller: &Caller,
+        template: &Template,
+        name: &str,
+        dry_run: bool,
+        mut context: Value,
+        progress: &mut Progress,
+    ) -> Result<(Value, Vec<(String, String)>), AppError> {
+        let catalog = self.catalog.current().await?;
+        let renderer = Renderer::new();
+        let mut registered: Vec<String> = Vec::new();
+        for step in &template.steps {
+            if !holds(&renderer, step, &context)? {
+                let condition = step.condition.as_deref().unwrap_or_default();
+                self.note(progress, format!("{}: skipped ({condition} is false)", step.name)).await?;
+                continue;
             }
             let input = renderer.input(&step.input, &context, &format!("step {} input", step.id)).map_err(invalid)?;
             let output = match step.action {
                 Action::FetchTemplate | Action::FetchPlain => {
-                    let plain = step.action == Action::FetchPlain;
-                    let url = input.get("url").and_then(Value::as_str).unwrap_or("./skeleton");
-                    let skeleton = base.join(url);
-                    let values = input.get("values").cloned().unwrap_or_else(|| json!({}));
-                    let target = input.get("targetPath").and_then(Value::as_str).unwrap_or("");
-                    let verbatim = globs(input.get("copyWithoutTemplating"))?;
-                    let before = files.len();
-                    renderer.tree(&skeleton, &values, plain, &verbatim, target, &mut files).map_err(invalid)?;
-                    log.push(format!(
-                        "{}: {} {} files from {}",
-                        step.name,
-                        if plain { "copied" } else { "rendered" },
-                        files.len() - before,
-                        url
-                    ));
+                    let line = fetch(&renderer, template, step.action, &input, &mut progress.files)?;
+                    self.note(progress, format!("{}: {line}", step.name)).await?;
                     json!({})
                 }
-                action if request.dry_run => {
-                    log.push(format!("{}: {} would run (dry run)", step.name, action.as_str()));
+                action if dry_run => {
+                    self.note(progress, format!("{}: {} would run (dry run)", step.name, action.as_str())).await?;
                     json!({})
                 }
                 Action::PublishGit => {
@@ -133,20 +224,13 @@ impl App {
                         .iter()
                         .skip_while(|later| later.id != step.id)
                         .filter_map(|later| {
-                            let key = match later.action {
-                                Action::CatalogRegister => "catalogInfoPath",
-                                Action::PavedDeployTarget => "path",
-                                _ => return None,
-                            };
+                            let (key, default) = descriptor_input(later.action)?;
                             let input = renderer.input(&later.input, &context, &later.id).ok()?;
-                            Some(input.get(key).and_then(Value::as_str).map_or_else(
-                                || if key == "path" { "/deploy-target.yaml" } else { "/catalog-info.yaml" }.to_owned(),
-                                str::to_owned,
-                            ))
+                            Some(input.get(key).and_then(Value::as_str).unwrap_or(default).to_owned())
                         })
                         .collect();
-                    self.checked_descriptors(&files, &pending, "").await?;
-                    let repo = input.get("repoUrl").and_then(Value::as_str).unwrap_or(&name);
+                    self.checked_descriptors(&progress.files, &pending, "").await?;
+                    let repo = input.get("repoUrl").and_then(Value::as_str).unwrap_or(name);
                     let remote = publish::destination(&self.scaffold.repositories, repo)?;
                     let author = crate::provision::author_of(&catalog, &caller.audit_name());
                     let version = template.version.as_deref().unwrap_or("unversioned");
@@ -157,25 +241,26 @@ impl App {
                         caller.audit_name(),
                         template.entity_ref
                     );
-                    let output = publish::publish_git(&remote, &files, &author, &message).await?;
-                    repository = output["remoteUrl"].as_str().unwrap_or_default().to_owned();
-                    log.push(format!(
-                        "{}: pushed {} files to {repository} as {} (main)",
-                        step.name,
-                        files.len(),
-                        output["commit"].as_str().unwrap_or_default()
-                    ));
+                    let output = publish::publish_git(&remote, &progress.files, &author, &message).await?;
+                    let repository = output["remoteUrl"].as_str().unwrap_or_default().to_owned();
+                    let commit = output["commit"].as_str().unwrap_or_default().to_owned();
+                    progress.repository = Some(repository.clone());
+                    progress.commit = Some(commit.clone());
+                    let files = progress.files.len();
+                    self.note(
+                        progress,
+                        format!("{}: pushed {files} files to {repository} as {commit} (main)", step.name),
+                    )
+                    .await?;
                     output
                 }
                 Action::CatalogRegister | Action::PavedDeployTarget => {
-                    let (key, default) = if step.action == Action::CatalogRegister {
-                        ("catalogInfoPath", "/catalog-info.yaml")
-                    } else {
-                        ("path", "/deploy-target.yaml")
-                    };
+                    let (key, default) = descriptor_input(step.action).unwrap_or_default();
                     registered.push(input.get(key).and_then(Value::as_str).unwrap_or(default).to_owned());
-                    let entities = self.register_files(&files, &registered, &name, &repository).await?;
-                    log.push(format!("{}: the catalog now holds {}", step.name, entities.join(", ")));
+                    let repository = progress.repository.clone().unwrap_or_default();
+                    let entities = self.register_files(&progress.files, &registered, name, &repository).await?;
+                    self.note(progress, format!("{}: the catalog now holds {}", step.name, entities.join(", ")))
+                        .await?;
                     json!({ "entityRefs": entities })
                 }
                 Action::PavedProvision => {
@@ -187,18 +272,20 @@ impl App {
                         .unwrap_or_default();
                     let asked = crate::provision::ProvisionRequest {
                         module,
-                        service: name.clone(),
+                        service: name.to_owned(),
                         name: input.get("name").and_then(Value::as_str).map(str::to_owned),
                         set,
                     };
                     let made = self.provision(caller, &asked).await?;
-                    log.push(format!(
+                    let resource = &made.resource;
+                    let line = format!(
                         "{}: {} is {} (its secrets: paved resource credentials {})",
                         step.name,
-                        made.resource.entity_ref,
-                        made.resource.state.as_str(),
-                        made.resource.entity_ref.name()
-                    ));
+                        resource.entity_ref,
+                        resource.state.as_str(),
+                        resource.entity_ref.name()
+                    );
+                    self.note(progress, line).await?;
                     json!({ "resource": made.resource.entity_ref.to_string() })
                 }
             };
@@ -206,30 +293,92 @@ impl App {
                 steps.insert(step.id.clone(), json!({ "output": output }));
             }
         }
-        if !request.dry_run {
-            let entry = paved_store::NewAudit {
-                actor: caller.audit_name(),
-                action: "scaffold.run".into(),
-                target: service.to_string(),
-                detail: Some(format!("{} {}", template.entity_ref, template.version.as_deref().unwrap_or(""))),
-            };
-            self.audit(&entry, None).await?;
-        }
         let mut links = Vec::new();
         for link in &template.links {
             let target = link.url.as_ref().or(link.entity_ref.as_ref()).cloned().unwrap_or_default();
             let shown = renderer.string(&target, &context, &format!("output link {}", link.title)).map_err(invalid)?;
             links.push((link.title.clone(), shown));
         }
-        Ok(Scaffolded {
-            template: template.entity_ref.clone(),
-            version: template.version.clone(),
-            parameters,
-            files,
-            log,
-            links,
-            dry_run: request.dry_run,
-        })
+        Ok((context, links))
+    }
+
+    /// Adds `line` to the run's log, stored at once when the run is.
+    async fn note(&self, progress: &mut Progress, line: String) -> Result<(), AppError> {
+        progress.log.push(line);
+        if let Some(id) = progress.run {
+            self.store.log_template_run(id, &progress.log).await?;
+        }
+        Ok(())
+    }
+}
+
+/// What a run has done so far.
+#[derive(Debug, Default)]
+struct Progress {
+    /// The stored run (none when dry).
+    run: Option<i64>,
+    log: Vec<String>,
+    files: Workspace,
+    repository: Option<String>,
+    commit: Option<String>,
+}
+
+/// What a Template's expressions read: `parameters`, `steps` (filled as
+/// they run), `user.ref`, `paved.repositories`, `template.*`.
+fn template_context(
+    template: &Template,
+    parameters: &Value,
+    person: Option<&EntityRef>,
+    settings: &ScaffoldSettings,
+) -> Value {
+    json!({
+        "parameters": parameters,
+        "steps": {},
+        "user": { "ref": person.map(ToString::to_string).unwrap_or_default() },
+        "paved": { "repositories": settings.repositories.trim_end_matches('/') },
+        "template": {
+            "name": template.entity_ref.name(),
+            "ref": template.entity_ref.to_string(),
+            "version": template.version,
+        },
+    })
+}
+
+/// Whether `step`'s `if` holds (a step without one always runs).
+fn holds(renderer: &Renderer, step: &paved_domain::TemplateStep, context: &Value) -> Result<bool, AppError> {
+    let Some(condition) = &step.condition else { return Ok(true) };
+    let at = format!("step {} (`if`)", step.id);
+    let value = renderer.input(&Value::String(condition.clone()), context, &at).map_err(invalid)?;
+    Ok(truthy(&value))
+}
+
+/// A `fetch:template` or `fetch:plain` step with its rendered `input`:
+/// the skeleton's files into `files`; what it did, for the log.
+fn fetch(
+    renderer: &Renderer,
+    template: &Template,
+    action: Action,
+    input: &Value,
+    files: &mut Workspace,
+) -> Result<String, AppError> {
+    let plain = action == Action::FetchPlain;
+    let url = input.get("url").and_then(Value::as_str).unwrap_or("./skeleton");
+    let skeleton = template_dir(template).join(url);
+    let values = input.get("values").cloned().unwrap_or_else(|| json!({}));
+    let target = input.get("targetPath").and_then(Value::as_str).unwrap_or("");
+    let verbatim = globs(input.get("copyWithoutTemplating"))?;
+    let before = files.len();
+    renderer.tree(&skeleton, &values, plain, &verbatim, target, files).map_err(invalid)?;
+    Ok(format!("{} {} files from {url}", if plain { "copied" } else { "rendered" }, files.len() - before))
+}
+
+/// The input naming the descriptor a registering step reads, and its
+/// default.
+fn descriptor_input(action: Action) -> Option<(&'static str, &'static str)> {
+    match action {
+        Action::CatalogRegister => Some(("catalogInfoPath", "/catalog-info.yaml")),
+        Action::PavedDeployTarget => Some(("path", "/deploy-target.yaml")),
+        _ => None,
     }
 }
 

@@ -225,6 +225,13 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// What to do: the practice that fixes it.
     pub recommendation: &'static str,
+    /// How pavedroad's golden paths and deploys build that practice, where
+    /// they do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paved_road: Option<&'static str>,
+    /// The page of the golden paths (`/templates`), with `paved_road`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub golden_paths: Option<&'static str>,
 }
 
 /// The smallest number of people who together account for at least half.
@@ -484,6 +491,8 @@ impl From<&metrics::Finding> for Finding {
             figures: finding.figures.clone(),
             evidence: finding.evidence.iter().map(Evidence::from).collect(),
             recommendation: finding.recommendation,
+            paved_road: findings::paved_road(finding.id),
+            golden_paths: findings::paved_road(finding.id).map(|_| findings::GOLDEN_PATHS),
         }
     }
 }

@@ -1,11 +1,17 @@
 //! Golden paths: `POST /api/v1/templates/{name}/runs` starts a service from
-//! a Template (the form's parameters in the body), as `paved new` does.
-//! Who may, the parameters and the steps are the application's.
+//! a Template (the form's parameters in the body), as `paved new` does;
+//! `GET /api/v1/templates/runs/{id}` reads a run and its log; `GET
+//! /api/v1/drift` the drift last found of each service made from one, and
+//! `POST /api/v1/drift/{name}/update` the day-2 update, as `paved drift`
+//! does. Who may, the parameters, the steps and drift are the
+//! application's.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use paved_app::scaffold::drift::DriftUpdate;
 use paved_app::scaffold::{NewService, Scaffolded};
+use paved_store::{DriftRecord, StoredTemplateRun};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -53,6 +59,8 @@ pub struct RunLink {
 /// What a run did (or, dry, would do).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RunView {
+    /// The stored run (`GET /api/v1/templates/runs/{id}`); none when dry.
+    pub run: Option<i64>,
     /// The Template.
     pub template: String,
     /// Its version.
@@ -73,6 +81,7 @@ pub struct RunView {
 impl From<Scaffolded> for RunView {
     fn from(run: Scaffolded) -> Self {
         Self {
+            run: run.run,
             template: run.template.to_string(),
             version: run.version,
             dry_run: run.dry_run,
@@ -136,4 +145,87 @@ pub async fn run(
     let run = state.scaffold(&caller, &request).await?;
     let status = if run.dry_run { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(run.into())))
+}
+
+/// A golden-path run as stored: what it made and its log, written step by
+/// step while it runs.
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates/runs/{id}",
+    tag = "operations",
+    params(("id" = i64, Path, description = "The run")),
+    responses(
+        (status = 200, body = Object, description = "The run: kind (create or update), template, version, service, team, parameters, state (running, succeeded, failed), log, repository, commit, branch, links, error"),
+        (status = 404, body = crate::error::ErrorBody, description = "No such run"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn show_run(
+    State(state): State<AppState>,
+    Authenticated(_caller): Authenticated,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<StoredTemplateRun>, ApiError> {
+    Ok(Json(state.template_run(id).await?))
+}
+
+/// Which drift to list.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct DriftQuery {
+    /// Only this team's services (`payments`).
+    pub team: Option<String>,
+}
+
+/// The drift last found of each service made from a golden path (by `paved
+/// drift` or the server's periodic check): its template version, the
+/// template's, the files in line and each file's state.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drift",
+    tag = "operations",
+    params(DriftQuery),
+    responses(
+        (status = 200, body = Vec<Object>, description = "Per service: service, team, template, version, current_version, in_line, managed, files (path: identical, changed_by_team, template_moved, both_changed, missing, new_in_template), checked_at"),
+        (status = 400, body = crate::error::ErrorBody, description = "A team that is not a reference"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn drift(
+    State(state): State<AppState>,
+    Authenticated(_caller): Authenticated,
+    Query(query): Query<DriftQuery>,
+) -> Result<Json<Vec<DriftRecord>>, ApiError> {
+    let team = query
+        .team
+        .as_deref()
+        .map(|team| paved_domain::EntityRef::parse(team, Some("group"), paved_domain::DEFAULT_NAMESPACE))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(format!("team: {e}")))?;
+    Ok(Json(state.recorded_drift(team.as_ref()).await?))
+}
+
+/// The day-2 update: the template's newer files committed on a branch of
+/// the service's repository (three-way: the team's changes kept, conflicts
+/// listed and left as the team has them), for the team to merge. Only the
+/// service's people may.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drift/{name}/update",
+    tag = "operations",
+    params(("name" = String, Path, description = "The service (`ledger`)")),
+    responses(
+        (status = 201, body = Object, description = "The branch pushed: run, service, from_version, to_version, repository, branch, commit, updated, merged, conflicts"),
+        (status = 400, body = crate::error::ErrorBody, description = "Nothing to update, or every change conflicts"),
+        (status = 403, body = crate::error::ErrorBody, description = "The caller is not of the service's people; the message names them"),
+        (status = 404, body = crate::error::ErrorBody, description = "The service was not made from a golden path"),
+        (status = 409, body = crate::error::ErrorBody, description = "The update's branch is already there: merge it or delete it"),
+        (status = 503, body = crate::error::ErrorBody, description = "The repository cannot be read or pushed to"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ApiPath(service): ApiPath<String>,
+) -> Result<(StatusCode, Json<DriftUpdate>), ApiError> {
+    Ok((StatusCode::CREATED, Json(state.drift_update(&caller, &service).await?)))
 }

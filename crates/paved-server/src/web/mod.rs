@@ -74,6 +74,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/services", get(services::list))
         .route("/services/{name}", get(services::page))
         .route("/templates", get(templates::list))
+        .route("/templates/runs/{id}", get(templates::show_run))
         .route("/deployments/{*key}", get(services::deployment))
         .route("/report", get(report::page))
         .route("/people/{name}", get(people::page))
@@ -426,6 +427,9 @@ pub fn finding(finding: &paved_metrics::Finding, evidence_shown: usize) -> Marku
             }
             @if finding.severity != Severity::Ok {
                 p { strong { "What to do: " } (finding.recommendation) }
+                @if let Some(road) = paved_app::render::findings::paved_road(finding.id) {
+                    p.paved-road { (road) " " a href=(paved_app::render::findings::GOLDEN_PATHS) { "The golden paths" } }
+                }
             }
         }
     }

@@ -25,6 +25,8 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
     let dora_months: Vec<String> =
         report.dora.series.iter().map(|p| p.period_start.format("%b %Y").to_string()).collect();
     let top: Vec<_> = report.findings.iter().filter(|f| f.severity != Severity::Ok).collect();
+    let golden = state.recorded_drift(None).await?;
+    let services = state.org_analysis().await?.services.len();
     let content = html! {
         section aria-labelledby="test" {
             h2 id="test" { "The four-line test" }
@@ -79,6 +81,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
                 |v| format!("{v:.0}"),
             ))
         }
+        (super::templates::golden_paths_section(&golden, services))
         section aria-labelledby="findings" {
             h2 id="findings" { "Top findings" }
             @if top.is_empty() { p { "No dysfunction found in this window." } }

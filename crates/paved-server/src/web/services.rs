@@ -43,6 +43,8 @@ pub async fn list(
 ) -> Result<Markup, WebError> {
     let org = state.org_analysis().await?;
     let infos = org.catalog.services();
+    let drift: std::collections::HashMap<String, paved_store::DriftRecord> =
+        state.recorded_drift(None).await?.into_iter().map(|d| (d.service.key(), d)).collect();
     let owners: std::collections::BTreeSet<String> =
         infos.iter().filter_map(|i| i.owner.as_ref()).map(|o| o.name().to_owned()).collect();
     let systems: std::collections::BTreeSet<String> =
@@ -117,6 +119,7 @@ pub async fn list(
             thead { tr {
                 th scope="col" { "Service" } th scope="col" { "Owner" } th scope="col" { "System" } th scope="col" { "Lifecycle" }
                 th scope="col" { "Deploy own code" } th.num scope="col" { "Deployments" } th scope="col" { "Lead time" }
+                th scope="col" { "Golden path" }
             } }
             tbody {
                 @for (info, report) in &rows {
@@ -128,6 +131,7 @@ pub async fn list(
                         td { (percent(report.test.deploy_own_code.value)) " " (verdict(report.test.deploy_own_code.verdict)) }
                         td.num { (report.dora.figures.deployment_frequency.deployments) }
                         td { (duration(report.dora.figures.lead_time_for_changes.median_seconds)) }
+                        td { (super::templates::drift_cell(drift.get(&info.entity_ref.key()))) }
                     }
                 }
             }
@@ -220,6 +224,8 @@ fn service_markup(overview: &ServiceOverview, window: &PageWindow, deploy: Marku
                 tbody {
                     tr { th scope="row" { "Owner" } td { @if let Some(owner) = &info.owner { (link(owner)) } @else { "none" } } }
                     tr { th scope="row" { "System" } td { (info.system.as_ref().map_or("–", |s| s.name())) } }
+                    tr { th scope="row" { "Golden path" } td { (super::templates::drift_cell(overview.golden_path.as_ref()))
+                        @if overview.golden_path.is_some() { " (" code { "paved drift --service " (service.name()) } ")" } } }
                     tr { th scope="row" { "Repository" } td { (info.repo.as_ref().map_or_else(|| "–".to_owned(), ToString::to_string)) }
                         @if !info.paths.is_empty() { " (" (info.paths.join(", ")) ")" } }
                     tr { th scope="row" { "Runbooks" } td {

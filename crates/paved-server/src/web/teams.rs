@@ -92,6 +92,12 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
         overrides.extend(state.overrides(Some(&schedule.to_string()), now).await?);
     }
     overrides.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
+    let golden: Vec<paved_store::DriftRecord> = state
+        .recorded_drift(None)
+        .await?
+        .into_iter()
+        .filter(|d| owned.iter().any(|s| s.key() == d.service.key()))
+        .collect();
     let members: Vec<&EntityRef> = info.members.iter().collect();
     let content = html! {
         section aria-labelledby="people" {
@@ -116,6 +122,7 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
             @if owned.is_empty() { p { "This team owns no service." } }
             ul { @for service in &owned { li { (link(service)) } } }
         }
+        (super::templates::golden_paths_section(&golden, owned.len()))
         (oncall::panel(&on_call))
         (oncall::overrides_section(viewer, &org.catalog, &group, &schedules, &overrides))
         (super::services::resources_section("paved provision MODULE --service SERVICE", &resources, None))

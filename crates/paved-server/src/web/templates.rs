@@ -11,6 +11,7 @@ use maud::{Markup, html};
 use paved_app::AppError;
 use paved_app::scaffold::{NewService, Scaffolded};
 use paved_domain::Template;
+use paved_store::{DriftRecord, RunKind};
 use serde_json::Value;
 
 use super::schema_form::{self, input, parameter_value};
@@ -105,6 +106,7 @@ pub async fn run(
 /// What a run did: its log, its files and its links.
 fn done_page(run: &Scaffolded, window: &PageWindow) -> Response {
     let content = html! {
+        @if let Some(id) = run.run { p { "Run " a href={ "/templates/runs/" (id) } { (id) } " is kept with its log." } }
         h2 { "What it did" }
         ol.run-log { @for line in &run.log { li { (line) } } }
         h2 { "Its links" }
@@ -125,4 +127,84 @@ fn done_page(run: &Scaffolded, window: &PageWindow) -> Response {
     let title = format!("Started from {}", run.template.name());
     let page = layout(&title, Section::Services, "/templates", window, "/api/v1/entities?kind=template", content);
     (StatusCode::CREATED, page).into_response()
+}
+
+/// A service's golden path and drift, in a cell: `python-service v1, 100 %
+/// in line`, behind when the template moved on; `–` for a service no
+/// golden path made.
+pub(super) fn drift_cell(record: Option<&DriftRecord>) -> Markup {
+    let Some(drift) = record else { return html! { "–" } };
+    let version = |v: &Option<String>| v.clone().unwrap_or_else(|| "unversioned".to_owned());
+    let share = if drift.managed == 0 { 0.0 } else { drift.in_line as f64 / drift.managed as f64 };
+    let behind = is_behind(drift);
+    html! {
+        span.drift title={ (drift.in_line) " of " (drift.managed) " template files as the template renders them now; checked " (drift.checked_at.format("%Y-%m-%d %H:%M UTC")) } {
+            a href={ "/templates#template-" (drift.template.name()) } { (drift.template.name()) } " v" (version(&drift.version))
+            ", " (format!("{:.0}", share * 100.0)) " % in line"
+            @if behind { " · " strong.behind { "behind (template v" (version(&drift.current_version)) ")" } }
+        }
+    }
+}
+
+/// `GET /templates/runs/{id}`: a run as stored, its log as it stands.
+pub async fn show_run(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    window: PageWindow,
+) -> Result<Markup, WebError> {
+    let run = state.template_run(id).await?;
+    let content = html! {
+        table { tbody {
+            tr { th scope="row" { "Service" } td { a href=(super::page_path(&run.service)) { (run.service.name()) } } }
+            tr { th scope="row" { "Golden path" } td { (run.template.name()) " version " (run.version.as_deref().unwrap_or("unversioned")) } }
+            tr { th scope="row" { "What" } td { @match run.kind { RunKind::Create => "a new service", RunKind::Update => "the day-2 update" } } }
+            tr { th scope="row" { "State" } td.run-state { (run.state.as_str()) } }
+            tr { th scope="row" { "Asked by" } td { (run.requested_by) } }
+            @if let Some(repository) = &run.repository { tr { th scope="row" { "Repository" } td { code { (repository) } } } }
+            @if let Some(branch) = &run.branch { tr { th scope="row" { "Branch" } td { code { (branch) } } } }
+            @if let Some(commit) = &run.commit { tr { th scope="row" { "Commit" } td { code { (commit) } } } }
+            @if let Some(error) = &run.error { tr { th scope="row" { "Why it failed" } td { (error) } } }
+        } }
+        h2 { "Its log" }
+        ol.run-log { @for line in &run.log { li { (line) } } }
+    };
+    let title = format!("Golden-path run {id}");
+    let json = format!("/api/v1/templates/runs/{id}");
+    Ok(layout(&title, Section::Services, "/templates", &window, &json, content))
+}
+
+/// The services started from a golden path among `services`, with their
+/// drift: a section of the team and overview pages.
+pub(super) fn golden_paths_section(records: &[DriftRecord], services: usize) -> Markup {
+    let behind = records.iter().filter(|d| is_behind(d)).count();
+    html! {
+        section aria-labelledby="golden-paths" data-golden-services=(records.len()) data-behind=(behind) {
+            h2 id="golden-paths" { "Golden paths" }
+            p {
+                (records.len()) " of " (services) " service(s) were started from a golden path"
+                @if !records.is_empty() { "; " (behind) " behind their template (" code { "paved drift --update SERVICE" } " offers the way back)" }
+                ". " a href="/templates" { "Start a new service on one" } "."
+            }
+            @if !records.is_empty() {
+                table {
+                    thead { tr { th scope="col" { "Service" } th scope="col" { "Golden path and drift" } } }
+                    tbody { @for drift in records { tr {
+                        th scope="row" { a href=(super::page_path(&drift.service)) { (drift.service.name()) } }
+                        td { (drift_cell(Some(drift))) }
+                    } } }
+                }
+            }
+        }
+    }
+}
+
+/// Whether the template has something the service has not taken.
+fn is_behind(drift: &DriftRecord) -> bool {
+    drift.version != drift.current_version
+        || drift
+            .files
+            .as_object()
+            .into_iter()
+            .flatten()
+            .any(|(_, state)| matches!(state.as_str(), Some("template_moved" | "new_in_template" | "both_changed")))
 }

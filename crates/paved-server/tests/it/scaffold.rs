@@ -55,6 +55,26 @@ crate::helpers::on_tests! {
         assert_eq!(status, 200, "{target}");
         let audit = app.store.audit_log(10).await.unwrap();
         assert!(audit.iter().any(|e| e.action == "scaffold.run" && e.target == "component:default/ledger"), "{audit:?}");
+        assert!(audit.iter().any(|e| e.action == "scaffold.run.ok" && e.target == "component:default/ledger"), "{audit:?}");
+
+        // The run is kept with its log; the new service's drift is known.
+        let (status, run) = app.send(reqwest::Method::GET, &format!("/api/v1/templates/runs/{}", made["run"]), Some(&ana), None).await;
+        assert_eq!(status, 200, "{run}");
+        assert_eq!((run["state"].as_str(), run["kind"].as_str()), (Some("succeeded"), Some("create")), "{run}");
+        assert_eq!(run["log"], made["log"], "{run}");
+        assert!(run.get("files").is_none(), "the rendered files stay inside: {run}");
+        let (status, drift) = app.send(reqwest::Method::GET, "/api/v1/drift?team=payments", Some(&ana), None).await;
+        assert_eq!(status, 200, "{drift}");
+        assert_eq!(drift[0]["service"], "component:default/ledger", "{drift}");
+        assert_eq!((drift[0]["in_line"].as_i64(), drift[0]["managed"].as_i64()), (Some(10), Some(10)), "{drift}");
+        let update = "/api/v1/drift/ledger/update";
+        let (status, refused) = app.send(reqwest::Method::POST, update, Some(&ana), None).await;
+        assert_eq!(status, 403, "only the service's people update it: {refused}");
+        let (status, in_line) = app.send(reqwest::Method::POST, update, Some(&james), None).await;
+        assert_eq!(status, 400, "{in_line}");
+        assert!(in_line["error"]["message"].as_str().unwrap().contains("nothing to update"), "{in_line}");
+        let page = reqwest::get(format!("{}/services", app.base)).await.unwrap().text().await.unwrap();
+        assert!(page.contains("python-service</a> v1, 100 % in line"), "the services page's Golden path column: {page}");
 
         let (status, missing) = app.send(reqwest::Method::POST, path, Some(&james), Some(json!({ "parameters": { "owner": "payments" } }))).await;
         assert_eq!(status, 400, "{missing}");

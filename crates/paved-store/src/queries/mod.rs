@@ -18,6 +18,7 @@ mod paging;
 mod records;
 mod resources;
 mod sessions;
+mod templates;
 mod tokens;
 
 use crate::sql::{Sql, SqlExt};

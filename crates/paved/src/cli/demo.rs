@@ -263,7 +263,8 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     super::serve::spawn_deploy_work(app.app(), RUNNER_LEASE, true, stopped.clone());
-    super::serve::spawn_pager(&app, stopped)?;
+    super::serve::spawn_pager(&app, stopped.clone())?;
+    super::serve::spawn_drift_check(app.app(), stopped);
     let incident = open_demo_incident(&app.app(), road).await?;
     let bucket = provision_demo_bucket(&app.app(), road, token).await?;
     let paging = format!(

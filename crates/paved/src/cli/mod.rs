@@ -16,6 +16,7 @@ mod config_cmd;
 mod demo;
 mod deploy;
 mod deploy_start;
+mod drift;
 mod events;
 mod identities;
 mod import;
@@ -93,6 +94,7 @@ enum Command {
     Incident(incident::Cmd),
     Oncall(oncall::Cmd),
     New(new::Cmd),
+    Drift(drift::Cmd),
     Provision(provision::Cmd),
     Deprovision(provision::DeprovisionCmd),
     #[command(subcommand)]
@@ -171,6 +173,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), flags)?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(new::run(cmd, config))
+        }
+        Command::Drift(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(drift::run(cmd, config))
         }
         Command::Provision(cmd) => {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;

@@ -60,6 +60,8 @@ struct FileView<'a> {
 /// The answer of `--format json`.
 #[derive(Serialize)]
 struct RunView<'a> {
+    /// The stored run (`GET /api/v1/templates/runs/{id}`); none when dry.
+    run: Option<i64>,
     template: String,
     version: Option<&'a str>,
     parameters: &'a serde_json::Value,
@@ -93,6 +95,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
 
 fn view(run: &Scaffolded) -> RunView<'_> {
     RunView {
+        run: run.run,
         template: run.template.to_string(),
         version: run.version.as_deref(),
         parameters: &run.parameters,
@@ -114,7 +117,11 @@ fn view(run: &Scaffolded) -> RunView<'_> {
 
 fn print_text(run: &Scaffolded) -> anyhow::Result<()> {
     let version = run.version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default();
-    outln!("{}{version}{}", run.template, if run.dry_run { " (dry run: nothing is written)" } else { "" });
+    let done = match run.run {
+        Some(id) => format!(" (run {id})"),
+        None => " (dry run: nothing is written)".to_owned(),
+    };
+    outln!("{}{version}{done}", run.template);
     for line in &run.log {
         outln!("  {line}");
     }

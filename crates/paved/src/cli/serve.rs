@@ -132,7 +132,8 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let app = Application::build(&config.listen, store, settings).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     spawn_deploy_work(app.app(), lease, !cmd.no_embedded_runner, stopped.clone());
-    spawn_pager(&app, stopped)?;
+    spawn_pager(&app, stopped.clone())?;
+    spawn_drift_check(app.app(), stopped);
     tracing::info!(address = %app.address(), "listening on http://{}", app.address());
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
     let _ = stop.send(true);
@@ -175,6 +176,30 @@ pub(super) fn spawn_pager(
         .await;
     });
     Ok(())
+}
+
+/// How often a server looks again at the drift of the services made from
+/// golden paths (the services and team pages show what it found).
+const DRIFT_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The drift check of a server: every hour, each service made from a
+/// golden path is compared with its template again (`paved drift` does it
+/// at once).
+pub(super) fn spawn_drift_check(app: paved_app::App, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(DRIFT_CHECK_EVERY);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    match app.drift(&paved_app::scaffold::drift::DriftScope::default()).await {
+                        Ok(found) => tracing::debug!(services = found.len(), "drift of the golden paths' services checked"),
+                        Err(error) => tracing::warn!(%error, "checking the golden paths' services for drift failed"),
+                    }
+                }
+                _ = stopped.changed() => return,
+            }
+        }
+    });
 }
 
 /// The deploy work of a server (`paved serve`, `paved demo`): marking interrupted the deploys whose

@@ -10,6 +10,7 @@ mod demo_report;
 mod deploy_road;
 mod disk_full;
 mod dora;
+mod drift;
 mod import;
 mod new;
 mod oncall;

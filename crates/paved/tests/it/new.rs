@@ -184,6 +184,27 @@ fn a_run_publishes_the_first_commit_and_registers_the_service_and_its_deploy_tar
     assert_eq!(git_in(&bare, &["rev-list", "--count", "main"]), "1");
 }
 
+/// `promtool check rules FILE`: what it said, after asserting that it
+/// accepted the file; `None` when promtool is not installed (unless
+/// `PAVED_REQUIRE_PROMTOOL` is set, which makes that a failure).
+pub(super) fn promtool_check(file: &Path) -> Option<String> {
+    match Command::new("promtool").arg("check").arg("rules").arg(file).output() {
+        Ok(checked) => {
+            let said = String::from_utf8_lossy(&checked.stdout).into_owned();
+            assert!(checked.status.success(), "{said}{}", String::from_utf8_lossy(&checked.stderr));
+            Some(said)
+        }
+        Err(_) => {
+            assert!(
+                std::env::var_os("PAVED_REQUIRE_PROMTOOL").is_none(),
+                "PAVED_REQUIRE_PROMTOOL is set but promtool is missing (apt-get install prometheus)"
+            );
+            eprintln!("SKIPPED: promtool is not installed (apt-get install prometheus)");
+            None
+        }
+    }
+}
+
 /// What every golden path generates, each file handed to the tool that
 /// consumes it: the catalog entry and deploy target to `paved catalog
 /// validate` (with the organisation), the alert rules to `promtool check
@@ -210,22 +231,8 @@ fn every_service_s_files_pass_their_tools(dir: &Path, out: &Path, template: &str
         assert!(entry.contains(expected), "{expected}: {entry}");
     }
     // The alert rules, with promtool.
-    match Command::new("promtool").arg("check").arg("rules").arg(out.join("alerts/rules.yaml")).output() {
-        Ok(checked) => {
-            let said = String::from_utf8_lossy(&checked.stdout);
-            assert!(
-                checked.status.success() && said.contains("SUCCESS: 2 rules found"),
-                "{said}{}",
-                String::from_utf8_lossy(&checked.stderr)
-            );
-        }
-        Err(_) => {
-            assert!(
-                std::env::var_os("PAVED_REQUIRE_PROMTOOL").is_none(),
-                "PAVED_REQUIRE_PROMTOOL is set but promtool is missing (apt-get install prometheus)"
-            );
-            eprintln!("SKIPPED: promtool is not installed (apt-get install prometheus)");
-        }
+    if let Some(said) = promtool_check(&out.join("alerts/rules.yaml")) {
+        assert!(said.contains("SUCCESS: 2 rules found"), "{said}");
     }
     let rules = std::fs::read_to_string(out.join("alerts/rules.yaml")).unwrap();
     assert_eq!(
