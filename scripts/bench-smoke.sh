@@ -5,10 +5,19 @@
 # print mean nothing. `.ci/run` runs this.
 set -euo pipefail
 cd "$(dirname "$0")"
-echo "smoke: git import"; bash bench-git-import.sh --smoke
-echo "smoke: webhook ingestion"; bash bench-ingest.sh --smoke
-echo "smoke: report against DuckDB"; bash bench-report.sh --smoke
-echo "smoke: web pages under load"; bash bench-web.sh --smoke
-echo "smoke: deploy policy"; bash bench-policy.sh --smoke
-echo "smoke: deploy overhead"; bash bench-deploy.sh --smoke
-echo "smoke: paging"; bash bench-paging.sh --smoke
+# Each smoke run with its duration, so that a slow one shows.
+smoke() {
+  local what=$1 started
+  shift
+  echo "smoke: $what"
+  started=$(date +%s)
+  bash "$@" --smoke
+  echo "smoke: $what took $(($(date +%s) - started)) s"
+}
+smoke "git import" bench-git-import.sh
+smoke "webhook ingestion" bench-ingest.sh
+smoke "report against DuckDB" bench-report.sh
+smoke "web pages under load" bench-web.sh
+smoke "deploy policy" bench-policy.sh
+smoke "deploy overhead" bench-deploy.sh
+smoke "paging" bench-paging.sh

@@ -40,7 +40,7 @@ pub struct ServiceOverview {
     pub on_call: Vec<OnCallNow>,
     /// The golden path it was made from and its drift last found, when
     /// `paved new` made it.
-    pub golden_path: Option<paved_store::DriftRecord>,
+    pub golden_path: Option<crate::scaffold::drift::ServiceDrift>,
     index: Option<usize>,
 }
 
@@ -98,7 +98,8 @@ impl App {
         let incidents = crate::records_as(self.store.records(&recent(RecordKind::Incident)).await?, pick);
         let schedule = org.catalog.schedule_of(&service).map(|s| s.entity_ref.clone());
         let on_call = self.who_is_on_call(&OnCallScope::Service(service.to_string()), None).await?;
-        let golden_path = self.store.drifts(None).await?.into_iter().find(|drift| drift.service.key() == service.key());
+        let scope = crate::scaffold::drift::DriftScope { service: Some(service.to_string()), team: None };
+        let golden_path = self.recorded_drift(&scope).await?.into_iter().next();
         Ok(ServiceOverview { org, info, report, owners, deployments, incidents, schedule, on_call, golden_path, index })
     }
 }

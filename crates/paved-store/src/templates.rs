@@ -155,6 +155,12 @@ pub struct DriftRecord {
     pub in_line: i64,
     /// Template-managed files.
     pub managed: i64,
+    /// True when the template has something the service has not taken.
+    pub behind: bool,
+    /// Its repository, as it may be shown.
+    pub repository: String,
+    /// Why it could not be compared.
+    pub problem: Option<String>,
     /// Each file's state, as the application encodes it.
     pub files: serde_json::Value,
     /// When it was found.
@@ -194,6 +200,13 @@ pub trait TemplateStore: Send + Sync {
     /// A database error.
     async fn template_run(&self, id: i64) -> Result<Option<StoredTemplateRun>, StoreError>;
 
+    /// Runs still `running` that started before `before`, oldest first:
+    /// those whose process stopped, once `before` is far enough back.
+    ///
+    /// # Errors
+    /// A database error.
+    async fn stale_template_runs(&self, before: DateTime<Utc>) -> Result<Vec<StoredTemplateRun>, StoreError>;
+
     /// Runs, newest first: of a service, of a team, or all; at most `limit`.
     ///
     /// # Errors
@@ -211,9 +224,14 @@ pub trait TemplateStore: Send + Sync {
     /// A database error.
     async fn record_drift(&self, drift: &DriftRecord) -> Result<(), StoreError>;
 
-    /// The last drift found of every service (of `team`), by service.
+    /// The last drift found of every service (of `team`, or only
+    /// `service`), by service.
     ///
     /// # Errors
     /// A database error.
-    async fn drifts(&self, team: Option<&EntityRef>) -> Result<Vec<DriftRecord>, StoreError>;
+    async fn drifts(
+        &self,
+        team: Option<&EntityRef>,
+        service: Option<&EntityRef>,
+    ) -> Result<Vec<DriftRecord>, StoreError>;
 }

@@ -25,7 +25,7 @@ use std::path::Path;
 
 use paved_domain::{CatalogIndex, EntityRef};
 use paved_store::{DriftRecord, NewAudit, NewTemplateRun, RunKind, RunOutcome, RunState, StoredTemplateRun};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::files;
 use super::render::Workspace;
@@ -33,7 +33,7 @@ use crate::gitcli::{Git, redact};
 use crate::{App, AppError, Caller};
 
 /// Where one template-managed file stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileDrift {
     /// As the template renders it now.
@@ -66,7 +66,7 @@ impl FileDrift {
 }
 
 /// One file's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileState {
     /// Its path in the repository.
     pub path: String,
@@ -75,7 +75,7 @@ pub struct FileState {
 }
 
 /// Where a service made from a golden path stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceDrift {
     /// The service.
     pub service: EntityRef,
@@ -101,6 +101,8 @@ pub struct ServiceDrift {
     /// Why it could not be compared (the repository cannot be read, the
     /// Template left the catalog); its files are then empty.
     pub problem: Option<String>,
+    /// When it was found.
+    pub checked_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl ServiceDrift {
@@ -120,7 +122,7 @@ pub struct DriftScope {
 }
 
 /// What `paved drift --update` did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriftUpdate {
     /// The stored run.
     pub run: i64,
@@ -183,12 +185,16 @@ impl App {
         Ok(found)
     }
 
-    /// The last drift found of each service (of `team`), as kept.
+    /// The last drift found of each service (of `scope`), as kept: what
+    /// the pages and `GET /api/v1/drift` show without reading a repository.
     ///
     /// # Errors
-    /// A store error.
-    pub async fn recorded_drift(&self, team: Option<&EntityRef>) -> Result<Vec<DriftRecord>, AppError> {
-        Ok(self.store.drifts(team).await?)
+    /// [`AppError::Invalid`] for a name that is not a reference; a store
+    /// error.
+    pub async fn recorded_drift(&self, scope: &DriftScope) -> Result<Vec<ServiceDrift>, AppError> {
+        let service = scope.service.as_deref().map(|s| parse(s, "component")).transpose()?;
+        let team = scope.team.as_deref().map(|t| parse(t, "group")).transpose()?;
+        self.store.drifts(team.as_ref(), service.as_ref()).await?.into_iter().map(kept).collect()
     }
 
     /// The day-2 update of `service` as `caller` (one of the service's
@@ -409,6 +415,7 @@ impl App {
             managed: 0,
             behind: false,
             problem: None,
+            checked_at: chrono::Utc::now(),
         };
         let unchecked = |drift: ServiceDrift| Checked {
             drift,
@@ -480,8 +487,11 @@ impl App {
             current_version: drift.current_version.clone(),
             in_line: i64::try_from(drift.in_line).unwrap_or(i64::MAX),
             managed: i64::try_from(drift.managed).unwrap_or(i64::MAX),
+            behind: drift.behind,
+            repository: drift.repository.clone(),
+            problem: drift.problem.clone(),
             files: serde_json::Value::Object(states),
-            checked_at: chrono::Utc::now(),
+            checked_at: drift.checked_at,
         };
         Ok(self.store.record_drift(&record).await?)
     }
@@ -542,6 +552,38 @@ fn branch_safe(version: &str) -> String {
 fn parse(text: &str, kind: &str) -> Result<EntityRef, AppError> {
     EntityRef::parse(text.trim(), Some(kind), paved_domain::DEFAULT_NAMESPACE)
         .map_err(|e| AppError::Invalid(format!("`{}` is not a {kind}: {e}", text.trim())))
+}
+
+/// A service's drift as it was kept.
+fn kept(record: DriftRecord) -> Result<ServiceDrift, AppError> {
+    let corrupt = |problem: String| {
+        AppError::Store(paved_store::StoreError::Corrupt(format!("drift of {}: {problem}", record.service)))
+    };
+    let serde_json::Value::Object(states) = &record.files else {
+        return Err(corrupt(format!("files are not an object: {}", record.files)));
+    };
+    let files = states
+        .iter()
+        .map(|(path, state)| {
+            let state = FileDrift::deserialize(state).map_err(|e| corrupt(format!("{path}: {e}")))?;
+            Ok(FileState { path: path.clone(), state })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    Ok(ServiceDrift {
+        in_line: count(record.in_line),
+        managed: count(record.managed),
+        service: record.service,
+        team: record.team,
+        template: record.template,
+        version: record.version,
+        current_version: record.current_version,
+        repository: record.repository,
+        files,
+        behind: record.behind,
+        problem: record.problem,
+        checked_at: record.checked_at,
+    })
 }
 
 fn not_made(service: &EntityRef) -> AppError {

@@ -11,6 +11,7 @@ pub mod drift;
 mod files;
 mod publish;
 pub mod render;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -206,6 +207,24 @@ impl App {
                 continue;
             }
             let input = renderer.input(&step.input, &context, &format!("step {} input", step.id)).map_err(invalid)?;
+            if step.action == Action::PublishGit {
+                // What later steps will register is checked before
+                // anything is pushed: no repository without its entry.
+                let pending: Vec<String> = template
+                    .steps
+                    .iter()
+                    .skip_while(|later| later.id != step.id)
+                    .filter_map(|later| {
+                        let (key, default) = descriptor_input(later.action)?;
+                        let input = renderer.input(&later.input, &context, &later.id).ok()?;
+                        Some(input.get(key).and_then(Value::as_str).unwrap_or(default).to_owned())
+                    })
+                    .collect();
+                let (_, warnings) = self.checked_descriptors(&progress.files, &pending, "").await?;
+                for warning in warnings {
+                    self.note(progress, format!("{}: warning: {warning}", step.name)).await?;
+                }
+            }
             let output = match step.action {
                 Action::FetchTemplate | Action::FetchPlain => {
                     let line = fetch(&renderer, template, step.action, &input, &mut progress.files)?;
@@ -217,19 +236,6 @@ impl App {
                     json!({})
                 }
                 Action::PublishGit => {
-                    // What later steps will register is checked before
-                    // anything is pushed: no repository without its entry.
-                    let pending: Vec<String> = template
-                        .steps
-                        .iter()
-                        .skip_while(|later| later.id != step.id)
-                        .filter_map(|later| {
-                            let (key, default) = descriptor_input(later.action)?;
-                            let input = renderer.input(&later.input, &context, &later.id).ok()?;
-                            Some(input.get(key).and_then(Value::as_str).unwrap_or(default).to_owned())
-                        })
-                        .collect();
-                    self.checked_descriptors(&progress.files, &pending, "").await?;
                     let repo = input.get("repoUrl").and_then(Value::as_str).unwrap_or(name);
                     let remote = publish::destination(&self.scaffold.repositories, repo)?;
                     let author = crate::provision::author_of(&catalog, &caller.audit_name());

@@ -121,7 +121,7 @@ impl App {
         service: &str,
         repository: &str,
     ) -> Result<Vec<String>, AppError> {
-        let entities = self.checked_descriptors(files, paths, repository).await?;
+        let (entities, _) = self.checked_descriptors(files, paths, repository).await?;
         let location = format!("paved:new/{service}");
         self.store
             .import_catalog(CatalogImport { location: &location, entities: &entities, orphans: OrphanPolicy::Mark })
@@ -130,13 +130,15 @@ impl App {
     }
 
     /// The descriptors at `paths` of `files`, checked as `paved catalog
-    /// validate` checks them, references to the stored catalog resolved.
+    /// validate` checks them, references to the stored catalog resolved;
+    /// with the warnings found (`path:line: message; hint`), such as an
+    /// on-call Schedule the catalog does not have.
     pub(super) async fn checked_descriptors(
         &self,
         files: &Workspace,
         paths: &[String],
         repository: &str,
-    ) -> Result<Vec<CatalogEntity>, AppError> {
+    ) -> Result<(Vec<CatalogEntity>, Vec<String>), AppError> {
         let scratch = tempfile::Builder::new()
             .prefix("paved-register-")
             .tempdir()
@@ -153,12 +155,21 @@ impl App {
         let known = self.store.catalog_entities().await?.into_iter().map(|e| e.entity_ref.key()).collect();
         let options = paved_catalog::LoadOptions { known, ..paved_catalog::LoadOptions::default() };
         let load = paved_catalog::load(&on_disk.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(), &options);
+        let original = |file: &str| {
+            on_disk.iter().find(|(disk, _)| disk.display().to_string() == file).map_or("", |(_, path)| path.as_str())
+        };
+        let warnings = load
+            .problems
+            .iter()
+            .filter(|p| p.severity == paved_catalog::Severity::Warning)
+            .map(|p| format!("{}:{}: {}; {}", original(&p.file), p.line, p.message, p.hint))
+            .collect();
         if load.has_errors() {
             let problems: Vec<String> = load
                 .problems
                 .iter()
                 .filter(|p| p.severity == paved_catalog::Severity::Error)
-                .map(|p| format!("{}:{}: {}", p.line, p.column, p.message))
+                .map(|p| format!("{}:{}:{}: {}", original(&p.file), p.line, p.column, p.message))
                 .collect();
             return Err(AppError::Invalid(format!(
                 "catalog:register: the new descriptors do not validate: {}",
@@ -169,14 +180,10 @@ impl App {
             .entities
             .into_iter()
             .map(|mut entity| {
-                let original = on_disk
-                    .iter()
-                    .find(|(disk, _)| disk.display().to_string() == entity.source.file)
-                    .map_or_else(String::new, |(_, path)| path.clone());
-                entity.source.file = format!("{}/{original}", redact(repository));
+                entity.source.file = format!("{}/{}", redact(repository), original(&entity.source.file));
                 entity
             })
             .collect();
-        Ok(entities)
+        Ok((entities, warnings))
     }
 }

@@ -9,9 +9,9 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use paved_app::scaffold::drift::DriftUpdate;
+use paved_app::scaffold::drift::{DriftScope, DriftUpdate, ServiceDrift};
 use paved_app::scaffold::{NewService, Scaffolded};
-use paved_store::{DriftRecord, StoredTemplateRun};
+use paved_store::StoredTemplateRun;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -173,6 +173,8 @@ pub async fn show_run(
 pub struct DriftQuery {
     /// Only this team's services (`payments`).
     pub team: Option<String>,
+    /// Only this service (`ledger`).
+    pub service: Option<String>,
 }
 
 /// The drift last found of each service made from a golden path (by `paved
@@ -184,8 +186,8 @@ pub struct DriftQuery {
     tag = "operations",
     params(DriftQuery),
     responses(
-        (status = 200, body = Vec<Object>, description = "Per service: service, team, template, version, current_version, in_line, managed, files (path: identical, changed_by_team, template_moved, both_changed, missing, new_in_template), checked_at"),
-        (status = 400, body = crate::error::ErrorBody, description = "A team that is not a reference"),
+        (status = 200, body = Vec<Object>, description = "Per service: service, team, template, version, current_version, repository, files (each path and state: identical, changed_by_team, template_moved, both_changed, missing, new_in_template), in_line, managed, behind, problem, checked_at"),
+        (status = 400, body = crate::error::ErrorBody, description = "A team or service that is not a reference"),
     ),
     security(("bearer" = []))
 )]
@@ -193,14 +195,9 @@ pub async fn drift(
     State(state): State<AppState>,
     Authenticated(_caller): Authenticated,
     Query(query): Query<DriftQuery>,
-) -> Result<Json<Vec<DriftRecord>>, ApiError> {
-    let team = query
-        .team
-        .as_deref()
-        .map(|team| paved_domain::EntityRef::parse(team, Some("group"), paved_domain::DEFAULT_NAMESPACE))
-        .transpose()
-        .map_err(|e| ApiError::bad_request(format!("team: {e}")))?;
-    Ok(Json(state.recorded_drift(team.as_ref()).await?))
+) -> Result<Json<Vec<ServiceDrift>>, ApiError> {
+    let scope = DriftScope { service: query.service, team: query.team };
+    Ok(Json(state.recorded_drift(&scope).await?))
 }
 
 /// The day-2 update: the template's newer files committed on a branch of

@@ -25,7 +25,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
     let dora_months: Vec<String> =
         report.dora.series.iter().map(|p| p.period_start.format("%b %Y").to_string()).collect();
     let top: Vec<_> = report.findings.iter().filter(|f| f.severity != Severity::Ok).collect();
-    let golden = state.recorded_drift(None).await?;
+    let golden = state.recorded_drift(&paved_app::scaffold::drift::DriftScope::default()).await?;
     let services = state.org_analysis().await?.services.len();
     let content = html! {
         section aria-labelledby="test" {

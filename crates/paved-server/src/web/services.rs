@@ -14,6 +14,7 @@ use super::{
 };
 use crate::AppState;
 use paved_app::ScopeRequest;
+use paved_app::scaffold::drift::{DriftScope, ServiceDrift};
 use paved_app::services::ServiceOverview;
 
 /// Filters of `/services`.
@@ -43,8 +44,8 @@ pub async fn list(
 ) -> Result<Markup, WebError> {
     let org = state.org_analysis().await?;
     let infos = org.catalog.services();
-    let drift: std::collections::HashMap<String, paved_store::DriftRecord> =
-        state.recorded_drift(None).await?.into_iter().map(|d| (d.service.key(), d)).collect();
+    let drift: std::collections::HashMap<String, ServiceDrift> =
+        state.recorded_drift(&DriftScope::default()).await?.into_iter().map(|d| (d.service.key(), d)).collect();
     let owners: std::collections::BTreeSet<String> =
         infos.iter().filter_map(|i| i.owner.as_ref()).map(|o| o.name().to_owned()).collect();
     let systems: std::collections::BTreeSet<String> =

@@ -92,8 +92,8 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
         overrides.extend(state.overrides(Some(&schedule.to_string()), now).await?);
     }
     overrides.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
-    let golden: Vec<paved_store::DriftRecord> = state
-        .recorded_drift(None)
+    let golden: Vec<paved_app::scaffold::drift::ServiceDrift> = state
+        .recorded_drift(&paved_app::scaffold::drift::DriftScope::default())
         .await?
         .into_iter()
         .filter(|d| owned.iter().any(|s| s.key() == d.service.key()))

@@ -9,9 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use paved_app::AppError;
+use paved_app::scaffold::drift::ServiceDrift;
 use paved_app::scaffold::{NewService, Scaffolded};
 use paved_domain::Template;
-use paved_store::{DriftRecord, RunKind};
+use paved_store::RunKind;
 use serde_json::Value;
 
 use super::schema_form::{self, input, parameter_value};
@@ -132,16 +133,14 @@ fn done_page(run: &Scaffolded, window: &PageWindow) -> Response {
 /// A service's golden path and drift, in a cell: `python-service v1, 100 %
 /// in line`, behind when the template moved on; `–` for a service no
 /// golden path made.
-pub(super) fn drift_cell(record: Option<&DriftRecord>) -> Markup {
+pub(super) fn drift_cell(record: Option<&ServiceDrift>) -> Markup {
     let Some(drift) = record else { return html! { "–" } };
     let version = |v: &Option<String>| v.clone().unwrap_or_else(|| "unversioned".to_owned());
-    let share = if drift.managed == 0 { 0.0 } else { drift.in_line as f64 / drift.managed as f64 };
-    let behind = is_behind(drift);
     html! {
         span.drift title={ (drift.in_line) " of " (drift.managed) " template files as the template renders them now; checked " (drift.checked_at.format("%Y-%m-%d %H:%M UTC")) } {
             a href={ "/templates#template-" (drift.template.name()) } { (drift.template.name()) } " v" (version(&drift.version))
-            ", " (format!("{:.0}", share * 100.0)) " % in line"
-            @if behind { " · " strong.behind { "behind (template v" (version(&drift.current_version)) ")" } }
+            ", " (format!("{:.0}", drift.score() * 100.0)) " % in line"
+            @if drift.behind { " · " strong.behind { "behind (template v" (version(&drift.current_version)) ")" } }
         }
     }
 }
@@ -175,8 +174,8 @@ pub async fn show_run(
 
 /// The services started from a golden path among `services`, with their
 /// drift: a section of the team and overview pages.
-pub(super) fn golden_paths_section(records: &[DriftRecord], services: usize) -> Markup {
-    let behind = records.iter().filter(|d| is_behind(d)).count();
+pub(super) fn golden_paths_section(records: &[ServiceDrift], services: usize) -> Markup {
+    let behind = records.iter().filter(|d| d.behind).count();
     html! {
         section aria-labelledby="golden-paths" data-golden-services=(records.len()) data-behind=(behind) {
             h2 id="golden-paths" { "Golden paths" }
@@ -196,15 +195,4 @@ pub(super) fn golden_paths_section(records: &[DriftRecord], services: usize) -> 
             }
         }
     }
-}
-
-/// Whether the template has something the service has not taken.
-fn is_behind(drift: &DriftRecord) -> bool {
-    drift.version != drift.current_version
-        || drift
-            .files
-            .as_object()
-            .into_iter()
-            .flatten()
-            .any(|(_, state)| matches!(state.as_str(), Some("template_moved" | "new_in_template" | "both_changed")))
 }

@@ -15,7 +15,7 @@ use crate::{NewAudit, StoreError};
 const COLUMNS: &str = "id, kind, template, version, service, team, parameters, requested_by, person, state, log, repository, \
                        commit_sha, branch, files, links, error, created_at, finished_at";
 
-const DRIFT_COLUMNS: &str = "service, team, template, version, current_version, in_line, managed, files, checked_at";
+const DRIFT_COLUMNS: &str = "service, team, template, version, current_version, in_line, managed, behind, repository, problem, files, checked_at";
 
 #[derive(sqlx::FromRow)]
 struct RunRow {
@@ -91,6 +91,9 @@ struct DriftRow {
     current_version: Option<String>,
     in_line: i64,
     managed: i64,
+    behind: bool,
+    repository: String,
+    problem: Option<String>,
     files: String,
     checked_at: DateTime<Utc>,
 }
@@ -109,6 +112,9 @@ impl DriftRow {
             current_version: self.current_version,
             in_line: self.in_line,
             managed: self.managed,
+            behind: self.behind,
+            repository: self.repository,
+            problem: self.problem,
             files: serde_json::from_str(&self.files).map_err(|e| corrupt("files", e.to_string()))?,
             checked_at: self.checked_at,
         })
@@ -225,13 +231,24 @@ impl<T: Db> TemplateStore for T {
         db.fetch_all::<RunRow>(&select, ACTION).await?.into_iter().map(RunRow::decode).collect()
     }
 
+    async fn stale_template_runs(&self, before: DateTime<Utc>) -> Result<Vec<StoredTemplateRun>, StoreError> {
+        const ACTION: &str = "reading golden-path runs that did not end";
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement(format!(
+            "SELECT {COLUMNS} FROM template_runs WHERE state = 'running' AND created_at < ? ORDER BY id"
+        ));
+        select.bind(before);
+        db.fetch_all::<RunRow>(&select, ACTION).await?.into_iter().map(RunRow::decode).collect()
+    }
+
     async fn record_drift(&self, drift: &DriftRecord) -> Result<(), StoreError> {
         const ACTION: &str = "recording a service's drift";
         let mut tx = self.writer(ACTION).await?;
         let mut upsert = tx.statement(format!(
-            "INSERT INTO template_drift ({DRIFT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service) \
+            "INSERT INTO template_drift ({DRIFT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service) \
              DO UPDATE SET team = excluded.team, template = excluded.template, version = excluded.version, \
              current_version = excluded.current_version, in_line = excluded.in_line, managed = excluded.managed, \
+             behind = excluded.behind, repository = excluded.repository, problem = excluded.problem, \
              files = excluded.files, checked_at = excluded.checked_at"
         ));
         upsert
@@ -242,6 +259,9 @@ impl<T: Db> TemplateStore for T {
             .bind(drift.current_version.as_deref().map(clean))
             .bind(drift.in_line)
             .bind(drift.managed)
+            .bind(drift.behind)
+            .bind(clean(&drift.repository))
+            .bind(drift.problem.as_deref().map(clean))
             .bind(clean(&drift.files.to_string()))
             .bind(drift.checked_at);
         tx.run(&upsert, ACTION).await?;
@@ -249,12 +269,19 @@ impl<T: Db> TemplateStore for T {
         Ok(())
     }
 
-    async fn drifts(&self, team: Option<&EntityRef>) -> Result<Vec<DriftRecord>, StoreError> {
+    async fn drifts(
+        &self,
+        team: Option<&EntityRef>,
+        service: Option<&EntityRef>,
+    ) -> Result<Vec<DriftRecord>, StoreError> {
         const ACTION: &str = "reading drift";
         let mut db = self.reader(ACTION).await?;
         let mut select = db.statement(format!("SELECT {DRIFT_COLUMNS} FROM template_drift WHERE 1 = 1"));
         if let Some(team) = team {
             select.push(" AND team = ").push_bind(team.key());
+        }
+        if let Some(service) = service {
+            select.push(" AND service = ").push_bind(service.key());
         }
         select.push(" ORDER BY service");
         db.fetch_all::<DriftRow>(&select, ACTION).await?.into_iter().map(DriftRow::decode).collect()

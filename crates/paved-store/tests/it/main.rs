@@ -16,4 +16,5 @@ mod record_format;
 mod resources;
 mod sessions;
 mod sqlite;
+mod templates;
 mod urls;

@@ -267,6 +267,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     super::serve::spawn_drift_check(app.app(), stopped);
     let incident = open_demo_incident(&app.app(), road).await?;
     let bucket = provision_demo_bucket(&app.app(), road, token).await?;
+    let started = start_demo_service(&app.app(), road, token, address).await;
     let paging = format!(
         "An incident pages {team}'s on-call person now and escalates to the whole team a minute later unless \
          acknowledged:\n  http://{address}/incidents/{incident}\n  (the pages land in {pages}{mail}, each with \
@@ -287,10 +288,10 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         module = if servers.postgres { "postgres-database" } else { "object-bucket\", \"name\": \"archive" },
     );
     let golden = format!(
-        "Start a new service on a golden path (python-service, rust-service) as {person}; its repository is made \
-         in {new_repos}:\n  \
+        "{started}\nStart another service on a golden path (python-service, rust-service) as {person}; its \
+         repository is made in {new_repos}:\n  \
          curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n    \
-         -d '{{\"parameters\": {{\"name\": \"ledger\", \"owner\": \"{team}\"}}}}' \
+         -d '{{\"parameters\": {{\"name\": \"invoices\", \"owner\": \"{team}\"}}}}' \
          http://{address}/api/v1/templates/python-service/runs",
         person = road.person,
         team = road.team,
@@ -410,6 +411,35 @@ async fn provision_demo_bucket(app: &paved_app::App, road: &Road, token: &str) -
     };
     let made = app.provision(&caller, &request).await?;
     Ok(made.outputs.get("branch").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned())
+}
+
+/// Starts `ledger` on the Python golden path as the road's person, so
+/// that a new user finds a service made on the paved road (its run, its
+/// repository, its drift on the services, team and overview pages). A
+/// sentence saying what was done, or why not: the demo goes on either
+/// way (a kept demo directory already has the repository).
+async fn start_demo_service(app: &paved_app::App, road: &Road, token: &str, address: std::net::SocketAddr) -> String {
+    let request = paved_app::scaffold::NewService {
+        template: "python-service".to_owned(),
+        set: vec![("name".to_owned(), "ledger".to_owned()), ("owner".to_owned(), road.team.clone())],
+        dry_run: false,
+    };
+    let made = async {
+        let caller = paved_app::tokens::authenticate(&app.store, token).await?;
+        anyhow::Ok(app.scaffold(&caller, &request).await?)
+    };
+    match made.await {
+        Ok(made) => format!(
+            "{person} started ledger on the golden path python-service (run {run}): its first commit, catalog entry \
+             and deploy target are made:\n  http://{address}/templates/runs/{run}\n  http://{address}/services/ledger",
+            person = road.person,
+            run = made.run.unwrap_or_default(),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "the demo's golden-path service was not started");
+            format!("ledger was not started on a golden path: {error}")
+        }
+    }
 }
 
 /// How `paved demo` and `paved synth` import what they generate: with the

@@ -7,9 +7,9 @@ use clap::Args;
 use paved_app::Caller;
 use paved_app::scaffold::drift::{DriftScope, DriftUpdate, FileDrift, ServiceDrift};
 
-use super::oncall::{Where, open};
-use crate::config::Config;
-use crate::exit::BadInput;
+use super::client::Target;
+use super::oncall::{Where, call, encode, open, token_for_writes};
+use crate::config::{Config, FlagOverrides};
 use crate::output::{Format, OutputArgs, outln, print_json};
 
 /// Which services made by `paved new` have left their golden path, and
@@ -32,6 +32,10 @@ use crate::output::{Format, OutputArgs, outln, print_json};
 /// the file is left as the team has it and listed. Only the service's
 /// people may ask.
 ///
+/// With `--server URL`, the server's drift as it last found it (it checks
+/// every hour and after each `paved new`), and the update done there as
+/// the person of `--token`.
+///
 /// Examples:
 ///   paved drift
 ///   paved drift --team payments --format json
@@ -49,23 +53,29 @@ pub struct Cmd {
     #[arg(long, value_name = "SERVICE")]
     update: Option<String>,
     #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
+impl Cmd {
+    /// These flags on top of the global ones.
+    pub fn overrides(&self, flags: FlagOverrides) -> FlagOverrides {
+        self.target.overrides(flags)
+    }
+}
+
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
-    let app = match open(&config).await? {
-        Where::Local(app) => app,
-        Where::Server { .. } => {
-            return Err(BadInput(
-                "paved drift runs on the server's own database for now: run it where `paved serve` keeps its data \
-                 (without --server)"
-                    .to_owned(),
-            )
-            .into());
-        }
-    };
+    let place = open(&config).await?;
     if let Some(service) = &cmd.update {
-        let update = app.drift_update(&Caller::Local, service).await?;
+        let update: DriftUpdate = match place {
+            Where::Local(app) => app.drift_update(&Caller::Local, service).await?,
+            Where::Server { base, token } => {
+                let token = token_for_writes(&base, &token)?;
+                let path = format!("/api/v1/drift/{}/update", encode(service));
+                call(&base, token, reqwest::Method::POST, &path, None).await?
+            }
+        };
         if cmd.output.format == Format::Json {
             print_json(&update)?;
         } else {
@@ -73,8 +83,18 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let scope = DriftScope { service: cmd.service, team: cmd.team };
-    let found = app.drift(&scope).await?;
+    let found: Vec<ServiceDrift> = match place {
+        Where::Local(app) => app.drift(&DriftScope { service: cmd.service, team: cmd.team }).await?,
+        // The server's kept drift: it checks every hour and after each run.
+        Where::Server { base, token } => {
+            let query: Vec<String> = [("service", &cmd.service), ("team", &cmd.team)]
+                .into_iter()
+                .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", encode(v))))
+                .collect();
+            let path = format!("/api/v1/drift?{}", query.join("&"));
+            call(&base, &token, reqwest::Method::GET, &path, None).await?
+        }
+    };
     if cmd.output.format == Format::Json {
         print_json(&found)?;
         return Ok(ExitCode::SUCCESS);

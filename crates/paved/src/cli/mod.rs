@@ -170,12 +170,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(oncall::run(cmd, config))
         }
         Command::New(cmd) => {
-            let config = Config::load(cli.config.as_deref(), flags)?;
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(new::run(cmd, config))
         }
         Command::Drift(cmd) => {
-            let config = Config::load(cli.config.as_deref(), flags)?;
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(drift::run(cmd, config))
         }

@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use clap::Args;
 use paved_app::Caller;
-use paved_app::scaffold::{NewService, Scaffolded};
-use serde::Serialize;
+use paved_app::scaffold::NewService;
+use paved_server::api::templates::{RunBody, RunView};
 
-use super::oncall::{Where, open};
+use super::client::Target;
+use super::oncall::{Where, call, encode, open, token_for_writes};
 use super::provision::parse_set;
-use crate::config::Config;
-use crate::exit::BadInput;
+use crate::config::{Config, FlagOverrides};
 use crate::output::{Format, OutputArgs, outln, print_json};
 
 /// Start a service on a golden path: a repository that from its first
@@ -27,8 +27,12 @@ use crate::output::{Format, OutputArgs, outln, print_json};
 /// would write, and says what the other steps would do: it writes nothing.
 /// Exit 2 for a refusal or a wrong value.
 ///
+/// With `--server URL` (and `--token`, a personal token of yours) the run
+/// is the server's: it is done as you, with the server's configuration.
+///
 /// Examples:
 ///   paved new python-service --set name=ledger --set owner=payments --dry-run
+///   paved new python-service --set name=ledger --set owner=payments --server https://paved.example.com
 ///   paved new python-service --set name=ledger --set owner=payments --format json --dry-run
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -43,79 +47,46 @@ pub struct Cmd {
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
-/// One file of the answer.
-#[derive(Serialize)]
-struct FileView<'a> {
-    path: &'a str,
-    bytes: usize,
-    executable: bool,
-    /// Its text, when it is UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a str>,
-}
-
-/// The answer of `--format json`.
-#[derive(Serialize)]
-struct RunView<'a> {
-    /// The stored run (`GET /api/v1/templates/runs/{id}`); none when dry.
-    run: Option<i64>,
-    template: String,
-    version: Option<&'a str>,
-    parameters: &'a serde_json::Value,
-    dry_run: bool,
-    log: &'a [String],
-    files: Vec<FileView<'a>>,
-    links: Vec<serde_json::Value>,
+impl Cmd {
+    /// These flags on top of the global ones.
+    pub fn overrides(&self, flags: FlagOverrides) -> FlagOverrides {
+        self.target.overrides(flags)
+    }
 }
 
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let set = parse_set(&cmd.set)?;
-    let request = NewService { template: cmd.template, set, dry_run: cmd.dry_run };
-    let run = match open(&config).await? {
-        Where::Local(app) => app.scaffold(&Caller::Local, &request).await?,
-        Where::Server { .. } => {
-            return Err(BadInput(
-                "paved new runs on the server's own database for now: run it where `paved serve` keeps its data \
-                 (without --server)"
-                    .to_owned(),
-            )
-            .into());
+    let run: RunView = match open(&config).await? {
+        Where::Local(app) => {
+            let request = NewService { template: cmd.template, set, dry_run: cmd.dry_run };
+            app.scaffold(&Caller::Local, &request).await?.into()
+        }
+        Where::Server { base, token } => {
+            let token = if cmd.dry_run { token.as_str() } else { token_for_writes(&base, &token)? };
+            let parameters: serde_json::Map<String, serde_json::Value> = set
+                .into_iter()
+                // As `--set` reads a value locally: JSON when it is JSON.
+                .map(|(k, v)| (k, serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v))))
+                .collect();
+            let body = RunBody { parameters, dry_run: cmd.dry_run };
+            let path = format!("/api/v1/templates/{}/runs", encode(&cmd.template));
+            call(&base, token, reqwest::Method::POST, &path, Some(serde_json::to_value(body)?)).await?
         }
     };
     if cmd.output.format == Format::Json {
-        print_json(&view(&run))?;
+        print_json(&run)?;
         return Ok(ExitCode::SUCCESS);
     }
     print_text(&run)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn view(run: &Scaffolded) -> RunView<'_> {
-    RunView {
-        run: run.run,
-        template: run.template.to_string(),
-        version: run.version.as_deref(),
-        parameters: &run.parameters,
-        dry_run: run.dry_run,
-        log: &run.log,
-        files: run
-            .files
-            .iter()
-            .map(|(path, file)| FileView {
-                path,
-                bytes: file.bytes.len(),
-                executable: file.executable,
-                text: std::str::from_utf8(&file.bytes).ok(),
-            })
-            .collect(),
-        links: run.links.iter().map(|(title, url)| serde_json::json!({ "title": title, "url": url })).collect(),
-    }
-}
-
-fn print_text(run: &Scaffolded) -> anyhow::Result<()> {
+fn print_text(run: &RunView) -> anyhow::Result<()> {
     let version = run.version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default();
     let done = match run.run {
         Some(id) => format!(" (run {id})"),
@@ -126,27 +97,28 @@ fn print_text(run: &Scaffolded) -> anyhow::Result<()> {
         outln!("  {line}");
     }
     outln!("\nFiles of the new repository ({}):", run.files.len());
-    for (path, file) in &run.files {
+    for file in &run.files {
         let mode = if file.executable { " (executable)" } else { "" };
-        outln!("  + {path}{mode}, {} bytes", file.bytes.len());
+        outln!("  + {}{mode}, {} bytes", file.path, file.bytes);
     }
     if run.dry_run {
-        for (path, file) in &run.files {
-            match std::str::from_utf8(&file.bytes) {
-                Ok(text) => {
+        for file in &run.files {
+            let path = &file.path;
+            match &file.text {
+                Some(text) => {
                     outln!("\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{} @@", text.lines().count());
                     for line in text.lines() {
                         outln!("+{line}");
                     }
                 }
-                Err(_) => outln!("\nBinary file b/{path} added"),
+                None => outln!("\nBinary file b/{path} added"),
             }
         }
     }
     if !run.links.is_empty() {
         outln!();
-        for (title, url) in &run.links {
-            outln!("{title}: {url}");
+        for link in &run.links {
+            outln!("{}: {}", link.title, link.url);
         }
     }
     Ok(())

@@ -285,7 +285,7 @@ pub(super) async fn call<T: DeserializeOwned>(
 pub(super) fn token_for_writes<'t>(base: &str, token: &'t str) -> anyhow::Result<&'t str> {
     if token.is_empty() {
         return Err(BadInput(format!(
-            "--server {base} needs a token to change who is on call: give --token (or PAVED_TOKEN); create a personal \
+            "--server {base} needs a token for a change, which is done as the token's person: give --token (or PAVED_TOKEN); create a personal \
              one with `paved token create --user NAME`"
         ))
         .into());

@@ -205,7 +205,7 @@ pub(super) fn spawn_drift_check(app: paved_app::App, mut stopped: tokio::sync::w
 /// The deploy work of a server (`paved serve`, `paved demo`): marking interrupted the deploys whose
 /// runner went silent for `lease` (on every replica; the store makes each
 /// change once), finishing provisioning requests a stopped replica left
-/// mid-way, and the embedded runner unless `embedded` is off.
+/// mid-way, ending golden-path runs whose process stopped, and the embedded runner unless `embedded` is off.
 pub(super) fn spawn_deploy_work(
     app: paved_app::App,
     lease: std::time::Duration,
@@ -229,6 +229,10 @@ pub(super) fn spawn_deploy_work(
                         Ok(0) => {}
                         Ok(n) => tracing::info!(finished = n, "finished provisioning requests a stopped replica began"),
                         Err(error) => tracing::warn!(%error, "looking for interrupted provisioning requests failed"),
+                    }
+                    // Golden-path runs whose process stopped.
+                    if let Err(error) = sweeper.interrupt_stale_template_runs(paved_app::scaffold::sweep::RUN_LIMIT).await {
+                        tracing::warn!(%error, "looking for interrupted golden-path runs failed");
                     }
                 }
                 _ = sweep_stopped.changed() => return,

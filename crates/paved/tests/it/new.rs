@@ -155,6 +155,15 @@ fn a_run_publishes_the_first_commit_and_registers_the_service_and_its_deploy_tar
     let bare = repos.join("ledger.git");
     assert!(said.contains(&format!("pushed 10 files to {}", bare.display())), "{said}");
     assert!(said.contains("the catalog now holds component:default/ledger"), "{said}");
+    // The example organisation gives payments no Schedule: the run says so
+    // before it pushes, naming the line, and goes on.
+    assert!(
+        said.contains(
+            "warning: catalog-info.yaml:7: paved.dev/oncall refers to schedule:default/payments-oncall, which is not \
+             in the catalog"
+        ),
+        "{said}"
+    );
     assert!(said.contains("deploytarget:default/ledger-production"), "{said}");
     assert!(said.contains(&format!("Repository: {}", bare.display())), "the output links: {said}");
     // One commit on main holding every file, deploy.sh executable.
@@ -222,7 +231,7 @@ fn every_service_s_files_pass_their_tools(dir: &Path, out: &Path, template: &str
     for expected in [
         "name: ledger",
         "owner: payments",
-        "paved.dev/oncall: payments",
+        "paved.dev/oncall: payments-oncall",
         "paved.dev/escalation-policy: payments-escalation",
         &format!("backstage.io/source-template: template:default/{template}"),
         "paved.dev/template-version: \"1\"",
@@ -241,6 +250,47 @@ fn every_service_s_files_pass_their_tools(dir: &Path, out: &Path, template: &str
         "{rules}"
     );
     assert_eq!(rules.matches("service: ledger").count(), 2, "{rules}");
+    // The pipelines, against the schemas GitHub's and GitLab's editors use.
+    if schema_check(&out.join(".github/workflows/ci.yaml"), "github-workflows").is_some() {
+        schema_check(&out.join(".gitlab-ci.yml"), "gitlab-ci");
+    }
+}
+
+/// `check-jsonschema --builtin-schema vendor.SCHEMA FILE` (PyPI
+/// `check-jsonschema`; its schemas are SchemaStore's, vendored): asserts
+/// that it accepts the file, and that it refuses the same file with a job
+/// key misspelt, so that a pass means something. `None` when it is not
+/// installed (unless `PAVED_REQUIRE_CHECK_JSONSCHEMA` is set, which makes
+/// that a failure).
+fn schema_check(file: &Path, schema: &str) -> Option<()> {
+    let check = |file: &Path| {
+        Command::new("check-jsonschema").arg("--builtin-schema").arg(format!("vendor.{schema}")).arg(file).output()
+    };
+    let checked = match check(file) {
+        Ok(checked) => checked,
+        Err(_) => {
+            assert!(
+                std::env::var_os("PAVED_REQUIRE_CHECK_JSONSCHEMA").is_none(),
+                "PAVED_REQUIRE_CHECK_JSONSCHEMA is set but check-jsonschema is missing (pip install check-jsonschema)"
+            );
+            eprintln!("SKIPPED: check-jsonschema is not installed (pip install check-jsonschema)");
+            return None;
+        }
+    };
+    let said = format!("{}{}", String::from_utf8_lossy(&checked.stdout), String::from_utf8_lossy(&checked.stderr));
+    assert!(checked.status.success(), "{schema}: {said}");
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains("script:") || text.contains("runs-on:"), "{text}");
+    let broken = file.with_extension("broken.yml");
+    std::fs::write(&broken, text.replacen("script:", "scripts:", 1).replacen("runs-on:", "run-on:", 1)).unwrap();
+    let refused = check(&broken).unwrap();
+    assert!(
+        !refused.status.success(),
+        "{schema} accepted a misspelt key: {}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
+    std::fs::remove_file(broken).unwrap();
+    Some(())
 }
 
 #[test]
@@ -301,18 +351,12 @@ async fn a_new_service_deploys_its_first_commit_and_passes_its_health_check() {
     let imported = run(paved(dir).args(["catalog", "import", &acme, &template()]));
     assert!(imported.status.success(), "{}", stderr(&imported));
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let made = run(paved(dir).args(["--config", "paved.toml", "new", "python-service"]).args([
-        "--set",
-        "name=ledger",
-        "--set",
-        "owner=payments",
-        "--set",
-        &format!("port={port}"),
-    ]));
-    assert!(made.status.success(), "{}{}", stdout(&made), stderr(&made));
-    let sha = git_in(&repos.join("ledger.git"), &["rev-parse", "main"]);
-    let created = run(paved(dir).args(["token", "create", "--user", "user:default/james.carter", "--format", "json"]));
-    let token = json(&created)["token"].as_str().unwrap().to_owned();
+    let token_of = |user: &str| {
+        let created = run(paved(dir).args(["token", "create", "--user", user, "--format", "json"]));
+        json(&created)["token"].as_str().unwrap().to_owned()
+    };
+    let token = token_of("user:default/james.carter");
+    let outsider = token_of("user:default/ana.souza");
 
     let state_dir = state.display().to_string();
     let server = super::support::Server::start_with_env(
@@ -321,6 +365,35 @@ async fn a_new_service_deploys_its_first_commit_and_passes_its_health_check() {
         &[("PAVED_STATE_DIR", state_dir.as_str())],
     );
     let _stop = StopService(state.join("pid"));
+    // A developer starts the service from a laptop: the run is the
+    // server's, done as the token's person.
+    let new = |token: &str| {
+        run(paved(dir).args(["new", "python-service", "--server", &server.base, "--token", token]).args([
+            "--set",
+            "name=ledger",
+            "--set",
+            "owner=payments",
+            "--set",
+            &format!("port={port}"),
+        ]))
+    };
+    let refused = new(&outsider);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("403") && stderr(&refused).contains("james.carter"), "{}", stderr(&refused));
+    let made = new(&token);
+    assert!(made.status.success(), "{}{}", stdout(&made), stderr(&made));
+    assert!(stdout(&made).contains("python-service version 1 (run "), "{}", stdout(&made));
+    let bare = repos.join("ledger.git");
+    assert_eq!(git_in(&bare, &["log", "-1", "--format=%an", "main"]), "James Carter", "authored by who asked");
+    let sha = git_in(&bare, &["rev-parse", "main"]);
+    // The server checked its drift at once; `paved drift --server` reads it.
+    let drift = run(paved(dir)
+        .args(["drift", "--server", &server.base, "--token", &token, "--service", "ledger"])
+        .args(["--format", "json"]));
+    assert!(drift.status.success(), "{}", stderr(&drift));
+    let drift = json(&drift);
+    assert_eq!((drift[0]["in_line"].as_u64(), drift[0]["behind"].as_bool()), (Some(10), Some(false)), "{drift}");
+
     let auth = format!("Bearer {token}");
     let body = serde_json::json!({ "version": sha }).to_string().into_bytes();
     let (status, queued) = server
