@@ -64,6 +64,7 @@ pub mod provision;
 pub mod record;
 pub mod render;
 pub mod scaffold;
+pub mod scorecards;
 pub mod secrets;
 pub mod services;
 pub mod sessions;

@@ -230,7 +230,7 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
         Some(EntityKind::Schedule) => {
             owner = s.owner();
         }
-        Some(EntityKind::EscalationPolicy | EntityKind::Module | EntityKind::Template) => {
+        Some(EntityKind::EscalationPolicy | EntityKind::Module | EntityKind::Template | EntityKind::Scorecard) => {
             owner = s.owner();
         }
         // Owned by its Component's owner; `DeployTarget::parse` and
@@ -368,6 +368,18 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
             }
             Err(problems) => c.field_errors(root, spec_pos, problems, HINT),
         }
+    }
+    if kind_enum == Some(EntityKind::Scorecard)
+        && let Some(entity) = &checked.entity
+        && let Err(problems) = paved_domain::Scorecard::parse(entity)
+    {
+        c.field_errors(
+            root,
+            spec_pos,
+            problems,
+            "a Scorecard has `levels` (lowest first), `rules` (each `name`, `level`, `check`, `threshold`, `window`, \
+             `weight`, `failure_message`), `filter` and `exemptions` under spec; see the README's scorecards section",
+        );
     }
     if kind_enum == Some(EntityKind::Heartbeat)
         && let Some(entity) = &checked.entity

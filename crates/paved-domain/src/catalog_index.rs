@@ -43,6 +43,10 @@ pub struct ServiceInfo {
     pub production_environments: Vec<String>,
     /// `spec.lifecycle`.
     pub lifecycle: Option<String>,
+    /// `spec.type` (`service`, `website`, `library`).
+    pub spec_type: Option<String>,
+    /// `metadata.tags`.
+    pub tags: Vec<String>,
     /// `spec.system`, as a reference.
     pub system: Option<EntityRef>,
     /// Its runbook links.
@@ -120,6 +124,7 @@ pub struct CatalogIndex {
     heartbeats: HashMap<String, crate::Heartbeat>,
     /// The Modules that parse.
     modules: HashMap<String, crate::Module>,
+    scorecards: HashMap<String, crate::Scorecard>,
     templates: HashMap<String, crate::Template>,
 }
 
@@ -163,6 +168,12 @@ impl CatalogIndex {
                     // The catalog refuses a Module that does not parse.
                     if let Ok(module) = crate::Module::parse(entity) {
                         index.modules.insert(entity_ref.key(), module);
+                    }
+                }
+                Some(EntityKind::Scorecard) => {
+                    // The catalog refuses a Scorecard that does not parse.
+                    if let Ok(scorecard) = crate::Scorecard::parse(entity) {
+                        index.scorecards.insert(entity_ref.key(), scorecard);
                     }
                 }
                 Some(EntityKind::Template) => {
@@ -268,6 +279,13 @@ impl CatalogIndex {
                     .map(|name| name.to_lowercase())
                     .collect(),
                 lifecycle: entity.lifecycle.clone(),
+                spec_type: entity.spec_type.clone(),
+                tags: entity
+                    .document
+                    .pointer("/metadata/tags")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|tags| tags.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+                    .unwrap_or_default(),
                 system,
                 runbooks: entity.paved.runbooks.clone(),
                 oncall: entity.paved.oncall.clone(),
@@ -443,6 +461,13 @@ impl CatalogIndex {
     /// Every Module, in reference order.
     pub fn modules(&self) -> Vec<&crate::Module> {
         let mut all: Vec<&crate::Module> = self.modules.values().collect();
+        all.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+        all
+    }
+
+    /// Every Scorecard, in reference order.
+    pub fn scorecards(&self) -> Vec<&crate::Scorecard> {
+        let mut all: Vec<&crate::Scorecard> = self.scorecards.values().collect();
         all.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
         all
     }

@@ -40,6 +40,8 @@ pub enum EntityKind {
     /// A software template: a golden path that starts a service
     /// (Backstage's scaffolder, `scaffolder.backstage.io/v1beta3`).
     Template,
+    /// Maturity levels of configuration and behaviour checks (pavedroad).
+    Scorecard,
 }
 
 impl EntityKind {
@@ -57,8 +59,8 @@ impl EntityKind {
     /// The scaffolder's kinds (`apiVersion: scaffolder.backstage.io/v1beta3`).
     pub const SCAFFOLDER: [Self; 1] = [Self::Template];
     /// pavedroad's own kinds (`apiVersion: paved.dev/v1alpha1`).
-    pub const PAVED: [Self; 5] =
-        [Self::Schedule, Self::EscalationPolicy, Self::DeployTarget, Self::Heartbeat, Self::Module];
+    pub const PAVED: [Self; 6] =
+        [Self::Schedule, Self::EscalationPolicy, Self::DeployTarget, Self::Heartbeat, Self::Module, Self::Scorecard];
 
     /// The kind as references write it, lower-case: `component`, `api`.
     pub fn as_str(self) -> &'static str {
@@ -77,6 +79,7 @@ impl EntityKind {
             Self::Heartbeat => "heartbeat",
             Self::Module => "module",
             Self::Template => "template",
+            Self::Scorecard => "scorecard",
         }
     }
 
@@ -97,6 +100,7 @@ impl EntityKind {
             Self::Heartbeat => "Heartbeat",
             Self::Module => "Module",
             Self::Template => "Template",
+            Self::Scorecard => "Scorecard",
         }
     }
 }
@@ -125,7 +129,7 @@ impl FromStr for EntityKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "`{0}` is not a kind pavedroad knows (component, api, resource, system, domain, group, user, location, schedule, \
-     escalationpolicy, deploytarget, heartbeat, module, template)"
+     escalationpolicy, deploytarget, heartbeat, module, template, scorecard)"
 )]
 pub struct UnknownKind(pub String);
 

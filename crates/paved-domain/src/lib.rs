@@ -20,6 +20,7 @@ mod oncall;
 mod records;
 mod relation;
 mod repo;
+pub mod scorecard;
 mod source;
 pub mod template;
 
@@ -48,5 +49,6 @@ pub use records::{
 };
 pub use relation::{Relation, RelationType};
 pub use repo::{RepoId, RepoIdError};
+pub use scorecard::Scorecard;
 pub use source::{Source, UnknownSource};
 pub use template::{Action, OutputLink, Template, TemplateStep};

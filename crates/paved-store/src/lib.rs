@@ -28,6 +28,7 @@ mod paging;
 mod postgres;
 mod queries;
 mod resources;
+mod scorecards;
 mod sessions;
 mod sql;
 mod sqlite;
@@ -48,6 +49,7 @@ pub use paging::{
 };
 pub use postgres::PostgresStore;
 pub use resources::{NewResource, ResourceOutcome, ResourceState, ResourceStore, StoredResource};
+pub use scorecards::{ScoreRecord, ScorecardStore};
 pub use sessions::{NewSession, SessionInfo, SessionStore};
 pub use sqlite::{SqliteDurability, SqliteStore};
 pub use templates::{DriftRecord, NewTemplateRun, RunKind, RunOutcome, RunState, StoredTemplateRun, TemplateStore};
@@ -301,7 +303,7 @@ pub struct AppliedMigration {
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
 /// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`],
-/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`], [`ResourceStore`], [`TemplateStore`]) are written once for both databases
+/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`], [`ResourceStore`], [`TemplateStore`], [`ScorecardStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -320,6 +322,7 @@ pub trait Store:
     + ContactStore
     + ResourceStore
     + TemplateStore
+    + ScorecardStore
     + Send
     + Sync
     + std::fmt::Debug

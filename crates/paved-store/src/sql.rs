@@ -34,6 +34,8 @@ pub(crate) enum Bind {
     Int(Option<i64>),
     /// A boolean (SQLite stores 0 or 1).
     Bool(bool),
+    /// A double-precision number.
+    Float(f64),
     /// Bytes.
     Bytes(Vec<u8>),
     /// An instant, or NULL.
@@ -70,6 +72,12 @@ impl From<Option<String>> for Bind {
 impl From<&Option<String>> for Bind {
     fn from(value: &Option<String>) -> Self {
         Self::Text(value.clone())
+    }
+}
+
+impl From<f64> for Bind {
+    fn from(value: f64) -> Self {
+        Self::Float(value)
     }
 }
 
@@ -339,6 +347,7 @@ fn sqlite_query<'q>(
             Bind::Text(value) => query.bind(value.as_deref()),
             Bind::Int(value) => query.bind(*value),
             Bind::Bool(value) => query.bind(*value),
+            Bind::Float(value) => query.bind(*value),
             Bind::Bytes(value) => query.bind(value.as_slice()),
             Bind::Time(value) => query.bind(*value),
             Bind::Texts(values) => query.bind(serde_json::Value::from(values.clone()).to_string()),
@@ -357,6 +366,7 @@ fn postgres_query<'q>(
             Bind::Text(value) => query.bind(value.as_deref()),
             Bind::Int(value) => query.bind(*value),
             Bind::Bool(value) => query.bind(*value),
+            Bind::Float(value) => query.bind(*value),
             Bind::Bytes(value) => query.bind(value.as_slice()),
             Bind::Time(value) => query.bind(*value),
             Bind::Texts(values) => query.bind(values.as_slice()),

@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod oncall;
 pub mod records;
 pub mod resources;
+pub mod scorecards;
 pub mod shifts;
 pub mod teams;
 pub mod templates;
@@ -113,6 +114,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(templates::show_run))
         .routes(routes!(templates::drift))
         .routes(routes!(templates::update))
+        .routes(routes!(scorecards::scorecards))
+        .routes(routes!(scorecards::history))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::get_deploy))
         .routes(routes!(deploys::claim))

@@ -13,5 +13,6 @@ mod protection_rule;
 mod provision;
 mod records;
 mod scaffold;
+mod scorecards;
 mod sign_in;
 mod web;

@@ -17,6 +17,7 @@ mod overrides;
 mod paging;
 mod records;
 mod resources;
+mod scorecards;
 mod sessions;
 mod templates;
 mod tokens;

@@ -14,6 +14,7 @@ mod overrides;
 mod paging;
 mod record_format;
 mod resources;
+mod scorecards;
 mod sessions;
 mod sqlite;
 mod templates;

@@ -29,6 +29,7 @@ mod oncall_contact;
 mod provision;
 mod report;
 mod runner;
+mod scorecard;
 mod serve;
 mod synth;
 mod token;
@@ -95,6 +96,7 @@ enum Command {
     Oncall(oncall::Cmd),
     New(new::Cmd),
     Drift(drift::Cmd),
+    Scorecard(scorecard::Cmd),
     Provision(provision::Cmd),
     Deprovision(provision::DeprovisionCmd),
     #[command(subcommand)]
@@ -178,6 +180,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(drift::run(cmd, config))
+        }
+        Command::Scorecard(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(scorecard::run(cmd, config))
         }
         Command::Provision(cmd) => {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;

@@ -170,17 +170,22 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     let ready = reqwest::get(format!("http://{address}/readyz")).await.unwrap();
     assert_eq!(ready.status(), 200);
     let components: Value = get_json(format!("http://{address}/api/v1/entities?kind=component&limit=100")).await;
-    assert_eq!(components["total"], 15, "{components}");
+    // The synthetic organisation's 15, and ledger, which the demo started
+    // on the Python golden path as the road's person.
+    assert_eq!(components["total"], 16, "{components}");
+    let ledger = components["items"].as_array().unwrap().iter().find(|c| c["name"] == "ledger").expect("ledger");
+    assert_eq!((ledger["location"].as_str(), ledger["paved"]["oncall"].is_string()), (Some("paved:new/ledger"), true));
 
     // The paved road: the printed token deploys the team's two targets on
     // this machine; one passes its health check, the other rolls back.
     let plan: Value = serde_json::from_slice(&std::fs::read(files.join("plan.json")).unwrap()).unwrap();
     let targets: Value = get_json(format!("http://{address}/api/v1/entities?kind=deploytarget&limit=10")).await;
-    assert_eq!(targets["total"], 2, "{targets}");
+    assert_eq!(targets["total"], 3, "the road's two and ledger's: {targets}");
     let services: Vec<String> = targets["items"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|t| t["name"] != "ledger-production")
         .map(|t| t["name"].as_str().unwrap().strip_suffix("-production").unwrap().to_owned())
         .collect();
     let client = reqwest::Client::new();
@@ -335,14 +340,16 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     let started = client
         .post(format!("http://{address}/api/v1/templates/python-service/runs"))
         .bearer_auth(&token)
-        .json(&serde_json::json!({ "parameters": { "name": "ledger", "owner": team } }))
+        .json(&serde_json::json!({ "parameters": { "name": "invoices", "owner": team } }))
         .send()
         .await
         .unwrap();
     assert_eq!(started.status(), 201, "{}", started.text().await.unwrap());
-    assert!(files.join("new-repos/ledger.git").is_dir(), "the new repository");
-    let ledger = get_json(format!("http://{address}/api/v1/entities/component/default/ledger")).await;
-    assert!(ledger.to_string().contains(&format!("group:default/{team}")), "{ledger}");
+    for made in ["ledger", "invoices"] {
+        assert!(files.join(format!("new-repos/{made}.git")).is_dir(), "the new repository of {made}");
+        let entity = get_json(format!("http://{address}/api/v1/entities/component/default/{made}")).await;
+        assert!(entity.to_string().contains(&format!("group:default/{team}")), "{entity}");
+    }
 
     let pid = child.id().to_string();
     std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();

@@ -1,0 +1,399 @@
+//! Scorecards: each service's maturity level on each `kind: Scorecard` of
+//! the catalog, from configuration checks (the catalog, a golden path's
+//! kept drift) and behaviour checks (the service's report over the rule's
+//! window: the same analysis `paved report` reads, not a second
+//! computation). A service reaches a level when every rule of that level
+//! and of every level below passes or is exempted; a rule without data
+//! does not pass. Each evaluation is kept as the day's result of each
+//! service, for trends and "when did it drop a level".
+
+mod checks;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use paved_domain::scorecard::Scorecard;
+use paved_domain::{CatalogIndex, EntityRef};
+use paved_metrics::{BenchmarkTable, Window};
+use paved_store::ScoreRecord;
+use serde::{Deserialize, Serialize};
+
+use crate::scaffold::drift::{DriftScope, ServiceDrift};
+use crate::{App, AppError, ScopeRequest};
+
+/// How a rule came out for a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Its figure meets the threshold.
+    Pass,
+    /// It does not.
+    Fail,
+    /// Nothing to judge by in its window: it does not pass.
+    NoData,
+    /// An exemption lets the service off it until a date: it counts as
+    /// passed.
+    Exempt,
+}
+
+impl Outcome {
+    /// Whether it counts towards a level.
+    pub fn counts(self) -> bool {
+        matches!(self, Self::Pass | Self::Exempt)
+    }
+
+    /// As shown: `pass`, `fail`, `no data`, `exempt`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::NoData => "no data",
+            Self::Exempt => "exempt",
+        }
+    }
+}
+
+/// An exemption that applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exempted {
+    /// Why.
+    pub reason: String,
+    /// Its last day.
+    pub until: NaiveDate,
+}
+
+/// One rule's result for one service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleResult {
+    /// The rule.
+    pub rule: String,
+    /// Its level.
+    pub level: String,
+    /// What it checks (`deploys_by_owners`).
+    pub check: String,
+    /// How it came out.
+    pub outcome: Outcome,
+    /// The figure (a share, a tier's rank from 4 elite to 1 low, a count).
+    pub figure: Option<f64>,
+    /// The figure in words.
+    pub shown: String,
+    /// The threshold, as shown (`80 %`, `high`, `2`).
+    pub threshold: Option<String>,
+    /// Its window in days (behaviour rules).
+    pub window_days: Option<u32>,
+    /// Its weight.
+    pub weight: u32,
+    /// How to fix it, when it does not pass.
+    pub fix: Option<String>,
+    /// The exemption that applied.
+    pub exemption: Option<Exempted>,
+}
+
+/// One service on one scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceScore {
+    /// The Scorecard.
+    pub scorecard: EntityRef,
+    /// Its title.
+    pub title: String,
+    /// Its levels, lowest first.
+    pub levels: Vec<String>,
+    /// The service.
+    pub service: EntityRef,
+    /// Its team.
+    pub team: Option<EntityRef>,
+    /// The highest level reached; `None` below the first.
+    pub level: Option<String>,
+    /// The next level, and what it lacks: the rules of it and below that
+    /// do not pass.
+    pub next_level: Option<String>,
+    /// The weighted share of rules that count, 0 to 1.
+    pub score: f64,
+    /// Every rule, in the scorecard's order.
+    pub rules: Vec<RuleResult>,
+    /// The day it stands for.
+    pub day: NaiveDate,
+}
+
+/// How many services stand at each level of one scorecard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelCount {
+    /// The level; `None`: below the first.
+    pub level: Option<String>,
+    /// Services at it.
+    pub services: usize,
+}
+
+/// One scorecard's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScorecardResults {
+    /// The Scorecard.
+    pub scorecard: EntityRef,
+    /// Its title.
+    pub title: String,
+    /// Its levels, lowest first.
+    pub levels: Vec<String>,
+    /// How many services stand at each level, below the first first.
+    pub distribution: Vec<LevelCount>,
+    /// Each service it applies to, by name.
+    pub services: Vec<ServiceScore>,
+}
+
+/// Which services to score.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreScope {
+    /// One service (`checkout-api`).
+    pub service: Option<String>,
+    /// A team's services (and those of the teams below it).
+    pub team: Option<String>,
+}
+
+/// One day of a service's history on one scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPoint {
+    /// The day.
+    pub day: NaiveDate,
+    /// The level reached that day.
+    pub level: Option<String>,
+    /// The score that day.
+    pub score: f64,
+}
+
+/// A service's history on one scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreHistory {
+    /// The Scorecard.
+    pub scorecard: EntityRef,
+    /// Each day evaluated, oldest first.
+    pub days: Vec<HistoryPoint>,
+    /// The days its level changed: `(day, from, to)`.
+    pub changes: Vec<LevelChange>,
+}
+
+/// A change of level between two evaluated days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelChange {
+    /// The first day at the new level.
+    pub day: NaiveDate,
+    /// The level before.
+    pub from: Option<String>,
+    /// The level after.
+    pub to: Option<String>,
+    /// Whether it went down.
+    pub dropped: bool,
+}
+
+impl App {
+    /// Every scorecard's results for the services of `scope`, as of `at`
+    /// (behaviour rules look back their window from it), kept as the
+    /// results of `at`'s day.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for a service or team the catalog lacks; a
+    /// store error.
+    pub async fn scorecards(&self, scope: &ScoreScope, at: DateTime<Utc>) -> Result<Vec<ScorecardResults>, AppError> {
+        let org = self.org_analysis().await?;
+        let catalog = org.catalog.clone();
+        let services = services_in(&catalog, scope)?;
+        let drift: BTreeMap<String, ServiceDrift> =
+            self.recorded_drift(&DriftScope::default()).await?.into_iter().map(|d| (d.service.key(), d)).collect();
+        let mut all = Vec::new();
+        let mut kept = Vec::new();
+        for card in catalog.scorecards() {
+            let mut scores = Vec::new();
+            for service in &services {
+                if !applies(card, &catalog, service) {
+                    continue;
+                }
+                let score = self.score(card, &catalog, service, drift.get(&service.key()), at).await?;
+                kept.push(record(&score, at));
+                scores.push(score);
+            }
+            let mut distribution: Vec<LevelCount> = std::iter::once(None)
+                .chain(card.levels.iter().cloned().map(Some))
+                .map(|level| LevelCount { services: scores.iter().filter(|s| s.level == level).count(), level })
+                .collect();
+            distribution.retain(|d| d.level.is_some() || d.services > 0);
+            all.push(ScorecardResults {
+                scorecard: card.entity_ref.clone(),
+                title: card.title.clone(),
+                levels: card.levels.clone(),
+                distribution,
+                services: scores,
+            });
+        }
+        self.store.record_scores(&kept).await?;
+        Ok(all)
+    }
+
+    /// `service`'s history on every scorecard over the last `days` days.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for a service the catalog lacks; a store
+    /// error.
+    pub async fn scorecard_history(&self, service: &str, days: u32) -> Result<Vec<ScoreHistory>, AppError> {
+        let catalog = self.catalog.current().await?;
+        let service = service_ref(&catalog, service)?;
+        let since = (Utc::now() - Duration::days(i64::from(days))).date_naive();
+        let mut by_card: BTreeMap<String, ScoreHistory> = BTreeMap::new();
+        for record in self.store.score_history(&service, since).await? {
+            let history = by_card.entry(record.scorecard.key()).or_insert_with(|| ScoreHistory {
+                scorecard: record.scorecard.clone(),
+                days: Vec::new(),
+                changes: Vec::new(),
+            });
+            if let Some(last) = history.days.last()
+                && last.level != record.level
+            {
+                let rank = |level: &Option<String>| {
+                    let card = catalog.scorecards().into_iter().find(|c| c.entity_ref == record.scorecard);
+                    level
+                        .as_ref()
+                        .and_then(|l| card.and_then(|c| c.levels.iter().position(|x| x == l)))
+                        .map_or(0, |p| p + 1)
+                };
+                history.changes.push(LevelChange {
+                    day: record.day,
+                    from: last.level.clone(),
+                    to: record.level.clone(),
+                    dropped: rank(&record.level) < rank(&last.level),
+                });
+            }
+            history.days.push(HistoryPoint { day: record.day, level: record.level, score: record.score });
+        }
+        Ok(by_card.into_values().collect())
+    }
+
+    /// `service`'s latest kept level on each scorecard: what the deploy
+    /// policy reads for earned autonomy.
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn latest_levels(&self, service: &EntityRef) -> Result<Vec<(EntityRef, Option<String>)>, AppError> {
+        Ok(self.store.latest_scores(Some(service)).await?.into_iter().map(|r| (r.scorecard, r.level)).collect())
+    }
+
+    async fn score(
+        &self,
+        card: &Scorecard,
+        catalog: &CatalogIndex,
+        service: &EntityRef,
+        drift: Option<&ServiceDrift>,
+        at: DateTime<Utc>,
+    ) -> Result<ServiceScore, AppError> {
+        let day = at.date_naive();
+        let mut rules = Vec::with_capacity(card.rules.len());
+        for rule in &card.rules {
+            let found = if rule.check.is_behaviour() {
+                let window = Window::last_days(at, i64::from(rule.window_days));
+                let scope = ScopeRequest::Service(service.to_string());
+                let report = self.report(&scope, window, BenchmarkTable::default()).await?;
+                checks::behaviour(rule.check, rule.threshold, &report)
+            } else {
+                checks::configuration(rule.check, rule.threshold, catalog, service, drift)
+            };
+            let exemption = card
+                .exemptions
+                .iter()
+                .find(|e| e.rule == rule.name && e.service.eq_ignore_ascii_case(service.name()) && e.until >= day)
+                .map(|e| Exempted { reason: e.reason.clone(), until: e.until });
+            let outcome = match (found.passed, &exemption) {
+                (Some(true), _) => Outcome::Pass,
+                (_, Some(_)) => Outcome::Exempt,
+                (Some(false), None) => Outcome::Fail,
+                (None, None) => Outcome::NoData,
+            };
+            rules.push(RuleResult {
+                rule: rule.name.clone(),
+                level: rule.level.clone(),
+                check: rule.check.as_str().to_owned(),
+                outcome,
+                figure: found.figure,
+                shown: found.shown,
+                threshold: rule.threshold.map(|t| t.to_string()),
+                window_days: rule.check.is_behaviour().then_some(rule.window_days),
+                weight: rule.weight,
+                fix: (!outcome.counts()).then(|| rule.failure_message.clone()),
+                exemption,
+            });
+        }
+        let holds = |level: &str| {
+            card.rules_up_to(level).all(|r| rules.iter().find(|x| x.rule == r.name).is_some_and(|x| x.outcome.counts()))
+        };
+        let reached = card.levels.iter().take_while(|level| holds(level)).last().cloned();
+        let next_level = card.levels.iter().find(|level| !holds(level)).cloned();
+        let total: u32 = rules.iter().map(|r| r.weight).sum();
+        let passed: u32 = rules.iter().filter(|r| r.outcome.counts()).map(|r| r.weight).sum();
+        Ok(ServiceScore {
+            scorecard: card.entity_ref.clone(),
+            title: card.title.clone(),
+            levels: card.levels.clone(),
+            service: service.clone(),
+            team: catalog.service(service).and_then(|i| i.owner.clone()),
+            level: reached,
+            next_level,
+            score: if total == 0 { 0.0 } else { f64::from(passed) / f64::from(total) },
+            rules,
+            day,
+        })
+    }
+}
+
+/// Whether `card` applies to `service`.
+fn applies(card: &Scorecard, catalog: &CatalogIndex, service: &EntityRef) -> bool {
+    let Some(info) = catalog.service(service) else { return false };
+    card.filter.matches(
+        info.spec_type.as_deref(),
+        info.lifecycle.as_deref(),
+        info.system.as_ref().map(EntityRef::name),
+        info.owner.as_ref().map(EntityRef::name),
+        &info.tags,
+    )
+}
+
+/// The services of `scope`, by reference.
+fn services_in(catalog: &CatalogIndex, scope: &ScoreScope) -> Result<Vec<EntityRef>, AppError> {
+    if let Some(service) = &scope.service {
+        return Ok(vec![service_ref(catalog, service)?]);
+    }
+    let mut services: Vec<EntityRef> = match &scope.team {
+        Some(team) => {
+            let team = EntityRef::parse(team.trim(), Some("group"), paved_domain::DEFAULT_NAMESPACE)
+                .map_err(|e| AppError::Invalid(format!("`{team}` is not a team: {e}")))?;
+            if catalog.group(&team).is_none() {
+                return Err(AppError::Invalid(format!("{team} is not a team of the catalog")));
+            }
+            catalog
+                .services()
+                .into_iter()
+                .filter(|s| catalog.team_owns(&team, &s.entity_ref))
+                .map(|s| s.entity_ref.clone())
+                .collect()
+        }
+        None => catalog.services().into_iter().map(|s| s.entity_ref.clone()).collect(),
+    };
+    services.sort();
+    Ok(services)
+}
+
+fn service_ref(catalog: &CatalogIndex, service: &str) -> Result<EntityRef, AppError> {
+    let service = EntityRef::parse(service.trim(), Some("component"), paved_domain::DEFAULT_NAMESPACE)
+        .map_err(|e| AppError::Invalid(format!("`{service}` is not a service: {e}")))?;
+    if catalog.service(&service).is_none() {
+        return Err(AppError::Invalid(format!("{service} is not a service of the catalog")));
+    }
+    Ok(service)
+}
+
+fn record(score: &ServiceScore, at: DateTime<Utc>) -> ScoreRecord {
+    ScoreRecord {
+        scorecard: score.scorecard.clone(),
+        service: score.service.clone(),
+        day: score.day,
+        team: score.team.clone(),
+        level: score.level.clone(),
+        score: score.score,
+        rules: serde_json::to_value(&score.rules).unwrap_or_default(),
+        evaluated_at: at,
+    }
+}
