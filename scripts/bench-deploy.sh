@@ -9,9 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-$PWD/target}
+# The smoke run uses the test suite's own debug build (the whole workspace,
+# examples included): one package alone would resolve other features and
+# compile much of the dependency tree again.
+# shellcheck source=bench/lib.sh
+source scripts/bench/lib.sh
 case "${1:-}" in
   --smoke)
-    cargo build --quiet -p paved --bin paved --example bench_deploy
+    build_paved "$PWD" debug
     "$target/debug/examples/bench_deploy" "$target/debug/paved" 5
     ;;
   --postgres)

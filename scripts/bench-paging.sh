@@ -10,8 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-$PWD/target}
+# The smoke run uses the test suite's own debug build (the whole workspace,
+# examples included): one package alone would resolve other features and
+# compile much of the dependency tree again.
+# shellcheck source=bench/lib.sh
+source scripts/bench/lib.sh
 if [ "${1:-}" = "--smoke" ]; then
-  cargo build --quiet -p paved --bin paved --example bench_paging
+  build_paved "$PWD" debug
   "$target/debug/examples/bench_paging" "$target/debug/paved" 20 1
 else
   cargo build --quiet --release -p paved --bin paved --example bench_paging

@@ -6,8 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-$PWD/target}
+# The smoke run uses the test suite's own debug build (the whole workspace,
+# examples included): one package alone would resolve other features and
+# compile much of the dependency tree again.
+# shellcheck source=bench/lib.sh
+source scripts/bench/lib.sh
 if [ "${1:-}" = "--smoke" ]; then
-  cargo build --quiet -p paved-app --example bench_policy
+  build_paved "$PWD" debug
   "$target/debug/examples/bench_policy" 200
 else
   cargo build --quiet --release -p paved-app --example bench_policy

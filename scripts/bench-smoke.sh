@@ -21,3 +21,4 @@ smoke "web pages under load" bench-web.sh
 smoke "deploy policy" bench-policy.sh
 smoke "deploy overhead" bench-deploy.sh
 smoke "paging" bench-paging.sh
+smoke "scorecards" bench-scorecard.sh

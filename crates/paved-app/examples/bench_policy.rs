@@ -126,6 +126,7 @@ fn main() {
             open_incidents: &incidents,
             fixes: None,
             now: Utc::now(),
+            standing: &[],
         });
         times.push(started.elapsed().as_secs_f64() * 1e3);
         allowed += usize::from(outcomes.iter().all(|o| o.passed));

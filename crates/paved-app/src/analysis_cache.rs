@@ -235,4 +235,23 @@ impl AnalysisCache {
             without_service: 0,
         })
     }
+
+    /// The diagnosis of one service (index `service` of the analysis) over
+    /// `window`, without the monthly series and not memoised: what a
+    /// scorecard reads, once per service and window of an evaluation.
+    pub fn diagnose_service(org: &OrgAnalysis, service: usize, window: Window) -> CultureReport {
+        let scope = Scope { kind: ScopeKind::Service, name: org.services[service].to_string() };
+        org.analysis.diagnose(
+            &ReportRequest {
+                team_members: None,
+                scope,
+                services: &[service],
+                window,
+                series: None,
+                table: BenchmarkTable::default(),
+                without_service: 0,
+            },
+            &CultureConfig::default(),
+        )
+    }
 }

@@ -41,6 +41,8 @@ pub struct ServiceOverview {
     /// The golden path it was made from and its drift last found, when
     /// `paved new` made it.
     pub golden_path: Option<crate::scaffold::drift::ServiceDrift>,
+    /// Its results on each scorecard, as last kept.
+    pub scores: Vec<crate::scorecards::ServiceScore>,
     index: Option<usize>,
 }
 
@@ -100,6 +102,20 @@ impl App {
         let on_call = self.who_is_on_call(&OnCallScope::Service(service.to_string()), None).await?;
         let scope = crate::scaffold::drift::DriftScope { service: Some(service.to_string()), team: None };
         let golden_path = self.recorded_drift(&scope).await?.into_iter().next();
-        Ok(ServiceOverview { org, info, report, owners, deployments, incidents, schedule, on_call, golden_path, index })
+        let scope = crate::scorecards::ScoreScope { service: Some(service.to_string()), team: None };
+        let scores = self.kept_scores(&scope).await?;
+        Ok(ServiceOverview {
+            org,
+            info,
+            report,
+            owners,
+            deployments,
+            incidents,
+            schedule,
+            on_call,
+            golden_path,
+            scores,
+            index,
+        })
     }
 }

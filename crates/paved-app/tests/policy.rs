@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use paved_app::Caller;
+use paved_app::deploy::policy::Standing;
 use paved_app::deploy::{CheckKind, CheckOutcome, PolicyInput, allowed, evaluate};
 use paved_domain::{CatalogIndex, CiRun, DeployTarget, EntityRef, Incident, Policy, RepoId};
 use paved_store::{TokenInfo, TokenScope};
@@ -75,6 +76,18 @@ fn check(
     fixes: Option<&str>,
     now: DateTime<Utc>,
 ) -> Vec<CheckOutcome> {
+    check_standing(caller, runs, incidents, fixes, now, &[])
+}
+
+/// As [`check`], for a service standing at `standing`.
+fn check_standing(
+    caller: &Caller,
+    runs: &[CiRun],
+    incidents: &[Incident],
+    fixes: Option<&str>,
+    now: DateTime<Utc>,
+    standing: &[Standing],
+) -> Vec<CheckOutcome> {
     let catalog = catalog();
     let service: EntityRef = "component:default/checkout-api".parse().unwrap();
     let target: DeployTarget = catalog.deploy_target(&service, "production").expect("the target").clone();
@@ -88,6 +101,7 @@ fn check(
         open_incidents: incidents,
         fixes,
         now,
+        standing,
     })
 }
 
@@ -169,4 +183,48 @@ fn an_open_incident_as_bad_as_the_threshold_blocks_unless_the_deploy_fixes_it() 
         allowed(&check(&person("lena.fischer"), &[ci(Some("success"))], &[sev3], None, wednesday())),
         "SEV-3 does not block"
     );
+}
+
+/// Earned autonomy: the target lifts its Friday window for a service gold
+/// on the readiness scorecard. A gold service's Friday deploy passes the
+/// window check because of its level and says so; a bronze one's is
+/// refused, saying which level would lift the window; gold on another
+/// scorecard earns nothing here.
+#[test]
+fn a_gold_service_deploys_on_friday_afternoon_and_a_bronze_one_is_refused() {
+    let friday = Utc.with_ymd_and_hms(2026, 12, 4, 14, 30, 0).unwrap();
+    let standing = |card: &str, earned: &[&str]| Standing {
+        scorecard: card.to_owned(),
+        earned: earned.iter().map(|l| (*l).to_owned()).collect(),
+    };
+    let lena = person("lena.fischer");
+    let green = [ci(Some("success"))];
+    let gold = [standing("readiness", &["bronze", "silver", "gold"])];
+    let outcomes = check_standing(&lena, &green, &[], None, friday, &gold);
+    assert!(allowed(&outcomes), "{outcomes:?}");
+    let window = outcomes.iter().find(|o| o.check == CheckKind::DenyWindow).unwrap();
+    assert_eq!(
+        window.reason,
+        "the deny window on fri from 15:00 to 23:59 (Europe/Berlin) is lifted (gold on readiness: earned autonomy)"
+    );
+
+    let bronze = [standing("readiness", &["bronze"])];
+    let outcomes = check_standing(&lena, &green, &[], None, friday, &bronze);
+    let refused = failed(&outcomes);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, CheckKind::DenyWindow);
+    assert!(
+        refused[0].1.contains(
+            "denied on fri from 15:00 to 23:59 (Europe/Berlin); deploy after the window; at readiness/gold it would \
+             not apply"
+        ) && refused[0].1.contains("paved scorecard --service checkout-api"),
+        "{}",
+        refused[0].1
+    );
+    let elsewhere = [standing("security", &["bronze", "silver", "gold"])];
+    assert!(!allowed(&check_standing(&lena, &green, &[], None, friday, &elsewhere)), "another scorecard's gold");
+    // The relief lifts the window only: CI must still pass.
+    let red = [ci(Some("failure"))];
+    let outcomes = check_standing(&lena, &red, &[], None, friday, &gold);
+    assert_eq!(failed(&outcomes).iter().map(|f| f.0).collect::<Vec<_>>(), [CheckKind::ChecksPassed]);
 }

@@ -48,6 +48,7 @@ pub mod modules;
 mod org;
 mod random;
 pub mod road;
+pub mod scorecards;
 pub mod synth;
 pub mod templates;
 mod timeline;
@@ -309,7 +310,11 @@ pub async fn generate(
 
     let catalog_directory = options.directory.join("catalog");
     catalog::write(&org, &catalog_directory, options.seed)?;
-    let catalog_paths = vec![catalog_directory];
+    // The golden paths and the scorecard pavedroad ships come with it, in
+    // the same location as the road's import later (so nothing moves).
+    let mut catalog_paths = vec![catalog_directory];
+    catalog_paths.extend(templates::write(&options.directory)?);
+    catalog_paths.extend(scorecards::write(&options.directory)?);
     let load = importer.load_catalog(&catalog_paths).context("the demo's own catalog is invalid")?;
     importer.import_catalog(store, &catalog_paths, &load).await?;
     let catalog = CatalogIndex::new(&load.entities);

@@ -161,6 +161,7 @@ pub async fn prepare(
     let infra = crate::modules::write(&catalog, directory, &plan.platform_team, &plan.healthy_team, servers)?;
     let mut paths = vec![catalog];
     paths.extend(crate::templates::write(directory)?);
+    paths.extend(crate::scorecards::write(directory)?);
     let load = importer.load_catalog(&paths).context("the demo's deploy targets are invalid")?;
     importer.import_catalog(store, &paths, &load).await?;
 

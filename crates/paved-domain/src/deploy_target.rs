@@ -150,6 +150,36 @@ pub struct Policy {
     pub block_on_open_incident: Option<String>,
     /// Who may deploy besides the owners: Users and Groups.
     pub allow: Vec<EntityRef>,
+    /// Earned autonomy: what a service at a scorecard level (or above)
+    /// deploys under instead (`when_level: { gold: { deny_windows: [] } }`).
+    pub when_level: Vec<LevelRelief>,
+}
+
+/// The looser policy a level earns: each field given replaces the
+/// policy's; the others stay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelRelief {
+    /// The Scorecard whose level it is (`readiness/gold`); `None`: any
+    /// scorecard that has the level.
+    pub scorecard: Option<String>,
+    /// The level (`gold`); it and the levels above it earn the relief.
+    pub level: String,
+    /// Whether the commit's CI must pass.
+    pub checks_passed: Option<bool>,
+    /// The deny windows instead (`[]`: none).
+    pub deny_windows: Option<Vec<DenyWindow>>,
+    /// The severity an open incident blocks at instead.
+    pub block_on_open_incident: Option<String>,
+}
+
+impl LevelRelief {
+    /// As written: `gold` or `readiness/gold`.
+    pub fn key(&self) -> String {
+        match &self.scorecard {
+            Some(card) => format!("{card}/{}", self.level),
+            None => self.level.clone(),
+        }
+    }
 }
 
 /// A weekly span during which deploys are refused.
@@ -230,6 +260,16 @@ struct PolicySpec {
     block_on_open_incident: Option<String>,
     #[serde(default)]
     allow: Vec<String>,
+    #[serde(default)]
+    when_level: serde_json::Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReliefSpec {
+    checks_passed: Option<bool>,
+    deny_windows: Option<Vec<Value>>,
+    block_on_open_incident: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -457,8 +497,55 @@ fn policy(value: Value, namespace: &str, base: &str, problems: &mut Problems) ->
     ) else {
         return Policy::default();
     };
+    let deny_windows = read_deny_windows(spec.deny_windows, base, problems);
+    let mut allow = Vec::new();
+    for text in &spec.allow {
+        match EntityRef::parse(text, Some("user"), namespace) {
+            Ok(who) if who.is(EntityKind::User) || who.is(EntityKind::Group) => allow.push(who),
+            _ => problems.push(
+                format!("{base}.allow"),
+                format!("{base}.allow `{text}` is not a User or Group; write e.g. `user:sam` or `group:sre`"),
+            ),
+        }
+    }
+    let mut when_level = Vec::new();
+    for (key, value) in spec.when_level {
+        let path = format!("{base}.when_level.{key}");
+        let (scorecard, level) = match key.split_once('/') {
+            Some((card, level)) => (Some(card.trim().to_owned()), level.trim().to_owned()),
+            None => (None, key.trim().to_owned()),
+        };
+        if level.is_empty() || scorecard.as_deref().is_some_and(str::is_empty) {
+            problems.push(path.clone(), format!("{path}: name a level, `gold`, or a scorecard's, `readiness/gold`"));
+            continue;
+        }
+        let Some(relief) = problems.read::<ReliefSpec>(
+            &path,
+            value,
+            "a level may relax checks_passed, deny_windows and block_on_open_incident (who may deploy is not earned)",
+        ) else {
+            continue;
+        };
+        when_level.push(LevelRelief {
+            scorecard,
+            level,
+            checks_passed: relief.checks_passed,
+            deny_windows: relief.deny_windows.map(|windows| read_deny_windows(windows, &path, problems)),
+            block_on_open_incident: relief.block_on_open_incident,
+        });
+    }
+    Policy {
+        checks_passed: spec.checks_passed,
+        deny_windows,
+        block_on_open_incident: spec.block_on_open_incident,
+        allow,
+        when_level,
+    }
+}
+
+fn read_deny_windows(values: Vec<Value>, base: &str, problems: &mut Problems) -> Vec<DenyWindow> {
     let mut deny_windows = Vec::new();
-    for (i, value) in spec.deny_windows.into_iter().enumerate() {
+    for (i, value) in values.into_iter().enumerate() {
         let path = format!("{base}.deny_windows[{i}]");
         let Some(window) = problems.read::<DenyWindowSpec>(
             &path,
@@ -488,20 +575,5 @@ fn policy(value: Value, namespace: &str, base: &str, problems: &mut Problems) ->
             deny_windows.push(DenyWindow { days, from, to, timezone });
         }
     }
-    let mut allow = Vec::new();
-    for text in &spec.allow {
-        match EntityRef::parse(text, Some("user"), namespace) {
-            Ok(who) if who.is(EntityKind::User) || who.is(EntityKind::Group) => allow.push(who),
-            _ => problems.push(
-                format!("{base}.allow"),
-                format!("{base}.allow `{text}` is not a User or Group; write e.g. `user:sam` or `group:sre`"),
-            ),
-        }
-    }
-    Policy {
-        checks_passed: spec.checks_passed,
-        deny_windows,
-        block_on_open_incident: spec.block_on_open_incident,
-        allow,
-    }
+    deny_windows
 }

@@ -31,7 +31,8 @@ pub use catalog_index::{
 pub use commit::{Commit, CommitSignature, FileStat};
 pub use contact::{CONTACTS_ANNOTATION, Contact, ContactError, EmailAddress, HttpUrl};
 pub use deploy_target::{
-    DenyWindow, DeployPlan, DeployTarget, FieldProblem, HealthCheck, Policy, Rollback, Step, StepAction, parse_span,
+    DenyWindow, DeployPlan, DeployTarget, FieldProblem, HealthCheck, LevelRelief, Policy, Rollback, Step, StepAction,
+    parse_span,
 };
 pub use derivation::{Derivation, EventStatus, IdentitySighting};
 pub use entity::{CatalogEntity, PavedAnnotations, SourcePosition};

@@ -137,6 +137,7 @@ impl App {
         filter.statuses = vec!["open".to_owned(), "acknowledged".to_owned()];
         let pick = |record| if let Record::Incident(incident) = record { Some(incident) } else { None };
         let open_incidents: Vec<Incident> = crate::records_as(self.store.all_records(&filter).await?, pick);
+        let standing = self.standing(&catalog, &service).await?;
         let mut outcomes = evaluate(&PolicyInput {
             caller,
             catalog: &catalog,
@@ -147,6 +148,7 @@ impl App {
             open_incidents: &open_incidents,
             fixes: request.fixes.as_deref(),
             now,
+            standing: &standing,
         });
         let in_the_way = self.active_job(&target.entity_ref).await?;
         outcomes.push(queue::one_at_a_time(&target, in_the_way.as_ref()));

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use paved_domain::{
-    CatalogIndex, CiRun, DenyWindow, DeployTarget, EntityKind, EntityRef, Incident, IncidentStatus, Policy,
+    CatalogIndex, CiRun, DenyWindow, DeployTarget, EntityKind, EntityRef, Incident, IncidentStatus, LevelRelief, Policy,
 };
 
 use crate::Caller;
@@ -76,6 +76,64 @@ pub struct PolicyInput<'a> {
     pub fixes: Option<&'a str>,
     /// Now.
     pub now: DateTime<Utc>,
+    /// The service's levels, as last kept (earned autonomy).
+    pub standing: &'a [Standing],
+}
+
+/// A service's level on one scorecard, as last kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// The Scorecard's name (`readiness`).
+    pub scorecard: String,
+    /// The levels reached, lowest first (empty below the first).
+    pub earned: Vec<String>,
+}
+
+/// The relief the service's standing earns under the target's policy (or
+/// the organisation's): the one of the highest level among those that
+/// apply, with the standing that earned it.
+fn relief<'a>(input: &PolicyInput<'a>) -> Option<(&'a LevelRelief, &'a Standing)> {
+    let reliefs = if input.target.policy.when_level.is_empty() {
+        &input.defaults.when_level
+    } else {
+        &input.target.policy.when_level
+    };
+    reliefs
+        .iter()
+        .filter_map(|relief| {
+            input
+                .standing
+                .iter()
+                .filter(|s| relief.scorecard.as_deref().is_none_or(|card| card == s.scorecard))
+                .filter_map(|s| s.earned.iter().position(|l| *l == relief.level).map(|rank| (rank, relief, s)))
+                .max_by_key(|(rank, _, _)| *rank)
+        })
+        .max_by_key(|(rank, _, _)| *rank)
+        .map(|(_, relief, standing)| (relief, standing))
+}
+
+/// ` (gold on readiness: earned autonomy)`.
+fn earned(relief: &LevelRelief, standing: &Standing) -> String {
+    format!(" ({} on {}: earned autonomy)", relief.level, standing.scorecard)
+}
+
+/// What a refusal adds when a level the service has not reached would lift
+/// it: `; a service at readiness/gold deploys without it (earned autonomy)`.
+fn unearned(input: &PolicyInput<'_>, lifts: impl Fn(&LevelRelief) -> bool) -> String {
+    let reliefs = if input.target.policy.when_level.is_empty() {
+        &input.defaults.when_level
+    } else {
+        &input.target.policy.when_level
+    };
+    let keys: Vec<String> = reliefs.iter().filter(|r| lifts(r)).map(LevelRelief::key).collect();
+    if keys.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; at {} it would not apply (earned autonomy: `paved scorecard --service {}` says what the service lacks)",
+        keys.join(" or "),
+        input.target.component.name()
+    )
 }
 
 /// Every check, in a fixed order.
@@ -128,9 +186,15 @@ fn allows(catalog: &CatalogIndex, entry: &EntityRef, person: &EntityRef) -> bool
 
 fn checks_passed(input: &PolicyInput<'_>) -> CheckOutcome {
     let check = CheckKind::ChecksPassed;
-    let wanted = input.target.policy.checks_passed.or(input.defaults.checks_passed).unwrap_or(false);
+    let relieved = relief(input).filter(|(r, _)| r.checks_passed.is_some());
+    let wanted = relieved
+        .and_then(|(r, _)| r.checks_passed)
+        .or(input.target.policy.checks_passed)
+        .or(input.defaults.checks_passed)
+        .unwrap_or(false);
     if !wanted {
-        return outcome(check, true, "the policy does not ask for passed CI".to_owned());
+        let why = relieved.map(|(r, s)| earned(r, s)).unwrap_or_default();
+        return outcome(check, true, format!("the policy does not ask for passed CI{why}"));
     }
     let Some(sha) = input.sha else {
         return outcome(
@@ -175,27 +239,41 @@ fn in_window(window: &DenyWindow, now: DateTime<Utc>) -> bool {
 
 fn deny_window(input: &PolicyInput<'_>) -> CheckOutcome {
     let check = CheckKind::DenyWindow;
-    let windows = if input.target.policy.deny_windows.is_empty() {
+    let base = if input.target.policy.deny_windows.is_empty() {
         &input.defaults.deny_windows
     } else {
         &input.target.policy.deny_windows
     };
+    let relieved = relief(input).and_then(|(r, s)| r.deny_windows.as_ref().map(|w| (r, s, w)));
+    let windows = relieved.map_or(base, |(_, _, windows)| windows);
+    let describe = |window: &DenyWindow| {
+        let days: Vec<String> = window.days.iter().map(|d| d.to_string().to_lowercase()).collect();
+        format!(
+            "{} from {} to {} ({})",
+            days.join(", "),
+            window.from.format("%H:%M"),
+            window.to.format("%H:%M"),
+            window.timezone
+        )
+    };
+    if let Some((relief, standing, _)) = relieved
+        && let Some(lifted) = base.iter().find(|window| in_window(window, input.now))
+        && !windows.iter().any(|window| in_window(window, input.now))
+    {
+        let why = earned(relief, standing);
+        return outcome(check, true, format!("the deny window on {} is lifted{why}", describe(lifted)));
+    }
     match windows.iter().find(|window| in_window(window, input.now)) {
         Some(window) => {
-            let days: Vec<String> = window.days.iter().map(|d| d.to_string().to_lowercase()).collect();
-            outcome(
-                check,
-                false,
-                format!(
-                    "deploys are denied on {} from {} to {} ({}); deploy after the window",
-                    days.join(", "),
-                    window.from.format("%H:%M"),
-                    window.to.format("%H:%M"),
-                    window.timezone
-                ),
-            )
+            let lifts =
+                |r: &LevelRelief| r.deny_windows.as_ref().is_some_and(|w| !w.iter().any(|w| in_window(w, input.now)));
+            let earn = if relieved.is_some() { String::new() } else { unearned(input, lifts) };
+            outcome(check, false, format!("deploys are denied on {}; deploy after the window{earn}", describe(window)))
         }
-        None => outcome(check, true, "outside every deny window".to_owned()),
+        None => {
+            let why = relieved.map(|(r, s, _)| earned(r, s)).unwrap_or_default();
+            outcome(check, true, format!("outside every deny window{why}"))
+        }
     }
 }
 
@@ -214,8 +292,11 @@ fn level(severity: &str) -> Option<u8> {
 
 fn open_incident(input: &PolicyInput<'_>) -> CheckOutcome {
     let check = CheckKind::OpenIncident;
-    let Some(threshold) =
-        input.target.policy.block_on_open_incident.as_deref().or(input.defaults.block_on_open_incident.as_deref())
+    let relieved = relief(input).filter(|(r, _)| r.block_on_open_incident.is_some());
+    let Some(threshold) = relieved
+        .and_then(|(r, _)| r.block_on_open_incident.as_deref())
+        .or(input.target.policy.block_on_open_incident.as_deref())
+        .or(input.defaults.block_on_open_incident.as_deref())
     else {
         return outcome(check, true, "the policy does not block on incidents".to_owned());
     };

@@ -23,7 +23,7 @@ impl Found {
         Self { passed: Some(passed), figure: Some(if passed { 1.0 } else { 0.0 }), shown: shown.into() }
     }
 
-    fn no_data(shown: impl Into<String>) -> Self {
+    pub(super) fn no_data(shown: impl Into<String>) -> Self {
         Self { passed: None, figure: None, shown: shown.into() }
     }
 }

@@ -14,12 +14,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use paved_domain::scorecard::Scorecard;
 use paved_domain::{CatalogIndex, EntityRef};
-use paved_metrics::{BenchmarkTable, Window};
+use paved_metrics::Window;
 use paved_store::ScoreRecord;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis_cache::{AnalysisCache, OrgAnalysis};
+use crate::deploy::policy::Standing;
 use crate::scaffold::drift::{DriftScope, ServiceDrift};
-use crate::{App, AppError, ScopeRequest};
+use crate::{App, AppError};
 
 /// How a rule came out for a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,35 +195,13 @@ impl App {
     /// store error.
     pub async fn scorecards(&self, scope: &ScoreScope, at: DateTime<Utc>) -> Result<Vec<ScorecardResults>, AppError> {
         let org = self.org_analysis().await?;
-        let catalog = org.catalog.clone();
-        let services = services_in(&catalog, scope)?;
+        let services = services_in(&org.catalog, scope)?;
         let drift: BTreeMap<String, ServiceDrift> =
             self.recorded_drift(&DriftScope::default()).await?.into_iter().map(|d| (d.service.key(), d)).collect();
-        let mut all = Vec::new();
-        let mut kept = Vec::new();
-        for card in catalog.scorecards() {
-            let mut scores = Vec::new();
-            for service in &services {
-                if !applies(card, &catalog, service) {
-                    continue;
-                }
-                let score = self.score(card, &catalog, service, drift.get(&service.key()), at).await?;
-                kept.push(record(&score, at));
-                scores.push(score);
-            }
-            let mut distribution: Vec<LevelCount> = std::iter::once(None)
-                .chain(card.levels.iter().cloned().map(Some))
-                .map(|level| LevelCount { services: scores.iter().filter(|s| s.level == level).count(), level })
-                .collect();
-            distribution.retain(|d| d.level.is_some() || d.services > 0);
-            all.push(ScorecardResults {
-                scorecard: card.entity_ref.clone(),
-                title: card.title.clone(),
-                levels: card.levels.clone(),
-                distribution,
-                services: scores,
-            });
-        }
+        // The scoring is CPU work over the analysis: off the async threads.
+        let (all, kept) = tokio::task::spawn_blocking(move || score_all(&org, &services, &drift, at))
+            .await
+            .map_err(|e| AppError::Internal(format!("scoring stopped: {e}")))?;
         self.store.record_scores(&kept).await?;
         Ok(all)
     }
@@ -264,79 +244,191 @@ impl App {
         Ok(by_card.into_values().collect())
     }
 
-    /// `service`'s latest kept level on each scorecard: what the deploy
-    /// policy reads for earned autonomy.
+    /// The latest kept result of each service of `scope` on each scorecard
+    /// still in the catalog, by scorecard and service: what the pages show
+    /// without evaluating anything.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for a service or team the catalog lacks; a
+    /// store error.
+    pub async fn kept_scores(&self, scope: &ScoreScope) -> Result<Vec<ServiceScore>, AppError> {
+        let catalog = self.catalog.current().await?;
+        let service = scope.service.as_deref().map(|s| service_ref(&catalog, s)).transpose()?;
+        let wanted: Option<std::collections::HashSet<String>> = match (&service, &scope.team) {
+            (None, Some(_)) => Some(services_in(&catalog, scope)?.iter().map(EntityRef::key).collect()),
+            _ => None,
+        };
+        let cards = catalog.scorecards();
+        let mut kept = Vec::new();
+        for record in self.store.latest_scores(service.as_ref()).await? {
+            if wanted.as_ref().is_some_and(|w| !w.contains(&record.service.key())) {
+                continue;
+            }
+            let Some(card) = cards.iter().find(|c| c.entity_ref == record.scorecard) else { continue };
+            let rules: Vec<RuleResult> = serde_json::from_value(record.rules).map_err(|e| {
+                AppError::Store(paved_store::StoreError::Corrupt(format!(
+                    "scorecard result of {} on {}: {e}",
+                    record.service, record.scorecard
+                )))
+            })?;
+            let (_, next_level) = levels(card, &rules);
+            kept.push(ServiceScore {
+                scorecard: record.scorecard,
+                title: card.title.clone(),
+                levels: card.levels.clone(),
+                service: record.service,
+                team: record.team,
+                level: record.level,
+                next_level,
+                score: record.score,
+                rules,
+                day: record.day,
+            });
+        }
+        Ok(kept)
+    }
+
+    /// `service`'s latest kept level on each scorecard of the catalog, with
+    /// the levels below it: what the deploy policy reads for earned
+    /// autonomy. A level is earned by an evaluation (`paved scorecard`, the
+    /// API, the server's daily one), not by a deploy's own.
     ///
     /// # Errors
     /// A store error.
-    pub async fn latest_levels(&self, service: &EntityRef) -> Result<Vec<(EntityRef, Option<String>)>, AppError> {
-        Ok(self.store.latest_scores(Some(service)).await?.into_iter().map(|r| (r.scorecard, r.level)).collect())
+    pub async fn standing(&self, catalog: &CatalogIndex, service: &EntityRef) -> Result<Vec<Standing>, AppError> {
+        let cards = catalog.scorecards();
+        Ok(self
+            .store
+            .latest_scores(Some(service))
+            .await?
+            .into_iter()
+            .filter_map(|record| {
+                let card = cards.iter().find(|c| c.entity_ref == record.scorecard)?;
+                let reached = record.level.as_ref().and_then(|l| card.levels.iter().position(|x| x == l));
+                let earned = reached.map(|at| card.levels[..=at].to_vec()).unwrap_or_default();
+                Some(Standing { scorecard: card.entity_ref.name().to_owned(), earned })
+            })
+            .collect())
     }
+}
 
-    async fn score(
-        &self,
-        card: &Scorecard,
-        catalog: &CatalogIndex,
-        service: &EntityRef,
-        drift: Option<&ServiceDrift>,
-        at: DateTime<Utc>,
-    ) -> Result<ServiceScore, AppError> {
-        let day = at.date_naive();
-        let mut rules = Vec::with_capacity(card.rules.len());
-        for rule in &card.rules {
-            let found = if rule.check.is_behaviour() {
+/// One service on one scorecard as of `at`.
+fn score(
+    org: &OrgAnalysis,
+    card: &Scorecard,
+    service: &EntityRef,
+    index: Option<usize>,
+    drift: Option<&ServiceDrift>,
+    at: DateTime<Utc>,
+) -> ServiceScore {
+    let catalog = &org.catalog;
+    let day = at.date_naive();
+    let mut rules = Vec::with_capacity(card.rules.len());
+    // One report per window the rules look back over.
+    let mut reports: BTreeMap<u32, Option<paved_metrics::CultureReport>> = BTreeMap::new();
+    for rule in &card.rules {
+        let found = if rule.check.is_behaviour() {
+            let report = reports.entry(rule.window_days).or_insert_with(|| {
                 let window = Window::last_days(at, i64::from(rule.window_days));
-                let scope = ScopeRequest::Service(service.to_string());
-                let report = self.report(&scope, window, BenchmarkTable::default()).await?;
-                checks::behaviour(rule.check, rule.threshold, &report)
-            } else {
-                checks::configuration(rule.check, rule.threshold, catalog, service, drift)
-            };
-            let exemption = card
-                .exemptions
-                .iter()
-                .find(|e| e.rule == rule.name && e.service.eq_ignore_ascii_case(service.name()) && e.until >= day)
-                .map(|e| Exempted { reason: e.reason.clone(), until: e.until });
-            let outcome = match (found.passed, &exemption) {
-                (Some(true), _) => Outcome::Pass,
-                (_, Some(_)) => Outcome::Exempt,
-                (Some(false), None) => Outcome::Fail,
-                (None, None) => Outcome::NoData,
-            };
-            rules.push(RuleResult {
-                rule: rule.name.clone(),
-                level: rule.level.clone(),
-                check: rule.check.as_str().to_owned(),
-                outcome,
-                figure: found.figure,
-                shown: found.shown,
-                threshold: rule.threshold.map(|t| t.to_string()),
-                window_days: rule.check.is_behaviour().then_some(rule.window_days),
-                weight: rule.weight,
-                fix: (!outcome.counts()).then(|| rule.failure_message.clone()),
-                exemption,
+                index.map(|i| AnalysisCache::diagnose_service(org, i, window))
             });
-        }
-        let holds = |level: &str| {
-            card.rules_up_to(level).all(|r| rules.iter().find(|x| x.rule == r.name).is_some_and(|x| x.outcome.counts()))
+            match report {
+                Some(report) => checks::behaviour(rule.check, rule.threshold, report),
+                None => checks::Found::no_data("not in the analysis yet"),
+            }
+        } else {
+            checks::configuration(rule.check, rule.threshold, catalog, service, drift)
         };
-        let reached = card.levels.iter().take_while(|level| holds(level)).last().cloned();
-        let next_level = card.levels.iter().find(|level| !holds(level)).cloned();
-        let total: u32 = rules.iter().map(|r| r.weight).sum();
-        let passed: u32 = rules.iter().filter(|r| r.outcome.counts()).map(|r| r.weight).sum();
-        Ok(ServiceScore {
+        let exemption = card
+            .exemptions
+            .iter()
+            .find(|e| e.rule == rule.name && e.service.eq_ignore_ascii_case(service.name()) && e.until >= day)
+            .map(|e| Exempted { reason: e.reason.clone(), until: e.until });
+        let outcome = match (found.passed, &exemption) {
+            (Some(true), _) => Outcome::Pass,
+            (_, Some(_)) => Outcome::Exempt,
+            (Some(false), None) => Outcome::Fail,
+            (None, None) => Outcome::NoData,
+        };
+        rules.push(RuleResult {
+            rule: rule.name.clone(),
+            level: rule.level.clone(),
+            check: rule.check.as_str().to_owned(),
+            outcome,
+            figure: found.figure,
+            shown: found.shown,
+            threshold: rule.threshold.map(|t| t.to_string()),
+            window_days: rule.check.is_behaviour().then_some(rule.window_days),
+            weight: rule.weight,
+            fix: (!outcome.counts()).then(|| rule.failure_message.clone()),
+            exemption,
+        });
+    }
+    let (reached, next_level) = levels(card, &rules);
+    let total: u32 = rules.iter().map(|r| r.weight).sum();
+    let passed: u32 = rules.iter().filter(|r| r.outcome.counts()).map(|r| r.weight).sum();
+    ServiceScore {
+        scorecard: card.entity_ref.clone(),
+        title: card.title.clone(),
+        levels: card.levels.clone(),
+        service: service.clone(),
+        team: catalog.service(service).and_then(|i| i.owner.clone()),
+        level: reached,
+        next_level,
+        score: if total == 0 { 0.0 } else { f64::from(passed) / f64::from(total) },
+        rules,
+        day,
+    }
+}
+
+/// Every scorecard of the catalog for `services`, with the records to keep.
+fn score_all(
+    org: &OrgAnalysis,
+    services: &[EntityRef],
+    drift: &BTreeMap<String, ServiceDrift>,
+    at: DateTime<Utc>,
+) -> (Vec<ScorecardResults>, Vec<ScoreRecord>) {
+    let catalog = &org.catalog;
+    let positions: std::collections::HashMap<String, usize> =
+        org.services.iter().enumerate().map(|(i, s)| (s.key(), i)).collect();
+    let mut all = Vec::new();
+    let mut kept = Vec::new();
+    for card in catalog.scorecards() {
+        let mut scores = Vec::new();
+        for service in services {
+            if !applies(card, catalog, service) {
+                continue;
+            }
+            let index = positions.get(&service.key()).copied();
+            let result = score(org, card, service, index, drift.get(&service.key()), at);
+            kept.push(record(&result, at));
+            scores.push(result);
+        }
+        let mut distribution: Vec<LevelCount> = std::iter::once(None)
+            .chain(card.levels.iter().cloned().map(Some))
+            .map(|level| LevelCount { services: scores.iter().filter(|s| s.level == level).count(), level })
+            .collect();
+        distribution.retain(|d| d.level.is_some() || d.services > 0);
+        all.push(ScorecardResults {
             scorecard: card.entity_ref.clone(),
             title: card.title.clone(),
             levels: card.levels.clone(),
-            service: service.clone(),
-            team: catalog.service(service).and_then(|i| i.owner.clone()),
-            level: reached,
-            next_level,
-            score: if total == 0 { 0.0 } else { f64::from(passed) / f64::from(total) },
-            rules,
-            day,
-        })
+            distribution,
+            services: scores,
+        });
     }
+    (all, kept)
+}
+
+/// The level `rules` reach on `card` (every rule of it and below counts)
+/// and the next one.
+fn levels(card: &Scorecard, rules: &[RuleResult]) -> (Option<String>, Option<String>) {
+    let holds = |level: &str| {
+        card.rules_up_to(level).all(|r| rules.iter().find(|x| x.rule == r.name).is_some_and(|x| x.outcome.counts()))
+    };
+    let reached = card.levels.iter().take_while(|level| holds(level)).last().cloned();
+    let next_level = card.levels.iter().find(|level| !holds(level)).cloned();
+    (reached, next_level)
 }
 
 /// Whether `card` applies to `service`.

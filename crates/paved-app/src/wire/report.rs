@@ -128,6 +128,10 @@ pub struct SelfServiceCounts {
     pub deployments_by_owners: u64,
     /// Of those, the ones made through pavedroad's own deploy.
     pub deployments_through_paved: u64,
+    /// Successful production deployments made by someone known who does
+    /// not own the service (a DevOps or platform team deploying for
+    /// others): the figure to drive to zero.
+    pub deployments_by_others: u64,
     /// Successful production deployments in all.
     pub deployments: u64,
     /// Resources developers provisioned themselves: made through
@@ -161,6 +165,7 @@ impl From<&metrics::SelfService> for SelfService {
         let counts = |c: &metrics::SelfServiceCounts| SelfServiceCounts {
             deployments_by_owners: c.deployments_by_owners,
             deployments_through_paved: c.deployments_through_paved,
+            deployments_by_others: c.deployments_by_others,
             deployments: c.deployments,
             resources_by_owners: c.resources_by_owners,
             resources: c.resources,

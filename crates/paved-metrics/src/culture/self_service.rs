@@ -17,6 +17,10 @@ pub struct SelfServiceCounts {
     pub deployments_by_owners: u64,
     /// Of those, the ones made through pavedroad's own deploy.
     pub deployments_through_paved: u64,
+    /// Successful production deployments made by someone known who does
+    /// not own the service: the handoffs (a DevOps or platform team
+    /// deploying for others), the figure to drive to zero.
+    pub deployments_by_others: u64,
     /// Successful production deployments in all.
     pub deployments: u64,
     /// Resources made through self-service provisioning at an owner's
@@ -50,9 +54,13 @@ impl Diagnosis<'_> {
         let paved = format!("{}:", Source::Paved);
         for deployment in self.deployments_in(window) {
             counts.deployments += 1;
-            if deployment.actor_owns == Some(true) {
-                counts.deployments_by_owners += 1;
-                counts.deployments_through_paved += u64::from(deployment.key.starts_with(&paved));
+            match deployment.actor_owns {
+                Some(true) => {
+                    counts.deployments_by_owners += 1;
+                    counts.deployments_through_paved += u64::from(deployment.key.starts_with(&paved));
+                }
+                Some(false) => counts.deployments_by_others += 1,
+                None => {}
             }
         }
         let tally = self.provision_tally(window);
@@ -72,6 +80,7 @@ impl Diagnosis<'_> {
         let counts = series.iter().fold(SelfServiceCounts::default(), |sum, point| SelfServiceCounts {
             deployments_by_owners: sum.deployments_by_owners + point.counts.deployments_by_owners,
             deployments_through_paved: sum.deployments_through_paved + point.counts.deployments_through_paved,
+            deployments_by_others: sum.deployments_by_others + point.counts.deployments_by_others,
             deployments: sum.deployments + point.counts.deployments,
             resources_by_owners: sum.resources_by_owners + point.counts.resources_by_owners,
             resources: sum.resources + point.counts.resources,

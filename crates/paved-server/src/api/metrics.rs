@@ -208,5 +208,80 @@ pub async fn prometheus(State(state): State<AppState>) -> Result<Response, ApiEr
             }
         }
     }
+    scorecard_gauges(&state, &mut text).await?;
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}
+
+/// The scorecards' gauges, from the results last kept (nothing is
+/// evaluated for a scrape): each service's level as a rank, each level's
+/// rank and name, and how many services stand at each level.
+async fn scorecard_gauges(state: &AppState, text: &mut String) -> Result<(), ApiError> {
+    let scores = state.kept_scores(&paved_app::scorecards::ScoreScope::default()).await?;
+    let cards = state.org_analysis().await?.catalog.scorecards().into_iter().cloned().collect::<Vec<_>>();
+    let rank = |levels: &[String], level: &Option<String>| {
+        level.as_ref().and_then(|l| levels.iter().position(|x| x == l)).map_or(0, |p| p + 1)
+    };
+    let _ = writeln!(
+        text,
+        "# HELP paved_scorecard_level A service's level on a scorecard, as a rank: 0 below the first level, 1 the first (see paved_scorecard_level_rank_info)."
+    );
+    let _ = writeln!(text, "# TYPE paved_scorecard_level gauge");
+    for score in &scores {
+        let team = score.team.as_ref().map_or("", |t| t.name());
+        let _ = writeln!(
+            text,
+            "paved_scorecard_level{{scorecard=\"{}\",service=\"{}\",team=\"{}\"}} {}",
+            escape(score.scorecard.name()),
+            escape(score.service.name()),
+            escape(team),
+            rank(&score.levels, &score.level)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "# HELP paved_scorecard_score_ratio A service's weighted share of a scorecard's rules that pass or are exempted."
+    );
+    let _ = writeln!(text, "# TYPE paved_scorecard_score_ratio gauge");
+    for score in &scores {
+        let team = score.team.as_ref().map_or("", |t| t.name());
+        let _ = writeln!(
+            text,
+            "paved_scorecard_score_ratio{{scorecard=\"{}\",service=\"{}\",team=\"{}\"}} {}",
+            escape(score.scorecard.name()),
+            escape(score.service.name()),
+            escape(team),
+            score.score
+        );
+    }
+    let _ = writeln!(
+        text,
+        "# HELP paved_scorecard_level_rank_info The rank of each level of each scorecard (1 the lowest)."
+    );
+    let _ = writeln!(text, "# TYPE paved_scorecard_level_rank_info gauge");
+    for card in &cards {
+        for (i, level) in card.levels.iter().enumerate() {
+            let name = escape(card.entity_ref.name());
+            let _ = writeln!(
+                text,
+                "paved_scorecard_level_rank_info{{scorecard=\"{name}\",level=\"{}\"}} {}",
+                escape(level),
+                i + 1
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "# HELP paved_scorecard_services How many services stand at each level of a scorecard (level \"none\": below the first)."
+    );
+    let _ = writeln!(text, "# TYPE paved_scorecard_services gauge");
+    for card in &cards {
+        let on: Vec<_> = scores.iter().filter(|s| s.scorecard == card.entity_ref).collect();
+        for level in std::iter::once(None).chain(card.levels.iter().cloned().map(Some)) {
+            let n = on.iter().filter(|s| s.level == level).count();
+            let shown = level.as_deref().unwrap_or("none");
+            let name = escape(card.entity_ref.name());
+            let _ = writeln!(text, "paved_scorecard_services{{scorecard=\"{name}\",level=\"{}\"}} {n}", escape(shown));
+        }
+    }
+    Ok(())
 }

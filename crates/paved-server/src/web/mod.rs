@@ -33,6 +33,7 @@ mod quality;
 mod report;
 mod resources;
 mod schema_form;
+mod scorecards;
 mod services;
 pub mod session;
 mod teams;
@@ -74,6 +75,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/services", get(services::list))
         .route("/services/{name}", get(services::page))
         .route("/templates", get(templates::list))
+        .route("/scorecards", get(scorecards::page))
         .route("/templates/runs/{id}", get(templates::show_run))
         .route("/deployments/{*key}", get(services::deployment))
         .route("/report", get(report::page))

@@ -242,6 +242,7 @@ fn service_markup(overview: &ServiceOverview, window: &PageWindow, deploy: Marku
             }
         }
         (super::oncall::panel(on_call))
+        (super::scorecards::service_panel(service.name(), &overview.scores))
         section aria-labelledby="test" { h2 id="test" { "The four-line test" } (four_lines(&report.test)) }
         section aria-labelledby="delivery" {
             h2 id="delivery" { "Delivery" }

@@ -98,6 +98,12 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
         .into_iter()
         .filter(|d| owned.iter().any(|s| s.key() == d.service.key()))
         .collect();
+    let scores: Vec<paved_app::scorecards::ServiceScore> = state
+        .kept_scores(&paved_app::scorecards::ScoreScope::default())
+        .await?
+        .into_iter()
+        .filter(|s| owned.iter().any(|o| o.key() == s.service.key()))
+        .collect();
     let members: Vec<&EntityRef> = info.members.iter().collect();
     let content = html! {
         section aria-labelledby="people" {
@@ -123,6 +129,7 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
             ul { @for service in &owned { li { (link(service)) } } }
         }
         (super::templates::golden_paths_section(&golden, owned.len()))
+        (super::scorecards::team_panel(&scores))
         (oncall::panel(&on_call))
         (oncall::overrides_section(viewer, &org.catalog, &group, &schedules, &overrides))
         (super::services::resources_section("paved provision MODULE --service SERVICE", &resources, None))

@@ -4,13 +4,43 @@
 //! bronze although it passes a gold rule, its runbook (a level needs every
 //! rule below it); the second is gold. An exemption lets checkout-api off until its
 //! date and no longer after it, and the kept history shows both days and
-//! the drop.
+//! the drop. With the levels kept, the gold service's deploy passes a deny
+//! window its level lifts and the bronze one's is refused, both saying why.
 
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
+use crate::web::{attr, html, texts};
 use paved_server::ServerSettings;
 use paved_store::TokenScope;
+
+/// Both services' production targets deny deploys at every hour of every
+/// day, except for a service gold on readiness: so the test holds whatever
+/// day it runs.
+const TARGETS: &str = r#"apiVersion: paved.dev/v1alpha1
+kind: DeployTarget
+metadata: { name: checkout-api-production }
+spec:
+  component: checkout-api
+  environment: production
+  steps: [ { name: release, run: "true" } ]
+  policy:
+    deny_windows: [ { days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "23:59" } ]
+    when_level:
+      readiness/gold: { deny_windows: [] }
+---
+apiVersion: paved.dev/v1alpha1
+kind: DeployTarget
+metadata: { name: payments-service-production }
+spec:
+  component: payments-service
+  environment: production
+  steps: [ { name: release, run: "true" } ]
+  policy:
+    deny_windows: [ { days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "23:59" } ]
+    when_level:
+      readiness/gold: { deny_windows: [] }
+"#;
 
 const SCORECARD: &str = r#"apiVersion: paved.dev/v1alpha1
 kind: Scorecard
@@ -67,7 +97,9 @@ crate::helpers::on_tests! {
         let dir = tempfile::tempdir().unwrap();
         let card = dir.path().join("readiness.yaml");
         std::fs::write(&card, SCORECARD).unwrap();
-        let app = TestApp::spawn_with_catalog(on, ServerSettings::default(), &[card]).await;
+        let targets = dir.path().join("targets.yaml");
+        std::fs::write(&targets, TARGETS).unwrap();
+        let app = TestApp::spawn_with_catalog(on, ServerSettings::default(), &[card, targets]).await;
         let admin = app.token(TokenScope::Admin).await;
         let bearer = format!("Bearer {admin}");
         let plant = |service: &str, actors: &[&str]| {
@@ -142,6 +174,47 @@ crate::helpers::on_tests! {
             .collect();
         assert_eq!(days, [("2026-11-10", "silver"), ("2026-11-30", "bronze")]);
         assert_eq!(history[0]["changes"][0], json!({ "day": "2026-11-30", "from": "silver", "to": "bronze", "dropped": true }));
+
+        // The pages show what was kept, and so does /metrics.
+        let (status, page) = html(&app, "/scorecards").await;
+        assert_eq!(status, 200);
+        assert_eq!(attr(&page, "[data-level='gold']", "data-services"), ["1"], "payments-service");
+        let row = texts(&page, "tr[data-service='checkout-api'] td");
+        assert_eq!(row, ["bronze", "50 %", "silver: deploys-by-owners"], "level, score, what silver lacks");
+        let (_, page) = html(&app, "/services/checkout-api").await;
+        assert_eq!(attr(&page, "h3[data-scorecard='readiness']", "data-level"), ["bronze"]);
+        assert_eq!(attr(&page, "tr[data-rule='deploys-by-owners']", "data-outcome"), ["fail"]);
+        let cells = texts(&page, "tr[data-rule='deploys-by-owners'] td");
+        assert!(cells.iter().any(|c| c.contains("not through the platform team")), "the fix: {cells:?}");
+        let (_, page) = html(&app, "/teams/payments").await;
+        assert_eq!(texts(&page, "tr[data-service='payments-service'] td")[0], "gold");
+        let metrics = reqwest::get(format!("{}/metrics", app.base)).await.unwrap().text().await.unwrap();
+        assert!(
+            metrics.contains("paved_scorecard_level{scorecard=\"readiness\",service=\"payments-service\",team=\"payments\"} 3"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("paved_scorecard_services{scorecard=\"readiness\",level=\"bronze\"} "), "{metrics}");
+
+        // Earned autonomy: the kept levels decide the deny window.
+        let check = |service: &str, token: String| {
+            let path = format!("/api/v1/services/{service}/deploys");
+            let app = &app;
+            async move {
+                let body = json!({ "version": "0123abcd", "dry_run": true });
+                app.send(reqwest::Method::POST, &path, Some(&token), Some(body)).await
+            }
+        };
+        let person = |name: &str| TokenScope::User(format!("user:default/{name}").parse().unwrap());
+        let (status, gold) = check("payments-service", app.token(person("james.carter")).await).await;
+        assert_eq!(status, 200, "{gold}");
+        let window = gold["checks"].as_array().unwrap().iter().find(|c| c["check"] == "deny_window").unwrap();
+        assert_eq!(window["passed"], true, "{gold}");
+        assert!(window["reason"].as_str().unwrap().ends_with("is lifted (gold on readiness: earned autonomy)"), "{window}");
+        let (status, bronze) = check("checkout-api", app.token(person("lena.fischer")).await).await;
+        assert_eq!(status, 200, "{bronze}");
+        assert_eq!(bronze["allowed"], false, "{bronze}");
+        let window = bronze["checks"].as_array().unwrap().iter().find(|c| c["check"] == "deny_window").unwrap();
+        assert!(window["reason"].as_str().unwrap().contains("at readiness/gold it would not apply"), "{window}");
 
         for (path, expected) in [
             ("/api/v1/scorecards?service=nope", "is not a service of the catalog"),

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, api_tests};
 
-async fn html(app: &TestApp, path: &str) -> (u16, Html) {
+pub(crate) async fn html(app: &TestApp, path: &str) -> (u16, Html) {
     let response = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
     let status = response.status().as_u16();
     let content_type =
@@ -16,12 +16,12 @@ async fn html(app: &TestApp, path: &str) -> (u16, Html) {
     (status, Html::parse_document(&response.text().await.unwrap()))
 }
 
-fn texts(document: &Html, selector: &str) -> Vec<String> {
+pub(crate) fn texts(document: &Html, selector: &str) -> Vec<String> {
     let selector = Selector::parse(selector).unwrap();
     document.select(&selector).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
 }
 
-fn attr(document: &Html, selector: &str, name: &str) -> Vec<String> {
+pub(crate) fn attr(document: &Html, selector: &str, name: &str) -> Vec<String> {
     let selector = Selector::parse(selector).unwrap();
     document.select(&selector).filter_map(|e| e.value().attr(name).map(str::to_owned)).collect()
 }
@@ -70,8 +70,16 @@ api_tests! {
         let tile = texts(&page, "[data-metric='Deployment frequency'] .value");
         assert_eq!(tile, [format!("{deployments} deploys")]);
         let share = report["test"]["deploy_own_code"]["value"].as_f64().unwrap();
-        let cards = texts(&page, ".cards .card .value");
+        let cards = texts(&page, "section[aria-labelledby='test'] .cards .card .value");
         assert!(cards[0].starts_with(&format!("{:.0}%", share * 100.0)), "{cards:?} vs {share}");
+        // The first figure is the measure of success: the latest month's
+        // deployments developers performed independently, and those others
+        // made for them (the figure to drive to zero).
+        let latest = &report["self_service"]["series"].as_array().unwrap().last().unwrap()["counts"];
+        let headline = texts(&page, "[data-success] .card .value");
+        assert_eq!(headline[0], latest["deployments_by_owners"].to_string(), "{latest}");
+        assert_eq!(headline[2], latest["deployments_by_others"].to_string(), "{latest}");
+        assert_eq!(texts(&page, "main h2")[0], "Deployments developers performed independently");
         assert!(texts(&page, "figure.chart figcaption")[0].contains("by their owners vs by others"));
         assert!(!texts(&page, "svg title").is_empty(), "charts have a text alternative");
         let (_, services) = html(&app, "/services/checkout-api").await;

@@ -33,7 +33,7 @@ const INTERRUPTED: u8 = 130;
 const MARKER: &str = ".paved-demo";
 /// What `paved demo` writes in its directory, and deletes before writing
 /// it again.
-const GENERATED: [&str; 12] = [
+const GENERATED: [&str; 13] = [
     "catalog",
     "repos",
     "deploy",
@@ -45,6 +45,7 @@ const GENERATED: [&str; 12] = [
     "mail",
     "infra",
     "templates",
+    "scorecards",
     "new-repos",
 ];
 
@@ -268,6 +269,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let incident = open_demo_incident(&app.app(), road).await?;
     let bucket = provision_demo_bucket(&app.app(), road, token).await?;
     let started = start_demo_service(&app.app(), road, token, address).await;
+    let scored = score_demo(&app.app(), address).await?;
     let paging = format!(
         "An incident pages {team}'s on-call person now and escalates to the whole team a minute later unless \
          acknowledged:\n  http://{address}/incidents/{incident}\n  (the pages land in {pages}{mail}, each with \
@@ -296,7 +298,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         person = road.person,
         team = road.team,
     );
-    let paging = format!("{paging}\n{provisioning}\n{golden}");
+    let paging = format!("{paging}\n{provisioning}\n{golden}\n{scored}");
     match cmd.output.format {
         Format::Json => eprintln!("{paging}"),
         Format::Text => {
@@ -411,6 +413,34 @@ async fn provision_demo_bucket(app: &paved_app::App, road: &Road, token: &str) -
     };
     let made = app.provision(&caller, &request).await?;
     Ok(made.outputs.get("branch").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned())
+}
+
+/// Scores every service on the shipped scorecard at the end of each of the
+/// last six months and now, so that a new user finds levels that differ
+/// and a history with its changes. A sentence saying where they stand now.
+async fn score_demo(app: &paved_app::App, address: std::net::SocketAddr) -> anyhow::Result<String> {
+    let now = chrono::Utc::now();
+    let scope = paved_app::scorecards::ScoreScope::default();
+    let mut latest = Vec::new();
+    for months_back in (0..=5).rev() {
+        latest = app.scorecards(&scope, now - chrono::Duration::days(30 * months_back)).await?;
+    }
+    let said: Vec<String> = latest
+        .iter()
+        .map(|card| {
+            let spread: Vec<String> = card
+                .distribution
+                .iter()
+                .map(|d| format!("{} {}", d.services, d.level.as_deref().unwrap_or("below bronze")))
+                .collect();
+            format!("{}: {}", card.title, spread.join(", "))
+        })
+        .collect();
+    Ok(format!(
+        "Scorecards, from behaviour and configuration ({}), scored each month back to half a year ago:\n  \
+         http://{address}/scorecards",
+        said.join("; ")
+    ))
 }
 
 /// Starts `ledger` on the Python golden path as the road's person, so

@@ -184,16 +184,30 @@ const DRIFT_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(36
 
 /// The drift check of a server: every hour, each service made from a
 /// golden path is compared with its template again (`paved drift` does it
-/// at once).
+/// at once); and once a day, every service is scored on every scorecard,
+/// kept as the day's result (history, and the level earned autonomy reads).
 pub(super) fn spawn_drift_check(app: paved_app::App, mut stopped: tokio::sync::watch::Receiver<bool>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(DRIFT_CHECK_EVERY);
+        let mut scored_on: Option<chrono::NaiveDate> = None;
         loop {
             tokio::select! {
                 _ = every.tick() => {
                     match app.drift(&paved_app::scaffold::drift::DriftScope::default()).await {
                         Ok(found) => tracing::debug!(services = found.len(), "drift of the golden paths' services checked"),
                         Err(error) => tracing::warn!(%error, "checking the golden paths' services for drift failed"),
+                    }
+                    // The scorecards, once a day (after the drift they read).
+                    let today = chrono::Utc::now().date_naive();
+                    if scored_on != Some(today) {
+                        let scope = paved_app::scorecards::ScoreScope::default();
+                        match app.scorecards(&scope, chrono::Utc::now()).await {
+                            Ok(cards) => {
+                                scored_on = Some(today);
+                                tracing::debug!(scorecards = cards.len(), "the day's scorecard results kept");
+                            }
+                            Err(error) => tracing::warn!(%error, "evaluating the scorecards failed"),
+                        }
                     }
                 }
                 _ = stopped.changed() => return,

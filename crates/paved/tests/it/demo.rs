@@ -173,6 +173,27 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     // The synthetic organisation's 15, and ledger, which the demo started
     // on the Python golden path as the road's person.
     assert_eq!(components["total"], 16, "{components}");
+    // The shipped scorecard, scored at each month's end: the services'
+    // levels differ, and a service's history is kept.
+    let page = reqwest::get(format!("http://{address}/scorecards")).await.unwrap().text().await.unwrap();
+    let levels: Vec<&str> = ["none", "bronze", "silver", "gold"]
+        .into_iter()
+        .filter(|level| {
+            page.contains(&format!("data-level=\"{level}\" data-services=\""))
+                && !page.contains(&format!("data-level=\"{level}\" data-services=\"0\""))
+        })
+        .collect();
+    assert!(levels.len() >= 2, "the services stand at different levels: {levels:?}");
+    let history = reqwest::Client::new()
+        .get(format!("http://{address}/api/v1/scorecards/services/ledger/history?days=365"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(history[0]["days"].as_array().is_some_and(|days| !days.is_empty()), "{history}");
     let ledger = components["items"].as_array().unwrap().iter().find(|c| c["name"] == "ledger").expect("ledger");
     assert_eq!((ledger["location"].as_str(), ledger["paved"]["oncall"].is_string()), (Some("paved:new/ledger"), true));
 
