@@ -148,7 +148,13 @@ async function main() {
 
     await check('the overview shows the figures of the JSON API', async () => {
       await page.goto(base + '/', { waitUntil: 'networkidle' });
-      const cards = await page.locator('.cards .card .value').allInnerTexts();
+      // First the measure of success: the latest month's deployments
+      // developers performed independently, and those others made for them.
+      const latest = report.self_service.series.at(-1).counts;
+      const success = await page.locator('[data-success] .card .value').allInnerTexts();
+      assert.equal(success[0], String(latest.deployments_by_owners), 'performed independently');
+      assert.equal(success[2], String(latest.deployments_by_others), 'made by others');
+      const cards = await page.locator("section[aria-labelledby='test'] .cards .card .value").allInnerTexts();
       const lines = ['deploy_own_code', 'on_call_own_services', 'own_pipelines', 'self_provision'];
       lines.forEach((line, i) => {
         const value = report.test[line].value;

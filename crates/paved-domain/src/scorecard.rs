@@ -281,8 +281,8 @@ pub struct Rule {
     pub failure_message: String,
 }
 
-/// Which components a scorecard (or a rule) applies to: every list given
-/// must match (an empty list matches everything).
+/// Which components a scorecard applies to: every list given must match
+/// (an empty list matches everything).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// `spec.type` in this list (`service`).

@@ -221,37 +221,34 @@ async fn scorecard_gauges(state: &AppState, text: &mut String) -> Result<(), Api
     let rank = |levels: &[String], level: &Option<String>| {
         level.as_ref().and_then(|l| levels.iter().position(|x| x == l)).map_or(0, |p| p + 1)
     };
-    let _ = writeln!(
-        text,
-        "# HELP paved_scorecard_level A service's level on a scorecard, as a rank: 0 below the first level, 1 the first (see paved_scorecard_level_rank_info)."
-    );
-    let _ = writeln!(text, "# TYPE paved_scorecard_level gauge");
-    for score in &scores {
-        let team = score.team.as_ref().map_or("", |t| t.name());
-        let _ = writeln!(
-            text,
-            "paved_scorecard_level{{scorecard=\"{}\",service=\"{}\",team=\"{}\"}} {}",
-            escape(score.scorecard.name()),
-            escape(score.service.name()),
-            escape(team),
-            rank(&score.levels, &score.level)
-        );
-    }
-    let _ = writeln!(
-        text,
-        "# HELP paved_scorecard_score_ratio A service's weighted share of a scorecard's rules that pass or are exempted."
-    );
-    let _ = writeln!(text, "# TYPE paved_scorecard_score_ratio gauge");
-    for score in &scores {
-        let team = score.team.as_ref().map_or("", |t| t.name());
-        let _ = writeln!(
-            text,
-            "paved_scorecard_score_ratio{{scorecard=\"{}\",service=\"{}\",team=\"{}\"}} {}",
-            escape(score.scorecard.name()),
-            escape(score.service.name()),
-            escape(team),
-            score.score
-        );
+    type Value<'a> = &'a dyn Fn(&paved_app::scorecards::ServiceScore) -> String;
+    let per_service: [(&str, &str, Value<'_>); 2] = [
+        (
+            "paved_scorecard_level",
+            "A service's level on a scorecard, as a rank: 0 below the first level, 1 the first (see \
+             paved_scorecard_level_rank_info).",
+            &|score| rank(&score.levels, &score.level).to_string(),
+        ),
+        (
+            "paved_scorecard_score_ratio",
+            "A service's weighted share of a scorecard's rules that pass or are exempted.",
+            &|score| score.score.to_string(),
+        ),
+    ];
+    for (name, help, value) in per_service {
+        let _ = writeln!(text, "# HELP {name} {help}");
+        let _ = writeln!(text, "# TYPE {name} gauge");
+        for score in &scores {
+            let team = score.team.as_ref().map_or("", |t| t.name());
+            let _ = writeln!(
+                text,
+                "{name}{{scorecard=\"{}\",service=\"{}\",team=\"{}\"}} {}",
+                escape(score.scorecard.name()),
+                escape(score.service.name()),
+                escape(team),
+                value(score)
+            );
+        }
     }
     let _ = writeln!(
         text,

@@ -17,30 +17,26 @@ use paved_store::TokenScope;
 /// Both services' production targets deny deploys at every hour of every
 /// day, except for a service gold on readiness: so the test holds whatever
 /// day it runs.
-const TARGETS: &str = r#"apiVersion: paved.dev/v1alpha1
+fn targets_yaml() -> String {
+    ["checkout-api", "payments-service"]
+        .map(|service| {
+            format!(
+                r#"apiVersion: paved.dev/v1alpha1
 kind: DeployTarget
-metadata: { name: checkout-api-production }
+metadata: {{ name: {service}-production }}
 spec:
-  component: checkout-api
+  component: {service}
   environment: production
-  steps: [ { name: release, run: "true" } ]
+  steps: [ {{ name: release, run: "true" }} ]
   policy:
-    deny_windows: [ { days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "23:59" } ]
+    deny_windows: [ {{ days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "23:59" }} ]
     when_level:
-      readiness/gold: { deny_windows: [] }
----
-apiVersion: paved.dev/v1alpha1
-kind: DeployTarget
-metadata: { name: payments-service-production }
-spec:
-  component: payments-service
-  environment: production
-  steps: [ { name: release, run: "true" } ]
-  policy:
-    deny_windows: [ { days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "23:59" } ]
-    when_level:
-      readiness/gold: { deny_windows: [] }
-"#;
+      readiness/gold: {{ deny_windows: [] }}
+"#
+            )
+        })
+        .join("---\n")
+}
 
 const SCORECARD: &str = r#"apiVersion: paved.dev/v1alpha1
 kind: Scorecard
@@ -98,7 +94,7 @@ crate::helpers::on_tests! {
         let card = dir.path().join("readiness.yaml");
         std::fs::write(&card, SCORECARD).unwrap();
         let targets = dir.path().join("targets.yaml");
-        std::fs::write(&targets, TARGETS).unwrap();
+        std::fs::write(&targets, targets_yaml()).unwrap();
         let app = TestApp::spawn_with_catalog(on, ServerSettings::default(), &[card, targets]).await;
         let admin = app.token(TokenScope::Admin).await;
         let bearer = format!("Bearer {admin}");
