@@ -55,11 +55,13 @@ print(s["end"], s["services"])' "$dir/synth.json")
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo "organisation: $services services; scorecards as of the days before $until"
 
+token=$("$paved" --database-url "$db" token create --admin --name bench-scorecard --expires 1d --format json \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 "$paved" serve --database-url "$db" --listen 127.0.0.1:0 2>"$scratch/serve.log" &
 server=$!
 address=$(served_address "$scratch/serve.log" "$server")
 day() { python3 -c 'import sys, datetime as d; print((d.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")) - d.timedelta(days=int(sys.argv[2]))).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$until" "$1"; }
-score() { curl -sf -o "$scratch/scores.json" -w '%{time_total}' "$address/api/v1/scorecards?at=$1"; }
+score() { curl -sf -H "Authorization: Bearer $token" -o "$scratch/scores.json" -w '%{time_total}' "$address/api/v1/scorecards?at=$1"; }
 cold_s=$(score "$(day 0)")
 warm=()
 for days in 1 2 3 4 5; do

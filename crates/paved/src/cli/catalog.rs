@@ -133,7 +133,13 @@ fn validate(cmd: &ValidateCmd) -> anyhow::Result<ExitCode> {
 /// Loads the catalog at `paths`; an error in any descriptor is [`BadInput`]
 /// after every problem has been printed to stderr.
 pub fn load_valid(paths: &[PathBuf]) -> anyhow::Result<CatalogLoad> {
-    let load = paved_catalog::load(paths, &LoadOptions::default());
+    load_valid_with(paths, LoadOptions::default())
+}
+
+/// As [`load_valid`], with `options` (the entities already stored as
+/// known references, for an import that adds to a catalog).
+fn load_valid_with(paths: &[PathBuf], options: LoadOptions) -> anyhow::Result<CatalogLoad> {
+    let load = paved_catalog::load(paths, &options);
     for problem in &load.problems {
         eprintln!("{problem}");
     }
@@ -206,8 +212,23 @@ pub async fn import(
 
 async fn import_cmd(cmd: ImportCmd, config: Config) -> anyhow::Result<ExitCode> {
     let location = DatabaseLocation::parse(&config.database_url)?;
-    let load = load_valid(&cmd.paths)?;
-    let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
+    // What is stored already may be referred to: a Scorecard or a
+    // DeployTarget imported on its own names teams and services the
+    // catalog has. A database that does not exist yet is not created
+    // before the descriptors are found valid.
+    let stored = match &location {
+        DatabaseLocation::Sqlite(path) if !path.exists() => None,
+        _ => Some(paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?),
+    };
+    let known = match &stored {
+        Some(store) => store.catalog_entities().await?.into_iter().map(|e| e.entity_ref.key()).collect(),
+        None => Default::default(),
+    };
+    let load = load_valid_with(&cmd.paths, LoadOptions { known, ..LoadOptions::default() })?;
+    let store = match stored {
+        Some(store) => store,
+        None => paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?,
+    };
     let policy = if cmd.prune { OrphanPolicy::Prune } else { OrphanPolicy::Mark };
     let summary = import(&store, &cmd.paths, &load, policy).await?;
     match cmd.output.format {

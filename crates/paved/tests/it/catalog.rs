@@ -204,3 +204,29 @@ fn an_import_with_errors_writes_nothing() {
     let summary = import(dir.path(), &["ok"]);
     assert_eq!(names(&summary, "added"), ["group:default/team-z"]);
 }
+
+/// A descriptor imported on its own may name what the catalog already
+/// holds (a Scorecard owned by a stored team), and the scorecard answers
+/// `paved scorecard` at once; a name the catalog does not hold is still an
+/// error that imports nothing.
+#[test]
+fn a_scorecard_imported_on_its_own_refers_to_the_stored_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = super::support::acme().display().to_string();
+    import(dir.path(), &[&acme]);
+    let card = super::support::repo_root().join("examples/scorecards/readiness.yaml").display().to_string();
+    let added = import(dir.path(), &[&card]);
+    assert_eq!(names(&added, "added"), ["scorecard:default/readiness"]);
+    let scored = run(paved(dir.path()).args(["scorecard", "--service", "checkout-api", "--format", "json"]));
+    assert!(scored.status.success(), "{}", stderr(&scored));
+    let scored = json(&scored);
+    assert_eq!(scored[0]["services"][0]["service"], "component:default/checkout-api", "{scored}");
+    let text = run(paved(dir.path()).args(["scorecard", "--service", "checkout-api"]));
+    assert!(stdout(&text).contains("Production readiness (bronze < silver < gold)"), "{}", stdout(&text));
+
+    let stray = std::fs::read_to_string(&card).unwrap().replace("owner: platform", "owner: nobody-here");
+    write(dir.path(), "stray/readiness.yaml", &stray);
+    let output = run(paved(dir.path()).args(["catalog", "import", "stray"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("group:default/nobody-here, which is not in the catalog"), "{}", stderr(&output));
+}
