@@ -215,6 +215,7 @@ impl App {
         let catalog = self.catalog.current().await?;
         let service = service_ref(&catalog, service)?;
         let since = (Utc::now() - Duration::days(i64::from(days))).date_naive();
+        let cards = catalog.scorecards();
         let mut by_card: BTreeMap<String, ScoreHistory> = BTreeMap::new();
         for record in self.store.score_history(&service, since).await? {
             let history = by_card.entry(record.scorecard.key()).or_insert_with(|| ScoreHistory {
@@ -225,12 +226,9 @@ impl App {
             if let Some(last) = history.days.last()
                 && last.level != record.level
             {
+                let levels = cards.iter().find(|c| c.entity_ref == record.scorecard).map(|c| c.levels.as_slice());
                 let rank = |level: &Option<String>| {
-                    let card = catalog.scorecards().into_iter().find(|c| c.entity_ref == record.scorecard);
-                    level
-                        .as_ref()
-                        .and_then(|l| card.and_then(|c| c.levels.iter().position(|x| x == l)))
-                        .map_or(0, |p| p + 1)
+                    level.as_ref().and_then(|l| levels?.iter().position(|x| x == l)).map_or(0, |p| p + 1)
                 };
                 history.changes.push(LevelChange {
                     day: record.day,

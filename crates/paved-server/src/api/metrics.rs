@@ -208,16 +208,20 @@ pub async fn prometheus(State(state): State<AppState>) -> Result<Response, ApiEr
             }
         }
     }
-    scorecard_gauges(&state, &mut text).await?;
+    scorecard_gauges(&state, catalog, &mut text).await?;
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
 }
 
 /// The scorecards' gauges, from the results last kept (nothing is
 /// evaluated for a scrape): each service's level as a rank, each level's
 /// rank and name, and how many services stand at each level.
-async fn scorecard_gauges(state: &AppState, text: &mut String) -> Result<(), ApiError> {
+async fn scorecard_gauges(
+    state: &AppState,
+    catalog: &paved_domain::CatalogIndex,
+    text: &mut String,
+) -> Result<(), ApiError> {
     let scores = state.kept_scores(&paved_app::scorecards::ScoreScope::default()).await?;
-    let cards = state.org_analysis().await?.catalog.scorecards().into_iter().cloned().collect::<Vec<_>>();
+    let cards = catalog.scorecards();
     let rank = |levels: &[String], level: &Option<String>| {
         level.as_ref().and_then(|l| levels.iter().position(|x| x == l)).map_or(0, |p| p + 1)
     };

@@ -133,7 +133,7 @@ fn services_table(scores: &[&ServiceScore]) -> Markup {
 /// service's level.
 pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
     let scores = state.kept_scores(&ScoreScope::default()).await?;
-    let declared = state.org_analysis().await?.catalog.scorecards().len();
+    let declared = state.catalog.current().await.map_err(paved_app::AppError::from)?.scorecards().len();
     let content = html! {
         @if declared == 0 {
             p { "The catalog has no Scorecard yet: declare one (" code { "kind: Scorecard" } ", see the README's scorecards section)." }

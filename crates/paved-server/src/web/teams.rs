@@ -98,12 +98,8 @@ async fn team_page(state: &AppState, name: &str, window: PageWindow, viewer: &Vi
         .into_iter()
         .filter(|d| owned.iter().any(|s| s.key() == d.service.key()))
         .collect();
-    let scores: Vec<paved_app::scorecards::ServiceScore> = state
-        .kept_scores(&paved_app::scorecards::ScoreScope::default())
-        .await?
-        .into_iter()
-        .filter(|s| owned.iter().any(|o| o.key() == s.service.key()))
-        .collect();
+    let scope = paved_app::scorecards::ScoreScope { service: None, team: Some(group.to_string()) };
+    let scores = state.kept_scores(&scope).await?;
     let members: Vec<&EntityRef> = info.members.iter().collect();
     let content = html! {
         section aria-labelledby="people" {
