@@ -2,7 +2,7 @@
 # Scorecard evaluation (BENCHMARKS.md, "Scorecards"): every service of the
 # synthetic organisation on the shipped scorecard (examples/scorecards,
 # nine rules, six of them behaviour over 90 days), through the server's
-# `GET /api/v1/scorecards`: once cold (the analysis loaded for it) and five
+# `POST /api/v1/scorecards/evaluate`: once cold (the analysis loaded for it) and five
 # times warm, each as of a different day, so no result is reused; the
 # results are kept as the server keeps them.
 #
@@ -61,7 +61,7 @@ token=$("$paved" --database-url "$db" token create --admin --name bench-scorecar
 server=$!
 address=$(served_address "$scratch/serve.log" "$server")
 day() { python3 -c 'import sys, datetime as d; print((d.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")) - d.timedelta(days=int(sys.argv[2]))).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$until" "$1"; }
-score() { curl -sf -H "Authorization: Bearer $token" -o "$scratch/scores.json" -w '%{time_total}' "$address/api/v1/scorecards?at=$1"; }
+score() { curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "{\"at\": \"$1\"}" -o "$scratch/scores.json" -w '%{time_total}' "$address/api/v1/scorecards/evaluate"; }
 cold_s=$(score "$(day 0)")
 warm=()
 for days in 1 2 3 4 5; do

@@ -140,6 +140,23 @@ impl Caller {
         )))
     }
 
+    /// Checks that the caller may evaluate scorecards as of another day
+    /// than today, which replaces the results kept for that day (and so
+    /// the history, and the levels deploys read): admins and the CLI.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] saying who may.
+    pub fn may_rescore_a_past_day(&self) -> Result<(), AppError> {
+        match self {
+            Self::Local | Self::Token(TokenInfo { scope: TokenScope::Admin, .. }) => Ok(()),
+            _ => Err(AppError::Forbidden(format!(
+                "{} may not evaluate scorecards as of another day: that replaces the day's kept results; an admin \
+                 token may, or leave `at` out to evaluate now",
+                self.audit_name()
+            ))),
+        }
+    }
+
     /// Checks that the caller may run deploys as a runner (claim jobs,
     /// report their logs, finish them): the CLI on the local database and
     /// admin tokens. A runner runs every team's deploys, so no team or

@@ -115,6 +115,8 @@ pub struct App {
     pub provision: Arc<provision::ProvisionSettings>,
     /// Where golden paths publish new repositories.
     pub scaffold: Arc<scaffold::ScaffoldSettings>,
+    /// The alert rules read from repositories, by repository and commit.
+    alert_rules: Arc<scorecards::alerts::AlertCache>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -151,6 +153,7 @@ impl App {
             secret_key: None,
             provision: Arc::default(),
             scaffold: Arc::default(),
+            alert_rules: Arc::default(),
             store,
         }
     }

@@ -50,3 +50,17 @@ mod yaml;
 
 pub use load::{CatalogLoad, LoadOptions, load};
 pub use problem::{Problem, ProblemCode, Severity};
+
+/// Every document of a YAML file as JSON, with the catalog loader's
+/// limits (depth, alias expansion): for reading YAML that is not a
+/// descriptor, such as a repository's Prometheus rule files.
+///
+/// # Errors
+/// The first syntax error, with its line and column.
+pub fn yaml_documents(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    let parsed = yaml::parse(text);
+    if let Some(error) = parsed.error {
+        return Err(format!("line {}, column {}: {}", error.pos.line, error.pos.column, error.message));
+    }
+    Ok(parsed.documents.iter().map(|document| document.root.to_json()).collect())
+}

@@ -49,7 +49,16 @@ pub struct Road {
     /// Recent versions of `service` (shas of its successful production
     /// deployments, newest first), to deploy again.
     pub versions: Vec<String>,
-    /// The team owning both, whose members may deploy them.
+    /// A service gold on the readiness scorecard whose target denies
+    /// deploys on Friday afternoons except to a gold service: the window is
+    /// lifted for it (earned autonomy). `service` when it is gold.
+    pub friday_gold: Option<String>,
+    /// A service of a team the platform team deployed for, not gold, with
+    /// a target of its own that denies deploys on Friday afternoons except
+    /// to a gold service: refused then.
+    pub friday_service: Option<String>,
+    /// The team owning `service` and `failing_service`, whose members may
+    /// deploy them.
     pub team: String,
     /// A member of `team`, who deploys in the demo.
     pub person: String,
@@ -89,7 +98,9 @@ struct Health {
     received: std::sync::atomic::AtomicU64,
 }
 
-/// Writes the demo's release script and deploy targets under `directory`,
+/// Writes the demo's release script and deploy targets under `directory`
+/// (`gold`: the services gold on the readiness scorecard, for the Friday
+/// targets),
 /// imports the catalog again with them (as `paved catalog import` would),
 /// and binds the health server on a free local port.
 ///
@@ -102,6 +113,7 @@ pub async fn prepare(
     store: &DynStore,
     importer: &impl Importer,
     servers: crate::modules::Servers,
+    gold: &[String],
 ) -> anyhow::Result<(Road, HealthServer)> {
     let org = Org::build(plan.seed, plan.scale, plan.start);
     let team =
@@ -113,6 +125,17 @@ pub async fn prepare(
         anyhow::bail!("the team {} owns fewer than two services", plan.healthy_team);
     };
     let person = plan.healthy_members.first().context("the healthy team has members")?.clone();
+    // Earned autonomy: a gold service's target and a lower one's deny
+    // Friday afternoons except to gold. Only a gold service of the road
+    // gets the window, so the road's own deploys are never refused by it.
+    let is_gold = |name: &str| gold.iter().any(|g| g == name);
+    let friday_gold = [service, failing_service]
+        .into_iter()
+        .find(|name| is_gold(name))
+        .or_else(|| gold.iter().map(String::as_str).find(|name| *name != service && *name != failing_service))
+        .map(str::to_owned);
+    let friday_service =
+        plan.handover_teams.iter().flat_map(|team| &team.services).find(|name| !is_gold(name)).cloned();
 
     let listener = TcpListener::bind("127.0.0.1:0").await.context("binding the demo's health server")?;
     let health_address = listener.local_addr()?;
@@ -141,22 +164,35 @@ pub async fn prepare(
     let schedule = org.teams[team].schedule.clone().context("the healthy team has an on-call schedule")?;
     let escalation_policy = format!("{}-escalation", plan.healthy_team);
     let targets = catalog.join("deploy-targets.yaml");
-    let text = [
+    let friday = |name: &str| friday_gold.as_deref() == Some(name) || friday_service.as_deref() == Some(name);
+    let mut text = vec![
         target(
             service,
             &script,
             health_address,
             "Deploys succeed: the release script runs, then the health check passes.",
+            friday(service),
         ),
         target(
             failing_service,
             &script,
             health_address,
             "Health fails on any new version, so a deploy rolls back to the last good one.",
+            friday(failing_service),
         ),
         policy(&escalation_policy, &plan.healthy_team, &schedule),
-    ]
-    .join("---\n");
+    ];
+    for other in [&friday_gold, &friday_service].into_iter().flatten() {
+        if other != service && other != failing_service {
+            let description = if is_gold(other) {
+                "Deploys on Friday afternoons too: the service is gold on readiness."
+            } else {
+                "Refused on Friday afternoons until the service is gold on readiness."
+            };
+            text.push(target(other, &script, health_address, description, true));
+        }
+    }
+    let text = text.join("---\n");
     std::fs::write(&targets, text).with_context(|| format!("writing {}", targets.display()))?;
     let infra = crate::modules::write(&catalog, directory, &plan.platform_team, &plan.healthy_team, servers)?;
     let mut paths = vec![catalog];
@@ -171,6 +207,8 @@ pub async fn prepare(
         failing_service: failing_service.to_owned(),
         failing_good_version,
         versions,
+        friday_gold,
+        friday_service,
         team: plan.healthy_team.clone(),
         person,
         health_address,
@@ -312,8 +350,19 @@ async fn successful_versions(store: &DynStore, service: &str) -> anyhow::Result<
     Ok(versions)
 }
 
-/// One `DeployTarget` descriptor.
-fn target(service: &str, script: &Path, health: SocketAddr, description: &str) -> String {
+/// When the demo's targets deny deploys (Friday afternoons, UTC) and
+/// the level that lifts it: earned autonomy.
+pub const FRIDAY_WINDOW: &str = "Fridays 12:00-23:59 UTC";
+
+/// One `DeployTarget` descriptor; with `friday`, deploys are denied on
+/// Friday afternoons except for a service gold on the readiness scorecard.
+fn target(service: &str, script: &Path, health: SocketAddr, description: &str, friday: bool) -> String {
+    let friday = if friday {
+        "    deny_windows: [ { days: [fri], from: \"12:00\", to: \"23:59\", timezone: UTC } ]\n    \
+         when_level:\n      readiness/gold: { deny_windows: [] }\n"
+    } else {
+        ""
+    };
     format!(
         "apiVersion: paved.dev/v1alpha1\n\
          kind: DeployTarget\n\
@@ -322,7 +371,7 @@ fn target(service: &str, script: &Path, health: SocketAddr, description: &str) -
          - name: release\n      run: sh '{script}' {service}\n      timeout: 1m\n  \
          health:\n    http: {{ url: \"http://{health}/healthz/{service}\", expect: 200, consecutive: 2, interval: 1s, timeout: 8s }}\n  \
          rollback: automatic\n  \
-         policy:\n    checks_passed: false\n    block_on_open_incident: SEV-1\n",
+         policy:\n    checks_passed: false\n    block_on_open_incident: SEV-1\n{friday}",
         script = script.display(),
     )
 }

@@ -51,6 +51,12 @@ pub enum Check {
     EscalationPolicy,
     /// A link of `type: runbook` (or titled Runbook).
     RunbookLink,
+    /// Share of the Prometheus alerting rules in its repository (YAML
+    /// files in Prometheus's rule format, at the commit last imported)
+    /// with a non-empty `annotations.runbook_url` ≥ `threshold` (default
+    /// 1: every alert links its runbook); a repository without alerting
+    /// rules fails.
+    AlertRunbooks,
     /// A DeployTarget deploys it.
     DeployTarget,
     /// Made by `paved new` and, at its last drift check, at least
@@ -71,6 +77,10 @@ pub enum Check {
     /// Share of its infrastructure commits and self-service provisioning
     /// requests made by its owners ≥ `threshold` (default 0.7).
     ProvisioningByOwners,
+    /// Share of the resources made for it through pavedroad's
+    /// self-service provisioning at one of its owners' request ≥
+    /// `threshold` (default 0.8); no data when nothing was provisioned.
+    SelfServiceProvisioning,
     /// Change failure rate in tier `threshold` or better (default high).
     ChangeFailureRate,
     /// Lead time for changes in tier `threshold` or better.
@@ -106,11 +116,12 @@ pub enum Measure {
 
 impl Check {
     /// Every check, in the order the docs list them.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 21] = [
         Self::OwnerHasMembers,
         Self::OncallSchedule,
         Self::EscalationPolicy,
         Self::RunbookLink,
+        Self::AlertRunbooks,
         Self::DeployTarget,
         Self::GoldenPath,
         Self::DeploysByOwners,
@@ -118,6 +129,7 @@ impl Check {
         Self::OncallByOwners,
         Self::PipelinesByOwners,
         Self::ProvisioningByOwners,
+        Self::SelfServiceProvisioning,
         Self::ChangeFailureRate,
         Self::LeadTime,
         Self::RecoveryTime,
@@ -135,6 +147,7 @@ impl Check {
             Self::OncallSchedule => "oncall_schedule",
             Self::EscalationPolicy => "escalation_policy",
             Self::RunbookLink => "runbook_link",
+            Self::AlertRunbooks => "alert_runbooks",
             Self::DeployTarget => "deploy_target",
             Self::GoldenPath => "golden_path",
             Self::DeploysByOwners => "deploys_by_owners",
@@ -142,6 +155,7 @@ impl Check {
             Self::OncallByOwners => "oncall_by_owners",
             Self::PipelinesByOwners => "pipelines_by_owners",
             Self::ProvisioningByOwners => "provisioning_by_owners",
+            Self::SelfServiceProvisioning => "self_service_provisioning",
             Self::ChangeFailureRate => "change_failure_rate",
             Self::LeadTime => "lead_time",
             Self::RecoveryTime => "recovery_time",
@@ -162,6 +176,8 @@ impl Check {
             | Self::RunbookLink
             | Self::DeployTarget => Measure::Presence,
             Self::GoldenPath
+            | Self::AlertRunbooks
+            | Self::SelfServiceProvisioning
             | Self::DeploysByOwners
             | Self::DeploysThroughPaved
             | Self::OncallByOwners
@@ -176,7 +192,7 @@ impl Check {
     /// Whether it reads the service's behaviour (its report over a window)
     /// rather than its configuration.
     pub fn is_behaviour(self) -> bool {
-        !matches!(self.measure(), Measure::Presence) && self != Self::GoldenPath
+        !matches!(self.measure(), Measure::Presence) && !matches!(self, Self::GoldenPath | Self::AlertRunbooks)
     }
 
     /// The threshold when a rule gives none.
@@ -184,7 +200,8 @@ impl Check {
         Some(match self.measure() {
             Measure::Presence => return None,
             Measure::Share => Threshold::Share(match self {
-                Self::DeploysByOwners | Self::OncallByOwners | Self::GoldenPath => 0.8,
+                Self::AlertRunbooks => 1.0,
+                Self::DeploysByOwners | Self::OncallByOwners | Self::GoldenPath | Self::SelfServiceProvisioning => 0.8,
                 Self::DeploysThroughPaved => 0.5,
                 _ => 0.7,
             }),
@@ -279,6 +296,9 @@ pub struct Rule {
     pub weight: u32,
     /// What to do when it fails: how to fix it.
     pub failure_message: String,
+    /// Which of the scorecard's components it applies to (empty: all);
+    /// to the others it is "not applicable" and counts for nothing.
+    pub filter: Filter,
 }
 
 /// Which components a scorecard applies to: every list given must match
@@ -298,6 +318,38 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether it matches every component.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// Whether the component `info` describes matches.
+    pub fn matches_service(&self, info: &crate::catalog_index::ServiceInfo) -> bool {
+        self.matches(
+            info.spec_type.as_deref(),
+            info.lifecycle.as_deref(),
+            info.system.as_ref().map(EntityRef::name),
+            info.owner.as_ref().map(EntityRef::name),
+            &info.tags,
+        )
+    }
+
+    /// As written: `type service, lifecycle production`.
+    pub fn describe(&self) -> String {
+        [
+            ("type", &self.types),
+            ("lifecycle", &self.lifecycles),
+            ("system", &self.systems),
+            ("owner", &self.owners),
+            ("tag", &self.tags),
+        ]
+        .iter()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(what, list)| format!("{what} {}", list.join(" or ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+
     /// Whether a component of these facts matches.
     pub fn matches(
         &self,
@@ -395,6 +447,18 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
+impl FilterSpec {
+    fn into_filter(self) -> Filter {
+        Filter {
+            types: self.types.into_vec(),
+            lifecycles: self.lifecycles.into_vec(),
+            systems: self.systems.into_vec(),
+            owners: self.owners.into_vec(),
+            tags: self.tags.into_vec(),
+        }
+    }
+}
+
 impl OneOrMany {
     fn into_vec(self) -> Vec<String> {
         match self {
@@ -415,6 +479,8 @@ struct RuleSpec {
     window: Option<String>,
     weight: Option<u32>,
     failure_message: String,
+    #[serde(default)]
+    filter: Option<FilterSpec>,
 }
 
 #[derive(Deserialize)]
@@ -474,16 +540,7 @@ impl Scorecard {
                 DEFAULT_WINDOW_DAYS
             }
         };
-        let filter = spec
-            .filter
-            .map(|f| Filter {
-                types: f.types.into_vec(),
-                lifecycles: f.lifecycles.into_vec(),
-                systems: f.systems.into_vec(),
-                owners: f.owners.into_vec(),
-                tags: f.tags.into_vec(),
-            })
-            .unwrap_or_default();
+        let filter = spec.filter.map(FilterSpec::into_filter).unwrap_or_default();
         let Some(written) = spec.rules.filter(|r| !r.is_empty()) else {
             problems.push("spec", "spec.rules is missing; give each rule a name, level, check and failure_message");
             return Err(problems.0);
@@ -491,7 +548,7 @@ impl Scorecard {
         let mut rules: Vec<Rule> = Vec::new();
         for (i, value) in written.into_iter().enumerate() {
             let path = format!("spec.rules[{i}]");
-            let what = "a rule has name, level, check, threshold, window, weight and failure_message";
+            let what = "a rule has name, level, check, threshold, window, weight, failure_message and filter";
             let Some(rule) = problems.read::<RuleSpec>(&path, value, what) else { continue };
             if let Some(rule) = read_rule(&mut problems, &path, rule, &levels, window_days) {
                 if rules.iter().any(|r| r.name == rule.name) {
@@ -612,6 +669,7 @@ fn read_rule(problems: &mut Problems, path: &str, rule: RuleSpec, levels: &[Stri
         window_days,
         weight: rule.weight.unwrap_or(1),
         failure_message: rule.failure_message.trim().to_owned(),
+        filter: rule.filter.map(FilterSpec::into_filter).unwrap_or_default(),
     })
 }
 

@@ -67,6 +67,11 @@ pub struct DeployRequest {
     pub break_glass: Option<String>,
     /// The person a team token (or the local CLI) deploys for (`--actor`).
     pub actor: Option<String>,
+    /// Check as if it were this moment (`paved deploy check --at`, a dry
+    /// run's `at`): deny windows are read at it, so "would a deploy on
+    /// Friday afternoon pass?" is answered any day. Refused for a real
+    /// deploy, which runs now.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// Everything a check reads, gathered once for the check and the deploy.
@@ -92,7 +97,7 @@ impl App {
     /// DeployTarget for the environment (naming the ones it has), or an
     /// ambiguous abbreviated sha; a store failure.
     pub async fn deploy_check(&self, caller: &Caller, request: &DeployRequest) -> Result<DeployCheck, AppError> {
-        Ok(self.gather(caller, request, Utc::now()).await?.check)
+        Ok(self.gather(caller, request, request.at.unwrap_or_else(Utc::now)).await?.check)
     }
 
     pub(crate) async fn gather(

@@ -144,7 +144,12 @@ impl App {
         request: &DeployRequest,
         dry_run: bool,
     ) -> Result<DeployOutcome, AppError> {
-        let gathered = self.gather(caller, request, Utc::now()).await?;
+        if request.at.is_some() && !dry_run {
+            return Err(AppError::Invalid(
+                "`at` is for a dry run only (a deploy runs now); add `dry_run: true` or leave `at` out".into(),
+            ));
+        }
+        let gathered = self.gather(caller, request, request.at.unwrap_or_else(Utc::now)).await?;
         let check = gathered.check;
         if dry_run {
             return Ok(DeployOutcome::DryRun(check));

@@ -109,6 +109,42 @@ pub(super) fn configuration(
     }
 }
 
+/// `alert_runbooks`: the share of the alerting rules in the service's
+/// repository that link their runbook.
+pub(super) fn alert_runbooks(
+    threshold: Option<Threshold>,
+    read: Option<&Result<super::alerts::AlertRules, String>>,
+) -> Found {
+    match read {
+        None => Found::no_data("its repository is not known here: import it with `paved import git`"),
+        Some(Err(error)) => Found::no_data(format!("its repository could not be read: {error}")),
+        Some(Ok(rules)) if rules.alerts == 0 => Found {
+            passed: Some(false),
+            figure: Some(0.0),
+            shown: "no Prometheus alerting rules in its repository".to_owned(),
+        },
+        Some(Ok(rules)) => {
+            let share = f64::from(rules.with_runbook) / f64::from(rules.alerts);
+            let missing = if rules.missing.is_empty() {
+                String::new()
+            } else {
+                format!("; without one: {}", rules.missing.join(", "))
+            };
+            Found {
+                passed: Some(share_at_least(share, threshold)),
+                figure: Some(share),
+                shown: format!(
+                    "{} of {} alerting rules in {} link a runbook ({}){missing}",
+                    rules.with_runbook,
+                    rules.alerts,
+                    rules.files.join(", "),
+                    percent(share)
+                ),
+            }
+        }
+    }
+}
+
 /// A behaviour check, from the service's report over the rule's window.
 pub(super) fn behaviour(check: Check, threshold: Option<Threshold>, report: &CultureReport) -> Found {
     let line = |line: &Line, what: &str| match line.value {
@@ -153,6 +189,23 @@ pub(super) fn behaviour(check: Check, threshold: Option<Threshold>, report: &Cul
         Check::OncallByOwners => line(&report.test.on_call_own_services, "by owners"),
         Check::PipelinesByOwners => line(&report.test.own_pipelines, "by owners"),
         Check::ProvisioningByOwners => line(&report.test.self_provision, "by owners"),
+        Check::SelfServiceProvisioning => {
+            let counts = &report.self_service.counts;
+            if counts.resources == 0 {
+                return Found::no_data("nothing provisioned through pavedroad in the window");
+            }
+            let share = counts.resources_by_owners as f64 / counts.resources as f64;
+            Found {
+                passed: Some(share_at_least(share, threshold)),
+                figure: Some(share),
+                shown: format!(
+                    "{} of {} resources provisioned through pavedroad at an owner's request ({})",
+                    counts.resources_by_owners,
+                    counts.resources,
+                    percent(share)
+                ),
+            }
+        }
         Check::DeploysThroughPaved => {
             let counts = &report.self_service.counts;
             if counts.deployments == 0 {

@@ -7,12 +7,14 @@
 //! does not pass. Each evaluation is kept as the day's result of each
 //! service, for trends and "when did it drop a level".
 
+pub(crate) mod alerts;
 mod checks;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use paved_domain::scorecard::Scorecard;
+use paved_domain::scorecard::{Check, Scorecard};
 use paved_domain::{CatalogIndex, EntityRef};
 use paved_metrics::Window;
 use paved_store::ScoreRecord;
@@ -36,12 +38,15 @@ pub enum Outcome {
     /// An exemption lets the service off it until a date: it counts as
     /// passed.
     Exempt,
+    /// Its filter leaves the service out: it counts for nothing (not in
+    /// the score; no bar to a level).
+    NotApplicable,
 }
 
 impl Outcome {
     /// Whether it counts towards a level.
     pub fn counts(self) -> bool {
-        matches!(self, Self::Pass | Self::Exempt)
+        matches!(self, Self::Pass | Self::Exempt | Self::NotApplicable)
     }
 
     /// As shown: `pass`, `fail`, `no data`, `exempt`.
@@ -51,6 +56,7 @@ impl Outcome {
             Self::Fail => "fail",
             Self::NoData => "no data",
             Self::Exempt => "exempt",
+            Self::NotApplicable => "not applicable",
         }
     }
 }
@@ -198,12 +204,61 @@ impl App {
         let services = services_in(&org.catalog, scope)?;
         let drift: BTreeMap<String, ServiceDrift> =
             self.recorded_drift(&DriftScope::default()).await?.into_iter().map(|d| (d.service.key(), d)).collect();
-        // The scoring is CPU work over the analysis: off the async threads.
-        let (all, kept) = tokio::task::spawn_blocking(move || score_all(&org, &services, &drift, at))
+        let sources =
+            if org.catalog.scorecards().iter().any(|c| c.rules.iter().any(|r| r.check == Check::AlertRunbooks)) {
+                self.repository_sources(&org.catalog, &services, &drift).await?
+            } else {
+                HashMap::new()
+            };
+        let read = Repositories { sources, cache: self.alert_rules.clone() };
+        // The scoring is CPU work over the analysis (and reading rule
+        // files from repositories): off the async threads.
+        let (all, kept) = tokio::task::spawn_blocking(move || score_all(&org, &services, &drift, &read, at))
             .await
             .map_err(|e| AppError::Internal(format!("scoring stopped: {e}")))?;
         self.store.record_scores(&kept).await?;
         Ok(all)
+    }
+
+    /// Where each of `services`' repository is read from: the commit of
+    /// its last `paved import git` (`HEAD`'s, else the default branch's),
+    /// else a golden path's repository on this machine.
+    async fn repository_sources(
+        &self,
+        catalog: &CatalogIndex,
+        services: &[EntityRef],
+        drift: &BTreeMap<String, ServiceDrift>,
+    ) -> Result<HashMap<String, alerts::Source>, AppError> {
+        let mut sources = HashMap::new();
+        for service in services {
+            let Some(info) = catalog.service(service) else { continue };
+            let imported = match &info.repo {
+                Some(repo) => self.store.repository(repo).await?,
+                None => None,
+            };
+            let source = match imported {
+                Some(state) => {
+                    let tip = ["HEAD", "refs/heads/main", "refs/heads/master"]
+                        .iter()
+                        .find_map(|name| state.tips.iter().find(|t| t.reference == *name))
+                        .or_else(|| state.tips.iter().find(|t| t.reference.starts_with("refs/heads/")))
+                        .or(state.tips.first());
+                    alerts::Source {
+                        path: state.source_path,
+                        commit: tip.map(|t| t.sha.clone()),
+                        paths: info.paths.clone(),
+                    }
+                }
+                None => match drift.get(&service.key()) {
+                    Some(made) if std::path::Path::new(&made.repository).is_absolute() => {
+                        alerts::Source { path: made.repository.clone(), commit: None, paths: Vec::new() }
+                    }
+                    _ => continue,
+                },
+            };
+            sources.insert(service.key(), source);
+        }
+        Ok(sources)
     }
 
     /// `service`'s history on every scorecard over the last `days` days.
@@ -286,6 +341,60 @@ impl App {
         Ok(kept)
     }
 
+    /// The latest kept results of the services of `scope`, per scorecard of
+    /// the catalog, as [`App::scorecards`] answers them: what `GET
+    /// /api/v1/scorecards` reads, evaluating nothing.
+    ///
+    /// # Errors
+    /// As [`App::kept_scores`].
+    pub async fn kept_scorecards(&self, scope: &ScoreScope) -> Result<Vec<ScorecardResults>, AppError> {
+        let catalog = self.catalog.current().await?;
+        let mut scores = self.kept_scores(scope).await?;
+        Ok(catalog
+            .scorecards()
+            .iter()
+            .map(|card| {
+                let (mine, rest): (Vec<ServiceScore>, Vec<ServiceScore>) =
+                    std::mem::take(&mut scores).into_iter().partition(|s| s.scorecard == card.entity_ref);
+                scores = rest;
+                let mut mine = mine;
+                mine.sort_by(|a, b| a.service.cmp(&b.service));
+                results(card, mine)
+            })
+            .collect())
+    }
+
+    /// Evaluates the scorecards for `scope` by `caller` (as
+    /// [`App::scorecards`]): now, or as of `at`, which rewrites that day's
+    /// kept results and so needs an admin.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] for a past day by anyone else; as
+    /// [`App::scorecards`].
+    pub async fn evaluate_scorecards(
+        &self,
+        caller: &crate::Caller,
+        scope: &ScoreScope,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<ScorecardResults>, AppError> {
+        let now = Utc::now();
+        if let Some(at) = at
+            && at.date_naive() != now.date_naive()
+        {
+            caller.may_rescore_a_past_day()?;
+        }
+        let at = at.unwrap_or(now);
+        let results = self.scorecards(scope, at).await?;
+        let audit = paved_store::NewAudit {
+            actor: caller.audit_name(),
+            action: "scorecard.evaluate".into(),
+            target: scope.service.clone().or_else(|| scope.team.clone()).unwrap_or_default(),
+            detail: Some(format!("as of {}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
+        };
+        self.audit(&audit, None).await?;
+        Ok(results)
+    }
+
     /// `service`'s latest kept level on each scorecard of the catalog, with
     /// the levels below it: what the deploy policy reads for earned
     /// autonomy. A level is earned by an evaluation (`paved scorecard`, the
@@ -310,13 +419,26 @@ impl App {
     }
 }
 
+/// Where services' repositories are read from, and what was read before.
+struct Repositories {
+    sources: HashMap<String, alerts::Source>,
+    cache: Arc<alerts::AlertCache>,
+}
+
+/// What pavedroad keeps of one service besides the analysis.
+struct Found<'a> {
+    drift: Option<&'a ServiceDrift>,
+    repository: Option<&'a alerts::Source>,
+}
+
 /// One service on one scorecard as of `at`.
 fn score(
     org: &OrgAnalysis,
     card: &Scorecard,
     service: &EntityRef,
     index: Option<usize>,
-    drift: Option<&ServiceDrift>,
+    kept: &Found<'_>,
+    cache: &alerts::AlertCache,
     at: DateTime<Utc>,
 ) -> ServiceScore {
     let catalog = &org.catalog;
@@ -324,8 +446,27 @@ fn score(
     let mut rules = Vec::with_capacity(card.rules.len());
     // One report per window the rules look back over.
     let mut reports: BTreeMap<u32, Option<paved_metrics::CultureReport>> = BTreeMap::new();
+    let info = catalog.service(service);
     for rule in &card.rules {
-        let found = if rule.check.is_behaviour() {
+        if !rule.filter.is_empty() && !info.is_some_and(|info| rule.filter.matches_service(info)) {
+            rules.push(RuleResult {
+                rule: rule.name.clone(),
+                level: rule.level.clone(),
+                check: rule.check.as_str().to_owned(),
+                outcome: Outcome::NotApplicable,
+                figure: None,
+                shown: format!("applies only to {}", rule.filter.describe()),
+                threshold: rule.threshold.map(|t| t.to_string()),
+                window_days: None,
+                weight: rule.weight,
+                fix: None,
+                exemption: None,
+            });
+            continue;
+        }
+        let found = if rule.check == Check::AlertRunbooks {
+            checks::alert_runbooks(rule.threshold, kept.repository.map(|source| cache.get(source)).as_deref())
+        } else if rule.check.is_behaviour() {
             let report = reports.entry(rule.window_days).or_insert_with(|| {
                 let window = Window::last_days(at, i64::from(rule.window_days));
                 index.map(|i| AnalysisCache::diagnose_service(org, i, window))
@@ -335,7 +476,7 @@ fn score(
                 None => checks::Found::no_data("not in the analysis yet"),
             }
         } else {
-            checks::configuration(rule.check, rule.threshold, catalog, service, drift)
+            checks::configuration(rule.check, rule.threshold, catalog, service, kept.drift)
         };
         let exemption = card
             .exemptions
@@ -363,8 +504,9 @@ fn score(
         });
     }
     let (reached, next_level) = levels(card, &rules);
-    let total: u32 = rules.iter().map(|r| r.weight).sum();
-    let passed: u32 = rules.iter().filter(|r| r.outcome.counts()).map(|r| r.weight).sum();
+    let judged = || rules.iter().filter(|r| r.outcome != Outcome::NotApplicable);
+    let total: u32 = judged().map(|r| r.weight).sum();
+    let passed: u32 = judged().filter(|r| r.outcome.counts()).map(|r| r.weight).sum();
     ServiceScore {
         scorecard: card.entity_ref.clone(),
         title: card.title.clone(),
@@ -384,6 +526,7 @@ fn score_all(
     org: &OrgAnalysis,
     services: &[EntityRef],
     drift: &BTreeMap<String, ServiceDrift>,
+    read: &Repositories,
     at: DateTime<Utc>,
 ) -> (Vec<ScorecardResults>, Vec<ScoreRecord>) {
     let catalog = &org.catalog;
@@ -398,24 +541,30 @@ fn score_all(
                 continue;
             }
             let index = positions.get(&service.key()).copied();
-            let result = score(org, card, service, index, drift.get(&service.key()), at);
+            let found = Found { drift: drift.get(&service.key()), repository: read.sources.get(&service.key()) };
+            let result = score(org, card, service, index, &found, &read.cache, at);
             kept.push(record(&result, at));
             scores.push(result);
         }
-        let mut distribution: Vec<LevelCount> = std::iter::once(None)
-            .chain(card.levels.iter().cloned().map(Some))
-            .map(|level| LevelCount { services: scores.iter().filter(|s| s.level == level).count(), level })
-            .collect();
-        distribution.retain(|d| d.level.is_some() || d.services > 0);
-        all.push(ScorecardResults {
-            scorecard: card.entity_ref.clone(),
-            title: card.title.clone(),
-            levels: card.levels.clone(),
-            distribution,
-            services: scores,
-        });
+        all.push(results(card, scores));
     }
     (all, kept)
+}
+
+/// `card`'s results from its services' scores: the distribution of levels.
+fn results(card: &Scorecard, scores: Vec<ServiceScore>) -> ScorecardResults {
+    let mut distribution: Vec<LevelCount> = std::iter::once(None)
+        .chain(card.levels.iter().cloned().map(Some))
+        .map(|level| LevelCount { services: scores.iter().filter(|s| s.level == level).count(), level })
+        .collect();
+    distribution.retain(|d| d.level.is_some() || d.services > 0);
+    ScorecardResults {
+        scorecard: card.entity_ref.clone(),
+        title: card.title.clone(),
+        levels: card.levels.clone(),
+        distribution,
+        services: scores,
+    }
 }
 
 /// The level `rules` reach on `card` (every rule of it and below counts)
@@ -431,14 +580,7 @@ fn levels(card: &Scorecard, rules: &[RuleResult]) -> (Option<String>, Option<Str
 
 /// Whether `card` applies to `service`.
 fn applies(card: &Scorecard, catalog: &CatalogIndex, service: &EntityRef) -> bool {
-    let Some(info) = catalog.service(service) else { return false };
-    card.filter.matches(
-        info.spec_type.as_deref(),
-        info.lifecycle.as_deref(),
-        info.system.as_ref().map(EntityRef::name),
-        info.owner.as_ref().map(EntityRef::name),
-        &info.tags,
-    )
+    catalog.service(service).is_some_and(|info| card.filter.matches_service(info))
 }
 
 /// The services of `scope`, by reference.

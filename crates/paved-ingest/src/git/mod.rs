@@ -23,6 +23,7 @@
 //! while one thread walks the history.
 
 mod diff;
+mod files;
 mod record;
 mod refs;
 mod walk;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use paved_domain::{RepoId, RepoIdError};
 
+pub use files::TreeFile;
 pub use record::{FileChange, GitCommit, GitTime, Signature};
 pub use refs::{NOT_HISTORY, Tip};
 pub use walk::{CommitSink, Progress, WalkError, WalkOptions, WalkOutcome};

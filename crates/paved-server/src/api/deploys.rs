@@ -39,6 +39,10 @@ pub struct DeployBody {
     /// The person a team token deploys for.
     #[serde(default)]
     pub actor: Option<String>,
+    /// With `dry_run`: check as if it were this moment (RFC 3339), e.g.
+    /// whether a deploy on Friday afternoon would pass its deny windows.
+    #[serde(default)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One check's verdict.
@@ -182,6 +186,7 @@ pub async fn deploy(
         fixes: body.fixes,
         break_glass: body.break_glass,
         actor: body.actor,
+        at: body.at,
     };
     Ok(respond(state.deploy(&caller, &request, body.dry_run).await?))
 }

@@ -115,6 +115,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(templates::drift))
         .routes(routes!(templates::update))
         .routes(routes!(scorecards::scorecards))
+        .routes(routes!(scorecards::evaluate))
         .routes(routes!(scorecards::history))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::get_deploy))

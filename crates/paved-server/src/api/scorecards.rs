@@ -1,8 +1,10 @@
-//! Scorecards: `GET /api/v1/scorecards[?service=|?team=]` evaluates every
-//! `kind: Scorecard` for the services asked about, now or as of `at`, and
-//! keeps the result as that day's; `GET
-//! /api/v1/scorecards/services/{name}/history` reads a service's kept
-//! days. The checks, levels and history are the application's.
+//! Scorecards: `GET /api/v1/scorecards[?service=|?team=]` reads the
+//! results last kept for the services asked about (what the pages show);
+//! `POST /api/v1/scorecards/evaluate` evaluates every `kind: Scorecard`
+//! now (or, for an admin, as of another day) and keeps the result as that
+//! day's; `GET /api/v1/scorecards/services/{name}/history` reads a
+//! service's kept days. The checks, levels and history are the
+//! application's.
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -10,33 +12,58 @@ use paved_app::scorecards::{ScoreHistory, ScoreScope, ScorecardResults};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, RawBody};
 use crate::{ApiError, AppState};
 
-/// Which services to score, and as of when.
+/// Which services.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct ScorecardQuery {
     /// Only this service (`checkout-api`).
     pub service: Option<String>,
     /// Only this team's services (`checkout`).
     pub team: Option<String>,
+}
+
+/// What `POST /api/v1/scorecards/evaluate` evaluates.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateBody {
+    /// Only this service (`checkout-api`).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Only this team's services (`checkout`).
+    #[serde(default)]
+    pub team: Option<String>,
     /// As of this instant (RFC 3339) or day (`2026-11-30`, its midnight);
     /// default now. Behaviour rules look back their window from it; the
-    /// result is kept as that day's.
+    /// result is kept as that day's. Another day than today needs an
+    /// admin token.
+    #[serde(default)]
     pub at: Option<String>,
 }
 
-/// Each scorecard's results: per service its level, the next level and
-/// each rule's outcome with its figure and fix; per scorecard the
-/// distribution of levels.
+fn scope(service: Option<String>, team: Option<String>) -> Result<ScoreScope, ApiError> {
+    if service.is_some() && team.is_some() {
+        return Err(ApiError::bad_request("give service or team, not both"));
+    }
+    Ok(ScoreScope { service, team })
+}
+
+const RESULTS: &str = "Per scorecard: scorecard, title, levels, distribution (level, services), services (service, team, level, next_level, score, day, rules: rule, level, check, outcome (pass, fail, no_data, exempt, not_applicable), figure, shown, threshold, window_days, weight, fix, exemption)";
+
+/// Each scorecard's results as last kept (by the server's daily
+/// evaluation, `POST /api/v1/scorecards/evaluate` or `paved scorecard`):
+/// per service its level, the next level and each rule's outcome with its
+/// figure and fix; per scorecard the distribution of levels. Evaluates
+/// nothing.
 #[utoipa::path(
     get,
     path = "/api/v1/scorecards",
     tag = "metrics",
     params(ScorecardQuery),
     responses(
-        (status = 200, body = Vec<Object>, description = "Per scorecard: scorecard, title, levels, distribution (level, services), services (service, team, level, next_level, score, day, rules: rule, level, check, outcome (pass, fail, no_data, exempt), figure, shown, threshold, window_days, weight, fix, exemption)"),
-        (status = 400, body = crate::error::ErrorBody, description = "A service or team the catalog lacks, or an `at` that is not a time"),
+        (status = 200, body = Vec<Object>, description = RESULTS),
+        (status = 400, body = crate::error::ErrorBody, description = "A service or team the catalog lacks"),
     ),
     security(("bearer" = []))
 )]
@@ -45,15 +72,38 @@ pub async fn scorecards(
     Authenticated(_caller): Authenticated,
     Query(query): Query<ScorecardQuery>,
 ) -> Result<Json<Vec<ScorecardResults>>, ApiError> {
-    if query.service.is_some() && query.team.is_some() {
-        return Err(ApiError::bad_request("give service or team, not both"));
-    }
-    let at = match query.at.as_deref() {
-        None => chrono::Utc::now(),
-        Some(at) => paved_metrics::parse_time("at", at).map_err(ApiError::bad_request)?,
+    Ok(Json(state.kept_scorecards(&scope(query.service, query.team)?).await?))
+}
+
+/// Evaluate every scorecard for the services asked about, now (or as of
+/// `at`), keep the results as that day's, and answer them.
+#[utoipa::path(
+    post,
+    path = "/api/v1/scorecards/evaluate",
+    tag = "metrics",
+    request_body = EvaluateBody,
+    responses(
+        (status = 200, body = Vec<Object>, description = RESULTS),
+        (status = 400, body = crate::error::ErrorBody, description = "A service or team the catalog lacks, or an `at` that is not a time"),
+        (status = 403, body = crate::error::ErrorBody, description = "Another day than today, without an admin token"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn evaluate(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    RawBody(body): RawBody,
+) -> Result<Json<Vec<ScorecardResults>>, ApiError> {
+    let body: EvaluateBody = if body.iter().all(u8::is_ascii_whitespace) {
+        EvaluateBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| ApiError::bad_request(format!("the body is not an evaluation request: {error}")))?
     };
-    let scope = ScoreScope { service: query.service, team: query.team };
-    Ok(Json(state.scorecards(&scope, at).await?))
+    let at =
+        body.at.as_deref().map(|at| paved_metrics::parse_time("at", at)).transpose().map_err(ApiError::bad_request)?;
+    let scope = scope(body.service, body.team)?;
+    Ok(Json(state.evaluate_scorecards(&caller, &scope, at).await?))
 }
 
 /// How far back a history goes.

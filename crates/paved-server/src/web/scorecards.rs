@@ -22,6 +22,7 @@ fn outcome_class(outcome: Outcome) -> &'static str {
         Outcome::Exempt => "exempt",
         Outcome::Fail => "fail",
         Outcome::NoData => "nodata",
+        Outcome::NotApplicable => "na",
     }
 }
 

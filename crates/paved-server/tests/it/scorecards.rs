@@ -121,7 +121,13 @@ crate::helpers::on_tests! {
         }
 
         // On the 10th the exemption still holds.
-        let (status, early) = app.send(reqwest::Method::GET, "/api/v1/scorecards?at=2026-11-10", Some(&admin), None).await;
+        let evaluate = |at: &str| {
+            let body = json!({ "at": at });
+            let app = &app;
+            let admin = admin.clone();
+            async move { app.send(reqwest::Method::POST, "/api/v1/scorecards/evaluate", Some(&admin), Some(body)).await }
+        };
+        let (status, early) = evaluate("2026-11-10").await;
         assert_eq!(status, 200, "{early}");
         let checkout = service(&early, "checkout-api");
         let exempt = rule(checkout, "deploys-by-owners");
@@ -131,8 +137,7 @@ crate::helpers::on_tests! {
         assert_eq!(rule(checkout, "two-deployers")["shown"], "people who deployed it: 1", "90 % by one person");
 
         // On the 30th it has ended: the rule fails with its figure and fix.
-        let (status, late) =
-            app.send(reqwest::Method::GET, "/api/v1/scorecards?at=2026-11-30T12:00:00Z", Some(&admin), None).await;
+        let (status, late) = evaluate("2026-11-30T12:00:00Z").await;
         assert_eq!(status, 200, "{late}");
         let checkout = service(&late, "checkout-api");
         let failed = rule(checkout, "deploys-by-owners");
@@ -212,9 +217,29 @@ crate::helpers::on_tests! {
         let window = bronze["checks"].as_array().unwrap().iter().find(|c| c["check"] == "deny_window").unwrap();
         assert!(window["reason"].as_str().unwrap().contains("at readiness/gold it would not apply"), "{window}");
 
+        // Reading evaluates nothing: GET answers the 30th's kept results.
+        let (status, kept) = app.send(reqwest::Method::GET, "/api/v1/scorecards?team=checkout", Some(&admin), None).await;
+        assert_eq!(status, 200, "{kept}");
+        let checkout = service(&kept, "checkout-api");
+        assert_eq!((checkout["day"].as_str(), checkout["level"].as_str()), (Some("2026-11-30"), Some("bronze")), "{kept}");
+        // A person may evaluate now, not rewrite a past day.
+        let lena = app.token(person("lena.fischer")).await;
+        let (status, refused) = app
+            .send(reqwest::Method::POST, "/api/v1/scorecards/evaluate", Some(&lena), Some(json!({ "at": "2026-11-29" })))
+            .await;
+        assert_eq!(status, 403, "{refused}");
+        assert!(refused["error"]["message"].as_str().unwrap().contains("an admin token may"), "{refused}");
+        let (status, _) = app
+            .send(reqwest::Method::POST, "/api/v1/scorecards/evaluate", Some(&lena), Some(json!({ "service": "checkout-api" })))
+            .await;
+        assert_eq!(status, 200);
+        let (status, error) =
+            app.send(reqwest::Method::POST, "/api/v1/scorecards/evaluate", Some(&admin), Some(json!({ "at": "yesterday" }))).await;
+        assert_eq!(status, 400);
+        assert!(error["error"]["message"].as_str().unwrap().contains("at `yesterday` is not a date"), "{error}");
+
         for (path, expected) in [
             ("/api/v1/scorecards?service=nope", "is not a service of the catalog"),
-            ("/api/v1/scorecards?at=yesterday", "at `yesterday` is not a date"),
             ("/api/v1/scorecards?service=checkout-api&team=checkout", "not both"),
             ("/api/v1/scorecards/services/checkout-api/history?days=0", "not between 1 and 730"),
         ] {

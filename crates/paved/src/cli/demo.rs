@@ -202,7 +202,8 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         settings.scaffold.repositories = std::path::absolute(directory.join("new-repos"))?.display().to_string();
     }
     let new_repos = settings.scaffold.repositories.clone();
-    let (road, health) = paved_demo::road::prepare(&directory, &plan, &store, &CommandImporter, servers).await?;
+    let gold = gold_services(&store, &config).await?;
+    let (road, health) = paved_demo::road::prepare(&directory, &plan, &store, &CommandImporter, servers, &gold).await?;
     // The demo's people are paged through webhooks to its own receiver,
     // signed like any generic webhook page, and by e-mail, written to
     // files unless the configuration names an SMTP server.
@@ -269,7 +270,8 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let incident = open_demo_incident(&app.app(), road).await?;
     let bucket = provision_demo_bucket(&app.app(), road, token).await?;
     let started = start_demo_service(&app.app(), road, token, address).await;
-    let scored = score_demo(&app.app(), address).await?;
+    let scored = score_demo(&app.app(), plan.end, address).await?;
+    let friday = friday_checks(&app.app(), road, token, address).await?;
     let paging = format!(
         "An incident pages {team}'s on-call person now and escalates to the whole team a minute later unless \
          acknowledged:\n  http://{address}/incidents/{incident}\n  (the pages land in {pages}{mail}, each with \
@@ -298,7 +300,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         person = road.person,
         team = road.team,
     );
-    let paging = format!("{paging}\n{provisioning}\n{golden}\n{scored}");
+    let paging = format!("{paging}\n{provisioning}\n{golden}\n{scored}\n{friday}");
     match cmd.output.format {
         Format::Json => eprintln!("{paging}"),
         Format::Text => {
@@ -416,15 +418,21 @@ async fn provision_demo_bucket(app: &paved_app::App, road: &Road, token: &str) -
 }
 
 /// Scores every service on the shipped scorecard at the end of each of the
-/// last six months and now, so that a new user finds levels that differ
-/// and a history with its changes. A sentence saying where they stand now.
-async fn score_demo(app: &paved_app::App, address: std::net::SocketAddr) -> anyhow::Result<String> {
-    let now = chrono::Utc::now();
+/// last six months of the demo's data (ending at `end`, `--end`) and now
+/// (what the server's daily evaluation keeps, and deploys read), so that a
+/// new user finds levels that differ and a history with its changes. A
+/// sentence saying where they stand now.
+async fn score_demo(app: &paved_app::App, end: DateTime<Utc>, address: std::net::SocketAddr) -> anyhow::Result<String> {
+    let now = Utc::now();
+    let end = end.min(now);
     let scope = paved_app::scorecards::ScoreScope::default();
-    let mut latest = Vec::new();
-    for months_back in (0..=5).rev() {
-        latest = app.scorecards(&scope, now - chrono::Duration::days(30 * months_back)).await?;
+    for months_back in (1..=5).rev() {
+        app.scorecards(&scope, end - chrono::Duration::days(30 * months_back)).await?;
     }
+    if end.date_naive() != now.date_naive() {
+        app.scorecards(&scope, end).await?;
+    }
+    let latest = app.scorecards(&scope, now).await?;
     let said: Vec<String> = latest
         .iter()
         .map(|card| {
@@ -440,6 +448,77 @@ async fn score_demo(app: &paved_app::App, address: std::net::SocketAddr) -> anyh
         "Scorecards, from behaviour and configuration ({}), scored each month back to half a year ago:\n  \
          http://{address}/scorecards",
         said.join("; ")
+    ))
+}
+
+/// The services gold on the shipped readiness scorecard now (what the
+/// server's daily evaluation keeps and deploys read), scored before the
+/// road is laid so that only a gold service of the road gets the Friday
+/// deny window its level lifts.
+async fn gold_services(store: &DynStore, config: &Config) -> anyhow::Result<Vec<String>> {
+    let app = paved_app::App::new(store.clone(), config.ingest_settings());
+    let results = app.scorecards(&paved_app::scorecards::ScoreScope::default(), Utc::now()).await?;
+    Ok(results
+        .iter()
+        .filter(|card| card.scorecard.name() == "readiness")
+        .flat_map(|card| &card.services)
+        .filter(|score| score.level.as_deref() == Some("gold"))
+        .map(|score| score.service.name().to_owned())
+        .collect())
+}
+
+/// Earned autonomy, shown: the demo's Friday targets deny deploys on
+/// Friday afternoons unless the service is gold on readiness; each one's
+/// checks as of the next Friday at 15:00 UTC (today's, before then), a
+/// gold service's and a lower one's, with what each said.
+async fn friday_checks(
+    app: &paved_app::App,
+    road: &Road,
+    token: &str,
+    address: std::net::SocketAddr,
+) -> anyhow::Result<String> {
+    use chrono::{Datelike as _, TimeZone as _};
+    let now = Utc::now();
+    let days_ahead = (i64::from(chrono::Weekday::Fri.num_days_from_monday())
+        - i64::from(now.weekday().num_days_from_monday()))
+    .rem_euclid(7);
+    let day = now.date_naive() + chrono::Duration::days(days_ahead);
+    let mut friday = Utc.from_utc_datetime(&day.and_hms_opt(15, 0, 0).unwrap_or_default());
+    if friday < now {
+        friday += chrono::Duration::days(7);
+    }
+    let version = road.versions.first().cloned().unwrap_or_else(|| "v2".to_owned());
+    let mut said = Vec::new();
+    for service in [&road.friday_gold, &road.friday_service].into_iter().flatten() {
+        let request = paved_app::deploy::DeployRequest {
+            service: service.clone(),
+            version: version.clone(),
+            at: Some(friday),
+            ..paved_app::deploy::DeployRequest::default()
+        };
+        let checked = app.deploy_check(&Caller::Local, &request).await?;
+        let window = checked.outcomes.iter().find(|o| o.check == paved_app::deploy::CheckKind::DenyWindow);
+        said.push(format!(
+            "  {service}: {} ({})",
+            if checked.allowed { "may deploy" } else { "refused" },
+            window.map_or("no deny window", |o| o.reason.as_str()),
+        ));
+    }
+    let Some(lower) = &road.friday_service else {
+        return Ok(
+            "Earned autonomy: every service of the demo's handover teams is gold; no Friday refusal to show.".into()
+        );
+    };
+    Ok(format!(
+        "Earned autonomy: the demo's Friday targets deny deploys on {window} unless the service is gold on \
+         readiness. Checked as of {friday}:\n{said}\nAsk the same for any moment:\n  \
+         curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n    \
+         -d '{{\"version\": \"{version}\", \"dry_run\": true, \"at\": \"{at}\"}}' \
+         http://{address}/api/v1/services/{lower}/deploys",
+        window = paved_demo::road::FRIDAY_WINDOW,
+        friday = friday.format("%A %Y-%m-%d %H:%M UTC"),
+        said = said.join("\n"),
+        at = friday.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     ))
 }
 

@@ -68,6 +68,7 @@ pub enum Sub {
     /// Examples:
     ///   paved deploy check checkout-api --version "$(git rev-parse HEAD)" --as lena.fischer
     ///   paved deploy check checkout-api --environment staging --version v1.4.2 --format json
+    ///   paved deploy check checkout-api --version v1.4.2 --at 2026-12-04T15:00:00Z
     #[command(verbatim_doc_comment)]
     Check(CheckCmd),
 }
@@ -93,8 +94,19 @@ pub struct CheckCmd {
     /// service.
     #[arg(long = "as", value_name = "USER")]
     as_user: Option<String>,
+    /// Check as if it were this moment (RFC 3339, e.g.
+    /// 2026-12-04T15:00:00Z): would a deploy on Friday afternoon pass the
+    /// deny windows, or does the service's level lift them?
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    at: Option<chrono::DateTime<chrono::Utc>>,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+fn parse_at(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .map_err(|error| format!("{error}; give a moment as RFC 3339, e.g. 2026-12-04T15:00:00Z"))
 }
 
 /// Arguments of `paved deploy record`.
@@ -311,6 +323,7 @@ async fn check(cmd: CheckCmd, config: Config) -> anyhow::Result<ExitCode> {
         environment: Some(cmd.environment),
         version: cmd.version,
         fixes: cmd.fixes,
+        at: cmd.at,
         ..paved_app::deploy::DeployRequest::default()
     };
     let checked = app.deploy_check(&caller, &request).await?;

@@ -68,6 +68,7 @@ pub async fn run(cmd: StartCmd, config: Config) -> anyhow::Result<ExitCode> {
         fixes: cmd.fixes.clone(),
         break_glass: cmd.break_glass.then(|| cmd.reason.clone().unwrap_or_default()),
         actor: cmd.actor.clone(),
+        at: None,
     };
     let format = cmd.output.format;
     if config.server.trim().is_empty() {

@@ -22,11 +22,16 @@ use crate::output::{Format, OutputArgs, outln, print_json};
 /// does not pass, its fix. Every evaluation is kept as the day's result:
 /// `--history SERVICE` lists the days kept and when the level changed.
 ///
+/// On the local database it evaluates now. With --server it shows what the
+/// server last kept (it evaluates once a day), or with --evaluate has it
+/// evaluate now.
+///
 /// Examples:
 ///   paved scorecard
 ///   paved scorecard --team checkout --format json
 ///   paved scorecard --service checkout-api
 ///   paved scorecard --history checkout-api
+///   paved scorecard --server https://paved.acme.example --token "$PAVED_TOKEN" --evaluate
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Cmd {
@@ -42,6 +47,10 @@ pub struct Cmd {
     /// How many days of history (default 90).
     #[arg(long, default_value_t = 90, requires = "history")]
     days: u32,
+    /// With --server: evaluate now instead of showing what the server last
+    /// kept.
+    #[arg(long, conflicts_with = "history")]
+    evaluate: bool,
     #[command(flatten)]
     target: Target,
     #[command(flatten)]
@@ -78,7 +87,11 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let results: Vec<ScorecardResults> = match place {
         Where::Local(app) => {
             let scope = ScoreScope { service: cmd.service, team: cmd.team };
-            app.scorecards(&scope, chrono::Utc::now()).await?
+            app.evaluate_scorecards(&paved_app::Caller::Local, &scope, None).await?
+        }
+        Where::Server { base, token } if cmd.evaluate => {
+            let body = serde_json::json!({ "service": cmd.service, "team": cmd.team });
+            call(&base, &token, reqwest::Method::POST, "/api/v1/scorecards/evaluate", Some(body)).await?
         }
         Where::Server { base, token } => {
             let query: Vec<String> = [("service", &cmd.service), ("team", &cmd.team)]
@@ -126,6 +139,7 @@ fn print_service(score: &ServiceScore) -> anyhow::Result<()> {
             Outcome::Exempt => "exempt",
             Outcome::Fail => "FAIL",
             Outcome::NoData => "no data",
+            Outcome::NotApplicable => "n/a",
         };
         let threshold = rule.threshold.as_deref().map(|t| format!(" (wants {t})")).unwrap_or_default();
         outln!("    {mark:<8} {:<7} {}: {}{threshold}", rule.level, rule.rule, rule.shown);

@@ -145,7 +145,7 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let (mut files, mut address) = (None, None);
+        let (mut files, mut address, mut token_line, mut friday, mut road) = (None, None, None, Vec::new(), Vec::new());
         // Read to the end: the demo keeps its stdout open while it serves.
         for line in lines.map_while(Result::ok) {
             if let Some(rest) = line.strip_prefix("Files: ") {
@@ -157,12 +157,28 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
                 address = Some(rest.split_whitespace().next().unwrap_or_default().trim_end_matches('/').to_owned());
             }
             if let Some(token) = line.trim().strip_prefix("paved_") {
-                tx.send((address.take(), files.take(), format!("paved_{token}"))).ok();
+                token_line = Some(format!("paved_{token}"));
+            }
+            // "then press Deploy on http://.../services/S ; F's health check fails ..."
+            if let Some(rest) = line.strip_prefix("then press Deploy on ") {
+                let service = rest.split(" ; ").next().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+                let failing = rest.split(" ; ").nth(1).and_then(|r| r.split("'s health").next()).unwrap_or_default();
+                road = vec![service.to_owned(), failing.to_owned()];
+            }
+            // The last thing the demo prints: after its scorecards.
+            if line.starts_with("Earned autonomy:") {
+                friday.push(line.clone());
+            } else if !friday.is_empty() && friday.len() < 3 {
+                friday.push(line.trim().to_owned());
+                if friday.len() == 3 {
+                    let token = token_line.take().unwrap_or_default();
+                    tx.send((address.take(), files.take(), token, friday.clone(), road.clone())).ok();
+                }
             }
         }
     });
-    let (address, files, token) =
-        rx.recv_timeout(Duration::from_secs(120)).expect("paved demo prints its URL and a token");
+    let (address, files, token, friday, services) =
+        rx.recv_timeout(Duration::from_secs(180)).expect("paved demo prints its URL, a token and its Friday checks");
     let address = address.expect("paved demo says where it serves");
     let files = files.expect("paved demo says where its files are");
     assert!(files.join("paved.db").exists());
@@ -197,18 +213,44 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     let ledger = components["items"].as_array().unwrap().iter().find(|c| c["name"] == "ledger").expect("ledger");
     assert_eq!((ledger["location"].as_str(), ledger["paved"]["oncall"].is_string()), (Some("paved:new/ledger"), true));
 
+    // Earned autonomy: every demo target denies Friday afternoons except
+    // to a service gold on readiness; the demo checked both kinds as of
+    // the next Friday, and the API answers the same for that moment.
+    let plan: Value = serde_json::from_slice(&std::fs::read(files.join("plan.json")).unwrap()).unwrap();
+    assert!(
+        friday[1].contains(": may deploy (") && friday[1].contains("earned autonomy"),
+        "a gold service deploys on Friday afternoon: {friday:?}"
+    );
+    let bronze = friday[2].split(": refused (").next().unwrap().to_owned();
+    assert!(
+        friday[2].contains(": refused (") && friday[2].contains("at readiness/gold it would not apply"),
+        "a lower one is refused, saying what level would lift it: {friday:?}"
+    );
+    let handed_over = plan["handover_teams"].as_array().unwrap().iter().flat_map(|t| t["services"].as_array().unwrap());
+    assert!(handed_over.clone().any(|s| s == &Value::from(bronze.as_str())), "{bronze} is of a handover team");
+    let at = friday[0].split("Checked as of ").nth(1).unwrap().trim_end_matches(':').to_owned();
+    let at = chrono::NaiveDateTime::parse_from_str(&at, "%A %Y-%m-%d %H:%M UTC").unwrap().and_utc().to_rfc3339();
+    let checked: Value = reqwest::Client::new()
+        .post(format!("http://{address}/api/v1/services/{bronze}/deploys"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "version": "demo-3", "dry_run": true, "at": at }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((checked["dry_run"].as_bool(), checked["allowed"].as_bool()), (Some(true), Some(false)), "{checked}");
+    let window = checked["checks"].as_array().unwrap().iter().find(|c| c["check"] == "deny_window").unwrap();
+    assert_eq!(window["passed"], false, "{checked}");
+
     // The paved road: the printed token deploys the team's two targets on
     // this machine; one passes its health check, the other rolls back.
-    let plan: Value = serde_json::from_slice(&std::fs::read(files.join("plan.json")).unwrap()).unwrap();
     let targets: Value = get_json(format!("http://{address}/api/v1/entities?kind=deploytarget&limit=10")).await;
-    assert_eq!(targets["total"], 3, "the road's two and ledger's: {targets}");
-    let services: Vec<String> = targets["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["name"] != "ledger-production")
-        .map(|t| t["name"].as_str().unwrap().strip_suffix("-production").unwrap().to_owned())
-        .collect();
+    let names: Vec<&str> = targets["items"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    for service in services.iter().chain([&bronze, &"ledger".to_owned()]) {
+        assert!(names.contains(&format!("{service}-production").as_str()), "{service}: {names:?}");
+    }
     let client = reqwest::Client::new();
     let deploy = |service: &str, version: &str| {
         client

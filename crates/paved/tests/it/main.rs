@@ -17,6 +17,7 @@ mod oncall;
 mod paging;
 mod provision;
 mod records;
+mod scorecard_repo;
 mod serve;
 mod support;
 mod synth;
