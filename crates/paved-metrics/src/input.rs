@@ -120,6 +120,10 @@ pub struct DeploymentInput {
     pub actor_unresolved: bool,
     /// The catalog User behind it (DESIGN §3's actor rule), when known.
     pub actor: Option<EntityRef>,
+    /// Its environment, as recorded (`production`, `staging`).
+    pub environment: Box<str>,
+    /// How it ended (or where it is).
+    pub status: DeploymentStatus,
 }
 
 /// A resource made through pavedroad's self-service provisioning, as the
@@ -366,6 +370,8 @@ impl<'c> DatasetBuilder<'c> {
             hotfix: deployment.hotfix,
             actor_unresolved,
             actor,
+            environment: deployment.environment.as_str().into(),
+            status: deployment.status,
         });
         self
     }

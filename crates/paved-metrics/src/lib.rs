@@ -22,6 +22,7 @@ mod outside;
 mod report;
 mod stats;
 mod tiers;
+mod totals;
 mod window;
 
 use chrono::Duration;
@@ -48,6 +49,7 @@ pub use report::{
 };
 pub use stats::{median, percentile};
 pub use tiers::{BenchmarkTable, FrequencyFigures, Tier};
+pub use totals::{ByOwner, Totals};
 pub use window::{DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, Period, Window, check_span, parse_time};
 
 /// What the definitions leave configurable.

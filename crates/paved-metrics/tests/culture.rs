@@ -72,6 +72,8 @@ impl Org {
                 hotfix: false,
                 actor_unresolved: false,
                 actor: Some(person(actor)),
+                environment: "production".into(),
+                status: paved_domain::DeploymentStatus::Success,
             });
         }
         self

@@ -72,6 +72,8 @@ fn dataset(seed: u64, commits: usize, deployments: usize, incidents: usize) -> D
             hotfix: rng.below(20) == 0,
             actor_unresolved: false,
             actor: None,
+            environment: "production".into(),
+            status: paved_domain::DeploymentStatus::Success,
         });
     }
     let mut incident_inputs = Vec::new();
@@ -155,6 +157,8 @@ proptest! {
                 hotfix: false,
                 actor_unresolved: false,
                 actor: None,
+                environment: "production".into(),
+                status: paved_domain::DeploymentStatus::Success,
             });
         }
         prop_assert_eq!(report(&more, whole_window(&more)), before);

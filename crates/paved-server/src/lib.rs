@@ -25,6 +25,7 @@ mod extract;
 pub mod hooks;
 mod ical;
 pub mod paging;
+pub mod prometheus;
 mod router;
 mod serve;
 mod settings;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub readiness: api::health::Readiness,
     /// The key and base URL of pages' acknowledge and resolve links.
     pub links: Option<paging::Links>,
+    /// What this process served, for `/metrics`.
+    pub http: Arc<prometheus::HttpMetrics>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
             links: None,
+            http: Arc::default(),
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::{ApiError, AppState, api};
 /// Builds the whole router over `state`.
 pub fn router(state: AppState) -> Router {
     let body_read = BodyTimeout(state.settings.timeouts.body_read);
+    let http = state.http.clone();
     let routes = Router::new()
         .merge(api::routes())
         .merge(crate::web::routes(&state))
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(body_read));
     with_security_headers(routes)
+        .layer(axum::middleware::from_fn_with_state(http, crate::prometheus::count_requests))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 mod common;
 mod contacts;
 mod error;
+mod health;
 mod heartbeats;
 mod ingest;
 mod jobs;
@@ -36,6 +37,7 @@ mod templates;
 
 pub use contacts::{ContactStore, NewPersonContact, StoredPersonContact};
 pub use error::StoreError;
+pub use health::{HealthStore, WorkHealth};
 pub use heartbeats::{HeartbeatState, HeartbeatStore};
 pub use ingest::{
     AuditEntry, CommitEmail, EventCount, EventFilter, EventSummary, IdentityRecord, IngestEvent, Ingested, NewAudit,
@@ -303,7 +305,7 @@ pub struct AppliedMigration {
 ///
 /// The concern traits ([`CatalogStore`], [`CommitStore`], [`RecordStore`],
 /// [`TokenStore`], [`SessionStore`], [`AuditStore`], [`JobStore`], [`PagingStore`],
-/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`], [`ResourceStore`], [`TemplateStore`], [`ScorecardStore`]) are written once for both databases
+/// [`HeartbeatStore`], [`OverrideStore`], [`ContactStore`], [`ResourceStore`], [`TemplateStore`], [`ScorecardStore`], [`HealthStore`]) are written once for both databases
 /// (`queries/`, over the dialect seam of `sql.rs`); what is left here is
 /// what each database does its own way: connecting, migrating, bulk
 /// inserts, locking and the commit graph's aggregate.
@@ -323,6 +325,7 @@ pub trait Store:
     + ResourceStore
     + TemplateStore
     + ScorecardStore
+    + HealthStore
     + Send
     + Sync
     + std::fmt::Debug

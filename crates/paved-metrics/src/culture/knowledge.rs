@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::Timelike;
 use paved_domain::EntityRef;
 
 use super::{Diagnosis, round3, services_of_repo};
@@ -139,12 +138,7 @@ impl Diagnosis<'_> {
             for page in incident.pages.iter().filter(|p| self.window.contains(p.at)) {
                 let Some(person) = &page.person else { continue };
                 let zone = self.dataset.people.get(person).map_or(chrono_tz::Tz::UTC, |p| p.timezone);
-                let hour = page.at.with_timezone(&zone).hour();
-                let night = if self.config.after_hours_from > self.config.after_hours_until {
-                    hour >= self.config.after_hours_from || hour < self.config.after_hours_until
-                } else {
-                    hour >= self.config.after_hours_from && hour < self.config.after_hours_until
-                };
+                let night = self.config.is_after_hours(page.at, zone);
                 let entry = per_person.entry(person.clone()).or_default();
                 entry.1 += 1;
                 entry.0 += u64::from(night);

@@ -74,6 +74,19 @@ pub struct CultureConfig {
     pub cutoffs: FindingCutoffs,
 }
 
+impl CultureConfig {
+    /// Whether `at` is after hours in `zone` (from `after_hours_from` until
+    /// `after_hours_until`, across midnight when the first is later).
+    pub fn is_after_hours(&self, at: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> bool {
+        let hour = chrono::Timelike::hour(&at.with_timezone(&zone));
+        if self.after_hours_from > self.after_hours_until {
+            hour >= self.after_hours_from || hour < self.after_hours_until
+        } else {
+            hour >= self.after_hours_from && hour < self.after_hours_until
+        }
+    }
+}
+
 /// The cut-offs that decide how serious each finding is, and where the
 /// `reframe` phase ends (docs/diagnostics.md; the defaults are DESIGN §6's).
 /// A share is a fraction from 0 to 1; "at or above" unless said otherwise.

@@ -125,7 +125,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(deploys::finish))
         .routes(routes!(metrics::dora))
         .routes(routes!(metrics::report))
-        .routes(routes!(metrics::prometheus))
+        .routes(routes!(crate::prometheus::prometheus))
         .routes(routes!(openapi_json))
         .split_for_parts();
     openapi.merge(CatchAllDoc::openapi());

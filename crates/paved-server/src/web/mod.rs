@@ -134,11 +134,23 @@ impl<S: Send + Sync> FromRequestParts<S> for PageWindow {
                 WebError::new(StatusCode::BAD_REQUEST, format!("days must be 30, 90 or 180, not `{text}`"))
             })?,
         };
-        let until = Utc::now().trunc_subsecs(0);
-        let until = until - Duration::seconds(i64::from(chrono::Timelike::second(&until)));
-        let window = Window::new(until - Duration::days(days), until).expect("a positive window");
-        Ok(Self { days, window })
+        Ok(Self { days, window: window_of(days) })
     }
+}
+
+/// The last `days` days up to the current minute (so that the pages, the
+/// API's reports and `/metrics` asked within one minute share a window and
+/// its memoised report).
+fn window_of(days: i64) -> Window {
+    let until = Utc::now().trunc_subsecs(0);
+    let until = until - Duration::seconds(i64::from(chrono::Timelike::second(&until)));
+    Window::new(until - Duration::days(days), until).expect("a positive window")
+}
+
+/// The pages' default window (the last [`DEFAULT_DAYS`] days, to the
+/// minute), which `/metrics`' gauges use too.
+pub(crate) fn default_window() -> Window {
+    window_of(DEFAULT_DAYS)
 }
 
 /// The value of `days` in a query string, as written (percent-decoded).

@@ -7,29 +7,59 @@ use serde_json::json;
 use crate::helpers::api_tests;
 
 api_tests! {
-    async fn prometheus_exposes_per_service_and_team_gauges_of_the_last_30_days(app) {
+    async fn prometheus_exposes_counters_and_per_scope_gauges_of_the_ui_window(app) {
         let admin = app.token(TokenScope::Admin).await;
         let bearer = format!("Bearer {admin}");
         let now = chrono::Utc::now();
         for (i, hours_ago) in [50, 26, 2].iter().enumerate() {
             let finished = (now - chrono::Duration::hours(*hours_ago)).to_rfc3339();
             let body = json!({"id": format!("p{i}"), "service": "checkout-api", "environment": "production",
-                              "sha": "0123abcd", "finished_at": finished});
+                              "sha": "0123abcd", "finished_at": finished, "actor": "lena.fischer"});
             let (status, _) = app.post("/api/v1/deployments", &[("Authorization", bearer.as_str())], body.to_string()).await;
             assert_eq!(status, 201);
         }
+        // Long ago: counted by the counter, outside the gauges' window.
+        let old = json!({"id": "p-old", "service": "checkout-api", "environment": "staging", "status": "failure",
+                         "sha": "0123abcd", "finished_at": (now - chrono::Duration::days(200)).to_rfc3339()});
+        let (status, _) = app.post("/api/v1/deployments", &[("Authorization", bearer.as_str())], old.to_string()).await;
+        assert_eq!(status, 201);
         let response = reqwest::get(format!("{}/metrics", app.base)).await.unwrap();
         assert_eq!(response.status(), 200);
         let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
         assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
         let text = response.text().await.unwrap();
-        assert!(text.contains("# TYPE paved_deployments gauge"), "{text}");
-        assert!(text.contains("paved_deployments{service=\"component:default/checkout-api\"} 3"), "{text}");
-        assert!(text.contains("paved_deployments{team=\"group:default/checkout\"} 3"), "the owning team: {text}");
-        assert!(!text.contains("team=\"group:default/acme\""), "the organisation's root Group is not a team: {text}");
-        assert!(text.contains("paved_change_failure_rate{service=\"component:default/checkout-api\"} 0"), "{text}");
-        assert!(!text.contains("paved_lead_time_median_seconds{service=\"component:default/checkout-api\"}"),
-            "no lead time without an imported history: left out, not 0: {text}");
+        assert!(text.contains("# TYPE paved_deployments_total counter"), "{text}");
+        assert!(
+            text.contains("paved_deployments_total{service=\"checkout-api\",team=\"checkout\",environment=\"production\",outcome=\"success\",by_owner=\"true\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("paved_deployments_total{service=\"checkout-api\",team=\"checkout\",environment=\"staging\",outcome=\"failure\",by_owner=\"unknown\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE paved_service_deployments gauge"), "{text}");
+        assert!(text.contains("paved_service_deployments{service=\"checkout-api\",team=\"checkout\",window=\"90d\"} 3"), "{text}");
+        assert!(text.contains("paved_team_deployments{team=\"checkout\",window=\"90d\"} 3"), "the owning team: {text}");
+        assert!(text.contains("paved_organisation_deployments{window=\"90d\"} 3"), "{text}");
+        assert!(!text.contains("team=\"acme\",window"), "the organisation's root Group is not a team: {text}");
+        assert!(text.contains("paved_service_change_failure_ratio{service=\"checkout-api\",team=\"checkout\",window=\"90d\"} 0"), "{text}");
+        assert!(
+            text.contains("paved_service_lead_time_seconds{service=\"checkout-api\",team=\"checkout\",window=\"90d\"} NaN"),
+            "no lead time without an imported history: NaN, not 0, and the series stays: {text}"
+        );
+        assert!(
+            text.contains("paved_service_owner_share_ratio{service=\"checkout-api\",team=\"checkout\",window=\"90d\",line=\"deploy_own_code\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("paved_service_verdict{service=\"checkout-api\",team=\"checkout\",window=\"90d\",line=\"deploy_own_code\",verdict=\"culture\"} 1"),
+            "{text}"
+        );
+        assert!(!text.contains("component:default/"), "labels are names: {text}");
+        assert!(text.contains("paved_build_info{version=\""), "{text}");
+        assert!(text.contains("paved_last_event_timestamp_seconds{source=\"api\"} "), "{text}");
+        assert!(text.contains("paved_deploy_queue_lag_seconds 0\n"), "{text}");
+        assert!(text.contains("paved_http_requests_total{route=\"/api/v1/deployments\",method=\"POST\",status=\"201\"} 4"), "{text}");
     }
 
     async fn the_dora_endpoint_answers_the_contract_and_refuses_bad_parameters(app) {

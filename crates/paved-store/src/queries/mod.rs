@@ -9,6 +9,7 @@ mod audit;
 mod catalog;
 mod commits;
 mod contacts;
+mod health;
 mod heartbeats;
 #[cfg(feature = "testing")]
 mod inspect;

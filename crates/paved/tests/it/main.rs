@@ -15,6 +15,7 @@ mod import;
 mod new;
 mod oncall;
 mod paging;
+mod prometheus;
 mod provision;
 mod records;
 mod scorecard_repo;
