@@ -133,15 +133,15 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
     check_nul(&mut c, root, "");
 
     let api_version = c.required_top_string(root, "apiVersion", start, "add `apiVersion: backstage.io/v1alpha1`");
-    if let Some((v, pos)) = api_version {
-        if !rules::is_valid_api_version(v) {
-            c.error(
-                ProblemCode::InvalidField,
-                pos,
-                format!("apiVersion `{v}` is not valid"),
-                "write it as group/version, e.g. `backstage.io/v1alpha1`",
-            );
-        }
+    if let Some((v, pos)) = api_version
+        && !rules::is_valid_api_version(v)
+    {
+        c.error(
+            ProblemCode::InvalidField,
+            pos,
+            format!("apiVersion `{v}` is not valid"),
+            "write it as group/version, e.g. `backstage.io/v1alpha1`",
+        );
     }
     let kind = c.required_top_string(root, "kind", start, "add a kind, e.g. `kind: Component`");
     let kind_enum = match (kind, api_version) {
@@ -257,23 +257,23 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
     checked.refs.extend(refs);
 
     let spec_str = |key: &str| spec.and_then(|sp| sp.get(key)).and_then(Node::as_str).map(str::to_owned);
-    if let (Some((kind, _)), Some((api_version, _)), Some(name)) = (kind, api_version, meta.name.clone()) {
-        if let Ok(entity_ref) = EntityRef::new(kind, &namespace, &name) {
-            checked.entity = Some(CatalogEntity {
-                entity_ref,
-                kind: kind.to_owned(),
-                api_version: api_version.to_owned(),
-                title: meta.title,
-                description: meta.description,
-                spec_type: spec_str("type"),
-                lifecycle: spec_str("lifecycle"),
-                owner,
-                source: SourcePosition { file: file.to_owned(), line: start.line, column: start.column },
-                document: root.to_json(),
-                relations,
-                paved,
-            });
-        }
+    if let (Some((kind, _)), Some((api_version, _)), Some(name)) = (kind, api_version, meta.name.clone())
+        && let Ok(entity_ref) = EntityRef::new(kind, &namespace, &name)
+    {
+        checked.entity = Some(CatalogEntity {
+            entity_ref,
+            kind: kind.to_owned(),
+            api_version: api_version.to_owned(),
+            title: meta.title,
+            description: meta.description,
+            spec_type: spec_str("type"),
+            lifecycle: spec_str("lifecycle"),
+            owner,
+            source: SourcePosition { file: file.to_owned(), line: start.line, column: start.column },
+            document: root.to_json(),
+            relations,
+            paved,
+        });
     }
     if kind_enum == Some(EntityKind::Schedule)
         && let Some(entity) = &checked.entity
@@ -759,30 +759,30 @@ impl Checker<'_> {
                 continue;
             }
             let hint = "write an absolute URL, e.g. `https://wiki.acme.example/runbooks/checkout`";
-            if let Some((url, pos)) = self.required_string_in(link, "url", &format!("{path}.url"), link.pos, hint) {
-                if !rules::is_valid_url(url) {
-                    self.error(ProblemCode::InvalidField, pos, format!("{path}.url `{url}` is not a URL"), hint);
-                }
+            if let Some((url, pos)) = self.required_string_in(link, "url", &format!("{path}.url"), link.pos, hint)
+                && !rules::is_valid_url(url)
+            {
+                self.error(ProblemCode::InvalidField, pos, format!("{path}.url `{url}` is not a URL"), hint);
             }
-            if let Some((title, pos)) = self.optional_string_in(link, "title", &format!("{path}.title")) {
-                if title.trim().is_empty() {
-                    self.error(
-                        ProblemCode::InvalidField,
-                        pos,
-                        format!("{path}.title is empty"),
-                        "give the link a title or remove `title`",
-                    );
-                }
+            if let Some((title, pos)) = self.optional_string_in(link, "title", &format!("{path}.title"))
+                && title.trim().is_empty()
+            {
+                self.error(
+                    ProblemCode::InvalidField,
+                    pos,
+                    format!("{path}.title is empty"),
+                    "give the link a title or remove `title`",
+                );
             }
-            if let Some((icon, pos)) = self.optional_string_in(link, "icon", &format!("{path}.icon")) {
-                if !rules::is_valid_object_name(icon) {
-                    self.error(
-                        ProblemCode::InvalidField,
-                        pos,
-                        format!("{path}.icon `{icon}` is not a valid icon name"),
-                        "use an icon name such as `dashboard`, `docs` or `github`",
-                    );
-                }
+            if let Some((icon, pos)) = self.optional_string_in(link, "icon", &format!("{path}.icon"))
+                && !rules::is_valid_object_name(icon)
+            {
+                self.error(
+                    ProblemCode::InvalidField,
+                    pos,
+                    format!("{path}.icon `{icon}` is not a valid icon name"),
+                    "use an icon name such as `dashboard`, `docs` or `github`",
+                );
             }
             self.optional_string_in(link, "type", &format!("{path}.type"));
         }

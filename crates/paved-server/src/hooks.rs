@@ -231,7 +231,7 @@ fn hook_context(state: &AppState, source: HookSource) -> Value {
     request_body(content = Object, description = "A GitHub webhook payload, signed with `X-Hub-Signature-256`"),
     responses(
         (status = 200, body = HookReceipt, description = "Stored (or a redelivery, which changed nothing)"),
-        (status = 400, body = crate::error::ErrorBody, description = "A header is missing or the body is not JSON"),
+        (status = 400, body = crate::error::ErrorBody, description = "A header is missing, the body is not JSON, or it is form-encoded (set Content type to application/json)"),
         (status = 401, body = crate::error::ErrorBody, description = "The signature is missing or wrong"),
         (status = 403, body = crate::error::ErrorBody, description = "No secret is configured"),
         (status = 413, body = crate::error::ErrorBody, description = "The body is too large"),
@@ -249,6 +249,12 @@ pub async fn github_hook(
     })?;
     let event_type = required_header(&headers, github::EVENT_HEADER, "event")?.to_owned();
     let delivery = required_header(&headers, github::DELIVERY_HEADER, "delivery")?.to_owned();
+    if header(&headers, "content-type").is_some_and(|t| t.trim().starts_with("application/x-www-form-urlencoded")) {
+        return Err(ApiError::bad_request(
+            "the delivery is form-encoded: set Content type to application/json in the webhook's settings \
+             (Settings, Webhooks, Edit) and redeliver it",
+        ));
+    }
     check_json(&body)?;
     let context = hook_context(&state, HookSource::GitHub);
     let receipt = store_delivery(&state, Source::GitHub, &event_type, delivery, body.to_vec(), context, None).await?;

@@ -29,6 +29,7 @@ pub mod prometheus;
 mod router;
 mod serve;
 mod settings;
+pub mod tls;
 mod web;
 
 use std::ops::Deref;
@@ -96,6 +97,7 @@ pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
     state: AppState,
+    tls: Option<Arc<tls::Tls>>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -138,7 +140,7 @@ impl Application {
             .map_err(|error| ServeError::Store(error.to_string()))?;
         let mut state = AppState::new(store, settings);
         state.links = Some(links);
-        Ok(Self { listener, address, state })
+        Ok(Self { listener, address, state, tls: None })
     }
 
     /// The pager that sends this server's pages (see
@@ -181,9 +183,45 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let timeouts = self.state.settings.timeouts;
-        serve::serve(self.listener, router(self.state), timeouts, shutdown).await;
+        if let Some(tls) = &self.tls {
+            spawn_tls_reload(tls.clone());
+        }
+        serve::serve(self.listener, router(self.state), timeouts, self.tls, shutdown).await;
         Ok(())
     }
+
+    /// Serves HTTPS with `tls` instead of HTTP; SIGHUP reads its files
+    /// again.
+    #[must_use]
+    pub fn with_tls(mut self, tls: tls::Tls) -> Self {
+        self.tls = Some(Arc::new(tls));
+        self
+    }
+
+    /// `https` with TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+}
+
+/// Reads the certificate and key again on each SIGHUP (Unix), keeping the
+/// ones in use when the new files do not load.
+fn spawn_tls_reload(tls: Arc<tls::Tls>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("SIGHUP cannot be watched: the certificate is read again only on a restart");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!("SIGHUP: the TLS certificate and key were read again"),
+                Err(error) => tracing::error!(%error, "SIGHUP: the TLS files did not load; the ones in use stay"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM, for graceful shutdown.

@@ -12,6 +12,8 @@
 //! - Each request carries the address of the peer it came from
 //!   (`ConnectInfo<SocketAddr>` in its extensions), which decides whether
 //!   an authenticating proxy's headers are believed.
+//! - With TLS, the handshake must finish within the same first-bytes
+//!   time; ALPN offers HTTP/2 and HTTP/1.1.
 //! - On shutdown the listener closes at once, idle connections close, and
 //!   requests in flight get [`Timeouts::shutdown_grace`] to finish;
 //!   connections still open then are aborted, so a client cannot hold the
@@ -48,6 +50,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     timeouts: Timeouts,
+    tls: Option<Arc<crate::tls::Tls>>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let mut builder = Builder::new(TokioExecutor::new());
@@ -84,18 +87,39 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         let (builder, router, watcher) = (builder.clone(), router.clone(), graceful.watcher());
         let first_bytes = timeouts.header_read;
+        let tls = tls.as_ref().map(|tls| tokio_rustls::TlsAcceptor::from(tls.current()));
         connections.spawn(async move {
             let _slot = slot;
-            if tokio::time::timeout(first_bytes, protocol_known(&stream)).await.is_err() {
-                tracing::debug!("a connection sent too little to start a request in time");
-                return;
-            }
             let service = TowerToHyperService::new(router.map_request(move |mut request: Request<_>| {
                 request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 request
             }));
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            if let Err(error) = watcher.watch(connection.into_owned()).await {
+            let served = match tls {
+                None => {
+                    if tokio::time::timeout(first_bytes, protocol_known(&stream)).await.is_err() {
+                        tracing::debug!("a connection sent too little to start a request in time");
+                        return;
+                    }
+                    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+                Some(acceptor) => {
+                    let stream = match tokio::time::timeout(first_bytes, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(error)) => {
+                            tracing::debug!(%error, "a TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!("a TLS handshake did not finish in time");
+                            return;
+                        }
+                    };
+                    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+            };
+            if let Err(error) = served {
                 tracing::debug!(error = %error, "a connection ended with an error");
             }
         });

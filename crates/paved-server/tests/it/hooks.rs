@@ -41,6 +41,22 @@ async fn stored_events(app: &TestApp) -> usize {
 }
 
 hook_tests! {
+    async fn a_form_encoded_github_delivery_is_refused_saying_to_send_json(app) {
+        // GitHub's other content type: `payload=<the JSON, URL-encoded>`.
+        let body = b"payload=%7B%22zen%22%3A%22Keep+it+logically+awesome.%22%7D";
+        let signature = format!("sha256={}", hmac_sha256_hex(GITHUB_SECRET.as_bytes(), body));
+        let headers = [
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "form-1"),
+            ("X-Hub-Signature-256", signature.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let (status, error) = app.post("/hooks/github", &headers, body.to_vec()).await;
+        assert_eq!(status, 400, "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("set Content type to application/json"), "{error}");
+        assert_eq!(stored_events(&app).await, 0, "nothing is stored");
+    }
+
     async fn every_real_github_payload_is_stored_and_normalised_or_ignored_with_a_reason(app) {
         let files = payloads("github");
         assert!(files.len() >= 20, "the shared fixtures are there");

@@ -64,6 +64,16 @@ pub struct Cmd {
     /// interrupted and the target's lock is freed (e.g. 30s, 2m).
     #[arg(long, value_name = "SPAN", default_value = "30s", env = "PAVED_RUNNER_LEASE")]
     runner_lease: String,
+
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs
+    /// --tls-key. SIGHUP reads both files again (a renewed certificate,
+    /// without a restart).
+    #[arg(long, value_name = "PATH", requires = "tls_key", env = "PAVED_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PATH", requires = "tls_cert", env = "PAVED_TLS_KEY")]
+    tls_key: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -85,6 +95,10 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let lease =
         paved_domain::parse_span(&cmd.runner_lease).map_err(|error| BadInput(format!("--runner-lease: {error}")))?;
     let settings = config.server_settings()?;
+    let tls = match (&cmd.tls_cert, &cmd.tls_key) {
+        (Some(cert), Some(key)) => Some(paved_server::tls::Tls::load(cert, key).map_err(BadInput)?),
+        _ => None,
+    };
     let location = DatabaseLocation::parse(&config.database_url)?;
     let catalog = if config.catalog.is_empty() { None } else { Some(super::catalog::load_valid(&config.catalog)?) };
     let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
@@ -129,12 +143,15 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             "GitHub deployment protection rules are stored, not answered, until PAVED_GITHUB_TOKEN is set"
         ),
     }
-    let app = Application::build(&config.listen, store, settings).await?;
+    let mut app = Application::build(&config.listen, store, settings).await?;
+    if let Some(tls) = tls {
+        app = app.with_tls(tls);
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     spawn_deploy_work(app.app(), lease, !cmd.no_embedded_runner, stopped.clone());
     spawn_pager(&app, stopped.clone())?;
     spawn_drift_check(app.app(), stopped);
-    tracing::info!(address = %app.address(), "listening on http://{}", app.address());
+    tracing::info!(address = %app.address(), "listening on {}://{}", app.scheme(), app.address());
     app.run_until_stopped(paved_server::shutdown_signal()).await?;
     let _ = stop.send(true);
     tracing::info!("stopped");

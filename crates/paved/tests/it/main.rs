@@ -22,3 +22,4 @@ mod scorecard_repo;
 mod serve;
 mod support;
 mod synth;
+mod tls;

@@ -78,7 +78,7 @@ impl Server {
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent && let Some(rest) = line.split("listening on http://").nth(1) {
+                if !sent && let Some(rest) = line.split("listening on ").nth(1) {
                     let address = rest.split_whitespace().next().unwrap_or_default().to_owned();
                     tx.send(Ok(address)).ok();
                     sent = true;
@@ -91,7 +91,7 @@ impl Server {
             .recv_timeout(Duration::from_secs(60))
             .expect("paved serve logs its address within a minute")
             .unwrap_or_else(|line| panic!("paved serve failed to start: {line}"));
-        Server { child, base: format!("http://{address}") }
+        Server { child, base: address }
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
