@@ -148,7 +148,15 @@ async function main() {
 
     await check('the overview shows the figures of the JSON API', async () => {
       await page.goto(base + '/', { waitUntil: 'networkidle' });
-      // First the measure of success: the latest month's deployments
+      // First the answer, in one sentence from the figures.
+      const first = page.locator('main > p.period + *');
+      assert.equal(await first.getAttribute('data-answer'), '', 'the page opens with the answer');
+      const answer = await first.innerText();
+      const owners = pct(report.test.deploy_own_code.value);
+      assert.ok(answer.includes(`owners made ${owners} of production deployments`), answer);
+      assert.ok(answer.includes(`(${report.phase.phase})`), `${answer} names the phase ${report.phase.phase}`);
+      assert.ok(answer.includes(`still made ${report.self_service.counts.deployments_by_others}`), answer);
+      // Then the measure of success: the latest month's deployments
       // developers performed independently, and those others made for them.
       const latest = report.self_service.series.at(-1).counts;
       const success = await page.locator('[data-success] .card .value').allInnerTexts();

@@ -187,10 +187,45 @@ fn outside_work_sentence(report: &CultureReport) -> Option<String> {
     ))
 }
 
+/// The report's answer to "role or culture?" in one sentence, from its
+/// figures: the phase, the owners' share of production deployments, the
+/// deployments still made by people outside the owning teams, and the
+/// owners' share of on call. The pages, `paved report` and its exports
+/// open with it.
+pub fn answer(report: &CultureReport) -> String {
+    let deploy = &report.test.deploy_own_code;
+    let Some(share) = deploy.value else {
+        return "Not answered yet: no production deployment by a known person in the window; record deployments \
+                (paved deploy record, the GitHub or GitLab webhooks) and import the catalog's people."
+            .to_owned();
+    };
+    let (lead, phase) = match report.phase.phase {
+        Some(Phase::Evolve) => ("A culture", "evolve"),
+        Some(Phase::Shift) => ("Transitioning", "shift"),
+        Some(Phase::Transfer) => ("Transitioning", "transfer"),
+        Some(Phase::Build) => ("Still a role, with the road being built", "build"),
+        Some(Phase::Reframe) => ("A role", "reframe"),
+        None => ("Not decided", "no phase"),
+    };
+    let mut sentence = format!("{lead} ({phase}): owners made {} of production deployments", percent(Some(share)));
+    let others = report.self_service.counts.deployments_by_others;
+    if others > 0 {
+        let _ = write!(sentence, "; people outside the owning teams still made {others}");
+    } else {
+        sentence.push_str("; nobody outside the owning teams deployed");
+    }
+    if let Some(on_call) = report.test.on_call_own_services.value {
+        let _ = write!(sentence, "; owners carried {} of on call", percent(Some(on_call)));
+    }
+    sentence.push('.');
+    sentence
+}
+
 /// The diagnosis for a terminal, within 100 columns.
 pub fn text(report: &CultureReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Is DevOps a role or a culture here? {}\n", scope_text(report));
+    let _ = writeln!(out, "{}\n", wrap("", &answer(report), WIDTH, 0));
     let _ = writeln!(out, "The four-line test: do developers ...");
     // Short names, so that the counts fit beside them; longer counts wrap
     // under their column.
@@ -289,7 +324,8 @@ pub fn text(report: &CultureReport) -> String {
 /// The diagnosis as Markdown.
 pub fn markdown(report: &CultureReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Is DevOps a role or a culture here?\n\n{}\n", scope_text(report));
+    let _ =
+        writeln!(out, "# Is DevOps a role or a culture here?\n\n**{}**\n\n{}\n", answer(report), scope_text(report));
     let _ = writeln!(out, "## The four-line test\n\n| line | share | verdict | figures |\n|---|---|---|---|");
     for (id, line) in lines(report) {
         let _ = writeln!(
@@ -409,6 +445,7 @@ pub fn html(report: &CultureReport) -> String {
             }
             body {
                 h1 { "Is DevOps a role or a culture here?" }
+                p.answer { strong { (answer(report)) } }
                 p { (scope_text(report)) }
                 h2 { "The four-line test" }
                 table {

@@ -238,7 +238,8 @@ pub struct EntitySummary {
     pub owner: Option<EntityRef>,
     /// True when the entity disappeared from its source.
     pub orphan: bool,
-    /// The location it was imported from.
+    /// The location it was imported from (a path relative to the catalog's
+    /// directory, never the server's absolute path).
     pub location: String,
     /// The descriptor file, line and column.
     pub source: SourcePositionView,
@@ -289,8 +290,11 @@ impl From<&StoredEntity> for EntitySummary {
             lifecycle: entity.lifecycle.clone(),
             owner: entity.owner.clone(),
             orphan: stored.orphan,
-            location: stored.location.clone(),
-            source: SourcePositionView::from(&entity.source),
+            location: super::backstage::shown_paths(&stored.location, &entity.source.file).0,
+            source: SourcePositionView {
+                file: super::backstage::shown_paths(&stored.location, &entity.source.file).1,
+                ..SourcePositionView::from(&entity.source)
+            },
             paved: PavedAnnotationsView::from(&entity.paved),
         }
     }

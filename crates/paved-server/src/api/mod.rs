@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::extract::{BodyBudget, BodyLimit};
 use crate::{AppState, hooks};
 
+pub mod backstage;
 pub mod contacts;
 pub mod deployments;
 pub mod deploys;
@@ -114,6 +115,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(templates::show_run))
         .routes(routes!(templates::drift))
         .routes(routes!(templates::update))
+        .routes(routes!(backstage::by_name))
+        .routes(routes!(backstage::by_query))
+        .routes(routes!(backstage::by_refs))
         .routes(routes!(scorecards::scorecards))
         .routes(routes!(scorecards::evaluate))
         .routes(routes!(scorecards::history))

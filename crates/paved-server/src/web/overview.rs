@@ -30,6 +30,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
     let golden = state.recorded_drift(&paved_app::scaffold::drift::DriftScope::default()).await?;
     let services = state.org_analysis().await?.services.len();
     let content = html! {
+        p.answer data-answer { strong { (paved_app::render::answer(&report)) } }
         (measure_of_success(&report.self_service))
         section aria-labelledby="test" {
             h2 id="test" { "The four-line test" }

@@ -23,6 +23,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
     ];
     let k = &report.bus_factors;
     let content = html! {
+        p.answer data-answer { strong { (paved_app::render::answer(&report)) } }
         section aria-labelledby="test" {
             h2 id="test" { "The four-line test" }
             (four_lines(&report.test))

@@ -3,6 +3,7 @@
 //! example organisation `examples/acme`.
 
 mod api;
+mod backstage;
 mod connections;
 mod contacts;
 mod helpers;
