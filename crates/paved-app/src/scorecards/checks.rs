@@ -191,37 +191,21 @@ pub(super) fn behaviour(check: Check, threshold: Option<Threshold>, report: &Cul
         Check::ProvisioningByOwners => line(&report.test.self_provision, "by owners"),
         Check::SelfServiceProvisioning => {
             let counts = &report.self_service.counts;
-            if counts.resources == 0 {
-                return Found::no_data("nothing provisioned through pavedroad in the window");
-            }
-            let share = counts.resources_by_owners as f64 / counts.resources as f64;
-            Found {
-                passed: Some(share_at_least(share, threshold)),
-                figure: Some(share),
-                shown: format!(
-                    "{} of {} resources provisioned through pavedroad at an owner's request ({})",
-                    counts.resources_by_owners,
-                    counts.resources,
-                    percent(share)
-                ),
-            }
+            share_of(
+                (counts.resources_by_owners, counts.resources),
+                threshold,
+                "resources provisioned through pavedroad at an owner's request",
+                "nothing provisioned through pavedroad in the window",
+            )
         }
         Check::DeploysThroughPaved => {
             let counts = &report.self_service.counts;
-            if counts.deployments == 0 {
-                return Found::no_data("no successful production deployment in the window");
-            }
-            let share = counts.deployments_through_paved as f64 / counts.deployments as f64;
-            Found {
-                passed: Some(share_at_least(share, threshold)),
-                figure: Some(share),
-                shown: format!(
-                    "{} of {} production deployments through pavedroad ({})",
-                    counts.deployments_through_paved,
-                    counts.deployments,
-                    percent(share)
-                ),
-            }
+            share_of(
+                (counts.deployments_through_paved, counts.deployments),
+                threshold,
+                "production deployments through pavedroad",
+                "no successful production deployment in the window",
+            )
         }
         Check::ChangeFailureRate => tier(figures.change_failure_rate.tier, "change failure rate"),
         Check::LeadTime => tier(figures.lead_time_for_changes.tier, "lead time for changes"),
@@ -254,6 +238,20 @@ pub(super) fn behaviour(check: Check, threshold: Option<Threshold>, report: &Cul
             }
         }
         _ => Found::no_data("not a behaviour check"),
+    }
+}
+
+/// `part` of `whole` as a share against the threshold, shown as `3 of 4
+/// <what> (75 %)`; `none` when `whole` is 0.
+fn share_of((part, whole): (u64, u64), threshold: Option<Threshold>, what: &str, none: &str) -> Found {
+    if whole == 0 {
+        return Found::no_data(none);
+    }
+    let share = part as f64 / whole as f64;
+    Found {
+        passed: Some(share_at_least(share, threshold)),
+        figure: Some(share),
+        shown: format!("{part} of {whole} {what} ({})", percent(share)),
     }
 }
 

@@ -587,7 +587,7 @@ mod tests {
             ("examples/acme".into(), "examples/acme/x.yaml".into())
         );
         assert_eq!(
-            shown_paths("examples/acme", "/work/crates/x/../../examples/acme/org/a.yaml"),
+            shown_paths("examples/acme", "/srv/checkout/crates/x/../../examples/acme/org/a.yaml"),
             ("examples/acme".into(), "examples/acme/org/a.yaml".into())
         );
         assert_eq!(shown_paths("paved:new/ledger", "/srv/new-repos/ledger/catalog-info.yaml").1, "catalog-info.yaml");

@@ -68,16 +68,13 @@ fn start_demo(dir: &Path) -> (Killed, String) {
     (Killed(child), address)
 }
 
+/// `GET url?query` as JSON.
+async fn get_json<Q: serde::Serialize + ?Sized>(client: &reqwest::Client, url: &str, query: &Q) -> Value {
+    client.get(url).query(query).send().await.unwrap().json().await.unwrap()
+}
+
 async fn query(client: &reqwest::Client, prometheus: &str, expr: &str) -> Value {
-    let answer: Value = client
-        .get(format!("{prometheus}/api/v1/query"))
-        .query(&[("query", expr)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = get_json(client, &format!("{prometheus}/api/v1/query"), &[("query", expr)]).await;
     assert_eq!(answer["status"], "success", "{expr}: {answer}");
     answer["data"]["result"].clone()
 }
@@ -210,15 +207,8 @@ async fn prometheus_scrapes_the_demo_and_the_dashboard_agrees_with_the_ui() {
         let until = until - chrono::Duration::seconds(chrono::Timelike::second(&until).into());
         let until = chrono::SubsecRound::trunc_subsecs(until, 0);
         let since = until - chrono::Duration::days(90);
-        let report: Value = client
-            .get(format!("http://{address}/api/v1/report"))
-            .query(&[("since", since.to_rfc3339()), ("until", until.to_rfc3339())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let window = [("since", since.to_rfc3339()), ("until", until.to_rfc3339())];
+        let report = get_json(&client, &format!("http://{address}/api/v1/report"), &window).await;
         let deployments = value(&first(&answered, "Production deployments")[0]);
         let by_owners = value(&first(&answered, "Deployments developers performed independently")[0]);
         let shares: Vec<(String, f64)> = first(&answered, "The four-line test")
@@ -253,15 +243,8 @@ async fn prometheus_scrapes_the_demo_and_the_dashboard_agrees_with_the_ui() {
     assert!(teams.as_array().unwrap().len() >= 3, "{teams}");
     for sample in teams.as_array().unwrap() {
         let team = sample["metric"]["team"].as_str().unwrap();
-        let report: Value = client
-            .get(format!("http://{address}/api/v1/metrics/dora"))
-            .query(&[("team", team.to_owned()), ("since", since.to_rfc3339()), ("until", until.to_rfc3339())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let window = [("team", team.to_owned()), ("since", since.to_rfc3339()), ("until", until.to_rfc3339())];
+        let report = get_json(&client, &format!("http://{address}/api/v1/metrics/dora"), &window).await;
         let ui = report["deployment_frequency"]["deployments"].as_f64().unwrap_or_else(|| panic!("{report}"));
         assert_eq!(value(sample), ui, "{team}");
     }
