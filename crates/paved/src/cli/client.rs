@@ -34,9 +34,28 @@ impl Target {
     }
 }
 
-/// Opens the local store and reads its catalog.
+/// Opens the local store and reads its catalog. A SQLite file that does
+/// not exist is an error naming it (exit 2), never created: these
+/// commands read what an import or a server stored.
 pub async fn local_store(config: &Config) -> anyhow::Result<(DynStore, CatalogIndex)> {
     let location = DatabaseLocation::parse(&config.database_url)?;
+    if let DatabaseLocation::Sqlite(path) = &location
+        && !path.exists()
+    {
+        return Err(BadInput(format!(
+            "no database at {}: nothing was imported here yet; import a catalog (paved catalog import DIR) or \
+             history (paved import git PATH), point --database-url (PAVED_DATABASE_URL) at your database, or ask a \
+             server with --server",
+            path.display()
+        ))
+        .into());
+    }
+    local_store_or_create(location).await
+}
+
+/// Opens the local store, creating a SQLite file on first use (for
+/// commands that set a database up, such as `paved token create`).
+pub async fn local_store_or_create(location: DatabaseLocation) -> anyhow::Result<(DynStore, CatalogIndex)> {
     let store = paved_store::connect(&location).await.with_context(|| format!("opening {location}"))?;
     let catalog = CatalogIndex::new(&store.catalog_entities().await?);
     Ok((store, catalog))

@@ -86,7 +86,14 @@ struct Created<'a> {
 }
 
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
-    let (store, _) = local_store(&config).await?;
+    // Creating a token may be the first thing done with a new database.
+    let (store, _) = match &cmd {
+        Cmd::Create(_) => {
+            let location = paved_store::DatabaseLocation::parse(&config.database_url)?;
+            super::client::local_store_or_create(location).await?
+        }
+        _ => local_store(&config).await?,
+    };
     match cmd {
         Cmd::Create(cmd) => {
             let app = App::new(store, config.ingest_settings());

@@ -158,3 +158,27 @@ fn a_closed_stdout_ends_the_command_quietly() {
         assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{format}: quiet, not {err}");
     }
 }
+
+#[test]
+fn read_commands_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        &["metrics"][..],
+        &["report"],
+        &["identities"],
+        &["events", "list"],
+        &["scorecard"],
+        &["oncall"],
+        &["token", "list"],
+        &["drift"],
+    ] {
+        let output = run(paved(dir.path()).args(command));
+        assert_eq!(output.status.code(), Some(2), "{command:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains("no database at paved.db"), "{command:?}: {}", stderr(&output));
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "{command:?} created a file");
+    }
+    // Setting a database up may start with a token.
+    let output = run(paved(dir.path()).args(["token", "create", "--admin", "--name", "first"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("paved.db").exists());
+}
