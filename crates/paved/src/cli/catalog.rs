@@ -1,4 +1,5 @@
-//! `paved catalog validate` and `paved catalog import`.
+//! `paved catalog validate` and `paved catalog import` (`list` and `get`
+//! are in `catalog_read.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,6 +37,22 @@ pub enum Cmd {
     ///
     /// Example: paved catalog import examples/acme --prune
     Import(ImportCmd),
+    /// List the stored catalog's entities, filtered and paged (as `GET
+    /// /api/v1/entities` does over HTTP).
+    ///
+    /// Examples:
+    ///   paved catalog list --kind component --owner checkout
+    ///   paved catalog list -q payments --format json
+    #[command(verbatim_doc_comment)]
+    List(super::catalog_read::ListCmd),
+    /// Show one stored entity: where it was read from, its owner and its
+    /// relations both ways (`--format json`: the descriptor too).
+    ///
+    /// Examples:
+    ///   paved catalog get checkout-api
+    ///   paved catalog get group:default/checkout --format json
+    #[command(verbatim_doc_comment)]
+    Get(super::catalog_read::GetCmd),
 }
 
 /// Arguments of `paved catalog validate`.
@@ -66,6 +83,8 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     match cmd {
         Cmd::Validate(cmd) => validate(&cmd),
         Cmd::Import(cmd) => import_cmd(cmd, config).await,
+        Cmd::List(cmd) => super::catalog_read::list(cmd, config).await,
+        Cmd::Get(cmd) => super::catalog_read::get(cmd, config).await,
     }
 }
 

@@ -11,6 +11,7 @@ use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 
 mod catalog;
+mod catalog_read;
 mod client;
 mod config_cmd;
 mod demo;

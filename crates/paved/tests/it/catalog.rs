@@ -230,3 +230,47 @@ fn a_scorecard_imported_on_its_own_refers_to_the_stored_catalog() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("group:default/nobody-here, which is not in the catalog"), "{}", stderr(&output));
 }
+
+#[test]
+fn catalog_list_and_get_read_the_stored_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = crate::support::acme().display().to_string();
+    let output = run(paved(dir.path()).args(["catalog", "import", &acme]));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let output = run(paved(dir.path()).args([
+        "catalog",
+        "list",
+        "--kind",
+        "component",
+        "--owner",
+        "checkout",
+        "--format",
+        "json",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = crate::support::json(&output);
+    let refs: Vec<&str> = page["items"].as_array().unwrap().iter().map(|i| i["ref"].as_str().unwrap()).collect();
+    assert!(refs.contains(&"component:default/checkout-api"), "{refs:?}");
+    assert!(page["items"].as_array().unwrap().iter().all(|i| i["owner"] == "group:default/checkout"), "{page}");
+    assert_eq!(page["total"].as_u64(), Some(refs.len() as u64));
+
+    let output = run(paved(dir.path()).args(["catalog", "list", "--limit", "2"]));
+    assert!(output.status.success());
+    let text = stdout(&output);
+    assert_eq!(text.lines().filter(|l| l.contains(':') && !l.contains("--offset")).count(), 2, "{text}");
+    assert!(text.contains("the next ones: --offset 2"), "{text}");
+
+    let output = run(paved(dir.path()).args(["catalog", "get", "checkout-api"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("component:default/checkout-api"), "{text}");
+    assert!(
+        text.contains("owner: group:default/checkout") && text.contains("ownedBy group:default/checkout"),
+        "{text}"
+    );
+
+    let output = run(paved(dir.path()).args(["catalog", "get", "nope"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("paved catalog list --kind component"), "{}", stderr(&output));
+}
