@@ -56,6 +56,9 @@ pub struct Cmd {
     /// The benchmark table the tiers come from.
     #[arg(long, default_value = "dora-2023", value_parser = ["dora-2023", "dora-2021"])]
     table: String,
+    /// List every failed deployment (text); by default the first 10.
+    #[arg(long)]
+    all: bool,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -85,7 +88,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let report = dora_report(&store, &catalog, &config.ingest_settings(), &scope, window, series, table).await?;
     match cmd.output.format {
         Format::Json => print_json(&paved_app::wire::DoraReport::from(&report))?,
-        Format::Text => out!("{}", text(&report)),
+        Format::Text => out!("{}", text(&report, if cmd.all { usize::MAX } else { FAILED_SHOWN })),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -186,8 +189,12 @@ fn rows(f: &Figures) -> Vec<(&'static str, String, &'static str)> {
     ]
 }
 
-/// The report for a terminal, within 100 columns.
-fn text(report: &DoraReport) -> String {
+/// How many failed deployments the text lists without `--all`.
+const FAILED_SHOWN: usize = 10;
+
+/// The report for a terminal, within 100 columns, listing at most `shown`
+/// failed deployments.
+fn text(report: &DoraReport, shown: usize) -> String {
     let mut out = format!(
         "DORA metrics of {} {}, {} to {} ({:.0} days), tiers from {}\n\n",
         match report.scope.kind {
@@ -208,13 +215,19 @@ fn text(report: &DoraReport) -> String {
     let failed = &report.figures.change_failure_rate.failed_deployments;
     if !failed.is_empty() {
         out.push_str("\nFailed deployments:\n");
-        for deployment in failed {
+        for deployment in failed.iter().take(shown) {
             let rule = match deployment.rule {
                 paved_metrics::FailureRule::Incident => "an incident is linked to it",
                 paved_metrics::FailureRule::Rollback => "rolled back",
                 paved_metrics::FailureRule::AttributionWindow => "an incident opened within 24 h after it",
             };
             out.push_str(&format!("  {}  ({rule})\n", deployment.id));
+        }
+        if failed.len() > shown {
+            out.push_str(&format!(
+                "  ... and {} more (--all lists them, --format json has them all)\n",
+                failed.len() - shown
+            ));
         }
     }
     if !report.series.is_empty() {

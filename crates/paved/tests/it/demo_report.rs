@@ -221,6 +221,29 @@ fn the_report_explains_itself_in_every_format() {
     for line in text.lines() {
         assert!(line.chars().count() <= 100, "a line over 100 columns: {line:?}");
     }
+    // It opens with the answer, from the figures.
+    let answer = text.lines().nth(2).unwrap_or_default();
+    assert!(answer.contains("owners made ") && answer.contains("% of production deployments"), "{text}");
+
+    // `paved metrics` lists the first failed deployments, `--all` every one.
+    let metrics = |all: bool| {
+        let mut command = paved(dir.path());
+        command.args(["metrics", "--database-url", &database]).args(window);
+        if all {
+            command.arg("--all");
+        }
+        let output = run(&mut command);
+        assert!(output.status.success(), "{}", stderr(&output));
+        crate::support::stdout(&output)
+    };
+    let listed =
+        |text: &str| text.lines().filter(|l| l.ends_with(')') && l.starts_with("  ") && l.contains("  (")).count();
+    let (first, every) = (metrics(false), metrics(true));
+    assert_eq!(listed(&first), 10, "{first}");
+    let more: usize =
+        first.split("... and ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(more > 0, "{first}");
+    assert_eq!(listed(&every), 10 + more, "{every}");
     assert!(text.contains("2026-05-01 to 2026-11-01"), "the window is named:\n{text}");
     for counted in ["production deployments", "on-call hours", "pipeline commits", "infrastructure commits"] {
         assert!(text.contains(counted), "the test says it counts {counted}:\n{text}");
