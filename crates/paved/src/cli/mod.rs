@@ -62,17 +62,25 @@ mod token;
 #[command(name = "paved", version, propagate_version = true, max_term_width = 100, verbatim_doc_comment)]
 pub struct Cli {
     /// Configuration file (TOML; see `paved config default`). Env: PAVED_CONFIG.
-    #[arg(long, global = true, env = "PAVED_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "PAVED_CONFIG",
+        hide_env_values = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     config: Option<PathBuf>,
 
-    /// Database: a SQLite file path (default `paved.db`, created on first use)
-    /// or postgres://USER@HOST/DB. Env: PAVED_DATABASE_URL.
-    #[arg(long, global = true, value_name = "URL")]
+    /// Database: a SQLite file path (default `paved.db`, created by the
+    /// commands that store something) or postgres://USER@HOST/DB. Env:
+    /// PAVED_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL", help_heading = "Global options")]
     database_url: Option<String>,
 
     /// Log filter, e.g. `debug` or `paved_server=debug,info` (logs go to
     /// stderr). Env: PAVED_LOG.
-    #[arg(long, global = true, value_name = "FILTER")]
+    #[arg(long, global = true, value_name = "FILTER", help_heading = "Global options")]
     log: Option<String>,
 
     #[command(subcommand)]

@@ -62,17 +62,17 @@ pub struct Cmd {
 
     /// How long a runner may go silent before its deploy is marked
     /// interrupted and the target's lock is freed (e.g. 30s, 2m).
-    #[arg(long, value_name = "SPAN", default_value = "30s", env = "PAVED_RUNNER_LEASE")]
+    #[arg(long, value_name = "SPAN", default_value = "30s", env = "PAVED_RUNNER_LEASE", hide_env_values = true)]
     runner_lease: String,
 
     /// Serve HTTPS with this certificate chain (PEM, leaf first); needs
     /// --tls-key. SIGHUP reads both files again (a renewed certificate,
     /// without a restart).
-    #[arg(long, value_name = "PATH", requires = "tls_key", env = "PAVED_TLS_CERT")]
+    #[arg(long, value_name = "PATH", requires = "tls_key", env = "PAVED_TLS_CERT", hide_env_values = true)]
     tls_cert: Option<PathBuf>,
 
     /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, value_name = "PATH", requires = "tls_cert", env = "PAVED_TLS_KEY")]
+    #[arg(long, value_name = "PATH", requires = "tls_cert", env = "PAVED_TLS_KEY", hide_env_values = true)]
     tls_key: Option<PathBuf>,
 }
 

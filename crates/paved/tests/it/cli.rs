@@ -182,3 +182,16 @@ fn read_commands_never_create_a_database() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(dir.path().join("paved.db").exists());
 }
+
+#[test]
+fn a_command_s_help_lists_the_global_options_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(paved(dir.path()).args(["metrics", "--help"]).env("PAVED_CONFIG", ""));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let help = stdout(&output);
+    let (own, global) =
+        help.split_once("Global options:").unwrap_or_else(|| panic!("no Global options heading:\n{help}"));
+    assert!(own.contains("--team") && !own.contains("--database-url"), "{help}");
+    assert!(global.contains("--database-url") && global.contains("--config"), "{help}");
+    assert!(!help.contains("=]"), "no empty [env: X=]:\n{help}");
+}
