@@ -223,18 +223,26 @@ pub fn answer(report: &CultureReport) -> String {
 
 /// The diagnosis for a terminal, within 100 columns.
 pub fn text(report: &CultureReport) -> String {
+    text_within(report, WIDTH)
+}
+
+/// The diagnosis within `width` columns (at least 60, at most 100: a
+/// terminal's width).
+pub fn text_within(report: &CultureReport, width: usize) -> String {
+    let width = width.clamp(60, WIDTH);
     let mut out = String::new();
-    let _ = writeln!(out, "Is DevOps a role or a culture here? {}\n", scope_text(report));
-    let _ = writeln!(out, "{}\n", wrap("", &answer(report), WIDTH, 0));
+    let question = format!("Is DevOps a role or a culture here? {}", scope_text(report));
+    let _ = writeln!(out, "{}\n", wrap("", &question, width, 0));
+    let _ = writeln!(out, "{}\n", wrap("", &answer(report), width, 0));
     let _ = writeln!(out, "The four-line test: do developers ...");
     // Short names, so that the counts fit beside them; longer counts wrap
     // under their column.
     const DETAIL: usize = 2 + 30 + 5 + 2 + 11;
     for (id, line) in lines(report) {
         let prefix = format!("  {:<30}{:>5}  {:<11}", short_line_name(id), percent(line.value), line.verdict.as_str());
-        let _ = writeln!(out, "{}", wrap(&prefix, &line_detail(id, line), WIDTH, DETAIL));
+        let _ = writeln!(out, "{}", wrap(&prefix, &line_detail(id, line), width, DETAIL));
     }
-    let _ = writeln!(out, "\nWhat developers did themselves\n{}", wrap("  ", &self_service_sentence(report), WIDTH, 2));
+    let _ = writeln!(out, "\nWhat developers did themselves\n{}", wrap("  ", &self_service_sentence(report), width, 2));
     if report.self_service.series.len() > 1 {
         let months: Vec<String> = report
             .self_service
@@ -249,10 +257,10 @@ pub fn text(report: &CultureReport) -> String {
                 )
             })
             .collect();
-        let _ = writeln!(out, "{}", wrap("  By month: ", &months.join("; "), WIDTH, 4));
+        let _ = writeln!(out, "{}", wrap("  By month: ", &months.join("; "), width, 4));
     }
     let phase = format!("Phase: {}. Decided ", phase_name(report.phase.phase));
-    let _ = writeln!(out, "\n{}", wrap(&phase, &findings::phase_rule(&report.phase.rule), WIDTH, 2));
+    let _ = writeln!(out, "\n{}", wrap(&phase, &findings::phase_rule(&report.phase.rule), width, 2));
     if report.phase.series.len() > 1 {
         let months: Vec<String> = report
             .phase
@@ -260,35 +268,36 @@ pub fn text(report: &CultureReport) -> String {
             .iter()
             .map(|p| format!("{} {}", p.period_start.format("%b"), phase_name(p.phase)))
             .collect();
-        let _ = writeln!(out, "{}", wrap("  By month: ", &months.join(", "), WIDTH, 4));
+        let _ = writeln!(out, "{}", wrap("  By month: ", &months.join(", "), width, 4));
     }
     if let Some(sentence) = outside_work_sentence(report) {
-        let _ = writeln!(out, "\nWork for other teams\n{}", wrap("  ", &sentence, WIDTH, 2));
+        let _ = writeln!(out, "\nWork for other teams\n{}", wrap("  ", &sentence, width, 2));
     }
     let _ = writeln!(out, "\nFindings");
     for finding in &report.findings {
-        let _ = writeln!(out, "  [{}] {}", severity_name(finding.severity), finding.title);
-        let _ = writeln!(out, "{}", wrap("    ", &findings::summary(&finding.summary), WIDTH, 4));
+        let heading = format!("[{}] {}", severity_name(finding.severity), finding.title);
+        let _ = writeln!(out, "{}", wrap("  ", &heading, width, 4));
+        let _ = writeln!(out, "{}", wrap("    ", &findings::summary(&finding.summary), width, 4));
         for evidence in finding.evidence.iter().take(5) {
-            let _ = writeln!(out, "{}", wrap("    - ", &findings::evidence(&evidence.fact), WIDTH, 6));
+            let _ = writeln!(out, "{}", wrap("    - ", &findings::evidence(&evidence.fact), width, 6));
         }
         if finding.severity != Severity::Ok {
-            let _ = writeln!(out, "{}", wrap("    What to do: ", finding.recommendation, WIDTH, 6));
+            let _ = writeln!(out, "{}", wrap("    What to do: ", finding.recommendation, width, 6));
             if let Some(road) = findings::paved_road(finding.id) {
-                let _ = writeln!(out, "{}", wrap("    ", road, WIDTH, 4));
+                let _ = writeln!(out, "{}", wrap("    ", road, width, 4));
             }
         }
     }
     let k = &report.bus_factors;
     let _ = writeln!(out, "\nKnowledge");
-    let _ = writeln!(
-        out,
-        "  Bus factor: deployments {}, acknowledgements {}, pages {}; runbook coverage {}",
+    let bus = format!(
+        "Bus factor: deployments {}, acknowledgements {}, pages {}; runbook coverage {}",
         k.scope.deployments.bus_factor,
         k.scope.acknowledgements.bus_factor,
         k.scope.pages.bus_factor,
         percent(k.runbook_coverage)
     );
+    let _ = writeln!(out, "{}", wrap("  ", &bus, width, 4));
     if let Some(top) = k.after_hours.first().filter(|a| a.after_hours_pages > 0) {
         let line = format!(
             "Most after-hours pages: {} ({} of {} pages, {} of all after-hours pages)",
@@ -297,27 +306,27 @@ pub fn text(report: &CultureReport) -> String {
             top.pages,
             percent(k.after_hours_top_share)
         );
-        let _ = writeln!(out, "{}", wrap("  ", &line, WIDTH, 4));
+        let _ = writeln!(out, "{}", wrap("  ", &line, width, 4));
     }
     for truck in k.truck_factors.iter().filter(|t| t.files > 0) {
         let names: Vec<&str> = truck.services.iter().map(|s| s.name()).collect();
         let line = format!("Truck factor of {}: {} ({} files)", names.join(", "), truck.truck_factor, truck.files);
-        let _ = writeln!(out, "{}", wrap("  ", &line, WIDTH, 4));
+        let _ = writeln!(out, "{}", wrap("  ", &line, width, 4));
     }
     let dora = &report.dora.figures;
     let _ = writeln!(out, "\nDelivery (DORA, tiers from {})", report.dora.table.name());
-    let _ = writeln!(
-        out,
-        "  {} production deployments; change failure rate {}",
+    let deployments = format!(
+        "{} production deployments; change failure rate {}",
         dora.deployment_frequency.deployments,
         percent(dora.change_failure_rate.rate),
     );
-    let _ = writeln!(
-        out,
-        "  lead time median {}; failed deployment recovery median {}",
+    let _ = writeln!(out, "{}", wrap("  ", &deployments, width, 4));
+    let times = format!(
+        "lead time median {}; failed deployment recovery median {}",
         dora.lead_time_for_changes.median_seconds.map_or_else(|| "–".to_owned(), duration),
         dora.failed_deployment_recovery_time.median_seconds.map_or_else(|| "–".to_owned(), duration)
     );
+    let _ = writeln!(out, "{}", wrap("  ", &times, width, 4));
     out
 }
 

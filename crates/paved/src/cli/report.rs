@@ -83,10 +83,21 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let (store, catalog) = local_store(&config).await?;
     let report = culture_report(&store, &catalog, &config.ingest_settings(), &scope, window, table).await?;
     match cmd.format {
-        ReportFormat::Text => out!("{}", render::text(&report)),
+        ReportFormat::Text => out!("{}", render::text_within(&report, terminal_width())),
         ReportFormat::Md => out!("{}", render::markdown(&report)),
         ReportFormat::Html => outln!("{}", render::html(&report)),
         ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&wire::CultureReport::from(&report))?),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The terminal's width when stdout is one (the text fits it, 60 to 100
+/// columns); 100 when it is a file or a pipe.
+fn terminal_width() -> usize {
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() {
+        return 100;
+    }
+    // A terminal that reports no size (0 columns) gets the default.
+    terminal_size::terminal_size().map(|(width, _)| usize::from(width.0)).filter(|w| *w > 0).unwrap_or(100)
 }

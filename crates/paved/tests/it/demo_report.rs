@@ -221,6 +221,24 @@ fn the_report_explains_itself_in_every_format() {
     for line in text.lines() {
         assert!(line.chars().count() <= 100, "a line over 100 columns: {line:?}");
     }
+    // On a terminal of 70 columns (a pseudo-terminal made by util-linux's
+    // `script`), the text fits it.
+    if std::process::Command::new("script").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        let command = format!(
+            "stty cols 70 rows 40; {} report --database-url '{database}' --since 2026-05-01 --until {END}",
+            env!("CARGO_BIN_EXE_paved")
+        );
+        let output = std::process::Command::new("script").args(["-qec", &command, "/dev/null"]).output().unwrap();
+        let narrow = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+        assert!(narrow.contains("The four-line test"), "{narrow}");
+        for line in narrow.lines() {
+            assert!(line.chars().count() <= 70, "a line over 70 columns on a 70-column terminal: {line:?}");
+        }
+        assert!(text.lines().any(|l| l.chars().count() > 70), "piped, the text uses 100 columns");
+    } else {
+        eprintln!("SKIPPED the 70-column terminal check: util-linux's `script` is not installed");
+    }
+
     // It opens with the answer, from the figures.
     let answer = text.lines().nth(2).unwrap_or_default();
     assert!(answer.contains("owners made ") && answer.contains("% of production deployments"), "{text}");
