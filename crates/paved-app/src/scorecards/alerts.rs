@@ -39,25 +39,34 @@ pub(super) struct Source {
     pub paths: Vec<String>,
 }
 
-/// Facts read before, by source.
+/// Facts read before: the last commit read of each repository (and part
+/// of it), so that an import of a new commit replaces what the old one
+/// gave instead of keeping both.
 #[derive(Debug, Default)]
 pub(crate) struct AlertCache {
-    read: Mutex<HashMap<Source, Arc<Result<AlertRules, String>>>>,
+    read: Mutex<HashMap<Repository, (String, Found)>>,
 }
 
+/// A repository's path and the part of it read (`paved.dev/paths`).
+type Repository = (String, Vec<String>);
+
+/// What reading a commit gave.
+type Found = Arc<Result<AlertRules, String>>;
+
 impl AlertCache {
-    /// `source`'s alert rules, read once per source (a source without a
+    /// `source`'s alert rules, read once per commit (a source without a
     /// commit is read every time: its `HEAD` moves).
-    pub(super) fn get(&self, source: &Source) -> Arc<Result<AlertRules, String>> {
-        if source.commit.is_some()
-            && let Some(found) = self.read.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(source)
+    pub(super) fn get(&self, source: &Source) -> Found {
+        let Some(commit) = &source.commit else { return Arc::new(read(source)) };
+        let key = (source.path.clone(), source.paths.clone());
+        let lock = || self.read.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((read_at, found)) = lock().get(&key)
+            && read_at == commit
         {
             return found.clone();
         }
         let found = Arc::new(read(source));
-        if source.commit.is_some() {
-            self.read.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(source.clone(), found.clone());
-        }
+        lock().insert(key, (commit.clone(), found.clone()));
         found
     }
 }

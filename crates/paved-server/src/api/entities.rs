@@ -279,6 +279,7 @@ pub struct EntityList {
 impl From<&StoredEntity> for EntitySummary {
     fn from(stored: &StoredEntity) -> Self {
         let entity: &CatalogEntity = &stored.entity;
+        let (location, file) = super::backstage::shown_paths(&stored.location, &entity.source.file);
         Self {
             entity_ref: entity.entity_ref.clone(),
             kind: entity.kind.clone(),
@@ -290,11 +291,8 @@ impl From<&StoredEntity> for EntitySummary {
             lifecycle: entity.lifecycle.clone(),
             owner: entity.owner.clone(),
             orphan: stored.orphan,
-            location: super::backstage::shown_paths(&stored.location, &entity.source.file).0,
-            source: SourcePositionView {
-                file: super::backstage::shown_paths(&stored.location, &entity.source.file).1,
-                ..SourcePositionView::from(&entity.source)
-            },
+            location,
+            source: SourcePositionView { file, ..SourcePositionView::from(&entity.source) },
             paved: PavedAnnotationsView::from(&entity.paved),
         }
     }
