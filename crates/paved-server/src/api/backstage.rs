@@ -80,6 +80,18 @@ impl Request {
 /// the directory the catalog was imported from, never a server path.
 pub fn shown_paths(location: &str, file: &str) -> (String, String) {
     use std::path::{Component, Path, PathBuf};
+    // An import of several paths stores them as one location, `a, b`:
+    // each is shown on its own, the file from the one that holds it.
+    if location.contains(", ") {
+        let places: Vec<&str> = location.split(", ").collect();
+        let shown: Vec<String> = places.iter().map(|place| shown_paths(place, place).0).collect();
+        let holder = places.iter().find(|place| file == **place || file.starts_with(&format!("{place}/")));
+        let file = match holder {
+            Some(place) => shown_paths(place, file).1,
+            None => Path::new(file).file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        };
+        return (shown.join(", "), file);
+    }
     // `a/b/../c` as `a/c`, without touching the file system.
     let normal = |p: &str| {
         let mut out = PathBuf::new();
@@ -591,5 +603,9 @@ mod tests {
             ("examples/acme".into(), "examples/acme/org/a.yaml".into())
         );
         assert_eq!(shown_paths("paved:new/ledger", "/srv/new-repos/ledger/catalog-info.yaml").1, "catalog-info.yaml");
+        assert_eq!(
+            shown_paths("/srv/demo/catalog, /srv/demo/scorecards/readiness.yaml", "/srv/demo/catalog/services/a.yaml"),
+            ("catalog, readiness.yaml".to_owned(), "catalog/services/a.yaml".to_owned())
+        );
     }
 }
