@@ -34,6 +34,7 @@ pub struct ContactView {
     /// The id of an added contact (to remove it); `None` for the catalog's.
     pub id: Option<i64>,
     /// `email`, `slack` or `webhook`.
+    #[schema(value_type = crate::wire::schema::ContactKind)]
     pub kind: String,
     /// The address, or a URL's scheme, host and port.
     pub shown: String,

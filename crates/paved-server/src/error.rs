@@ -28,6 +28,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable machine-readable code, e.g. `not_found`, `bad_request`.
+    #[schema(value_type = crate::api::views::ErrorCodeSchema)]
     pub code: String,
     /// What is wrong and how to fix it.
     pub message: String,

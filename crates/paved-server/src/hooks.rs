@@ -41,6 +41,7 @@ mod protection_rule;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HookReceipt {
     /// `stored`, or `duplicate` for a delivery stored before.
+    #[schema(value_type = crate::api::views::HookStatusSchema)]
     pub status: &'static str,
     /// The raw event's id.
     pub event_id: i64,
@@ -228,6 +229,11 @@ fn hook_context(state: &AppState, source: HookSource) -> Value {
     post,
     path = "/hooks/github",
     tag = "webhooks",
+    params(
+        ("X-GitHub-Event" = String, Header, description = "The event type (`push`, `pull_request`, `deployment_status`, ...)"),
+        ("X-GitHub-Delivery" = String, Header, description = "The delivery's GUID: a redelivery has the same and changes nothing"),
+        ("X-Hub-Signature-256" = String, Header, description = "`sha256=` and the HMAC-SHA256 of the body with the webhook's secret (`github_webhook_secret`)"),
+    ),
     request_body(content = Object, description = "A GitHub webhook payload, signed with `X-Hub-Signature-256`"),
     responses(
         (status = 200, body = HookReceipt, description = "Stored (or a redelivery, which changed nothing)"),
@@ -269,6 +275,12 @@ pub async fn github_hook(
     post,
     path = "/hooks/gitlab",
     tag = "webhooks",
+    params(
+        ("X-Gitlab-Event" = String, Header, description = "The event type (`Push Hook`, `Merge Request Hook`, `Deployment Hook`, ...)"),
+        ("X-Gitlab-Token" = String, Header, description = "The webhook's secret token (`gitlab_webhook_token`), compared in constant time"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The delivery's key, the same on a retry (GitLab 17.4 and later)"),
+        ("X-Gitlab-Event-UUID" = Option<String>, Header, description = "The delivery's id when there is no `Idempotency-Key`"),
+    ),
     request_body(content = Object, description = "A GitLab webhook payload, with `X-Gitlab-Token`"),
     responses(
         (status = 200, body = HookReceipt, description = "Stored (or a redelivery, which changed nothing)"),
@@ -301,6 +313,9 @@ pub async fn gitlab_hook(
     post,
     path = "/hooks/pagerduty",
     tag = "webhooks",
+    params(
+        ("X-PagerDuty-Signature" = String, Header, description = "One or more `v1=` HMAC-SHA256 signatures of the body with the subscription's secret (`pagerduty_webhook_secret`), comma-separated"),
+    ),
     request_body(content = Object, description = "A PagerDuty v3 webhook payload, signed with `X-PagerDuty-Signature`"),
     responses(
         (status = 200, body = HookReceipt, description = "Stored (or a redelivery, which changed nothing)"),
@@ -374,11 +389,12 @@ fn events_answer(status: StatusCode, body: Value) -> Response {
     post,
     path = "/v2/enqueue",
     tag = "webhooks",
-    request_body(content = Object, description = "A PagerDuty Events API v2 event; `routing_key` is a pavedroad API token"),
+    request_body(content = crate::api::enqueue_doc::EnqueueEvent, description = "A PagerDuty Events API v2 event; `routing_key` is a pavedroad API token"),
     responses(
-        (status = 202, description = "`{\"status\": \"success\", \"message\": \"Event processed\", \"dedup_key\"}`"),
-        (status = 400, description = "`{\"status\": \"invalid event\", \"message\", \"errors\"}`"),
-        (status = 401, description = "The routing key (or bearer token) is not a valid token"),
+        (status = 202, body = crate::api::enqueue_doc::EnqueueAccepted, description = "Taken (PagerDuty's answer)"),
+        (status = 400, body = crate::api::enqueue_doc::EnqueueRefused, description = "An invalid event: every problem in `errors` (PagerDuty's answer)"),
+        (status = 401, body = crate::api::enqueue_doc::EnqueueRefused, description = "The routing key (or bearer token) is not a valid token (status `unauthorized`)"),
+        (status = 403, body = crate::api::enqueue_doc::EnqueueRefused, description = "The token may not act on the service the event names (status `unauthorized`)"),
     )
 )]
 pub async fn enqueue(State(state): State<AppState>, headers: HeaderMap, body: UnreadBody) -> Response {

@@ -95,6 +95,8 @@ pub struct EventFilter {
     pub status: Option<EventStatus>,
     /// Page size; values outside 1..=1,000 are clamped into it.
     pub limit: u32,
+    /// Events to skip.
+    pub offset: u64,
     /// Only events with a smaller id (for paging back in time).
     pub before_id: Option<i64>,
     /// Only events that need attention ([`EventSummary::needs_attention`]).
@@ -103,7 +105,7 @@ pub struct EventFilter {
 
 impl Default for EventFilter {
     fn default() -> Self {
-        Self { source: None, status: None, limit: 100, before_id: None, needs_attention: false }
+        Self { source: None, status: None, limit: 100, offset: 0, before_id: None, needs_attention: false }
     }
 }
 

@@ -524,6 +524,13 @@ pub trait RecordStore: Send + Sync {
     /// On a database error, or [`StoreError::Corrupt`] when one does not decode.
     async fn records(&self, filter: &RecordFilter) -> Result<Vec<Record>, StoreError>;
 
+    /// How many records `filter` matches on all its pages (its `limit` and
+    /// `offset` are ignored).
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn count_records(&self, filter: &RecordFilter) -> Result<u64, StoreError>;
+
     /// Every record matching `filter` (its `limit` and `offset` are
     /// ignored), in one query: what the metrics read.
     ///
@@ -536,6 +543,13 @@ pub trait RecordStore: Send + Sync {
     /// # Errors
     /// On a database error.
     async fn events(&self, filter: &EventFilter) -> Result<Vec<EventSummary>, StoreError>;
+
+    /// How many raw events `filter` matches on all its pages (its `limit`
+    /// and `offset` are ignored).
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError>;
 
     /// How many raw events each source has, per outcome.
     ///

@@ -33,7 +33,7 @@ use crate::gitcli::{Git, redact};
 use crate::{App, AppError, Caller};
 
 /// Where one template-managed file stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileDrift {
     /// As the template renders it now.
@@ -66,7 +66,7 @@ impl FileDrift {
 }
 
 /// One file's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileState {
     /// Its path in the repository.
     pub path: String,
@@ -75,13 +75,16 @@ pub struct FileState {
 }
 
 /// Where a service made from a golden path stands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServiceDrift {
     /// The service.
+    #[schema(value_type = String)]
     pub service: EntityRef,
     /// Its team.
+    #[schema(value_type = String)]
     pub team: EntityRef,
     /// The Template it was made from.
+    #[schema(value_type = String)]
     pub template: EntityRef,
     /// The template version its repository declares
     /// (`paved.dev/template-version` in its catalog-info.yaml).
@@ -122,11 +125,12 @@ pub struct DriftScope {
 }
 
 /// What `paved drift --update` did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DriftUpdate {
     /// The stored run.
     pub run: i64,
     /// The service.
+    #[schema(value_type = String)]
     pub service: EntityRef,
     /// From which template version to which.
     pub from_version: Option<String>,

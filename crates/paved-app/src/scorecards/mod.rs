@@ -26,7 +26,7 @@ use crate::scaffold::drift::{DriftScope, ServiceDrift};
 use crate::{App, AppError};
 
 /// How a rule came out for a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Its figure meets the threshold.
@@ -62,7 +62,7 @@ impl Outcome {
 }
 
 /// An exemption that applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Exempted {
     /// Why.
     pub reason: String,
@@ -71,7 +71,7 @@ pub struct Exempted {
 }
 
 /// One rule's result for one service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RuleResult {
     /// The rule.
     pub rule: String,
@@ -98,17 +98,20 @@ pub struct RuleResult {
 }
 
 /// One service on one scorecard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServiceScore {
     /// The Scorecard.
+    #[schema(value_type = String)]
     pub scorecard: EntityRef,
     /// Its title.
     pub title: String,
     /// Its levels, lowest first.
     pub levels: Vec<String>,
     /// The service.
+    #[schema(value_type = String)]
     pub service: EntityRef,
     /// Its team.
+    #[schema(value_type = Option<String>)]
     pub team: Option<EntityRef>,
     /// The highest level reached; `None` below the first.
     pub level: Option<String>,
@@ -124,7 +127,7 @@ pub struct ServiceScore {
 }
 
 /// How many services stand at each level of one scorecard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LevelCount {
     /// The level; `None`: below the first.
     pub level: Option<String>,
@@ -133,9 +136,10 @@ pub struct LevelCount {
 }
 
 /// One scorecard's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScorecardResults {
     /// The Scorecard.
+    #[schema(value_type = String)]
     pub scorecard: EntityRef,
     /// Its title.
     pub title: String,
@@ -157,7 +161,7 @@ pub struct ScoreScope {
 }
 
 /// One day of a service's history on one scorecard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryPoint {
     /// The day.
     pub day: NaiveDate,
@@ -168,9 +172,10 @@ pub struct HistoryPoint {
 }
 
 /// A service's history on one scorecard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScoreHistory {
     /// The Scorecard.
+    #[schema(value_type = String)]
     pub scorecard: EntityRef,
     /// Each day evaluated, oldest first.
     pub days: Vec<HistoryPoint>,
@@ -179,7 +184,7 @@ pub struct ScoreHistory {
 }
 
 /// A change of level between two evaluated days.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LevelChange {
     /// The first day at the new level.
     pub day: NaiveDate,

@@ -213,6 +213,7 @@ pub struct Note {
     /// `negative_duration`, `first_deployment`, `unknown_commit`,
     /// `open_incident`, `recovery_pending`, `unresolved_identity`,
     /// `unknown_deployment_link`, `without_service`.
+    #[schema(value_type = super::schema::NoteKind)]
     pub kind: &'static str,
     /// How many.
     pub count: u64,

@@ -5,6 +5,7 @@
 //! JSON; the metrics crate computes and knows no wire format.
 
 pub mod dora;
+pub mod schema;
 pub mod report;
 
 pub use dora::DoraReport;

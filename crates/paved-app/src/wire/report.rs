@@ -97,6 +97,7 @@ pub struct Line {
     /// `acknowledgements` (when no shifts are known), `commits`, or
     /// `commits_and_requests` (infrastructure commits and self-service
     /// provisioning requests, for the fourth line).
+    #[schema(value_type = super::schema::LineBasis)]
     pub basis: &'static str,
     /// The verdict.
     pub verdict: Verdict,
@@ -217,6 +218,7 @@ pub struct Evidence {
 pub struct Finding {
     /// `new_silo`, `deployment_bottleneck`, `responsibility_diffusion` or
     /// `knowledge_hoarding`.
+    #[schema(value_type = super::schema::FindingId)]
     pub id: &'static str,
     /// Its name for people.
     pub title: &'static str,

@@ -35,6 +35,48 @@ const MAX_LIMIT: usize = 1000;
 /// A page's size when `limit` is not given (Backstage's own default).
 const DEFAULT_LIMIT: usize = 200;
 
+/// The body of an error in Backstage's shape (documentation of
+/// [`BackstageError`]'s answer).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct BackstageErrorBody {
+    /// `{name, message}`: `InputError`, `NotFoundError` or `Error`.
+    error: BackstageErrorName,
+    /// The request answered.
+    request: BackstageErrorRequest,
+    /// `{statusCode}`.
+    response: BackstageErrorStatus,
+}
+
+/// What went wrong, as Backstage names it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct BackstageErrorName {
+    /// `InputError` (400), `NotFoundError` (404) or `Error`.
+    name: String,
+    /// What is wrong.
+    message: String,
+}
+
+/// The request an error answers.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct BackstageErrorRequest {
+    /// Its method.
+    method: String,
+    /// Its path and query.
+    url: String,
+}
+
+/// The status of an error.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "camelCase")]
+pub struct BackstageErrorStatus {
+    /// The HTTP status.
+    status_code: u16,
+}
+
 /// An error in Backstage's shape.
 pub struct BackstageError {
     status: StatusCode,
@@ -346,7 +388,7 @@ fn encode_cursor(query: &Query) -> String {
     ),
     responses(
         (status = 200, body = Object, description = "Backstage's shape: `{items, totalItems, pageInfo: {nextCursor?, prevCursor?}}`"),
-        (status = 400, body = Object, description = "Backstage's error shape: `{error: {name: InputError, message}, request, response: {statusCode}}`"),
+        (status = 400, body = BackstageErrorBody, description = "A filter, field or paging parameter is malformed (Backstage's error shape, `InputError`)"),
     )
 )]
 pub async fn by_query(
@@ -467,7 +509,7 @@ pub async fn by_query(
     ),
     responses(
         (status = 200, body = Object, description = "The entity: apiVersion, kind, metadata (with uid and etag), spec, relations ({type, targetRef})"),
-        (status = 404, body = Object, description = "Backstage's error shape: `{error: {name: NotFoundError, message}, request, response: {statusCode}}`"),
+        (status = 404, body = BackstageErrorBody, description = "No such entity (Backstage's error shape, `NotFoundError`)"),
     )
 )]
 pub async fn by_name(
@@ -511,7 +553,7 @@ pub struct ByRefsBody {
     params(("filter" = Option<Vec<String>>, Query, description = "As by-query's: an entity it leaves out is null")),
     responses(
         (status = 200, body = Object, description = "`{items: [entity or null, ...]}` in the order of entityRefs"),
-        (status = 400, body = Object, description = "Backstage's error shape, for a body that is not {entityRefs: [...]}"),
+        (status = 400, body = BackstageErrorBody, description = "A body that is not `{entityRefs: [...]}` (Backstage's error shape, `InputError`)"),
     )
 )]
 pub async fn by_refs(

@@ -32,7 +32,7 @@ pub struct ContactBody {
     tag = "operations",
     params(("name" = String, Path, description = "The person (`ana.souza`)")),
     responses(
-        (status = 200, body = PersonContacts),
+        (status = 200, body = PersonContacts, description = "The person's contacts, addresses masked"),
         (status = 404, body = crate::error::ErrorBody, description = "No such User in the catalog"),
     )
 )]

@@ -14,8 +14,11 @@ use paved_store::RecordFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::records::{self, Page};
-use super::views::{EntityRefSchema, IdentitySchema, RepoIdSchema};
+use super::page::{DEFAULT_LIMIT, Page, Paging};
+use super::records;
+use super::views::{
+    DeploymentStatusInput, DeploymentTriggerInput, EntityRefSchema, IdentitySchema, RecordSourceSchema, RepoIdSchema,
+};
 use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
@@ -37,6 +40,7 @@ pub struct DeploymentQuery {
     /// A status: pending, queued, in_progress, success, failure, error,
     /// cancelled or inactive (providers' spellings such as `failed` are read
     /// too); anything else is a 400.
+    #[param(value_type = Option<DeploymentStatusInput>)]
     pub status: Option<String>,
     /// Deployments that finished (else started) at or after this time.
     pub since: Option<String>,
@@ -68,6 +72,7 @@ pub struct DeploymentRequest {
     /// `success` (default), `failure`, `error`, `in_progress`, `pending`,
     /// `cancelled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DeploymentStatusInput>)]
     pub status: Option<String>,
     /// Who deployed: a login, an e-mail or a catalog User (`user:dana`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,6 +95,7 @@ pub struct DeploymentRequest {
     pub git_ref: Option<String>,
     /// `manual`, `automatic` or `rollback`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DeploymentTriggerInput>)]
     pub trigger: Option<String>,
     /// True for a hotfix.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -171,7 +177,8 @@ pub struct DeploymentRecord {
     /// The record's key: `<source>:<id within the source>`, e.g.
     /// `github:github.com/acme/checkout/145988746` or `api:ci-run-9912`.
     pub key: String,
-    /// Where it came from: `github`, `gitlab`, `api`, `cli`.
+    /// Where it came from.
+    #[schema(value_type = RecordSourceSchema)]
     pub source: String,
     /// The service (a Component) deployed, resolved through the catalog.
     #[schema(value_type = Option<EntityRefSchema>)]
@@ -360,7 +367,7 @@ pub async fn record_deployment(
     tag = "delivery",
     params(DeploymentQuery),
     responses(
-        (status = 200, body = Page<DeploymentView>),
+        (status = 200, body = Page<DeploymentView>, description = "The deployments of the page, newest first"),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown service or team, or a bad time"),
     )
 )]
@@ -368,11 +375,12 @@ pub async fn list_deployments(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DeploymentQuery>,
 ) -> Result<Json<Page<DeploymentView>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let catalog = state.catalog.current().await?;
     let mut filter = RecordFilter::new(RecordKind::Deployment);
     if let Some(services) = records::services_filter(&catalog, query.service.as_deref(), query.team.as_deref())? {
         if services.is_empty() {
-            return Ok(Json(Page { items: Vec::new(), limit: filter.limit, offset: 0 }));
+            return Ok(Json(Page::new(Vec::new(), 0, paging)));
         }
         filter.services = services;
     }
@@ -389,7 +397,8 @@ pub async fn list_deployments(
     }
     filter.since = records::query_time("since", query.since.as_deref())?;
     filter.until = records::query_time("until", query.until.as_deref())?;
-    records::page(&mut filter, query.limit, query.offset);
+    records::page(&mut filter, paging);
+    let total = state.store.count_records(&filter).await?;
     let deployments = state
         .store
         .records(&filter)
@@ -401,7 +410,7 @@ pub async fn list_deployments(
         })
         .collect();
     let items = views(&state, &catalog, deployments).await?;
-    Ok(Json(Page { items, limit: filter.limit, offset: filter.offset }))
+    Ok(Json(Page::new(items, total, paging)))
 }
 
 /// One deployment, by the id it was recorded with or by its key
@@ -412,7 +421,7 @@ pub async fn list_deployments(
     tag = "delivery",
     params(("id" = String, Path, description = "The deployment's id or key")),
     responses(
-        (status = 200, body = DeploymentView),
+        (status = 200, body = DeploymentView, description = "The deployment"),
         (status = 404, body = crate::error::ErrorBody, description = "No such deployment"),
     )
 )]

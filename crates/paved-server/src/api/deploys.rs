@@ -50,6 +50,7 @@ pub struct DeployBody {
 pub struct CheckView {
     /// `may_act`, `checks_passed`, `deny_window`, `open_incident`,
     /// `one_at_a_time`, `break_glass`.
+    #[schema(value_type = crate::api::views::DeployCheckSchema)]
     pub check: String,
     /// True when it lets the deploy go.
     pub passed: bool,
@@ -73,8 +74,10 @@ pub struct DeployView {
     /// The commit.
     pub sha: Option<String>,
     /// `queued`, `running`, `succeeded`, `failed`, `interrupted`.
+    #[schema(value_type = crate::api::views::DeployStateSchema)]
     pub state: String,
     /// `manual`, `automatic` or `rollback`.
+    #[schema(value_type = crate::api::views::DeploymentTriggerSchema)]
     pub trigger: String,
     /// The deploy a rollback undoes.
     pub rollback_of: Option<i64>,
@@ -235,6 +238,7 @@ pub struct LogLineView {
     /// When it was stored.
     pub at: DateTime<Utc>,
     /// `stdout`, `stderr` or `system`.
+    #[schema(value_type = crate::api::views::LogStreamSchema)]
     pub stream: String,
     /// The text.
     pub line: String,
@@ -300,7 +304,7 @@ pub struct LogQuery {
     tag = "delivery",
     params(("id" = i64, Path, description = "The deploy's id"), LogQuery),
     responses(
-        (status = 200, body = DeployWithLog),
+        (status = 200, body = DeployWithLog, description = "The deploy and its log lines after `after`"),
         (status = 404, body = crate::error::ErrorBody, description = "No such deploy"),
     )
 )]
@@ -394,7 +398,7 @@ fn report_body(body: &[u8]) -> Result<RunnerReport, ApiError> {
     tag = "delivery",
     params(("id" = i64, Path, description = "The deploy's id")),
     request_body = RunnerReport,
-    responses((status = 200, body = HeartbeatView)),
+    responses((status = 200, body = HeartbeatView, description = "Heard; whether the deploy is to stop")),
     security(("bearer" = []))
 )]
 pub async fn heartbeat(

@@ -7,6 +7,7 @@ use paved_store::{EntityFilter, StoredEntity};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::page::{Page, Paging};
 use super::views::EntityRefSchema;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
@@ -261,21 +262,6 @@ pub struct EntityDetail {
     pub document: serde_json::Value,
 }
 
-/// One page of entities.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EntityList {
-    /// The entities of this page, ordered by kind, namespace, name.
-    pub items: Vec<EntitySummary>,
-    /// How many entities match in all.
-    pub total: u64,
-    /// The page size used.
-    pub limit: u32,
-    /// The offset used.
-    pub offset: u64,
-    /// The offset of the next page, absent on the last page.
-    pub next_offset: Option<u64>,
-}
-
 impl From<&StoredEntity> for EntitySummary {
     fn from(stored: &StoredEntity) -> Self {
         let entity: &CatalogEntity = &stored.entity;
@@ -315,18 +301,15 @@ impl From<StoredEntity> for EntityDetail {
     tag = "catalog",
     params(EntityQuery),
     responses(
-        (status = 200, body = EntityList),
+        (status = 200, body = Page<EntitySummary>, description = "The entities of the page, ordered by kind, namespace and name"),
         (status = 400, body = crate::error::ErrorBody, description = "A filter or paging parameter is invalid"),
     )
 )]
 pub async fn list_entities(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<EntityQuery>,
-) -> Result<Json<EntityList>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_LIMIT}, not {limit}")));
-    }
+) -> Result<Json<Page<EntitySummary>>, ApiError> {
+    let paging = Paging::within(query.limit, query.offset, DEFAULT_LIMIT, MAX_LIMIT)?;
     let owner = match query.owner.as_deref() {
         Some(owner) => Some(
             EntityRef::parse(owner, Some("group"), paved_domain::DEFAULT_NAMESPACE)
@@ -334,25 +317,17 @@ pub async fn list_entities(
         ),
         None => None,
     };
-    let offset = query.offset.unwrap_or(0);
     let filter = EntityFilter {
         kind: query.kind.filter(|k| !k.is_empty()),
         owner,
         namespace: query.namespace.filter(|n| !n.is_empty()),
         text: query.q.filter(|q| !q.is_empty()),
         include_orphans: query.orphans.unwrap_or(false),
-        limit,
-        offset,
+        limit: paging.limit,
+        offset: paging.offset,
     };
     let page = state.store.list_entities(&filter).await?;
-    let shown = offset + page.items.len() as u64;
-    Ok(Json(EntityList {
-        items: page.items.iter().map(EntitySummary::from).collect(),
-        total: page.total,
-        limit,
-        offset,
-        next_offset: (shown < page.total).then_some(shown),
-    }))
+    Ok(Json(Page::new(page.items.iter().map(EntitySummary::from).collect(), page.total, paging)))
 }
 
 /// One entity with its relations both ways.
@@ -366,7 +341,7 @@ pub async fn list_entities(
         ("name" = String, Path, description = "Name"),
     ),
     responses(
-        (status = 200, body = EntityDetail),
+        (status = 200, body = EntityDetail, description = "The entity, its relations both ways and its descriptor"),
         (status = 404, body = crate::error::ErrorBody, description = "No such entity"),
     )
 )]

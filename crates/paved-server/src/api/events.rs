@@ -9,7 +9,8 @@ use paved_store::EventFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::views::EventStatusView;
+use super::page::{DEFAULT_LIMIT, Page, Paging};
+use super::views::{EventStatusQuery, EventStatusView, SourceSchema};
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 use paved_app::identities::{IdentityView, identity_report};
@@ -19,18 +20,23 @@ use paved_app::identities::{IdentityView, identity_report};
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// `github`, `gitlab`, `alertmanager`, `pagerduty`, `events` (the Events
-    /// API v2 receiver) or `api`.
+    /// API v2 receiver), `api` or `paved`.
+    #[param(value_type = Option<SourceSchema>)]
     pub source: Option<String>,
     /// `normalized`, `ignored` or `failed`.
+    #[param(value_type = Option<EventStatusQuery>)]
     pub status: Option<String>,
     /// Only events that need attention: failed, or normalised with
     /// something that did not resolve (the same list as the data-quality
     /// page).
     pub needs_attention: Option<bool>,
-    /// Events older than this id (paging back in time).
+    /// Only events older than this id (to page back in time from a fixed
+    /// point while new events arrive).
     pub before: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
     pub limit: Option<u32>,
+    /// Events to skip.
+    pub offset: Option<u64>,
 }
 
 /// A raw event, without its body.
@@ -39,6 +45,7 @@ pub struct EventView {
     /// Its id.
     pub id: i64,
     /// Its source.
+    #[schema(value_type = SourceSchema)]
     pub source: String,
     /// The provider's event type.
     pub event_type: String,
@@ -66,14 +73,15 @@ pub struct EventView {
     tag = "data quality",
     params(EventQuery),
     responses(
-        (status = 200, body = [EventView]),
+        (status = 200, body = Page<EventView>, description = "The events of the page, newest first"),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown source or status"),
     )
 )]
 pub async fn list_events(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<EventQuery>,
-) -> Result<Json<Vec<EventView>>, ApiError> {
+) -> Result<Json<Page<EventView>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let status = query
         .status
         .as_deref()
@@ -90,13 +98,14 @@ pub async fn list_events(
     let filter = EventFilter {
         source,
         status,
-        limit: query.limit.unwrap_or(100),
+        limit: paging.limit,
+        offset: paging.offset,
         before_id: query.before,
         needs_attention: query.needs_attention.unwrap_or(false),
     };
+    let total = state.store.count_events(&filter).await?;
     let events = state.store.events(&filter).await?;
-    Ok(Json(
-        events
+    let items = events
             .into_iter()
             .map(|e| EventView {
                 needs_attention: e.needs_attention(),
@@ -110,8 +119,8 @@ pub async fn list_events(
                 reason: e.reason,
                 records: e.records,
             })
-            .collect(),
-    ))
+            .collect();
+    Ok(Json(Page::new(items, total, paging)))
 }
 
 /// Filters of `GET /api/v1/identities`.
@@ -120,6 +129,10 @@ pub async fn list_events(
 pub struct IdentityQuery {
     /// Only people the catalog does not know (automation left out).
     pub unresolved: Option<bool>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Identities to skip.
+    pub offset: Option<u64>,
 }
 
 /// Everyone the data names, resolved against the catalog as it is now,
@@ -129,16 +142,20 @@ pub struct IdentityQuery {
     path = "/api/v1/identities",
     tag = "data quality",
     params(IdentityQuery),
-    responses((status = 200, body = [IdentityView]))
+    responses(
+        (status = 200, body = Page<IdentityView>, description = "The identities of the page, most often named first"),
+        (status = 400, body = crate::error::ErrorBody, description = "A paging parameter is invalid"),
+    )
 )]
 pub async fn list_identities(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<IdentityQuery>,
-) -> Result<Json<Vec<IdentityView>>, ApiError> {
+) -> Result<Json<Page<IdentityView>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let catalog = state.catalog.current().await?;
     let mut views = identity_report(&state.store, &catalog, &state.ingest).await?;
     if query.unresolved.unwrap_or(false) {
         views.retain(IdentityView::unresolved);
     }
-    Ok(Json(views))
+    Ok(Json(Page::of(views, paging)))
 }

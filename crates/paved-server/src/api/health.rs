@@ -12,10 +12,19 @@ use utoipa::ToSchema;
 
 use crate::{ApiError, AppState};
 
+paved_app::string_enum!(
+    /// [`Health::status`].
+    HealthStatus,
+    "HealthStatus",
+    "`ok` (alive) or `ready` (the database answers).",
+    ["ok", "ready"]
+);
+
 /// Health or readiness of the server.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok` (alive) or `ready` (the database answers).
+    #[schema(value_type = HealthStatus)]
     pub status: &'static str,
     /// The database backend, on `/readyz`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -23,7 +32,7 @@ pub struct Health {
 }
 
 /// Liveness: the process answers HTTP.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health, description = "The process is up")))]
 pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok", database: None })
 }

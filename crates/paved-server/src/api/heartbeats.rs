@@ -9,7 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
-use crate::extract::ApiPath;
+use super::page::{Page, PagingQuery};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// A beat, as recorded.
@@ -77,7 +78,7 @@ impl From<HeartbeatView> for HeartbeatStatus {
 #[utoipa::path(
     post,
     path = "/api/v1/heartbeats/{name}",
-    tag = "incidents",
+    tag = "operations",
     params(("name" = String, Path, description = "The Heartbeat's name (or reference)")),
     responses(
         (status = 200, body = BeatResponse, description = "Recorded"),
@@ -100,9 +101,17 @@ pub async fn beat(
 #[utoipa::path(
     get,
     path = "/api/v1/heartbeats",
-    tag = "incidents",
-    responses((status = 200, body = Vec<HeartbeatStatus>))
+    tag = "operations",
+    params(PagingQuery),
+    responses(
+        (status = 200, body = Page<HeartbeatStatus>, description = "The Heartbeats of the page, by name"),
+        (status = 400, body = crate::error::ErrorBody, description = "A paging parameter is invalid"),
+    )
 )]
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<HeartbeatStatus>>, ApiError> {
-    Ok(Json(state.heartbeat_views().await?.into_iter().map(Into::into).collect()))
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<PagingQuery>,
+) -> Result<Json<Page<HeartbeatStatus>>, ApiError> {
+    let paging = query.paging()?;
+    Ok(Json(Page::of(state.heartbeat_views().await?.into_iter().map(Into::into).collect(), paging)))
 }

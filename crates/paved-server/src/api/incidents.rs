@@ -12,8 +12,9 @@ use paved_store::RecordFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::records::{self, Page};
-use super::views::{EntityRefSchema, IdentitySchema};
+use super::page::{DEFAULT_LIMIT, Page, Paging};
+use super::records;
+use super::views::{EntityRefSchema, IdentitySchema, IncidentStatusQuery, RecordSourceSchema};
 use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
@@ -29,6 +30,7 @@ pub struct IncidentQuery {
     pub team: Option<String>,
     /// `open` (not resolved, acknowledged or not), `unacknowledged`,
     /// `acknowledged` or `resolved`.
+    #[param(value_type = Option<IncidentStatusQuery>)]
     pub status: Option<String>,
     /// Incidents opened at or after this time.
     pub since: Option<String>,
@@ -113,7 +115,7 @@ impl From<PageReason> for PageReasonView {
 
 /// One person paged for an incident.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Page)]
+#[schema(as = PersonPaged)]
 pub struct PageView {
     /// Who was paged.
     #[schema(value_type = IdentitySchema)]
@@ -139,8 +141,8 @@ pub struct IncidentView {
     /// `pagerduty:Q2CZ1YLDVX0AYU` or
     /// `alertmanager:a1b2c3d4e5f6a7b8@2026-11-03T10:00:00Z`.
     pub key: String,
-    /// Where it came from: `alertmanager`, `pagerduty`, `events`, `github`,
-    /// `gitlab`, `api`, `cli`.
+    /// Where it came from.
+    #[schema(value_type = RecordSourceSchema)]
     pub source: String,
     /// The service (a Component) affected, resolved through the catalog.
     #[schema(value_type = Option<EntityRefSchema>)]
@@ -351,7 +353,7 @@ fn statuses(status: Option<&str>) -> Result<Vec<String>, ApiError> {
     tag = "operations",
     params(IncidentQuery),
     responses(
-        (status = 200, body = Page<IncidentView>),
+        (status = 200, body = Page<IncidentView>, description = "The incidents of the page, newest first"),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown service, team or status, or a bad time"),
     )
 )]
@@ -359,20 +361,22 @@ pub async fn list_incidents(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<IncidentQuery>,
 ) -> Result<Json<Page<IncidentView>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let catalog = state.catalog.current().await?;
     let mut filter = RecordFilter::new(RecordKind::Incident);
     if let Some(services) = records::services_filter(&catalog, query.service.as_deref(), query.team.as_deref())? {
         if services.is_empty() {
-            return Ok(Json(Page { items: Vec::new(), limit: filter.limit, offset: 0 }));
+            return Ok(Json(Page::new(Vec::new(), 0, paging)));
         }
         filter.services = services;
     }
     filter.statuses = statuses(query.status.as_deref())?;
     filter.since = records::query_time("since", query.since.as_deref())?;
     filter.until = records::query_time("until", query.until.as_deref())?;
-    records::page(&mut filter, query.limit, query.offset);
+    records::page(&mut filter, paging);
+    let total = state.store.count_records(&filter).await?;
     let items = state.store.records(&filter).await?.into_iter().filter_map(incident).collect();
-    Ok(Json(Page { items, limit: filter.limit, offset: filter.offset }))
+    Ok(Json(Page::new(items, total, paging)))
 }
 
 /// One incident, by the id it was opened with or by its key
@@ -383,7 +387,7 @@ pub async fn list_incidents(
     tag = "operations",
     params(("id" = String, Path, description = "The incident's id or key")),
     responses(
-        (status = 200, body = IncidentView),
+        (status = 200, body = IncidentView, description = "The incident"),
         (status = 404, body = crate::error::ErrorBody, description = "No such incident"),
     )
 )]

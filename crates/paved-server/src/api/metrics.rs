@@ -13,6 +13,23 @@ use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 use paved_app::ScopeRequest;
 
+
+paved_app::string_enum!(
+    /// The period of a DORA series.
+    SeriesPeriod,
+    "SeriesPeriod",
+    "A series per `week` (ISO, from Monday) or per `month`.",
+    ["week", "month"]
+);
+
+paved_app::string_enum!(
+    /// The benchmark tables of the DORA tiers.
+    BenchmarkTableName,
+    "BenchmarkTableName",
+    "The benchmark table of the DORA tiers.",
+    ["dora-2023", "dora-2021"]
+);
+
 /// Parameters of `GET /api/v1/metrics/dora`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -28,8 +45,10 @@ pub struct DoraQuery {
     /// 3,653 days (ten years).
     pub until: Option<String>,
     /// A series per `week` (ISO, Monday) or `month`.
+    #[param(value_type = Option<SeriesPeriod>)]
     pub by: Option<String>,
     /// The benchmark table: `dora-2023` (default) or `dora-2021`.
+    #[param(value_type = Option<BenchmarkTableName>)]
     pub table: Option<String>,
 }
 
@@ -60,7 +79,7 @@ fn scope_request(service: Option<String>, team: Option<String>) -> Result<ScopeR
     tag = "metrics",
     params(DoraQuery),
     responses(
-        (status = 200, body = wire::DoraReport),
+        (status = 200, body = wire::DoraReport, description = "The four DORA metrics of the scope and window"),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown service or team, a bad time, period or table"),
     )
 )]
@@ -92,6 +111,7 @@ pub struct ReportQuery {
     pub until: Option<String>,
     /// The benchmark table of the DORA tiers: `dora-2023` (default) or
     /// `dora-2021`.
+    #[param(value_type = Option<BenchmarkTableName>)]
     pub table: Option<String>,
 }
 
@@ -105,7 +125,7 @@ pub struct ReportQuery {
     tag = "metrics",
     params(ReportQuery),
     responses(
-        (status = 200, body = wire::CultureReport),
+        (status = 200, body = wire::CultureReport, description = "The report: the answer, the four-line test, DORA and the findings"),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown service or team, a bad time or table"),
     )
 )]

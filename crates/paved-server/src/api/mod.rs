@@ -17,6 +17,8 @@ use crate::{AppState, hooks};
 pub mod backstage;
 pub mod contacts;
 pub mod deployments;
+pub mod doc;
+pub mod enqueue_doc;
 pub mod deploys;
 pub mod entities;
 pub mod events;
@@ -25,6 +27,7 @@ pub mod heartbeats;
 pub mod incidents;
 pub mod metrics;
 pub mod oncall;
+pub mod page;
 pub mod records;
 pub mod resources;
 pub mod scorecards;
@@ -149,6 +152,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         )
         .split_for_parts();
     openapi.merge(hook_openapi);
+    doc::finish(&mut openapi);
     let router = router.layer(DefaultBodyLimit::max(API_BODY_LIMIT)).layer(Extension(BodyLimit(API_BODY_LIMIT)));
     // Webhooks take larger bodies, each source with its own budget of
     // bodies in memory ([`HOOK_BODY_BUDGET`]).

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::shifts::ShiftView;
 use super::views::EntityRefSchema;
 use crate::auth::Authenticated;
+use super::page::{DEFAULT_LIMIT, Page, Paging};
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 
@@ -34,6 +35,10 @@ pub struct OnCallQuery {
     /// When: RFC 3339, or a local time read in each Schedule's own time
     /// zone (`2026-07-10 18:00`); default now.
     pub at: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u64>,
 }
 
 impl OnCallQuery {
@@ -88,16 +93,17 @@ impl From<OnCallNow> for OnCallView {
     tag = "operations",
     params(OnCallQuery),
     responses(
-        (status = 200, body = [OnCallView], description = "One entry per Schedule (per layer of it); empty when no Schedule covers the scope"),
+        (status = 200, body = Page<OnCallView>, description = "One item per Schedule (per layer of it); none when no Schedule covers the scope"),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown team, service or Schedule, several of them, or a bad time"),
     )
 )]
 pub async fn on_call(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<OnCallQuery>,
-) -> Result<Json<Vec<OnCallView>>, ApiError> {
+) -> Result<Json<Page<OnCallView>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let answers = state.who_is_on_call(&query.scope()?, query.at.as_deref()).await?;
-    Ok(Json(answers.into_iter().map(OnCallView::from).collect()))
+    Ok(Json(Page::of(answers.into_iter().map(OnCallView::from).collect(), paging)))
 }
 
 /// What `POST /api/v1/schedules/{name}/overrides` asks for.
@@ -161,6 +167,10 @@ impl From<StoredOverride> for OverrideView {
 pub struct OverrideQuery {
     /// Only those that end after this (RFC 3339 or a date); default now.
     pub since: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u64>,
 }
 
 impl OverrideQuery {
@@ -215,8 +225,8 @@ pub async fn create_override(
     tag = "operations",
     params(("name" = String, Path, description = "The Schedule"), OverrideQuery),
     responses(
-        (status = 200, body = [OverrideView]),
-        (status = 400, body = crate::error::ErrorBody, description = "A bad time"),
+        (status = 200, body = Page<OverrideView>, description = "The overrides of the page, by start"),
+        (status = 400, body = crate::error::ErrorBody, description = "A bad time or paging parameter"),
         (status = 404, body = crate::error::ErrorBody, description = "No such Schedule"),
     )
 )]
@@ -224,9 +234,10 @@ pub async fn schedule_overrides(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
     ApiQuery(query): ApiQuery<OverrideQuery>,
-) -> Result<Json<Vec<OverrideView>>, ApiError> {
+) -> Result<Json<Page<OverrideView>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let found = state.overrides(Some(&name), query.since()?).await?;
-    Ok(Json(found.into_iter().map(OverrideView::from).collect()))
+    Ok(Json(Page::of(found.into_iter().map(OverrideView::from).collect(), paging)))
 }
 
 /// Every Schedule's overrides that have not ended (or end after `since`),
@@ -237,16 +248,17 @@ pub async fn schedule_overrides(
     tag = "operations",
     params(OverrideQuery),
     responses(
-        (status = 200, body = [OverrideView]),
-        (status = 400, body = crate::error::ErrorBody, description = "A bad time"),
+        (status = 200, body = Page<OverrideView>, description = "The overrides of the page, by start"),
+        (status = 400, body = crate::error::ErrorBody, description = "A bad time or paging parameter"),
     )
 )]
 pub async fn list_overrides(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<OverrideQuery>,
-) -> Result<Json<Vec<OverrideView>>, ApiError> {
+) -> Result<Json<Page<OverrideView>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let found = state.overrides(None, query.since()?).await?;
-    Ok(Json(found.into_iter().map(OverrideView::from).collect()))
+    Ok(Json(Page::of(found.into_iter().map(OverrideView::from).collect(), paging)))
 }
 
 /// Delete an override: the rotation is on call for its hours again. The

@@ -7,26 +7,9 @@ use chrono::{DateTime, SubsecRound, Utc};
 use paved_domain::{CatalogIndex, EntityRef, Record, ServiceMatch};
 use paved_store::RecordFilter;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::{ApiError, AppState};
 use paved_app::{Caller, RecordAction};
-
-/// Default page size of record lists.
-pub const DEFAULT_LIMIT: u32 = 100;
-/// Largest page size of record lists.
-pub const MAX_LIMIT: u32 = 1000;
-
-/// One page of records.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T> {
-    /// The records of this page, newest first.
-    pub items: Vec<T>,
-    /// The page size used.
-    pub limit: u32,
-    /// How many records were skipped.
-    pub offset: u64,
-}
 
 /// Records through the shared path and answers 201 when the request was new,
 /// 200 when it repeated one already recorded.
@@ -94,8 +77,8 @@ pub fn query_time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc
     value.map(|text| paved_metrics::parse_time(name, text).map_err(ApiError::bad_request)).transpose()
 }
 
-/// Applies the paging of a list query.
-pub fn page(filter: &mut RecordFilter, limit: Option<u32>, offset: Option<u64>) {
-    filter.limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    filter.offset = offset.unwrap_or(0);
+/// Applies `paging` to a list's filter.
+pub fn page(filter: &mut RecordFilter, paging: super::page::Paging) {
+    filter.limit = paging.limit;
+    filter.offset = paging.offset;
 }

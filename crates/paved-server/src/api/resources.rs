@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::page::{Page, PagingQuery};
 use crate::auth::Authenticated;
-use crate::extract::{ApiPath, RawBody};
+use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 
 /// What `POST /api/v1/services/{name}/resources` asks for.
@@ -39,6 +40,7 @@ pub struct ResourceView {
     /// The Resource entity (`resource:default/checkout-api-postgres-database`).
     pub resource: String,
     /// `provisioning`, `ready`, `failed`, `deprovisioning`.
+    #[schema(value_type = crate::api::views::ResourceStatusSchema)]
     pub status: String,
     /// The Module that made it.
     pub module: String,
@@ -133,17 +135,20 @@ pub async fn provision(
     get,
     path = "/api/v1/services/{name}/resources",
     tag = "operations",
-    params(("name" = String, Path, description = "The service")),
+    params(("name" = String, Path, description = "The service"), PagingQuery),
     responses(
-        (status = 200, body = [ResourceView]),
+        (status = 200, body = Page<ResourceView>, description = "The resources of the page"),
+        (status = 400, body = crate::error::ErrorBody, description = "A paging parameter is invalid"),
         (status = 404, body = crate::error::ErrorBody, description = "No such service"),
     )
 )]
 pub async fn service_resources(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
-) -> Result<Json<Vec<ResourceView>>, ApiError> {
-    Ok(Json(state.resources_of(Some(&name)).await?.iter().map(ResourceView::from).collect()))
+    ApiQuery(query): ApiQuery<PagingQuery>,
+) -> Result<Json<Page<ResourceView>>, ApiError> {
+    let paging = query.paging()?;
+    Ok(Json(Page::of(state.resources_of(Some(&name)).await?.iter().map(ResourceView::from).collect(), paging)))
 }
 
 /// A resource's outputs with its secrets, for who may act on its service

@@ -7,21 +7,27 @@
 //! application's.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use paved_app::scorecards::{ScoreHistory, ScoreScope, ScorecardResults};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
-use crate::extract::{ApiPath, RawBody};
+use super::page::{DEFAULT_LIMIT, Page, Paging};
+use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 
 /// Which services.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ScorecardQuery {
     /// Only this service (`checkout-api`).
     pub service: Option<String>,
     /// Only this team's services (`checkout`).
     pub team: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u64>,
 }
 
 /// What `POST /api/v1/scorecards/evaluate` evaluates.
@@ -62,7 +68,7 @@ const RESULTS: &str = "Per scorecard: scorecard, title, levels, distribution (le
     tag = "metrics",
     params(ScorecardQuery),
     responses(
-        (status = 200, body = Vec<Object>, description = RESULTS),
+        (status = 200, body = Page<ScorecardResults>, description = RESULTS),
         (status = 400, body = crate::error::ErrorBody, description = "A service or team the catalog lacks"),
     ),
     security(("bearer" = []))
@@ -70,9 +76,10 @@ const RESULTS: &str = "Per scorecard: scorecard, title, levels, distribution (le
 pub async fn scorecards(
     State(state): State<AppState>,
     Authenticated(_caller): Authenticated,
-    Query(query): Query<ScorecardQuery>,
-) -> Result<Json<Vec<ScorecardResults>>, ApiError> {
-    Ok(Json(state.kept_scorecards(&scope(query.service, query.team)?).await?))
+    ApiQuery(query): ApiQuery<ScorecardQuery>,
+) -> Result<Json<Page<ScorecardResults>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
+    Ok(Json(Page::of(state.kept_scorecards(&scope(query.service, query.team)?).await?, paging)))
 }
 
 /// Evaluate every scorecard for the services asked about, now (or as of
@@ -83,7 +90,7 @@ pub async fn scorecards(
     tag = "metrics",
     request_body = EvaluateBody,
     responses(
-        (status = 200, body = Vec<Object>, description = RESULTS),
+        (status = 200, body = Page<ScorecardResults>, description = RESULTS),
         (status = 400, body = crate::error::ErrorBody, description = "A service or team the catalog lacks, or an `at` that is not a time"),
         (status = 403, body = crate::error::ErrorBody, description = "Another day than today, without an admin token"),
     ),
@@ -93,7 +100,7 @@ pub async fn evaluate(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     RawBody(body): RawBody,
-) -> Result<Json<Vec<ScorecardResults>>, ApiError> {
+) -> Result<Json<Page<ScorecardResults>>, ApiError> {
     let body: EvaluateBody = if body.iter().all(u8::is_ascii_whitespace) {
         EvaluateBody::default()
     } else {
@@ -103,14 +110,19 @@ pub async fn evaluate(
     let at =
         body.at.as_deref().map(|at| paved_metrics::parse_time("at", at)).transpose().map_err(ApiError::bad_request)?;
     let scope = scope(body.service, body.team)?;
-    Ok(Json(state.evaluate_scorecards(&caller, &scope, at).await?))
+    Ok(Json(Page::whole(state.evaluate_scorecards(&caller, &scope, at).await?)))
 }
 
 /// How far back a history goes.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Days back from today (default 90, at most 730).
     pub days: Option<u32>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u64>,
 }
 
 /// A service's kept results, a row per day evaluated, and the days its
@@ -121,7 +133,7 @@ pub struct HistoryQuery {
     tag = "metrics",
     params(("name" = String, Path, description = "The service (`checkout-api`)"), HistoryQuery),
     responses(
-        (status = 200, body = Vec<Object>, description = "Per scorecard: scorecard, days (day, level, score), changes (day, from, to, dropped)"),
+        (status = 200, body = Page<ScoreHistory>, description = "Per scorecard: scorecard, days (day, level, score), changes (day, from, to, dropped)"),
         (status = 400, body = crate::error::ErrorBody, description = "A service the catalog lacks, or days out of range"),
     ),
     security(("bearer" = []))
@@ -130,11 +142,12 @@ pub async fn history(
     State(state): State<AppState>,
     Authenticated(_caller): Authenticated,
     ApiPath(service): ApiPath<String>,
-    Query(query): Query<HistoryQuery>,
-) -> Result<Json<Vec<ScoreHistory>>, ApiError> {
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Json<Page<ScoreHistory>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let days = query.days.unwrap_or(90);
     if !(1..=paved_domain::scorecard::MAX_WINDOW_DAYS).contains(&days) {
         return Err(ApiError::bad_request(format!("days {days} is not between 1 and 730")));
     }
-    Ok(Json(state.scorecard_history(&service, days).await?))
+    Ok(Json(Page::of(state.scorecard_history(&service, days).await?, paging)))
 }

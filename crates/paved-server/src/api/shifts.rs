@@ -11,6 +11,7 @@ use paved_domain::{EntityRef, Identity, Record, RecordedShift, ShiftSource};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::page::{DEFAULT_LIMIT, Page, Paging};
 use super::records;
 use super::views::{EntityRefSchema, IdentitySchema};
 use crate::auth::Authenticated;
@@ -127,6 +128,10 @@ pub struct ShiftQuery {
     pub since: Option<String>,
     /// Until; default 7 days after `since`; at most 366 days after it.
     pub until: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u64>,
 }
 
 /// A shift as listed: the catalog User when the person resolves.
@@ -166,16 +171,17 @@ impl From<OnCallShift> for ShiftView {
     tag = "operations",
     params(ShiftQuery),
     responses(
-        (status = 200, body = [ShiftView]),
+        (status = 200, body = Page<ShiftView>, description = "The shifts of the page, by Schedule and start"),
         (status = 400, body = crate::error::ErrorBody, description = "An unknown Schedule or a bad time"),
     )
 )]
 pub async fn list_shifts(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ShiftQuery>,
-) -> Result<Json<Vec<ShiftView>>, ApiError> {
+) -> Result<Json<Page<ShiftView>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let shifts = state.shifts(query.schedule.as_deref(), query.since.as_deref(), query.until.as_deref()).await?;
-    Ok(Json(shifts.into_iter().map(ShiftView::from).collect()))
+    Ok(Json(Page::of(shifts.into_iter().map(ShiftView::from).collect(), paging)))
 }
 
 #[cfg(test)]

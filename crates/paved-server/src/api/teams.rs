@@ -47,7 +47,7 @@ pub struct Team {
     tag = "catalog",
     params(("name" = String, Path, description = "Group name, e.g. `checkout`"), TeamQuery),
     responses(
-        (status = 200, body = Team),
+        (status = 200, body = Team, description = "The team, its people, services and sub-teams"),
         (status = 404, body = crate::error::ErrorBody, description = "No such Group"),
     )
 )]

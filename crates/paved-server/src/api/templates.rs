@@ -7,7 +7,7 @@
 //! application's.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use paved_app::scaffold::drift::{DriftScope, DriftUpdate, ServiceDrift};
 use paved_app::scaffold::{NewService, Scaffolded};
@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
-use crate::extract::{ApiPath, RawBody};
+use super::page::{DEFAULT_LIMIT, Page, Paging};
+use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 
 /// What `POST /api/v1/templates/{name}/runs` asks for.
@@ -170,11 +171,16 @@ pub async fn show_run(
 
 /// Which drift to list.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DriftQuery {
     /// Only this team's services (`payments`).
     pub team: Option<String>,
     /// Only this service (`ledger`).
     pub service: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u64>,
 }
 
 /// The drift last found of each service made from a golden path (by `paved
@@ -186,7 +192,7 @@ pub struct DriftQuery {
     tag = "operations",
     params(DriftQuery),
     responses(
-        (status = 200, body = Vec<Object>, description = "Per service: service, team, template, version, current_version, repository, files (each path and state: identical, changed_by_team, template_moved, both_changed, missing, new_in_template), in_line, managed, behind, problem, checked_at"),
+        (status = 200, body = Page<ServiceDrift>, description = "Per service: service, team, template, version, current_version, repository, files (each path and state: identical, changed_by_team, template_moved, both_changed, missing, new_in_template), in_line, managed, behind, problem, checked_at"),
         (status = 400, body = crate::error::ErrorBody, description = "A team or service that is not a reference"),
     ),
     security(("bearer" = []))
@@ -194,10 +200,11 @@ pub struct DriftQuery {
 pub async fn drift(
     State(state): State<AppState>,
     Authenticated(_caller): Authenticated,
-    Query(query): Query<DriftQuery>,
-) -> Result<Json<Vec<ServiceDrift>>, ApiError> {
+    ApiQuery(query): ApiQuery<DriftQuery>,
+) -> Result<Json<Page<ServiceDrift>>, ApiError> {
+    let paging = Paging::new(query.limit, query.offset, DEFAULT_LIMIT)?;
     let scope = DriftScope { service: query.service, team: query.team };
-    Ok(Json(state.recorded_drift(&scope).await?))
+    Ok(Json(Page::of(state.recorded_drift(&scope).await?, paging)))
 }
 
 /// The day-2 update: the template's newer files committed on a branch of
@@ -210,7 +217,7 @@ pub async fn drift(
     tag = "operations",
     params(("name" = String, Path, description = "The service (`ledger`)")),
     responses(
-        (status = 201, body = Object, description = "The branch pushed: run, service, from_version, to_version, repository, branch, commit, updated, merged, conflicts"),
+        (status = 201, body = DriftUpdate, description = "The branch pushed: run, service, from_version, to_version, repository, branch, commit, updated, merged, conflicts"),
         (status = 400, body = crate::error::ErrorBody, description = "Nothing to update, or every change conflicts"),
         (status = 403, body = crate::error::ErrorBody, description = "The caller is not of the service's people; the message names them"),
         (status = 404, body = crate::error::ErrorBody, description = "The service was not made from a golden path"),

@@ -156,7 +156,7 @@ api_tests! {
         ] {
             assert!(doc["paths"][path]["get"].is_object(), "{path} is documented");
         }
-        for schema in ["EntityList", "EntityDetail", "Team", "ErrorBody"] {
+        for schema in ["Page_EntitySummary", "EntityDetail", "Team", "ErrorBody"] {
             assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is documented");
         }
         // Every documented operation is served: none falls through to the

@@ -10,6 +10,7 @@ mod helpers;
 mod hooks;
 mod metrics;
 mod oncall;
+mod openapi;
 mod protection_rule;
 mod provision;
 mod records;

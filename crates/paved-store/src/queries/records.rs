@@ -44,6 +44,23 @@ fn push_record_filter(query: &mut Statement, filter: &RecordFilter) {
     }
 }
 
+/// Appends the conditions of `filter` to a query of `raw_events e` joined
+/// with their outcomes `o` (after a `WHERE`).
+fn push_event_filter(query: &mut Statement, filter: &EventFilter) {
+    if let Some(source) = filter.source {
+        query.push(" AND e.source = ").push_bind(source.as_str());
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND o.status = ").push_bind(status.as_str());
+    }
+    if filter.needs_attention {
+        query.push(crate::ingest::NEEDS_ATTENTION_SQL);
+    }
+    if let Some(before) = filter.before_id {
+        query.push(" AND e.id < ").push_bind(before);
+    }
+}
+
 #[async_trait]
 impl<T: Db> RecordStore for T {
     async fn record(&self, kind: RecordKind, key: &str) -> Result<Option<Record>, StoreError> {
@@ -73,6 +90,18 @@ impl<T: Db> RecordStore for T {
         db.fetch_all::<RecordBodyRow>(&select, ACTION).await?.iter().map(RecordBodyRow::decode).collect()
     }
 
+    async fn count_records(&self, filter: &RecordFilter) -> Result<u64, StoreError> {
+        const ACTION: &str = "counting records";
+        if common::record_filter_has_nul(filter) {
+            return Ok(0);
+        }
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement("SELECT COUNT(*) FROM records");
+        push_record_filter(&mut select, filter);
+        let (count,): (i64,) = db.fetch_one(&select, ACTION).await?;
+        Ok(common::stored_count(count))
+    }
+
     async fn all_records(&self, filter: &RecordFilter) -> Result<Vec<Record>, StoreError> {
         const ACTION: &str = "reading records";
         if common::record_filter_has_nul(filter) {
@@ -94,20 +123,24 @@ impl<T: Db> RecordStore for T {
                  CAST(o.records AS BIGINT) AS records
              FROM raw_events e LEFT JOIN raw_event_outcomes o ON o.event_id = e.id WHERE 1 = 1",
         );
-        if let Some(source) = filter.source {
-            select.push(" AND e.source = ").push_bind(source.as_str());
-        }
-        if let Some(status) = filter.status {
-            select.push(" AND o.status = ").push_bind(status.as_str());
-        }
-        if filter.needs_attention {
-            select.push(crate::ingest::NEEDS_ATTENTION_SQL);
-        }
-        if let Some(before) = filter.before_id {
-            select.push(" AND e.id < ").push_bind(before);
-        }
-        select.push(" ORDER BY e.id DESC LIMIT ").push_bind(common::event_page_limit(filter.limit));
+        push_event_filter(&mut select, filter);
+        select
+            .push(" ORDER BY e.id DESC LIMIT ")
+            .push_bind(common::event_page_limit(filter.limit))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
         db.fetch_all::<EventSummaryRow>(&select, ACTION).await?.into_iter().map(EventSummaryRow::decode).collect()
+    }
+
+    async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {
+        const ACTION: &str = "counting raw events";
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement(
+            "SELECT COUNT(*) FROM raw_events e LEFT JOIN raw_event_outcomes o ON o.event_id = e.id WHERE 1 = 1",
+        );
+        push_event_filter(&mut select, filter);
+        let (count,): (i64,) = db.fetch_one(&select, ACTION).await?;
+        Ok(common::stored_count(count))
     }
 
     async fn event_counts(&self) -> Result<Vec<EventCount>, StoreError> {

@@ -8,7 +8,7 @@ use paved_app::Caller;
 use paved_app::scaffold::drift::{DriftScope, DriftUpdate, FileDrift, ServiceDrift};
 
 use super::client::Target;
-use super::oncall::{Where, call, encode, open, token_for_writes};
+use super::oncall::{Where, call, call_list, encode, open, token_for_writes};
 use crate::config::{Config, FlagOverrides};
 use crate::output::{Format, OutputArgs, outln, print_json};
 
@@ -92,7 +92,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
                 .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", encode(v))))
                 .collect();
             let path = format!("/api/v1/drift?{}", query.join("&"));
-            call(&base, &token, reqwest::Method::GET, &path, None).await?
+            call_list(&base, &token, &path).await?
         }
     };
     if cmd.output.format == Format::Json {

@@ -94,6 +94,7 @@ async fn list(cmd: ListCmd, config: Config) -> anyhow::Result<ExitCode> {
         source: cmd.source,
         status,
         limit: cmd.limit,
+        offset: 0,
         before_id: None,
         needs_attention: cmd.needs_attention,
     };

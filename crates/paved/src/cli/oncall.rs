@@ -281,6 +281,33 @@ pub(super) async fn call<T: DeserializeOwned>(
     serde_json::from_str(&text).with_context(|| format!("{base} answered {status} with something unexpected"))
 }
 
+/// One page of a list as the API answers every list.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ItemsOf<T> {
+    /// The items of the page.
+    pub items: Vec<T>,
+    /// Where the next page starts; none on the last.
+    pub next_offset: Option<u64>,
+}
+
+/// Every item of a list the server answers page by page (`path` with or
+/// without a query), following `next_offset` to the last page.
+pub(super) async fn call_list<T: DeserializeOwned>(base: &str, token: &str, path: &str) -> anyhow::Result<Vec<T>> {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let mut items = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page: ItemsOf<T> =
+            call(base, token, reqwest::Method::GET, &format!("{path}{separator}limit=1000&offset={offset}"), None)
+                .await?;
+        items.extend(page.items);
+        match page.next_offset {
+            Some(next) if next > offset => offset = next,
+            _ => return Ok(items),
+        }
+    }
+}
+
 /// The token a write to `base` needs.
 pub(super) fn token_for_writes<'t>(base: &str, token: &'t str) -> anyhow::Result<&'t str> {
     if token.is_empty() {
@@ -327,7 +354,7 @@ async fn who_is_on_call(cmd: NowCmd, config: &Config) -> anyhow::Result<ExitCode
                 }
             }
             let path = format!("/api/v1/oncall?{}", query.join("&"));
-            call(&base, &token, reqwest::Method::GET, &path, None).await?
+            call_list(&base, &token, &path).await?
         }
     };
     if cmd.output.format == Format::Json {
@@ -460,7 +487,7 @@ async fn list_overrides(cmd: ListCmd, config: &Config) -> anyhow::Result<ExitCod
             if let Some(since) = &cmd.since {
                 path.push_str(&format!("?since={}", encode(since)));
             }
-            call(&base, &token, reqwest::Method::GET, &path, None).await?
+            call_list(&base, &token, &path).await?
         }
     };
     if cmd.output.format == Format::Json {

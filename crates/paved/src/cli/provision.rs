@@ -11,7 +11,7 @@ use paved_server::api::resources::{ResourceBody, ResourceView};
 use serde_json::{Map, Value};
 
 use super::client::Target;
-use super::oncall::{Where, call, encode, open, table, token_for_writes};
+use super::oncall::{Where, call, call_list, encode, open, table, token_for_writes};
 use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 use crate::output::{Format, OutputArgs, outln, print_json};
@@ -208,7 +208,7 @@ pub async fn run_resource(cmd: ResourceCmd, config: Config) -> anyhow::Result<Ex
                         .into());
                     };
                     let path = format!("/api/v1/services/{}/resources", encode(service));
-                    call(&base, &token, reqwest::Method::GET, &path, None).await?
+                    call_list(&base, &token, &path).await?
                 }
             };
             if cmd.output.format == Format::Json {

@@ -7,7 +7,7 @@ use clap::Args;
 use paved_app::scorecards::{Outcome, ScoreHistory, ScoreScope, ScorecardResults, ServiceScore};
 
 use super::client::Target;
-use super::oncall::{Where, call, encode, open};
+use super::oncall::{ItemsOf, Where, call, call_list, encode, open};
 use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 use crate::output::{Format, OutputArgs, outln, print_json};
@@ -74,7 +74,7 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
             Where::Local(app) => app.scorecard_history(service, cmd.days).await?,
             Where::Server { base, token } => {
                 let path = format!("/api/v1/scorecards/services/{}/history?days={}", encode(service), cmd.days);
-                call(&base, &token, reqwest::Method::GET, &path, None).await?
+                call_list(&base, &token, &path).await?
             }
         };
         if cmd.output.format == Format::Json {
@@ -91,14 +91,16 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
         }
         Where::Server { base, token } if cmd.evaluate => {
             let body = serde_json::json!({ "service": cmd.service, "team": cmd.team });
-            call(&base, &token, reqwest::Method::POST, "/api/v1/scorecards/evaluate", Some(body)).await?
+            let page: ItemsOf<ScorecardResults> =
+                call(&base, &token, reqwest::Method::POST, "/api/v1/scorecards/evaluate", Some(body)).await?;
+            page.items
         }
         Where::Server { base, token } => {
             let query: Vec<String> = [("service", &cmd.service), ("team", &cmd.team)]
                 .into_iter()
                 .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", encode(v))))
                 .collect();
-            call(&base, &token, reqwest::Method::GET, &format!("/api/v1/scorecards?{}", query.join("&")), None).await?
+            call_list(&base, &token, &format!("/api/v1/scorecards?{}", query.join("&"))).await?
         }
     };
     if cmd.output.format == Format::Json {
