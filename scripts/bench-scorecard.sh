@@ -72,7 +72,7 @@ kill "$server"; wait "$server" 2>/dev/null || true; server=
 warm_s=$(printf '%s\n' "${warm[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 read -r scored levels < <(python3 -c '
 import json, sys
-cards = json.load(open(sys.argv[1]))
+cards = json.load(open(sys.argv[1]))["items"]
 scored = sum(len(c["services"]) for c in cards)
 spread = ", ".join("{} {}".format(d["services"], d["level"] or "none") for c in cards for d in c["distribution"])
 print(scored, spread.replace(" ", "_"))' "$scratch/scores.json")

@@ -142,9 +142,67 @@ async function main() {
       await context.close();
     }
 
+    await check('on a phone the services table shows each service with its owner and verdict', async () => {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      const page = await phone.newPage();
+      await page.goto(base + '/services', { waitUntil: 'networkidle' });
+      const header = page.locator('table.services th[data-verdict-column]');
+      assert.ok(await header.isVisible(), 'the verdict column is there');
+      const box = await header.boundingBox();
+      assert.ok(box.x + box.width <= 390, `the verdict column is on screen (ends at ${box.x + box.width}px)`);
+      assert.equal(await page.locator('table.services th.wide').first().isVisible(), false, 'the other columns give way');
+      await phone.close();
+    });
+
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const problems = watch(page, base);
+
+    await check('charts use the width of the content', async () => {
+      await page.goto(base + '/', { waitUntil: 'networkidle' });
+      const [chart, main] = await page.evaluate(() => [
+        document.querySelector('figure.chart svg').getBoundingClientRect().width,
+        document.querySelector('main').clientWidth,
+      ]);
+      assert.ok(chart >= main * 0.85, `the chart is ${chart}px of ${main}px`);
+      const swatch = await page.evaluate(() => document.querySelector('figure.chart .swatch').getBoundingClientRect().width);
+      assert.ok(swatch < 30, `a legend's swatch stays small (${swatch}px)`);
+      // The month in progress is partial: marked under its bar and in words.
+      const partial = report.test.deploy_own_code.series.at(-1).partial;
+      assert.equal(partial, true, 'the 90-day window ends in the month in progress');
+      const ticks = await page.locator('figure.chart').first().locator('text.tick').allTextContents();
+      assert.ok(ticks.some((t) => t.endsWith('*')), `a partial month is marked: ${ticks}`);
+      assert.ok(await page.locator('figure.chart .partial-note').first().isVisible(), 'and explained');
+      assert.ok((await page.locator('[data-partial-note]').innerText()).includes('did not decide it'));
+    });
+
+    await check('a person page lists every deployment, newest first, paged with a count that matches', async () => {
+      const person = plan.platform_members[0];
+      const user = (await json(base, `/api/v1/entities/user/default/${person}`));
+      assert.ok(user, person);
+      await page.goto(`${base}/people/${person}`, { waitUntil: 'networkidle' });
+      const heading = await page.locator('#deployments').innerText();
+      const total = Number(heading.match(/\((\d+)\)/)[1]);
+      const seen = [];
+      for (let pages = 0; pages < 50; pages++) {
+        const rows = await page.locator('table[data-deployments] tbody tr td:first-child').allInnerTexts();
+        seen.push(...rows);
+        const older = page.locator('#deployments ~ p.pager a[rel=next]').first();
+        if (await older.count() === 0) break;
+        await older.click();
+        await page.waitForLoadState('networkidle');
+      }
+      assert.equal(seen.length, total, `every deployment is listed across the pages (${seen.length} of ${total})`);
+      const sorted = [...seen].sort().reverse();
+      assert.deepEqual(seen, sorted, 'newest first');
+      const incident = page.locator('table[data-pages] tbody a[href^="/incidents/"]').first();
+      if (await incident.count() > 0) {
+        const key = decodeURIComponent((await incident.getAttribute('href')).slice('/incidents/'.length));
+        const shown = await incident.innerText();
+        const recorded = await json(base, `/api/v1/incidents/${encodeURIComponent(key)}`);
+        assert.equal(shown, recorded.title ?? key, 'an incident by its title, linked to its page');
+      }
+    });
 
     await check('the overview shows the figures of the JSON API', async () => {
       await page.goto(base + '/', { waitUntil: 'networkidle' });

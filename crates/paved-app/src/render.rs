@@ -2,6 +2,7 @@
 //! 100 columns), Markdown that pastes into a wiki, and one self-contained
 //! HTML file (no script, no font, no request to anything).
 
+pub mod charts;
 pub mod findings;
 
 use std::fmt::Write as _;
@@ -79,6 +80,34 @@ fn line_detail(id: &str, line: &Line) -> String {
     }
     let amount = |v: f64| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") };
     format!("{} of {} {} by owners", amount(line.by_owners), amount(line.total), basis(line))
+}
+
+/// The column of each test line's verdict in [`text_within`]'s output
+/// (after the line's name and share), where a terminal paints it.
+pub const VERDICT_COLUMN: usize = 2 + 30 + 5 + 2;
+
+/// A month as every chart and table labels it: `Dec 2026`, and `Dec 2026
+/// (partial)` when the window cuts it (the month in progress, or the one
+/// the window starts in), so that its smaller figures are not read as a
+/// fall.
+pub fn month_label(start: chrono::DateTime<chrono::Utc>, partial: bool) -> String {
+    let month = start.format("%b %Y").to_string();
+    if partial { format!("{month} (partial)") } else { month }
+}
+
+/// What the phase was not decided by, as a sentence: the months the window
+/// cuts, when whole months decided it.
+pub fn phase_partial_note(phase: &paved_metrics::PhaseReport) -> Option<String> {
+    if phase.partial_months_left_out.is_empty() {
+        return None;
+    }
+    let months: Vec<String> = phase.partial_months_left_out.iter().map(|m| m.format("%b %Y").to_string()).collect();
+    Some(format!(
+        "Read from the window's whole months: {} {} partial (the window cuts {}) and did not decide it.",
+        months.join(" and "),
+        if months.len() == 1 { "is" } else { "are" },
+        if months.len() == 1 { "it" } else { "them" },
+    ))
 }
 
 fn phase_name(phase: Option<Phase>) -> &'static str {
@@ -169,11 +198,11 @@ fn outside_work_sentence(report: &CultureReport) -> Option<String> {
     let deployers: Vec<String> =
         outside.deployers.iter().take(3).map(|d| format!("{} {}", d.person.name(), d.deployments)).collect();
     Some(format!(
-        "Its people made {} production deployments to {} service(s) of other teams{} against {} to its own{}; \
+        "Its people made {} production deployments to {} of other teams{} against {} to its own{}; \
          {} pipeline and {} infrastructure commits to their repositories; {} of their incidents acknowledged \
          first; {} hours on call for them.",
         outside.deployments,
-        outside.services.len(),
+        findings::count(outside.services.len() as u64, "service", "services"),
         if deployers.is_empty() { String::new() } else { format!(" ({})", deployers.join(", ")) },
         outside.own_deployments,
         outside
@@ -237,7 +266,7 @@ pub fn text_within(report: &CultureReport, width: usize) -> String {
     let _ = writeln!(out, "The four-line test: do developers ...");
     // Short names, so that the counts fit beside them; longer counts wrap
     // under their column.
-    const DETAIL: usize = 2 + 30 + 5 + 2 + 11;
+    const DETAIL: usize = VERDICT_COLUMN + 11;
     for (id, line) in lines(report) {
         let prefix = format!("  {:<30}{:>5}  {:<11}", short_line_name(id), percent(line.value), line.verdict.as_str());
         let _ = writeln!(out, "{}", wrap(&prefix, &line_detail(id, line), width, DETAIL));
@@ -250,8 +279,9 @@ pub fn text_within(report: &CultureReport, width: usize) -> String {
             .iter()
             .map(|p| {
                 format!(
-                    "{} {} deployments, {} resources",
+                    "{}{} {} deployments, {} resources",
                     p.period_start.format("%b"),
+                    if p.partial { " (partial)" } else { "" },
                     p.counts.deployments_by_owners,
                     p.counts.resources_by_owners
                 )
@@ -261,12 +291,22 @@ pub fn text_within(report: &CultureReport, width: usize) -> String {
     }
     let phase = format!("Phase: {}. Decided ", phase_name(report.phase.phase));
     let _ = writeln!(out, "\n{}", wrap(&phase, &findings::phase_rule(&report.phase.rule), width, 2));
+    if let Some(note) = phase_partial_note(&report.phase) {
+        let _ = writeln!(out, "{}", wrap("  ", &note, width, 2));
+    }
     if report.phase.series.len() > 1 {
         let months: Vec<String> = report
             .phase
             .series
             .iter()
-            .map(|p| format!("{} {}", p.period_start.format("%b"), phase_name(p.phase)))
+            .map(|p| {
+                format!(
+                    "{}{} {}",
+                    p.period_start.format("%b"),
+                    if p.partial { " (partial)" } else { "" },
+                    phase_name(p.phase)
+                )
+            })
             .collect();
         let _ = writeln!(out, "{}", wrap("  By month: ", &months.join(", "), width, 4));
     }
@@ -354,8 +394,9 @@ pub fn markdown(report: &CultureReport) -> String {
     for p in &report.self_service.series {
         let _ = writeln!(
             out,
-            "| {} | {} of {} | {} | {} |",
+            "| {}{} | {} of {} | {} | {} |",
             p.period_start.format("%Y-%m"),
+            if p.partial { " (partial)" } else { "" },
             p.counts.deployments_by_owners,
             p.counts.deployments,
             p.counts.deployments_through_paved,
@@ -364,9 +405,10 @@ pub fn markdown(report: &CultureReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\n**Phase: {}.** {}\n",
+        "\n**Phase: {}.** {}{}\n",
         phase_name(report.phase.phase),
-        findings::phase_rule(&report.phase.rule)
+        findings::phase_rule(&report.phase.rule),
+        phase_partial_note(&report.phase).map(|note| format!(" {note}")).unwrap_or_default()
     );
     if let Some(sentence) = outside_work_sentence(report) {
         let _ = writeln!(out, "## Work for other teams\n\n{sentence}\n");
@@ -422,7 +464,11 @@ const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;mar
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de}\
 .culture{color:#116329}.transition{color:#7d4e00}.role{color:#a40e26}.no_data{color:#57606a}\
 .critical{border-left:4px solid #a40e26}.warning{border-left:4px solid #bf8700}.ok{border-left:4px solid #116329}\
-section.finding{padding:.2rem 1rem;margin:1rem 0;background:#f6f8fa}";
+section.finding{padding:.2rem 1rem;margin:1rem 0;background:#f6f8fa}\
+figure.chart{margin:1rem 0}figure.chart>svg{width:100%;height:auto;font-size:12px}\
+.grid{stroke:#d0d7de}.axis{stroke:#57606a}.tick,.unit{fill:#57606a}\
+ul.legend{display:flex;gap:1rem;list-style:none;padding:0;margin:.3rem 0}.swatch{width:.8em;height:.8em;margin-right:.3em}\
+.partial-note{color:#57606a;font-size:.85em}";
 
 fn finding_html(finding: &Finding) -> Markup {
     html! {
@@ -437,6 +483,63 @@ fn finding_html(finding: &Finding) -> Markup {
                 p.paved-road { (road) " " a href=(findings::GOLDEN_PATHS) { "The golden paths" } }
             }
         }
+    }
+}
+
+/// Production deployments by their owners and by others, per month (the
+/// overview's and the HTML export's chart).
+pub fn who_deploys_chart(report: &CultureReport) -> Markup {
+    let series = &report.test.deploy_own_code.series;
+    let months: Vec<String> = series.iter().map(|p| month_label(p.period_start, p.partial)).collect();
+    charts::stacked_bars(
+        "owners-vs-others",
+        "Production deployments made by their owners vs by others, per month",
+        "Stacked bars per month: deployments by the service's own team, and by people outside it",
+        &months,
+        &[
+            charts::Series {
+                name: "by owners",
+                colour: "#1a7f37",
+                values: series.iter().map(|p| Some(p.by_owners)).collect(),
+            },
+            charts::Series {
+                name: "by others",
+                colour: "#cf222e",
+                values: series.iter().map(|p| Some(p.total - p.by_owners)).collect(),
+            },
+        ],
+        "deployments",
+        |v| format!("{v:.0}"),
+    )
+}
+
+/// The median lead time and the change failure rate, per month.
+pub fn delivery_charts(report: &CultureReport) -> Markup {
+    let series = &report.dora.series;
+    let months: Vec<String> = series.iter().map(|p| month_label(p.period_start, p.partial)).collect();
+    let lead: Vec<Option<f64>> =
+        series.iter().map(|p| p.figures.lead_time_for_changes.median_seconds.map(|s| s / 3600.0)).collect();
+    let failure: Vec<Option<f64>> =
+        series.iter().map(|p| p.figures.change_failure_rate.rate.map(|r| r * 100.0)).collect();
+    html! {
+        (charts::lines(
+            "lead-time",
+            "Median lead time for changes, per month",
+            "Median hours from commit to production deployment, per month",
+            &months,
+            &[charts::Series { name: "median lead time", colour: "#0969da", values: lead }],
+            "hours",
+            |v| format!("{v:.1}"),
+        ))
+        (charts::lines(
+            "failure-rate",
+            "Change failure rate, per month",
+            "Share of production deployments that failed, per month, in percent",
+            &months,
+            &[charts::Series { name: "change failure rate", colour: "#cf222e", values: failure }],
+            "%",
+            |v| format!("{v:.0}"),
+        ))
     }
 }
 
@@ -477,7 +580,7 @@ pub fn html(report: &CultureReport) -> String {
                     tbody {
                         @for p in &report.self_service.series {
                             tr {
-                                td { (p.period_start.format("%Y-%m")) }
+                                td { (month_label(p.period_start, p.partial)) }
                                 td { (p.counts.deployments_by_owners) " of " (p.counts.deployments) }
                                 td { (p.counts.deployments_through_paved) }
                                 td { (p.counts.resources_by_owners) }
@@ -485,7 +588,12 @@ pub fn html(report: &CultureReport) -> String {
                         }
                     }
                 }
-                p { strong { "Phase: " (phase_name(report.phase.phase)) "." } " " (findings::phase_rule(&report.phase.rule)) }
+                p {
+                    strong { "Phase: " (phase_name(report.phase.phase)) "." } " " (findings::phase_rule(&report.phase.rule))
+                    @if let Some(note) = phase_partial_note(&report.phase) { " " (note) }
+                }
+                h2 { "Who deploys" }
+                (who_deploys_chart(report))
                 @if let Some(sentence) = outside_work_sentence(report) {
                     h2 { "Work for other teams" }
                     p { (sentence) }
@@ -510,6 +618,7 @@ pub fn html(report: &CultureReport) -> String {
                         tr { td { "Failed deployment recovery (median)" } td { (report.dora.figures.failed_deployment_recovery_time.median_seconds.map_or_else(|| "–".to_owned(), duration)) } td { (report.dora.figures.failed_deployment_recovery_time.tier.map_or("–", |t| t.as_str())) } }
                     }
                 }
+                @if !report.dora.series.is_empty() { (delivery_charts(report)) }
             }
         }
     }

@@ -154,6 +154,9 @@ pub fn record_key(id: &str) -> String {
 
 fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, NormalizeError> {
     let value = parse_json(body)?;
+    if !value.is_object() {
+        return Err(NormalizeError::new("the body is not a JSON object"));
+    }
     serde_json::from_value(value).map_err(|error| NormalizeError::new(format!("the body is not valid: {error}")))
 }
 

@@ -145,6 +145,8 @@ pub struct ProvisioningInput {
 pub struct IncidentInput {
     /// Its key.
     pub key: String,
+    /// Its one-line title, as pages name it.
+    pub title: Option<String>,
     /// Its service.
     pub service: usize,
     /// When it opened.
@@ -401,6 +403,7 @@ impl<'c> DatasetBuilder<'c> {
         };
         self.dataset.incidents.push(IncidentInput {
             key: incident.key.clone(),
+            title: incident.title.clone(),
             service,
             opened_at: incident.opened_at,
             resolved_at: incident.resolution(),

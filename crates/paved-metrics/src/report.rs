@@ -157,6 +157,8 @@ pub struct SeriesPoint {
     pub deployments: u64,
     /// The same figures as the report, for the period.
     pub figures: Figures,
+    /// True when the window cuts the period: its figures are incomplete.
+    pub partial: bool,
 }
 
 /// A data-quality note: something left out or unknown, and how often.
@@ -480,7 +482,12 @@ pub fn report(facts: &[ServiceFacts], request: &ReportRequest<'_>) -> DoraReport
                 .into_iter()
                 .map(|(period_start, inside)| {
                     let figures = self::figures(&scoped, &inside, request.table, &mut Omissions::default());
-                    SeriesPoint { period_start, deployments: figures.deployment_frequency.deployments, figures }
+                    SeriesPoint {
+                        period_start,
+                        deployments: figures.deployment_frequency.deployments,
+                        figures,
+                        partial: !period.is_whole(period_start, &inside),
+                    }
                 })
                 .collect()
         })

@@ -170,6 +170,14 @@ impl Period {
         }
     }
 
+    /// Whether `inside`, the period starting at `start` cut to a window
+    /// ([`Window::periods`]), is the whole period: a period the window's
+    /// start or end cuts (the month in progress, say) is partial, its data
+    /// incomplete.
+    pub fn is_whole(self, start: DateTime<Utc>, inside: &Window) -> bool {
+        inside.since == start && inside.until == self.next(start)
+    }
+
     /// The start of the period after the one starting at `start`.
     pub fn next(self, start: DateTime<Utc>) -> DateTime<Utc> {
         match self {
@@ -224,6 +232,8 @@ mod tests {
         assert_eq!(weeks[0].1.since, at("2026-11-04T00:00:00Z"), "cut to the window");
         assert_eq!(weeks[2].1.until, at("2026-11-18T00:00:00Z"));
         assert!((window.days() - 14.0).abs() < 1e-9);
+        let whole: Vec<bool> = weeks.iter().map(|(start, inside)| Period::Week.is_whole(*start, inside)).collect();
+        assert_eq!(whole, [false, true, false], "the weeks the window cuts are partial");
         assert!(Window::new(at("2026-11-04T00:00:00Z"), at("2026-11-04T00:00:00Z")).is_none());
     }
 }

@@ -149,6 +149,7 @@ impl Org {
         let opened = start() + Duration::days(1 + n % 20);
         self.dataset.incidents.push(IncidentInput {
             key: format!("api:i{n}"),
+            title: None,
             service: 0,
             opened_at: Some(opened),
             resolved_at: Some(opened + Duration::hours(1)),

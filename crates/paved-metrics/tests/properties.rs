@@ -82,6 +82,7 @@ fn dataset(seed: u64, commits: usize, deployments: usize, incidents: usize) -> D
         let link = rng.below(4);
         incident_inputs.push(IncidentInput {
             key: format!("api:i{i}"),
+            title: None,
             service: rng.below(2) as usize,
             opened_at: Some(opened),
             resolved_at: (rng.below(5) != 0).then(|| opened + Duration::seconds(rng.below(40_000) as i64)),

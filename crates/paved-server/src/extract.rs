@@ -240,3 +240,21 @@ impl BodyBudget {
 /// The body limit of a group of routes, for the 413's message.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
+
+/// A request body read as `T`, which must be a JSON object: serde would
+/// otherwise read a struct from an array too (`[null, null]`).
+///
+/// # Errors
+/// What is wrong with the body, for the caller's 400.
+pub fn json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|error| error.to_string())?;
+    let kind = match &value {
+        serde_json::Value::Object(_) => return serde_json::from_value(value).map_err(|error| error.to_string()),
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Null => "null",
+    };
+    Err(format!("it is {kind}, not a JSON object"))
+}

@@ -347,7 +347,7 @@ pub async fn pagerduty_hook(
     post,
     path = "/hooks/alertmanager",
     tag = "webhooks",
-    request_body(content = Object, description = "An Alertmanager webhook notification (version 4)"),
+    request_body(content = serde_json::Value, description = "An Alertmanager webhook notification (version 4). Any JSON is stored: what is not a notification is kept as failed, with the reason, on the data-quality page"),
     responses(
         (status = 200, body = HookReceipt, description = "Stored (or a repeat, which changed nothing)"),
         (status = 400, body = crate::error::ErrorBody, description = "The body is not JSON"),

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
+mod colour;
 mod config;
 mod exit;
 mod output;

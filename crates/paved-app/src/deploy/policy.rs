@@ -215,12 +215,23 @@ fn checks_passed(input: &PolicyInput<'_>) -> CheckOutcome {
     }
     let running = input.ci_runs.len() - finished.len();
     if running > 0 {
-        return outcome(check, false, format!("CI of {short} is still running ({running} run(s)); wait for it"));
+        return outcome(
+            check,
+            false,
+            format!(
+                "CI of {short} is still running ({}); wait for it",
+                crate::render::findings::count(running as u64, "run", "runs")
+            ),
+        );
     }
     if finished.is_empty() {
         return outcome(check, false, format!("no CI result is recorded for {short}; its CI must pass first"));
     }
-    outcome(check, true, format!("CI of {short} passed ({} run(s))", finished.len()))
+    outcome(
+        check,
+        true,
+        format!("CI of {short} passed ({})", crate::render::findings::count(finished.len() as u64, "run", "runs")),
+    )
 }
 
 fn in_window(window: &DenyWindow, now: DateTime<Utc>) -> bool {

@@ -101,7 +101,8 @@ impl App {
     /// long lines cut).
     ///
     /// # Errors
-    /// [`AppError::Forbidden`] unless the caller may run deploys; a store
+    /// [`AppError::Forbidden`] unless the caller may run deploys;
+    /// [`AppError::NotFound`] for a deploy that does not exist; a store
     /// failure.
     pub async fn append_deploy_log(
         &self,
@@ -110,6 +111,9 @@ impl App {
         lines: Vec<(LogStream, String)>,
     ) -> Result<(), AppError> {
         caller.may_run_deploys()?;
+        if self.store.job(id).await?.is_none() {
+            return Err(AppError::NotFound(format!("no deploy {id}")));
+        }
         let lines: Vec<(LogStream, String)> = lines
             .into_iter()
             .map(|(stream, mut line)| {

@@ -20,6 +20,12 @@ fn person(person: &PersonInTeam) -> String {
     }
 }
 
+/// `n` and the noun, singular or plural: `1 service`, `3 services`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Names, comma-separated.
 fn names(entities: &[EntityRef]) -> String {
     entities.iter().map(EntityRef::name).collect::<Vec<_>>().join(", ")
@@ -29,9 +35,9 @@ fn work_for_other_teams(work: &WorkForOtherTeams) -> String {
     let top =
         work.top_deployer.as_ref().map(|(who, count)| format!(" ({count} by {})", who.name())).unwrap_or_default();
     format!(
-        "the team's people made {} production deployments to {} service(s) of other teams{top}, against {} to its own{}",
+        "the team's people made {} production deployments to {} of other teams{top}, against {} to its own{}",
         work.deployments,
-        work.services,
+        count(work.services, "service", "services"),
         work.own_deployments,
         work.share_of_their_deployments
             .map(|share| format!("; that is {} of those services' production deployments", percent(share)))
@@ -58,7 +64,8 @@ pub fn summary(summary: &Summary) -> String {
             };
             if *services_with_pipelines_kept_by_others > 0 {
                 text.push_str(&format!(
-                    "; {services_with_pipelines_kept_by_others} service(s) whose pipelines are changed mostly by non-owners"
+                    "; {} whose pipelines are changed mostly by non-owners",
+                    count(*services_with_pipelines_kept_by_others, "service", "services")
                 ));
             }
             if let Some(work) = work {
@@ -83,7 +90,9 @@ pub fn summary(summary: &Summary) -> String {
             services_without_on_call,
             services_without_runbook,
         } => format!(
-            "{services_without_owner} service(s) without a responsible team, {services_mostly_resolved_by_non_owners} whose incidents are mostly resolved by others, {incidents_without_responder} incident(s) without a responder, {services_without_on_call} without on-call, {services_without_runbook} without a runbook"
+            "{} without a responsible team, {services_mostly_resolved_by_non_owners} whose incidents are mostly resolved by others, {} without a responder, {services_without_on_call} without on-call, {services_without_runbook} without a runbook",
+            count(*services_without_owner, "service", "services"),
+            count(*incidents_without_responder, "incident", "incidents"),
         ),
         Summary::KnowledgeHoarding {
             bus_factor_pages,
@@ -118,13 +127,14 @@ pub fn evidence(fact: &EvidenceFact) -> String {
         EvidenceFact::WorkForOtherTeams(work) => work_for_other_teams(work),
         EvidenceFact::TopDeployer { deployer, deployments, total, to_services_not_owned, services_not_owned } => {
             format!(
-                "{} made {deployments} of the {total} production deployments ({}), {to_services_not_owned} of them to {services_not_owned} service(s) they do not own",
+                "{} made {deployments} of the {total} production deployments ({}), {to_services_not_owned} of them to {} they do not own",
                 person(deployer),
-                percent(*deployments as f64 / *total as f64)
+                percent(*deployments as f64 / *total as f64),
+                count(*services_not_owned, "service", "services")
             )
         }
         EvidenceFact::NoResponsibleTeam { service, why } => {
-            let owner = |owner: &Option<EntityRef>| owner.as_ref().map_or_else(String::new, ToString::to_string);
+            let owner = |owner: &Option<EntityRef>| owner.as_ref().map_or_else(String::new, |o| o.name().to_owned());
             let problem = match why {
                 WhyUnowned::NoOwner => "names no owner".to_owned(),
                 WhyUnowned::OwnerNotInCatalog(owned_by) => {
@@ -144,9 +154,13 @@ pub fn evidence(fact: &EvidenceFact) -> String {
             format!("{without_responder} of {incidents} incidents had nobody acknowledge or resolve them")
         }
         EvidenceFact::WithoutOnCallSchedule { services } => {
-            format!("{services} service(s) have no on-call schedule (paved.dev/oncall)")
+            let verb = if *services == 1 { "has" } else { "have" };
+            format!("{} {verb} no on-call schedule (paved.dev/oncall)", count(*services, "service", "services"))
         }
-        EvidenceFact::WithoutRunbook { services } => format!("{services} service(s) have no runbook link"),
+        EvidenceFact::WithoutRunbook { services } => {
+            let verb = if *services == 1 { "has" } else { "have" };
+            format!("{} {verb} no runbook link", count(*services, "service", "services"))
+        }
         EvidenceFact::AfterHoursPages { person: who, pages, total } => format!(
             "{} received {pages} of the {total} after-hours pages ({})",
             person(who),
@@ -216,16 +230,13 @@ mod tests {
         };
         assert_eq!(
             evidence(&fact),
-            "dana (team platform) made 87 of the 100 production deployments (87 %), 80 of them to 3 service(s) they do not own"
+            "dana (team platform) made 87 of the 100 production deployments (87 %), 80 of them to 3 services they do not own"
         );
         let unowned = EvidenceFact::NoResponsibleTeam {
             service: entity("component:default/legacy"),
             why: WhyUnowned::OwnerWithoutMembers(Some(entity("group:default/growth"))),
         };
-        assert_eq!(
-            evidence(&unowned),
-            "legacy is owned by group:default/growth, which has no members: nobody is responsible for it"
-        );
+        assert_eq!(evidence(&unowned), "legacy is owned by growth, which has no members: nobody is responsible for it");
     }
 
     #[test]

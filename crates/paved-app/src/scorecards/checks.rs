@@ -52,7 +52,14 @@ pub(super) fn configuration(
                         .filter_map(|g| catalog.group(g))
                         .map(|g| g.members.len())
                         .sum::<usize>();
-                    Found::presence(members > 0, format!("{} has {members} member(s)", owner.name()))
+                    Found::presence(
+                        members > 0,
+                        format!(
+                            "{} has {}",
+                            owner.name(),
+                            crate::render::findings::count(members as u64, "member", "members")
+                        ),
+                    )
                 }
             },
         },
@@ -69,7 +76,10 @@ pub(super) fn configuration(
         },
         Check::RunbookLink => {
             let runbooks = info.map_or(0, |i| i.runbooks.len());
-            Found::presence(runbooks > 0, format!("{runbooks} runbook link(s)"))
+            Found::presence(
+                runbooks > 0,
+                crate::render::findings::count(runbooks as u64, "runbook link", "runbook links"),
+            )
         }
         Check::DeployTarget => {
             let targets = catalog.deploy_targets_of(service);
@@ -234,7 +244,10 @@ pub(super) fn behaviour(check: Check, threshold: Option<Threshold>, report: &Cul
             Found {
                 passed: Some(count_passes(check, worst, threshold)),
                 figure: Some(worst as f64),
-                shown: format!("at most {worst} after-hours page(s) per person ({who})"),
+                shown: format!(
+                    "at most {} per person ({who})",
+                    crate::render::findings::count(worst, "after-hours page", "after-hours pages")
+                ),
             }
         }
         _ => Found::no_data("not a behaviour check"),

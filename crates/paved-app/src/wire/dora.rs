@@ -205,6 +205,9 @@ pub struct SeriesPoint {
     /// The same figures as the report, for the period.
     #[serde(flatten)]
     pub figures: Figures,
+    /// True when the window cuts the period (the one in progress, or the
+    /// one the window starts in): its figures are incomplete.
+    pub partial: bool,
 }
 
 /// A data-quality note: something left out or unknown, and how often.
@@ -385,6 +388,7 @@ impl From<&metrics::DoraReport> for DoraReport {
                     period_start: point.period_start,
                     deployments: point.deployments,
                     figures: (&point.figures).into(),
+                    partial: point.partial,
                 })
                 .collect(),
             notes: report

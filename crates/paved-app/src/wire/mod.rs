@@ -5,8 +5,8 @@
 //! JSON; the metrics crate computes and knows no wire format.
 
 pub mod dora;
-pub mod schema;
 pub mod report;
+pub mod schema;
 
 pub use dora::DoraReport;
 pub use report::CultureReport;

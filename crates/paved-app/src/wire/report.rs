@@ -78,6 +78,10 @@ pub struct LinePoint {
     pub total: f64,
     /// The verdict.
     pub verdict: Verdict,
+    /// True when the window cuts the month (the month in progress, or the
+    /// one the window starts in): its data is incomplete, and charts and
+    /// tables mark it.
+    pub partial: bool,
 }
 
 /// One line of the four-line test.
@@ -94,7 +98,8 @@ pub struct Line {
     /// author not in the catalog).
     pub unattributed: u64,
     /// What the figures count: `deployments`, `on_call_hours`,
-    /// `acknowledgements` (when no shifts are known), `commits`, or
+    /// `acknowledgements` (when no shifts are known),
+    /// `on_call_hours_and_acknowledgements`, `commits`, or
     /// `commits_and_requests` (infrastructure commits and self-service
     /// provisioning requests, for the fourth line).
     #[schema(value_type = super::schema::LineBasis)]
@@ -150,6 +155,10 @@ pub struct SelfServicePoint {
     pub period_start: DateTime<Utc>,
     /// Its counts.
     pub counts: SelfServiceCounts,
+    /// True when the window cuts the month (the month in progress, or the
+    /// one the window starts in): its data is incomplete, and charts and
+    /// tables mark it.
+    pub partial: bool,
 }
 
 /// What developers did themselves over the window, and per month.
@@ -176,7 +185,11 @@ impl From<&metrics::SelfService> for SelfService {
             series: done
                 .series
                 .iter()
-                .map(|point| SelfServicePoint { period_start: point.period_start, counts: counts(&point.counts) })
+                .map(|point| SelfServicePoint {
+                    period_start: point.period_start,
+                    counts: counts(&point.counts),
+                    partial: point.partial,
+                })
                 .collect(),
         }
     }
@@ -339,6 +352,10 @@ pub struct PhasePoint {
     pub period_start: DateTime<Utc>,
     /// The phase (`null` without deployments to judge by).
     pub phase: Option<Phase>,
+    /// True when the window cuts the month (the month in progress, or the
+    /// one the window starts in): its data is incomplete, and charts and
+    /// tables mark it.
+    pub partial: bool,
 }
 
 /// The transition phase.
@@ -348,8 +365,12 @@ pub struct PhaseReport {
     pub phase: Option<Phase>,
     /// The rule that decided it, in words.
     pub rule: String,
-    /// The figures the rule read.
+    /// The figures the rule read: over the window's whole months when it
+    /// has some with production deployments, else over the whole window.
     pub decided_by: BTreeMap<&'static str, Option<f64>>,
+    /// The months (their first day) that did not decide the phase because
+    /// the window cuts them; empty when the whole window decided it.
+    pub partial_months_left_out: Vec<DateTime<Utc>>,
     /// The phase per calendar month.
     pub series: Vec<PhasePoint>,
 }
@@ -449,6 +470,7 @@ impl From<&metrics::Line> for Line {
                     by_owners: point.by_owners,
                     total: point.total,
                     verdict: point.verdict.into(),
+                    partial: point.partial,
                 })
                 .collect(),
         }
@@ -571,10 +593,15 @@ impl From<&metrics::PhaseReport> for PhaseReport {
             phase: phase.phase.map(Phase::from),
             rule: findings::phase_rule(&phase.rule),
             decided_by: phase.decided_by.clone(),
+            partial_months_left_out: phase.partial_months_left_out.clone(),
             series: phase
                 .series
                 .iter()
-                .map(|point| PhasePoint { period_start: point.period_start, phase: point.phase.map(Phase::from) })
+                .map(|point| PhasePoint {
+                    period_start: point.period_start,
+                    phase: point.phase.map(Phase::from),
+                    partial: point.partial,
+                })
                 .collect(),
         }
     }

@@ -47,7 +47,14 @@ string_enum!(
     LineBasis,
     "LineBasis",
     "What a line's figures count.",
-    ["deployments", "on_call_hours", "acknowledgements", "commits", "commits_and_requests"]
+    [
+        "deployments",
+        "on_call_hours",
+        "acknowledgements",
+        "on_call_hours_and_acknowledgements",
+        "commits",
+        "commits_and_requests"
+    ]
 );
 
 string_enum!(

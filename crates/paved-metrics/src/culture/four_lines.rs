@@ -55,6 +55,9 @@ pub struct LinePoint {
     pub total: f64,
     /// The verdict.
     pub verdict: Verdict,
+    /// True when the window cuts the month (its start, or the month in
+    /// progress): its data is incomplete.
+    pub partial: bool,
 }
 
 /// One line of the four-line test.
@@ -81,6 +84,9 @@ pub struct Line {
     pub thresholds: Thresholds,
     /// The same per calendar month.
     pub series: Vec<LinePoint>,
+    /// The share over the window's whole months only (none when it has
+    /// none, or they hold nothing to count): what decides the phase.
+    pub whole_months_value: Option<f64>,
 }
 
 /// The four-line test (DESIGN §6).
@@ -306,25 +312,30 @@ impl Diagnosis<'_> {
         counts: bool,
         tally: impl Fn(&Window) -> Tally,
     ) -> Line {
-        let months: Vec<(DateTime<Utc>, Tally)> =
-            self.window.periods(Period::Month).into_iter().map(|(start, inside)| (start, tally(&inside))).collect();
-        let whole = if counts {
-            months.iter().fold(Tally::default(), |sum, (_, t)| Tally {
+        let months: Vec<(DateTime<Utc>, bool, Tally)> = self
+            .window
+            .periods(Period::Month)
+            .into_iter()
+            .map(|(start, inside)| (start, !Period::Month.is_whole(start, &inside), tally(&inside)))
+            .collect();
+        let sum = |months: &mut dyn Iterator<Item = &Tally>| {
+            months.fold(Tally::default(), |sum, t| Tally {
                 owners: sum.owners + t.owners,
                 total: sum.total + t.total,
                 unattributed: sum.unattributed + t.unattributed,
             })
-        } else {
-            tally(&self.window)
         };
+        let whole = if counts { sum(&mut months.iter().map(|(_, _, t)| t)) } else { tally(&self.window) };
+        let whole_months_value = sum(&mut months.iter().filter(|(_, partial, _)| !partial).map(|(_, _, t)| t)).value();
         let series = months
             .into_iter()
-            .map(|(period_start, t)| LinePoint {
+            .map(|(period_start, partial, t)| LinePoint {
                 period_start,
                 value: t.value(),
                 by_owners: round3(t.owners),
                 total: round3(t.total),
                 verdict: Verdict::of(t.value(), thresholds),
+                partial,
             })
             .collect();
         Line {
@@ -336,6 +347,7 @@ impl Diagnosis<'_> {
             verdict: Verdict::of(whole.value(), thresholds),
             thresholds,
             series,
+            whole_months_value,
         }
     }
 

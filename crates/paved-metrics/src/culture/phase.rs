@@ -29,6 +29,9 @@ pub struct PhasePoint {
     pub period_start: DateTime<Utc>,
     /// The phase (`null` without deployments to judge by).
     pub phase: Option<Phase>,
+    /// True when the window cuts the month: its phase is shown, marked,
+    /// and does not decide the window's.
+    pub partial: bool,
 }
 
 /// The rule that decides the phase: its cut-offs on the share of
@@ -52,6 +55,11 @@ pub struct PhaseReport {
     pub rule: PhaseRule,
     /// The figures the rule read.
     pub decided_by: BTreeMap<&'static str, Option<f64>>,
+    /// The months of the window that did not decide it because the window
+    /// cuts them (the month in progress, a month the window starts in):
+    /// the phase is read from the whole months when they hold production
+    /// deployments, else (none listed here) from the whole window.
+    pub partial_months_left_out: Vec<DateTime<Utc>>,
     /// The phase per calendar month.
     pub series: Vec<PhasePoint>,
 }
@@ -97,14 +105,25 @@ impl Diagnosis<'_> {
                     test.self_provision.series.get(i).and_then(|p| p.value),
                     self.config,
                 ),
+                partial: point.partial,
             })
             .collect();
+        // Whole months decide when they hold production deployments; a
+        // month in progress (or cut by the window's start) does not.
+        let by_whole_months = test.deploy_own_code.whole_months_value.is_some()
+            && test.deploy_own_code.series.iter().any(|point| point.partial);
+        let value = |line: &super::Line| if by_whole_months { line.whole_months_value } else { line.value };
+        let partial_months_left_out = if by_whole_months {
+            test.deploy_own_code.series.iter().filter(|p| p.partial).map(|p| p.period_start).collect()
+        } else {
+            Vec::new()
+        };
         PhaseReport {
             phase: Self::phase_of(
-                test.deploy_own_code.value,
-                test.on_call_own_services.value,
-                test.own_pipelines.value,
-                test.self_provision.value,
+                value(&test.deploy_own_code),
+                value(&test.on_call_own_services),
+                value(&test.own_pipelines),
+                value(&test.self_provision),
                 self.config,
             ),
             rule: PhaseRule {
@@ -113,11 +132,12 @@ impl Diagnosis<'_> {
                 transfer_below: self.config.deploy.culture,
             },
             decided_by: BTreeMap::from([
-                ("deploy_own_code", test.deploy_own_code.value),
-                ("on_call_own_services", test.on_call_own_services.value),
-                ("own_pipelines", test.own_pipelines.value),
-                ("self_provision", test.self_provision.value),
+                ("deploy_own_code", value(&test.deploy_own_code)),
+                ("on_call_own_services", value(&test.on_call_own_services)),
+                ("own_pipelines", value(&test.own_pipelines)),
+                ("self_provision", value(&test.self_provision)),
             ]),
+            partial_months_left_out,
             series,
         }
     }

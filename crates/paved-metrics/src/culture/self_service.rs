@@ -37,6 +37,8 @@ pub struct SelfServicePoint {
     pub period_start: DateTime<Utc>,
     /// Its counts.
     pub counts: SelfServiceCounts,
+    /// True when the window cuts the month: its counts are incomplete.
+    pub partial: bool,
 }
 
 /// What developers did themselves over the window, and per month.
@@ -75,7 +77,11 @@ impl Diagnosis<'_> {
             .window
             .periods(Period::Month)
             .into_iter()
-            .map(|(period_start, inside)| SelfServicePoint { period_start, counts: self.self_service_counts(&inside) })
+            .map(|(period_start, inside)| SelfServicePoint {
+                period_start,
+                counts: self.self_service_counts(&inside),
+                partial: !Period::Month.is_whole(period_start, &inside),
+            })
             .collect();
         let counts = series.iter().fold(SelfServiceCounts::default(), |sum, point| SelfServiceCounts {
             deployments_by_owners: sum.deployments_by_owners + point.counts.deployments_by_owners,

@@ -66,7 +66,7 @@ pub async fn add_contact(
     ApiPath(name): ApiPath<String>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<ContactView>), ApiError> {
-    let body: ContactBody = serde_json::from_slice(&body).map_err(|error| {
+    let body: ContactBody = crate::extract::json_object(&body).map_err(|error| {
         ApiError::bad_request(format!(
             "the body is not a contact: {error}; send {{\"contact\": \"webhook:https://pager.example.com/paved\"}}"
         ))

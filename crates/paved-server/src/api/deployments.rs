@@ -342,6 +342,7 @@ async fn views(
         (status = 400, body = crate::error::ErrorBody, description = "A field is missing or malformed, or the service is not in the catalog"),
         (status = 401, body = crate::error::ErrorBody, description = "No valid token"),
         (status = 403, body = crate::error::ErrorBody, description = "A team token for a service its team does not own"),
+        (status = 409, body = crate::error::ErrorBody, description = "The id is already recorded for another service: give this deployment an id of its own"),
     ),
     security(("bearer" = []))
 )]

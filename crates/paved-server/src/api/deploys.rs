@@ -100,7 +100,7 @@ pub struct DeployView {
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
     /// The checks that allowed it.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<CheckView>)]
     pub checks: serde_json::Value,
 }
 
@@ -180,7 +180,7 @@ pub async fn deploy(
     ApiPath(name): ApiPath<String>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<DeployResponse>), ApiError> {
-    let body: DeployBody = serde_json::from_slice(&body)
+    let body: DeployBody = crate::extract::json_object(&body)
         .map_err(|error| ApiError::bad_request(format!("the body is not a deploy request: {error}")))?;
     let request = DeployRequest {
         service: name,
@@ -345,7 +345,7 @@ pub async fn claim(
     RawBody(body): RawBody,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let body: ClaimBody = serde_json::from_slice(&body)
+    let body: ClaimBody = crate::extract::json_object(&body)
         .map_err(|error| ApiError::bad_request(format!("the body is not a claim: {error}")))?;
     Ok(match state.claim_deploy(&caller, &body.runner, &body.labels).await? {
         Some(job) => Json::<ClaimedJob>(job).into_response(),
@@ -373,7 +373,7 @@ pub struct RunnerReport {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RunnerLine {
     /// `stdout`, `stderr` or `system`.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::api::views::LogStreamSchema)]
     pub stream: LogStream,
     /// The text.
     pub line: String,
@@ -387,7 +387,7 @@ pub struct HeartbeatView {
 }
 
 fn report_body(body: &[u8]) -> Result<RunnerReport, ApiError> {
-    serde_json::from_slice(body)
+    crate::extract::json_object(body)
         .map_err(|error| ApiError::bad_request(format!("the body is not a runner report: {error}")))
 }
 
@@ -398,7 +398,11 @@ fn report_body(body: &[u8]) -> Result<RunnerReport, ApiError> {
     tag = "delivery",
     params(("id" = i64, Path, description = "The deploy's id")),
     request_body = RunnerReport,
-    responses((status = 200, body = HeartbeatView, description = "Heard; whether the deploy is to stop")),
+    responses(
+        (status = 200, body = HeartbeatView, description = "Heard; whether the deploy is to stop"),
+        (status = 403, body = crate::error::ErrorBody, description = "Not a token that may run deploys"),
+        (status = 404, body = crate::error::ErrorBody, description = "No such deploy"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn heartbeat(
@@ -418,7 +422,11 @@ pub async fn heartbeat(
     tag = "delivery",
     params(("id" = i64, Path, description = "The deploy's id")),
     request_body = RunnerReport,
-    responses((status = 204, description = "Stored")),
+    responses(
+        (status = 204, description = "Stored"),
+        (status = 403, body = crate::error::ErrorBody, description = "Not a token that may run deploys"),
+        (status = 404, body = crate::error::ErrorBody, description = "No such deploy"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn log(
@@ -442,6 +450,8 @@ pub async fn log(
     request_body = RunnerReport,
     responses(
         (status = 200, body = DeployView, description = "The deploy as ended"),
+        (status = 403, body = crate::error::ErrorBody, description = "Not a token that may run deploys"),
+        (status = 404, body = crate::error::ErrorBody, description = "No such deploy"),
         (status = 409, body = crate::error::ErrorBody, description = "It is no longer this runner's"),
     ),
     security(("bearer" = []))

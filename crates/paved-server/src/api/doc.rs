@@ -23,10 +23,12 @@ use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 /// Adds the shared answers to every operation of `openapi`, and its
 /// `servers`.
 pub fn finish(openapi: &mut OpenApi) {
-    openapi.servers = Some(vec![Server::builder()
-        .url("/")
-        .description(Some("The server this document was read from (`paved serve`, port 7700 by default)"))
-        .build()]);
+    openapi.servers = Some(vec![
+        Server::builder()
+            .url("/")
+            .description(Some("The server this document was read from (`paved serve`, port 7700 by default)"))
+            .build(),
+    ]);
     for (path, item) in &mut openapi.paths.paths {
         let body = if path.starts_with("/api/catalog/") { "BackstageErrorBody" } else { "ErrorBody" };
         for operation in operations(item) {

@@ -104,6 +104,6 @@ paved_app::string_enum!(
     /// [`EnqueueRefused::status`].
     EnqueueRefusal,
     "EnqueueRefusal",
-    "`invalid event`, or `unauthorized` for a routing key (or bearer token) that is not a valid token.",
-    ["invalid event", "unauthorized"]
+    "`invalid event` (what PagerDuty answers an event with problems), `Unrecognized object` (a body that is not a JSON object), or `unauthorized` for a routing key (or bearer token) that is not a valid token.",
+    ["invalid event", "Unrecognized object", "unauthorized"]
 );

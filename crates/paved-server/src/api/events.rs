@@ -106,20 +106,20 @@ pub async fn list_events(
     let total = state.store.count_events(&filter).await?;
     let events = state.store.events(&filter).await?;
     let items = events
-            .into_iter()
-            .map(|e| EventView {
-                needs_attention: e.needs_attention(),
-                id: e.id,
-                source: e.source,
-                event_type: e.event_type,
-                delivery_id: e.delivery_id,
-                received_at: e.received_at,
-                size_bytes: e.size_bytes,
-                status: e.status.map(EventStatusView::from),
-                reason: e.reason,
-                records: e.records,
-            })
-            .collect();
+        .into_iter()
+        .map(|e| EventView {
+            needs_attention: e.needs_attention(),
+            id: e.id,
+            source: e.source,
+            event_type: e.event_type,
+            delivery_id: e.delivery_id,
+            received_at: e.received_at,
+            size_bytes: e.size_bytes,
+            status: e.status.map(EventStatusView::from),
+            reason: e.reason,
+            records: e.records,
+        })
+        .collect();
     Ok(Json(Page::new(items, total, paging)))
 }
 

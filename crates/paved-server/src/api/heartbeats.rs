@@ -8,8 +8,8 @@ use paved_app::heartbeats::{Beat, HeartbeatView};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::Authenticated;
 use super::page::{Page, PagingQuery};
+use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 

@@ -247,6 +247,7 @@ fn incident(record: Record) -> Option<IncidentView> {
         (status = 400, body = crate::error::ErrorBody, description = "A field is missing or malformed, or the service is not in the catalog"),
         (status = 401, body = crate::error::ErrorBody, description = "No valid token"),
         (status = 403, body = crate::error::ErrorBody, description = "A team token for a service its team does not own"),
+        (status = 409, body = crate::error::ErrorBody, description = "The id is already recorded for another service: give this incident an id of its own"),
     ),
     security(("bearer" = []))
 )]
@@ -293,14 +294,18 @@ pub async fn update_incident(
     Authenticated(caller): Authenticated,
     ApiPath(path): ApiPath<String>,
     body: RawBody,
-) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
     if let Some(id) = path.strip_suffix("/acknowledge") {
-        return acknowledge_incident(state, Authenticated(caller), ApiPath(id.to_owned()), body).await;
+        let answer = acknowledge_incident(state, Authenticated(caller), ApiPath(id.to_owned()), body).await?;
+        return Ok(answer.into_response());
     }
     if let Some(id) = path.strip_suffix("/resolve") {
-        return resolve_incident(state, Authenticated(caller), ApiPath(id.to_owned()), body).await;
+        let answer = resolve_incident(state, Authenticated(caller), ApiPath(id.to_owned()), body).await?;
+        return Ok(answer.into_response());
     }
-    Err(ApiError::method_not_allowed())
+    // `/api/v1/incidents/{id}` itself is only read.
+    Ok(([(axum::http::header::ALLOW, "GET")], ApiError::method_not_allowed()).into_response())
 }
 
 /// Resolves an incident: who, and when (default now).

@@ -13,7 +13,6 @@ use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 use paved_app::ScopeRequest;
 
-
 paved_app::string_enum!(
     /// The period of a DORA series.
     SeriesPeriod,

@@ -17,9 +17,9 @@ use crate::{AppState, hooks};
 pub mod backstage;
 pub mod contacts;
 pub mod deployments;
+pub mod deploys;
 pub mod doc;
 pub mod enqueue_doc;
-pub mod deploys;
 pub mod entities;
 pub mod events;
 pub mod health;
@@ -73,6 +73,15 @@ impl Modify for BearerToken {
         description = "Catalog, delivery and culture data of pavedroad. Errors have one shape: `{\"error\": {\"code\", \"message\"}}`."
     ),
     modifiers(&BearerToken),
+    // Schemas only parameters name (utoipa registers those of bodies).
+    components(schemas(
+        views::EventStatusQuery,
+        views::IncidentStatusQuery,
+        views::DeploymentStatusInput,
+        views::SourceSchema,
+        metrics::SeriesPeriod,
+        metrics::BenchmarkTableName,
+    )),
     tags(
         (name = "catalog", description = "Entities of the Backstage-compatible catalog"),
         (name = "delivery", description = "Deployments, recorded by any CI or derived from webhooks"),

@@ -14,10 +14,10 @@ use paved_store::StoredOverride;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::page::{DEFAULT_LIMIT, Page, Paging};
 use super::shifts::ShiftView;
 use super::views::EntityRefSchema;
 use crate::auth::Authenticated;
-use super::page::{DEFAULT_LIMIT, Page, Paging};
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 
@@ -209,7 +209,7 @@ pub async fn create_override(
     ApiPath(name): ApiPath<String>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<OverrideView>), ApiError> {
-    let body: OverrideBody = serde_json::from_slice(&body)
+    let body: OverrideBody = crate::extract::json_object(&body)
         .map_err(|error| ApiError::bad_request(format!("the body is not an override: {error}")))?;
     let request =
         OverrideRequest { schedule: name, user: body.user, from: body.from, to: body.to, reason: body.reason };

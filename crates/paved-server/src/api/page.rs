@@ -70,13 +70,18 @@ impl Paging {
     /// As [`Paging::new`], with a largest page of `max`.
     ///
     /// # Errors
-    /// 400 for a `limit` of 0 or above `max`.
+    /// 400 for a `limit` of 0 or above `max`, or an `offset` beyond what a
+    /// database counts (2^63 - 1).
     pub fn within(limit: Option<u32>, offset: Option<u64>, default: u32, max: u32) -> Result<Self, ApiError> {
         let limit = limit.unwrap_or(default);
         if !(1..=max).contains(&limit) {
             return Err(ApiError::bad_request(format!("limit must be between 1 and {max}, not {limit}")));
         }
-        Ok(Self { limit, offset: offset.unwrap_or(0) })
+        let offset = offset.unwrap_or(0);
+        if i64::try_from(offset).is_err() {
+            return Err(ApiError::bad_request(format!("offset must be at most {}, not {offset}", i64::MAX)));
+        }
+        Ok(Self { limit, offset })
     }
 }
 
@@ -123,6 +128,7 @@ mod tests {
         let error = Paging::new(Some(0), None, 10).unwrap_err();
         assert_eq!(error.message(), "limit must be between 1 and 1000, not 0");
         assert!(Paging::new(Some(1001), None, 10).is_err());
+        assert!(Paging::new(None, Some(1 << 63), 10).is_err());
         assert_eq!(Paging::new(None, None, 10).unwrap(), Paging { limit: 10, offset: 0 });
     }
 }

@@ -114,7 +114,7 @@ pub async fn provision(
     ApiPath(name): ApiPath<String>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<ResourceView>), ApiError> {
-    let body: ResourceBody = serde_json::from_slice(&body).map_err(|error| {
+    let body: ResourceBody = crate::extract::json_object(&body).map_err(|error| {
         ApiError::bad_request(format!(
             "the body is not a request: {error}; send {{\"module\": \"postgres-database\", \"parameters\": {{}}}}"
         ))

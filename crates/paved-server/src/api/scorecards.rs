@@ -11,8 +11,8 @@ use axum::extract::State;
 use paved_app::scorecards::{ScoreHistory, ScoreScope, ScorecardResults};
 use serde::Deserialize;
 
-use crate::auth::Authenticated;
 use super::page::{DEFAULT_LIMIT, Page, Paging};
+use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 
@@ -88,7 +88,7 @@ pub async fn scorecards(
     post,
     path = "/api/v1/scorecards/evaluate",
     tag = "metrics",
-    request_body = EvaluateBody,
+    request_body(content = Option<EvaluateBody>, description = "Which services, and as of when; an empty body evaluates every service now"),
     responses(
         (status = 200, body = Page<ScorecardResults>, description = RESULTS),
         (status = 400, body = crate::error::ErrorBody, description = "A service or team the catalog lacks, or an `at` that is not a time"),
@@ -104,7 +104,7 @@ pub async fn evaluate(
     let body: EvaluateBody = if body.iter().all(u8::is_ascii_whitespace) {
         EvaluateBody::default()
     } else {
-        serde_json::from_slice(&body)
+        crate::extract::json_object(&body)
             .map_err(|error| ApiError::bad_request(format!("the body is not an evaluation request: {error}")))?
     };
     let at =

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::auth::Authenticated;
 use super::page::{DEFAULT_LIMIT, Page, Paging};
+use crate::auth::Authenticated;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 
@@ -128,7 +128,7 @@ pub async fn run(
     ApiPath(name): ApiPath<String>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
-    let body: RunBody = serde_json::from_slice(&body).map_err(|error| {
+    let body: RunBody = crate::extract::json_object(&body).map_err(|error| {
         ApiError::bad_request(format!(
             "the body is not a run: {error}; send {{\"parameters\": {{\"name\": \"ledger\", \"owner\": \"payments\"}}}}"
         ))

@@ -22,7 +22,6 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::{ApiError, AppState};
 
-mod charts;
 mod contacts;
 mod deploys;
 mod incidents;
@@ -505,7 +504,7 @@ pub fn self_service(done: &paved_metrics::SelfService) -> Markup {
             tbody {
                 @for p in &done.series {
                     tr {
-                        th scope="row" { (p.period_start.format("%b %Y")) }
+                        th scope="row" { (paved_app::render::month_label(p.period_start, p.partial)) }
                         td.num { (p.counts.deployments_by_owners) " of " (p.counts.deployments) }
                         td.num { (p.counts.deployments_through_paved) }
                         td.num { (p.counts.resources_by_owners) }
@@ -569,7 +568,14 @@ pub fn dora_tiles(dora: &paved_metrics::DoraReport) -> Markup {
                     div.label { (name) }
                     div.value { (value) }
                     div.label { (detail) }
-                    div.label { "Tier: " strong { (tier) } " (" (dora.table.name()) ")" }
+                    @if tier == "–" {
+                        div.label.no-tier {
+                            @if value == "–" { "No tier: nothing in this window to rate (" (dora.table.name()) ")" }
+                            @else { "No tier: the DORA benchmark tables (" (dora.table.name()) ") do not rate this figure" }
+                        }
+                    } @else {
+                        div.label { "Tier: " strong { (tier) } " (" (dora.table.name()) ")" }
+                    }
                 }
             }
         }
@@ -616,7 +622,7 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{text-align:left;p
 th{font-weight:600}td.num,th.num{text-align:right}
 .finding{border-left:4px solid var(--line);padding:.25rem 1rem;margin:1rem 0;background:var(--panel)}
 .finding.critical{border-color:var(--bad)}.finding.warning{border-color:var(--middle)}.finding.ok{border-color:var(--good)}
-figure.chart{margin:1rem 0;max-width:44rem}figure.chart svg{width:100%;height:auto}
+figure.chart{margin:1rem 0}figure.chart>svg{width:100%;height:auto}.partial-note{color:var(--muted);font-size:.85em}
 .grid{stroke:#e1e4e8}.axis{stroke:var(--fg)}.tick{font-size:12px;fill:var(--muted)}.unit{font-size:12px;fill:var(--muted)}
 .legend{display:flex;gap:1rem;list-style:none;padding:0;margin:.25rem 0}.swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
 figcaption{font-weight:600}details{margin:.25rem 0}
@@ -633,5 +639,5 @@ form.override-form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;ma
 form.request-resource fieldset{display:flex;flex-direction:column;gap:.75rem;max-width:36rem;margin:1rem 0;border:1px solid var(--line);border-radius:6px}
 form.request-resource .field{display:flex;flex-direction:column;gap:.2rem}form.request-resource .field.flag{flex-direction:row;flex-wrap:wrap;align-items:center}form.request-resource button{align-self:start}
 form.remove-resource input{width:12rem}.once{border-left:4px solid var(--middle);padding:.5rem 1rem;background:var(--panel)}
-@media (max-width:48rem){main{padding:.5rem}th,td{padding:.3rem}table{display:block;overflow-x:auto}}
+@media (max-width:48rem){main{padding:.5rem}th,td{padding:.3rem}table{display:block;overflow-x:auto}table.services .wide{display:none}table.services{display:table}}
 "#;

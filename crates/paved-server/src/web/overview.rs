@@ -7,7 +7,6 @@ use axum::extract::State;
 use maud::{Markup, html};
 use paved_metrics::{BenchmarkTable, Severity};
 
-use super::charts::{Series, lines, stacked_bars};
 use super::{PageWindow, Section, WebError, dora_tiles, finding, four_lines, layout};
 use crate::AppState;
 use paved_app::ScopeRequest;
@@ -15,17 +14,6 @@ use paved_app::ScopeRequest;
 /// `GET /`.
 pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<Markup, WebError> {
     let report = state.report(&ScopeRequest::Org, window.window, BenchmarkTable::default()).await?;
-    let months: Vec<String> =
-        report.test.deploy_own_code.series.iter().map(|p| p.period_start.format("%b %Y").to_string()).collect();
-    let by_owners: Vec<Option<f64>> = report.test.deploy_own_code.series.iter().map(|p| Some(p.by_owners)).collect();
-    let by_others: Vec<Option<f64>> =
-        report.test.deploy_own_code.series.iter().map(|p| Some(p.total - p.by_owners)).collect();
-    let lead: Vec<Option<f64>> =
-        report.dora.series.iter().map(|p| p.figures.lead_time_for_changes.median_seconds.map(|s| s / 3600.0)).collect();
-    let failure: Vec<Option<f64>> =
-        report.dora.series.iter().map(|p| p.figures.change_failure_rate.rate.map(|r| r * 100.0)).collect();
-    let dora_months: Vec<String> =
-        report.dora.series.iter().map(|p| p.period_start.format("%b %Y").to_string()).collect();
     let top: Vec<_> = report.findings.iter().filter(|f| f.severity != Severity::Ok).collect();
     let golden = state.recorded_drift(&paved_app::scaffold::drift::DriftScope::default()).await?;
     let services = state.org_analysis().await?.services.len();
@@ -39,51 +27,24 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
                 "Phase: " strong data-phase { (report.phase.phase.map_or("–", phase_name)) } " — decided "
                 (paved_app::render::findings::phase_rule(&report.phase.rule))
             }
+            @if let Some(note) = paved_app::render::phase_partial_note(&report.phase) { p data-partial-note { (note) } }
             @if !report.phase.series.is_empty() {
                 p { "By month: "
                     @for (i, point) in report.phase.series.iter().enumerate() {
                         @if i > 0 { " → " }
-                        (point.period_start.format("%b")) " " (point.phase.map_or("–", phase_name))
+                        (point.period_start.format("%b")) @if point.partial { " (partial)" } " " (point.phase.map_or("–", phase_name))
                     }
                 }
             }
         }
         section aria-labelledby="trends" {
             h2 id="trends" { "Who deploys" }
-            (stacked_bars(
-                "owners-vs-others",
-                "Production deployments made by their owners vs by others, per month",
-                "Stacked bars per month: deployments by the service's own team, and by people outside it",
-                &months,
-                &[
-                    Series { name: "by owners", colour: "#1a7f37", values: by_owners },
-                    Series { name: "by others", colour: "#cf222e", values: by_others },
-                ],
-                "deployments",
-                |v| format!("{v:.0}"),
-            ))
+            (paved_app::render::who_deploys_chart(&report))
         }
         section aria-labelledby="delivery" {
             h2 id="delivery" { "Delivery" }
             (dora_tiles(&report.dora))
-            (lines(
-                "lead-time",
-                "Median lead time for changes, per month",
-                "Median hours from commit to production deployment, per month",
-                &dora_months,
-                &[Series { name: "median lead time", colour: "#0969da", values: lead }],
-                "hours",
-                |v| format!("{v:.1}"),
-            ))
-            (lines(
-                "failure-rate",
-                "Change failure rate, per month",
-                "Share of production deployments that failed, per month, in percent",
-                &dora_months,
-                &[Series { name: "change failure rate", colour: "#cf222e", values: failure }],
-                "%",
-                |v| format!("{v:.0}"),
-            ))
+            (paved_app::render::delivery_charts(&report))
         }
         (super::templates::golden_paths_section(&golden, services))
         section aria-labelledby="findings" {
@@ -115,7 +76,10 @@ fn measure_of_success(done: &paved_metrics::SelfService) -> Markup {
     };
     let latest = done.series.last();
     let c = latest.map_or(&done.counts, |p| &p.counts);
-    let month = latest.map_or_else(|| "this window".to_owned(), |p| p.period_start.format("%B %Y").to_string());
+    let month = latest.map_or_else(
+        || "this window".to_owned(),
+        |p| format!("{}{}", p.period_start.format("%B %Y"), if p.partial { ", to date (partial month)" } else { "" }),
+    );
     let own_ci = c.deployments_by_owners - c.deployments_through_paved;
     let previous = done.series.iter().rev().nth(1).map(|p| &p.counts);
     let trend = previous.map(|p| {
@@ -169,7 +133,7 @@ fn measure_of_success(done: &paved_metrics::SelfService) -> Markup {
                     th.num scope="col" { "Resources provisioned themselves" }
                 } }
                 tbody { @for p in &done.series { tr {
-                    th scope="row" { (p.period_start.format("%b %Y")) }
+                    th scope="row" { (paved_app::render::month_label(p.period_start, p.partial)) }
                     td.num { (p.counts.deployments_by_owners) " of " (p.counts.deployments) }
                     td.num { (share(p.counts.deployments_by_owners, p.counts.deployments)) }
                     td.num { (p.counts.deployments_through_paved) }

@@ -1,7 +1,7 @@
 //! `/people/{name}`: a person's deployments, pages (after hours marked in
 //! their own time zone) and the code they know.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use chrono::Timelike;
 use maud::{Markup, html};
 use paved_domain::EntityRef;
@@ -11,7 +11,58 @@ use super::{PageWindow, Section, WebError, encode, layout, link, page_path, when
 use crate::AppState;
 use paved_app::ScopeRequest;
 
-async fn person_page(state: &AppState, name: &str, window: PageWindow, viewer: &Viewer) -> Result<Markup, WebError> {
+/// Rows of each table per page.
+const PER_PAGE: usize = 50;
+
+/// Which page of each of the person's tables (1 first).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PersonQuery {
+    /// The page of their deployments.
+    deployments: Option<usize>,
+    /// The page of their pages.
+    pages: Option<usize>,
+}
+
+/// One page of a table: its rows, and links to the pages around it.
+struct Paged<'a, T> {
+    rows: &'a [T],
+    page: usize,
+    pages: usize,
+    first: usize,
+}
+
+impl<'a, T> Paged<'a, T> {
+    fn of(all: &'a [T], page: Option<usize>) -> Self {
+        let pages = all.len().div_ceil(PER_PAGE).max(1);
+        let page = page.unwrap_or(1).clamp(1, pages);
+        let first = (page - 1) * PER_PAGE;
+        Self { rows: &all[first.min(all.len())..(first + PER_PAGE).min(all.len())], page, pages, first }
+    }
+
+    /// "Showing 51–100 of 213", with links to the pages before and after
+    /// (`key=N` beside the window's `days`).
+    fn pager(&self, total: usize, base: &str, key: &str, days: i64) -> Markup {
+        let href = |page: usize| format!("{base}?days={days}&{key}={page}#{key}");
+        html! {
+            @if self.pages > 1 {
+                p.pager {
+                    "Showing " (self.first + 1) "–" (self.first + self.rows.len()) " of " (total) ". "
+                    @if self.page > 1 { a rel="prev" href=(href(self.page - 1)) { "Newer" } }
+                    @if self.page > 1 && self.page < self.pages { " · " }
+                    @if self.page < self.pages { a rel="next" href=(href(self.page + 1)) { "Older" } }
+                }
+            }
+        }
+    }
+}
+
+async fn person_page(
+    state: &AppState,
+    name: &str,
+    window: PageWindow,
+    viewer: &Viewer,
+    query: &PersonQuery,
+) -> Result<Markup, WebError> {
     let org = state.org_analysis().await?;
     let person = EntityRef::parse(name, Some("user"), paved_domain::DEFAULT_NAMESPACE)
         .map_err(|e| WebError::not_found(e.to_string()))?;
@@ -20,17 +71,19 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow, viewer: &
     };
     let dataset = org.analysis.dataset();
     let facts = org.analysis.dora().facts();
-    let deployments: Vec<_> = facts
+    let mut deployments: Vec<_> = facts
         .iter()
         .flat_map(|f| &f.deployments)
         .filter(|d| d.actor.as_ref() == Some(&person) && window.window.contains(d.finished))
         .collect();
+    // Newest first, across every service.
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.finished));
     let zone: chrono_tz::Tz = info.timezone.as_deref().and_then(|tz| tz.parse().ok()).unwrap_or(chrono_tz::Tz::UTC);
-    let mut pages: Vec<(chrono::DateTime<chrono::Utc>, &EntityRef, &str)> = Vec::new();
+    let mut pages: Vec<(chrono::DateTime<chrono::Utc>, &EntityRef, &paved_metrics::IncidentInput)> = Vec::new();
     for incident in &dataset.incidents {
         for page in incident.pages.iter().filter(|p| p.person.as_ref() == Some(&person) && window.window.contains(p.at))
         {
-            pages.push((page.at, &dataset.services[incident.service].service, incident.key.as_str()));
+            pages.push((page.at, &dataset.services[incident.service].service, incident));
         }
     }
     pages.sort_by_key(|page| std::cmp::Reverse(page.0));
@@ -56,6 +109,10 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow, viewer: &
             Some((truck.services.clone(), files, truck.files))
         })
         .collect();
+    let path = page_path(&person);
+    let shown_deployments = Paged::of(&deployments, query.deployments);
+    let shown_pages = Paged::of(&pages, query.pages);
+    let after_hours_pages = pages.iter().filter(|p| after_hours(p.0)).count();
     let content = html! {
         p {
             (info.display_name)
@@ -67,13 +124,14 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow, viewer: &
         section aria-labelledby="deployments" {
             h2 id="deployments" { "Production deployments (" (deployments.len()) ")" }
             @if deployments.is_empty() { p { "None in this window." } }
-            table {
+            (shown_deployments.pager(deployments.len(), &path, "deployments", window.days))
+            table data-deployments {
                 thead { tr { th scope="col" { "Finished" } th scope="col" { "Service" } th scope="col" { "Own service?" } } }
                 tbody {
-                    @for d in deployments.iter().rev().take(30) {
+                    @for d in shown_deployments.rows {
                         @let service = &dataset.services[d.service];
                         tr {
-                            td { (when(d.finished)) }
+                            td { a href=(format!("/deployments/{}", encode(&d.key))) { (when(d.finished)) } }
                             td { (link(&service.service)) }
                             td { (if service.owners.contains(&person) { "yes" } else { "no" }) }
                         }
@@ -82,17 +140,18 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow, viewer: &
             }
         }
         section aria-labelledby="pages" {
-            h2 id="pages" { "Pages (" (pages.len()) ", " (pages.iter().filter(|p| after_hours(p.0)).count()) " after hours)" }
+            h2 id="pages" { "Pages (" (pages.len()) ", " (after_hours_pages) " after hours)" }
             @if pages.is_empty() { p { "Not paged in this window." } }
-            table {
+            (shown_pages.pager(pages.len(), &path, "pages", window.days))
+            table data-pages {
                 thead { tr { th scope="col" { "When (their time)" } th scope="col" { "Service" } th scope="col" { "Incident" } } }
                 tbody {
-                    @for (at, service, incident) in pages.iter().take(50) {
+                    @for (at, service, incident) in shown_pages.rows {
                         tr {
                             td { (at.with_timezone(&zone).format("%Y-%m-%d %H:%M"))
                                 @if after_hours(*at) { " " span.after-hours { "after hours" } } }
                             td { (link(service)) }
-                            td { (incident) }
+                            td { a href=(format!("/incidents/{}", encode(&incident.key))) { (incident.title.as_deref().unwrap_or(&incident.key)) } }
                         }
                     }
                 }
@@ -109,7 +168,6 @@ async fn person_page(state: &AppState, name: &str, window: PageWindow, viewer: &
             }
         }
     };
-    let path = page_path(&person);
     Ok(layout(
         person.name(),
         Section::People,
@@ -126,6 +184,7 @@ pub async fn page(
     Path(name): Path<String>,
     window: PageWindow,
     viewer: Viewer,
+    Query(query): Query<PersonQuery>,
 ) -> Result<Markup, WebError> {
-    person_page(&state, &name, window, &viewer).await
+    person_page(&state, &name, window, &viewer, &query).await
 }

@@ -29,7 +29,7 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
             (four_lines(&report.test))
             table {
                 caption { "Each line per month" }
-                thead { tr { th scope="col" { "Line" } @for p in &report.test.deploy_own_code.series { th scope="col" { (p.period_start.format("%b %Y")) } } } }
+                thead { tr { th scope="col" { "Line" } @for p in &report.test.deploy_own_code.series { th scope="col" { (paved_app::render::month_label(p.period_start, p.partial)) } } } }
                 tbody {
                     @for (name, line) in lines {
                         tr { th scope="row" { (name) } @for p in &line.series { td { (percent(p.value)) " " (verdict(p.verdict)) } } }
@@ -44,7 +44,8 @@ pub async fn page(State(state): State<AppState>, window: PageWindow) -> Result<M
         section aria-labelledby="phase" {
             h2 id="phase" { "Transition phase: " (report.phase.phase.map_or("–", phase_name)) }
             p { (paved_app::render::findings::phase_rule(&report.phase.rule)) }
-            ul { @for p in &report.phase.series { li { (p.period_start.format("%B %Y")) ": " (p.phase.map_or("–", phase_name)) } } }
+            @if let Some(note) = paved_app::render::phase_partial_note(&report.phase) { p data-partial-note { (note) } }
+            ul { @for p in &report.phase.series { li { (paved_app::render::month_label(p.period_start, p.partial)) ": " (p.phase.map_or("–", phase_name)) } } }
         }
         section aria-labelledby="findings" {
             h2 id="findings" { "The four dysfunctions" }

@@ -7,13 +7,13 @@ use paved_domain::{Record, RecordKind};
 use paved_metrics::{BenchmarkTable, ChangeSet, FailureRule, Verdict};
 use serde::Deserialize;
 
-use super::charts::bars;
 use super::{
     PageWindow, Section, WebError, dora_tiles, duration, encode, external_link, finding, four_lines, layout, link,
     page_path, percent, verdict, when,
 };
 use crate::AppState;
 use paved_app::ScopeRequest;
+use paved_app::render::charts::bars;
 use paved_app::scaffold::drift::{DriftScope, ServiceDrift};
 use paved_app::services::ServiceOverview;
 
@@ -115,24 +115,27 @@ pub async fn list(
             } }
             button type="submit" { "Filter" }
         }
-        p { (rows.len()) " service(s)" }
-        table {
+        p { (paved_app::render::findings::count(rows.len() as u64, "service", "services")) }
+        // At phone width the table keeps what answers the question (the
+        // service, who owns it, whether they deploy it); `.wide` columns go.
+        table.services {
             thead { tr {
-                th scope="col" { "Service" } th scope="col" { "Owner" } th scope="col" { "System" } th scope="col" { "Lifecycle" }
-                th scope="col" { "Deploy own code" } th.num scope="col" { "Deployments" } th scope="col" { "Lead time" }
-                th scope="col" { "Golden path" }
+                th scope="col" { "Service" } th scope="col" { "Owner" } th scope="col" data-verdict-column { "Deploy own code" }
+                th.wide scope="col" { "System" } th.wide scope="col" { "Lifecycle" }
+                th.num.wide scope="col" { "Deployments" } th.wide scope="col" { "Lead time" }
+                th.wide scope="col" { "Golden path" }
             } }
             tbody {
                 @for (info, report) in &rows {
                     tr {
                         th scope="row" { (link(&info.entity_ref)) }
                         td { @if let Some(owner) = &info.owner { (link(owner)) } @else { "none" } }
-                        td { (info.system.as_ref().map_or("–", |s| s.name())) }
-                        td { (info.lifecycle.as_deref().unwrap_or("–")) }
                         td { (percent(report.test.deploy_own_code.value)) " " (verdict(report.test.deploy_own_code.verdict)) }
-                        td.num { (report.dora.figures.deployment_frequency.deployments) }
-                        td { (duration(report.dora.figures.lead_time_for_changes.median_seconds)) }
-                        td { (super::templates::drift_cell(drift.get(&info.entity_ref.key()))) }
+                        td.wide { (info.system.as_ref().map_or("–", |s| s.name())) }
+                        td.wide { (info.lifecycle.as_deref().unwrap_or("–")) }
+                        td.num.wide { (report.dora.figures.deployment_frequency.deployments) }
+                        td.wide { (duration(report.dora.figures.lead_time_for_changes.median_seconds)) }
+                        td.wide { (super::templates::drift_cell(drift.get(&info.entity_ref.key()))) }
                     }
                 }
             }

@@ -180,7 +180,8 @@ pub(super) fn golden_paths_section(records: &[ServiceDrift], services: usize) ->
         section aria-labelledby="golden-paths" data-golden-services=(records.len()) data-behind=(behind) {
             h2 id="golden-paths" { "Golden paths" }
             p {
-                (records.len()) " of " (services) " service(s) were started from a golden path"
+                (records.len()) " of " (paved_app::render::findings::count(services as u64, "service", "services"))
+                @if records.len() == 1 { " was" } @else { " were" } " started from a golden path"
                 @if !records.is_empty() { "; " (behind) " behind their template (" code { "paved drift --update SERVICE" } " offers the way back)" }
                 ". " a href="/templates" { "Start a new service on one" } "."
             }

@@ -119,7 +119,7 @@ crate::helpers::on_tests! {
         let app = TestApp::spawn_with(on, settings(Some(KEY))).await;
         let admin = app.token(TokenScope::Admin).await;
         let (_, oncall) = app.send(reqwest::Method::GET, "/api/v1/oncall?service=checkout-api", None, None).await;
-        let now = oncall[0]["current"]["person"].as_str().expect("someone is on call for checkout").to_owned();
+        let now = oncall["items"][0]["current"]["person"].as_str().expect("someone is on call for checkout").to_owned();
         let name = now.rsplit('/').next().unwrap();
         let path = format!("/api/v1/people/{name}/contacts");
         let (status, body) = app.send(reqwest::Method::POST, &path, Some(&admin), Some(webhook())).await;

@@ -82,7 +82,7 @@ hook_tests! {
         assert_eq!(items[0]["creator"], "github:github-pages[bot]");
         assert_eq!(items[0]["human_actor"], "github:codertocat", "a bot creator is resolved through the triggering actor");
         let (_, pings) = app.get("/api/v1/events?source=github&status=ignored").await;
-        assert!(pings.as_array().unwrap().iter().any(|e| e["event_type"] == "ping"));
+        assert!(pings["items"].as_array().unwrap().iter().any(|e| e["event_type"] == "ping"));
     }
 
     async fn every_real_gitlab_payload_goes_through_its_endpoint(app) {
@@ -304,7 +304,7 @@ hook_tests! {
         assert_eq!(status, 200, "stored even though it cannot be normalised: {receipt}");
         assert_eq!(receipt["outcome"], "failed");
         let (_, failed) = app.get("/api/v1/events?source=github&status=failed").await;
-        let failed = failed.as_array().unwrap();
+        let failed = failed["items"].as_array().unwrap();
         assert_eq!(failed.len(), 1);
         assert!(!failed[0]["reason"].as_str().unwrap().is_empty());
         assert_eq!(app.store.event_counts().await.unwrap().iter().find(|c| c.status == Some(EventStatus::Failed)).map(|c| c.count), Some(1));

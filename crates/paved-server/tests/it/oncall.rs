@@ -85,7 +85,7 @@ crate::helpers::api_tests! {
 
         let (status, on_call) = app.get("/api/v1/oncall?service=checkout-api").await;
         assert_eq!(status, 200, "{on_call}");
-        let answers = on_call.as_array().unwrap();
+        let answers = on_call["items"].as_array().unwrap();
         assert_eq!(answers.len(), 1, "{on_call}");
         assert_eq!(answers[0]["schedule"], "schedule:default/checkout-oncall");
         assert_eq!(answers[0]["current"]["person"], "user:default/ana.souza");
@@ -96,9 +96,9 @@ crate::helpers::api_tests! {
         assert_eq!(answers[0]["next"]["rotation"], "primary");
 
         let (_, listed) = app.get(OVERRIDES).await;
-        assert_eq!(listed.as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect::<Vec<_>>(), [id]);
+        assert_eq!(listed["items"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect::<Vec<_>>(), [id]);
         let (_, all) = app.get("/api/v1/overrides").await;
-        assert_eq!(all.as_array().unwrap().len(), 1);
+        assert_eq!((all["items"].as_array().unwrap().len(), all["total"].as_u64()), (1, Some(1)));
 
         let path = format!("/api/v1/overrides/{id}");
         let (status, body) = send(&app, reqwest::Method::DELETE, &path, Some(&james), None).await;
@@ -109,7 +109,7 @@ crate::helpers::api_tests! {
         let (status, body) = send(&app, reqwest::Method::DELETE, &path, Some(&lena), None).await;
         assert_eq!(status, 404, "{body}");
         let (_, on_call) = app.get("/api/v1/oncall?schedule=checkout-oncall").await;
-        assert_eq!(on_call[0]["current"]["source"], "rotation", "{on_call}");
+        assert_eq!(on_call["items"][0]["current"]["source"], "rotation", "{on_call}");
         let actions: Vec<String> = app.store.audit_log(10).await.unwrap().into_iter().map(|e| e.action).collect();
         assert_eq!(actions.iter().filter(|a| a.starts_with("oncall.override.")).count(), 2, "{actions:?}");
     }
@@ -149,7 +149,8 @@ crate::helpers::api_tests! {
         }
         let (status, answer) = app.get("/api/v1/oncall").await;
         assert_eq!(status, 200);
-        assert_eq!(answer.as_array().unwrap().len(), 1, "acme has one Schedule: {answer}");
+        assert_eq!(answer["items"].as_array().unwrap().len(), 1, "acme has one Schedule: {answer}");
+        assert_eq!((answer["total"].as_u64(), answer["next_offset"].as_u64()), (Some(1), None), "{answer}");
     }
 
     async fn the_calendar_feeds_are_read_by_a_real_icalendar_parser(app) {

@@ -294,7 +294,7 @@ crate::helpers::on_tests! {
         let (status, _) = app.send(reqwest::Method::GET, &credentials, Some(&james), None).await;
         assert_eq!(status, 403);
         let (_, listed) = app.send(reqwest::Method::GET, path, Some(&james), None).await;
-        assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+        assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
         assert!(!listed.to_string().contains(&password), "lists never show a secret");
 
         if sqlite {
@@ -325,7 +325,7 @@ crate::helpers::on_tests! {
         // file check above covers raw events too), and the report counts it
         // in the fourth line and as provisioned by developers themselves.
         let (_, events) = app.get("/api/v1/events?source=paved").await;
-        let provisions: Vec<&Value> = events.as_array().unwrap().iter().filter(|e| e["event_type"] == "provision").collect();
+        let provisions: Vec<&Value> = events["items"].as_array().unwrap().iter().filter(|e| e["event_type"] == "provision").collect();
         assert!(provisions.len() >= 4, "requested and ready, for each of two: {events}");
         assert!(provisions.iter().all(|e| e["status"] == "normalized" && e["records"] == 1), "{events}");
         let (status, report) = app.get("/api/v1/report?service=checkout-api").await;

@@ -209,7 +209,7 @@ api_tests! {
         let (status, _) = post_json(&app, "/api/v1/incidents/INC-404/resolve", Some(&admin), json!({"by": "mrossi"})).await;
         assert_eq!(status, 404);
         let (_, identities) = app.get("/api/v1/identities").await;
-        let people: Vec<&str> = identities.as_array().unwrap().iter().filter_map(|i| i["person"].as_str()).collect();
+        let people: Vec<&str> = identities["items"].as_array().unwrap().iter().filter_map(|i| i["person"].as_str()).collect();
         assert!(people.contains(&"user:default/marco.rossi"), "logins and e-mails resolve to catalog users: {identities}");
     }
 
@@ -264,7 +264,7 @@ mod shifts {
             .get("/api/v1/shifts?schedule=checkout-oncall&since=2026-06-01T00:00:00Z&until=2026-06-15T00:00:00Z")
             .await;
         assert_eq!(status, 200, "{shifts}");
-        let shifts = shifts.as_array().unwrap();
+        let shifts = shifts["items"].as_array().unwrap();
         let people: Vec<&str> = shifts.iter().map(|s| s["person"].as_str().unwrap()).collect();
         assert_eq!(people.len(), 3, "{shifts:?}");
         assert_eq!(shifts[1]["start"], "2026-06-01T07:00:00Z", "09:00 in Berlin in summer");
@@ -282,7 +282,7 @@ mod shifts {
             .get("/api/v1/shifts?schedule=checkout-oncall&since=2026-06-20T00:00:00Z&until=2026-06-21T00:00:00Z")
             .await;
         let recorded: Vec<&serde_json::Value> =
-            listed.as_array().unwrap().iter().filter(|s| s["source"] == "recorded").collect();
+            listed["items"].as_array().unwrap().iter().filter(|s| s["source"] == "recorded").collect();
         assert_eq!(recorded.len(), 1, "{listed}");
         assert_eq!(recorded[0]["person"], "user:default/ana.souza");
         let (status, _) = post_json(

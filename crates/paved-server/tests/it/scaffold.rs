@@ -65,8 +65,8 @@ crate::helpers::on_tests! {
         assert!(run.get("files").is_none(), "the rendered files stay inside: {run}");
         let (status, drift) = app.send(reqwest::Method::GET, "/api/v1/drift?team=payments", Some(&ana), None).await;
         assert_eq!(status, 200, "{drift}");
-        assert_eq!(drift[0]["service"], "component:default/ledger", "{drift}");
-        assert_eq!((drift[0]["in_line"].as_i64(), drift[0]["managed"].as_i64()), (Some(10), Some(10)), "{drift}");
+        assert_eq!(drift["items"][0]["service"], "component:default/ledger", "{drift}");
+        assert_eq!((drift["items"][0]["in_line"].as_i64(), drift["items"][0]["managed"].as_i64()), (Some(10), Some(10)), "{drift}");
         let update = "/api/v1/drift/ledger/update";
         let (status, refused) = app.send(reqwest::Method::POST, update, Some(&ana), None).await;
         assert_eq!(status, 403, "only the service's people update it: {refused}");

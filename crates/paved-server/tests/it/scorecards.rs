@@ -80,7 +80,7 @@ fn rule<'a>(service: &'a Value, name: &str) -> &'a Value {
 }
 
 fn service<'a>(results: &'a Value, name: &str) -> &'a Value {
-    results[0]["services"]
+    results["items"][0]["services"]
         .as_array()
         .unwrap()
         .iter()
@@ -155,7 +155,7 @@ crate::helpers::on_tests! {
         let mobile = service(&late, "mobile-bff");
         assert_eq!(rule(mobile, "deploys-by-owners")["outcome"], "no_data", "no deploy in the window: {mobile}");
         assert_eq!(mobile["level"], "bronze");
-        let spread: Vec<(Value, Value)> = late[0]["distribution"]
+        let spread: Vec<(Value, Value)> = late["items"][0]["distribution"]
             .as_array()
             .unwrap()
             .iter()
@@ -167,14 +167,14 @@ crate::helpers::on_tests! {
         let (status, history) =
             app.send(reqwest::Method::GET, "/api/v1/scorecards/services/checkout-api/history?days=730", Some(&admin), None).await;
         assert_eq!(status, 200, "{history}");
-        let days: Vec<(&str, &str)> = history[0]["days"]
+        let days: Vec<(&str, &str)> = history["items"][0]["days"]
             .as_array()
             .unwrap()
             .iter()
             .map(|d| (d["day"].as_str().unwrap(), d["level"].as_str().unwrap()))
             .collect();
         assert_eq!(days, [("2026-11-10", "silver"), ("2026-11-30", "bronze")]);
-        assert_eq!(history[0]["changes"][0], json!({ "day": "2026-11-30", "from": "silver", "to": "bronze", "dropped": true }));
+        assert_eq!(history["items"][0]["changes"][0], json!({ "day": "2026-11-30", "from": "silver", "to": "bronze", "dropped": true }));
 
         // The pages show what was kept, and so does /metrics.
         let (status, page) = html(&app, "/scorecards").await;

@@ -182,11 +182,11 @@ api_tests! {
         assert_eq!(status, 200);
 
         let (_, all) = app.get("/api/v1/events").await;
-        let flagged: Vec<i64> = all.as_array().unwrap().iter()
+        let flagged: Vec<i64> = all["items"].as_array().unwrap().iter()
             .filter(|e| e["needs_attention"] == true).map(|e| e["id"].as_i64().unwrap()).collect();
         assert_eq!(flagged.len(), 2, "the unrouted alert and the failed one, not the ignored one: {all}");
         let (_, filtered) = app.get("/api/v1/events?needs_attention=true").await;
-        let listed: Vec<i64> = filtered.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+        let listed: Vec<i64> = filtered["items"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
         assert_eq!(listed, flagged, "the filter and the flag agree");
         let (_, page) = html(&app, "/data-quality").await;
         let rows: Vec<i64> = attr(&page, "tr[data-event]", "data-event").iter().map(|id| id.parse().unwrap()).collect();

@@ -342,7 +342,7 @@ async fn check(cmd: CheckCmd, config: Config) -> anyhow::Result<ExitCode> {
         })?,
         Format::Text => {
             for outcome in &checked.outcomes {
-                let mark = if outcome.passed { "pass" } else { "FAIL" };
+                let mark = crate::colour::mark(if outcome.passed { "pass" } else { "FAIL" }, 4);
                 outln!("{mark}  {:<14} {}", outcome.check.as_str(), outcome.reason);
             }
             let verdict = if checked.allowed { "may start" } else { "is refused" };

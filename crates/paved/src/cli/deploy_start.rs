@@ -181,7 +181,7 @@ fn show_checks(answer: &DeployResponse, format: Format) -> anyhow::Result<Option
         }
         Format::Text => {
             for check in &answer.checks {
-                let mark = if check.passed { "pass" } else { "FAIL" };
+                let mark = crate::colour::mark(if check.passed { "pass" } else { "FAIL" }, 4);
                 outln!("{mark}  {:<14} {}", check.check, check.reason);
             }
             if let Some(refused) = &answer.refused {

@@ -83,7 +83,14 @@ pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     let (store, catalog) = local_store(&config).await?;
     let report = culture_report(&store, &catalog, &config.ingest_settings(), &scope, window, table).await?;
     match cmd.format {
-        ReportFormat::Text => out!("{}", render::text_within(&report, terminal_width())),
+        ReportFormat::Text => {
+            let text = render::text_within(&report, terminal_width());
+            if crate::colour::enabled() {
+                out!("{}", crate::colour::report(&text, render::VERDICT_COLUMN));
+            } else {
+                out!("{text}");
+            }
+        }
         ReportFormat::Md => out!("{}", render::markdown(&report)),
         ReportFormat::Html => outln!("{}", render::html(&report)),
         ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&wire::CultureReport::from(&report))?),

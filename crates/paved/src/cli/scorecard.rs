@@ -144,7 +144,7 @@ fn print_service(score: &ServiceScore) -> anyhow::Result<()> {
             Outcome::NotApplicable => "n/a",
         };
         let threshold = rule.threshold.as_deref().map(|t| format!(" (wants {t})")).unwrap_or_default();
-        outln!("    {mark:<8} {:<7} {}: {}{threshold}", rule.level, rule.rule, rule.shown);
+        outln!("    {} {:<7} {}: {}{threshold}", crate::colour::mark(mark, 8), rule.level, rule.rule, rule.shown);
         if let Some(exemption) = &rule.exemption {
             outln!("             exempt until {}: {}", exemption.until, exemption.reason);
         } else if let Some(fix) = &rule.fix {

@@ -36,6 +36,7 @@ use crate::exit::BadInput;
 ///
 /// Example: PAVED_GITHUB_WEBHOOK_SECRET=... paved serve --catalog examples/acme
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct Cmd {
     /// Address to listen on; port 0 picks a free port (the log says which).
     /// Default 127.0.0.1:7700. Env: PAVED_LISTEN.

@@ -157,7 +157,7 @@ async fn a_real_alertmanager_opens_then_resolves_one_incident() {
     let opened_at: chrono::DateTime<chrono::Utc> = resolved[0]["opened_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(opened_at.trunc_subsecs(0), earlier.trunc_subsecs(0), "opened at the earliest start it was sent with");
     let (_, events) = server.get("/api/v1/events?source=alertmanager").await;
-    assert!(events.as_array().unwrap().len() >= 2, "every notification is kept as a raw event: {events}");
+    assert!(events["items"].as_array().unwrap().len() >= 2, "every notification is kept as a raw event: {events}");
 
     // Firing again after the resolution is a new incident.
     tokio::time::sleep(Duration::from_millis(1100)).await;

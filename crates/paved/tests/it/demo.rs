@@ -209,7 +209,7 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
         .json::<Value>()
         .await
         .unwrap();
-    assert!(history[0]["days"].as_array().is_some_and(|days| !days.is_empty()), "{history}");
+    assert!(history["items"][0]["days"].as_array().is_some_and(|days| !days.is_empty()), "{history}");
     let ledger = components["items"].as_array().unwrap().iter().find(|c| c["name"] == "ledger").expect("ledger");
     assert_eq!((ledger["location"].as_str(), ledger["paved"]["oncall"].is_string()), (Some("paved:new/ledger"), true));
 
@@ -375,7 +375,7 @@ async fn the_demo_serves_on_the_address_it_prints_and_cleans_up() {
     }
     let road_service = services.iter().find(|s| *s != failing).unwrap();
     let resources = get_json(format!("http://{address}/api/v1/services/{road_service}/resources")).await;
-    let bucket = resources
+    let bucket = resources["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -197,6 +197,21 @@ fn months_after(start: &str, months: u32) -> String {
     format!("{}-{:02}", index / 12, index % 12 + 1)
 }
 
+/// `text` without its ANSI escape sequences (`ESC [ ... m`).
+fn strip_escapes(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut escape = false;
+    for c in text.chars() {
+        match (escape, c) {
+            (_, '\u{1b}') => escape = true,
+            (true, 'm') => escape = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    plain
+}
+
 /// `paved report` in every format on the demo: text within 100 columns that
 /// says what each number counts and over which window, Markdown for a wiki,
 /// one self-contained HTML file, JSON with the stable keys; unknown scopes
@@ -228,13 +243,35 @@ fn the_report_explains_itself_in_every_format() {
             "stty cols 70 rows 40; {} report --database-url '{database}' --since 2026-05-01 --until {END}",
             env!("CARGO_BIN_EXE_paved")
         );
-        let output = std::process::Command::new("script").args(["-qec", &command, "/dev/null"]).output().unwrap();
-        let narrow = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+        let on_terminal = |no_colour: bool| {
+            let mut script = std::process::Command::new("script");
+            script.args(["-qec", &command, "/dev/null"]).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+            if no_colour {
+                script.env("NO_COLOR", "1");
+            }
+            String::from_utf8_lossy(&script.output().unwrap().stdout).replace('\r', "")
+        };
+        let painted = on_terminal(false);
+        // On a terminal the verdicts and severities are in colour; the
+        // colour moves no column.
+        assert!(
+            painted.contains("\u{1b}[33mtransition\u{1b}[0m") || painted.contains("\u{1b}[32mculture\u{1b}[0m"),
+            "{painted}"
+        );
+        assert!(
+            painted.contains("[\u{1b}[1m\u{1b}[31mcritical\u{1b}[0m]")
+                || painted.contains("[\u{1b}[33mwarning\u{1b}[0m]"),
+            "{painted}"
+        );
+        let narrow = on_terminal(true);
+        assert!(!narrow.contains('\u{1b}'), "NO_COLOR: no colour: {narrow}");
+        assert_eq!(strip_escapes(&painted), narrow, "the same text, painted or not");
         assert!(narrow.contains("The four-line test"), "{narrow}");
         for line in narrow.lines() {
             assert!(line.chars().count() <= 70, "a line over 70 columns on a 70-column terminal: {line:?}");
         }
         assert!(text.lines().any(|l| l.chars().count() > 70), "piped, the text uses 100 columns");
+        assert!(!text.contains('\u{1b}'), "piped, no colour");
     } else {
         eprintln!("SKIPPED the 70-column terminal check: util-linux's `script` is not installed");
     }
@@ -284,6 +321,37 @@ fn the_report_explains_itself_in_every_format() {
     assert!(html.contains("<style"), "its style inside");
     assert!(!html.contains("<script src") && !html.contains("<link"), "nothing loaded from elsewhere");
     assert!(html.contains("Knowledge hoarding"));
+    assert!(
+        html.contains("<svg") && html.contains("owners-vs-others-title") && html.contains("lead-time-title"),
+        "the charts of the pages, inside"
+    );
+    assert!(!html.contains("(partial)"), "whole months only in this window");
+
+    // A window that cuts its first and last months marks them partial, in
+    // every format, and reads the phase from the whole months between.
+    let cut = ["--since", "2026-05-15", "--until", "2026-10-20"];
+    let partial = |format: &str| {
+        let output = run(paved(dir.path()).args(["report", "--database-url", &database, "--format", format]).args(cut));
+        assert!(output.status.success(), "{}", stderr(&output));
+        crate::support::stdout(&output)
+    };
+    let cut_json: Value = serde_json::from_str(&partial("json")).unwrap();
+    assert_eq!(
+        cut_json["phase"]["partial_months_left_out"],
+        serde_json::json!(["2026-05-01T00:00:00Z", "2026-10-01T00:00:00Z"])
+    );
+    let marks: Vec<bool> = cut_json["test"]["deploy_own_code"]["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["partial"].as_bool().unwrap())
+        .collect();
+    assert_eq!(marks, [true, false, false, false, false, true], "May and October are cut");
+    assert_eq!(cut_json["dora"]["series"][0]["partial"], true);
+    let cut_text = partial("text");
+    assert!(cut_text.contains("May (partial)") && cut_text.contains("did not decide it"), "{cut_text}");
+    assert!(partial("md").contains("| 2026-10 (partial) |"));
+    assert!(partial("html").contains("Oct 2026*"), "the chart marks the cut month");
 
     let json: Value = serde_json::from_str(&format("json")).unwrap();
     let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();

@@ -18,6 +18,7 @@ mod paging;
 mod prometheus;
 mod provision;
 mod records;
+mod schemathesis;
 mod scorecard_repo;
 mod serve;
 mod support;

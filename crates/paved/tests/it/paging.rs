@@ -468,7 +468,7 @@ spec: {{ component: checkout-api, interval: 10s, grace: 1s, severity: SEV-3 }}
     assert_eq!(open["severity"], "SEV-3", "{open}");
     assert!(open["resolved_at"].is_null(), "{open}");
     let (_, listed) = server.get("/api/v1/heartbeats").await;
-    assert_eq!(listed[0]["incident"], open["key"], "{listed}");
+    assert_eq!(listed["items"][0]["incident"], open["key"], "{listed}");
 
     // The next beat resolves it.
     let (status, beaten) = beat(checkout).await;

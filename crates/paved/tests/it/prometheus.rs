@@ -19,7 +19,7 @@ use crate::alertmanager::free_port;
 use crate::support::{paved, repo_root};
 
 /// Kills its process when dropped.
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -42,9 +42,15 @@ fn installed() -> bool {
 
 /// `paved demo` on a free port: its address once it has printed everything
 /// (its scorecards scored).
-fn start_demo(dir: &Path) -> (Killed, String) {
+pub(crate) fn start_demo(dir: &Path) -> (Killed, String) {
+    start_demo_with(dir, &[])
+}
+
+/// [`start_demo`] with more arguments (`--out DIR`, say).
+pub(crate) fn start_demo_with(dir: &Path, more: &[&str]) -> (Killed, String) {
     let mut child = paved(dir)
         .args(["demo", "--listen", "127.0.0.1:0", "--seed", "7"])
+        .args(more)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

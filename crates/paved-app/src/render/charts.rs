@@ -1,6 +1,9 @@
 //! Charts as inline SVG, drawn on the server: axes with units, a legend, a
 //! title and description for screen readers, and the same numbers as a
-//! table beside each chart.
+//! table beside each chart. The pages and the report's HTML export draw
+//! the same charts. A category labelled `... (partial)` (a month the
+//! window cuts, [`crate::render::month_label`]) is marked with `*` under
+//! its bar and explained in the caption.
 
 use maud::{Markup, html};
 
@@ -15,7 +18,7 @@ pub struct Series {
     pub values: Vec<Option<f64>>,
 }
 
-const WIDTH: f64 = 640.0;
+const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 56.0;
 const BOTTOM: f64 = 36.0;
@@ -54,6 +57,23 @@ fn table(id: &str, categories: &[String], series: &[Series], unit: &str, format:
                     }
                 }
             }
+        }
+    }
+}
+
+/// What marks a partial period's label.
+const PARTIAL: &str = " (partial)";
+
+/// A category's label under its bar: `Dec 2026*` for a partial one.
+fn tick(category: &str) -> String {
+    category.strip_suffix(PARTIAL).map_or_else(|| category.to_owned(), |month| format!("{month}*"))
+}
+
+/// The caption's note when a category is partial.
+fn partial_note(categories: &[String]) -> Markup {
+    html! {
+        @if categories.iter().any(|c| c.ends_with(PARTIAL)) {
+            span.partial-note { " * A partial month: the window cuts it, so its figures are incomplete." }
         }
     }
 }
@@ -127,11 +147,11 @@ pub fn stacked_bars(
                     rect x=(x) y=(y) width=(bar) height=(height) fill=(colour) { title { (tooltip) } }
                 }
                 @for (i, category) in categories.iter().enumerate() {
-                    text.tick x=(LEFT + band * i as f64 + band / 2.0) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (category) }
+                    text.tick x=(LEFT + band * i as f64 + band / 2.0) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (tick(category)) }
                 }
                 line.axis x1=(LEFT) x2=(WIDTH - RIGHT) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
             }
-            figcaption { (title) (legend(series)) }
+            figcaption { (title) (partial_note(categories)) (legend(series)) }
             (table(id, categories, series, unit, format))
         }
     }
@@ -169,11 +189,11 @@ pub fn lines(
                     }
                 }
                 @for (i, category) in categories.iter().enumerate() {
-                    text.tick x=(LEFT + band * (i as f64 + 0.5)) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (category) }
+                    text.tick x=(LEFT + band * (i as f64 + 0.5)) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (tick(category)) }
                 }
                 line.axis x1=(LEFT) x2=(WIDTH - RIGHT) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
             }
-            figcaption { (title) (legend(series)) }
+            figcaption { (title) (partial_note(categories)) (legend(series)) }
             (table(id, categories, series, unit, format))
         }
     }
@@ -258,5 +278,17 @@ mod tests {
         assert!(chart.contains("role=\"img\""), "{chart}");
         assert!(chart.contains("<title id=\"deploys-title\">Deployments</title>"));
         assert!(chart.contains("<td>7</td>") && chart.contains("<td>–</td>"), "the table has the numbers");
+        assert!(!chart.contains("partial"), "no month is partial");
+    }
+
+    #[test]
+    fn a_partial_month_is_marked_under_its_bar_and_in_the_caption() {
+        let months = ["Nov 2026".to_owned(), "Dec 2026 (partial)".to_owned()];
+        let series = [Series { name: "deployments", colour: "#0969da", values: vec![Some(9.0), Some(2.0)] }];
+        let chart = lines("lead", "Lead time", "Lead time per month", &months, &series, "hours", |v| format!("{v:.0}"))
+            .into_string();
+        assert!(chart.contains(">Dec 2026*</text>"), "{chart}");
+        assert!(chart.contains("A partial month"), "{chart}");
+        assert!(chart.contains("<th scope=\"row\">Dec 2026 (partial)</th>"), "the table says it in words: {chart}");
     }
 }
