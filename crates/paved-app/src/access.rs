@@ -157,6 +157,27 @@ impl Caller {
         }
     }
 
+    /// Checks that the caller may read the audit trail `service` names
+    /// (`None`: the whole trail): admins and the CLI read everything; a
+    /// service's owners (by [`Self::may_act_on`]) read its trail.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] saying who may.
+    pub fn may_read_audit(&self, catalog: &CatalogIndex, service: Option<&EntityRef>) -> Result<(), AppError> {
+        match (self, service) {
+            (Self::Local | Self::Token(TokenInfo { scope: TokenScope::Admin, .. }), _) => Ok(()),
+            (_, Some(service)) => self.may_act_on(catalog, service).map_err(|refusal| match refusal {
+                AppError::Forbidden(why) => AppError::Forbidden(format!("reading the audit trail of {service}: {why}")),
+                other => other,
+            }),
+            (_, None) => Err(AppError::Forbidden(format!(
+                "{} may not read the whole audit trail: admins may; a service's owners may read its trail (ask \
+                 with a service)",
+                self.audit_name()
+            ))),
+        }
+    }
+
     /// Checks that the caller may run deploys as a runner (claim jobs,
     /// report their logs, finish them): the CLI on the local database and
     /// admin tokens. A runner runs every team's deploys, so no team or

@@ -161,6 +161,8 @@ impl App {
             action: "oncall.contact.add".into(),
             target: person.to_string(),
             detail: Some(format!("{} {}", parsed.kind(), parsed.redacted())),
+            service: None,
+            decision: None,
         };
         Ok(self.store.add_person_contact(&new, &audit).await?)
     }
@@ -182,6 +184,8 @@ impl App {
             action: "oncall.contact.remove".into(),
             target: person.to_string(),
             detail: None,
+            service: None,
+            decision: None,
         };
         self.store.remove_person_contact(&person, id, &audit).await?.ok_or_else(|| {
             AppError::NotFound(format!(

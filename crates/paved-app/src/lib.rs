@@ -47,6 +47,7 @@ use paved_store::DynStore;
 
 pub mod access;
 pub mod analysis_cache;
+pub mod audit;
 pub mod catalog_cache;
 pub mod contacts;
 pub mod deploy;

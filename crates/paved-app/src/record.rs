@@ -258,6 +258,7 @@ fn prepared(
 ) -> Result<PreparedRecord, AppError> {
     let event_type = action.event_type();
     let digest = hex::encode(Sha256::digest(&body));
+    let service = derivation.records.iter().find_map(service_of).cloned();
     let event = NewRawEvent {
         source: Source::Api.as_str().to_owned(),
         event_type: event_type.to_owned(),
@@ -273,6 +274,8 @@ fn prepared(
         action: action.audit_action().to_owned(),
         target: key.clone(),
         detail: Some(about.to_owned()),
+        service,
+        decision: Some(paved_store::AuditDecision::Allowed),
     };
     Ok(PreparedRecord { event: IngestEvent { event, derivation, audit: Some(audit) }, kind, key })
 }

@@ -79,6 +79,8 @@ async fn a_run_whose_process_stopped_is_ended_as_failed_with_the_reason() {
         action: action.into(),
         target: "component:default/ledger".into(),
         detail: None,
+        service: None,
+        decision: None,
     };
     let stopped = store.start_template_run(&new, &audit("scaffold.run")).await.unwrap();
     store.log_template_run(stopped.id, &["rendered 10 files".to_owned()]).await.unwrap();

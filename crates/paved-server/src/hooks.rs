@@ -184,6 +184,8 @@ async fn store_delivery(
             action: sender.action.to_owned(),
             target: if targets.is_empty() { "nothing".to_owned() } else { targets.join(", ") },
             detail: Some(format!("{source} {event_type}")),
+            service: None,
+            decision: None,
         });
     }
     let (outcome, reason) = (derivation.status, derivation.reason.clone());

@@ -293,8 +293,43 @@ pub struct NewAudit {
     pub action: String,
     /// On what: a record key, a token id.
     pub target: String,
-    /// Anything else worth keeping.
+    /// Anything else worth keeping: the reason of a refusal.
     pub detail: Option<String>,
+    /// The service (a Component) it acts on, when there is one: the audit
+    /// trail of a service lists it.
+    pub service: Option<paved_domain::EntityRef>,
+    /// What was decided, when the action was a request someone could be
+    /// refused.
+    pub decision: Option<AuditDecision>,
+}
+
+/// What was decided about a request the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditDecision {
+    /// It was allowed, and done (or queued).
+    Allowed,
+    /// It was refused; the entry's detail says by which rule.
+    Refused,
+}
+
+impl AuditDecision {
+    /// As stored: `allowed` or `refused`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// The decision a stored name stands for.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "allowed" => Some(Self::Allowed),
+            "refused" => Some(Self::Refused),
+            _ => None,
+        }
+    }
 }
 
 /// An entry of the audit log.
@@ -314,4 +349,25 @@ pub struct AuditEntry {
     pub raw_event_id: Option<i64>,
     /// Anything else.
     pub detail: Option<String>,
+    /// The service it acts on (a Component's key), when recorded.
+    pub service: Option<String>,
+    /// What was decided, when recorded.
+    pub decision: Option<AuditDecision>,
+}
+
+/// Which entries of the audit log [`crate::AuditStore::audit_entries`]
+/// reads, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditFilter {
+    /// Entries by this actor (as written: `user:default/dana via session
+    /// 4`), or whose actor contains this text.
+    pub actor: Option<String>,
+    /// Entries acting on this service.
+    pub service: Option<paved_domain::EntityRef>,
+    /// Entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Page size (1 to 1000).
+    pub limit: u32,
+    /// Entries to skip.
+    pub offset: u64,
 }

@@ -40,8 +40,8 @@ pub use error::StoreError;
 pub use health::{HealthStore, WorkHealth};
 pub use heartbeats::{HeartbeatState, HeartbeatStore};
 pub use ingest::{
-    AuditEntry, CommitEmail, EventCount, EventFilter, EventSummary, IdentityRecord, IngestEvent, Ingested, NewAudit,
-    NewToken, RebuildSummary, RecordFilter, TokenInfo, TokenScope,
+    AuditDecision, AuditEntry, AuditFilter, CommitEmail, EventCount, EventFilter, EventSummary, IdentityRecord,
+    IngestEvent, Ingested, NewAudit, NewToken, RebuildSummary, RecordFilter, TokenInfo, TokenScope,
 };
 pub use jobs::{DeployJob, JobEnd, JobFilter, JobState, JobStore, LogEntry, LogStream, NewJob};
 pub use overrides::{NewOverride, OverrideFilter, OverrideStore, StoredOverride};
@@ -616,6 +616,13 @@ pub trait AuditStore: Send + Sync {
     /// # Errors
     /// On a database error.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The entries `filter` asks for, newest first, and how many match in
+    /// all.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<(Vec<AuditEntry>, u64), StoreError>;
 
     /// Appends `audit` on its own, for an action that stores nothing else
     /// (answering GitHub's deployment protection rule); `raw_event_id`

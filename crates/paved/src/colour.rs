@@ -108,19 +108,8 @@ mod tests {
         assert!(painted.contains("\u{1b}[33mtransition\u{1b}[0m owners"), "{painted:?}");
         assert!(painted.contains("  [\u{1b}[1m\u{1b}[31mcritical\u{1b}[0m] New silo"), "{painted:?}");
         assert!(painted.ends_with("  role of the platform\n"), "a word in a sentence stays plain: {painted:?}");
-        let stripped: String = {
-            let mut plain = String::new();
-            let mut escape = false;
-            for c in painted.chars() {
-                match (escape, c) {
-                    (_, '\u{1b}') => escape = true,
-                    (true, 'm') => escape = false,
-                    (true, _) => {}
-                    (false, c) => plain.push(c),
-                }
-            }
-            plain
-        };
+        let codes = ["\u{1b}[33m", "\u{1b}[1m", "\u{1b}[31m", "\u{1b}[0m"];
+        let stripped = codes.iter().fold(painted.clone(), |plain, code| plain.replace(code, ""));
         assert_eq!(stripped, text, "painting adds escapes only");
     }
 }

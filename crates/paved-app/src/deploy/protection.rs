@@ -90,6 +90,8 @@ impl ProtectionAnswer {
             action: AUDIT_ACTION.to_owned(),
             target: self.target.clone(),
             detail: Some(detail),
+            service: None,
+            decision: None,
         }
     }
 }

@@ -156,6 +156,23 @@ impl App {
         }
         if !check.allowed {
             let conflict = check.outcomes.iter().filter(|o| !o.passed).all(|o| o.check == CheckKind::OneAtATime);
+            // A refusal is kept in the audit trail with the rules that
+            // refused it.
+            let reasons: Vec<String> = check
+                .outcomes
+                .iter()
+                .filter(|o| !o.passed)
+                .map(|o| format!("{}: {}", o.check.as_str(), o.reason))
+                .collect();
+            let refused = NewAudit {
+                actor: caller.audit_name(),
+                action: "deploy.refuse".into(),
+                target: format!("{} to {}", check.service, check.environment),
+                detail: Some(format!("{}; refused by {}", check.version, reasons.join("; "))),
+                service: Some(check.service.clone()),
+                decision: Some(paved_store::AuditDecision::Refused),
+            };
+            self.store.append_audit(&refused, None).await?;
             return Ok(DeployOutcome::Refused(Refusal { check, conflict }));
         }
         let (actor, actor_claimed_by) = actor_of(&gathered.catalog, caller, request.actor.as_deref())?;
@@ -190,6 +207,8 @@ impl App {
                 Some(reason) => format!("{} to {}; break glass: {reason}", job.version, job.environment),
                 None => format!("{} to {}", job.version, job.environment),
             }),
+            service: Some(check.service.clone()),
+            decision: Some(paved_store::AuditDecision::Allowed),
         };
         match self.store.enqueue_job(&job, &audit).await? {
             Ok(job) => {

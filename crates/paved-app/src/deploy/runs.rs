@@ -163,6 +163,8 @@ impl App {
             action: if report.succeeded { "deploy.succeed".into() } else { "deploy.fail".into() },
             target: String::new(),
             detail: end.error.clone(),
+            service: None,
+            decision: None,
         };
         let Some((finished, next)) = self.store.finish_job(id, runner, &end, rollback.as_ref(), &audit).await? else {
             return Err(AppError::Conflict(format!(

@@ -126,6 +126,8 @@ impl App {
             action: "oncall.override.create".to_owned(),
             target: String::new(),
             detail: Some(detail(&person, start, end, reason.as_deref())),
+            service: None,
+            decision: None,
         };
         let stored = self.store.create_override(&new, &audit).await?;
         Ok(as_named(&catalog, stored))
@@ -171,6 +173,8 @@ impl App {
             action: "oncall.override.delete".to_owned(),
             target: String::new(),
             detail: Some(detail(&over.person, over.start, over.end, over.reason.as_deref())),
+            service: None,
+            decision: None,
         };
         // Deleted meanwhile by someone else: as if it never was.
         let deleted = self.store.delete_override(id, &audit).await?.ok_or_else(not_found)?;

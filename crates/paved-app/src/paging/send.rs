@@ -77,6 +77,8 @@ impl App {
                     plan.policy,
                     if nobody { "reached nobody".to_owned() } else { names.join(", ") }
                 )),
+                service: None,
+                decision: None,
             };
             if nobody {
                 tracing::warn!(

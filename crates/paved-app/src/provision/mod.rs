@@ -426,6 +426,8 @@ impl App {
             action: "provision.request".into(),
             target: String::new(),
             detail: Some(format!("{} for {service}", module.entity_ref)),
+            service: None,
+            decision: None,
         };
         let (stored, created) =
             self.store.request_resource(&new, &owner, Utc::now() + self.provision.lease, &audit).await?;
@@ -447,6 +449,8 @@ impl App {
             action: if shown.is_ok() { "provision.ready" } else { "provision.fail" }.into(),
             target: String::new(),
             detail: shown.as_ref().err().cloned(),
+            service: None,
+            decision: None,
         };
         let resource = self
             .store
@@ -503,6 +507,8 @@ impl App {
             action: "provision.credentials".into(),
             target: stored.entity_ref.to_string(),
             detail: None,
+            service: None,
+            decision: None,
         };
         self.audit(&entry, None).await?;
         Ok(all)
@@ -577,6 +583,8 @@ impl App {
             action: action.into(),
             target: String::new(),
             detail,
+            service: None,
+            decision: None,
         };
         match dropped {
             Ok(detail) => {
@@ -635,6 +643,8 @@ impl App {
                 action: "provision.resume".into(),
                 target: String::new(),
                 detail: Some("finished after the replica that began it stopped".into()),
+                service: None,
+                decision: None,
             };
             if let Some(finished_resource) = self.store.finish_resource(resource.id, owner, &outcome, &audit).await? {
                 self.record_provisioning(&finished_resource).await?;

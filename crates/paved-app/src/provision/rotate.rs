@@ -77,6 +77,8 @@ impl App {
             action: action.into(),
             target: String::new(),
             detail,
+            service: None,
+            decision: None,
         };
         let new = match rotated {
             Ok(new) => new,

@@ -102,6 +102,42 @@ fn y_axis(top: f64, step: f64, format: fn(f64) -> String, unit: &str) -> Markup 
     }
 }
 
+/// What a chart over categories (months) has around its plot: the title and
+/// description, the y axis, a label under each category, the caption with
+/// its legend, and the numbers as a table.
+struct Frame<'a> {
+    id: &'a str,
+    title: &'a str,
+    description: &'a str,
+    categories: &'a [String],
+    series: &'a [Series],
+    unit: &'a str,
+    format: fn(f64) -> String,
+}
+
+impl Frame<'_> {
+    fn draw(&self, top: f64, step: f64, plot: Markup) -> Markup {
+        let Self { id, title, description, categories, series, unit, format } = *self;
+        let band = (WIDTH - LEFT - RIGHT) / categories.len().max(1) as f64;
+        html! {
+            figure.chart {
+                svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby=(format!("{id}-title {id}-desc")) {
+                    title id=(format!("{id}-title")) { (title) }
+                    desc id=(format!("{id}-desc")) { (description) }
+                    (y_axis(top, step, format, unit))
+                    (plot)
+                    @for (i, category) in categories.iter().enumerate() {
+                        text.tick x=(LEFT + band * (i as f64 + 0.5)) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (tick(category)) }
+                    }
+                    line.axis x1=(LEFT) x2=(WIDTH - RIGHT) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
+                }
+                figcaption { (title) (partial_note(categories)) (legend(series)) }
+                (table(id, categories, series, unit, format))
+            }
+        }
+    }
+}
+
 /// Stacked bars: one bar per category, one segment per series.
 pub fn stacked_bars(
     id: &str,
@@ -137,24 +173,13 @@ pub fn stacked_bars(
             base += value;
         }
     }
-    html! {
-        figure.chart {
-            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby=(format!("{id}-title {id}-desc")) {
-                title id=(format!("{id}-title")) { (title) }
-                desc id=(format!("{id}-desc")) { (description) }
-                (y_axis(top, step, format, unit))
-                @for (x, y, height, colour, tooltip) in &segments {
-                    rect x=(x) y=(y) width=(bar) height=(height) fill=(colour) { title { (tooltip) } }
-                }
-                @for (i, category) in categories.iter().enumerate() {
-                    text.tick x=(LEFT + band * i as f64 + band / 2.0) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (tick(category)) }
-                }
-                line.axis x1=(LEFT) x2=(WIDTH - RIGHT) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
-            }
-            figcaption { (title) (partial_note(categories)) (legend(series)) }
-            (table(id, categories, series, unit, format))
+    let plot = html! {
+        @for (x, y, height, colour, tooltip) in &segments {
+            rect x=(x) y=(y) width=(bar) height=(height) fill=(colour) { title { (tooltip) } }
         }
-    }
+    };
+    let frame = Frame { id, title, description, categories, series, unit, format };
+    frame.draw(top, step, plot)
 }
 
 /// A line per series over the categories; gaps where there is no data.
@@ -172,31 +197,20 @@ pub fn lines(
     let plot_height = HEIGHT - TOP - BOTTOM;
     let band = (WIDTH - LEFT - RIGHT) / categories.len().max(1) as f64;
     let point = |i: usize, value: f64| (LEFT + band * (i as f64 + 0.5), HEIGHT - BOTTOM - plot_height * value / top);
-    html! {
-        figure.chart {
-            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby=(format!("{id}-title {id}-desc")) {
-                title id=(format!("{id}-title")) { (title) }
-                desc id=(format!("{id}-desc")) { (description) }
-                (y_axis(top, step, format, unit))
-                @for s in series {
-                    @let points: Vec<String> = s.values.iter().enumerate().filter_map(|(i, v)| v.map(|v| { let (x, y) = point(i, v); format!("{x:.1},{y:.1}") })).collect();
-                    polyline points=(points.join(" ")) fill="none" stroke=(s.colour) stroke-width="2.5" {}
-                    @for (i, value) in s.values.iter().enumerate() {
-                        @if let Some(value) = value {
-                            @let (x, y) = point(i, *value);
-                            circle cx=(x) cy=(y) r="4" fill=(s.colour) { title { (categories[i]) ": " (s.name) " " (format(*value)) } }
-                        }
-                    }
+    let plot = html! {
+        @for s in series {
+            @let points: Vec<String> = s.values.iter().enumerate().filter_map(|(i, v)| v.map(|v| { let (x, y) = point(i, v); format!("{x:.1},{y:.1}") })).collect();
+            polyline points=(points.join(" ")) fill="none" stroke=(s.colour) stroke-width="2.5" {}
+            @for (i, value) in s.values.iter().enumerate() {
+                @if let Some(value) = value {
+                    @let (x, y) = point(i, *value);
+                    circle cx=(x) cy=(y) r="4" fill=(s.colour) { title { (categories[i]) ": " (s.name) " " (format(*value)) } }
                 }
-                @for (i, category) in categories.iter().enumerate() {
-                    text.tick x=(LEFT + band * (i as f64 + 0.5)) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle" { (tick(category)) }
-                }
-                line.axis x1=(LEFT) x2=(WIDTH - RIGHT) y1=(HEIGHT - BOTTOM) y2=(HEIGHT - BOTTOM) {}
             }
-            figcaption { (title) (partial_note(categories)) (legend(series)) }
-            (table(id, categories, series, unit, format))
         }
-    }
+    };
+    let frame = Frame { id, title, description, categories, series, unit, format };
+    frame.draw(top, step, plot)
 }
 
 /// Horizontal bars: one per category of a single series.

@@ -271,6 +271,8 @@ impl App {
             action: "scaffold.update".into(),
             target: service.to_string(),
             detail: Some(format!("{} {version}", drift.template)),
+            service: None,
+            decision: None,
         };
         let run = self.store.start_template_run(&new, &audit).await?.id;
         let mut log = Vec::new();
@@ -293,6 +295,8 @@ impl App {
             action: action.into(),
             target: service.to_string(),
             detail: Some(error.unwrap_or_else(|| format!("run {run}: {branch}"))),
+            service: None,
+            decision: None,
         };
         self.store.finish_template_run(run, &ended, &audit).await?;
         let mut update = outcome?;

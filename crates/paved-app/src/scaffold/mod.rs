@@ -107,6 +107,8 @@ impl App {
                 action: "scaffold.run".into(),
                 target: service.to_string(),
                 detail: Some(format!("{} {version}", template.entity_ref)),
+                service: None,
+                decision: None,
             };
             Some(self.store.start_template_run(&new, &audit).await?.id)
         };
@@ -133,6 +135,8 @@ impl App {
                 action: action.into(),
                 target: service.to_string(),
                 detail: Some(error.unwrap_or_else(|| format!("run {id}"))),
+                service: None,
+                decision: None,
             };
             self.store.finish_template_run(id, &ended, &audit).await?;
         }

@@ -52,6 +52,8 @@ impl App {
                 action: action.into(),
                 target: run.service.to_string(),
                 detail: Some(format!("run {}: {reason}", run.id)),
+                service: None,
+                decision: None,
             };
             if self.store.finish_template_run(run.id, &outcome, &audit).await?.is_some() {
                 tracing::warn!(run = run.id, service = %run.service, "a golden-path run's process stopped; ended as failed");

@@ -395,6 +395,8 @@ impl App {
             action: "scorecard.evaluate".into(),
             target: scope.service.clone().or_else(|| scope.team.clone()).unwrap_or_default(),
             detail: Some(format!("as of {}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
+            service: None,
+            decision: None,
         };
         self.audit(&audit, None).await?;
         Ok(results)

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::extract::{BodyBudget, BodyLimit};
 use crate::{AppState, hooks};
 
+pub mod audit;
 pub mod backstage;
 pub mod contacts;
 pub mod deployments;
@@ -130,6 +131,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(backstage::by_name))
         .routes(routes!(backstage::by_query))
         .routes(routes!(backstage::by_refs))
+        .routes(routes!(audit::audit))
         .routes(routes!(scorecards::scorecards))
         .routes(routes!(scorecards::evaluate))
         .routes(routes!(scorecards::history))

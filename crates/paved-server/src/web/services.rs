@@ -170,8 +170,51 @@ async fn service_page(
     versions.dedup();
     let deploy = super::deploys::section(viewer, service, &targets, &jobs, &versions);
     let resources = state.store.resources(Some(service), None).await?;
-    let deploy = html! { (deploy) (super::resources::section(viewer, &catalog, service, &resources)) };
+    let audit = audit_section(state, viewer, service).await?;
+    let deploy = html! { (deploy) (super::resources::section(viewer, &catalog, service, &resources)) (audit) };
     Ok(service_markup(&overview, &window, deploy))
+}
+
+/// The service's audit trail, the latest 20 entries, for a signed-in
+/// owner or an admin (others see nothing of it: the application refuses
+/// them, and the panel is left out).
+async fn audit_section(
+    state: &AppState,
+    viewer: &super::session::Viewer,
+    service: &paved_domain::EntityRef,
+) -> Result<Markup, WebError> {
+    let Some(caller) = viewer.caller() else { return Ok(html! {}) };
+    let query = paved_app::audit::AuditQuery { service: Some(service.to_string()), limit: 20, ..Default::default() };
+    let (entries, total) = match state.audit_trail(caller, &query).await {
+        Ok(found) => found,
+        Err(paved_app::AppError::Forbidden(_)) => return Ok(html! {}),
+        Err(error) => return Err(error.into()),
+    };
+    Ok(html! {
+        section aria-labelledby="audit" data-audit {
+            h2 id="audit" { "Audit trail (" (total) ")" }
+            @if entries.is_empty() { p { "Nothing done on this service through pavedroad yet." } }
+            @else {
+                table {
+                    thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Decision" } th scope="col" { "Why" } } }
+                    tbody {
+                        @for entry in &entries {
+                            tr {
+                                td { (super::when(entry.at)) }
+                                td { (entry.actor) }
+                                td { (entry.action) @if !entry.target.is_empty() { " " (entry.target) } }
+                                td { (entry.decision.map_or("–", paved_store::AuditDecision::as_str)) }
+                                td { (entry.detail.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+                @if total > entries.len() as u64 {
+                    p { "The latest " (entries.len()) "; every entry: " code { "paved audit --service " (service.name()) } " or " a href=(format!("/api/v1/audit?service={}", super::encode(service.name()))) { "the API" } "." }
+                }
+            }
+        }
+    })
 }
 
 /// What a service (or a team's services) provisioned themselves (`paved

@@ -162,7 +162,7 @@ api_tests! {
         // Every documented operation is served: none falls through to the
         // router's "no route" or "method not allowed".
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 51, "every path of the API and the webhooks");
+        assert_eq!(paths.len(), 52, "every path of the API and the webhooks");
         for path in [
             "/api/v1/services/{name}/deploys",
             "/api/v1/runner/claim",

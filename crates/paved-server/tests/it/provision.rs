@@ -432,7 +432,7 @@ crate::helpers::on_tests! {
         let (status, body) = app.send(reqwest::Method::POST, &rotate, Some(&ana), None).await;
         assert_eq!(status, 409, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("try again in a minute"), "{body}");
-        let audit = paved_store::NewAudit { actor: "test".into(), action: "test.release".into(), target: String::new(), detail: None };
+        let audit = paved_store::NewAudit { actor: "test".into(), action: "test.release".into(), target: String::new(), detail: None, service: None, decision: None };
         assert!(app.store.reseal_resource(stored.id, "another-request", stored.sealed.as_deref().unwrap(), &audit).await.unwrap());
         // A server that cannot change it: refused saying why, and the
         // resource is let go at once (its removal is not refused).
@@ -561,7 +561,7 @@ crate::helpers::on_tests! {
             parameters: json!({ "class": "small" }),
             requested_by: "user:default/ana.souza (token 1)".into(),
         };
-        let audit = paved_store::NewAudit { actor: "test".into(), action: "provision.request".into(), target: String::new(), detail: None };
+        let audit = paved_store::NewAudit { actor: "test".into(), action: "provision.request".into(), target: String::new(), detail: None, service: None, decision: None };
         app.store.request_resource(&new, "killed-replica", chrono::Utc::now() - chrono::Duration::seconds(1), &audit).await.unwrap();
         let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
         sqlx::raw_sql(&format!("CREATE ROLE \"{sql}\" LOGIN PASSWORD 'half-made'")).execute(&mut conn).await.unwrap();

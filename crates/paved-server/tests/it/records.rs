@@ -47,6 +47,36 @@ api_tests! {
         let audit = app.store.audit_log(10).await.unwrap();
         assert_eq!(audit[0].action, "deployment.record");
         assert!(audit[0].actor.contains("team group:default/checkout"), "{:?}", audit[0]);
+
+        // The trail is read by service: by an admin, and by the service's
+        // own team; another team is told who may.
+        let admin = app.token(TokenScope::Admin).await;
+        let payments = app.token(TokenScope::Team("group:default/payments".parse().unwrap())).await;
+        let read = |token: String, query: &'static str| {
+            let base = app.base.clone();
+            async move {
+                let response = reqwest::Client::new()
+                    .get(format!("{base}/api/v1/audit{query}"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
+            }
+        };
+        let (status, trail) = read(admin.clone(), "?service=checkout-api").await;
+        assert_eq!((status, trail["total"].as_u64()), (200, Some(1)), "{trail}");
+        let entry = &trail["items"][0];
+        assert_eq!((entry["action"].as_str(), entry["service"].as_str(), entry["decision"].as_str()), (Some("deployment.record"), Some("component:default/checkout-api"), Some("allowed")), "{trail}");
+        let (status, own) = read(checkout.clone(), "?service=checkout-api").await;
+        assert_eq!((status, own["total"].as_u64()), (200, Some(1)), "the owners read their service's trail: {own}");
+        let (status, refused) = read(payments, "?service=checkout-api").await;
+        assert_eq!(status, 403, "{refused}");
+        assert!(refused["error"]["message"].as_str().unwrap().contains("group:default/checkout"), "{refused}");
+        let (status, whole) = read(checkout, "").await;
+        assert_eq!(status, 403, "only admins read the whole trail: {whole}");
+        let (status, none) = read(admin, "?service=checkout-api&since=2099-01-01").await;
+        assert_eq!((status, none["total"].as_u64()), (200, Some(0)), "{none}");
     }
 
     async fn a_personal_token_acts_as_its_person_on_the_services_they_own(app) {

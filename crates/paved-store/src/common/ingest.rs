@@ -273,6 +273,8 @@ pub(crate) struct AuditRow {
     pub target: String,
     pub raw_event_id: Option<i64>,
     pub detail: Option<String>,
+    pub service: Option<String>,
+    pub decision: Option<String>,
 }
 
 impl From<AuditRow> for AuditEntry {
@@ -285,6 +287,8 @@ impl From<AuditRow> for AuditEntry {
             target: row.target,
             raw_event_id: row.raw_event_id,
             detail: row.detail,
+            service: row.service,
+            decision: row.decision.as_deref().and_then(crate::AuditDecision::from_name),
         }
     }
 }
@@ -815,5 +819,7 @@ pub(crate) fn token_audit(actor: &str, action: &str, token: &TokenInfo) -> NewAu
         action: action.to_owned(),
         target: format!("token {}", token.id),
         detail: Some(format!("{} ({scope})", token.name)),
+        service: None,
+        decision: None,
     }
 }

@@ -218,12 +218,17 @@ impl IngestTx for Tx<'_> {
         let targets: Vec<&str> = rows.iter().map(|entry| entry.audit.target.as_str()).collect();
         let events: Vec<Option<i64>> = rows.iter().map(|entry| entry.raw_event_id).collect();
         let details: Vec<Option<&str>> = rows.iter().map(|entry| entry.audit.detail.as_deref()).collect();
+        let services: Vec<Option<String>> =
+            rows.iter().map(|entry| entry.audit.service.as_ref().map(paved_domain::EntityRef::key)).collect();
+        let decisions: Vec<Option<&str>> =
+            rows.iter().map(|entry| entry.audit.decision.map(crate::AuditDecision::as_str)).collect();
         // In the batch's order, so that ids follow it.
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, target, raw_event_id, detail)
-             SELECT at, actor, action, target, raw_event_id, detail
-             FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::text[])
-                 WITH ORDINALITY AS a(at, actor, action, target, raw_event_id, detail, n)
+            "INSERT INTO audit_log (at, actor, action, target, raw_event_id, detail, service, decision)
+             SELECT at, actor, action, target, raw_event_id, detail, service, decision
+             FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::text[],
+                         $7::text[], $8::text[])
+                 WITH ORDINALITY AS a(at, actor, action, target, raw_event_id, detail, service, decision, n)
              ORDER BY n",
         )
         .bind(&at)
@@ -232,6 +237,8 @@ impl IngestTx for Tx<'_> {
         .bind(&targets)
         .bind(&events)
         .bind(&details)
+        .bind(&services)
+        .bind(&decisions)
         .execute(&mut **self.0)
         .await?;
         Ok(())

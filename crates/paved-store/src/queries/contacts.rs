@@ -49,6 +49,8 @@ fn contact_audit(audit: &NewAudit, contact: &StoredPersonContact) -> NewAudit {
         action: audit.action.clone(),
         target: format!("contact {} of {}", contact.id, contact.person),
         detail: audit.detail.clone(),
+        service: None,
+        decision: None,
     }
 }
 

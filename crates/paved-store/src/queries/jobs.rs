@@ -164,6 +164,9 @@ fn job_audit(audit: &NewAudit, job: &DeployJob) -> NewAudit {
         action: audit.action.clone(),
         target: format!("deploy {} ({} to {})", job.id, job.service, job.environment),
         detail: audit.detail.clone(),
+        // The job's service is the reference it was queued with.
+        service: audit.service.clone().or_else(|| paved_domain::EntityRef::parse(&job.service, None, "default").ok()),
+        decision: audit.decision,
     }
 }
 
@@ -209,6 +212,8 @@ impl<T: Db> JobStore for T {
                 action: "deploy.start".into(),
                 target: String::new(),
                 detail: None,
+                service: None,
+                decision: None,
             };
             insert_audit(&mut *tx, &job_audit(&audit, job), now, None, ACTION).await?;
         }
@@ -288,6 +293,8 @@ impl<T: Db> JobStore for T {
                     action: "deploy.rollback".into(),
                     target: String::new(),
                     detail: Some(format!("rolls back deploy {id}")),
+                    service: None,
+                    decision: None,
                 };
                 insert_audit(&mut *tx, &job_audit(&queued_audit, queued), now, None, ACTION).await?;
             }
@@ -314,6 +321,8 @@ impl<T: Db> JobStore for T {
                 action: "deploy.interrupt".into(),
                 target: String::new(),
                 detail: job.runner.as_ref().map(|runner| format!("runner {runner} stopped reporting")),
+                service: None,
+                decision: None,
             };
             insert_audit(&mut *tx, &job_audit(&audit, job), now, None, ACTION).await?;
         }

@@ -36,9 +36,19 @@ pub(crate) async fn insert_audit<S: Sql + ?Sized>(
     raw_event_id: Option<i64>,
     action: &'static str,
 ) -> Result<(), crate::StoreError> {
-    let mut insert = tx
-        .statement("INSERT INTO audit_log (at, actor, action, target, raw_event_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
-    insert.bind(at).bind(&audit.actor).bind(&audit.action).bind(&audit.target).bind(raw_event_id).bind(&audit.detail);
+    let mut insert = tx.statement(
+        "INSERT INTO audit_log (at, actor, action, target, raw_event_id, detail, service, decision) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    insert
+        .bind(at)
+        .bind(&audit.actor)
+        .bind(&audit.action)
+        .bind(&audit.target)
+        .bind(raw_event_id)
+        .bind(&audit.detail)
+        .bind(audit.service.as_ref().map(paved_domain::EntityRef::key))
+        .bind(audit.decision.map(|decision| decision.as_str().to_owned()));
     tx.run(&insert, action).await?;
     Ok(())
 }

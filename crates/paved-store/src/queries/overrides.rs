@@ -77,6 +77,8 @@ fn override_audit(audit: &NewAudit, over: &StoredOverride) -> NewAudit {
         action: audit.action.clone(),
         target: format!("override {} ({})", over.id, over.schedule),
         detail: audit.detail.clone(),
+        service: None,
+        decision: None,
     }
 }
 

@@ -157,6 +157,8 @@ impl<T: Db> PagingStore for T {
                 action: "page.escalation_start".into(),
                 target: format!("incident {}", one.incident_key),
                 detail: Some(format!("policy {}", one.policy)),
+                service: None,
+                decision: None,
             };
             insert_audit(&mut *tx, &audit, now, None, ACTION).await?;
             started.push(one);
@@ -193,6 +195,8 @@ impl<T: Db> PagingStore for T {
                 action: "page.escalation_stop".into(),
                 target: format!("incident {incident_key}"),
                 detail: Some(state.as_str().to_owned()),
+                service: None,
+                decision: None,
             };
             insert_audit(&mut *tx, &audit, now, None, ACTION).await?;
         }
@@ -379,6 +383,8 @@ impl<T: Db> PagingStore for T {
                     action: if n.state == NotificationState::Sent { "page.sent".into() } else { "page.failed".into() },
                     target: format!("incident {}", n.incident_key),
                     detail: Some(format!("{} by {} ({})", n.person, n.channel, n.shown)),
+                    service: None,
+                    decision: None,
                 };
                 insert_audit(&mut *tx, &audit, now, None, ACTION).await?;
             }

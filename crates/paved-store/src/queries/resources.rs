@@ -64,6 +64,8 @@ fn resource_audit(audit: &NewAudit, resource: &StoredResource) -> NewAudit {
         action: audit.action.clone(),
         target: resource.entity_ref.to_string(),
         detail: audit.detail.clone(),
+        service: Some(resource.service.clone()),
+        decision: audit.decision,
     }
 }
 

@@ -56,6 +56,8 @@ fn session_audit(actor: &str, action: &str, session: &SessionInfo) -> NewAudit {
             session.token_id,
             session.expires_at.format("%Y-%m-%dT%H:%M:%SZ")
         )),
+        service: None,
+        decision: None,
     }
 }
 

@@ -148,16 +148,19 @@ impl IngestTx for Tx<'_> {
     }
 
     async fn add_audits(&mut self, rows: &[AuditInsert<'_>]) -> Result<(), sqlx::Error> {
-        for chunk in rows.chunks(rows_per_statement(6)) {
-            let mut insert =
-                QueryBuilder::<Sqlite>::new("INSERT INTO audit_log (at, actor, action, target, raw_event_id, detail) ");
+        for chunk in rows.chunks(rows_per_statement(8)) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO audit_log (at, actor, action, target, raw_event_id, detail, service, decision) ",
+            );
             insert.push_values(chunk, |mut row, entry| {
                 row.push_bind(entry.at)
                     .push_bind(&entry.audit.actor)
                     .push_bind(&entry.audit.action)
                     .push_bind(&entry.audit.target)
                     .push_bind(entry.raw_event_id)
-                    .push_bind(&entry.audit.detail);
+                    .push_bind(&entry.audit.detail)
+                    .push_bind(entry.audit.service.as_ref().map(paved_domain::EntityRef::key))
+                    .push_bind(entry.audit.decision.map(crate::AuditDecision::as_str));
             });
             insert.build().persistent(false).execute(&mut **self.0).await?;
         }

@@ -325,7 +325,7 @@ contract_tests! {
         let store = db.migrated().await;
         let mut audited = event(raw("api", "deploy-1", 0),
             normalized(vec![Record::Deployment(deployment("1", "checkout", DeploymentStatus::Success, 0))], vec![]));
-        audited.audit = Some(NewAudit { actor: "token 1 (ci)".into(), action: "deployment.record".into(), target: "api:1".into(), detail: None });
+        audited.audit = Some(NewAudit { actor: "token 1 (ci)".into(), action: "deployment.record".into(), target: "api:1".into(), detail: None, service: None, decision: None });
         let results = store.ingest(&[audited]).await.unwrap();
         let RawEventInsert::Stored(id) = results[0].raw else { panic!() };
         let audit = store.audit_log(5).await.unwrap();
@@ -342,6 +342,8 @@ contract_tests! {
             action: "deploy.protection_rule".into(),
             target: "component:default/checkout".into(),
             detail: Some("rejected production: may_act".into()),
+            service: None,
+            decision: None,
         };
         store.append_audit(&decision, Some(id)).await.unwrap();
         store.append_audit(&NewAudit { detail: None, ..decision.clone() }, None).await.unwrap();

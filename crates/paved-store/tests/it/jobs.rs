@@ -31,7 +31,14 @@ fn job(target: &str, version: &str) -> NewJob {
 }
 
 fn audit() -> NewAudit {
-    NewAudit { actor: "test".into(), action: "deploy.queue".into(), target: String::new(), detail: None }
+    NewAudit {
+        actor: "test".into(),
+        action: "deploy.queue".into(),
+        target: String::new(),
+        detail: None,
+        service: None,
+        decision: None,
+    }
 }
 
 contract_tests! {

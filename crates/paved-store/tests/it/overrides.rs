@@ -28,6 +28,8 @@ fn audit(action: &str) -> NewAudit {
         action: action.into(),
         target: String::new(),
         detail: Some("why".into()),
+        service: None,
+        decision: None,
     }
 }
 

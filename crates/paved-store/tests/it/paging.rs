@@ -36,7 +36,14 @@ fn sent() -> Delivery {
 }
 
 fn audit() -> NewAudit {
-    NewAudit { actor: "paved".into(), action: "page.step".into(), target: "incident".into(), detail: None }
+    NewAudit {
+        actor: "paved".into(),
+        action: "page.step".into(),
+        target: "incident".into(),
+        detail: None,
+        service: None,
+        decision: None,
+    }
 }
 
 contract_tests! {

@@ -27,6 +27,8 @@ fn audit(action: &str) -> NewAudit {
         action: action.into(),
         target: String::new(),
         detail: None,
+        service: None,
+        decision: None,
     }
 }
 

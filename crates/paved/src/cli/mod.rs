@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 
+mod audit;
 mod catalog;
 mod catalog_read;
 mod client;
@@ -106,6 +107,7 @@ enum Command {
     New(new::Cmd),
     Drift(drift::Cmd),
     Scorecard(scorecard::Cmd),
+    Audit(audit::Cmd),
     Provision(provision::Cmd),
     Deprovision(provision::DeprovisionCmd),
     #[command(subcommand)]
@@ -194,6 +196,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(scorecard::run(cmd, config))
+        }
+        Command::Audit(cmd) => {
+            let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(audit::run(cmd, config))
         }
         Command::Provision(cmd) => {
             let config = Config::load(cli.config.as_deref(), cmd.overrides(flags))?;

@@ -229,6 +229,51 @@ async fn a_runner_killed_mid_deploy_leaves_it_interrupted_and_the_target_free() 
     assert_eq!(status, 200);
     let text = deployments.to_string();
     assert!(text.contains(&format!("paved:deploy-{next_id}")) && text.contains("user:default/ana"), "{text}");
+
+    // The audit trail of shop-api has every one of these, with who and
+    // the decision: the refusal with the rule that refused it, the
+    // deploys queued, the interruption and the success.
+    let audit = |token: &str| {
+        run(paved(dir).args([
+            "audit",
+            "--service",
+            "shop-api",
+            "--format",
+            "json",
+            "--server",
+            &server.base,
+            "--token",
+            token,
+        ]))
+    };
+    let trail = audit(&ana);
+    assert!(trail.status.success(), "an owner reads the service's trail: {}", stderr(&trail));
+    let trail = json(&trail);
+    let entries = trail.as_array().unwrap();
+    let of = |action: &str| entries.iter().filter(|e| e["action"] == action).collect::<Vec<_>>();
+    // Newest first: ana's second deploy while the first was queued, then
+    // bo's, each with the rule that refused it.
+    let refused = of("deploy.refuse");
+    assert_eq!(refused.len(), 2, "{trail}");
+    assert!(refused.iter().all(|e| e["decision"] == "refused"), "{trail}");
+    assert!(refused[0]["actor"].as_str().unwrap().contains("ana"), "{trail}");
+    assert!(refused[0]["detail"].as_str().unwrap().contains("one_at_a_time"), "{trail}");
+    assert!(refused[1]["actor"].as_str().unwrap().contains("bo"), "{trail}");
+    assert!(refused[1]["detail"].as_str().unwrap().contains("may_act"), "the rule that refused it: {trail}");
+    assert_eq!(of("deploy.queue").len(), 2, "slow and 2.0.0: {trail}");
+    assert!(
+        of("deploy.queue").iter().all(|e| e["decision"] == "allowed" && e["service"] == "component:default/shop-api")
+    );
+    assert_eq!(of("deploy.interrupt").len(), 1, "{trail}");
+    assert_eq!(of("deploy.succeed").len(), 1, "{trail}");
+    // Another team's person may not read it, and is told who may.
+    let other = audit(&bo);
+    assert_eq!(other.status.code(), Some(2), "{}", stdout(&other));
+    assert!(stderr(&other).contains("403") && stderr(&other).contains("ana"), "{}", stderr(&other));
+    let (status, whole) = server.get_with("/api/v1/audit", &ana).await;
+    assert_eq!(status, 403, "only admins read the whole trail: {whole}");
+    let (status, whole) = server.get_with("/api/v1/audit?actor=bo", &admin).await;
+    assert_eq!((status, whole["total"].as_u64()), (200, Some(1)), "an admin filters by actor: {whole}");
 }
 
 /// Two `paved serve` replicas on one PostgreSQL database, each with its

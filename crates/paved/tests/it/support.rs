@@ -100,6 +100,19 @@ impl Server {
         (status, response.json().await.expect("the answer is JSON"))
     }
 
+    /// GETs `path` with `token` as `Authorization: Bearer`; the status and
+    /// the JSON answer.
+    pub async fn get_with(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("the answer is JSON"))
+    }
+
     /// POSTs `body` with `headers`; the status and the JSON answer.
     pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Value) {
         let mut request = reqwest::Client::new().post(format!("{}{path}", self.base)).body(body);
