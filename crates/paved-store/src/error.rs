@@ -140,6 +140,10 @@ pub enum StoreError {
     /// message of an earlier error, passed on to everyone who waited for
     /// the same work).
     Unavailable(String),
+    /// A backup that cannot be taken or restored as asked (the message
+    /// says why and what to do): the file exists, is not a pavedroad
+    /// database, fails its integrity check, or is newer than this binary.
+    Backup(String),
 }
 
 impl fmt::Display for StoreError {
@@ -214,6 +218,7 @@ impl fmt::Display for StoreError {
                 )
             }
             Self::Unavailable(message) => f.write_str(message),
+            Self::Backup(message) => f.write_str(message),
         }
     }
 }
@@ -260,6 +265,7 @@ impl StoreError {
                 | Self::InvalidText { .. }
                 | Self::InvalidLocation(_)
                 | Self::InvalidRecord { .. }
+                | Self::Backup(_)
         )
     }
 

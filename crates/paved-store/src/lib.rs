@@ -53,7 +53,7 @@ pub use postgres::PostgresStore;
 pub use resources::{NewResource, ResourceOutcome, ResourceState, ResourceStore, StoredResource};
 pub use scorecards::{ScoreRecord, ScorecardStore};
 pub use sessions::{NewSession, SessionInfo, SessionStore};
-pub use sqlite::{SqliteDurability, SqliteStore};
+pub use sqlite::{BackupSummary, SqliteDurability, SqliteStore, check_backup, restore_backup};
 pub use templates::{DriftRecord, NewTemplateRun, RunKind, RunOutcome, RunState, StoredTemplateRun, TemplateStore};
 
 /// Which database a store runs on.

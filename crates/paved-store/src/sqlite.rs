@@ -25,6 +25,8 @@ use crate::{
     Store, StoreError,
 };
 
+mod backup;
+pub use backup::{BackupSummary, check_backup, restore as restore_backup};
 mod ingest;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -11,6 +11,7 @@ use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 
 mod audit;
+mod backup;
 mod catalog;
 mod catalog_read;
 mod client;
@@ -120,6 +121,8 @@ enum Command {
     #[command(subcommand)]
     Token(token::Cmd),
     Migrate(migrate::Cmd),
+    Backup(backup::BackupCmd),
+    Restore(backup::RestoreCmd),
     #[command(subcommand)]
     Config(config_cmd::Cmd),
 }
@@ -241,6 +244,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), flags)?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(token::run(cmd, config))
+        }
+        Command::Backup(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(backup::backup(cmd, config))
+        }
+        Command::Restore(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(backup::restore(cmd, config))
         }
         Command::Migrate(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

@@ -2,6 +2,7 @@
 //! what they see (exit codes, output, the database, HTTP answers).
 
 mod alertmanager;
+mod backup;
 mod catalog;
 mod cli;
 mod crash;
@@ -20,6 +21,7 @@ mod provision;
 mod records;
 mod schemathesis;
 mod scorecard_repo;
+mod secrets;
 mod serve;
 mod support;
 mod synth;
