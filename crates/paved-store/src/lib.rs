@@ -563,6 +563,14 @@ pub trait RecordStore: Send + Sync {
     /// On a database error.
     async fn raw_event(&self, id: i64) -> Result<Option<RawEvent>, StoreError>;
 
+    /// Up to `limit` raw events with their bodies, oldest first, after the
+    /// one with id `after` (0: from the first): how an export reads them
+    /// all, page by page.
+    ///
+    /// # Errors
+    /// On a database error.
+    async fn raw_events_after(&self, after: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError>;
+
     /// Every identity events named, most often named first.
     ///
     /// # Errors

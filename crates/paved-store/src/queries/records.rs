@@ -163,6 +163,15 @@ impl<T: Db> RecordStore for T {
             .collect()
     }
 
+    async fn raw_events_after(&self, after: i64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        const ACTION: &str = "reading raw events";
+        let mut db = self.reader(ACTION).await?;
+        let mut select =
+            db.statement(format!("SELECT {RAW_EVENT_COLUMNS} FROM raw_events WHERE id > ? ORDER BY id LIMIT ?"));
+        select.bind(after).bind(i64::from(limit.clamp(1, 10_000)));
+        db.fetch_all::<RawEventRow>(&select, ACTION).await?.into_iter().map(RawEventRow::decode).collect()
+    }
+
     async fn raw_event(&self, id: i64) -> Result<Option<RawEvent>, StoreError> {
         const ACTION: &str = "reading a raw event";
         let mut db = self.reader(ACTION).await?;

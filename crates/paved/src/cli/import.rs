@@ -48,6 +48,14 @@ pub enum Cmd {
     ///
     /// Example: paved import git ~/src/checkout ~/src/monorepo.git --ref 'refs/heads/*'
     Git(GitCmd),
+    /// Import raw events written by `paved export` (JSON Lines), each
+    /// derived as it is stored: how a database moves between SQLite and
+    /// PostgreSQL. Every line is checked before anything is stored; an
+    /// event the database has (same source and delivery id) is skipped, so
+    /// an import may be repeated or resumed.
+    ///
+    /// Example: paved import events events.jsonl --database-url postgres://paved@db/paved
+    Events(super::export::EventsCmd),
 }
 
 /// Arguments of `paved import git`.
@@ -88,6 +96,7 @@ pub struct Summary {
 pub async fn run(cmd: Cmd, config: Config) -> anyhow::Result<ExitCode> {
     match cmd {
         Cmd::Git(cmd) => import_git(cmd, config).await,
+        Cmd::Events(cmd) => super::export::import_events(cmd, config).await,
     }
 }
 

@@ -21,6 +21,7 @@ mod deploy;
 mod deploy_start;
 mod drift;
 mod events;
+mod export;
 mod identities;
 mod import;
 mod incident;
@@ -121,6 +122,7 @@ enum Command {
     #[command(subcommand)]
     Token(token::Cmd),
     Migrate(migrate::Cmd),
+    Export(export::ExportCmd),
     Backup(backup::BackupCmd),
     Restore(backup::RestoreCmd),
     #[command(subcommand)]
@@ -244,6 +246,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), flags)?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(token::run(cmd, config))
+        }
+        Command::Export(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(export::export(cmd, config))
         }
         Command::Backup(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;
