@@ -87,6 +87,11 @@ impl ApiError {
         }
     }
 
+    /// 429: more requests than the caller's limit ([`crate::limits`]).
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::TOO_MANY_REQUESTS, code: "rate_limited", message: message.into() }
+    }
+
     /// 503: a dependency (the database) does not answer.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self { status: StatusCode::SERVICE_UNAVAILABLE, code: "unavailable", message: message.into() }

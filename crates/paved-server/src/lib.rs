@@ -24,6 +24,7 @@ mod error;
 mod extract;
 pub mod hooks;
 mod ical;
+pub mod limits;
 pub mod paging;
 pub mod prometheus;
 mod router;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 use paved_app::App;
 
 pub use error::ApiError;
+pub use limits::RateLimits;
 pub use router::router;
 pub use settings::{
     GitHubApi, HookAuth, HookSource, InvalidApiUrl, PublicUrl, Secret, ServerSettings, Timeouts, WebAuth,

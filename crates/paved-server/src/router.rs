@@ -19,12 +19,14 @@ use crate::{ApiError, AppState, api};
 pub fn router(state: AppState) -> Router {
     let body_read = BodyTimeout(state.settings.timeouts.body_read);
     let http = state.http.clone();
+    let limiters = crate::limits::Limiters::new(state.settings.rate_limits);
     let routes = Router::new()
         .merge(api::routes())
         .merge(crate::web::routes(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(Extension(body_read));
+        .layer(Extension(body_read))
+        .layer(axum::middleware::from_fn_with_state(limiters, crate::limits::limit));
     with_security_headers(routes)
         .layer(axum::middleware::from_fn_with_state(http, crate::prometheus::count_requests))
         .layer(

@@ -88,6 +88,8 @@ pub enum HookAuth {
 /// The server's settings.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
+    /// How many API writes and sign-in attempts a minute ([`crate::limits`]).
+    pub rate_limits: crate::limits::RateLimits,
     /// How raw events become records.
     pub ingest: IngestSettings,
     /// GitHub's webhook secret.
@@ -256,6 +258,7 @@ impl Default for ServerSettings {
             secret_key: None,
             provision: paved_app::provision::ProvisionSettings::default(),
             scaffold: paved_app::scaffold::ScaffoldSettings::default(),
+            rate_limits: crate::limits::RateLimits::default(),
         }
     }
 }

@@ -76,6 +76,11 @@ pub struct Config {
     /// Where people reach pavedroad (`https://paved.example.com`) when it
     /// is behind a proxy; empty: the address it serves on.
     pub public_url: String,
+    /// API writes a token (or an address without one) may make per minute
+    /// on one replica; 0: no limit.
+    pub rate_limit_writes: u32,
+    /// Sign-in attempts an address may make per minute; 0: no limit.
+    pub rate_limit_sign_ins: u32,
     /// The EscalationPolicy (a name or reference) that pages for incidents
     /// whose service and team name none, and for alerts whose service the
     /// catalog does not know; empty: the service's schedule, then its team.
@@ -209,6 +214,8 @@ impl Default for Config {
             require_sign_in: false,
             session_lifetime: DEFAULT_SESSION_LIFETIME.to_owned(),
             public_url: String::new(),
+            rate_limit_writes: paved_server::RateLimits::default().writes_per_minute,
+            rate_limit_sign_ins: paved_server::RateLimits::default().sign_ins_per_minute,
             default_escalation_policy: String::new(),
             smtp_url: String::new(),
             smtp_from: "pavedroad <paved@localhost>".to_owned(),
@@ -252,6 +259,8 @@ impl std::fmt::Debug for Config {
             .field("require_sign_in", &self.require_sign_in)
             .field("session_lifetime", &self.session_lifetime)
             .field("public_url", &self.public_url)
+            .field("rate_limit_writes", &self.rate_limit_writes)
+            .field("rate_limit_sign_ins", &self.rate_limit_sign_ins)
             .field("default_escalation_policy", &self.default_escalation_policy)
             .field("smtp_url", &shown(&self.smtp_url))
             .field("smtp_from", &self.smtp_from)
@@ -306,6 +315,10 @@ pub struct FlagOverrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_writes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_sign_ins: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_escalation_policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_url: Option<String>,
@@ -351,6 +364,8 @@ impl FlagOverrides {
             }),
             session_lifetime: var("PAVED_SESSION_LIFETIME"),
             public_url: var("PAVED_PUBLIC_URL"),
+            rate_limit_writes: var("PAVED_RATE_LIMIT_WRITES").and_then(|text| text.trim().parse().ok()),
+            rate_limit_sign_ins: var("PAVED_RATE_LIMIT_SIGN_INS").and_then(|text| text.trim().parse().ok()),
             default_escalation_policy: var("PAVED_DEFAULT_ESCALATION_POLICY"),
             smtp_url: var("PAVED_SMTP_URL"),
             smtp_from: var("PAVED_SMTP_FROM"),
@@ -501,6 +516,14 @@ require_sign_in = false
 # Env: PAVED_PUBLIC_URL.
 public_url = ""
 
+# Abuse limits, per minute, on each replica: API writes per token (or per
+# address without one), and sign-in attempts per address; past them a request
+# answers 429 with Retry-After. 0 turns a limit off. Webhooks are not limited
+# (providers do not retry a 429); their bodies are bounded per source.
+# Env: PAVED_RATE_LIMIT_WRITES, PAVED_RATE_LIMIT_SIGN_INS.
+rate_limit_writes = 600
+rate_limit_sign_ins = 10
+
 # Paging. The EscalationPolicy for services (and their teams) that name none,
 # and for alerts whose service the catalog does not know; empty: the
 # service's on-call schedule, then its whole team after ten minutes.
@@ -598,6 +621,10 @@ impl Config {
             secret_key: self.secret_key()?,
             provision: self.provision_settings()?,
             scaffold: self.scaffold_settings(),
+            rate_limits: paved_server::RateLimits {
+                writes_per_minute: self.rate_limit_writes,
+                sign_ins_per_minute: self.rate_limit_sign_ins,
+            },
         })
     }
 

@@ -6,6 +6,8 @@
 //! - One that reads a body may answer 400 (not the documented body), 408
 //!   (the body came too slowly) and 413 (too large).
 //! - One with parameters may answer 400 (a malformed one).
+//! - A write under `/api/` may answer 429 (its token's or address's limit,
+//!   [`crate::limits`]).
 //! - Every operation may answer 503 (the database does not answer) and 500
 //!   (a defect; the cause is in the server's log).
 //!
@@ -31,29 +33,30 @@ pub fn finish(openapi: &mut OpenApi) {
     ]);
     for (path, item) in &mut openapi.paths.paths {
         let body = if path.starts_with("/api/catalog/") { "BackstageErrorBody" } else { "ErrorBody" };
-        for operation in operations(item) {
-            add_shared_answers(operation, body);
+        for (read, operation) in operations(item) {
+            add_shared_answers(operation, body, path.starts_with("/api/") && !read);
         }
     }
 }
 
-/// Every operation of one path.
-fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+/// Every operation of one path, and whether it only reads (GET, HEAD,
+/// OPTIONS, TRACE).
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
     [
-        item.get.as_mut(),
-        item.put.as_mut(),
-        item.post.as_mut(),
-        item.delete.as_mut(),
-        item.patch.as_mut(),
-        item.head.as_mut(),
-        item.options.as_mut(),
-        item.trace.as_mut(),
+        (true, item.get.as_mut()),
+        (false, item.put.as_mut()),
+        (false, item.post.as_mut()),
+        (false, item.delete.as_mut()),
+        (false, item.patch.as_mut()),
+        (true, item.head.as_mut()),
+        (true, item.options.as_mut()),
+        (true, item.trace.as_mut()),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(read, operation)| operation.map(|operation| (read, operation)))
 }
 
-fn add_shared_answers(operation: &mut Operation, error_body: &str) {
+fn add_shared_answers(operation: &mut Operation, error_body: &str, is_write: bool) {
     let needs_token = operation.security.as_ref().is_some_and(|security| !security.is_empty());
     let has_body = operation.request_body.is_some();
     let has_parameters = operation.parameters.as_ref().is_some_and(|parameters| !parameters.is_empty());
@@ -65,6 +68,12 @@ fn add_shared_answers(operation: &mut Operation, error_body: &str) {
         shared.push((
             "401",
             "No valid token: send `Authorization: Bearer <token>` with a token from `paved token create`",
+        ));
+    }
+    if is_write && error_body == "ErrorBody" {
+        shared.push((
+            "429",
+            "More writes a minute than this token (or address) may make: wait the `Retry-After` seconds",
         ));
     }
     if has_body {

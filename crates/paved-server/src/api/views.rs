@@ -126,6 +126,7 @@ paved_app::string_enum!(
         "request_timeout",
         "conflict",
         "too_large",
+        "rate_limited",
         "internal",
         "unavailable"
     ]

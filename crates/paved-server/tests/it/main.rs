@@ -8,6 +8,7 @@ mod connections;
 mod contacts;
 mod helpers;
 mod hooks;
+mod limits;
 mod metrics;
 mod oncall;
 mod openapi;

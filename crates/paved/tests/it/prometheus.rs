@@ -43,14 +43,15 @@ fn installed() -> bool {
 /// `paved demo` on a free port: its address once it has printed everything
 /// (its scorecards scored).
 pub(crate) fn start_demo(dir: &Path) -> (Killed, String) {
-    start_demo_with(dir, &[])
+    start_demo_with(dir, &[], &[])
 }
 
-/// [`start_demo`] with more arguments (`--out DIR`, say).
-pub(crate) fn start_demo_with(dir: &Path, more: &[&str]) -> (Killed, String) {
+/// [`start_demo`] with more arguments (`--out DIR`, say) and environment.
+pub(crate) fn start_demo_with(dir: &Path, more: &[&str], env: &[(&str, &str)]) -> (Killed, String) {
     let mut child = paved(dir)
         .args(["demo", "--listen", "127.0.0.1:0", "--seed", "7"])
         .args(more)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
