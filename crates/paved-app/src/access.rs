@@ -178,6 +178,21 @@ impl Caller {
         }
     }
 
+    /// Checks that the caller may list and end other people's web sessions:
+    /// admins and the CLI.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] saying who may.
+    pub fn may_manage_sessions(&self) -> Result<(), AppError> {
+        match self {
+            Self::Local | Self::Token(TokenInfo { scope: TokenScope::Admin, .. }) => Ok(()),
+            _ => Err(AppError::Forbidden(format!(
+                "{} may not list or end others' web sessions: admins may (a person signs out with the page's Sign                  out)",
+                self.audit_name()
+            ))),
+        }
+    }
+
     /// Checks that the caller may run deploys as a runner (claim jobs,
     /// report their logs, finish them): the CLI on the local database and
     /// admin tokens. A runner runs every team's deploys, so no team or

@@ -160,6 +160,31 @@ impl App {
         Ok(ended)
     }
 
+    /// The web sessions that last now, newest first, for `caller`: admins
+    /// and the CLI only.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] for anyone else; a store failure.
+    pub async fn live_sessions(&self, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
+        caller.may_manage_sessions()?;
+        Ok(self.store.live_sessions(Utc::now()).await?)
+    }
+
+    /// Ends session `id` on behalf of `caller` (an admin or the CLI), and
+    /// audits it (`session.end`) by them: the person is signed out at their
+    /// next request.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] for anyone else; [`AppError::NotFound`] for
+    /// no such session; a store failure.
+    pub async fn revoke_session(&self, caller: &Caller, id: i64) -> Result<SessionInfo, AppError> {
+        caller.may_manage_sessions()?;
+        self.store
+            .end_session(id, &caller.audit_name())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no web session {id}; list them with paved session list")))
+    }
+
     /// The catalog User an authenticating proxy names: an e-mail address
     /// (text with `@`) matched against the Users' `spec.profile.email` and
     /// `paved.dev/emails`, anything else as a login (`github.com/user-login`,

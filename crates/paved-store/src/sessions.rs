@@ -68,4 +68,11 @@ pub trait SessionStore: Send + Sync {
     /// # Errors
     /// On a database error.
     async fn end_session(&self, id: i64, actor: &str) -> Result<Option<SessionInfo>, StoreError>;
+
+    /// The sessions that have not ended or expired at `now`, newest first.
+    ///
+    /// # Errors
+    /// On a database error, or [`StoreError::Corrupt`] when a row does not
+    /// decode.
+    async fn live_sessions(&self, now: DateTime<Utc>) -> Result<Vec<SessionInfo>, StoreError>;
 }

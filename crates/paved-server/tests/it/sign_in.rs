@@ -228,6 +228,27 @@ crate::helpers::on_tests! {
         assert!(page.cookie("paved_session").is_some_and(|c| c.contains("Max-Age=0")), "and its cookie is deleted");
     }
 
+    async fn an_admin_lists_sessions_and_ends_one_and_a_person_may_not(on) {
+        let app = spawn(on, WebAuth::default()).await;
+        let (token, _) = token_expiring(&app, priya(), None).await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in(&token, "%2F").await;
+        let paved = paved_app::App::new(app.store.clone(), paved_ingest::IngestSettings::default());
+        let person = paved_app::tokens::authenticate(&app.store, &token).await.unwrap();
+        let refused = paved.live_sessions(&person).await.unwrap_err();
+        assert!(refused.to_string().contains("admins may"), "{refused}");
+        let live = paved.live_sessions(&paved_app::Caller::Local).await.unwrap();
+        assert_eq!(live.len(), 1, "{live:?}");
+        assert_eq!(live[0].person.to_string(), PRIYA);
+        let ended = paved.revoke_session(&paved_app::Caller::Local, live[0].id).await.unwrap();
+        assert_eq!(ended.id, live[0].id);
+        assert_eq!(browser.get("/", &[]).await.texts("header .session"), ["Sign in"], "signed out at the next request");
+        assert!(paved.live_sessions(&paved_app::Caller::Local).await.unwrap().is_empty());
+        let audit = app.store.audit_log(1).await.unwrap();
+        assert_eq!((audit[0].action.as_str(), audit[0].actor.as_str()), ("session.end", "cli"));
+        assert!(paved.revoke_session(&paved_app::Caller::Local, 999_999).await.is_err(), "no such session");
+    }
+
     async fn a_session_ends_when_its_token_expires(on) {
         let app = spawn(on, WebAuth::default()).await;
         let (token, token_id) = token_expiring(&app, priya(), Some(Utc::now() + Duration::days(1))).await;

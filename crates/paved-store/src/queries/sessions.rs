@@ -63,6 +63,16 @@ fn session_audit(actor: &str, action: &str, session: &SessionInfo) -> NewAudit {
 
 #[async_trait]
 impl<T: Db> SessionStore for T {
+    async fn live_sessions(&self, now: DateTime<Utc>) -> Result<Vec<SessionInfo>, StoreError> {
+        const ACTION: &str = "listing web sessions";
+        let mut db = self.reader(ACTION).await?;
+        let mut select = db.statement(format!(
+            "SELECT {SESSION_COLUMNS} FROM web_sessions WHERE ended_at IS NULL AND expires_at > ? ORDER BY id DESC"
+        ));
+        select.bind(now);
+        db.fetch_all::<SessionRow>(&select, ACTION).await?.into_iter().map(SessionRow::decode).collect()
+    }
+
     async fn create_session(&self, session: &NewSession, actor: &str) -> Result<SessionInfo, StoreError> {
         const ACTION: &str = "starting a session";
         if session.hash.contains('\0') {

@@ -35,6 +35,7 @@ mod report;
 mod runner;
 mod scorecard;
 mod serve;
+mod session;
 mod synth;
 mod token;
 
@@ -123,6 +124,8 @@ enum Command {
     Token(token::Cmd),
     Migrate(migrate::Cmd),
     Export(export::ExportCmd),
+    #[command(subcommand)]
+    Session(session::Cmd),
     Backup(backup::BackupCmd),
     Restore(backup::RestoreCmd),
     #[command(subcommand)]
@@ -251,6 +254,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(cli.config.as_deref(), flags)?;
             init_logging(&config, LogDefault::Warn)?;
             runtime()?.block_on(export::export(cmd, config))
+        }
+        Command::Session(cmd) => {
+            let config = Config::load(cli.config.as_deref(), flags)?;
+            init_logging(&config, LogDefault::Warn)?;
+            runtime()?.block_on(session::run(cmd, config))
         }
         Command::Backup(cmd) => {
             let config = Config::load(cli.config.as_deref(), flags)?;

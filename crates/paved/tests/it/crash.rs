@@ -13,19 +13,7 @@ const SECRET: &str = "crash-test-secret";
 
 /// A GitHub `deployment_status` delivery, unique by `n`.
 fn delivery(n: u64) -> Vec<u8> {
-    serde_json::json!({
-        "action": "created",
-        "deployment_status": {"id": n, "state": "success", "environment": "production",
-            "created_at": "2026-11-02T10:00:00Z", "updated_at": "2026-11-02T10:00:00Z",
-            "creator": {"login": "octocat", "type": "User"}},
-        "deployment": {"id": n, "sha": "0123456789abcdef0123456789abcdef01234567", "ref": "main",
-            "environment": "production", "created_at": "2026-11-02T09:59:00Z",
-            "creator": {"login": "octocat", "type": "User"}},
-        "repository": {"full_name": "acme/checkout-api", "html_url": "https://github.com/acme/checkout-api"},
-        "sender": {"login": "octocat", "type": "User"}
-    })
-    .to_string()
-    .into_bytes()
+    crate::support::deployment_status_delivery(n, 0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

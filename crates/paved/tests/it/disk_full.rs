@@ -11,20 +11,7 @@ const SECRET: &str = "disk-full-secret";
 
 /// A GitHub `deployment_status` delivery of about 20 kB, unique by `n`.
 fn delivery(n: u64) -> Vec<u8> {
-    serde_json::json!({
-        "action": "created",
-        "deployment_status": {"id": n, "state": "success", "environment": "production",
-            "created_at": "2026-11-02T10:00:00Z", "updated_at": "2026-11-02T10:00:00Z",
-            "description": "x".repeat(20_000),
-            "creator": {"login": "octocat", "type": "User"}},
-        "deployment": {"id": n, "sha": "0123456789abcdef0123456789abcdef01234567", "ref": "main",
-            "environment": "production", "created_at": "2026-11-02T09:59:00Z",
-            "creator": {"login": "octocat", "type": "User"}},
-        "repository": {"full_name": "acme/checkout-api", "html_url": "https://github.com/acme/checkout-api"},
-        "sender": {"login": "octocat", "type": "User"}
-    })
-    .to_string()
-    .into_bytes()
+    crate::support::deployment_status_delivery(n, 20000)
 }
 
 async fn deliver(server: &Server, n: u64) -> (u16, serde_json::Value) {

@@ -145,3 +145,22 @@ impl Drop for Server {
         self.child.wait().ok();
     }
 }
+
+/// A GitHub `deployment_status` delivery of checkout-api, unique by `n`,
+/// its status description `padding` bytes long (to make it larger).
+pub fn deployment_status_delivery(n: u64, padding: usize) -> Vec<u8> {
+    serde_json::json!({
+        "action": "created",
+        "deployment_status": {"id": n, "state": "success", "environment": "production",
+            "created_at": "2026-11-02T10:00:00Z", "updated_at": "2026-11-02T10:00:00Z",
+            "description": "x".repeat(padding),
+            "creator": {"login": "octocat", "type": "User"}},
+        "deployment": {"id": n, "sha": "0123456789abcdef0123456789abcdef01234567", "ref": "main",
+            "environment": "production", "created_at": "2026-11-02T09:59:00Z",
+            "creator": {"login": "octocat", "type": "User"}},
+        "repository": {"full_name": "acme/checkout-api", "html_url": "https://github.com/acme/checkout-api"},
+        "sender": {"login": "octocat", "type": "User"}
+    })
+    .to_string()
+    .into_bytes()
+}
