@@ -237,6 +237,12 @@ crate::helpers::on_tests! {
         let person = paved_app::tokens::authenticate(&app.store, &token).await.unwrap();
         let refused = paved.live_sessions(&person).await.unwrap_err();
         assert!(refused.to_string().contains("admins may"), "{refused}");
+        // Signed in, an owner sees the service's audit trail on its page;
+        // nobody else does.
+        let page = browser.get("/services/ci-runners", &[]).await;
+        assert!(page.body.contains("data-audit") && page.body.contains("Audit trail"), "{}", page.body);
+        let anonymous = Browser::new(&app).get("/services/ci-runners", &[]).await;
+        assert!(!anonymous.body.contains("data-audit"), "the trail is only for its owners and admins");
         let live = paved.live_sessions(&paved_app::Caller::Local).await.unwrap();
         assert_eq!(live.len(), 1, "{live:?}");
         assert_eq!(live[0].person.to_string(), PRIYA);

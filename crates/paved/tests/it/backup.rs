@@ -9,17 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use paved_ingest::signature::hmac_sha256_hex;
 use paved_store::{DatabaseLocation, EventFilter};
 
 use crate::support::{Server, paved, repo_root, run, stderr, stdout};
 
 const SECRET: &str = "backup-test-secret";
-
-/// A GitHub `deployment_status` delivery of checkout-api, unique by `n`.
-fn delivery(n: u64) -> Vec<u8> {
-    crate::support::deployment_status_delivery(n, 0)
-}
 
 /// The delivery numbers of every GitHub raw event in the SQLite file `path`.
 async fn stored_deliveries(path: &std::path::Path) -> BTreeSet<u64> {
@@ -61,17 +55,7 @@ async fn a_backup_under_load_holds_every_acknowledged_delivery_and_restores_whol
                     return;
                 }
                 let n = client * 1_000_000 + i;
-                let body = delivery(n);
-                let signature = format!("sha256={}", hmac_sha256_hex(SECRET.as_bytes(), &body));
-                let response = http
-                    .post(format!("{base}/hooks/github"))
-                    .header("X-GitHub-Event", "deployment_status")
-                    .header("X-GitHub-Delivery", format!("delivery-{n}"))
-                    .header("X-Hub-Signature-256", signature)
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
+                let response = crate::support::post_signed_delivery(&http, &base, SECRET, n, 0).await.unwrap();
                 assert!(response.status().is_success(), "{}", response.status());
                 acknowledged.lock().unwrap().insert(n);
             }

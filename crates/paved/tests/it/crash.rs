@@ -5,16 +5,9 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use paved_ingest::signature::hmac_sha256_hex;
-
 use crate::support::{Server, json, paved, run};
 
 const SECRET: &str = "crash-test-secret";
-
-/// A GitHub `deployment_status` delivery, unique by `n`.
-fn delivery(n: u64) -> Vec<u8> {
-    crate::support::deployment_status_delivery(n, 0)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_kill_dash_nine_under_load_loses_no_acknowledged_delivery() {
@@ -31,16 +24,7 @@ async fn a_kill_dash_nine_under_load_loses_no_acknowledged_delivery() {
                 let http = reqwest::Client::new();
                 for i in 0.. {
                     let n = round * 1_000_000 + client * 100_000 + i;
-                    let body = delivery(n);
-                    let signature = format!("sha256={}", hmac_sha256_hex(SECRET.as_bytes(), &body));
-                    let sent = http
-                        .post(format!("{base}/hooks/github"))
-                        .header("X-GitHub-Event", "deployment_status")
-                        .header("X-GitHub-Delivery", format!("delivery-{n}"))
-                        .header("X-Hub-Signature-256", signature)
-                        .body(body)
-                        .send()
-                        .await;
+                    let sent = crate::support::post_signed_delivery(&http, &base, SECRET, n, 0).await;
                     match sent {
                         Ok(response) if response.status().is_success() => {
                             acknowledged.lock().unwrap().insert(n);

@@ -3,27 +3,17 @@
 //! cannot take writes, and once space is freed both recover without a
 //! restart, with every acknowledged delivery kept.
 
-use paved_ingest::signature::hmac_sha256_hex;
-
 use crate::support::{Server, json, paved, run};
 
 const SECRET: &str = "disk-full-secret";
 
-/// A GitHub `deployment_status` delivery of about 20 kB, unique by `n`.
-fn delivery(n: u64) -> Vec<u8> {
-    crate::support::deployment_status_delivery(n, 20000)
-}
-
+/// Posts the signed delivery `n`, of about 20 kB: the status and the JSON
+/// answer.
 async fn deliver(server: &Server, n: u64) -> (u16, serde_json::Value) {
-    let body = delivery(n);
-    let signature = format!("sha256={}", hmac_sha256_hex(SECRET.as_bytes(), &body));
-    let delivery_id = format!("delivery-{n}");
-    let headers = [
-        ("X-GitHub-Event", "deployment_status"),
-        ("X-GitHub-Delivery", delivery_id.as_str()),
-        ("X-Hub-Signature-256", signature.as_str()),
-    ];
-    server.post("/hooks/github", &headers, body).await
+    let http = reqwest::Client::new();
+    let response = crate::support::post_signed_delivery(&http, &server.base, SECRET, n, 20_000).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("the answer is JSON"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -164,3 +164,25 @@ pub fn deployment_status_delivery(n: u64, padding: usize) -> Vec<u8> {
     .to_string()
     .into_bytes()
 }
+
+/// POSTs the `deployment_status` delivery number `n` (of
+/// [`deployment_status_delivery`], `padding` bytes more) to `base`'s
+/// `/hooks/github`, signed with `secret` and with the delivery id
+/// `delivery-{n}`.
+pub async fn post_signed_delivery(
+    http: &reqwest::Client,
+    base: &str,
+    secret: &str,
+    n: u64,
+    padding: usize,
+) -> reqwest::Result<reqwest::Response> {
+    let body = deployment_status_delivery(n, padding);
+    let signature = format!("sha256={}", paved_ingest::signature::hmac_sha256_hex(secret.as_bytes(), &body));
+    http.post(format!("{base}/hooks/github"))
+        .header("X-GitHub-Event", "deployment_status")
+        .header("X-GitHub-Delivery", format!("delivery-{n}"))
+        .header("X-Hub-Signature-256", signature)
+        .body(body)
+        .send()
+        .await
+}
