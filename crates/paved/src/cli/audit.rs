@@ -13,10 +13,12 @@ use crate::config::{Config, FlagOverrides};
 use crate::exit::BadInput;
 use crate::output::{Format, OutputArgs, outln, print_json};
 
-/// The audit trail, newest first: every action pavedroad took or refused
-/// (tokens made and revoked, deploys queued, refused, run and broken
-/// glass, overrides, acknowledgements, provisioning, golden-path runs),
-/// each with who, what, on what, the decision and the reason.
+/// The audit trail: who did what, on which service, allowed or refused.
+///
+/// Newest first, every action pavedroad took or refused (tokens made and
+/// revoked, deploys queued, refused, run and broken glass, overrides,
+/// acknowledgements, provisioning, golden-path runs), each with who, what,
+/// on what, the decision and the reason.
 ///
 /// On the local database every entry; with --server, an admin token reads
 /// every entry and a service's owners its entries (--service).
