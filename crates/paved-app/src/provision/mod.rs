@@ -357,7 +357,19 @@ impl App {
         let catalog = self.catalog.current().await?;
         let module = module_named(&catalog, &request.module)?.clone();
         let service = service_named(&catalog, &request.service)?;
-        caller.may_act_on(&catalog, &service)?;
+        if let Err(refusal) = caller.may_act_on(&catalog, &service) {
+            // A refusal is kept in the audit trail with its reason.
+            let refused = paved_store::NewAudit {
+                actor: caller.audit_name(),
+                action: "provision.refuse".into(),
+                target: format!("{} for {service}", module.entity_ref),
+                detail: Some(refusal.to_string()),
+                service: Some(service.clone()),
+                decision: Some(paved_store::AuditDecision::Refused),
+            };
+            self.store.append_audit(&refused, None).await?;
+            return Err(refusal);
+        }
         let team = catalog
             .service(&service)
             .and_then(|info| info.owner.clone())

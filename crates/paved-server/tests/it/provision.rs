@@ -245,6 +245,11 @@ crate::helpers::on_tests! {
         let (status, body) = app.send(reqwest::Method::POST, path, Some(&james), Some(ask(&first))).await;
         assert_eq!(status, 403, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("checkout-api is owned by group:default/checkout"), "{body}");
+        // The refusal is in the service's audit trail, with its reason.
+        let refusals = app.store.audit_log(5).await.unwrap().into_iter().filter(|e| e.action == "provision.refuse").collect::<Vec<_>>();
+        assert_eq!(refusals.len(), 1, "{refusals:?}");
+        assert_eq!((refusals[0].decision, refusals[0].service.as_deref()), (Some(paved_store::AuditDecision::Refused), Some("component:default/checkout-api")));
+        assert!(refusals[0].actor.contains("james.carter") && refusals[0].detail.as_deref().unwrap_or("").contains("owned by"), "{:?}", refusals[0]);
         let (status, body) = app.send(reqwest::Method::POST, path, Some(&ana), Some(ask("x; DROP ROLE postgres"))).await;
         assert_eq!(status, 400, "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("is not a resource name"), "{body}");
