@@ -10,17 +10,24 @@ use crate::AppError;
 /// event of a source this version does not know (a database written by a
 /// newer one) is failed with the reason, not dropped.
 pub fn derive_stored(event: &RawEvent, catalog: &CatalogIndex, settings: &IngestSettings) -> Derivation {
-    let source = match event.source.parse::<Source>() {
+    derive_parts(&event.source, &event.event_type, &event.body, &event.context, event.received_at, catalog, settings)
+}
+
+/// [`derive_stored`] of an event's parts, stored or about to be.
+fn derive_parts(
+    source: &str,
+    event_type: &str,
+    body: &[u8],
+    context: &serde_json::Value,
+    received_at: chrono::DateTime<chrono::Utc>,
+    catalog: &CatalogIndex,
+    settings: &IngestSettings,
+) -> Derivation {
+    let source = match source.parse::<Source>() {
         Ok(source) => source,
         Err(unknown) => return Derivation::failed(unknown.to_string()),
     };
-    let input = RawInput {
-        source,
-        event_type: &event.event_type,
-        body: &event.body,
-        context: &event.context,
-        received_at: event.received_at,
-    };
+    let input = RawInput { source, event_type, body, context, received_at };
     paved_ingest::derive(&input, catalog, settings)
 }
 
@@ -154,21 +161,22 @@ pub async fn import(
 ) -> Result<Imported, AppError> {
     let catalog = CatalogIndex::new(&store.catalog_entities().await?);
     let mut imported = Imported::default();
-    for chunk in events.chunks(500) {
-        let batch: Vec<paved_store::IngestEvent> = chunk
-            .iter()
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let batch: Vec<paved_store::IngestEvent> = events
+            .by_ref()
+            .take(500)
             .map(|event| {
-                let stored = RawEvent {
-                    id: 0,
-                    source: event.source.clone(),
-                    event_type: event.event_type.clone(),
-                    delivery_id: event.delivery_id.clone(),
-                    received_at: event.received_at,
-                    body: event.body.clone(),
-                    context: event.context.clone(),
-                };
-                let derivation = derive_stored(&stored, &catalog, settings);
-                paved_store::IngestEvent { event: event.clone(), derivation, audit: None }
+                let derivation = derive_parts(
+                    &event.source,
+                    &event.event_type,
+                    &event.body,
+                    &event.context,
+                    event.received_at,
+                    &catalog,
+                    settings,
+                );
+                paved_store::IngestEvent { event, derivation, audit: None }
             })
             .collect();
         for ingested in store.ingest(&batch).await? {

@@ -100,18 +100,22 @@ fn seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0).max(u64::from(wait.as_secs() == 0))
 }
 
+/// The address a request came from; only a counted request needs it.
+fn peer(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |ConnectInfo(peer)| peer.ip().to_string())
+}
+
 /// The middleware: counts API writes (Backstage's catalog API, read-only
 /// even where it takes a POST, is not counted) and sign-in attempts, and
 /// answers 429 past the limit.
 pub async fn limit(State(limiters): State<Limiters>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let read = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |ConnectInfo(peer)| peer.ip().to_string());
     if path == "/sign-in" && request.method() == Method::POST {
-        if let Err(wait) = limiters.sign_ins.take(&format!("address {address}"), Instant::now()) {
+        if let Err(wait) = limiters.sign_ins.take(&format!("address {}", peer(&request)), Instant::now()) {
             let secs = seconds(wait);
             let body = format!(
                 "<!doctype html><title>Too many sign-in attempts</title><p>Too many sign-in attempts from your \
@@ -126,7 +130,7 @@ pub async fn limit(State(limiters): State<Limiters>, request: Request, next: Nex
         // A token is counted by a digest of it: the limiter never holds one.
         let key = match request.headers().get(AUTHORIZATION) {
             Some(value) => format!("token {}", hex::encode(&Sha256::digest(value.as_bytes())[..12])),
-            None => format!("address {address}"),
+            None => format!("address {}", peer(&request)),
         };
         if let Err(wait) = limiters.writes.take(&key, Instant::now()) {
             let secs = seconds(wait);
