@@ -9,6 +9,7 @@ use paved_domain::{CatalogIndex, EntityKind, EntityRef};
 use paved_store::{TokenInfo, TokenScope};
 
 use crate::AppError;
+use crate::ci_identity::CiClaims;
 
 /// Who is calling: the CLI on the local database, or a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,10 @@ pub enum Via {
     /// The signed link of a page they received (for the escalation with
     /// this id): it lets them answer that page's incident, nothing else.
     PageLink(i64),
+    /// The OIDC ID token of a CI job they ran
+    /// ([`crate::ci_identity`]): it acts only on the services of the
+    /// job's repository, in the job's environment.
+    Ci(Box<CiClaims>),
 }
 
 impl std::fmt::Display for Via {
@@ -50,6 +55,7 @@ impl std::fmt::Display for Via {
             Self::Proxy => f.write_str("authenticating proxy"),
             Self::GitHub => f.write_str("GitHub deployment creator"),
             Self::PageLink(id) => write!(f, "link of a page of escalation {id}"),
+            Self::Ci(claims) => write!(f, "{claims}"),
         }
     }
 }
@@ -128,6 +134,7 @@ impl Caller {
         if let Self::Person { via: Via::PageLink(_), .. } = self {
             return Ok(());
         }
+        self.ci_scope_allows(catalog, thing, None)?;
         let Some(person) = self.person() else { return Ok(()) };
         let owners = owner.map(|owner| members_of(catalog, owner)).unwrap_or_default();
         if owners.contains(person) {
@@ -138,6 +145,49 @@ impl Caller {
             thing.name(),
             who_owns(thing, owner, &owners)
         )))
+    }
+
+    /// Checks what a CI identity token's claims allow (every other caller
+    /// passes): acting on `thing` only when it is a service of the token's
+    /// repository, and in `environment` (when given) only when it is the
+    /// token's environment, if the token names one. Ownership is checked
+    /// as well, by [`Self::may_act_on`]; an allow-list of a deploy policy
+    /// does not widen this.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] naming the token's repository or
+    /// environment.
+    pub fn ci_scope_allows(
+        &self,
+        catalog: &CatalogIndex,
+        thing: &EntityRef,
+        environment: Option<&str>,
+    ) -> Result<(), AppError> {
+        let Self::Person { via: Via::Ci(claims), .. } = self else { return Ok(()) };
+        let repo = catalog.service(thing).and_then(|info| info.repo.as_ref());
+        if repo != Some(&claims.repo) {
+            let theirs = repo.map_or_else(
+                || format!("{} names no repository of its own", thing.name()),
+                |repo| format!("{}'s repository is {repo}", thing.name()),
+            );
+            return Err(AppError::Forbidden(format!(
+                "the {} token of {} acts only on that repository's services, and {theirs}; run the job in the \
+                 service's own repository, or use a token of its team",
+                claims.provider.ci_name(),
+                claims.repo
+            )));
+        }
+        if let (Some(wanted), Some(own)) = (environment, claims.environment.as_deref())
+            && !wanted.eq_ignore_ascii_case(own)
+        {
+            return Err(AppError::Forbidden(format!(
+                "the {} token of {} was issued for environment `{own}`, not `{wanted}`; run the job with \
+                 `environment: {wanted}`",
+                claims.provider.ci_name(),
+                claims.repo
+            )));
+        }
+        Ok(())
     }
 
     /// Checks that the caller may evaluate scorecards as of another day
@@ -265,7 +315,7 @@ impl Caller {
         service: &EntityRef,
         owner: &EntityRef,
     ) -> Result<(), AppError> {
-        if let Self::Person { via: via @ (Via::PageLink(_) | Via::GitHub), person } = self {
+        if let Self::Person { via: via @ (Via::PageLink(_) | Via::GitHub | Via::Ci(_)), person } = self {
             return Err(AppError::Forbidden(format!(
                 "{person} is known here only through {via}, which creates nothing; sign in or use a personal token"
             )));
@@ -284,7 +334,7 @@ impl Caller {
     pub fn may_change_contacts_of(&self, person: &EntityRef) -> Result<(), AppError> {
         let allowed = match self {
             Self::Local | Self::Token(TokenInfo { scope: TokenScope::Admin, .. }) => true,
-            Self::Person { via: Via::PageLink(_) | Via::GitHub, .. } => false,
+            Self::Person { via: Via::PageLink(_) | Via::GitHub | Via::Ci(_), .. } => false,
             _ => self.person().is_some_and(|me| me.key() == person.key()),
         };
         if allowed {

@@ -49,6 +49,7 @@ pub mod access;
 pub mod analysis_cache;
 pub mod audit;
 pub mod catalog_cache;
+pub mod ci_identity;
 pub mod contacts;
 pub mod deploy;
 pub mod deployments;
@@ -118,6 +119,8 @@ pub struct App {
     pub scaffold: Arc<scaffold::ScaffoldSettings>,
     /// The alert rules read from repositories, by repository and commit.
     alert_rules: Arc<scorecards::alerts::AlertCache>,
+    /// The CI issuers whose ID tokens stand for people (keyless CI).
+    pub ci_identity: Arc<ci_identity::CiIdentity>,
 }
 
 /// What a recording did: the record as stored, and whether the request was
@@ -155,6 +158,7 @@ impl App {
             provision: Arc::default(),
             scaffold: Arc::default(),
             alert_rules: Arc::default(),
+            ci_identity: Arc::default(),
             store,
         }
     }

@@ -173,6 +173,9 @@ pub async fn prepare(
         }
     };
     caller.may_act_on(catalog, &service)?;
+    if let Record::Deployment(deployment) = record {
+        caller.ci_scope_allows(catalog, &service, Some(&deployment.environment))?;
+    }
     impersonation?;
     check_links(store, catalog, caller, record).await?;
     prepared(caller, &action, derivation, (kind, key), (body, context), received_at, &format!("service {service}"))

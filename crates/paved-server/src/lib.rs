@@ -75,7 +75,8 @@ impl AppState {
                 .with_paging(settings.paging.clone())
                 .with_secret_key(settings.secret_key.clone())
                 .with_provision(settings.provision.clone())
-                .with_scaffold(settings.scaffold.clone()),
+                .with_scaffold(settings.scaffold.clone())
+                .with_ci_identity(settings.ci_identity.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
             links: None,

@@ -121,6 +121,8 @@ pub struct ServerSettings {
     pub provision: paved_app::provision::ProvisionSettings,
     /// Where golden paths publish (`[scaffold]`).
     pub scaffold: paved_app::scaffold::ScaffoldSettings,
+    /// The CI issuers whose ID tokens deploy and record deployments.
+    pub ci_identity: paved_app::ci_identity::CiIdentitySettings,
 }
 
 /// How pavedroad calls GitHub's REST API: where it is, and the token it
@@ -258,6 +260,7 @@ impl Default for ServerSettings {
             secret_key: None,
             provision: paved_app::provision::ProvisionSettings::default(),
             scaffold: paved_app::scaffold::ScaffoldSettings::default(),
+            ci_identity: paved_app::ci_identity::CiIdentitySettings::default(),
             rate_limits: crate::limits::RateLimits::default(),
         }
     }

@@ -113,6 +113,29 @@ pub struct Config {
     /// `[scaffold]`: where golden paths publish new repositories.
     #[serde(default)]
     pub scaffold: ScaffoldConfig,
+    /// `[[ci_identity]]`: the CI issuers whose OIDC ID tokens deploy and
+    /// record deployments without a stored secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ci_identity: Vec<CiIdentityConfig>,
+}
+
+/// One `[[ci_identity]]`: a CI whose ID tokens pavedroad trusts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CiIdentityConfig {
+    /// `github` (GitHub Actions) or `gitlab` (GitLab CI).
+    pub provider: String,
+    /// The tokens' exact `iss`: `https://token.actions.githubusercontent.com`,
+    /// `https://gitlab.com` or your GitLab's URL.
+    pub issuer: String,
+    /// The `aud` values accepted (what the job asks its token for).
+    pub audiences: Vec<String>,
+    /// Where the issuer's signing keys are; empty: its OpenID discovery
+    /// document says.
+    pub jwks_url: String,
+    /// A file holding the issuer's keys (a JWKS), for installations that
+    /// cannot reach the issuer.
+    pub jwks_file: String,
 }
 
 /// `[scaffold]`: where `paved new` makes repositories.
@@ -225,6 +248,7 @@ impl Default for Config {
             deploy_policy: DeployPolicyConfig::default(),
             provision: ProvisionConfig::default(),
             scaffold: ScaffoldConfig::default(),
+            ci_identity: Vec::new(),
         }
     }
 }
@@ -270,6 +294,7 @@ impl std::fmt::Debug for Config {
             .field("deploy_policy", &self.deploy_policy)
             .field("provision", &self.provision)
             .field("scaffold", &self.scaffold)
+            .field("ci_identity", &self.ci_identity)
             .finish()
     }
 }
@@ -568,6 +593,20 @@ secret_key = ""
 # [scaffold]
 # repositories = "/srv/git"
 
+# Keyless CI: jobs deploy (paved deploy) and record deployments (paved deploy
+# record) with their CI's OIDC ID token as --token, no secret stored. The token
+# acts as the person who ran the job (a catalog User with the provider's
+# user-login annotation), only on services of the job's repository and in the
+# job's environment. jwks_url or jwks_file replace the issuer's discovery.
+# [[ci_identity]]
+# provider = "github"
+# issuer = "https://token.actions.githubusercontent.com"
+# audiences = ["paved"]
+# [[ci_identity]]
+# provider = "gitlab"
+# issuer = "https://gitlab.com"
+# audiences = ["paved"]
+
 # [deploy_policy]
 # checks_passed = true
 # block_on_open_incident = "SEV-2"
@@ -621,11 +660,62 @@ impl Config {
             secret_key: self.secret_key()?,
             provision: self.provision_settings()?,
             scaffold: self.scaffold_settings(),
+            ci_identity: self.ci_identity_settings()?,
             rate_limits: paved_server::RateLimits {
                 writes_per_minute: self.rate_limit_writes,
                 sign_ins_per_minute: self.rate_limit_sign_ins,
             },
         })
+    }
+
+    /// The CI issuers whose ID tokens are trusted.
+    ///
+    /// # Errors
+    /// [`BadInput`] naming the `[[ci_identity]]` entry and its field: an
+    /// unknown provider, an issuer that is not an https URL, no audience,
+    /// or both a JWKS URL and file.
+    pub fn ci_identity_settings(&self) -> anyhow::Result<paved_app::ci_identity::CiIdentitySettings> {
+        use paved_app::ci_identity::{CiIssuer, CiProvider, KeySource};
+        let mut issuers = Vec::new();
+        for (index, entry) in self.ci_identity.iter().enumerate() {
+            let invalid = |field: &str, why: String| {
+                BadInput(format!("invalid configuration: [[ci_identity]] number {} {field}: {why}", index + 1))
+            };
+            let provider = CiProvider::parse(&entry.provider).map_err(|why| invalid("provider", why))?;
+            let issuer = entry.issuer.trim().trim_end_matches('/').to_owned();
+            if !issuer.starts_with("https://") {
+                return Err(invalid(
+                    "issuer",
+                    format!(
+                        "`{issuer}` is not an https URL; write the tokens' exact `iss`, e.g. \
+                         https://token.actions.githubusercontent.com or https://gitlab.com"
+                    ),
+                )
+                .into());
+            }
+            let audiences: Vec<String> =
+                entry.audiences.iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
+            if audiences.is_empty() {
+                return Err(invalid(
+                    "audiences",
+                    "is empty, so any token of the issuer — for any service on the internet — would do; list the \
+                     audience your jobs ask their token for, e.g. audiences = [\"paved\"]"
+                        .to_owned(),
+                )
+                .into());
+            }
+            let keys = match (entry.jwks_url.trim(), entry.jwks_file.trim()) {
+                ("", "") => KeySource::Discover,
+                (url, "") if url.starts_with("https://") || url.starts_with("http://") => {
+                    KeySource::Url(url.to_owned())
+                }
+                (url, "") => return Err(invalid("jwks_url", format!("`{url}` is not an http(s) URL")).into()),
+                ("", file) => KeySource::File(PathBuf::from(file)),
+                _ => return Err(invalid("jwks_url", "and jwks_file are both set; keep one".to_owned()).into()),
+            };
+            issuers.push(CiIssuer { provider, issuer, audiences, keys });
+        }
+        Ok(paved_app::ci_identity::CiIdentitySettings { issuers })
     }
 
     /// Where golden paths publish.

@@ -155,6 +155,11 @@ fn may_act(input: &PolicyInput<'_>) -> CheckOutcome {
     let service = &input.target.component;
     let allow = if input.target.policy.allow.is_empty() { &input.defaults.allow } else { &input.target.policy.allow };
     let check = CheckKind::MayAct;
+    // A CI token's repository and environment bound it; no allow-list
+    // widens them.
+    if let Err(refusal) = input.caller.ci_scope_allows(input.catalog, service, Some(&input.target.environment)) {
+        return outcome(check, false, refusal.to_string());
+    }
     match input.caller.may_act_on(input.catalog, service) {
         Ok(()) => {
             let who = input.caller.person().map_or_else(|| input.caller.audit_name(), ToString::to_string);

@@ -19,7 +19,7 @@ use super::records;
 use super::views::{
     DeploymentStatusInput, DeploymentTriggerInput, EntityRefSchema, IdentitySchema, RecordSourceSchema, RepoIdSchema,
 };
-use crate::auth::Authenticated;
+use crate::auth::AuthenticatedOrCi;
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 use paved_app::RecordAction;
@@ -331,6 +331,11 @@ async fn views(
 
 /// Records a deployment (idempotent on its `id`: the same id again updates
 /// that deployment).
+///
+/// A CI job may send its OIDC ID token (GitHub Actions, GitLab CI) as the
+/// bearer token instead of an API token, when pavedroad is configured to
+/// trust its issuer: it records as the person who ran the job, for the
+/// services of the job's repository, in the job's environment.
 #[utoipa::path(
     post,
     path = "/api/v1/deployments",
@@ -348,7 +353,7 @@ async fn views(
 )]
 pub async fn record_deployment(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AuthenticatedOrCi(caller): AuthenticatedOrCi,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<DeploymentView>), ApiError> {
     let recorded = records::record_request(&state, &caller, RecordAction::RecordDeployment, body.to_vec()).await?;

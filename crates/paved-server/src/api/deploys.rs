@@ -13,7 +13,7 @@ use paved_store::{DeployJob, LogEntry, LogStream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, AuthenticatedOrCi};
 use crate::extract::{ApiPath, ApiQuery, RawBody};
 use crate::{ApiError, AppState};
 
@@ -159,6 +159,11 @@ fn checks(check: &DeployCheck) -> Vec<CheckView> {
 /// open incidents, one deploy at a time); a failed one refuses the deploy
 /// with every failed check named. Otherwise the deploy is queued for a
 /// runner; follow it with `GET /api/v1/deploys/{id}`.
+///
+/// A CI job may send its OIDC ID token (GitHub Actions, GitLab CI) as the
+/// bearer token instead of an API token, when pavedroad is configured to
+/// trust its issuer: it deploys as the person who ran the job, only the
+/// services of the job's repository, to the job's environment.
 #[utoipa::path(
     post,
     path = "/api/v1/services/{name}/deploys",
@@ -176,7 +181,7 @@ fn checks(check: &DeployCheck) -> Vec<CheckView> {
 )]
 pub async fn deploy(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AuthenticatedOrCi(caller): AuthenticatedOrCi,
     ApiPath(name): ApiPath<String>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<DeployResponse>), ApiError> {

@@ -4,6 +4,7 @@
 mod alertmanager;
 mod backup;
 mod catalog;
+mod ci_identity;
 mod cli;
 mod crash;
 mod demo;
