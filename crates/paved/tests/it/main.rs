@@ -20,6 +20,7 @@ mod paging;
 mod prometheus;
 mod provision;
 mod records;
+mod replicas;
 mod schemathesis;
 mod scorecard_repo;
 mod secrets;
