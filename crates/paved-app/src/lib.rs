@@ -55,6 +55,8 @@ pub mod deploy;
 pub mod deployments;
 mod error;
 pub mod events;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod gitcli;
 pub mod heartbeats;
 pub mod identities;

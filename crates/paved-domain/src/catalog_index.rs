@@ -149,7 +149,7 @@ impl CatalogIndex {
         let mut parents: Vec<(EntityRef, EntityRef)> = Vec::new();
         for entity in entities {
             let entity_ref = entity.entity_ref.clone();
-            match entity_ref.entity_kind() {
+            match entity.pavedroad_kind() {
                 Some(EntityKind::Component) => index.add_service(entity),
                 Some(EntityKind::User) => index.add_person(entity),
                 Some(EntityKind::Schedule) => {

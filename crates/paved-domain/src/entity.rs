@@ -106,3 +106,25 @@ pub struct CatalogEntity {
     /// Typed `paved.dev/*` annotations.
     pub paved: PavedAnnotations,
 }
+
+impl CatalogEntity {
+    /// The kind as pavedroad reads it: Backstage's kinds whatever their
+    /// apiVersion (the catalog checks it), pavedroad's own only under
+    /// `paved.dev/` and a Template only under `scaffolder.backstage.io/`.
+    /// `None` for a kind of another group, even one named like pavedroad's
+    /// (`acme.example/v1` `Module`): the catalog kept it without checking
+    /// it as one, so nothing may use it as one.
+    pub fn pavedroad_kind(&self) -> Option<crate::EntityKind> {
+        use crate::EntityKind;
+        let kind = self.entity_ref.entity_kind()?;
+        let group = self.api_version.split('/').next().unwrap_or_default();
+        let ours = if EntityKind::PAVED.contains(&kind) {
+            group == "paved.dev"
+        } else if EntityKind::SCAFFOLDER.contains(&kind) {
+            group == "scaffolder.backstage.io"
+        } else {
+            true
+        };
+        ours.then_some(kind)
+    }
+}

@@ -419,7 +419,7 @@ fn template_dir(template: &Template) -> PathBuf {
 
 /// `set` as the form's values, each form step's defaults applied, checked
 /// against every step's schema; errors name the parameter.
-fn parameters(template: &Template, set: &[(String, String)]) -> Result<Value, AppError> {
+pub(crate) fn parameters(template: &Template, set: &[(String, String)]) -> Result<Value, AppError> {
     let mut object = Map::new();
     for (key, value) in set {
         let parsed = serde_json::from_str::<Value>(value).unwrap_or_else(|_| Value::String(value.clone()));

@@ -13,6 +13,7 @@ mod deploy_road;
 mod disk_full;
 mod dora;
 mod drift;
+mod fuzz_replay;
 mod import;
 mod new;
 mod oncall;
