@@ -19,8 +19,9 @@ pub struct Target {
     /// instead of the local database. Env: PAVED_SERVER.
     #[arg(long, value_name = "URL")]
     server: Option<String>,
-    /// The API token to send to --server (`paved token create`). Env:
-    /// PAVED_TOKEN.
+    /// The API token to send to --server (`paved token create`); to deploy
+    /// and record deployments, a CI job's OIDC ID token works too when the
+    /// server trusts its issuer (`[[ci_identity]]`). Env: PAVED_TOKEN.
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
 }
