@@ -22,12 +22,17 @@ pub struct LoadOptions {
     /// [`paved_domain::EntityRef::key`]: a reference to one is not dangling.
     /// Descriptors checked on their own against a catalog use it.
     pub known: HashSet<String>,
+    /// The most directory entries one load lists, walking directories and
+    /// globs: a Location that targets `/` or `/**` stops there with an
+    /// error instead of walking the machine.
+    pub max_walked: usize,
 }
 
 impl Default for LoadOptions {
-    /// 10 MiB per file; nothing known beyond what is read.
+    /// 10 MiB per file; nothing known beyond what is read; 500,000
+    /// directory entries walked.
     fn default() -> Self {
-        Self { max_file_bytes: 10 * 1024 * 1024, known: HashSet::new() }
+        Self { max_file_bytes: 10 * 1024 * 1024, known: HashSet::new(), max_walked: 500_000 }
     }
 }
 
@@ -124,6 +129,10 @@ struct Loader<'o> {
     seen_dirs: HashSet<PathBuf>,
     checked: Vec<Checked>,
     pending: VecDeque<PendingTarget>,
+    /// Directory entries listed so far (at most `options.max_walked`).
+    walked: usize,
+    /// Set once the walk stopped at `options.max_walked`.
+    walk_stopped: bool,
 }
 
 impl<'o> Loader<'o> {
@@ -137,7 +146,33 @@ impl<'o> Loader<'o> {
             seen_dirs: HashSet::new(),
             checked: Vec::new(),
             pending: VecDeque::new(),
+            walked: 0,
+            walk_stopped: false,
         }
+    }
+
+    /// Counts `entries` more listed in `dir`; false (reported once) when
+    /// that is past [`LoadOptions::max_walked`].
+    fn may_walk(&mut self, dir: &Path, entries: usize) -> bool {
+        if self.walk_stopped {
+            return false;
+        }
+        self.walked += entries;
+        if self.walked <= self.options.max_walked {
+            return true;
+        }
+        self.walk_stopped = true;
+        let shown = dir.display().to_string();
+        self.problem(
+            ProblemCode::UnreadableFile,
+            &shown,
+            format!(
+                "the catalog's directories and globs list more than {} entries (the walk stopped at {shown})",
+                self.options.max_walked
+            ),
+            "point the Locations at the catalog's own files or directories, or narrow their globs",
+        );
+        false
     }
 
     fn problem(&mut self, code: ProblemCode, file: &str, message: String, hint: &str) {
@@ -205,6 +240,9 @@ impl<'o> Loader<'o> {
             }
         };
         let mut names: Vec<std::ffi::OsString> = entries.filter_map(Result::ok).map(|e| e.file_name()).collect();
+        if !self.may_walk(dir, names.len()) {
+            return Outcome::Descriptor;
+        }
         names.sort();
         let mut outcome = Outcome::Skipped;
         for name in names {
@@ -384,6 +422,15 @@ impl<'o> Loader<'o> {
             );
             return;
         }
+        if target.contains('\0') {
+            self.location_problem(
+                &p,
+                Severity::Error,
+                format!("the target `{}` holds a NUL character", target.replace('\0', "\\0")),
+                "write the path of a file, a directory or a glob",
+            );
+            return;
+        }
         let relative = target.strip_prefix("file://").or_else(|| target.strip_prefix("file:")).unwrap_or(target);
         let base = Path::new(&p.location_file).parent().unwrap_or(Path::new(""));
         let path = if Path::new(relative).is_absolute() {
@@ -446,7 +493,12 @@ impl<'o> Loader<'o> {
             .collect();
         let root = if pattern_path.is_absolute() { fixed.clone() } else { base.join(&fixed) };
         let mut matches = Vec::new();
-        collect_files(&root, &fixed, &mut matches);
+        let mut budget = self.options.max_walked.saturating_sub(self.walked);
+        let complete = collect_files(&root, &fixed, &mut matches, &mut budget);
+        let listed = self.options.max_walked.saturating_sub(self.walked) - budget;
+        if !self.may_walk(&root, listed + usize::from(!complete)) {
+            return;
+        }
         matches.retain(|(relative, _)| matcher.is_match(relative));
         if matches.is_empty() {
             self.location_problem(
@@ -758,10 +810,16 @@ fn without_cur_dir(path: &Path) -> PathBuf {
 }
 
 /// Every file under `dir` (skipping hidden directories, `node_modules` and
-/// `target`), with its path relative to the Location's directory.
-fn collect_files(dir: &Path, relative: &Path, out: &mut Vec<(PathBuf, PathBuf)>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+/// `target`), with its path relative to the Location's directory, listing
+/// at most `budget` entries (counted down); false when it stopped there.
+fn collect_files(dir: &Path, relative: &Path, out: &mut Vec<(PathBuf, PathBuf)>, budget: &mut usize) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else { return true };
     let mut names: Vec<_> = entries.filter_map(Result::ok).map(|e| e.file_name()).collect();
+    if names.len() > *budget {
+        *budget = 0;
+        return false;
+    }
+    *budget -= names.len();
     names.sort();
     for name in names {
         let path = dir.join(&name);
@@ -769,13 +827,16 @@ fn collect_files(dir: &Path, relative: &Path, out: &mut Vec<(PathBuf, PathBuf)>)
         let Ok(meta) = fs::symlink_metadata(&path) else { continue };
         if meta.is_dir() {
             let text = name.to_string_lossy();
-            if !(text.starts_with('.') || text == "node_modules" || text == "target") {
-                collect_files(&path, &rel, out);
+            if !(text.starts_with('.') || text == "node_modules" || text == "target")
+                && !collect_files(&path, &rel, out, budget)
+            {
+                return false;
             }
         } else {
             out.push((rel, path));
         }
     }
+    true
 }
 
 #[cfg(test)]

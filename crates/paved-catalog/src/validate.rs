@@ -130,6 +130,15 @@ pub(crate) fn check_document(doc: &Document, file: &str) -> Checked {
         );
     }
 
+    for (pos, what) in &doc.complex_keys {
+        c.error(
+            ProblemCode::InvalidField,
+            *pos,
+            format!("a key here is {what}; keys in a descriptor are text"),
+            "write the key as plain text, or quote it if it starts with `{` or `[`",
+        );
+    }
+
     check_nul(&mut c, root, "");
 
     let api_version = c.required_top_string(root, "apiVersion", start, "add `apiVersion: backstage.io/v1alpha1`");

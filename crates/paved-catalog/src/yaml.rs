@@ -113,7 +113,12 @@ impl Node {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => f.to_string(),
             Value::Str(s) => s.clone(),
-            Value::Seq(_) | Value::Map(_) => serde_json::to_string(&self.to_json()).unwrap_or_default(),
+            // Never the key's own text: a key that is a mapping of keys
+            // that are mappings would double in size at every level
+            // (found by fuzzing). The catalog refuses such keys anyway.
+            Value::Seq(_) | Value::Map(_) => {
+                format!("({} key at line {}, column {})", self.type_name(), self.pos.line, self.pos.column)
+            }
         }
     }
 
@@ -183,6 +188,9 @@ pub(crate) struct Document {
     pub root: Node,
     /// Keys written twice in one mapping: the second key's position and text.
     pub duplicate_keys: Vec<(Pos, String)>,
+    /// Keys that are a list or a mapping (`? [a, b]: c`, `{x: 1}: c`):
+    /// their positions and what they are.
+    pub complex_keys: Vec<(Pos, &'static str)>,
 }
 
 /// Why a file could not be parsed completely.
@@ -236,6 +244,7 @@ struct Builder {
     /// Anchored nodes with their size.
     anchors: HashMap<usize, (Node, Measure)>,
     duplicate_keys: Vec<(Pos, String)>,
+    complex_keys: Vec<(Pos, &'static str)>,
     /// Nodes and string bytes copied by aliases so far in this document.
     expanded_nodes: usize,
     expanded_bytes: usize,
@@ -259,14 +268,18 @@ impl Builder {
                     self.root = None;
                     self.anchors.clear();
                     self.duplicate_keys.clear();
+                    self.complex_keys.clear();
                     self.expanded_nodes = 0;
                     self.expanded_bytes = 0;
                 }
                 Event::DocumentEnd => {
                     let root = self.root.take();
                     if let Some(root) = root.filter(|r| r.value != Value::Null) {
-                        self.documents
-                            .push(Document { root, duplicate_keys: std::mem::take(&mut self.duplicate_keys) });
+                        self.documents.push(Document {
+                            root,
+                            duplicate_keys: std::mem::take(&mut self.duplicate_keys),
+                            complex_keys: std::mem::take(&mut self.complex_keys),
+                        });
                     }
                 }
                 Event::Alias(id) => {
@@ -354,6 +367,9 @@ impl Builder {
             Some(Frame::Map { entries, index, key, .. }) => match key.take() {
                 None => *key = Some(node),
                 Some(k) => {
+                    if matches!(k.value, Value::Seq(_) | Value::Map(_)) {
+                        self.complex_keys.push((k.pos, k.type_name()));
+                    }
                     let text = k.key_text();
                     match index.get(&text) {
                         // As in JSON.parse: the last value wins, in the
@@ -509,6 +525,17 @@ mod tests {
         let parsed = parse("a: 1\nb: c: d\n");
         let error = parsed.error.unwrap();
         assert_eq!(error.pos, pos(2, 5), "{error:?}");
+    }
+
+    #[test]
+    fn keys_that_are_mappings_are_reported_and_stay_small_however_deep() {
+        // Each level's key used to be its inner key's JSON, escaped again:
+        // twice as long per level (found by fuzzing).
+        let deep = format!("{}x: 1{}: 2\n", "{".repeat(40), "}".repeat(40));
+        let parsed = parse(&deep);
+        let doc = &parsed.documents[0];
+        assert_eq!(doc.complex_keys.first(), Some(&(pos(1, 1), "a mapping")));
+        assert!(doc.root.to_json().to_string().len() < 200, "{}", doc.root.to_json());
     }
 
     #[test]

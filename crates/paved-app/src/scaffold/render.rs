@@ -36,6 +36,45 @@ pub struct RenderError {
     pub message: String,
 }
 
+/// How much work one rendering may do (minijinja's fuel: instructions
+/// run and output written), far beyond any real file or input.
+const FUEL: u64 = 2_000_000;
+
+/// The most items of a list or mapping a template prints.
+const MAX_PRINTED_ITEMS: usize = 100_000;
+
+/// The largest value one `${{ expression }}` input may give, as JSON.
+const MAX_VALUE_BYTES: usize = 1 << 20;
+
+/// `value` as JSON, refused past [`MAX_VALUE_BYTES`]: a lazy value
+/// (`[[x]] * 7000 * 7000`) is written out item by item and stopped there,
+/// never held whole.
+fn bounded_json(value: &minijinja::Value) -> Result<Value, String> {
+    struct Bounded {
+        bytes: Vec<u8>,
+        overflowed: bool,
+    }
+    impl std::io::Write for Bounded {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.bytes.len() + bytes.len() > MAX_VALUE_BYTES {
+                self.overflowed = true;
+                return Err(std::io::Error::other("too large"));
+            }
+            self.bytes.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Bounded { bytes: Vec::new(), overflowed: false };
+    match serde_json::to_writer(&mut out, value) {
+        Ok(()) => serde_json::from_slice(&out.bytes).map_err(|error| error.to_string()),
+        Err(_) if out.overflowed => Err(format!("the expression's value is larger than {} MiB", MAX_VALUE_BYTES >> 20)),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
 /// The template engine with Backstage's delimiters.
 pub struct Renderer {
     env: Environment<'static>,
@@ -60,6 +99,20 @@ impl Renderer {
             .build()
             .expect("Backstage's delimiters are distinct");
         env.set_syntax(syntax);
+        // A template is code a platform team wrote, run in the server: it
+        // may not loop or print without end (found by fuzzing).
+        env.set_fuel(Some(FUEL));
+        // A value is printed whole before fuel counts it: refuse a long
+        // list (`${{ 40000000 * [8] }}`) instead of writing it out.
+        env.set_formatter(|out, state, value| {
+            if value.len().is_some_and(|len| len > MAX_PRINTED_ITEMS) {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("a value of {} items is too long to print", value.len().unwrap_or_default()),
+                ));
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         Self { env }
     }
 
@@ -85,8 +138,7 @@ impl Renderer {
                     if value.is_undefined() {
                         Value::Null
                     } else {
-                        serde_json::to_value(&value)
-                            .map_err(|error| RenderError { at: at.to_owned(), message: error.to_string() })?
+                        bounded_json(&value).map_err(|message| RenderError { at: at.to_owned(), message })?
                     }
                 }
                 None => Value::String(self.string(text, context, at)?),
@@ -227,6 +279,25 @@ mod tests {
             set.add(globset::Glob::new(glob).unwrap());
         }
         set.build().unwrap()
+    }
+
+    #[test]
+    fn endless_loops_and_huge_values_are_refused_not_run() {
+        // Both found by fuzzing: a loop of 10^10 iterations, and a list of
+        // 54 million items made lazily and then written out.
+        let renderer = Renderer::new();
+        let context = json!({ "values": {} });
+        let endless = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
+        let error = renderer.string(endless, &context, "skeleton/README.md").unwrap_err();
+        assert!(error.message.contains("fuel"), "{error}");
+        let huge = json!("${{- 7388*- 7388*[[z]]}}");
+        let error = renderer.input(&huge, &context, "steps[0].input.list").unwrap_err();
+        assert_eq!(error.to_string(), "steps[0].input.list: the expression's value is larger than 1 MiB");
+        let long = renderer.string("${{ 40000000 * [8] }}", &context, "skeleton/list.txt").unwrap_err();
+        assert!(long.message.contains("40000000 items is too long to print"), "{long}");
+        assert_eq!(renderer.string("${{ [1, 2] * 2 }}", &context, "x").unwrap(), "[1, 2, 1, 2]");
+        let fine = renderer.input(&json!("${{ [1, 2] * 3 }}"), &context, "x").unwrap();
+        assert_eq!(fine, json!([1, 2, 1, 2, 1, 2]));
     }
 
     #[test]
