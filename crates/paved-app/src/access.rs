@@ -83,6 +83,14 @@ impl Caller {
         }
     }
 
+    /// The claims of a CI job's ID token, when that is who calls.
+    pub fn ci_claims(&self) -> Option<&CiClaims> {
+        match self {
+            Self::Person { via: Via::Ci(claims), .. } => Some(claims),
+            _ => None,
+        }
+    }
+
     /// The person a personal token acts as.
     pub fn person(&self) -> Option<&EntityRef> {
         match self {
@@ -149,8 +157,8 @@ impl Caller {
 
     /// Checks what a CI identity token's claims allow (every other caller
     /// passes): acting on `thing` only when it is a service of the token's
-    /// repository, and in `environment` (when given) only when it is the
-    /// token's environment, if the token names one. Ownership is checked
+    /// repository, and in `environment` (when given) only when the token
+    /// was issued for exactly that environment. Ownership is checked
     /// as well, by [`Self::may_act_on`]; an allow-list of a deploy policy
     /// does not widen this.
     ///
@@ -163,7 +171,7 @@ impl Caller {
         thing: &EntityRef,
         environment: Option<&str>,
     ) -> Result<(), AppError> {
-        let Self::Person { via: Via::Ci(claims), .. } = self else { return Ok(()) };
+        let Some(claims) = self.ci_claims() else { return Ok(()) };
         let repo = catalog.service(thing).and_then(|info| info.repo.as_ref());
         if repo != Some(&claims.repo) {
             let theirs = repo.map_or_else(
@@ -177,17 +185,23 @@ impl Caller {
                 claims.repo
             )));
         }
-        if let (Some(wanted), Some(own)) = (environment, claims.environment.as_deref())
-            && !wanted.eq_ignore_ascii_case(own)
-        {
-            return Err(AppError::Forbidden(format!(
+        match (environment, claims.environment.as_deref()) {
+            (Some(wanted), Some(own)) if wanted != own => Err(AppError::Forbidden(format!(
                 "the {} token of {} was issued for environment `{own}`, not `{wanted}`; run the job with \
                  `environment: {wanted}`",
                 claims.provider.ci_name(),
                 claims.repo
-            )));
+            ))),
+            // The environment's protection rules (reviewers, branches) are
+            // what guard a job's token: one without them acts nowhere.
+            (Some(wanted), None) => Err(AppError::Forbidden(format!(
+                "the {} token of {} names no environment, so no environment's protection rules ran for it; run \
+                 the job with `environment: {wanted}`",
+                claims.provider.ci_name(),
+                claims.repo
+            ))),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Checks that the caller may evaluate scorecards as of another day

@@ -175,6 +175,11 @@ pub async fn prepare(
     caller.may_act_on(catalog, &service)?;
     if let Record::Deployment(deployment) = record {
         caller.ci_scope_allows(catalog, &service, Some(&deployment.environment))?;
+        // Recording an id again replaces that deployment, environment
+        // included: a CI token may only replace one of its own environment.
+        if let Some(Record::Deployment(stored)) = &stored {
+            caller.ci_scope_allows(catalog, &service, Some(&stored.environment))?;
+        }
     }
     impersonation?;
     check_links(store, catalog, caller, record).await?;

@@ -827,9 +827,8 @@ fn collect_files(dir: &Path, relative: &Path, out: &mut Vec<(PathBuf, PathBuf)>,
         let Ok(meta) = fs::symlink_metadata(&path) else { continue };
         if meta.is_dir() {
             let text = name.to_string_lossy();
-            if !(text.starts_with('.') || text == "node_modules" || text == "target")
-                && !collect_files(&path, &rel, out, budget)
-            {
+            let skipped = text.starts_with('.') || text == "node_modules" || text == "target";
+            if !skipped && !collect_files(&path, &rel, out, budget) {
                 return false;
             }
         } else {
@@ -842,6 +841,24 @@ fn collect_files(dir: &Path, relative: &Path, out: &mut Vec<(PathBuf, PathBuf)>,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_that_targets_too_much_stops_with_an_error() {
+        // As a Location targeting `/` would, found by fuzzing.
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            std::fs::create_dir_all(dir.path().join(format!("d{i}"))).unwrap();
+            std::fs::write(dir.path().join(format!("d{i}/notes.txt")), "not a descriptor").unwrap();
+        }
+        let location = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: { name: all }\n\
+                        spec: { targets: [./d0, './**/*.yaml'] }\n";
+        std::fs::write(dir.path().join("catalog-info.yaml"), location).unwrap();
+        let options = LoadOptions { max_walked: 10, ..LoadOptions::default() };
+        let load = load(&[dir.path().join("catalog-info.yaml")], &options);
+        let stopped: Vec<&Problem> =
+            load.problems.iter().filter(|p| p.message.contains("list more than 10 entries")).collect();
+        assert_eq!(stopped.len(), 1, "reported once: {:#?}", load.problems);
+    }
 
     #[test]
     fn byte_offsets_become_lines_and_columns() {

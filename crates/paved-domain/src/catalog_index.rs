@@ -353,6 +353,14 @@ impl CatalogIndex {
         );
     }
 
+    /// The User whose own annotation or e-mail names `identity` exactly
+    /// (`github.com/user-login`, `gitlab.com/user-login`, `spec.profile.email`),
+    /// without [`Self::resolve_person`]'s fallback to a User named like
+    /// the login: for deciding who acts, not for attributing data.
+    pub fn person_named_by(&self, identity: &Identity) -> Option<&EntityRef> {
+        self.people_by.get(&(identity.kind(), identity.value().to_owned()))
+    }
+
     /// The catalog User behind `identity`, or `None`.
     ///
     /// E-mails match `paved.dev/emails` and `spec.profile.email`; GitHub and

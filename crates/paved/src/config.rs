@@ -119,6 +119,15 @@ pub struct Config {
     pub ci_identity: Vec<CiIdentityConfig>,
 }
 
+/// True for a plain-http URL on this machine (`127.0.0.1`, `[::1]`,
+/// `localhost`), where nobody is on the way.
+fn is_loopback_http(url: &str) -> bool {
+    url.strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .map(|authority| authority.rsplit_once(':').map_or(authority, |(host, _)| host))
+        .is_some_and(|host| matches!(host, "127.0.0.1" | "[::1]" | "localhost"))
+}
+
 /// One `[[ci_identity]]`: a CI whose ID tokens pavedroad trusts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -601,11 +610,11 @@ secret_key = ""
 # [[ci_identity]]
 # provider = "github"
 # issuer = "https://token.actions.githubusercontent.com"
-# audiences = ["paved"]
+# audiences = ["paved.acme.example"]
 # [[ci_identity]]
 # provider = "gitlab"
 # issuer = "https://gitlab.com"
-# audiences = ["paved"]
+# audiences = ["paved.acme.example"]
 
 # [deploy_policy]
 # checks_passed = true
@@ -706,10 +715,17 @@ impl Config {
             }
             let keys = match (entry.jwks_url.trim(), entry.jwks_file.trim()) {
                 ("", "") => KeySource::Discover,
-                (url, "") if url.starts_with("https://") || url.starts_with("http://") => {
-                    KeySource::Url(url.to_owned())
+                (url, "") if url.starts_with("https://") || is_loopback_http(url) => KeySource::Url(url.to_owned()),
+                (url, "") => {
+                    return Err(invalid(
+                        "jwks_url",
+                        format!(
+                            "`{url}` is not an https URL; whoever could change the keys on the way could sign \
+                             tokens (plain http only on this machine: http://127.0.0.1:PORT/...)"
+                        ),
+                    )
+                    .into());
                 }
-                (url, "") => return Err(invalid("jwks_url", format!("`{url}` is not an http(s) URL")).into()),
                 ("", file) => KeySource::File(PathBuf::from(file)),
                 _ => return Err(invalid("jwks_url", "and jwks_file are both set; keep one".to_owned()).into()),
             };

@@ -147,7 +147,7 @@ impl CiClaims {
         let path = text(claims, repo_claim).ok_or_else(|| missing(repo_claim))?;
         let repo = match provider {
             CiProvider::GitHubActions => RepoId::from_github_slug(&path),
-            CiProvider::GitLabCi => RepoId::parse_url(&format!("{}/{path}", host_of(&issuer.issuer))),
+            CiProvider::GitLabCi => RepoId::parse_url(&format!("{}/{path}", issuer.issuer.trim_end_matches('/'))),
         }
         .map_err(|error| format!("its `{repo_claim}` claim `{path}` is not a repository: {error}"))?;
         let actor = text(claims, actor_claim).ok_or_else(|| missing(actor_claim))?;
@@ -168,12 +168,6 @@ impl CiClaims {
             expires_at,
         })
     }
-}
-
-/// `https://gitlab.example.com/` → `gitlab.example.com`.
-fn host_of(issuer: &str) -> &str {
-    let rest = issuer.split_once("://").map_or(issuer, |(_, rest)| rest);
-    rest.split('/').next().unwrap_or(rest)
 }
 
 /// What a token says before it is verified: enough to choose the issuer
@@ -306,6 +300,8 @@ mod tests {
         });
         let read = CiClaims::read(&issuer(CiProvider::GitLabCi, "https://gitlab.example.com"), &claims).unwrap();
         assert_eq!(read.repo.as_str(), "gitlab.example.com/platform/shop/api");
+        let port = CiClaims::read(&issuer(CiProvider::GitLabCi, "https://gitlab.example.com:8443"), &claims).unwrap();
+        assert_eq!(port.repo.as_str(), "gitlab.example.com/platform/shop/api", "the port is not the path");
         assert_eq!(read.run.as_deref(), Some("7"));
         let none = CiClaims::read(&issuer(CiProvider::GitLabCi, "https://gitlab.com"), &serde_json::json!({"exp": 1}));
         assert!(none.unwrap_err().contains("no `project_path` claim"));

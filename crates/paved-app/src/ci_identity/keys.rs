@@ -45,10 +45,23 @@ pub const REFETCH_AFTER: Duration = Duration::from_secs(10);
 /// The largest key set or discovery document read.
 const MAX_BYTES: usize = 1 << 20;
 
-/// The key sets fetched, by issuer.
+/// An issuer's keys as last read, and the last attempt to read them.
+#[derive(Debug)]
+struct Kept {
+    /// The set last read, and when.
+    set: Option<(JwkSet, Instant)>,
+    /// When it was last tried, and why that failed (if it did).
+    tried: Instant,
+    failure: Option<String>,
+}
+
+/// The key sets fetched, by issuer. One fetch at a time (the lock is held
+/// across it), and at most one per issuer every [`REFETCH_AFTER`] whatever
+/// its outcome, so that tokens naming unknown keys, or an issuer that does
+/// not answer, cannot make every request wait on a fetch.
 #[derive(Debug)]
 pub(super) struct KeyCache {
-    sets: tokio::sync::Mutex<HashMap<String, (JwkSet, Instant)>>,
+    kept: tokio::sync::Mutex<HashMap<String, Kept>>,
     http: reqwest::Client,
 }
 
@@ -57,9 +70,10 @@ impl Default for KeyCache {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .user_agent(concat!("pavedroad/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Self { sets: tokio::sync::Mutex::default(), http }
+        Self { kept: tokio::sync::Mutex::default(), http }
     }
 }
 
@@ -77,15 +91,33 @@ impl KeyCache {
         kid: Option<&str>,
         algorithm: Algorithm,
     ) -> Result<DecodingKey, AppError> {
-        let mut sets = self.sets.lock().await;
-        let kept = sets.get(&issuer.issuer).filter(|(_, at)| at.elapsed() < KEEP_FOR);
-        let stale_for_kid = kept.is_some_and(|(set, at)| find(set, kid).is_none() && at.elapsed() >= REFETCH_AFTER);
-        if kept.is_none() || stale_for_kid {
-            let set = self.fetch(issuer).await?;
-            sets.insert(issuer.issuer.clone(), (set, Instant::now()));
+        let mut kept = self.kept.lock().await;
+        let entry = kept.get(&issuer.issuer);
+        let fresh = entry.and_then(|k| k.set.as_ref()).filter(|(_, at)| at.elapsed() < KEEP_FOR);
+        let lacks_key = fresh.is_none_or(|(set, _)| find(set, kid).is_none());
+        let may_try = entry.is_none_or(|k| k.tried.elapsed() >= REFETCH_AFTER);
+        if lacks_key && may_try {
+            let fetched = self.fetch(issuer).await;
+            let previous = kept.remove(&issuer.issuer).and_then(|k| k.set);
+            let now = Instant::now();
+            let entry = match fetched {
+                Ok(set) => Kept { set: Some((set, now)), tried: now, failure: None },
+                // The keys read before stay in use until they are read again.
+                Err(why) => Kept { set: previous, tried: now, failure: Some(why) },
+            };
+            kept.insert(issuer.issuer.clone(), entry);
         }
-        let Some((set, _)) = sets.get(&issuer.issuer) else {
+        let Some(entry) = kept.get(&issuer.issuer) else {
             return Err(AppError::Internal("a key set just stored is gone".into()));
+        };
+        let Some((set, _)) = entry.set.as_ref() else {
+            let why = entry.failure.clone().unwrap_or_default();
+            return Err(AppError::Unavailable(format!(
+                "the signing keys of {} cannot be read from {}: {why} (tried again at most every {} s)",
+                issuer.issuer,
+                issuer.keys,
+                REFETCH_AFTER.as_secs()
+            )));
         };
         let refused = |why: String| AppError::Unauthenticated(format!("CI identity token refused: {why}"));
         let Some(jwk) = find(set, kid) else {
@@ -115,30 +147,27 @@ impl KeyCache {
         })
     }
 
-    /// Reads `issuer`'s key set from where it is.
-    async fn fetch(&self, issuer: &CiIssuer) -> Result<JwkSet, AppError> {
-        let unavailable = |why: String| {
-            AppError::Unavailable(format!(
-                "the signing keys of {} cannot be read from {}: {why}",
-                issuer.issuer, issuer.keys
-            ))
-        };
+    /// Reads `issuer`'s key set from where it is; `Err` says why not.
+    async fn fetch(&self, issuer: &CiIssuer) -> Result<JwkSet, String> {
         let bytes = match &issuer.keys {
-            KeySource::File(path) => tokio::fs::read(path).await.map_err(|error| unavailable(error.to_string()))?,
-            KeySource::Url(url) => self.get(url).await.map_err(unavailable)?,
+            KeySource::File(path) => tokio::fs::read(path).await.map_err(|error| error.to_string())?,
+            KeySource::Url(url) => self.get(url).await?,
             KeySource::Discover => {
                 let url = format!("{}/.well-known/openid-configuration", issuer.issuer.trim_end_matches('/'));
-                let document = self.get(&url).await.map_err(unavailable)?;
-                let document: serde_json::Value = serde_json::from_slice(&document)
-                    .map_err(|error| unavailable(format!("{url} is not JSON: {error}")))?;
+                let document = self.get(&url).await?;
+                let document: serde_json::Value =
+                    serde_json::from_slice(&document).map_err(|error| format!("{url} is not JSON: {error}"))?;
                 let Some(jwks) = document.get("jwks_uri").and_then(serde_json::Value::as_str) else {
-                    return Err(unavailable(format!("{url} names no jwks_uri")));
+                    return Err(format!("{url} names no jwks_uri"));
                 };
-                self.get(jwks).await.map_err(unavailable)?
+                if !jwks.starts_with("https://") {
+                    return Err(format!("{url} names `{jwks}` as its keys, which is not https"));
+                }
+                self.get(jwks).await?
             }
         };
         let set: JwkSet = serde_json::from_slice(&bytes)
-            .map_err(|error| unavailable(format!("it is not a JSON Web Key Set (RFC 7517 §5): {error}")))?;
+            .map_err(|error| format!("it is not a JSON Web Key Set (RFC 7517 §5): {error}"))?;
         tracing::info!(issuer = %issuer.issuer, keys = set.keys.len(), "read the CI issuer's signing keys");
         Ok(set)
     }
@@ -149,11 +178,18 @@ impl KeyCache {
         if !response.status().is_success() {
             return Err(format!("{url} answered {}", response.status()));
         }
-        let bytes = response.bytes().await.map_err(|error| format!("{url}: {error}"))?;
-        if bytes.len() > MAX_BYTES {
-            return Err(format!("{url} sent more than {MAX_BYTES} bytes"));
+        if response.content_length().is_some_and(|length| length > MAX_BYTES as u64) {
+            return Err(format!("{url} sends more than {MAX_BYTES} bytes"));
         }
-        Ok(bytes.to_vec())
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response.chunk().await.map_err(|error| format!("{url}: {error}"))? {
+            if body.len() + chunk.len() > MAX_BYTES {
+                return Err(format!("{url} sent more than {MAX_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
 

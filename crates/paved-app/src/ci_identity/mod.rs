@@ -158,7 +158,9 @@ impl App {
             ))
         })?;
         let catalog = self.catalog.current().await?;
-        let Some(person) = catalog.resolve_person(&identity, None).cloned() else {
+        // Only the provider's own annotation names who acts: a User merely
+        // named like the login is not that login's person.
+        let Some(person) = catalog.person_named_by(&identity).cloned() else {
             return Err(AppError::Forbidden(format!(
                 "the CI identity token of {} was issued to {} user `{}`, who is not a User of the catalog: add \
                  the annotation `{}: {}` to their User entity and import the catalog again",

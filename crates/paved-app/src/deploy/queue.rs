@@ -103,6 +103,11 @@ pub(crate) fn break_glass(
                 "break glass is for the on-call person, acting as themselves (a personal token or a signed-in session)"
                     .to_owned(),
             ),
+            Some(_) if caller.ci_claims().is_some() => Some(
+                "break glass is for the on-call person at the keyboard, not a CI job's token; run it with your own \
+                 token or from the service's page"
+                    .to_owned(),
+            ),
             Some(person) if !on_call.contains(person) => Some(format!(
                 "{person} is not on call for {} now ({}); only the on-call person may break the glass",
                 service.name(),
@@ -367,6 +372,29 @@ mod tests {
         let glass = outcomes.last().unwrap();
         assert_eq!(glass.check, CheckKind::BreakGlass);
         assert!(glass.reason.contains("user:default/ana") && glass.reason.contains("the fix for inc-1"));
+    }
+
+    #[test]
+    fn a_ci_jobs_token_never_breaks_the_glass_even_for_the_on_call_person() {
+        let service: EntityRef = "component:default/shop-api".parse().unwrap();
+        let claims = crate::ci_identity::CiClaims {
+            provider: crate::ci_identity::CiProvider::GitHubActions,
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            repo: paved_domain::RepoId::from_github_slug("acme/shop-api").unwrap(),
+            actor: "ana".into(),
+            git_ref: Some("refs/heads/main".into()),
+            environment: Some("production".into()),
+            run: None,
+            subject: String::new(),
+            expires_at: chrono::Utc::now(),
+        };
+        let caller = Caller::Person { person: person("ana"), via: crate::Via::Ci(Box::new(claims)) };
+        let mut outcomes = blocked();
+        break_glass(&mut outcomes, &caller, &service, "the fix for inc-1", &[person("ana")], &[incident()]);
+        let glass = outcomes.last().unwrap();
+        assert_eq!((glass.check, glass.passed), (CheckKind::BreakGlass, false));
+        assert!(glass.reason.contains("not a CI job's token"), "{}", glass.reason);
+        assert!(!outcomes[1].passed && !outcomes[2].passed, "the blocks stay");
     }
 
     #[test]

@@ -355,6 +355,24 @@ async fn ci_jobs_deploy_with_their_oidc_token_and_foreign_tokens_are_refused_wit
         ),
         ("not an owner", sign(&github_key, &github_claims("acme/shop-api", "bo-gh", "production")), 403, "may_act"),
         (
+            "no environment",
+            sign(&github_key, &{
+                let mut claims = github_claims("acme/shop-api", "ana-gh", "production");
+                claims.as_object_mut().unwrap().remove("environment");
+                claims
+            }),
+            403,
+            "names no environment, so no environment's protection rules ran for it",
+        ),
+        (
+            // A GitHub account named like the catalog User, not the login
+            // her annotation names.
+            "a login only named like a User",
+            sign(&github_key, &github_claims("acme/shop-api", "ana", "production")),
+            403,
+            "GitHub user `ana`, who is not a User of the catalog",
+        ),
+        (
             "nobody of the catalog",
             sign(&github_key, &github_claims("acme/shop-api", "mallory", "production")),
             403,
@@ -430,6 +448,10 @@ fn a_bad_ci_identity_configuration_is_refused_naming_the_entry() {
         ("provider = \"jenkins\"\nissuer = \"https://ci\"\naudiences = [\"p\"]", "number 1 provider"),
         ("provider = \"github\"\nissuer = \"http://ci\"\naudiences = [\"p\"]", "is not an https URL"),
         ("provider = \"github\"\nissuer = \"https://ci\"\naudiences = []", "audiences: is empty"),
+        (
+            "provider = \"github\"\nissuer = \"https://ci\"\naudiences = [\"p\"]\njwks_url = \"http://keys.example.com/jwks\"",
+            "is not an https URL",
+        ),
     ] {
         std::fs::write(dir.join("bad.toml"), format!("[[ci_identity]]\n{config}\n")).unwrap();
         let out = run(paved(dir).args(["serve", "--config", "bad.toml", "--database-url", "paved.db"]));
