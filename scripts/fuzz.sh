@@ -17,6 +17,9 @@
 # figures are printed at the end, as BENCHMARKS.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The fuzz build has flags of its own: keep it in fuzz/target, away from
+# the project's build.
+unset CARGO_TARGET_DIR
 
 runs=${RUNS:-10000000}
 jobs=${JOBS:-1}
