@@ -152,7 +152,7 @@ pub fn template(data: &[u8]) {
 /// How the catalog targets load: as `paved catalog import` does, with a
 /// smaller walk (a Location that targets `/` is stopped sooner).
 fn options() -> paved_catalog::LoadOptions {
-    paved_catalog::LoadOptions { max_walked: 20_000, ..paved_catalog::LoadOptions::default() }
+    paved_catalog::LoadOptions { max_walked: 1_000, ..paved_catalog::LoadOptions::default() }
 }
 
 /// `data` as text cut at `separator` into at most `parts` pieces (lossy

@@ -200,9 +200,13 @@ async fn a_server_killed_between_the_role_and_the_database_finishes_the_request_
     };
     let role = format!("SELECT count(*) FROM pg_roles WHERE rolname = '{name}'");
     until(&admin, &role, "1", "the role is made").await;
-    let waiting = "SELECT count(*) FROM pg_locks l JOIN pg_database d ON l.objid = d.oid \
-                   WHERE d.datname = 'template1' AND NOT l.granted";
-    until(&admin, waiting, "1", "CREATE DATABASE waits").await;
+    // This request's statement, not another test's CREATE DATABASE that
+    // waits for template1 too.
+    let waiting = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE DATABASE \"{name}\"%' \
+         AND wait_event_type = 'Lock'"
+    );
+    until(&admin, &waiting, "1", "CREATE DATABASE waits").await;
     server.kill();
     assert!(request.await.unwrap().is_err(), "the killed server never answered");
     // Its session dies with it, as when the replica's machine stops (a
