@@ -40,8 +40,18 @@ pub struct RenderError {
 /// run and output written), far beyond any real file or input.
 const FUEL: u64 = 2_000_000;
 
-/// The most items of a list or mapping a template prints.
-const MAX_PRINTED_ITEMS: usize = 100_000;
+/// The most a template prints of one value.
+const MAX_PRINTED_BYTES: usize = 1 << 20;
+
+/// Counts what is written, and fails past [`MAX_PRINTED_BYTES`].
+struct Measure(usize);
+
+impl std::fmt::Write for Measure {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.0 += text.len();
+        if self.0 > MAX_PRINTED_BYTES { Err(std::fmt::Error) } else { Ok(()) }
+    }
+}
 
 /// The largest value one `${{ expression }}` input may give, as JSON.
 const MAX_VALUE_BYTES: usize = 1 << 20;
@@ -102,13 +112,16 @@ impl Renderer {
         // A template is code a platform team wrote, run in the server: it
         // may not loop or print without end (found by fuzzing).
         env.set_fuel(Some(FUEL));
-        // A value is printed whole before fuel counts it: refuse a long
-        // list (`${{ 40000000 * [8] }}`) instead of writing it out.
+        // A value is printed whole before fuel counts it: measure it first,
+        // and refuse one that would print past a megabyte (a list of lazy
+        // lists, `${{ 382 * [1, 77382 * [1]] }}`) instead of writing it out.
         env.set_formatter(|out, state, value| {
-            if value.len().is_some_and(|len| len > MAX_PRINTED_ITEMS) {
+            use std::fmt::Write as _;
+            let mut probe = Measure(0);
+            if write!(probe, "{value}").is_err() {
                 return Err(minijinja::Error::new(
                     minijinja::ErrorKind::InvalidOperation,
-                    format!("a value of {} items is too long to print", value.len().unwrap_or_default()),
+                    format!("a value longer than {} MiB is too long to print", MAX_PRINTED_BYTES >> 20),
                 ));
             }
             minijinja::escape_formatter(out, state, value)
@@ -294,7 +307,9 @@ mod tests {
         let error = renderer.input(&huge, &context, "steps[0].input.list").unwrap_err();
         assert_eq!(error.to_string(), "steps[0].input.list: the expression's value is larger than 1 MiB");
         let long = renderer.string("${{ 40000000 * [8] }}", &context, "skeleton/list.txt").unwrap_err();
-        assert!(long.message.contains("40000000 items is too long to print"), "{long}");
+        assert!(long.message.contains("longer than 1 MiB is too long to print"), "{long}");
+        let nested = renderer.string("${{ 382 * [60, 77382 * [60, 77]] }}", &context, "x").unwrap_err();
+        assert!(nested.message.contains("too long to print"), "{nested}");
         assert_eq!(renderer.string("${{ [1, 2] * 2 }}", &context, "x").unwrap(), "[1, 2, 1, 2]");
         let fine = renderer.input(&json!("${{ [1, 2] * 3 }}"), &context, "x").unwrap();
         assert_eq!(fine, json!([1, 2, 1, 2, 1, 2]));
