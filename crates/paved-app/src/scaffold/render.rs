@@ -117,8 +117,10 @@ impl Renderer {
         // lists, `${{ 382 * [1, 77382 * [1]] }}`) instead of writing it out.
         env.set_formatter(|out, state, value| {
             use std::fmt::Write as _;
-            let mut probe = Measure(0);
-            if write!(probe, "{value}").is_err() {
+            // The length first: a formatter that failed still walks the
+            // rest of a list, which for 40 million lazy items takes seconds.
+            let too_many = value.len().is_some_and(|len| len > MAX_PRINTED_BYTES);
+            if too_many || write!(Measure(0), "{value}").is_err() {
                 return Err(minijinja::Error::new(
                     minijinja::ErrorKind::InvalidOperation,
                     format!("a value longer than {} MiB is too long to print", MAX_PRINTED_BYTES >> 20),
