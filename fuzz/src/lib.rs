@@ -195,8 +195,12 @@ fn write_files(files: &[String]) -> PathBuf {
 fn acme() -> &'static CatalogIndex {
     static INDEX: OnceLock<CatalogIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/acme");
-        let dir = if dir.exists() { dir } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/acme") };
+        // `fuzz/` or `crates/paved/` (the replay): the repository above.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|dir| dir.join("examples/acme"))
+            .find(|dir| dir.is_dir())
+            .expect("the repository's examples/acme");
         let load = paved_catalog::load(&[dir], &paved_catalog::LoadOptions::default());
         CatalogIndex::new(&load.entities)
     })
