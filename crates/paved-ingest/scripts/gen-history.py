@@ -2,6 +2,7 @@
 """Generate a synthetic but realistic git history with `git fast-import`.
 
 usage: gen-history.py <dir> [commits] [seed]     (LOG_MEDIAN=4.6: ln of the median file length)
+       SHAPE=wide gen-history.py <dir> [commits] [seed]
 
 Then, in <dir> (an empty `git init --initial-branch=main` repository):
     git fast-import --quiet < stream.fi && git update-ref --stdin < deleted-refs.txt
@@ -15,6 +16,13 @@ Linear main line with feature branches merged back, unmerged branches and
 tags, files of code-like text edited in hunks, additions, deletions, renames,
 mode changes, symlinks, binary files, files without a final newline, CRLF
 files, many authors in many time zones. Deterministic for a seed.
+
+SHAPE=wide makes the other shape a history can have: many small commits on
+one line over a wide tree (1,500 files of a few dozen lines in the top-level
+directory), each commit editing one to three lines of one or two files, and
+a merged branch now and then. There the time per commit is the fixed cost
+(decoding a commit and two 1,500-entry trees, storing a row) rather than the
+diffs.
 """
 import os, random, subprocess, sys
 
@@ -150,6 +158,54 @@ def random_changes(state, dirs):
     seen = {}
     for p, f in changes: seen[p] = f
     return list(seen.items())
+
+def wide_history():
+    """SHAPE=wide: see the module's docstring."""
+    global count
+    state = {f"f{i:04}_{rng.choice(WORDS)}.txt": File("text", new_text(rng.randint(10, 60))) for i in range(1500)}
+    for f in state.values():
+        f.eol_missing = f.crlf = False
+    paths = sorted(state)
+    head = commit("refs/heads/main", sorted(state.items()), [], "Initial import\n")
+    count = 1
+    branch_no = 0
+    while count < N:
+        if rng.random() < 0.02 and count + 3 < N:
+            branch_no += 1
+            fhead = head
+            for _ in range(2):
+                p = rng.choice(paths)
+                g = state[p].copy(); g.lines = small_edit(g.lines); state[p] = g
+                fhead = commit(f"refs/heads/topic/{branch_no}", [(p, g)], [fhead]); count += 1
+            head = commit("refs/heads/main", [], [head, fhead], f"Merge branch 'topic/{branch_no}'\n"); count += 1
+            continue
+        changes = []
+        for p in rng.sample(paths, rng.choice([1, 1, 1, 2])):
+            g = state[p].copy(); g.lines = small_edit(g.lines); state[p] = g
+            changes.append((p, g))
+        head = commit("refs/heads/main", changes, [head]); count += 1
+    out.close()
+    open(os.path.join(target, "deleted-refs.txt"), "w").write("")
+    print("commits", count, "files", len(state))
+    sys.exit(0)
+
+def small_edit(lines):
+    """One to three lines replaced, added or removed."""
+    lines = list(lines)
+    at = rng.randrange(max(1, len(lines)))
+    kind = rng.random()
+    if kind < 0.5:
+        lines[at:at + 1] = [code_line()]
+    elif kind < 0.8 or len(lines) < 5:
+        lines[at:at] = [code_line() for _ in range(rng.randint(1, 3))]
+    else:
+        del lines[at:at + rng.randint(1, 2)]
+    return lines
+
+if os.environ.get("SHAPE", "default") == "wide":
+    wide_history()
+elif os.environ.get("SHAPE", "default") != "default":
+    sys.exit("SHAPE must be `default` or `wide`")
 
 main_state = {}
 main_head = None

@@ -10,25 +10,50 @@ use gix::bstr::{BStr, ByteSlice};
 use gix::diff::blob::platform::prepare_diff::Operation;
 use gix::diff::blob::platform::resource::Data;
 use gix::diff::blob::{Algorithm, Diff, InternedInput, ResourceKind};
-use gix::diff::tree::recorder::Change;
+use gix::objs::FindExt;
 use gix::objs::tree::{EntryKind, EntryMode};
-use gix::objs::{FindExt, TreeRefIter};
 use gix::{ObjectId, Repository};
 
 use super::GitError;
 use super::record::{FileChange, GitCommit, GitTime, Signature};
+use super::tree_diff::{TreeDiff, common_prefix_len, common_suffix_len, load_tree};
 
 pub(super) struct CommitReader<'repo> {
     repo: &'repo Repository,
     path: &'repo Path,
     blobs: gix::diff::blob::Platform,
-    tree_state: gix::diff::tree::State,
+    trees: TreeDiff,
     shallow: Vec<ObjectId>,
     commit_buf: Vec<u8>,
     parent_buf: Vec<u8>,
-    old_tree_buf: Vec<u8>,
-    new_tree_buf: Vec<u8>,
+    /// The root trees of the last diff, kept: history is read newest first,
+    /// so the next commit's tree is usually this one's parent's.
+    old_root: RootTree,
+    new_root: RootTree,
     diff: Diff,
+}
+
+/// A root tree's bytes, and which tree they are.
+#[derive(Default)]
+struct RootTree {
+    id: Option<ObjectId>,
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl RootTree {
+    fn load(&mut self, objects: &impl gix::objs::Find, id: ObjectId) -> Result<(), super::tree_diff::TreeDiffError> {
+        if self.id != Some(id) {
+            self.id = None;
+            self.len = load_tree(objects, id, &mut self.buf)?;
+            self.id = Some(id);
+        }
+        Ok(())
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
 }
 
 impl<'repo> CommitReader<'repo> {
@@ -48,12 +73,12 @@ impl<'repo> CommitReader<'repo> {
             repo,
             path,
             blobs,
-            tree_state: Default::default(),
+            trees: TreeDiff::default(),
             shallow,
             commit_buf: Vec::new(),
             parent_buf: Vec::new(),
-            old_tree_buf: Vec::new(),
-            new_tree_buf: Vec::new(),
+            old_root: RootTree::default(),
+            new_root: RootTree::default(),
             diff: Diff::default(),
         })
     }
@@ -105,47 +130,38 @@ impl<'repo> CommitReader<'repo> {
     /// The numstat of `old` → `new` (`None`: the empty tree), in path order.
     fn files(&mut self, old: Option<ObjectId>, new: ObjectId) -> Result<Vec<FileChange>, GitError> {
         let path = self.path;
-        let objects = &self.repo.objects;
         let hash = new.kind();
-        let old_tree = match old {
-            Some(id) => objects
-                .find_tree_iter(&id, &mut self.old_tree_buf)
-                .map_err(|e| GitError::read(path, format!("tree {id}"), e))?,
-            None => TreeRefIter::from_bytes(&[], hash),
-        };
-        let new_tree = objects
-            .find_tree_iter(&new, &mut self.new_tree_buf)
-            .map_err(|e| GitError::read(path, format!("tree {new}"), e))?;
-        let mut recorder = gix::diff::tree::Recorder::default();
-        gix::diff::tree(old_tree, new_tree, &mut self.tree_state, objects, &mut recorder).map_err(|e| {
-            GitError::read(
-                path,
-                format!(
-                    "the changes between trees {} and {new}",
-                    old.map_or_else(|| "(empty)".to_owned(), |o| o.to_string())
-                ),
-                e,
-            )
-        })?;
-
-        let mut files = Vec::with_capacity(recorder.records.len());
-        for change in &recorder.records {
-            let (old, new, file) = match change {
-                Change::Addition { entry_mode, oid, path, .. } => (None, Some((*oid, *entry_mode)), path),
-                Change::Deletion { entry_mode, oid, path, .. } => (Some((*oid, *entry_mode)), None, path),
-                Change::Modification { previous_entry_mode, previous_oid, entry_mode, oid, path } => {
-                    (Some((*previous_oid, *previous_entry_mode)), Some((*oid, *entry_mode)), path)
-                }
-            };
-            // Trees are not files: their entries are reported one by one.
-            let old = old.filter(|(_, mode)| !mode.is_tree());
-            let new = new.filter(|(_, mode)| !mode.is_tree());
-            if old.is_none() && new.is_none() {
-                continue;
-            }
-            files.push(self.file_change(file.as_ref(), old, new)?);
+        let old = old.unwrap_or_else(|| ObjectId::empty_tree(hash));
+        // The previous commit's parent is most often this commit.
+        if self.old_root.id == Some(new) {
+            std::mem::swap(&mut self.old_root, &mut self.new_root);
         }
+        let objects = &self.repo.objects;
+        let what = || format!("the changes between trees {old} and {new}");
+        self.new_root.load(objects, new).map_err(|e| GitError::read(path, what(), e))?;
+        self.old_root.load(objects, old).map_err(|e| GitError::read(path, what(), e))?;
+        self.trees
+            .diff(objects, hash, (old, self.old_root.bytes()), (new, self.new_root.bytes()))
+            .map_err(|e| GitError::read(path, what(), e))?;
+
+        let changes = std::mem::take(&mut self.trees.changes);
+        let paths = std::mem::take(&mut self.trees.paths);
+        let mut files = Vec::with_capacity(changes.len());
+        let mut result = Ok(());
+        for change in &changes {
+            match self.file_change(paths[change.path.clone()].as_bstr(), change.old, change.new) {
+                Ok(file) => files.push(file),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        // The buffers go back for the next commit.
+        self.trees.changes = changes;
+        self.trees.paths = paths;
         self.blobs.clear_resource_cache_keep_allocation();
+        result?;
         files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
     }
@@ -263,30 +279,6 @@ fn common_lines(before: &[u8], after: &[u8]) -> (usize, usize) {
         suffix -= 1;
     }
     (prefix, suffix)
-}
-
-/// Bytes two slices share at their start; compared a block at a time
-/// (`memcmp`) before byte by byte.
-fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
-    const BLOCK: usize = 64;
-    let n = a.len().min(b.len());
-    let mut same = 0;
-    while same + BLOCK <= n && a[same..same + BLOCK] == b[same..same + BLOCK] {
-        same += BLOCK;
-    }
-    same + a[same..n].iter().zip(&b[same..n]).take_while(|(x, y)| x == y).count()
-}
-
-/// Bytes two slices share at their end.
-fn common_suffix_len(a: &[u8], b: &[u8]) -> usize {
-    const BLOCK: usize = 64;
-    let n = a.len().min(b.len());
-    let mut same = 0;
-    while same + BLOCK <= n && a[a.len() - same - BLOCK..a.len() - same] == b[b.len() - same - BLOCK..b.len() - same] {
-        same += BLOCK;
-    }
-    let (a, b) = (&a[..a.len() - same], &b[..b.len() - same]);
-    same + a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count()
 }
 
 /// Lines in a text, counting a last line without a newline.

@@ -26,6 +26,7 @@ mod diff;
 mod files;
 mod record;
 mod refs;
+mod tree_diff;
 mod walk;
 
 use std::path::{Path, PathBuf};
