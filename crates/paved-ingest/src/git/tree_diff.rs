@@ -106,11 +106,11 @@ impl TreeDiff {
         let shared = common_prefix_len(old, new);
         let mut at = 0;
         while at < old.len() {
-            let next = parse(old_id, old, at, hash_len)?;
-            if next.end > shared {
+            let end = entry_end(old, at, hash_len).ok_or(TreeDiffError::Corrupt { id: old_id, at })?;
+            if end > shared {
                 break;
             }
-            at = next.end;
+            at = end;
         }
         let (mut a, mut b) = (at, at);
         // What both share at their end (after that start): once both
@@ -268,6 +268,15 @@ fn entry(data: &[u8], at: usize, hash_len: usize) -> Option<Entry<'_>> {
     let end = nul + 1 + hash_len;
     let hash = rest.get(nul + 1..end)?;
     Some(Entry { end: at + end, mode, name: &rest[space + 1..nul], hash })
+}
+
+/// Where the entry starting at byte `at` ends: after the NUL that ends its
+/// name (a mode has at least five digits and a space) and its hash.
+fn entry_end(data: &[u8], at: usize, hash_len: usize) -> Option<usize> {
+    let from = at + 6;
+    let nul = from + memchr::memchr(0, data.get(from..)?)?;
+    let end = nul + 1 + hash_len;
+    (end <= data.len()).then_some(end)
 }
 
 /// Git's order of tree entries: by name, a tree's name as if it ended in

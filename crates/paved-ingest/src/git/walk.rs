@@ -114,9 +114,12 @@ pub enum WalkError<E> {
 /// parent and child (which share most trees) on the same thread's caches.
 const CHUNK: usize = 32;
 
-/// Bytes of object cache per thread handle: commits and trees read for one
-/// commit are read again for its neighbours.
-const OBJECT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Bytes of object cache per thread handle: none. Every object the cache
+/// kept was copied into it and out again, and with root trees reused from
+/// one commit to the next ([`super::diff`]) and blobs resolved through the
+/// delta-base cache, the copies cost more than the hits saved (a history of
+/// 30,000 commits read in 2.2 s instead of 2.7 s).
+const OBJECT_CACHE_BYTES: usize = 0;
 
 /// Bytes of delta-base cache per thread handle. gitoxide's default (64
 /// slots) is tuned for walking commits; diffing blobs of many paths

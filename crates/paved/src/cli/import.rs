@@ -199,21 +199,53 @@ fn git_input_error(error: GitError) -> anyhow::Error {
     }
 }
 
-/// Writes each batch to the store from the walk's thread.
+/// Writes each batch to the store on a task of its own, so that the walk
+/// goes on reading while a batch is written (one more batch may wait); the
+/// walk's thread only hands batches over.
 struct StoreSink {
-    store: DynStore,
-    repo: RepoId,
+    batches: Option<tokio::sync::mpsc::Sender<Vec<GitCommit>>>,
+    writer: Option<tokio::task::JoinHandle<Result<u64, paved_store::StoreError>>>,
     runtime: tokio::runtime::Handle,
-    imported: u64,
+}
+
+impl StoreSink {
+    fn start(store: DynStore, repo: RepoId) -> Self {
+        let (batches, mut receiver) = tokio::sync::mpsc::channel::<Vec<GitCommit>>(1);
+        let writer = tokio::spawn(async move {
+            let mut imported = 0;
+            while let Some(batch) = receiver.recv().await {
+                let commits: Vec<_> = batch.into_iter().map(|c| c.into_commit(&repo)).collect();
+                imported += store.insert_commits(&commits).await?;
+            }
+            Ok(imported)
+        });
+        Self { batches: Some(batches), writer: Some(writer), runtime: tokio::runtime::Handle::current() }
+    }
+
+    /// Waits for the batches handed over to be stored; how many commits
+    /// were new. Called from the walk's (blocking) thread.
+    fn finish(&mut self) -> Result<u64, paved_store::StoreError> {
+        self.batches = None;
+        let Some(writer) = self.writer.take() else {
+            return Err(paved_store::StoreError::Unavailable("the commit writer stopped".into()));
+        };
+        self.runtime.block_on(writer).unwrap_or_else(|panic| {
+            Err(paved_store::StoreError::Unavailable(format!("the commit writer failed: {panic}")))
+        })
+    }
 }
 
 impl CommitSink for StoreSink {
     type Error = paved_store::StoreError;
 
     fn push(&mut self, batch: Vec<GitCommit>) -> Result<(), Self::Error> {
-        let commits: Vec<_> = batch.into_iter().map(|c| c.into_commit(&self.repo)).collect();
-        self.imported += self.runtime.block_on(self.store.insert_commits(&commits))?;
-        Ok(())
+        let sent = self.batches.as_ref().is_some_and(|batches| batches.blocking_send(batch).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The writer stopped: it failed on an earlier batch; its error is
+        // the walk's.
+        self.finish().map(|_| ())
     }
 }
 
@@ -239,33 +271,32 @@ pub async fn import_one(
         ..WalkOptions::default()
     };
     let bar = progress_bar(format, &identity);
-    let mut sink = StoreSink {
-        store: store.clone(),
-        repo: identity.clone(),
-        runtime: tokio::runtime::Handle::current(),
-        imported: 0,
-    };
+    let mut sink = StoreSink::start(store.clone(), identity.clone());
     let source_path = std::fs::canonicalize(repository.path())
         .unwrap_or_else(|_| repository.path().to_path_buf())
         .display()
         .to_string();
     let walk_bar = bar.clone();
-    let (outcome, sink) = tokio::task::spawn_blocking(move || {
+    let (outcome, stored) = tokio::task::spawn_blocking(move || {
         let outcome = repository.walk(&options, &mut sink, &mut |progress| {
             if let Some(total) = progress.commits_total {
                 walk_bar.set_length(total);
             }
             walk_bar.set_position(progress.commits_done);
         });
-        (outcome, sink)
+        // Every batch handed over is stored before the walk counts as done
+        // (an interrupted one too: what was read is kept).
+        let stored = sink.finish();
+        (outcome, stored)
     })
     .await
     .context("the git walk stopped unexpectedly")?;
     bar.finish_and_clear();
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        Err(WalkError::Git(GitError::Interrupted { .. })) => return Ok(None),
-        Err(error) => return Err(walk_error(error, &identity)),
+    let (outcome, imported) = match (outcome, stored) {
+        (Ok(outcome), Ok(imported)) => (outcome, imported),
+        (Ok(_), Err(error)) => return Err(walk_error(WalkError::Sink(error), &identity)),
+        (Err(WalkError::Git(GitError::Interrupted { .. })), _) => return Ok(None),
+        (Err(error), _) => return Err(walk_error(error, &identity)),
     };
     // The tips are saved only now that every batch is stored, so an
     // interrupted import walks the same commits again next time.
@@ -289,11 +320,11 @@ pub async fn import_one(
             commits: commits_total,
         })
         .await?;
-    tracing::info!(repository = %identity, commits_total, commits_imported = sink.imported, "git history imported");
+    tracing::info!(repository = %identity, commits_total, commits_imported = imported, "git history imported");
     Ok(Some(Summary {
         repository: identity.to_string(),
         commits_total,
-        commits_imported: sink.imported,
+        commits_imported: imported,
         seconds: started.elapsed().as_secs_f64(),
     }))
 }
