@@ -22,7 +22,8 @@
 # --smoke: a debug build and 300 events (the CI check that the benchmark and
 # the no-loss guarantee still work; under a minute). Needs wrk (Debian:
 # apt-get install wrk), python3, sqlite3 and, for PostgreSQL, psql.
-# BENCH_KEEP=1 keeps the temporary directory (requests, logs, SQLite file).
+# BENCH_KEEP=1 keeps the temporary directory (requests, logs, SQLite file);
+# BENCH_PERF=FILE profiles the server during each ingest run (perf record -g).
 set -euo pipefail
 
 smoke=0
@@ -143,9 +144,17 @@ run_backend() {
   ceiling=$(awk '/^Requests\/sec/ {print $2}' <<<"$ceiling_out")
 
   rm -f "$scratch/done"
+  # BENCH_PERF=FILE: a CPU profile of the server during the ingest run
+  # (perf record -g), written to FILE.sqlite or FILE.postgres.
+  local perf=
+  if [ -n "${BENCH_PERF:-}" ]; then
+    perf record -g -F 999 -p "$server" -o "$BENCH_PERF.$name" >/dev/null 2>&1 &
+    perf=$!
+  fi
   local out line
   out=$(wrk -t"$threads" -c"$connections" -d"${limit_seconds}s" --latency -s "$bench/ingest.lua" \
     "$address" -- "$scratch/requests" "$scratch/done" "$threads")
+  if [ -n "$perf" ]; then kill -INT "$perf"; wait "$perf" 2>/dev/null || true; fi
   line=$(grep '^BENCH ' <<<"$out" || true)
   [ -n "$line" ] || { echo "$out" >&2; echo "bench-ingest: wrk printed no totals" >&2; exit 1; }
 

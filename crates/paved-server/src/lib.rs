@@ -50,8 +50,17 @@ pub use web::session::{CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, Viewer, csrf_fie
 
 /// Shared state of every handler: the application, and what only HTTP
 /// needs (webhook secrets, timeouts, the readiness probe).
+///
+/// One pointer: axum clones the state for every request (and for every
+/// extractor and layer that asks for it), and cloning the application's
+/// own handles each time was a fifth of the server's CPU under load.
+/// Fields read through [`StateInner`], and the application's through it.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<StateInner>);
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct StateInner {
     /// The application every handler calls; its fields (`store`,
     /// `catalog`, `ingestor`, `ingest`, `analysis`) read through this state.
     pub app: App,
@@ -69,7 +78,12 @@ impl AppState {
     /// State over `store`; starts the ingestion writer on the current Tokio
     /// runtime.
     pub fn new(store: DynStore, settings: ServerSettings) -> Self {
-        Self {
+        Self::with_links(store, settings, None)
+    }
+
+    /// [`Self::new`] with the links of pages' buttons.
+    pub fn with_links(store: DynStore, settings: ServerSettings, links: Option<paging::Links>) -> Self {
+        Self(Arc::new(StateInner {
             app: App::new(store, settings.ingest.clone())
                 .with_deploy_defaults(settings.deploy_policy.clone())
                 .with_paging(settings.paging.clone())
@@ -79,14 +93,22 @@ impl AppState {
                 .with_ci_identity(settings.ci_identity.clone()),
             settings: Arc::new(settings),
             readiness: api::health::Readiness::default(),
-            links: None,
+            links,
             http: Arc::default(),
-        }
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = StateInner;
+
+    fn deref(&self) -> &StateInner {
+        &self.0
     }
 }
 
 /// Handlers reach the application's use cases and stores through the state.
-impl Deref for AppState {
+impl Deref for StateInner {
     type Target = App;
 
     fn deref(&self) -> &App {
@@ -141,8 +163,7 @@ impl Application {
         let links = paging::Links::resolve(&store, settings.link_key.as_ref(), &base)
             .await
             .map_err(|error| ServeError::Store(error.to_string()))?;
-        let mut state = AppState::new(store, settings);
-        state.links = Some(links);
+        let state = AppState::with_links(store, settings, Some(links));
         Ok(Self { listener, address, state, tls: None })
     }
 
