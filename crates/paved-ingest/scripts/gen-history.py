@@ -9,8 +9,9 @@ Then, in <dir> (an empty `git init --initial-branch=main` repository):
     rm stream.fi deleted-refs.txt && git checkout -q main
     git repack -adfq && git commit-graph write --reachable
 
-The benchmark figures of scripts/bench-git-import.sh were taken on
-`gen-history.py synth20k 20000 42` and `LOG_MEDIAN=5.3 gen-history.py synth50k 50000 7`.
+The benchmark figures of scripts/bench-git-import.sh (BENCHMARKS.md) were
+taken on `gen-history.py bigrepo 30000 42` and `SHAPE=wide gen-history.py
+wide 20000 42`.
 
 Linear main line with feature branches merged back, unmerged branches and
 tags, files of code-like text edited in hunks, additions, deletions, renames,
