@@ -110,6 +110,99 @@ enum Outcome {
     Skipped,
 }
 
+/// What reading one file found, before the loader keeps any of it
+/// ([`Loader::keep_file`]): made on any thread, so that a directory's files
+/// are read and parsed side by side.
+struct ReadFile {
+    canonical: PathBuf,
+    content: Content,
+}
+
+enum Content {
+    /// A pipe, socket or device, never opened.
+    NotRegular(&'static str),
+    TooLarge {
+        size: u64,
+        looks_like_descriptor: bool,
+    },
+    Unreadable(io::Error),
+    NotUtf8 {
+        looks_like_descriptor: bool,
+        pos: Pos,
+        byte: u8,
+    },
+    /// Parsed, and its documents checked when it can be a descriptor file.
+    Yaml {
+        parsed: yaml::Parsed,
+        is_catalog: bool,
+        checked: Vec<Checked>,
+    },
+}
+
+/// Reads, parses and checks `path` without touching the loader.
+fn read_one(path: &Path, canonical: PathBuf, discovery: Discovery, max_bytes: u64) -> ReadFile {
+    // Only regular files: opening a pipe would wait for a writer for ever,
+    // and a device could be read without end.
+    if let Ok(meta) = fs::metadata(path)
+        && !meta.is_file()
+    {
+        return ReadFile { canonical, content: Content::NotRegular(file_kind(&meta)) };
+    }
+    let content = match read_bounded(path, max_bytes) {
+        Err(ReadError::TooLarge(size)) => {
+            Content::TooLarge { size, looks_like_descriptor: prefix_mentions_catalog_api_version(path) }
+        }
+        Err(ReadError::Io(e)) => Content::Unreadable(e),
+        Ok(bytes) => {
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+            match std::str::from_utf8(bytes) {
+                Err(e) => Content::NotUtf8 {
+                    looks_like_descriptor: mentions_catalog_api_version(&String::from_utf8_lossy(bytes)),
+                    pos: position_of_byte(bytes, e.valid_up_to()),
+                    byte: bytes[e.valid_up_to()],
+                },
+                Ok(text) => {
+                    let parsed = yaml::parse(text);
+                    let is_catalog = is_catalog_file(&parsed, text);
+                    let checked = if is_catalog || discovery == Discovery::Named {
+                        let shown = path.display().to_string();
+                        parsed.documents.iter().map(|doc| validate::check_document(doc, &shown)).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    Content::Yaml { parsed, is_catalog, checked }
+                }
+            }
+        }
+    };
+    ReadFile { canonical, content }
+}
+
+/// Files of one directory below this many are read on the calling thread.
+const PARALLEL_FROM: usize = 16;
+
+/// [`read_one`] for each of `files`, on as many threads as there are cores,
+/// in the order given.
+fn read_all(files: &[(PathBuf, Discovery)], max_bytes: u64) -> Vec<ReadFile> {
+    let read = |(path, discovery): &(PathBuf, Discovery)| {
+        let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        read_one(path, canonical, *discovery, max_bytes)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if threads < 2 || files.len() < PARALLEL_FROM {
+        return files.iter().map(read).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            files.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(read).collect::<Vec<_>>())).collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
 struct PendingTarget {
     checked: usize,
     location_file: String,
@@ -244,23 +337,40 @@ impl<'o> Loader<'o> {
             return Outcome::Descriptor;
         }
         names.sort();
-        let mut outcome = Outcome::Skipped;
+        // The directory's descriptor files are read and parsed side by side
+        // first; they are then kept in order, between its subdirectories.
+        let mut subdirs = Vec::new();
+        let mut files = Vec::new();
+        let mut order = Vec::with_capacity(names.len());
         for name in names {
             let text = name.to_string_lossy();
             let path = dir.join(&name);
             // Follows symlinks; a broken link is nothing to read.
             let Ok(meta) = fs::metadata(&path) else { continue };
-            let found = if meta.is_dir() {
+            if meta.is_dir() {
                 if text.starts_with('.') || text == "node_modules" || text == "target" {
                     continue;
                 }
-                self.walk_dir(&path)
+                order.push(true);
+                subdirs.push(path);
             } else if text == "catalog-info.yaml" || text == "catalog-info.yml" {
-                self.read_file(&path, Discovery::Named)
+                order.push(false);
+                files.push((path, Discovery::Named));
             } else if has_yaml_extension(&text) {
-                self.read_file(&path, Discovery::Walked)
+                order.push(false);
+                files.push((path, Discovery::Walked));
+            }
+        }
+        let read = read_all(&files, self.options.max_file_bytes);
+        let (mut subdirs, mut files) = (subdirs.into_iter(), files.into_iter().zip(read));
+        let mut outcome = Outcome::Skipped;
+        for is_dir in order {
+            let found = if is_dir {
+                let Some(path) = subdirs.next() else { continue };
+                self.walk_dir(&path)
             } else {
-                continue;
+                let Some(((path, discovery), file)) = files.next() else { continue };
+                self.keep_file(&path, discovery, file)
             };
             if found == Outcome::Descriptor {
                 outcome = Outcome::Descriptor;
@@ -270,32 +380,37 @@ impl<'o> Loader<'o> {
     }
 
     fn read_file(&mut self, path: &Path, discovery: Discovery) -> Outcome {
-        let shown = path.display().to_string();
         let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if self.seen_files.contains(&canonical) {
             return Outcome::Descriptor;
         }
-        // Only regular files: opening a pipe would wait for a writer for
-        // ever, and a device could be read without end.
-        if let Ok(meta) = fs::metadata(path)
-            && !meta.is_file()
-        {
-            self.seen_files.insert(canonical);
-            self.problem(
-                ProblemCode::UnreadableFile,
-                &shown,
-                format!("{shown} is not a regular file ({}); the catalog reads only regular files", file_kind(&meta)),
-                "point at a descriptor file or a directory of them, not at a pipe, socket or device",
-            );
+        let read = read_one(path, canonical, discovery, self.options.max_file_bytes);
+        self.keep_file(path, discovery, read)
+    }
+
+    /// Records what reading `path` found (see [`read_one`]).
+    fn keep_file(&mut self, path: &Path, discovery: Discovery, read: ReadFile) -> Outcome {
+        let shown = path.display().to_string();
+        let ReadFile { canonical, content } = read;
+        if self.seen_files.contains(&canonical) {
             return Outcome::Descriptor;
         }
-        let bytes = match read_bounded(path, self.options.max_file_bytes) {
-            Ok(bytes) => bytes,
-            Err(ReadError::TooLarge(size)) => {
+        let (parsed, checked) = match content {
+            Content::NotRegular(kind) => {
+                self.seen_files.insert(canonical);
+                self.problem(
+                    ProblemCode::UnreadableFile,
+                    &shown,
+                    format!("{shown} is not a regular file ({kind}); the catalog reads only regular files"),
+                    "point at a descriptor file or a directory of them, not at a pipe, socket or device",
+                );
+                return Outcome::Descriptor;
+            }
+            Content::TooLarge { size, looks_like_descriptor } => {
                 // Any large YAML found next to the catalog (a generated
                 // OpenAPI file, Helm output) is no reason to fail: only a
                 // file that starts like a descriptor is reported.
-                if discovery == Discovery::Walked && !prefix_mentions_catalog_api_version(path) {
+                if discovery == Discovery::Walked && !looks_like_descriptor {
                     return Outcome::Skipped;
                 }
                 self.seen_files.insert(canonical);
@@ -310,7 +425,7 @@ impl<'o> Loader<'o> {
                 );
                 return Outcome::Descriptor;
             }
-            Err(ReadError::Io(e)) => {
+            Content::Unreadable(e) => {
                 self.seen_files.insert(canonical);
                 self.problem(
                     ProblemCode::UnreadableFile,
@@ -320,16 +435,11 @@ impl<'o> Loader<'o> {
                 );
                 return Outcome::Descriptor;
             }
-        };
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                if discovery == Discovery::Walked && !mentions_catalog_api_version(&String::from_utf8_lossy(bytes)) {
+            Content::NotUtf8 { looks_like_descriptor, pos, byte } => {
+                if discovery == Discovery::Walked && !looks_like_descriptor {
                     return Outcome::Skipped;
                 }
                 self.seen_files.insert(canonical);
-                let pos = position_of_byte(bytes, e.valid_up_to());
                 self.problems.push(Problem {
                     severity: Severity::Error,
                     code: ProblemCode::NotUtf8,
@@ -337,16 +447,14 @@ impl<'o> Loader<'o> {
                     line: pos.line,
                     column: pos.column,
                     entity: None,
-                    message: format!("{shown} is not UTF-8 text (invalid byte 0x{:02X})", bytes[e.valid_up_to()]),
+                    message: format!("{shown} is not UTF-8 text (invalid byte 0x{byte:02X})"),
                     hint: "save the file as UTF-8".to_owned(),
                 });
                 return Outcome::Descriptor;
             }
+            Content::Yaml { is_catalog: false, .. } if discovery == Discovery::Walked => return Outcome::Skipped,
+            Content::Yaml { parsed, checked, .. } => (parsed, checked),
         };
-        let parsed = yaml::parse(text);
-        if discovery == Discovery::Walked && !is_catalog_file(&parsed, text) {
-            return Outcome::Skipped;
-        }
         self.seen_files.insert(canonical);
         self.files_read.push(path.to_path_buf());
         if let Some(error) = &parsed.error {
@@ -375,8 +483,7 @@ impl<'o> Loader<'o> {
             );
         }
         self.documents += parsed.documents.len();
-        for doc in &parsed.documents {
-            let checked = validate::check_document(doc, &shown);
+        for checked in checked {
             if let Some(location) = &checked.location {
                 for (target, pos) in &location.targets {
                     self.pending.push_back(PendingTarget {
