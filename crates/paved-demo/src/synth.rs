@@ -170,12 +170,19 @@ pub async fn generate(
             let rows: Vec<Commit> = batch.iter().map(|commit| commit.to_commit(&org, repo, &repo_id)).collect();
             store.insert_commits(&rows).await.context("storing synthetic commits")?;
         }
-        let tip = history.main.last().map(|&index| history.commits[index].sha.clone()).unwrap_or_default();
+        // A repository the commits did not reach (fewer commits than
+        // repositories) has no tip, as an empty repository imported has none.
+        let tips = history
+            .main
+            .last()
+            .map(|&index| RefTip { reference: "refs/heads/main".to_owned(), sha: history.commits[index].sha.clone() })
+            .into_iter()
+            .collect();
         store
             .save_repository(&RepositoryState {
                 repo: repo_id.clone(),
                 source_path: format!("synthetic:{}", org.repos[repo].name),
-                tips: vec![RefTip { reference: "refs/heads/main".to_owned(), sha: tip }],
+                tips,
                 imported_at: Utc::now(),
                 commits: history.commits.len() as u64,
             })

@@ -271,9 +271,11 @@ fn entry(data: &[u8], at: usize, hash_len: usize) -> Option<Entry<'_>> {
 }
 
 /// Where the entry starting at byte `at` ends: after the NUL that ends its
-/// name (a mode has at least five digits and a space) and its hash.
+/// name and its hash. The NUL is searched from the third byte (a mode of at
+/// least one digit, a space, a name of at least one byte), so that a tree
+/// written with short modes by an old tool is still read right.
 fn entry_end(data: &[u8], at: usize, hash_len: usize) -> Option<usize> {
-    let from = at + 6;
+    let from = at + 3;
     let nul = from + memchr::memchr(0, data.get(from..)?)?;
     let end = nul + 1 + hash_len;
     (end <= data.len()).then_some(end)

@@ -106,3 +106,33 @@ fn the_same_seed_gives_the_same_figures_and_a_foreign_directory_is_refused() {
     assert!(stderr(&output).contains("was not written by `paved synth`"), "{}", stderr(&output));
     assert_eq!(std::fs::read_to_string(dir.path().join("mine/notes.txt")).unwrap(), "keep me");
 }
+
+#[test]
+fn fewer_commits_than_repositories_leave_some_repositories_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(paved(dir.path()).args([
+        "synth",
+        "--out",
+        "small",
+        "--services",
+        "15",
+        "--people",
+        "25",
+        "--commits",
+        "3",
+        "--deployments",
+        "0",
+        "--incidents",
+        "0",
+        "--months",
+        "1",
+        "--end",
+        "2026-11-01",
+        "--format",
+        "json",
+    ]));
+    // Repositories the three commits did not reach are stored without a tip,
+    // as an empty repository imported would be, instead of failing the run.
+    assert!(output.status.success(), "paved synth failed: {}", stderr(&output));
+    assert_eq!(json(&output)["commits"], 3, "{}", String::from_utf8_lossy(&output.stdout));
+}
