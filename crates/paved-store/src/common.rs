@@ -379,6 +379,14 @@ pub(crate) struct RawEventRow {
 }
 
 /// The columns [`RawEventRow`] reads.
+/// Recounts the live entities of each kind (`entity_counts`, which a
+/// list's total reads) at the end of a catalog import that changed
+/// anything, in its transaction; both databases speak it.
+pub(crate) const RECOUNT_ENTITIES: [&str; 2] = [
+    "DELETE FROM entity_counts",
+    "INSERT INTO entity_counts (kind, live) SELECT kind, COUNT(*) FROM entities WHERE orphan = FALSE GROUP BY kind",
+];
+
 pub(crate) const RAW_EVENT_COLUMNS: &str = "id, source, event_type, delivery_id, received_at, body, context";
 
 impl RawEventRow {

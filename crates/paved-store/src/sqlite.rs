@@ -323,6 +323,9 @@ async fn import(
             .execute(&mut **tx)
             .await
             .map_err(error())?;
+        for statement in common::RECOUNT_ENTITIES {
+            sqlx::query(statement).execute(&mut **tx).await.map_err(error())?;
+        }
     }
     Ok(plan.summary)
 }

@@ -59,8 +59,21 @@ impl<T: Db> CatalogStore for T {
         }
         // One snapshot: the total, the page and its relations agree.
         let mut tx = self.snapshot(ACTION).await?;
-        let mut count = tx.statement("SELECT COUNT(*) FROM entities");
-        push_filter(&mut count, filter);
+        // The live entities of a kind (or of every kind) are counted by the
+        // imports (`entity_counts`); any other filter counts here.
+        let kept =
+            filter.owner.is_none() && filter.namespace.is_none() && filter.text.is_none() && !filter.include_orphans;
+        let count = if !kept {
+            let mut count = tx.statement("SELECT COUNT(*) FROM entities");
+            push_filter(&mut count, filter);
+            count
+        } else if let Some(kind) = &filter.kind {
+            let mut count = tx.statement("SELECT CAST(COALESCE((SELECT live FROM entity_counts WHERE kind = ");
+            count.push_bind(kind.to_ascii_lowercase()).push("), 0) AS BIGINT)");
+            count
+        } else {
+            tx.statement("SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM entity_counts")
+        };
         let (total,): (i64,) = tx.fetch_one(&count, ACTION).await?;
         let mut page = tx.statement(format!("SELECT {ENTITY_COLUMNS} FROM entities"));
         push_filter(&mut page, filter);

@@ -158,6 +158,13 @@ contract_tests! {
         let all = store.list_entities(&EntityFilter { include_orphans: true, ..filter() }).await.unwrap();
         assert_eq!(all.total, 3);
         assert_eq!(refs_of(&store.orphans().await.unwrap()), ["api:default/orders"]);
+        // A kind's total (kept per kind by the import) counts live entities
+        // only, whatever case the kind is asked in.
+        let kind_total =
+            |kind: &str| EntityFilter { kind: Some(kind.to_owned()), ..filter() };
+        assert_eq!(store.list_entities(&kind_total("API")).await.unwrap().total, 0);
+        assert_eq!(store.list_entities(&kind_total("component")).await.unwrap().total, 1);
+        assert_eq!(store.list_entities(&kind_total("nothing")).await.unwrap().total, 0);
 
         // Still missing: still listed as orphaned, nothing rewritten.
         let again = import(store, LOCATION, &without_api).await;
@@ -171,6 +178,8 @@ contract_tests! {
         assert!(!stored(store, "api:default/orders").await.orphan);
         assert!(store.orphans().await.unwrap().is_empty());
         assert_eq!(store.list_entities(&filter()).await.unwrap().total, 3);
+        let apis = EntityFilter { kind: Some("api".to_owned()), ..filter() };
+        assert_eq!(store.list_entities(&apis).await.unwrap().total, 1, "the returning orphan counts again");
     }
 
     async fn prune_deletes_orphans_and_their_relations(db) {
