@@ -170,19 +170,16 @@ impl TreeDiff {
         entry: Entry<'_>,
         gone: Gone,
     ) -> Result<(), TreeDiffError> {
-        let side = entry.side();
-        match (entry.mode.is_tree(), gone) {
-            (true, Gone::New) => self.subtrees(objects, hash_kind, depth, entry.name, Some(side.0), None),
-            (true, Gone::Old) => self.subtrees(objects, hash_kind, depth, entry.name, None, Some(side.0)),
-            (false, Gone::New) => {
-                self.record(entry.name, Some(side), None);
-                Ok(())
-            }
-            (false, Gone::Old) => {
-                self.record(entry.name, None, Some(side));
-                Ok(())
-            }
+        let side = Some(entry.side());
+        let (old, new) = match gone {
+            Gone::New => (side, None),
+            Gone::Old => (None, side),
+        };
+        if entry.mode.is_tree() {
+            return self.subtrees(objects, hash_kind, depth, entry.name, old.map(|s| s.0), new.map(|s| s.0));
         }
+        self.record(entry.name, old, new);
+        Ok(())
     }
 
     /// Compares the trees `old` and `new` named `name` in the current
