@@ -27,6 +27,9 @@ diffs.
 """
 import os, random, subprocess, sys
 
+SHAPE = os.environ.get("SHAPE", "default")
+if SHAPE not in ("default", "wide"):
+    sys.exit(f"SHAPE={SHAPE}: SHAPE must be `default` or `wide`; nothing was written")
 target = sys.argv[1]
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
 rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 42)
@@ -203,10 +206,8 @@ def small_edit(lines):
         del lines[at:at + rng.randint(1, 2)]
     return lines
 
-if os.environ.get("SHAPE", "default") == "wide":
+if SHAPE == "wide":
     wide_history()
-elif os.environ.get("SHAPE", "default") != "default":
-    sys.exit("SHAPE must be `default` or `wide`")
 
 main_state = {}
 main_head = None
